@@ -1,0 +1,490 @@
+/**
+ * Wire frames of the interop protocol, version 1 (see docs/interop-protocol.md).
+ *
+ * Transport: one WebSocket per provider connection, one JSON object per text message.
+ * Binary values (keys, signatures, ciphertexts, media) are base64 (standard alphabet, padded).
+ *
+ * Three shapes travel:
+ *  - RequestFrame  client → gateway  `{ v, id, type, params }`
+ *  - ResultFrame / ErrorFrame  gateway → client, carrying the request's `id`
+ *  - EventFrame    gateway → client, unsolicited (`type: 'event'`)
+ *
+ * This file holds types only (plus a few constants); validation lives in validate.ts.
+ */
+
+export const PROTOCOL_VERSION = 1;
+export type ProtocolVersion = typeof PROTOCOL_VERSION;
+
+/** Largest device ID the gateway assigns; libsignal accepts 1..127. */
+export const MAX_DEVICE_ID = 127;
+
+/** E.164 phone number, e.g. "+4915112345678". The gateway checks the shape `^\+[1-9][0-9]{6,14}$`. */
+export type Phone = string;
+/** base64 (standard alphabet with padding) of binary data. */
+export type Base64 = string;
+
+export interface DeviceAddress {
+  phone: Phone;
+  deviceId: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keys
+
+export interface SignedPreKey {
+  keyId: number;
+  /** serialized libsignal PublicKey (EC) or KEMPublicKey (Kyber) */
+  publicKey: Base64;
+  /** signature by the device's identity key over publicKey */
+  signature: Base64;
+}
+
+export interface OneTimePreKey {
+  keyId: number;
+  publicKey: Base64;
+}
+
+/** What one device publishes in the key directory. */
+export interface DeviceKeys {
+  /** serialized libsignal IdentityKey (public) */
+  identityKey: Base64;
+  signedPreKey: SignedPreKey;
+  /** last-resort Kyber prekey (signed), used when no one-time Kyber prekey is left */
+  kyberPreKey: SignedPreKey;
+  oneTimePreKeys?: OneTimePreKey[];
+  /** one-time Kyber prekeys (signed); consumed before the last-resort one */
+  oneTimeKyberPreKeys?: SignedPreKey[];
+}
+
+/** Everything a sender needs to start a Signal session with one device (X3DH / PQXDH). */
+export interface PreKeyBundle {
+  identityKey: Base64;
+  signedPreKey: SignedPreKey;
+  /** a one-time Kyber prekey if one was left, else the last-resort one */
+  kyberPreKey: SignedPreKey;
+  /** absent when the device ran out; the session still works, with less forward secrecy */
+  oneTimePreKey?: OneTimePreKey;
+}
+
+export interface DeviceAttributes {
+  /** true when the device is a bridge (plaintext exists on the bridge host) */
+  bridged: boolean;
+  /** free-form label, e.g. "Pixel 8" or "matrix-interop-bridge" */
+  name?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests (params) and their results
+
+export interface HelloParams {
+  provider: string;
+  secret: string;
+}
+export interface HelloResult {
+  provider: string;
+  /** whether this provider's accounts use end-to-end encryption */
+  e2ee: boolean;
+  protocolVersion: ProtocolVersion;
+  serverTime: number;
+  devMode: boolean;
+  limits: GatewayLimits;
+}
+export interface GatewayLimits {
+  maxFrameBytes: number;
+  maxMediaBytes: number;
+  /** the gateway sends `keys.low` when a device's one-time prekeys drop below this */
+  preKeyLowWater: number;
+  maxOneTimePreKeysPerUpload: number;
+  /** at most this many envelopes are pushed to a device before it acknowledges some */
+  deliveryWindow: number;
+}
+
+export interface RegisterRequestParams {
+  phone: Phone;
+}
+export interface RegisterRequestResult {
+  phone: Phone;
+  /** when the code stops working (ms since the epoch) */
+  expiresAt: number;
+  /** development mode only: the one-time code. Never present in production mode. */
+  devCode?: string;
+}
+
+export interface RegisterConfirmParams {
+  phone: Phone;
+  code: string;
+}
+export interface RegisterConfirmResult {
+  phone: Phone;
+  provider: string;
+  /** false when the account already existed (re-verification); its devices are kept */
+  created: boolean;
+}
+
+export interface UnregisterParams {
+  phone: Phone;
+}
+export type EmptyResult = Record<string, never>;
+
+export interface DeviceRegisterParams {
+  phone: Phone;
+  /** Signal registration ID, 1..16380 */
+  registrationId: number;
+  attributes: DeviceAttributes;
+  /** required for providers with e2ee, forbidden for providers without */
+  keys?: DeviceKeys;
+}
+export interface DeviceRegisterResult {
+  deviceId: number;
+}
+
+export interface DeviceRemoveParams {
+  phone: Phone;
+  deviceId: number;
+}
+
+export interface DeviceListParams {
+  phone: Phone;
+}
+export interface DeviceListResult {
+  devices: { deviceId: number; attributes: DeviceAttributes; oneTimePreKeyCount: number }[];
+}
+
+export interface SubscribeParams {
+  phone: Phone;
+  deviceId: number;
+}
+export interface SubscribeResult {
+  /** envelopes waiting for this device; they follow as `envelope` events, oldest first */
+  queued: number;
+}
+
+export interface KeysUploadParams {
+  phone: Phone;
+  deviceId: number;
+  /** replaces the current signed prekey */
+  signedPreKey?: SignedPreKey;
+  /** replaces the current last-resort Kyber prekey */
+  kyberPreKey?: SignedPreKey;
+  oneTimePreKeys?: OneTimePreKey[];
+  oneTimeKyberPreKeys?: SignedPreKey[];
+}
+export interface KeysUploadResult {
+  oneTimePreKeyCount: number;
+  oneTimeKyberPreKeyCount: number;
+}
+
+export interface KeysFetchParams {
+  /** the account whose devices to fetch (any provider) */
+  phone: Phone;
+}
+export interface DeviceBundle {
+  deviceId: number;
+  registrationId: number;
+  attributes: DeviceAttributes;
+  /** absent for accounts of providers without end-to-end encryption */
+  bundle?: PreKeyBundle;
+}
+export interface KeysFetchResult {
+  phone: Phone;
+  provider: string;
+  /** false: this account's provider has no end-to-end encryption; send `plaintext` */
+  e2ee: boolean;
+  devices: DeviceBundle[];
+}
+
+/** `prekey` / `whisper`: libsignal PreKeySignalMessage / SignalMessage.
+ *  `plaintext`: base64 of the UTF-8 content JSON, only to or from a provider without e2ee. */
+export type CiphertextType = 'prekey' | 'whisper' | 'plaintext';
+
+export interface DeviceCiphertext {
+  deviceId: number;
+  type: CiphertextType;
+  body: Base64;
+}
+
+export interface SubmitParams {
+  from: DeviceAddress;
+  to: Phone;
+  /** chosen by the sender, unique per sender account; a resubmission with the same ID is
+   *  accepted once (idempotent). Convention: the content's messageId. */
+  clientMessageId: string;
+  /** exactly one per device of the recipient account (see `stale_devices`) */
+  messages: DeviceCiphertext[];
+}
+export interface SubmitResult {
+  serverTimestamp: number;
+  /** true when this clientMessageId had already been accepted; nothing was queued again */
+  duplicate: boolean;
+}
+
+export interface AckParams {
+  phone: Phone;
+  deviceId: number;
+  envelopeId: string;
+}
+export interface AckResult {
+  /** false when the envelope was already gone (acknowledged before) */
+  removed: boolean;
+}
+
+/** MIMI delivery-status values (draft-ietf-mimi-content, "status" codes). */
+export const MIMI_STATUS_CODES = {
+  unread: 0,
+  delivered: 1,
+  read: 2,
+  expired: 3,
+  deleted: 4,
+  hidden: 5,
+  error: 6,
+} as const;
+export type ReceiptStatus = 'delivered' | 'read';
+
+export interface TypingSignal {
+  kind: 'typing';
+  state: 'started' | 'stopped';
+}
+export interface StatusSignal {
+  kind: 'status';
+  status: ReceiptStatus;
+  /** the content messageIds (= clientMessageIds) this status is about */
+  messageIds: string[];
+}
+export type Signal = TypingSignal | StatusSignal;
+
+export interface SignalSendParams {
+  from: DeviceAddress;
+  to: Phone;
+  signal: Signal;
+}
+export interface SignalSendResult {
+  serverTimestamp: number;
+  /** typing: devices it was pushed to right now; status: devices it was queued for */
+  devices: number;
+}
+
+export interface MediaUploadParams {
+  /** the encrypted blob; the gateway never sees media keys */
+  data: Base64;
+}
+export interface MediaUploadResult {
+  mediaId: string;
+  size: number;
+  /** base64 SHA-256 of the stored bytes */
+  digest: Base64;
+}
+
+export interface MediaDownloadParams {
+  mediaId: string;
+}
+export interface MediaDownloadResult {
+  mediaId: string;
+  size: number;
+  data: Base64;
+}
+
+export interface ProfileSetParams {
+  phone: Phone;
+  /** null clears it, absent leaves it unchanged */
+  displayName?: string | null;
+  avatarMediaId?: string | null;
+}
+export interface ProfileGetParams {
+  phone: Phone;
+}
+export interface Profile {
+  phone: Phone;
+  provider: string;
+  displayName?: string;
+  avatarMediaId?: string;
+}
+
+export type PingParams = Record<string, never>;
+export interface PingResult {
+  serverTime: number;
+}
+
+/** Every request type: its params and its result. */
+export interface RequestMap {
+  hello: { params: HelloParams; result: HelloResult };
+  ping: { params: PingParams; result: PingResult };
+  'account.register_request': { params: RegisterRequestParams; result: RegisterRequestResult };
+  'account.register_confirm': { params: RegisterConfirmParams; result: RegisterConfirmResult };
+  'account.unregister': { params: UnregisterParams; result: EmptyResult };
+  'device.register': { params: DeviceRegisterParams; result: DeviceRegisterResult };
+  'device.remove': { params: DeviceRemoveParams; result: EmptyResult };
+  'device.list': { params: DeviceListParams; result: DeviceListResult };
+  'device.subscribe': { params: SubscribeParams; result: SubscribeResult };
+  'device.unsubscribe': { params: SubscribeParams; result: EmptyResult };
+  'keys.upload': { params: KeysUploadParams; result: KeysUploadResult };
+  'keys.fetch': { params: KeysFetchParams; result: KeysFetchResult };
+  'message.submit': { params: SubmitParams; result: SubmitResult };
+  'envelope.ack': { params: AckParams; result: AckResult };
+  'signal.send': { params: SignalSendParams; result: SignalSendResult };
+  'media.upload': { params: MediaUploadParams; result: MediaUploadResult };
+  'media.download': { params: MediaDownloadParams; result: MediaDownloadResult };
+  'profile.set': { params: ProfileSetParams; result: Profile };
+  'profile.get': { params: ProfileGetParams; result: Profile };
+}
+export type RequestType = keyof RequestMap;
+export type RequestParams<T extends RequestType> = RequestMap[T]['params'];
+export type RequestResult<T extends RequestType> = RequestMap[T]['result'];
+
+export const REQUEST_TYPES = [
+  'hello', 'ping',
+  'account.register_request', 'account.register_confirm', 'account.unregister',
+  'device.register', 'device.remove', 'device.list', 'device.subscribe', 'device.unsubscribe',
+  'keys.upload', 'keys.fetch',
+  'message.submit', 'envelope.ack', 'signal.send',
+  'media.upload', 'media.download',
+  'profile.set', 'profile.get',
+] as const satisfies readonly RequestType[];
+
+/** A client request; `id` is chosen by the client and echoed in the answer. */
+export type RequestFrame<T extends RequestType = RequestType> = {
+  [K in T]: { v: ProtocolVersion; id: string; type: K; params: RequestParams<K> };
+}[T];
+
+export interface ResultFrame<T extends RequestType = RequestType> {
+  v: ProtocolVersion;
+  id: string;
+  type: 'result';
+  result: RequestResult<T>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+export const ERROR_CODES = [
+  /** not JSON, or not an object with v/id/type/params */
+  'bad_frame',
+  /** frame larger than limits.maxFrameBytes */
+  'frame_too_large',
+  'unsupported_version',
+  'unknown_type',
+  /** params fail the schema; `field` names the offending JSON pointer */
+  'invalid_params',
+  /** a request other than hello/ping before a successful hello */
+  'unauthenticated',
+  'auth_failed',
+  'already_authenticated',
+  /** the account (or device) belongs to another provider */
+  'forbidden',
+  'account_not_found',
+  'device_not_found',
+  'media_not_found',
+  /** the phone is registered with another provider */
+  'phone_taken',
+  'code_invalid',
+  'code_expired',
+  /** too many wrong codes; request a new one */
+  'code_attempts_exceeded',
+  'rate_limited',
+  /** the per-device ciphertext set does not match the recipient's devices; details list them */
+  'stale_devices',
+  /** ciphertext type does not fit the providers' e2ee capability (or keys given to a plaintext provider) */
+  'encryption_mismatch',
+  'media_too_large',
+  'too_many_devices',
+  /** e.g. code delivery not configured in production mode */
+  'unavailable',
+  'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface StaleDevicesDetails {
+  /** devices of the recipient that got no ciphertext: fetch their bundles and resubmit */
+  missing: number[];
+  /** device IDs that no longer exist: drop their sessions */
+  extra: number[];
+}
+export interface RateLimitedDetails {
+  retryAfterMs: number;
+}
+
+export interface ErrorBody {
+  code: ErrorCode;
+  /** human-readable, for logs and people */
+  message: string;
+  /** JSON pointer of the offending field for invalid_params, e.g. "/params/to" */
+  field?: string;
+  details?: StaleDevicesDetails | RateLimitedDetails | Record<string, unknown>;
+}
+
+export interface ErrorFrame {
+  v: ProtocolVersion;
+  /** the request's id; null when the frame was too broken to read one */
+  id: string | null;
+  type: 'error';
+  error: ErrorBody;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events (gateway → client, unsolicited)
+
+export interface SenderInfo extends DeviceAddress {
+  provider: string;
+  /** the sender's device sits behind a bridge */
+  bridged: boolean;
+  /** the sender's provider has end-to-end encryption */
+  e2ee: boolean;
+}
+
+export interface EnvelopeMessagePayload {
+  kind: 'message';
+  clientMessageId: string;
+  type: CiphertextType;
+  body: Base64;
+}
+export interface EnvelopeStatusPayload {
+  kind: 'status';
+  status: ReceiptStatus;
+  messageIds: string[];
+}
+
+/** A queued item for one device; it stays queued until `envelope.ack`. */
+export interface EnvelopeEvent {
+  recipient: DeviceAddress;
+  /** opaque, unique; redeliveries carry the same ID */
+  envelopeId: string;
+  sender: SenderInfo;
+  serverTimestamp: number;
+  payload: EnvelopeMessagePayload | EnvelopeStatusPayload;
+}
+
+/** Transient: pushed only to devices subscribed at that moment, never queued. */
+export interface TypingEvent {
+  recipient: DeviceAddress;
+  sender: SenderInfo;
+  state: 'started' | 'stopped';
+  serverTimestamp: number;
+}
+
+export interface KeysLowEvent {
+  device: DeviceAddress;
+  oneTimePreKeyCount: number;
+  oneTimeKyberPreKeyCount: number;
+  lowWater: number;
+}
+
+/** This connection no longer receives the device's queue (another connection subscribed it,
+ *  or the device or account was removed). */
+export interface SubscriptionEndedEvent {
+  device: DeviceAddress;
+  reason: 'replaced' | 'device_removed' | 'account_removed';
+}
+
+export interface EventMap {
+  envelope: EnvelopeEvent;
+  typing: TypingEvent;
+  'keys.low': KeysLowEvent;
+  'subscription.ended': SubscriptionEndedEvent;
+}
+export type EventName = keyof EventMap;
+
+export type EventFrame<E extends EventName = EventName> = {
+  [K in E]: { v: ProtocolVersion; type: 'event'; event: K; data: EventMap[K] };
+}[E];
+
+/** Anything the gateway sends. */
+export type GatewayFrame = ResultFrame | ErrorFrame | EventFrame;
