@@ -1,0 +1,3 @@
+export * from './types';
+export { ConfigError } from './errors';
+export { parseConfig, validateConfig, loadConfig, resolveSecrets, SECRET_ENV } from './load';

@@ -1,0 +1,81 @@
+/**
+ * Reads, validates and completes the YAML configuration. Every problem is reported at once,
+ * each naming its key path; secrets may come from files or environment variables so they
+ * need not sit in the YAML.
+ */
+import { readFileSync } from 'node:fs';
+import Ajv from 'ajv';
+import { parseDocument } from 'yaml';
+import { ConfigError, formatAjvErrors } from './errors';
+import { configSchema } from './schema';
+import type { BridgeConfig } from './types';
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: true });
+const validate = ajv.compile(configSchema);
+
+/** Environment variables that override secrets in the file (documented in the README). */
+export const SECRET_ENV = {
+  providerSecret: 'INTEROP_PROVIDER_SECRET',
+  keyStoreSecret: 'INTEROP_KEY_STORE_SECRET',
+  provisioningSecret: 'INTEROP_PROVISIONING_SECRET',
+} as const;
+
+/** Parses and validates YAML text; throws ConfigError listing every problem. */
+export function parseConfig(yamlText: string, source = 'config'): BridgeConfig {
+  const doc = parseDocument(yamlText, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(doc.errors.map((e) => `YAML syntax: ${e.message.split('\n')[0]}`), source);
+  }
+  const data: unknown = doc.toJS() ?? {};
+  return validateConfig(data, source);
+}
+
+/** Validates an already-parsed object (tests build configs this way); fills defaults in place. */
+export function validateConfig(data: unknown, source = 'config'): BridgeConfig {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new ConfigError(['(top level): must be a mapping of keys to values'], source);
+  }
+  if (!validate(data)) {
+    throw new ConfigError(formatAjvErrors(validate.errors ?? []), source);
+  }
+  return data;
+}
+
+/** Reads secrets from `*_file` keys and the environment; the environment wins. */
+export function resolveSecrets(config: BridgeConfig, env: NodeJS.ProcessEnv = process.env): BridgeConfig {
+  const problems: string[] = [];
+  const fromFile = (path: string | undefined, key: string): string | undefined => {
+    if (path === undefined) return undefined;
+    try {
+      return readFileSync(path, 'utf8').trim();
+    } catch (error) {
+      problems.push(`${key}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      return undefined;
+    }
+  };
+  const network = { ...config.network };
+  network.provider_secret =
+    env[SECRET_ENV.providerSecret] ??
+    fromFile(network.provider_secret_file, 'network.provider_secret_file') ??
+    network.provider_secret;
+  const security = { ...config.security };
+  security.key_store_secret =
+    env[SECRET_ENV.keyStoreSecret] ??
+    fromFile(security.key_store_secret_file, 'security.key_store_secret_file') ??
+    security.key_store_secret;
+  const provisioning = { ...config.provisioning };
+  provisioning.shared_secret = env[SECRET_ENV.provisioningSecret] ?? provisioning.shared_secret;
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { ...config, network, security, provisioning };
+}
+
+/** Reads a config file, validates it and resolves its secrets. */
+export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): BridgeConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError([`cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`], path);
+  }
+  return resolveSecrets(parseConfig(text, path), env);
+}

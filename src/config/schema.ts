@@ -1,0 +1,133 @@
+/**
+ * JSON schema of the configuration. Typed as JSONSchemaType<BridgeConfig>, so adding a key
+ * to the TypeScript type without adding it here (or the reverse) fails to compile.
+ * Defaults live here too: ajv fills them in (`useDefaults`), so the rest of the bridge
+ * sees a complete config.
+ */
+import type { JSONSchemaType } from 'ajv';
+import type { BridgeConfig, PermissionLevel } from './types';
+
+const port = { type: 'integer', minimum: 1, maximum: 65535 } as const;
+const nonEmpty = { type: 'string', minLength: 1 } as const;
+const httpUrl = { type: 'string', pattern: '^https?://[^\\s]+$' } as const;
+const optionalString = { type: 'string', nullable: true, minLength: 1 } as const;
+/** A section that may be left out: ajv inserts `{}` and then fills each key's own default.
+ *  Typed `never` because the schema types want a complete section as the default. */
+const sectionDefault = {} as never;
+
+export const configSchema: JSONSchemaType<BridgeConfig> = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['homeserver', 'appservice', 'database', 'bridge', 'network', 'security', 'logging', 'metrics', 'provisioning'],
+  properties: {
+    homeserver: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['url', 'domain'],
+      properties: {
+        url: httpUrl,
+        domain: { type: 'string', pattern: '^[A-Za-z0-9.:\\[\\]-]+$' },
+      },
+    },
+    appservice: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['address', 'port', 'url', 'id', 'registration', 'bot_username', 'bot_displayname', 'ghost_username_template'],
+      properties: {
+        address: { type: 'string', minLength: 1, default: '127.0.0.1' },
+        port,
+        url: httpUrl,
+        id: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$', default: 'interop' },
+        registration: { type: 'string', minLength: 1, default: 'registration.yaml' },
+        bot_username: { type: 'string', pattern: '^[a-z0-9._=/+-]+$', default: 'interopbot' },
+        bot_displayname: { type: 'string', default: 'Interop bridge bot' },
+        ghost_username_template: {
+          type: 'string',
+          // the template must contain {phone} exactly once, or ghosts would collide
+          pattern: '^[a-z0-9._=/-]*\\{phone\\}[a-z0-9._=/-]*$',
+          default: 'wa_{phone}',
+        },
+      },
+    },
+    database: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['type', 'path'],
+      default: sectionDefault,
+      properties: {
+        type: { type: 'string', enum: ['sqlite'], default: 'sqlite' },
+        path: { type: 'string', minLength: 1, default: 'bridge.db' },
+      },
+    },
+    bridge: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['permissions', 'command_prefix', 'show_phone_in_displayname', 'max_media_bytes'],
+      properties: {
+        permissions: {
+          type: 'object',
+          required: [],
+          minProperties: 1,
+          additionalProperties: { type: 'string', enum: ['user', 'admin'] as PermissionLevel[] },
+        },
+        command_prefix: { type: 'string', default: '!wa' },
+        show_phone_in_displayname: { type: 'boolean', default: true },
+        max_media_bytes: { type: 'integer', minimum: 1, maximum: 2147483647, default: 104857600 },
+      },
+    },
+    network: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['gateway_url', 'provider_id'],
+      properties: {
+        gateway_url: { type: 'string', pattern: '^wss?://[^\\s]+$' },
+        provider_id: nonEmpty,
+        provider_secret: optionalString,
+        provider_secret_file: optionalString,
+      },
+    },
+    security: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['mark_hops', 'refuse_unencrypted_providers', 'hold_on_key_change'],
+      default: sectionDefault,
+      properties: {
+        mark_hops: { type: 'boolean', const: true, default: true },
+        refuse_unencrypted_providers: { type: 'boolean', default: false },
+        hold_on_key_change: { type: 'boolean', default: false },
+        key_store_secret: optionalString,
+        key_store_secret_file: optionalString,
+      },
+    },
+    logging: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['level'],
+      default: sectionDefault,
+      properties: {
+        level: { type: 'string', enum: ['debug', 'info', 'warn', 'error'], default: 'info' },
+      },
+    },
+    metrics: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['enabled', 'address', 'port'],
+      default: sectionDefault,
+      properties: {
+        enabled: { type: 'boolean', default: false },
+        address: { type: 'string', minLength: 1, default: '127.0.0.1' },
+        port: { ...port, default: 9002 },
+      },
+    },
+    provisioning: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['enabled'],
+      default: sectionDefault,
+      properties: {
+        enabled: { type: 'boolean', default: false },
+        shared_secret: optionalString,
+      },
+    },
+  },
+};

@@ -1,0 +1,96 @@
+/**
+ * The bridge's configuration, as read from YAML. The JSON schema in ./schema.ts is typed
+ * against this interface (ajv's JSONSchemaType), so the two cannot drift apart.
+ */
+
+export type PermissionLevel = 'user' | 'admin';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface HomeserverConfig {
+  /** client-server API base URL the bridge talks to */
+  url: string;
+  /** server name: the part after the colon in user IDs */
+  domain: string;
+}
+
+export interface AppserviceConfig {
+  /** address the appservice HTTP listener binds to */
+  address: string;
+  port: number;
+  /** URL at which the homeserver reaches this bridge (written into the registration) */
+  url: string;
+  /** registration ID, unique per homeserver */
+  id: string;
+  /** path of the registration file the bridge reads its tokens from */
+  registration: string;
+  bot_username: string;
+  bot_displayname: string;
+  /** localpart template for ghosts; `{phone}` becomes the E.164 number, e.g. `wa_{phone}` */
+  ghost_username_template: string;
+}
+
+export interface DatabaseConfig {
+  type: 'sqlite';
+  /** SQLite file path */
+  path: string;
+}
+
+export interface BridgeSection {
+  /** Matrix user ID (`@alice:example.org`), server name (`example.org`) or `*` → level */
+  permissions: Record<string, PermissionLevel>;
+  /** optional prefix for commands in the management room, e.g. `!wa` */
+  command_prefix: string;
+  /** whether ghost display names show the phone number (privacy choice) */
+  show_phone_in_displayname: boolean;
+  /** largest media file the bridge moves, in bytes */
+  max_media_bytes: number;
+}
+
+export interface NetworkConfig {
+  /** WebSocket URL of the interop gateway */
+  gateway_url: string;
+  provider_id: string;
+  /** provider secret; prefer provider_secret_file or the env var INTEROP_PROVIDER_SECRET */
+  provider_secret?: string;
+  provider_secret_file?: string;
+}
+
+export interface SecurityConfig {
+  /** attach the hop trail to every bridged event (always on; a key so admins see it exists) */
+  mark_hops: boolean;
+  /** refuse contacts whose provider has no end-to-end encryption */
+  refuse_unencrypted_providers: boolean;
+  /** hold messages from a contact whose identity key changed until the user confirms */
+  hold_on_key_change: boolean;
+  /** secret that encrypts stored keys at rest; prefer key_store_secret_file or the env var */
+  key_store_secret?: string;
+  key_store_secret_file?: string;
+}
+
+export interface LoggingConfig {
+  level: LogLevel;
+}
+
+export interface MetricsConfig {
+  enabled: boolean;
+  address: string;
+  port: number;
+}
+
+export interface ProvisioningConfig {
+  enabled: boolean;
+  /** shared secret for the provisioning API; prefer the env var INTEROP_PROVISIONING_SECRET */
+  shared_secret?: string;
+}
+
+export interface BridgeConfig {
+  homeserver: HomeserverConfig;
+  appservice: AppserviceConfig;
+  database: DatabaseConfig;
+  bridge: BridgeSection;
+  network: NetworkConfig;
+  security: SecurityConfig;
+  logging: LoggingConfig;
+  metrics: MetricsConfig;
+  provisioning: ProvisioningConfig;
+}

@@ -1,0 +1,3 @@
+export type { BridgeStore, BridgeUser, UserRepository, TransactionRepository } from './repositories';
+export { SqliteBridgeStore } from './sqlite/sqlite-store';
+export { SchemaTooNewError } from './sqlite/migrate';

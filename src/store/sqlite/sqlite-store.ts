@@ -1,0 +1,121 @@
+/** SQLite implementation of the bridge's repositories (better-sqlite3, WAL, foreign keys). */
+import Database from 'better-sqlite3';
+import type { BridgeStore, BridgeUser, TransactionRepository, UserRepository } from '../repositories';
+import { migrate, currentVersion } from './migrate';
+import { migrations } from './migrations';
+
+interface UserRow {
+  mxid: string;
+  management_room: string | null;
+  settings: string;
+  created_at: number;
+}
+
+function toUser(row: UserRow): BridgeUser {
+  return {
+    mxid: row.mxid,
+    managementRoom: row.management_room,
+    settings: JSON.parse(row.settings) as Record<string, unknown>,
+    createdAt: row.created_at,
+  };
+}
+
+class SqliteUsers implements UserRepository {
+  private readonly byId;
+  private readonly byRoom;
+  private readonly insert;
+  private readonly setRoom;
+  private readonly setSettings;
+
+  constructor(private readonly db: Database.Database) {
+    this.byId = db.prepare<[string], UserRow>('SELECT * FROM users WHERE mxid = ?');
+    this.byRoom = db.prepare<[string], UserRow>('SELECT * FROM users WHERE management_room = ?');
+    this.insert = db.prepare('INSERT OR IGNORE INTO users (mxid, created_at) VALUES (?, ?)');
+    this.setRoom = db.prepare('UPDATE users SET management_room = ? WHERE mxid = ?');
+    this.setSettings = db.prepare('UPDATE users SET settings = ? WHERE mxid = ?');
+  }
+
+  get(mxid: string): BridgeUser | undefined {
+    const row = this.byId.get(mxid);
+    return row && toUser(row);
+  }
+
+  ensure(mxid: string): BridgeUser {
+    this.insert.run(mxid, Date.now());
+    return toUser(this.byId.get(mxid) as UserRow);
+  }
+
+  setManagementRoom(mxid: string, roomId: string | null): void {
+    this.db.transaction(() => {
+      // a room belongs to one user at most: release it from whoever held it before
+      if (roomId !== null) this.db.prepare('UPDATE users SET management_room = NULL WHERE management_room = ?').run(roomId);
+      this.setRoom.run(roomId, mxid);
+    })();
+  }
+
+  updateSettings(mxid: string, settings: Record<string, unknown>): void {
+    this.setSettings.run(JSON.stringify(settings), mxid);
+  }
+
+  findByManagementRoom(roomId: string): BridgeUser | undefined {
+    const row = this.byRoom.get(roomId);
+    return row && toUser(row);
+  }
+}
+
+class SqliteTransactions implements TransactionRepository {
+  private readonly check;
+  private readonly mark;
+  private readonly remove;
+
+  constructor(db: Database.Database) {
+    this.check = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM processed_transactions WHERE txn_id = ?');
+    this.mark = db.prepare('INSERT OR IGNORE INTO processed_transactions (txn_id, processed_at) VALUES (?, ?)');
+    this.remove = db.prepare('DELETE FROM processed_transactions WHERE processed_at < ?');
+  }
+
+  isProcessed(txnId: string): boolean {
+    return this.check.get(txnId) !== undefined;
+  }
+
+  markProcessed(txnId: string): void {
+    this.mark.run(txnId, Date.now());
+  }
+
+  prune(olderThanMs: number): number {
+    return this.remove.run(olderThanMs).changes;
+  }
+}
+
+export class SqliteBridgeStore implements BridgeStore {
+  readonly users: UserRepository;
+  readonly transactions: TransactionRepository;
+
+  private constructor(private readonly db: Database.Database) {
+    this.users = new SqliteUsers(db);
+    this.transactions = new SqliteTransactions(db);
+  }
+
+  /** Opens (creating if needed) and migrates the database at `path` (`:memory:` for tests). */
+  static open(path: string): SqliteBridgeStore {
+    const db = new Database(path);
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+      migrate(db, migrations);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return new SqliteBridgeStore(db);
+  }
+
+  schemaVersion(): number {
+    return currentVersion(this.db);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

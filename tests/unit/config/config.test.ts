@@ -1,0 +1,102 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, parseConfig, resolveSecrets } from '../../../src/config';
+
+const repoRoot = join(__dirname, '..', '..', '..', '..');
+const sampleText = readFileSync(join(repoRoot, 'config.sample.yaml'), 'utf8');
+
+function problemsOf(yamlText: string): string[] {
+  try {
+    parseConfig(yamlText);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
+    return error.problems;
+  }
+  assert.fail('config was accepted');
+}
+
+const minimal = `
+homeserver: { url: "http://127.0.0.1:8008", domain: example.org }
+appservice: { port: 29330, url: "http://127.0.0.1:29330" }
+bridge: { permissions: { example.org: user } }
+network: { gateway_url: "ws://127.0.0.1:29340", provider_id: bridge }
+`;
+
+test('the sample config is valid against the schema', () => {
+  const config = parseConfig(sampleText, 'config.sample.yaml');
+  assert.equal(config.homeserver.domain, 'example.org');
+  assert.equal(config.appservice.ghost_username_template, 'wa_{phone}');
+});
+
+test('the sample config documents every key with a comment', () => {
+  const lines = sampleText.split('\n');
+  lines.forEach((line, index) => {
+    const key = /^\s*#?\s*([a-z_]+):/.exec(line);
+    if (!key || line.trim().startsWith('# ')) return;
+    const previous = lines[index - 1]?.trim() ?? '';
+    assert.ok(previous.startsWith('#'), `key on line ${index + 1} (${key[1]}) has no comment above it`);
+  });
+});
+
+test('defaults fill every section that is left out', () => {
+  const config = parseConfig(minimal);
+  assert.equal(config.database.path, 'bridge.db');
+  assert.equal(config.appservice.bot_username, 'interopbot');
+  assert.equal(config.logging.level, 'info');
+  assert.equal(config.security.refuse_unencrypted_providers, false);
+  assert.equal(config.metrics.enabled, false);
+});
+
+test('every bad key is named at once, with what is wrong', () => {
+  const problems = problemsOf(`
+homesever: { url: "http://x" }
+appservice: { port: 70000, url: "http://127.0.0.1:1" }
+bridge: { permissions: { example.org: owner } }
+network: { gateway_url: "http://nope", provider_id: bridge }
+logging: { level: loud }
+`);
+  assert.deepEqual(problems.sort(), [
+    'appservice.port: must be an integer 1-65535',
+    'bridge.permissions.example.org: must be one of: user, admin',
+    'homeserver: required',
+    'homesever: unknown key (did you mean homeserver?)',
+    'logging.level: must be one of: debug, info, warn, error',
+    'network.gateway_url: must be a ws(s) URL',
+  ]);
+});
+
+test('a missing nested key is reported as required', () => {
+  const problems = problemsOf(minimal.replace('domain: example.org', 'domian: example.org'));
+  assert.ok(problems.includes('homeserver.url: required') === false);
+  assert.ok(problems.includes('homeserver.domain: required'), problems.join('\n'));
+  assert.ok(problems.includes('homeserver.domian: unknown key (did you mean domain?)'), problems.join('\n'));
+});
+
+test('the ghost template must contain {phone}', () => {
+  const problems = problemsOf(minimal.replace('port: 29330,', 'port: 29330, ghost_username_template: "wa_",'));
+  assert.equal(problems.length, 1);
+  assert.match(problems[0], /^appservice\.ghost_username_template: must contain \{phone\}/);
+});
+
+test('YAML syntax errors are reported, not thrown raw', () => {
+  const problems = problemsOf('homeserver: [unclosed');
+  assert.match(problems[0], /^YAML syntax:/);
+});
+
+test('secrets come from files and environment variables, the environment winning', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mib-config-'));
+  writeFileSync(join(dir, 'secret'), 'from-file\n');
+  const withFile = minimal.replace('provider_id: bridge', `provider_id: bridge, provider_secret_file: ${join(dir, 'secret')}`);
+  const config = parseConfig(withFile);
+  assert.equal(resolveSecrets(config, {}).network.provider_secret, 'from-file');
+  assert.equal(resolveSecrets(config, { INTEROP_PROVIDER_SECRET: 'from-env' }).network.provider_secret, 'from-env');
+  const missing = parseConfig(minimal.replace('provider_id: bridge', 'provider_id: bridge, provider_secret_file: /nonexistent/x'));
+  assert.throws(() => resolveSecrets(missing, {}), /network\.provider_secret_file: cannot read \/nonexistent\/x/);
+});
+
+test('loadConfig names the file it cannot read', () => {
+  assert.throws(() => loadConfig('/nonexistent/config.yaml'), /\/nonexistent\/config\.yaml[\s\S]*ENOENT/);
+});

@@ -1,0 +1,44 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '../../../src/config';
+import { generateRegistration, readRegistration, writeRegistration } from '../../../src/registration';
+
+const repoRoot = join(__dirname, '..', '..', '..', '..');
+const config = parseConfig(readFileSync(join(repoRoot, 'config.sample.yaml'), 'utf8'));
+
+test('generated registration has exclusive namespaces, ephemeral events and no rate limit', () => {
+  const reg = generateRegistration(config, 'http://127.0.0.1:1234');
+  assert.equal(reg.url, 'http://127.0.0.1:1234');
+  assert.equal(reg.rate_limited, false);
+  assert.equal(reg.receive_ephemeral, true);
+  assert.equal(reg['de.sorunome.msc2409.push_ephemeral'], true);
+  assert.ok(reg.namespaces.users.every((ns) => ns.exclusive));
+  assert.match(reg.as_token, /^[0-9a-f]{64}$/);
+  assert.notEqual(reg.as_token, reg.hs_token);
+  assert.notEqual(generateRegistration(config).as_token, reg.as_token);
+});
+
+test('ghost namespace matches E.164 ghosts and nothing else', () => {
+  const reg = generateRegistration(config);
+  const ghost = new RegExp(`^${reg.namespaces.users[1].regex}$`);
+  assert.ok(ghost.test('@wa_+4915112345678:example.org'));
+  assert.ok(!ghost.test('@wa_4915112345678:example.org'));
+  assert.ok(!ghost.test('@wa_+49151:example.org.evil'));
+  assert.ok(!ghost.test('@alice:example.org'));
+  const bot = new RegExp(`^${reg.namespaces.users[0].regex}$`);
+  assert.ok(bot.test('@interopbot:example.org'));
+  assert.ok(!bot.test('@interopbotx:example.org'));
+});
+
+test('a written registration reads back; the committed example is refused as a placeholder', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mib-reg-'));
+  const path = join(dir, 'registration.yaml');
+  const reg = generateRegistration(config);
+  writeRegistration(path, reg);
+  assert.deepEqual(readRegistration(path), reg);
+  assert.throws(() => readRegistration(join(repoRoot, 'registration.yaml')), /as_token: is a placeholder/);
+  assert.throws(() => readRegistration(join(dir, 'missing.yaml')), /cannot read registration/);
+});

@@ -1,0 +1,50 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { SchemaTooNewError, SqliteBridgeStore } from '../../../src/store';
+import { migrate } from '../../../src/store/sqlite/migrate';
+import { migrations } from '../../../src/store/sqlite/migrations';
+import { bridgeStoreSuite } from './bridge-store-suite';
+
+const dir = mkdtempSync(join(tmpdir(), 'mib-store-'));
+let counter = 0;
+bridgeStoreSuite('sqlite', () => SqliteBridgeStore.open(join(dir, `suite-${++counter}.db`)));
+
+test('sqlite: WAL and foreign keys are on; data survives reopening', () => {
+  const path = join(dir, 'reopen.db');
+  const store = SqliteBridgeStore.open(path);
+  store.users.ensure('@alice:example.org');
+  store.close();
+  const raw = new Database(path);
+  assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+  raw.close();
+  const again = SqliteBridgeStore.open(path);
+  assert.ok(again.users.get('@alice:example.org'));
+  assert.equal(again.schemaVersion(), migrations.at(-1)?.version);
+  again.close();
+});
+
+test('sqlite: a database newer than the code is refused with a clear message', () => {
+  const path = join(dir, 'newer.db');
+  const raw = new Database(path);
+  raw.pragma('user_version = 999');
+  raw.close();
+  assert.throws(() => SqliteBridgeStore.open(path), (error: unknown) => {
+    assert.ok(error instanceof SchemaTooNewError);
+    assert.match(error.message, /schema version 999 is newer than this bridge supports/);
+    return true;
+  });
+});
+
+test('sqlite: a failing migration rolls back with its version bump', () => {
+  const db = new Database(':memory:');
+  const broken = [...migrations, { version: 99, name: 'broken', sql: 'CREATE TABLE ok_then (x); SELECT * FROM no_such_table;' }];
+  assert.throws(() => migrate(db, broken), /no such table/);
+  assert.equal(db.pragma('user_version', { simple: true }), migrations.at(-1)?.version);
+  const leftover = db.prepare("SELECT name FROM sqlite_master WHERE name = 'ok_then'").get();
+  assert.equal(leftover, undefined);
+  db.close();
+});
