@@ -1,0 +1,116 @@
+/**
+ * Schema of the Signal key store. One database can hold many local accounts (the bridge
+ * links one phone number per Matrix user, and may keep them in its main database file), so
+ * every table is keyed by `account` (the local E.164 number). Columns named *_sealed hold
+ * bytes passed through the SecretBox (encryption at rest).
+ *
+ * Migrations are numbered, applied in order, each in its own transaction; a database whose
+ * version is newer than this code is refused rather than guessed at.
+ */
+import type Database from 'better-sqlite3';
+
+const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE signal_local_accounts (
+        account TEXT PRIMARY KEY,
+        registration_id INTEGER NOT NULL,
+        identity_key_pair_sealed BLOB NOT NULL,
+        device_id INTEGER,
+        next_prekey_id INTEGER NOT NULL DEFAULT 1,
+        next_signed_prekey_id INTEGER NOT NULL DEFAULT 1,
+        next_kyber_prekey_id INTEGER NOT NULL DEFAULT 1,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE signal_remote_identities (
+        account TEXT NOT NULL,
+        name TEXT NOT NULL,
+        device_id INTEGER NOT NULL,
+        public_key BLOB NOT NULL,
+        first_seen INTEGER NOT NULL,
+        changed_at INTEGER,
+        PRIMARY KEY (account, name, device_id)
+      );
+      CREATE TABLE signal_identity_changes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account TEXT NOT NULL,
+        name TEXT NOT NULL,
+        device_id INTEGER NOT NULL,
+        old_key BLOB NOT NULL,
+        new_key BLOB NOT NULL,
+        changed_at INTEGER NOT NULL
+      );
+      CREATE INDEX signal_identity_changes_by_name ON signal_identity_changes (account, name);
+      CREATE TABLE signal_sessions (
+        account TEXT NOT NULL,
+        name TEXT NOT NULL,
+        device_id INTEGER NOT NULL,
+        record_sealed BLOB NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (account, name, device_id)
+      );
+      CREATE TABLE signal_prekeys (
+        account TEXT NOT NULL,
+        id INTEGER NOT NULL,
+        record_sealed BLOB NOT NULL,
+        PRIMARY KEY (account, id)
+      );
+      CREATE TABLE signal_signed_prekeys (
+        account TEXT NOT NULL,
+        id INTEGER NOT NULL,
+        record_sealed BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (account, id)
+      );
+      CREATE TABLE signal_kyber_prekeys (
+        account TEXT NOT NULL,
+        id INTEGER NOT NULL,
+        record_sealed BLOB NOT NULL,
+        last_resort INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (account, id)
+      );
+      -- A last-resort Kyber key may be used many times, but never twice with the same
+      -- (signed prekey, base key): that would be a replayed session setup.
+      CREATE TABLE signal_kyber_base_keys_seen (
+        account TEXT NOT NULL,
+        kyber_prekey_id INTEGER NOT NULL,
+        signed_prekey_id INTEGER NOT NULL,
+        base_key BLOB NOT NULL,
+        PRIMARY KEY (account, kyber_prekey_id, signed_prekey_id, base_key)
+      );
+      -- Plaintext of envelopes decrypted but not yet acknowledged: the ratchet has moved on,
+      -- so a redelivered envelope could not be decrypted again. Deleted on ack.
+      CREATE TABLE signal_pending_plaintexts (
+        account TEXT NOT NULL,
+        envelope_id TEXT NOT NULL,
+        plaintext_sealed BLOB NOT NULL,
+        received_at INTEGER NOT NULL,
+        PRIMARY KEY (account, envelope_id)
+      );
+    `,
+  },
+];
+
+export const SIGNAL_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+export function migrateSignalDatabase(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS signal_schema_version (version INTEGER NOT NULL)');
+  const row = db.prepare('SELECT version FROM signal_schema_version').get() as { version: number } | undefined;
+  const current = row?.version ?? 0;
+  if (current > SIGNAL_SCHEMA_VERSION) {
+    throw new Error(
+      `the Signal key store has schema version ${current}, newer than this code (${SIGNAL_SCHEMA_VERSION}); ` +
+        'upgrade the software instead of downgrading the database',
+    );
+  }
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.prepare('DELETE FROM signal_schema_version').run();
+      db.prepare('INSERT INTO signal_schema_version (version) VALUES (?)').run(migration.version);
+    })();
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * SQLite implementations of the session, prekey, signed prekey, Kyber prekey and
+ * pending-plaintext stores. Secret bytes go through the SecretBox on the way in and out.
+ */
+import {
+  KyberPreKeyRecord,
+  KyberPreKeyStore,
+  PreKeyRecord,
+  PreKeyStore,
+  ProtocolAddress,
+  PublicKey,
+  SessionRecord,
+  SessionStore,
+  SignedPreKeyRecord,
+  SignedPreKeyStore,
+} from '@signalapp/libsignal-client';
+import type Database from 'better-sqlite3';
+import type { SecretBox } from './secret-box';
+import { ownBytes } from './sqlite-identity-store';
+import type {
+  InteropKyberPreKeyStore,
+  InteropPreKeyStore,
+  InteropSessionStore,
+  InteropSignedPreKeyStore,
+  PendingPlaintextStore,
+} from './stores';
+
+type SealedRow = { record_sealed: Buffer } | undefined;
+
+export class SqliteSessionStore extends SessionStore implements InteropSessionStore {
+  private readonly getStmt: Database.Statement;
+  private readonly saveStmt: Database.Statement;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly account: string,
+    private readonly box: SecretBox,
+  ) {
+    super();
+    this.getStmt = db.prepare('SELECT record_sealed FROM signal_sessions WHERE account = ? AND name = ? AND device_id = ?');
+    this.saveStmt = db.prepare(
+      `INSERT INTO signal_sessions (account, name, device_id, record_sealed, updated_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (account, name, device_id) DO UPDATE SET record_sealed = excluded.record_sealed, updated_at = excluded.updated_at`,
+    );
+  }
+
+  async saveSession(address: ProtocolAddress, record: SessionRecord): Promise<void> {
+    this.saveStmt.run(this.account, address.name(), address.deviceId(), this.box.seal(record.serialize()), Date.now());
+  }
+
+  async getSession(address: ProtocolAddress): Promise<SessionRecord | null> {
+    const row = this.getStmt.get(this.account, address.name(), address.deviceId()) as SealedRow;
+    return row ? SessionRecord.deserialize(ownBytes(this.box.open(row.record_sealed))) : null;
+  }
+
+  async getExistingSessions(addresses: ProtocolAddress[]): Promise<SessionRecord[]> {
+    const out: SessionRecord[] = [];
+    for (const address of addresses) {
+      const record = await this.getSession(address);
+      if (!record) throw new Error(`no session for ${address.name()}.${address.deviceId()}`);
+      out.push(record);
+    }
+    return out;
+  }
+
+  async listSessionDevices(name: string): Promise<number[]> {
+    const rows = this.db
+      .prepare('SELECT device_id FROM signal_sessions WHERE account = ? AND name = ? ORDER BY device_id')
+      .all(this.account, name) as Array<{ device_id: number }>;
+    return rows.map((r) => r.device_id);
+  }
+
+  async deleteSession(name: string, deviceId: number): Promise<void> {
+    this.db.prepare('DELETE FROM signal_sessions WHERE account = ? AND name = ? AND device_id = ?').run(this.account, name, deviceId);
+  }
+}
+
+export class SqlitePreKeyStore extends PreKeyStore implements InteropPreKeyStore {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly account: string,
+    private readonly box: SecretBox,
+  ) {
+    super();
+  }
+
+  async savePreKey(id: number, record: PreKeyRecord): Promise<void> {
+    this.db
+      .prepare('INSERT OR REPLACE INTO signal_prekeys (account, id, record_sealed) VALUES (?, ?, ?)')
+      .run(this.account, id, this.box.seal(record.serialize()));
+  }
+
+  async getPreKey(id: number): Promise<PreKeyRecord> {
+    const row = this.db.prepare('SELECT record_sealed FROM signal_prekeys WHERE account = ? AND id = ?').get(this.account, id) as SealedRow;
+    if (!row) throw new Error(`one-time prekey ${id} not found (already used?)`);
+    return PreKeyRecord.deserialize(ownBytes(this.box.open(row.record_sealed)));
+  }
+
+  async removePreKey(id: number): Promise<void> {
+    this.db.prepare('DELETE FROM signal_prekeys WHERE account = ? AND id = ?').run(this.account, id);
+  }
+
+  async countPreKeys(): Promise<number> {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM signal_prekeys WHERE account = ?').get(this.account) as { n: number }).n;
+  }
+}
+
+export class SqliteSignedPreKeyStore extends SignedPreKeyStore implements InteropSignedPreKeyStore {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly account: string,
+    private readonly box: SecretBox,
+  ) {
+    super();
+  }
+
+  async saveSignedPreKey(id: number, record: SignedPreKeyRecord): Promise<void> {
+    this.db
+      .prepare('INSERT OR REPLACE INTO signal_signed_prekeys (account, id, record_sealed, created_at) VALUES (?, ?, ?, ?)')
+      .run(this.account, id, this.box.seal(record.serialize()), Date.now());
+  }
+
+  async getSignedPreKey(id: number): Promise<SignedPreKeyRecord> {
+    const row = this.db
+      .prepare('SELECT record_sealed FROM signal_signed_prekeys WHERE account = ? AND id = ?')
+      .get(this.account, id) as SealedRow;
+    if (!row) throw new Error(`signed prekey ${id} not found`);
+    return SignedPreKeyRecord.deserialize(ownBytes(this.box.open(row.record_sealed)));
+  }
+
+  async latestSignedPreKeyId(): Promise<number | undefined> {
+    const row = this.db
+      .prepare('SELECT id FROM signal_signed_prekeys WHERE account = ? ORDER BY created_at DESC, rowid DESC LIMIT 1')
+      .get(this.account) as { id: number } | undefined;
+    return row?.id;
+  }
+}
+
+export class SqliteKyberPreKeyStore extends KyberPreKeyStore implements InteropKyberPreKeyStore {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly account: string,
+    private readonly box: SecretBox,
+  ) {
+    super();
+  }
+
+  /** libsignal's entry point; keys saved this way count as one-time keys. */
+  async saveKyberPreKey(id: number, record: KyberPreKeyRecord): Promise<void> {
+    await this.saveKyberPreKeyOfKind(id, record, false);
+  }
+
+  async saveKyberPreKeyOfKind(id: number, record: KyberPreKeyRecord, lastResort: boolean): Promise<void> {
+    this.db
+      .prepare(
+        'INSERT OR REPLACE INTO signal_kyber_prekeys (account, id, record_sealed, last_resort, created_at) VALUES (?, ?, ?, ?, ?)',
+      )
+      .run(this.account, id, this.box.seal(record.serialize()), lastResort ? 1 : 0, Date.now());
+  }
+
+  async getKyberPreKey(id: number): Promise<KyberPreKeyRecord> {
+    const row = this.db
+      .prepare('SELECT record_sealed FROM signal_kyber_prekeys WHERE account = ? AND id = ?')
+      .get(this.account, id) as SealedRow;
+    if (!row) throw new Error(`Kyber prekey ${id} not found (already used?)`);
+    return KyberPreKeyRecord.deserialize(ownBytes(this.box.open(row.record_sealed)));
+  }
+
+  /** One-time keys are deleted; a last-resort key refuses a (signed prekey, base key) it has seen. */
+  async markKyberPreKeyUsed(id: number, signedPreKeyId: number, baseKey: PublicKey): Promise<void> {
+    const row = this.db
+      .prepare('SELECT last_resort FROM signal_kyber_prekeys WHERE account = ? AND id = ?')
+      .get(this.account, id) as { last_resort: number } | undefined;
+    if (!row) return;
+    if (!row.last_resort) {
+      this.db.prepare('DELETE FROM signal_kyber_prekeys WHERE account = ? AND id = ?').run(this.account, id);
+      return;
+    }
+    const inserted = this.db
+      .prepare(
+        `INSERT OR IGNORE INTO signal_kyber_base_keys_seen (account, kyber_prekey_id, signed_prekey_id, base_key)
+         VALUES (?, ?, ?, ?)`,
+      )
+      .run(this.account, id, signedPreKeyId, baseKey.serialize());
+    if (inserted.changes === 0) throw new Error('replayed session setup: Kyber last-resort key already used with this base key');
+  }
+
+  async countOneTimeKyberPreKeys(): Promise<number> {
+    return (
+      this.db.prepare('SELECT COUNT(*) AS n FROM signal_kyber_prekeys WHERE account = ? AND last_resort = 0').get(this.account) as {
+        n: number;
+      }
+    ).n;
+  }
+}
+
+export class SqlitePendingPlaintextStore implements PendingPlaintextStore {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly account: string,
+    private readonly box: SecretBox,
+  ) {}
+
+  async put(envelopeId: string, plaintext: Uint8Array): Promise<void> {
+    this.db
+      .prepare(
+        'INSERT OR REPLACE INTO signal_pending_plaintexts (account, envelope_id, plaintext_sealed, received_at) VALUES (?, ?, ?, ?)',
+      )
+      .run(this.account, envelopeId, this.box.seal(plaintext), Date.now());
+  }
+
+  async get(envelopeId: string): Promise<Uint8Array | undefined> {
+    const row = this.db
+      .prepare('SELECT plaintext_sealed FROM signal_pending_plaintexts WHERE account = ? AND envelope_id = ?')
+      .get(this.account, envelopeId) as { plaintext_sealed: Buffer } | undefined;
+    return row ? this.box.open(row.plaintext_sealed) : undefined;
+  }
+
+  async delete(envelopeId: string): Promise<void> {
+    this.db.prepare('DELETE FROM signal_pending_plaintexts WHERE account = ? AND envelope_id = ?').run(this.account, envelopeId);
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * The Signal key stores behind interfaces, so the client library does not care where keys
+ * live. Each interface extends libsignal-client's abstract store (what libsignal calls
+ * during encrypt/decrypt) with what the client library needs around it (counting prekeys,
+ * allocating ids, listing devices). SqliteSignalStores is the implementation shipped here.
+ */
+import type {
+  IdentityKeyPair,
+  IdentityKeyStore,
+  KyberPreKeyRecord,
+  KyberPreKeyStore,
+  PreKeyStore,
+  PublicKey,
+  SessionStore,
+  SignedPreKeyStore,
+} from '@signalapp/libsignal-client';
+
+export interface LocalAccountState {
+  account: string;
+  registrationId: number;
+  identityKeyPair: IdentityKeyPair;
+  /** assigned by the network when the device registers; undefined before */
+  deviceId?: number;
+}
+
+export type PreKeyKind = 'prekey' | 'signed' | 'kyber';
+
+export interface LocalAccountStore {
+  load(): Promise<LocalAccountState | undefined>;
+  create(identityKeyPair: IdentityKeyPair, registrationId: number): Promise<void>;
+  setDeviceId(deviceId: number): Promise<void>;
+  /** reserves `count` consecutive ids (24-bit, wrapping) and returns the first */
+  allocateIds(kind: PreKeyKind, count: number): Promise<number>;
+}
+
+/** A remote identity key changed: the old and new keys, in the order they were seen. */
+export interface IdentityChangeRecord {
+  name: string;
+  deviceId: number;
+  oldKey: PublicKey;
+  newKey: PublicKey;
+  at: number;
+}
+
+export interface RemoteIdentity {
+  name: string;
+  deviceId: number;
+  publicKey: PublicKey;
+  firstSeen: number;
+  changedAt?: number;
+}
+
+/**
+ * Trust policy: trust on first use and accept later changes (as WhatsApp does), but record
+ * every change and tell the listener, so the application can warn, hold messages or ask.
+ */
+export interface InteropIdentityStore extends IdentityKeyStore {
+  setChangeListener(listener: ((change: IdentityChangeRecord) => void) | undefined): void;
+  listRemoteIdentities(name: string): Promise<RemoteIdentity[]>;
+  identityChanges(name: string): Promise<IdentityChangeRecord[]>;
+}
+
+export interface InteropSessionStore extends SessionStore {
+  /** device ids with a stored session for `name` */
+  listSessionDevices(name: string): Promise<number[]>;
+  deleteSession(name: string, deviceId: number): Promise<void>;
+}
+
+export interface InteropPreKeyStore extends PreKeyStore {
+  countPreKeys(): Promise<number>;
+}
+
+export interface InteropSignedPreKeyStore extends SignedPreKeyStore {
+  /** id of the newest signed prekey, for bundles and rotation */
+  latestSignedPreKeyId(): Promise<number | undefined>;
+}
+
+export interface InteropKyberPreKeyStore extends KyberPreKeyStore {
+  saveKyberPreKeyOfKind(id: number, record: KyberPreKeyRecord, lastResort: boolean): Promise<void>;
+  countOneTimeKyberPreKeys(): Promise<number>;
+}
+
+/** Decrypted plaintexts waiting for the application's ack (see migrations.ts). */
+export interface PendingPlaintextStore {
+  put(envelopeId: string, plaintext: Uint8Array): Promise<void>;
+  get(envelopeId: string): Promise<Uint8Array | undefined>;
+  delete(envelopeId: string): Promise<void>;
+}
+
+export interface SignalAccountStores {
+  readonly account: string;
+  readonly local: LocalAccountStore;
+  readonly identity: InteropIdentityStore;
+  readonly session: InteropSessionStore;
+  readonly preKey: InteropPreKeyStore;
+  readonly signedPreKey: InteropSignedPreKeyStore;
+  readonly kyberPreKey: InteropKyberPreKeyStore;
+  readonly pending: PendingPlaintextStore;
+}

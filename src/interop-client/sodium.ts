@@ -1,0 +1,29 @@
+/**
+ * One place that waits for libsodium to load. The sumo build is used because the standard
+ * build of libsodium-wrappers 0.8 no longer ships crypto_hash_sha256 (media digests are
+ * SHA-256 by contract, see src/protocol/content.ts) nor crypto_pwhash (passphrase-derived
+ * keys for encryption at rest).
+ */
+import sodiumModule from 'libsodium-wrappers-sumo';
+
+export type Sodium = typeof sodiumModule;
+
+let readyPromise: Promise<Sodium> | undefined;
+
+export function getSodium(): Promise<Sodium> {
+  readyPromise ??= sodiumModule.ready.then(() => sodiumModule);
+  return readyPromise;
+}
+
+export function toBase64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+}
+
+/** Strict base64 decoding: Buffer.from silently skips junk, which would hide corrupt keys. */
+export function fromBase64(text: string, what: string): Uint8Array<ArrayBuffer> {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) {
+    throw new Error(`${what} is not valid base64`);
+  }
+  const buf = Buffer.from(text, 'base64');
+  return new Uint8Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+}
