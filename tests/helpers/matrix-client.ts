@@ -67,11 +67,16 @@ export class MatrixClient {
   readonly seen: SeenEvent[] = [];
   private nextBatch: string | undefined;
 
-  constructor(readonly baseUrl: string, readonly accessToken: string, readonly userId: string) {}
+  /**
+   * `asAppservice`: accessToken is an appservice's as_token acting as `userId`
+   * (identity assertion via the `user_id` query parameter).
+   */
+  constructor(readonly baseUrl: string, readonly accessToken: string, readonly userId: string, private readonly asAppservice = false) {}
 
   async request<T>(method: string, path: string, body?: unknown, query?: Record<string, string>): Promise<T> {
     const url = new URL(path, this.baseUrl);
     for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v);
+    if (this.asAppservice) url.searchParams.set('user_id', this.userId);
     const res = await fetch(url, {
       method,
       headers: { authorization: `Bearer ${this.accessToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -227,6 +232,21 @@ export class MatrixClient {
 /** A client for a user registered through registerUser (or any login result). */
 export function clientFor(baseUrl: string, user: { userId: string; accessToken: string }): MatrixClient {
   return new MatrixClient(baseUrl, user.accessToken, user.userId);
+}
+
+/**
+ * Registers `localpart` in an appservice's namespace (m.login.application_service)
+ * and returns a client acting as that user with the as_token.
+ */
+export async function registerAppserviceUser(baseUrl: string, asToken: string, localpart: string): Promise<MatrixClient> {
+  const res = await fetch(new URL('/_matrix/client/v3/register', baseUrl), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${asToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ type: 'm.login.application_service', username: localpart, inhibit_login: true }),
+  });
+  const json = (await res.json()) as { user_id?: string; errcode?: string; error?: string };
+  if (!res.ok || !json.user_id) throw new MatrixRequestError(res.status, json.errcode, `register ${localpart}: ${res.status} ${json.error ?? ''}`);
+  return new MatrixClient(baseUrl, asToken, json.user_id, true);
 }
 
 function flattenSync(res: SyncResponse): SeenEvent[] {
