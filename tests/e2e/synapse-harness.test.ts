@@ -62,3 +62,12 @@ test('Synapse harness: register, create room, send, read back through /sync', as
   const media = await bob.downloadMedia(mxc);
   assert.equal(media.data.toString(), 'tiny file');
 });
+
+test('Synapse harness: stop() ends the process and frees the port', async () => {
+  const hs = await startSynapse({ registrationFiles: [] });
+  const res = await fetch(`${hs.url}/_matrix/client/versions`);
+  assert.equal(res.status, 200);
+  await hs.stop();
+  await assert.rejects(fetch(`${hs.url}/_matrix/client/versions`), /fetch failed/);
+  await hs.stop(); // a second stop is harmless
+});
