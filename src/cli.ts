@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+/**
+ * matrix-interop-bridge command line.
+ * Exit codes: 0 ok, 1 bad config or start failure, 2 bad usage.
+ */
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from './config';
+import { generateRegistration, writeRegistration } from './registration';
+import { start } from './runtime';
+import { VERSION } from './version';
+
+const USAGE = `matrix-interop-bridge ${VERSION}: a Matrix bridge to the interop network
+
+Usage:
+  matrix-interop-bridge -c config.yaml
+      Start the bridge.
+  matrix-interop-bridge -r -c config.yaml -u http://127.0.0.1:29330 -f registration.yaml
+      Write a new appservice registration (fresh random tokens) for the homeserver.
+
+Options:
+  -c, --config FILE                 configuration file (see config.sample.yaml)
+  -r, --generate-registration       write a registration instead of starting
+  -u, --url URL                     with -r: where the homeserver reaches the bridge
+                                    (default: appservice.url from the config)
+  -f, --file FILE                   with -r: registration file to write
+                                    (default: appservice.registration from the config)
+      --force                       with -r: overwrite an existing registration file
+  -h, --help                        show this help
+  -v, --version                     show the version
+
+Environment: INTEROP_PROVIDER_SECRET, INTEROP_KEY_STORE_SECRET, INTEROP_PROVISIONING_SECRET
+override the secrets in the config file.
+Exit codes: 0 ok, 1 bad config or start failure, 2 bad usage.`;
+
+export async function main(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string', short: 'c' },
+        'generate-registration': { type: 'boolean', short: 'r' },
+        url: { type: 'string', short: 'u' },
+        file: { type: 'string', short: 'f' },
+        force: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (args.version) {
+    console.log(VERSION);
+    return 0;
+  }
+  if (!args.config) {
+    console.error(`missing -c/--config FILE\n\n${USAGE}`);
+    return 2;
+  }
+  if (!args['generate-registration'] && (args.url || args.file || args.force)) {
+    console.error(`-u, -f and --force go with -r/--generate-registration\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    const config = loadConfig(args.config);
+    if (args['generate-registration']) {
+      const path = args.file ?? config.appservice.registration;
+      if (existsSync(path) && !args.force) {
+        console.error(`${path} exists; pass --force to replace it (the homeserver must then be given the new file)`);
+        return 1;
+      }
+      writeRegistration(path, generateRegistration(config, args.url ?? config.appservice.url));
+      console.log(`wrote ${path}; add it to the homeserver's app_service_config_files and restart the homeserver`);
+      return 0;
+    }
+    const bridge = await start(config);
+    await new Promise<void>((resolve) => {
+      const shutdown = () => resolve();
+      process.once('SIGINT', shutdown);
+      process.once('SIGTERM', shutdown);
+    });
+    await bridge.stop();
+    return 0;
+  } catch (error) {
+    if (error instanceof ConfigError) console.error(error.message);
+    else console.error(`matrix-interop-bridge: ${(error as Error).message}`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

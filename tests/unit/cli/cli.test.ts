@@ -1,0 +1,66 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readRegistration } from '../../../src/registration';
+
+const repoRoot = join(__dirname, '..', '..', '..', '..');
+const cli = join(repoRoot, 'dist', 'src', 'cli.js');
+const dir = mkdtempSync(join(tmpdir(), 'mib-cli-'));
+
+function run(...args: string[]) {
+  const result = spawnSync(process.execPath, [cli, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+  return { code: result.status, out: result.stdout, err: result.stderr };
+}
+
+test('--help prints usage and exits 0', () => {
+  const { code, out } = run('--help');
+  assert.equal(code, 0);
+  assert.match(out, /--generate-registration/);
+});
+
+test('bad usage exits 2', () => {
+  assert.equal(run('--no-such-flag').code, 2);
+  assert.equal(run().code, 2);
+  assert.equal(run('-c', 'x.yaml', '-u', 'http://x').code, 2);
+});
+
+test('a config with missing and mistyped keys exits 1 naming every bad key', () => {
+  const path = join(dir, 'bad.yaml');
+  writeFileSync(path, 'homesever: {url: "http://x"}\nappservice: {port: 0, url: "http://127.0.0.1:1"}\n');
+  const { code, err } = run('-c', path);
+  assert.equal(code, 1);
+  for (const expected of [
+    'homeserver: required',
+    'homesever: unknown key (did you mean homeserver?)',
+    'appservice.port: must be an integer 1-65535',
+    'bridge: required',
+    'network: required',
+  ]) {
+    assert.ok(err.includes(expected), `missing "${expected}" in:\n${err}`);
+  }
+});
+
+test('-r writes a registration that reads back, and refuses to overwrite without --force', () => {
+  const config = join(repoRoot, 'config.sample.yaml');
+  const reg = join(dir, 'registration.yaml');
+  const first = run('-r', '-c', config, '-u', 'http://127.0.0.1:4321', '-f', reg);
+  assert.equal(first.code, 0, first.err);
+  const written = readRegistration(reg);
+  assert.equal(written.url, 'http://127.0.0.1:4321');
+  assert.equal(run('-r', '-c', config, '-f', reg).code, 1);
+  assert.equal(readFileSync(reg, 'utf8').includes(written.as_token), true);
+  assert.equal(run('-r', '-c', config, '-f', reg, '--force').code, 0);
+  assert.notEqual(readRegistration(reg).as_token, written.as_token);
+});
+
+test('starting with the placeholder registration exits 1 and says why', () => {
+  const path = join(dir, 'placeholder.yaml');
+  const sample = readFileSync(join(repoRoot, 'config.sample.yaml'), 'utf8');
+  writeFileSync(path, sample.replace('registration: registration.yaml', `registration: ${join(repoRoot, 'registration.yaml')}`));
+  const { code, err } = run('-c', path);
+  assert.equal(code, 1);
+  assert.match(err, /as_token: is a placeholder/);
+});
