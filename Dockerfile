@@ -1,0 +1,32 @@
+# matrix-interop-bridge container image.
+# Build: docker build -t matrix-interop-bridge .
+# Run:   docker run -v /srv/interop:/data -p 29330:29330 matrix-interop-bridge
+# /data holds config.yaml, registration.yaml and the SQLite database.
+
+# --- build stage: compile TypeScript and the native addon (better-sqlite3) ---
+FROM node:22-bookworm-slim AS build
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY vendor ./vendor
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev
+
+# --- runtime stage: only what runs ---
+FROM node:22-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist/src ./dist/src
+COPY package.json config.sample.yaml LICENSE README.md ./
+RUN mkdir -p /data && chown node:node /data
+USER node
+WORKDIR /data
+VOLUME ["/data"]
+EXPOSE 29330
+ENTRYPOINT ["node", "/app/dist/src/cli.js"]
+CMD ["-c", "/data/config.yaml"]
