@@ -88,6 +88,12 @@ export class SignalSessions extends EventEmitter<{ identityChanged: [IdentityCha
     return record !== null && record.hasCurrentState();
   }
 
+  /** whether `identityKeyBase64` is the identity key stored for that device */
+  async identityIs(phone: string, deviceId: number, identityKeyBase64: string): Promise<boolean> {
+    const known = await this.stores.identity.getIdentity(this.address(phone, deviceId));
+    return known !== null && toBase64(known.serialize()) === identityKeyBase64;
+  }
+
   sessionDevices(phone: string): Promise<number[]> {
     return this.stores.session.listSessionDevices(phone);
   }

@@ -1,0 +1,247 @@
+/**
+ * InteropClient: one local account (phone number, one device) on the interop network.
+ * Shared by the bridge's connector and the simulated users; knows nothing of Matrix.
+ *
+ * Lifecycle: requestCode → confirmCode → registerDevice (once; the device id is stored)
+ * → start (subscribe, receive) → send… → stop.
+ */
+import { EventEmitter } from 'node:events';
+import type { AttachmentPart, Content } from '../protocol/content';
+import type {
+  DeviceListResult, KeysLowEvent, KeysUploadResult, Profile, ReceiptStatus, RegisterConfirmResult,
+  RegisterRequestResult, TypingEvent,
+} from '../protocol/frames';
+import { parseContent } from '../protocol/validate';
+import type { InteropConnection } from './connection';
+import { decryptAttachment, encryptAttachment } from './media';
+import { InboundReceiver } from './receiver';
+import { OutboundSender } from './sender';
+import { ensureLocalIdentity, generateDeviceKeys, generateOneTimeKyberPreKeys, generateOneTimePreKeys } from './signal/keys';
+import { SignalSessions } from './signal/sessions';
+import type { SignalAccountStores } from './signal/stores';
+import { fromBase64, toBase64 } from './sodium';
+import type { InteropClientEvents, SendResult } from './types';
+
+export interface InteropClientOptions {
+  connection: InteropConnection;
+  /** E.164 number of this local account */
+  phone: string;
+  stores: SignalAccountStores;
+  /** published with the device: `bridged: true` tells peers that plaintext exists on a bridge */
+  device?: { name?: string; bridged?: boolean };
+  /** ack every delivery right after it is handed over (simulated users). The bridge leaves
+   *  this off and calls `ack()` once the Matrix event and its ID mapping are stored. */
+  autoAck?: boolean;
+  /** one-time prekeys uploaded at registration and on each refill */
+  preKeyBatch?: number;
+  kyberPreKeyBatch?: number;
+}
+
+export type AttachmentMeta = Omit<AttachmentPart, 'type' | 'mediaId' | 'key' | 'digest' | 'size'>;
+
+export class InteropClient extends EventEmitter<InteropClientEvents> {
+  readonly phone: string;
+  private readonly conn: InteropConnection;
+  private readonly stores: SignalAccountStores;
+  private device: number | undefined;
+  private sessions: SignalSessions | undefined;
+  private sender: OutboundSender | undefined;
+  private receiver: InboundReceiver | undefined;
+  private refilling: Promise<void> | undefined;
+  private readonly onEnvelope = (ev: Parameters<InboundReceiver['enqueue']>[0]) => this.receiver?.enqueue(ev);
+  private readonly onTyping = (ev: TypingEvent) => {
+    if (ev.recipient.phone === this.phone && ev.recipient.deviceId === this.device) {
+      this.emit('typing', { sender: ev.sender, state: ev.state, serverTimestamp: ev.serverTimestamp });
+    }
+  };
+  private readonly onKeysLow = (ev: KeysLowEvent) => {
+    if (ev.device.phone === this.phone && ev.device.deviceId === this.device) this.scheduleRefill();
+  };
+
+  constructor(private readonly options: InteropClientOptions) {
+    super();
+    this.phone = options.phone;
+    this.conn = options.connection;
+    this.stores = options.stores;
+  }
+
+  get deviceId(): number | undefined {
+    return this.device;
+  }
+
+  /** whether this account's provider uses end-to-end encryption (known once connected) */
+  get e2ee(): boolean {
+    const hello = this.conn.hello;
+    if (!hello) throw new Error('not connected to the gateway');
+    return hello.e2ee;
+  }
+
+  /** Loads the stored device id, if this account registered a device before. */
+  async load(): Promise<number | undefined> {
+    const state = await this.stores.local.load();
+    this.device = state?.deviceId;
+    return this.device;
+  }
+
+  requestCode(): Promise<RegisterRequestResult> {
+    return this.conn.request('account.register_request', { phone: this.phone });
+  }
+
+  confirmCode(code: string): Promise<RegisterConfirmResult> {
+    return this.conn.request('account.register_confirm', { phone: this.phone, code });
+  }
+
+  /** Registers this device (keys for e2ee providers, none otherwise) and stores its id. */
+  async registerDevice(): Promise<number> {
+    const e2ee = this.e2ee;
+    const state = await ensureLocalIdentity(this.stores);
+    const keys = e2ee
+      ? await generateDeviceKeys(this.stores, {
+          oneTimePreKeys: this.batchSize(),
+          oneTimeKyberPreKeys: this.options.kyberPreKeyBatch ?? 10,
+        })
+      : undefined;
+    const res = await this.conn.request('device.register', {
+      phone: this.phone,
+      registrationId: state.registrationId,
+      attributes: { bridged: this.options.device?.bridged ?? false, ...(this.options.device?.name ? { name: this.options.device.name } : {}) },
+      ...(keys ? { keys } : {}),
+    });
+    await this.stores.local.setDeviceId(res.deviceId);
+    this.device = res.deviceId;
+    return res.deviceId;
+  }
+
+  private batchSize(): number {
+    const max = this.conn.hello?.limits.maxOneTimePreKeysPerUpload ?? 100;
+    return Math.min(this.options.preKeyBatch ?? 100, max);
+  }
+
+  private requireDevice(): number {
+    if (this.device === undefined) throw new Error(`${this.phone} has no registered device (call registerDevice or load)`);
+    return this.device;
+  }
+
+  /** Subscribes the device's queue and starts handing over deliveries. */
+  async start(): Promise<{ queued: number }> {
+    const deviceId = this.requireDevice();
+    if (this.receiver) throw new Error('already started');
+    if (this.e2ee) {
+      this.sessions = new SignalSessions(this.stores, this.phone, deviceId);
+      this.sessions.on('identityChanged', (e) => this.emit('identityChanged', e));
+    }
+    this.sender = new OutboundSender(this.conn, () => ({ phone: this.phone, deviceId }), this.sessions);
+    this.receiver = new InboundReceiver(this.conn, this.phone, deviceId, this.sessions, this.stores.pending, {
+      message: (m) => this.emit('message', m),
+      status: (s) => this.emit('status', s),
+      unreadable: (u) => this.emit('unreadable', u),
+      warning: (e) => this.emit('warning', e),
+    }, this.options.autoAck ?? false);
+    this.conn.on('envelope', this.onEnvelope);
+    this.conn.on('typing', this.onTyping);
+    this.conn.on('keys.low', this.onKeysLow);
+    return this.conn.subscribe(this.phone, deviceId);
+  }
+
+  async stop(): Promise<void> {
+    this.conn.off('envelope', this.onEnvelope);
+    this.conn.off('typing', this.onTyping);
+    this.conn.off('keys.low', this.onKeysLow);
+    if (this.device !== undefined) await this.conn.unsubscribe(this.phone, this.device).catch(() => undefined);
+    await this.receiver?.idle();
+    await this.refilling;
+    this.receiver = undefined;
+    this.sessions?.removeAllListeners();
+  }
+
+  /** Resolves when every envelope received so far has been handed over. */
+  idle(): Promise<void> {
+    return this.receiver?.idle() ?? Promise.resolve();
+  }
+
+  private requireSender(): OutboundSender {
+    if (!this.sender) throw new Error('call start() before sending');
+    return this.sender;
+  }
+
+  /** Sends content to every device of `to`; content.messageId is the idempotency key. */
+  async sendContent(to: string, content: Content): Promise<SendResult> {
+    const checked = parseContent(content);
+    if (!checked.ok) throw new Error(`refusing to send invalid content: ${checked.error}`);
+    const bytes = new TextEncoder().encode(JSON.stringify(content));
+    return this.requireSender().submit(to, content.messageId, bytes);
+  }
+
+  sendTyping(to: string, state: 'started' | 'stopped'): Promise<unknown> {
+    return this.conn.request('signal.send', { from: this.address(), to, signal: { kind: 'typing', state } });
+  }
+
+  sendStatus(to: string, status: ReceiptStatus, messageIds: string[]): Promise<unknown> {
+    return this.conn.request(
+      'signal.send',
+      { from: this.address(), to, signal: { kind: 'status', status, messageIds } },
+      { retryOnDisconnect: true },
+    );
+  }
+
+  private address(): { phone: string; deviceId: number } {
+    return { phone: this.phone, deviceId: this.requireDevice() };
+  }
+
+  /** Encrypts with a fresh key, uploads the blob, returns the part to put into content. */
+  async uploadAttachment(data: Uint8Array, meta: AttachmentMeta): Promise<AttachmentPart> {
+    const enc = await encryptAttachment(data);
+    const res = await this.conn.request('media.upload', { data: toBase64(enc.blob) }, { timeoutMs: 120_000 });
+    if (res.digest !== enc.digest) throw new Error('the gateway stored other bytes than were uploaded (digest differs)');
+    return { type: 'attachment', ...meta, mediaId: res.mediaId, key: enc.key, digest: enc.digest, size: enc.size };
+  }
+
+  /** Downloads and decrypts; refuses (MediaIntegrityError) a blob that fails its digest. */
+  async downloadAttachment(part: AttachmentPart): Promise<Uint8Array> {
+    const res = await this.conn.request('media.download', { mediaId: part.mediaId }, { timeoutMs: 120_000, retryOnDisconnect: true });
+    return decryptAttachment(fromBase64(res.data, 'media data'), part);
+  }
+
+  setProfile(displayName: string | null): Promise<Profile> {
+    return this.conn.request('profile.set', { phone: this.phone, displayName });
+  }
+
+  getProfile(phone: string): Promise<Profile> {
+    return this.conn.request('profile.get', { phone }, { retryOnDisconnect: true });
+  }
+
+  listDevices(phone = this.phone): Promise<DeviceListResult> {
+    return this.conn.request('device.list', { phone });
+  }
+
+  /** Safety numbers with each known device of `phone` (empty until a session exists). */
+  safetyNumbers(phone: string): Promise<Array<{ deviceId: number; safetyNumber: string; fingerprint: string }>> {
+    if (!this.sessions) return Promise.resolve([]);
+    return this.sessions.safetyNumbers(phone);
+  }
+
+  /** Uploads a new batch of one-time prekeys (EC and Kyber). */
+  async refillPreKeys(): Promise<KeysUploadResult> {
+    const deviceId = this.requireDevice();
+    const res = await this.conn.request('keys.upload', {
+      phone: this.phone,
+      deviceId,
+      oneTimePreKeys: await generateOneTimePreKeys(this.stores, this.batchSize()),
+      oneTimeKyberPreKeys: await generateOneTimeKyberPreKeys(this.stores, this.options.kyberPreKeyBatch ?? 10),
+    }, { retryOnDisconnect: true });
+    this.emit('preKeysRefilled', res);
+    return res;
+  }
+
+  private scheduleRefill(): void {
+    if (this.refilling || !this.e2ee) return;
+    this.refilling = this.refillPreKeys()
+      .then(() => undefined)
+      .catch((err: Error) => {
+        this.emit('warning', new Error(`prekey refill failed: ${err.message}`));
+      })
+      .finally(() => {
+        this.refilling = undefined;
+      });
+  }
+}

@@ -1,0 +1,319 @@
+/**
+ * One WebSocket connection to the interop gateway, as one provider: hello, request/response
+ * correlation, events, reconnect with exponential backoff and jitter, and re-subscription of
+ * every device after a reconnect. Many local accounts may share one connection (the bridge
+ * is one provider hosting many linked numbers); events carry their recipient.
+ */
+import { EventEmitter } from 'node:events';
+import WebSocket from 'ws';
+import type {
+  EnvelopeEvent, EventFrame, HelloResult, KeysLowEvent, RequestParams, RequestResult, RequestType,
+  SubscribeResult, SubscriptionEndedEvent, TypingEvent,
+} from '../protocol/frames';
+import { PROTOCOL_VERSION } from '../protocol/frames';
+import { parseGatewayFrame, validateResult } from '../protocol/validate';
+import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './backoff';
+import { InteropRequestError } from './errors';
+
+export interface ConnectionOptions {
+  /** ws:// URL of the gateway */
+  url: string;
+  provider: string;
+  secret: string;
+  requestTimeoutMs?: number;
+  /** false disables reconnecting (tests of failure paths) */
+  reconnect?: Partial<BackoffOptions> | false;
+}
+
+export interface RequestOptions {
+  timeoutMs?: number;
+  /** resend after a reconnect instead of failing; only for idempotent requests */
+  retryOnDisconnect?: boolean;
+}
+
+export interface ConnectionEvents {
+  connected: [hello: HelloResult, reconnected: boolean];
+  disconnected: [reason: string];
+  envelope: [EnvelopeEvent];
+  typing: [TypingEvent];
+  'keys.low': [KeysLowEvent];
+  'subscription.ended': [SubscriptionEndedEvent];
+  /** a frame the client could not make sense of; logged, never fatal */
+  protocolError: [message: string];
+}
+
+interface Pending {
+  type: RequestType;
+  resolve: (value: unknown) => void;
+  reject: (err: Error) => void;
+}
+
+export class InteropConnection extends EventEmitter<ConnectionEvents> {
+  private ws: WebSocket | undefined;
+  private helloResult: HelloResult | undefined;
+  private readonly pending = new Map<string, Pending>();
+  private readonly subscriptions = new Map<string, { phone: string; deviceId: number }>();
+  private readonly readyWaiters: Array<() => void> = [];
+  private nextId = 1;
+  private attempt = 0;
+  private closed = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private readonly backoff: BackoffOptions | false;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: ConnectionOptions) {
+    super();
+    this.setMaxListeners(0);
+    this.backoff = options.reconnect === false ? false : { ...DEFAULT_BACKOFF, ...options.reconnect };
+    this.timeoutMs = options.requestTimeoutMs ?? 15_000;
+  }
+
+  get hello(): HelloResult | undefined {
+    return this.helloResult;
+  }
+
+  get isReady(): boolean {
+    return this.helloResult !== undefined && this.ws?.readyState === WebSocket.OPEN;
+  }
+
+  /** First connection: rejects if the gateway is unreachable or refuses the provider's secret. */
+  async connect(): Promise<HelloResult> {
+    this.closed = false;
+    try {
+      return await this.open(false);
+    } catch (err) {
+      // A first connection that fails is the caller's to retry; no reconnecting in the background.
+      this.closed = true;
+      if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+      this.reconnectTimer = undefined;
+      this.ws?.terminate();
+      throw err;
+    }
+  }
+
+  private open(reconnected: boolean): Promise<HelloResult> {
+    return new Promise<HelloResult>((resolve, reject) => {
+      const ws = new WebSocket(this.options.url, { perMessageDeflate: false });
+      this.ws = ws;
+      let settled = false;
+      ws.on('message', (data, isBinary) => this.onFrame(isBinary ? '' : data.toString('utf8')));
+      ws.on('error', (err) => {
+        if (!settled) {
+          settled = true;
+          reject(err);
+        }
+      });
+      ws.on('close', (code, reason) => {
+        this.onClose(ws, `closed (${code}${reason.length ? `: ${reason.toString('utf8')}` : ''})`);
+        if (!settled) {
+          settled = true;
+          reject(new InteropRequestError('disconnected', 'connection closed before hello'));
+        }
+      });
+      ws.on('open', () => {
+        this.sendRaw<'hello'>(ws, 'hello', { provider: this.options.provider, secret: this.options.secret }, this.timeoutMs)
+          .then(async (hello) => {
+            this.helloResult = hello;
+            this.attempt = 0;
+            await this.resubscribeAll(ws);
+            settled = true;
+            resolve(hello);
+            this.emit('connected', hello, reconnected);
+            for (const wake of this.readyWaiters.splice(0)) wake();
+          })
+          .catch((err: Error) => {
+            if (!settled) {
+              settled = true;
+              reject(err);
+            }
+            ws.close();
+          });
+      });
+    });
+  }
+
+  private async resubscribeAll(ws: WebSocket): Promise<void> {
+    for (const s of this.subscriptions.values()) {
+      try {
+        await this.sendRaw<'device.subscribe'>(ws, 'device.subscribe', s, this.timeoutMs);
+      } catch (err) {
+        this.emit('protocolError', `resubscribe ${s.phone}.${s.deviceId} failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private onClose(ws: WebSocket, reason: string): void {
+    if (this.ws !== ws) return;
+    this.ws = undefined;
+    const wasReady = this.helloResult !== undefined;
+    this.helloResult = undefined;
+    for (const [id, p] of this.pending) {
+      this.pending.delete(id);
+      p.reject(new InteropRequestError('disconnected', `${p.type}: connection lost before the answer`));
+    }
+    if (wasReady) this.emit('disconnected', reason);
+    if (this.closed || this.backoff === false) {
+      for (const wake of this.readyWaiters.splice(0)) wake();
+      return;
+    }
+    const delay = backoffDelay(this.attempt++, this.backoff);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (this.closed) return;
+      this.open(true).catch(() => {
+        // open() failed before any close handler scheduled the next attempt only if no socket
+        // close followed; the 'close' event always follows a failed WebSocket, so nothing to do.
+      });
+    }, delay);
+  }
+
+  private onFrame(text: string): void {
+    const parsed = parseGatewayFrame(text);
+    if (!parsed.ok) {
+      this.emit('protocolError', `unreadable frame from gateway: ${parsed.error}`);
+      return;
+    }
+    const frame = parsed.value;
+    if (frame.type === 'event') {
+      this.dispatchEvent(frame);
+      return;
+    }
+    const p = frame.id === null ? undefined : this.pending.get(frame.id);
+    if (!p) {
+      if (frame.type === 'error') this.emit('protocolError', `gateway error: ${frame.error.code}: ${frame.error.message}`);
+      return;
+    }
+    this.pending.delete(frame.id as string);
+    if (frame.type === 'error') {
+      p.reject(InteropRequestError.fromBody(p.type, frame.error));
+      return;
+    }
+    const checked = validateResult(p.type, frame.result);
+    if (checked.ok) p.resolve(checked.value);
+    else p.reject(new InteropRequestError('invalid_response', `${p.type}: invalid result: ${checked.error}`));
+  }
+
+  private dispatchEvent(frame: EventFrame): void {
+    switch (frame.event) {
+      case 'envelope':
+        this.emit('envelope', frame.data);
+        break;
+      case 'typing':
+        this.emit('typing', frame.data);
+        break;
+      case 'keys.low':
+        this.emit('keys.low', frame.data);
+        break;
+      case 'subscription.ended': {
+        const d = frame.data.device;
+        this.subscriptions.delete(`${d.phone}.${d.deviceId}`);
+        this.emit('subscription.ended', frame.data);
+        break;
+      }
+    }
+  }
+
+  private sendRaw<T extends RequestType>(
+    ws: WebSocket,
+    type: T,
+    params: RequestParams<T>,
+    timeoutMs: number,
+  ): Promise<RequestResult<T>> {
+    const id = String(this.nextId++);
+    return new Promise<RequestResult<T>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (this.pending.delete(id)) reject(new InteropRequestError('timeout', `${type}: no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, {
+        type,
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v as RequestResult<T>);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      ws.send(JSON.stringify({ v: PROTOCOL_VERSION, id, type, params }), (err) => {
+        if (err && this.pending.delete(id)) {
+          clearTimeout(timer);
+          reject(new InteropRequestError('disconnected', `${type}: send failed: ${err.message}`));
+        }
+      });
+    });
+  }
+
+  private waitReady(deadline: number): Promise<void> {
+    if (this.isReady) return Promise.resolve();
+    if (this.closed) return Promise.reject(new InteropRequestError('closed', 'connection closed'));
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const i = this.readyWaiters.indexOf(wake);
+        if (i >= 0) this.readyWaiters.splice(i, 1);
+        reject(new InteropRequestError('timeout', 'gateway not reachable in time'));
+      }, Math.max(0, deadline - Date.now()));
+      const wake = () => {
+        clearTimeout(timer);
+        if (this.isReady) resolve();
+        else reject(new InteropRequestError(this.closed ? 'closed' : 'disconnected', 'connection not available'));
+      };
+      this.readyWaiters.push(wake);
+    });
+  }
+
+  /** Send a request and wait for its result. Waits for a (re)connection if needed. */
+  async request<T extends RequestType>(type: T, params: RequestParams<T>, opts: RequestOptions = {}): Promise<RequestResult<T>> {
+    const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.waitReady(deadline);
+      try {
+        return await this.sendRaw(this.ws as WebSocket, type, params, Math.max(1, deadline - Date.now()));
+      } catch (err) {
+        const lost = err instanceof InteropRequestError && err.code === 'disconnected';
+        if (!lost || !opts.retryOnDisconnect || this.closed || Date.now() >= deadline) throw err;
+      }
+    }
+  }
+
+  /** Subscribe a device's queue; remembered and renewed after every reconnect. */
+  async subscribe(phone: string, deviceId: number): Promise<SubscribeResult> {
+    this.subscriptions.set(`${phone}.${deviceId}`, { phone, deviceId });
+    return this.request('device.subscribe', { phone, deviceId }, { retryOnDisconnect: true });
+  }
+
+  async unsubscribe(phone: string, deviceId: number): Promise<void> {
+    this.subscriptions.delete(`${phone}.${deviceId}`);
+    if (this.isReady) await this.request('device.unsubscribe', { phone, deviceId });
+  }
+
+  /** Sends a raw text frame as is: for tests of the gateway's handling of malformed input. */
+  sendRawText(text: string): void {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) throw new InteropRequestError('disconnected', 'not connected');
+    this.ws.send(text);
+  }
+
+  /** Drops the socket as if the network failed; reconnect logic takes over. For tests. */
+  simulateNetworkFailure(): void {
+    this.ws?.terminate();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    const ws = this.ws;
+    if (!ws) {
+      for (const wake of this.readyWaiters.splice(0)) wake();
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      if (ws.readyState === WebSocket.CLOSED) return resolve();
+      ws.once('close', () => resolve());
+      ws.close();
+      // a gateway that never answers the close handshake must not keep the process alive
+      setTimeout(() => ws.terminate(), 1000).unref();
+    });
+  }
+}

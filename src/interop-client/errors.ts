@@ -1,0 +1,23 @@
+import type { ErrorBody, ErrorCode } from '../protocol/frames';
+
+/** Local failure kinds, next to the gateway's own error codes. */
+export type LocalErrorCode = 'timeout' | 'disconnected' | 'closed' | 'invalid_response';
+
+/** A request that failed: either the gateway's error frame or a local failure. */
+export class InteropRequestError extends Error {
+  readonly code: ErrorCode | LocalErrorCode;
+  readonly field?: string;
+  readonly details?: ErrorBody['details'];
+
+  constructor(code: ErrorCode | LocalErrorCode, message: string, field?: string, details?: ErrorBody['details']) {
+    super(message);
+    this.name = 'InteropRequestError';
+    this.code = code;
+    this.field = field;
+    this.details = details;
+  }
+
+  static fromBody(type: string, body: ErrorBody): InteropRequestError {
+    return new InteropRequestError(body.code, `${type}: ${body.code}: ${body.message}`, body.field, body.details);
+  }
+}

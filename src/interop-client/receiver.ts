@@ -1,0 +1,132 @@
+/**
+ * Inbound envelopes of one local device: decrypts (or reads plaintext), validates the content,
+ * and hands typed deliveries to the consumer with an `ack()` that removes the envelope from
+ * the gateway's queue. Envelopes are processed one at a time, in the order they arrive.
+ *
+ * Decrypted plaintext is kept in the PendingPlaintextStore until the ack: the ratchet has
+ * already moved, so an envelope redelivered after a crash could not be decrypted again.
+ */
+import type { EnvelopeEvent, EnvelopeMessagePayload } from '../protocol/frames';
+import { parseContent } from '../protocol/validate';
+import type { InteropConnection } from './connection';
+import { DuplicateMessageError, type SignalSessions } from './signal/sessions';
+import { fromBase64 } from './sodium';
+import type { PendingPlaintextStore } from './signal/stores';
+import type { Delivery, IncomingMessage, IncomingStatus, UnreadableMessage } from './types';
+
+export interface ReceiverSink {
+  message(m: IncomingMessage): void;
+  status(s: IncomingStatus): void;
+  unreadable(u: UnreadableMessage): void;
+  warning(err: Error): void;
+}
+
+export class InboundReceiver {
+  private chain: Promise<void> = Promise.resolve();
+  /** envelopes handed to the consumer and not yet acknowledged: a redelivery of one of them
+   *  (after a reconnect) is not handed over a second time by this process */
+  private readonly inFlight = new Set<string>();
+
+  constructor(
+    private readonly conn: InteropConnection,
+    private readonly phone: string,
+    private readonly deviceId: number,
+    private readonly sessions: SignalSessions | undefined,
+    private readonly pending: PendingPlaintextStore,
+    private readonly sink: ReceiverSink,
+    private readonly autoAck: boolean,
+  ) {}
+
+  enqueue(ev: EnvelopeEvent): void {
+    if (ev.recipient.phone !== this.phone || ev.recipient.deviceId !== this.deviceId) return;
+    this.chain = this.chain.then(() =>
+      this.process(ev).catch((err: Error) => this.sink.warning(new Error(`envelope ${ev.envelopeId}: ${err.message}`))),
+    );
+  }
+
+  /** resolves when everything enqueued so far has been handed over */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
+  private makeAck(envelopeId: string): () => Promise<void> {
+    let done: Promise<void> | undefined;
+    return () => {
+      done ??= (async () => {
+        await this.conn.request(
+          'envelope.ack',
+          { phone: this.phone, deviceId: this.deviceId, envelopeId },
+          { retryOnDisconnect: true, timeoutMs: 60_000 },
+        );
+        await this.pending.delete(envelopeId);
+        this.inFlight.delete(envelopeId);
+      })();
+      done.catch(() => {
+        done = undefined; // allow the consumer to try again
+      });
+      return done;
+    };
+  }
+
+  private base(ev: EnvelopeEvent): Delivery {
+    return { envelopeId: ev.envelopeId, sender: ev.sender, serverTimestamp: ev.serverTimestamp, ack: this.makeAck(ev.envelopeId) };
+  }
+
+  private async process(ev: EnvelopeEvent): Promise<void> {
+    if (this.inFlight.has(ev.envelopeId)) return;
+    const payload = ev.payload;
+    if (payload.kind === 'status') {
+      await this.deliver(ev, () => this.sink.status({ ...this.base(ev), status: payload.status, messageIds: payload.messageIds }));
+      return;
+    }
+    const plaintext = await this.open(ev, payload);
+    if (plaintext === 'duplicate') {
+      // Decrypted and acknowledged before; the gateway just did not record the ack.
+      await this.makeAck(ev.envelopeId)();
+      return;
+    }
+    if (plaintext instanceof Error) {
+      await this.deliver(ev, () =>
+        this.sink.unreadable({ ...this.base(ev), reason: 'decrypt_failed', error: plaintext.message, clientMessageId: payload.clientMessageId }),
+      );
+      return;
+    }
+    const parsed = parseContent(plaintext);
+    if (!parsed.ok) {
+      await this.deliver(ev, () =>
+        this.sink.unreadable({ ...this.base(ev), reason: 'invalid_content', error: parsed.error, clientMessageId: payload.clientMessageId }),
+      );
+      return;
+    }
+    await this.deliver(ev, () =>
+      this.sink.message({
+        ...this.base(ev),
+        content: parsed.content,
+        encrypted: payload.type !== 'plaintext',
+        clientMessageId: payload.clientMessageId,
+      }),
+    );
+  }
+
+  private async deliver(ev: EnvelopeEvent, hand: () => void): Promise<void> {
+    this.inFlight.add(ev.envelopeId);
+    hand();
+    // Not awaited: the next envelope need not wait for this ack's round trip.
+    if (this.autoAck) this.makeAck(ev.envelopeId)().catch((err: Error) => this.sink.warning(err));
+  }
+
+  private async open(ev: EnvelopeEvent, payload: EnvelopeMessagePayload): Promise<Uint8Array | Error | 'duplicate'> {
+    const kept = await this.pending.get(ev.envelopeId);
+    if (kept) return kept;
+    try {
+      if (payload.type === 'plaintext') return fromBase64(payload.body, 'plaintext body');
+      if (!this.sessions) return new Error('encrypted message received by an account without end-to-end encryption');
+      const plaintext = await this.sessions.decrypt(ev.sender.phone, ev.sender.deviceId, payload.type, payload.body);
+      await this.pending.put(ev.envelopeId, plaintext);
+      return plaintext;
+    } catch (err) {
+      if (err instanceof DuplicateMessageError) return 'duplicate';
+      return err instanceof Error ? err : new Error(String(err));
+    }
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * Outbound messages of one local account: learns the recipient's devices, establishes
+ * sessions from fetched bundles, encrypts once per device (or sends plaintext to providers
+ * without end-to-end encryption) and handles `stale_devices` by refetching.
+ */
+import type { DeviceAddress, DeviceBundle, DeviceCiphertext, KeysFetchResult } from '../protocol/frames';
+import type { InteropConnection } from './connection';
+import { InteropRequestError } from './errors';
+import { KeyedMutex } from './keyed-mutex';
+import type { SignalSessions } from './signal/sessions';
+import { toBase64 } from './sodium';
+import type { SendResult } from './types';
+
+interface RecipientInfo {
+  e2ee: boolean;
+  deviceIds: number[];
+  /** bundles from the last keys.fetch, used once to start a session, then dropped */
+  bundles: Map<number, DeviceBundle>;
+}
+
+/** A stale_devices answer is retried this often before giving up (devices churning). */
+const MAX_ATTEMPTS = 4;
+/** How often a rate-limited look-up waits and tries again before the send fails. */
+const MAX_RATE_LIMIT_WAITS = 20;
+
+export class OutboundSender {
+  private readonly recipients = new Map<string, RecipientInfo>();
+  private readonly mutex = new KeyedMutex();
+
+  constructor(
+    private readonly conn: InteropConnection,
+    private readonly from: () => DeviceAddress,
+    /** undefined when our own provider has no end-to-end encryption */
+    private readonly sessions: SignalSessions | undefined,
+  ) {}
+
+  private async fetch(to: string): Promise<RecipientInfo> {
+    const res = await this.fetchWithBudget(to);
+    const info: RecipientInfo = {
+      e2ee: res.e2ee,
+      deviceIds: res.devices.map((d) => d.deviceId),
+      bundles: new Map(res.devices.map((d) => [d.deviceId, d])),
+    };
+    this.recipients.set(to, info);
+    return info;
+  }
+
+  /** Directory look-ups are rate-limited; wait as told rather than fail a message. */
+  private async fetchWithBudget(to: string): Promise<KeysFetchResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.conn.request('keys.fetch', { phone: to }, { retryOnDisconnect: true });
+      } catch (err) {
+        if (!(err instanceof InteropRequestError) || err.code !== 'rate_limited' || attempt >= MAX_RATE_LIMIT_WAITS) throw err;
+        const wait = Number((err.details as { retryAfterMs?: number } | undefined)?.retryAfterMs ?? 1000);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(wait, 10), 30_000)));
+      }
+    }
+  }
+
+  /** Known devices, else the devices we hold sessions with (after a restart), else a fetch. */
+  private async recipient(to: string): Promise<RecipientInfo> {
+    const cached = this.recipients.get(to);
+    if (cached) return cached;
+    const known = this.sessions ? await this.sessions.sessionDevices(to) : [];
+    if (known.length > 0) {
+      const info = { e2ee: true, deviceIds: known, bundles: new Map<number, DeviceBundle>() };
+      this.recipients.set(to, info);
+      return info;
+    }
+    return this.fetch(to);
+  }
+
+  private async encryptFor(to: string, plaintext: Uint8Array): Promise<{ messages: DeviceCiphertext[]; encrypted: boolean }> {
+    let info = await this.recipient(to);
+    const sessions = this.sessions;
+    if (info.e2ee && sessions) {
+      for (const deviceId of info.deviceIds) {
+        if (!info.bundles.has(deviceId) && !(await sessions.hasSession(to, deviceId))) {
+          info = await this.fetch(to);
+          break;
+        }
+      }
+    }
+    if (!info.e2ee || !sessions) {
+      const body = toBase64(plaintext);
+      return { messages: info.deviceIds.map((deviceId) => ({ deviceId, type: 'plaintext', body })), encrypted: false };
+    }
+    const messages: DeviceCiphertext[] = [];
+    for (const deviceId of info.deviceIds) {
+      const device = info.bundles.get(deviceId);
+      if (device) {
+        if (!device.bundle) throw new Error(`${to} device ${deviceId} published no prekey bundle`);
+        // A fresh bundle with another identity key means the device was reinstalled under the
+        // same id: the old session is useless to it, so start over (identityChanged fires).
+        const usable =
+          (await sessions.hasSession(to, deviceId)) && (await sessions.identityIs(to, deviceId, device.bundle.identityKey));
+        if (!usable) await sessions.startSession(to, deviceId, device.registrationId, device.bundle);
+      }
+      info.bundles.delete(deviceId);
+      messages.push({ deviceId, ...(await sessions.encrypt(to, deviceId, plaintext)) });
+    }
+    return { messages, encrypted: true };
+  }
+
+  async submit(to: string, clientMessageId: string, plaintext: Uint8Array): Promise<SendResult> {
+    for (let attempt = 1; ; attempt++) {
+      // The lock covers encryption and handing the frame to the socket, not the round trip:
+      // order per recipient is kept (one socket, frames in order) while messages pipeline.
+      const pending = await this.mutex.run(to, async () => {
+        const { messages, encrypted } = await this.encryptFor(to, plaintext);
+        const request = this.conn.request(
+          'message.submit',
+          { from: this.from(), to, clientMessageId, messages },
+          { retryOnDisconnect: true },
+        );
+        return { request, encrypted, deviceIds: messages.map((m) => m.deviceId) };
+      });
+      try {
+        const res = await pending.request;
+        return { ...res, encrypted: pending.encrypted, deviceIds: pending.deviceIds };
+      } catch (err) {
+        if (!(err instanceof InteropRequestError) || err.code !== 'stale_devices' || attempt >= MAX_ATTEMPTS) throw err;
+        await this.handleStale(to, err);
+      }
+    }
+  }
+
+  private async handleStale(to: string, err: InteropRequestError): Promise<void> {
+    const details = (err.details ?? {}) as { extra?: number[] };
+    if (this.sessions) {
+      for (const deviceId of details.extra ?? []) await this.sessions.deleteSession(to, deviceId);
+    }
+    this.recipients.delete(to);
+    await this.mutex.run(to, async () => {
+      await this.fetch(to);
+    });
+  }
+
+  /** Forget cached devices of `to` (e.g. after an identity change the app wants re-checked). */
+  forget(to: string): void {
+    this.recipients.delete(to);
+  }
+}

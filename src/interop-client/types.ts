@@ -1,0 +1,65 @@
+/** What the client library hands to its consumer (the bridge's connector or a simulated user). */
+import type { Content } from '../protocol/content';
+import type { ReceiptStatus, SenderInfo } from '../protocol/frames';
+import type { IdentityChangedEvent } from './signal/sessions';
+
+export type { IdentityChangedEvent };
+
+/** Something queued for this device. Call `ack()` once it is safely handled (e.g. stored);
+ *  until then the gateway redelivers it after a reconnect. */
+export interface Delivery {
+  envelopeId: string;
+  sender: SenderInfo;
+  serverTimestamp: number;
+  ack(): Promise<void>;
+}
+
+export interface IncomingMessage extends Delivery {
+  content: Content;
+  /** false when the message crossed the network in plaintext (provider without e2ee) */
+  encrypted: boolean;
+  /** the sender's clientMessageId on the wire (by convention equal to content.messageId) */
+  clientMessageId: string;
+}
+
+export interface IncomingStatus extends Delivery {
+  status: ReceiptStatus;
+  messageIds: string[];
+}
+
+/** Could not be decrypted or is not valid content. The consumer should tell the person that
+ *  something arrived that cannot be shown; ack it afterwards or it blocks the queue. */
+export interface UnreadableMessage extends Delivery {
+  reason: 'decrypt_failed' | 'invalid_content';
+  error: string;
+  clientMessageId: string;
+}
+
+export interface IncomingTyping {
+  sender: SenderInfo;
+  state: 'started' | 'stopped';
+  serverTimestamp: number;
+}
+
+export interface SendResult {
+  serverTimestamp: number;
+  /** the gateway had already accepted this messageId; nothing was queued again */
+  duplicate: boolean;
+  /** whether the message left this client Signal-encrypted */
+  encrypted: boolean;
+  /** recipient devices it was addressed to */
+  deviceIds: number[];
+}
+
+export interface InteropClientEvents {
+  message: [IncomingMessage];
+  status: [IncomingStatus];
+  typing: [IncomingTyping];
+  unreadable: [UnreadableMessage];
+  identityChanged: [IdentityChangedEvent];
+  /** prekeys were uploaded after the gateway reported them low */
+  preKeysRefilled: [{ oneTimePreKeyCount: number; oneTimeKyberPreKeyCount: number }];
+  /** background work failed (prekey refill, a frame it could not read); never thrown.
+   *  Not called 'error' so that an unheard one cannot crash the process. */
+  warning: [Error];
+}
