@@ -1,0 +1,74 @@
+/** What request handlers work with: the connection, its provider, and the gateway's services. */
+import type { ErrorBody, ErrorCode, EventFrame, EventMap, EventName, GatewayFrame } from '../protocol/frames';
+import { PROTOCOL_VERSION } from '../protocol/frames';
+import type { GatewayConfig, ProviderConfig } from './config';
+import type { DeliveryHub } from './delivery';
+import type { TokenBucket } from './rate-limit';
+import type { AccountStore } from './store/accounts';
+import type { DeviceStore } from './store/devices';
+import type { MediaStore } from './store/media';
+import type { QueueStore } from './store/queue';
+
+/** Log lines carry no secrets, codes, keys or ciphertexts: only what an operator needs. */
+export interface Logger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface Connection {
+  readonly id: number;
+  /** set once `hello` succeeded */
+  provider?: ProviderConfig;
+  failedHellos: number;
+  send(frame: GatewayFrame): void;
+  close(code: number, reason: string): void;
+}
+
+export interface Services {
+  config: GatewayConfig;
+  accounts: AccountStore;
+  devices: DeviceStore;
+  queue: QueueStore;
+  media: MediaStore;
+  hub: DeliveryHub;
+  providers: ReadonlyMap<string, ProviderConfig>;
+  lookupBuckets: ReadonlyMap<string, TokenBucket>;
+  log: Logger;
+  now(): number;
+  /** production code delivery (SMS or similar); absent: register_request answers `unavailable` */
+  deliverCode?: (phone: string, code: string) => void;
+  /** development mode: where the "[DEV] verification code ..." line goes (stdout by default) */
+  printDevCode: (line: string) => void;
+}
+
+export interface RequestContext {
+  conn: Connection;
+  provider: ProviderConfig;
+  services: Services;
+  /** run after the answer to this request has been sent (so events follow their cause) */
+  afterReply(fn: () => void): void;
+}
+
+export class GatewayError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly field?: string,
+    readonly details?: ErrorBody['details'],
+  ) {
+    super(message);
+    this.name = 'GatewayError';
+  }
+
+  toBody(): ErrorBody {
+    const body: ErrorBody = { code: this.code, message: this.message };
+    if (this.field !== undefined) body.field = this.field;
+    if (this.details !== undefined) body.details = this.details;
+    return body;
+  }
+}
+
+export function eventFrame<E extends EventName>(event: E, data: EventMap[E]): EventFrame<E> {
+  return { v: PROTOCOL_VERSION, type: 'event', event, data } as EventFrame<E>;
+}

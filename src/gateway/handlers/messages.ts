@@ -1,0 +1,97 @@
+/** message.submit, envelope.ack, signal.send: store-and-forward per device. */
+import type { DeviceCiphertext, RequestParams, RequestResult, SenderInfo } from '../../protocol/frames';
+import { eventFrame, GatewayError, type RequestContext } from '../context';
+import { anyAccount, ownDevice, providerE2ee } from './common';
+
+function senderInfo(ctx: RequestContext, from: { phone: string; deviceId: number }): SenderInfo {
+  const device = ownDevice(ctx, from.phone, from.deviceId, '/params/from');
+  return { ...from, provider: ctx.provider.id, bridged: device.attributes.bridged, e2ee: ctx.provider.e2ee };
+}
+
+/** The per-device set must be exactly the recipient's devices, so no device silently misses a message. */
+function checkDeviceSet(messages: readonly DeviceCiphertext[], deviceIds: readonly number[]): void {
+  const given = new Set<number>();
+  messages.forEach((m, i) => {
+    if (given.has(m.deviceId)) {
+      throw new GatewayError('invalid_params', `device ${m.deviceId} appears twice`, `/params/messages/${i}/deviceId`);
+    }
+    given.add(m.deviceId);
+  });
+  const current = new Set(deviceIds);
+  const missing = deviceIds.filter((id) => !given.has(id));
+  const extra = [...given].filter((id) => !current.has(id)).sort((a, b) => a - b);
+  if (missing.length > 0 || extra.length > 0) {
+    throw new GatewayError('stale_devices', "ciphertexts do not match the recipient's devices", '/params/messages', { missing, extra });
+  }
+}
+
+/** Plaintext exactly when one side has no end-to-end encryption; Signal ciphertext otherwise. */
+function checkEncryption(messages: readonly DeviceCiphertext[], senderE2ee: boolean, recipientE2ee: boolean, to: string): void {
+  const plaintextRequired = !senderE2ee || !recipientE2ee;
+  messages.forEach((m, i) => {
+    if (plaintextRequired && m.type !== 'plaintext') {
+      const who = senderE2ee ? `${to} has` : 'your provider has';
+      throw new GatewayError('encryption_mismatch', `${who} no end-to-end encryption: send type plaintext`, `/params/messages/${i}/type`);
+    }
+    if (!plaintextRequired && m.type === 'plaintext') {
+      throw new GatewayError(
+        'encryption_mismatch',
+        'both sides have end-to-end encryption: plaintext is refused',
+        `/params/messages/${i}/type`,
+      );
+    }
+  });
+}
+
+export function submit(ctx: RequestContext, p: RequestParams<'message.submit'>): RequestResult<'message.submit'> {
+  const sender = senderInfo(ctx, p.from);
+  const { queue, devices, hub, now } = ctx.services;
+  const earlier = queue.findSubmission(p.from.phone, p.clientMessageId);
+  if (earlier !== undefined) return { serverTimestamp: earlier, duplicate: true };
+  const recipient = anyAccount(ctx, p.to, '/params/to');
+  const deviceIds = devices.ids(p.to);
+  checkDeviceSet(p.messages, deviceIds);
+  checkEncryption(p.messages, sender.e2ee, providerE2ee(ctx, recipient.provider), p.to);
+  const byDevice = new Map(p.messages.map((m) => [m.deviceId, m]));
+  const payloads = deviceIds.map((id) => {
+    const m = byDevice.get(id) as DeviceCiphertext;
+    return { kind: 'message' as const, clientMessageId: p.clientMessageId, type: m.type, body: m.body };
+  });
+  const serverTimestamp = now();
+  queue.submit(p.from.phone, p.clientMessageId, p.to, deviceIds, sender, serverTimestamp, payloads);
+  ctx.afterReply(() => deviceIds.forEach((id) => hub.pump(p.to, id)));
+  return { serverTimestamp, duplicate: false };
+}
+
+export function ack(ctx: RequestContext, p: RequestParams<'envelope.ack'>): RequestResult<'envelope.ack'> {
+  ownDevice(ctx, p.phone, p.deviceId);
+  // envelope IDs are the queue's sequence numbers; anything else was never ours
+  if (!/^[0-9]{1,15}$/.test(p.envelopeId)) return { removed: false };
+  const seq = Number(p.envelopeId);
+  const removed = ctx.services.queue.ack(p.phone, p.deviceId, seq);
+  ctx.services.hub.acked(p.phone, p.deviceId, seq);
+  return { removed };
+}
+
+export function signalSend(ctx: RequestContext, p: RequestParams<'signal.send'>): RequestResult<'signal.send'> {
+  const sender = senderInfo(ctx, p.from);
+  anyAccount(ctx, p.to, '/params/to');
+  const { devices, hub, queue, now } = ctx.services;
+  const deviceIds = devices.ids(p.to);
+  const serverTimestamp = now();
+  if (p.signal.kind === 'typing') {
+    // transient: only devices listening right now; a stale typing notice is worse than none
+    let reached = 0;
+    for (const deviceId of deviceIds) {
+      const conn = hub.connectionFor(p.to, deviceId);
+      if (!conn) continue;
+      conn.send(eventFrame('typing', { recipient: { phone: p.to, deviceId }, sender, state: p.signal.state, serverTimestamp }));
+      reached++;
+    }
+    return { serverTimestamp, devices: reached };
+  }
+  const payload = { kind: 'status' as const, status: p.signal.status, messageIds: p.signal.messageIds };
+  queue.enqueue(p.to, deviceIds, sender, serverTimestamp, deviceIds.map(() => payload));
+  ctx.afterReply(() => deviceIds.forEach((id) => hub.pump(p.to, id)));
+  return { serverTimestamp, devices: deviceIds.length };
+}

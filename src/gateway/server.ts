@@ -1,0 +1,153 @@
+/**
+ * interop-gateway in-process: `startGateway(options)` opens the database, listens on a
+ * WebSocket port and returns a handle to close it. The CLI (cli.ts), tests and benchmarks all
+ * boot the real gateway through this function.
+ */
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { completeConfig, checkConfig, DEFAULT_LOOKUP_BURST, DEFAULT_LOOKUPS_PER_SECOND, DEV_PROVIDERS, type GatewayConfig } from './config';
+import type { Connection, Logger, Services } from './context';
+import { initCrypto } from './crypto';
+import { DeliveryHub } from './delivery';
+import { handleMessage } from './dispatch';
+import { TokenBucket } from './rate-limit';
+import { AccountStore } from './store/accounts';
+import { openDatabase } from './store/database';
+import { DeviceStore } from './store/devices';
+import { MediaStore } from './store/media';
+import { QueueStore } from './store/queue';
+
+export type GatewayOptions = Partial<GatewayConfig> & {
+  databasePath: string;
+  log?: Logger;
+  /** production code delivery; in dev mode codes are returned and printed instead */
+  deliverCode?: (phone: string, code: string) => void;
+  /** where dev-mode code lines go; default stdout */
+  printDevCode?: (line: string) => void;
+  /** clock, for tests of expiry */
+  now?: () => number;
+};
+
+export interface RunningGateway {
+  port: number;
+  url: string;
+  config: GatewayConfig;
+  close(): Promise<void>;
+}
+
+const HEARTBEAT_MS = 30_000;
+
+/** Logs to stderr as one JSON line per event. */
+export const consoleLogger: Logger = {
+  info: (message, fields) => console.error(JSON.stringify({ level: 'info', message, ...fields })),
+  warn: (message, fields) => console.error(JSON.stringify({ level: 'warn', message, ...fields })),
+  error: (message, fields) => console.error(JSON.stringify({ level: 'error', message, ...fields })),
+};
+
+export const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} };
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const { log = consoleLogger, deliverCode, printDevCode, now = Date.now, ...partial } = options;
+  if (partial.devMode && !partial.providers) partial.providers = DEV_PROVIDERS;
+  const config = completeConfig(checkConfig(partial, 'gateway options'));
+  await initCrypto();
+
+  const db = openDatabase(config.databasePath);
+  const queue = new QueueStore(db);
+  queue.pruneSubmissions(now() - config.submissionMemoryMs);
+  const services: Services = {
+    config,
+    accounts: new AccountStore(db),
+    devices: new DeviceStore(db),
+    queue,
+    media: new MediaStore(db),
+    hub: new DeliveryHub(queue, config.deliveryWindow),
+    providers: new Map(config.providers.map((p) => [p.id, p])),
+    lookupBuckets: new Map(
+      config.providers.map((p) => [
+        p.id,
+        new TokenBucket(p.lookupBurst ?? DEFAULT_LOOKUP_BURST, p.lookupsPerSecond ?? DEFAULT_LOOKUPS_PER_SECOND, now),
+      ]),
+    ),
+    log,
+    now,
+    printDevCode: printDevCode ?? ((line) => process.stdout.write(`${line}\n`)),
+  };
+  if (deliverCode) services.deliverCode = deliverCode;
+
+  // maxPayload above maxFrameBytes: frames between the two get a `frame_too_large` answer
+  // instead of a dropped socket; only absurd ones are cut off by ws itself (close 1009).
+  const wss = new WebSocketServer({ host: config.host, port: config.port, maxPayload: config.maxFrameBytes * 2, perMessageDeflate: false });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      wss.once('listening', resolve);
+      wss.once('error', reject);
+    });
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  wss.on('error', (e) => log.error('server error', { error: e.message }));
+
+  const alive = new Map<WebSocket, boolean>();
+  let nextConnectionId = 1;
+  wss.on('connection', (ws) => {
+    const conn: Connection = {
+      id: nextConnectionId++,
+      failedHellos: 0,
+      send: (frame) => {
+        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
+      },
+      close: (code, reason) => ws.close(code, reason),
+    };
+    alive.set(ws, true);
+    ws.on('pong', () => alive.set(ws, true));
+    ws.on('message', (data, isBinary) => handleMessage(services, conn, toBuffer(data), isBinary));
+    ws.on('error', (e) => log.warn('connection error', { connection: conn.id, error: e.message }));
+    ws.on('close', () => {
+      alive.delete(ws);
+      services.hub.dropConnection(conn);
+    });
+  });
+
+  const heartbeat = setInterval(() => {
+    for (const [ws, ok] of alive) {
+      if (!ok) {
+        ws.terminate();
+        continue;
+      }
+      alive.set(ws, false);
+      ws.ping();
+    }
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+
+  const port = (wss.address() as AddressInfo).port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  log.info('interop-gateway listening', { host: config.host, port, devMode: config.devMode, providers: config.providers.map((p) => p.id) });
+  if (config.devMode) log.warn('development mode: verification codes are returned to providers and printed; do not expose this gateway');
+
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    url: `ws://${host}:${port}/`,
+    config,
+    close: () => {
+      closing ??= new Promise<void>((resolve) => {
+        clearInterval(heartbeat);
+        for (const ws of wss.clients) ws.terminate();
+        wss.close(() => {
+          db.close();
+          resolve();
+        });
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,98 @@
+/** Per-device store-and-forward queues and the record of accepted submissions (idempotency). */
+import type { EnvelopeEvent, SenderInfo } from '../../protocol/frames';
+import type { Db } from './database';
+
+type Payload = EnvelopeEvent['payload'];
+
+interface RawEnvelope {
+  seq: number;
+  serverTs: number;
+  sender: string;
+  payload: string;
+}
+
+export class QueueStore {
+  private readonly enqueueStmt;
+  private readonly afterStmt;
+  private readonly countStmt;
+  private readonly ackStmt;
+  private readonly findSubmissionStmt;
+  private readonly recordSubmissionStmt;
+  private readonly pruneStmt;
+
+  constructor(private readonly db: Db) {
+    this.enqueueStmt = db.prepare<[string, number, string, number, string]>(
+      'INSERT INTO queue (phone, device_id, sender, server_ts, payload) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.afterStmt = db.prepare<[string, number, number, number], RawEnvelope>(
+      `SELECT seq, server_ts AS serverTs, sender, payload FROM queue
+       WHERE phone = ? AND device_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+    );
+    this.countStmt = db.prepare<[string, number], { n: number }>('SELECT COUNT(*) AS n FROM queue WHERE phone = ? AND device_id = ?');
+    this.ackStmt = db.prepare<[number, string, number]>('DELETE FROM queue WHERE seq = ? AND phone = ? AND device_id = ?');
+    this.findSubmissionStmt = db.prepare<[string, string], { serverTs: number }>(
+      'SELECT server_ts AS serverTs FROM submissions WHERE sender_phone = ? AND client_message_id = ?',
+    );
+    this.recordSubmissionStmt = db.prepare<[string, string, number]>(
+      'INSERT INTO submissions (sender_phone, client_message_id, server_ts) VALUES (?, ?, ?)',
+    );
+    this.pruneStmt = db.prepare<[number]>('DELETE FROM submissions WHERE server_ts < ?');
+  }
+
+  /** Queues one payload for each listed device, all in one transaction. */
+  enqueue(phone: string, deviceIds: readonly number[], sender: SenderInfo, serverTs: number, payloads: readonly Payload[]): void {
+    const senderJson = JSON.stringify(sender);
+    this.db.transaction(() => {
+      deviceIds.forEach((deviceId, i) => {
+        this.enqueueStmt.run(phone, deviceId, senderJson, serverTs, JSON.stringify(payloads[i]));
+      });
+    })();
+  }
+
+  /** Envelopes of a device after `afterSeq`, oldest first. */
+  after(phone: string, deviceId: number, afterSeq: number, limit: number): { seq: number; event: EnvelopeEvent }[] {
+    return this.afterStmt.all(phone, deviceId, afterSeq, limit).map((r) => ({
+      seq: r.seq,
+      event: {
+        recipient: { phone, deviceId },
+        envelopeId: String(r.seq),
+        sender: JSON.parse(r.sender) as SenderInfo,
+        serverTimestamp: r.serverTs,
+        payload: JSON.parse(r.payload) as Payload,
+      },
+    }));
+  }
+
+  count(phone: string, deviceId: number): number {
+    return this.countStmt.get(phone, deviceId)?.n ?? 0;
+  }
+
+  /** true if the envelope was there (and is now gone). */
+  ack(phone: string, deviceId: number, seq: number): boolean {
+    return this.ackStmt.run(seq, phone, deviceId).changes > 0;
+  }
+
+  findSubmission(senderPhone: string, clientMessageId: string): number | undefined {
+    return this.findSubmissionStmt.get(senderPhone, clientMessageId)?.serverTs;
+  }
+
+  /** Records a submission and queues its envelopes atomically: both or neither survive a crash. */
+  submit(
+    senderPhone: string,
+    clientMessageId: string,
+    recipientPhone: string,
+    deviceIds: readonly number[],
+    sender: SenderInfo,
+    serverTs: number,
+    payloads: readonly Payload[],
+  ): void {
+    this.db.transaction(() => {
+      this.recordSubmissionStmt.run(senderPhone, clientMessageId, serverTs);
+      this.enqueue(recipientPhone, deviceIds, sender, serverTs, payloads);
+    })();
+  }
+
+  pruneSubmissions(olderThan: number): number {
+    return this.pruneStmt.run(olderThan).changes;
+  }
+}
