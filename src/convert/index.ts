@@ -1,0 +1,16 @@
+/** Pure translation between Matrix events and remote (MIMI-shaped) content. No I/O here. */
+export { remoteToMatrix, type MatrixAction, type MediaUpload, type RemoteToMatrixRefs } from './remote-to-matrix';
+export {
+  completeMediaMessage, matrixRelations, matrixToRemote,
+  type MatrixRelations, type MatrixToRemote, type MatrixToRemoteRefs, type PendingAttachment, type UploadedMedia,
+} from './matrix-to-remote';
+export {
+  readMarksFromReceipt, readStatusSignal, remoteStatusToMatrix, remoteTypingToMatrix, typingChanges, typingSignal,
+  typingUserIds, REMOTE_TYPING_TIMEOUT_MS, type MatrixEphemeralAction, type ReadMark,
+} from './ephemeral';
+export { escapeHtml, remoteTextToMatrix, waMarkupToHtml, type MatrixText } from './wa-markup';
+export { htmlToWaMarkup, type WaText } from './html-to-wa';
+export { sanitizeMatrixHtml } from './sanitize';
+export { undeliverableNotice } from './notices';
+export { parseGeoUri, stripReplyFallback } from './matrix-read';
+export * from './matrix-types';
