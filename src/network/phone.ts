@@ -1,0 +1,53 @@
+/**
+ * Remote identities are phone numbers in E.164 form (`+4915112345678`). Everything that
+ * accepts a number from a person goes through here, so invalid input gets an error naming
+ * it and never becomes a ghost or a portal.
+ */
+import { parsePhoneNumberWithError, ParseError } from 'libphonenumber-js/max';
+
+/** An E.164 phone number, checked. */
+export type E164 = string & { readonly __brand: 'E164' };
+
+export class InvalidPhoneNumberError extends Error {
+  constructor(public readonly input: string, reason: string) {
+    super(`"${input}" is not a valid phone number: ${reason}. Use the international form, e.g. +4915112345678.`);
+    this.name = 'InvalidPhoneNumberError';
+  }
+}
+
+const reasons: Record<string, string> = {
+  INVALID_COUNTRY: 'it has no country code (start with + and the country code)',
+  NOT_A_NUMBER: 'it is not a number',
+  TOO_SHORT: 'it is too short',
+  TOO_LONG: 'it is too long',
+  INVALID_LENGTH: 'it has the wrong length',
+};
+
+/** Normalises a number typed by a person (spaces, dashes, brackets allowed) to E.164. */
+export function parsePhone(input: string): E164 {
+  const trimmed = input.trim();
+  let parsed;
+  try {
+    parsed = parsePhoneNumberWithError(trimmed);
+  } catch (error) {
+    const code = error instanceof ParseError ? error.message : 'NOT_A_NUMBER';
+    throw new InvalidPhoneNumberError(trimmed, reasons[code] ?? 'it cannot be read');
+  }
+  if (!parsed.isValid()) throw new InvalidPhoneNumberError(trimmed, 'no such number exists in its country\'s plan');
+  return parsed.number as E164;
+}
+
+/** Whether a string is already a valid E.164 number (as the network sends them). */
+export function isE164(value: string): value is E164 {
+  if (!/^\+[1-9][0-9]{1,14}$/.test(value)) return false;
+  try {
+    return parsePhone(value) === value;
+  } catch {
+    return false;
+  }
+}
+
+/** The number formatted for people, e.g. `+49 1511 2345678`. */
+export function displayPhone(phone: E164): string {
+  return parsePhoneNumberWithError(phone).formatInternational();
+}

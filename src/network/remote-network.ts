@@ -1,0 +1,96 @@
+/**
+ * The boundary between the bridge's core and a remote network. No Matrix imports here:
+ * a connector (the interop protocol now; a WhatsApp Web linked-device connector, say, later)
+ * implements these interfaces, and core/ knows only them.
+ *
+ * Message content uses the MIMI-shaped `Content` of src/protocol/content.ts, which is
+ * network-neutral: any connector can express its messages in it.
+ */
+import type { AttachmentPart, Content } from '../protocol/content';
+import type { E164 } from './phone';
+
+export type { E164 };
+
+/** What a connector persists about one Matrix user's login; opaque to core. */
+export interface LoginState {
+  phone: E164;
+  /** connector-specific data (device ID and the like); never contains secrets in clear */
+  data: Record<string, unknown>;
+}
+
+export interface RemoteProfile {
+  displayName?: string;
+  /** avatar bytes' reference on the network, fetched with downloadAvatar */
+  avatarRef?: string;
+}
+
+/** How a contact's messages are protected on the network (for the hop trail). */
+export interface ContactSecurity {
+  /** the contact's provider encrypts end to end */
+  endToEnd: boolean;
+  provider?: string;
+  /** the contact's devices declare they sit behind a bridge */
+  bridged: boolean;
+}
+
+export interface RemoteMessage {
+  from: E164;
+  content: Content;
+  /** false when the message crossed the network in plaintext */
+  encrypted: boolean;
+  serverTimestamp: number;
+}
+
+export interface UnreadableRemoteMessage {
+  from: E164;
+  reason: string;
+  serverTimestamp: number;
+}
+
+/** Events a connected session hands to core. Each `ack` tells the network the event is
+ *  safely handled; core calls it only after the Matrix side is written. */
+export interface RemoteEventHandler {
+  onMessage(message: RemoteMessage, ack: () => Promise<void>): Promise<void>;
+  onUnreadable(message: UnreadableRemoteMessage, ack: () => Promise<void>): Promise<void>;
+  onStatus(from: E164, status: 'delivered' | 'read', messageIds: string[], ack: () => Promise<void>): Promise<void>;
+  onTyping(from: E164, typing: boolean): Promise<void>;
+  onIdentityChanged(contact: E164, newFingerprint: string): Promise<void>;
+  onConnectionChange(connected: boolean): void;
+}
+
+export interface SendResult {
+  /** the network's timestamp for the message */
+  serverTimestamp: number;
+  encrypted: boolean;
+}
+
+/** A Matrix user's connected session on the network. */
+export interface RemoteSession {
+  readonly phone: E164;
+  send(to: E164, content: Content): Promise<SendResult>;
+  sendTyping(to: E164, typing: boolean): Promise<void>;
+  sendReadStatus(to: E164, messageIds: string[]): Promise<void>;
+  uploadAttachment(bytes: Uint8Array, meta: Omit<AttachmentPart, 'type' | 'mediaId' | 'key' | 'digest' | 'size'>): Promise<AttachmentPart>;
+  /** downloads, checks the digest and decrypts; throws on a tampered blob */
+  downloadAttachment(part: AttachmentPart): Promise<Uint8Array>;
+  fetchProfile(contact: E164): Promise<RemoteProfile>;
+  contactSecurity(contact: E164): Promise<ContactSecurity>;
+  /** the safety number to compare out of band with the contact */
+  safetyNumber(contact: E164): Promise<string>;
+  disconnect(): Promise<void>;
+}
+
+/** The network as a whole: logging in and connecting sessions. */
+export interface RemoteNetwork {
+  /** short machine name, e.g. `interop`; used in m.bridge state */
+  readonly id: string;
+  /** human name, e.g. `Interop network` */
+  readonly displayName: string;
+  /** asks the network to send a one-time code to `phone` */
+  requestLoginCode(userKey: string, phone: E164): Promise<{ devCode?: string }>;
+  /** proves possession with the code and registers a device; returns what to persist */
+  completeLogin(userKey: string, phone: E164, code: string): Promise<LoginState>;
+  connect(userKey: string, login: LoginState, handler: RemoteEventHandler): Promise<RemoteSession>;
+  /** removes the device and every key held for it; returns what was deleted, for the user */
+  logout(userKey: string, login: LoginState): Promise<string[]>;
+}
