@@ -1,0 +1,70 @@
+// Boots the real bridge in-process against a real Synapse, the way an admin
+// would set it up: config from config.sample.yaml with local overrides, the
+// registration made by the bridge's own generator, that file handed to
+// Synapse, then start(config). Everything lives in one temp dir.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '../../src/config/load';
+import type { BridgeConfig, PermissionLevel } from '../../src/config/types';
+import { generateRegistration, writeRegistration } from '../../src/registration/generate';
+import { start } from '../../src/index';
+import { freePort } from './free-port';
+import { repoRoot, startSynapse, type SynapseHandle } from './synapse';
+
+export interface BridgeEnv {
+  dir: string;
+  hs: SynapseHandle;
+  config: BridgeConfig;
+  bridge: Awaited<ReturnType<typeof start>>;
+  botUserId: string;
+  /** Stops the bridge, then Synapse, then removes the temp dir. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export interface BridgeEnvOptions {
+  /** bridge.permissions; the sample's entries are replaced, not merged. */
+  permissions: Record<string, PermissionLevel>;
+  /** Further changes to the config before the registration is generated. */
+  adjust?: (config: BridgeConfig) => void;
+}
+
+export const TEST_SERVER_NAME = 'localhost';
+
+export async function startBridgeEnv(opts: BridgeEnvOptions): Promise<BridgeEnv> {
+  const dir = mkdtempSync(join(tmpdir(), 'bridge-e2e-'));
+  // KEEP_E2E_DIR=1 keeps the dir (Synapse log, config, bridge.db) for a post-mortem.
+  const cleanups: Array<() => Promise<void>> = [async () => {
+    if (process.env.KEEP_E2E_DIR) console.log(`# kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }];
+  const stop = async () => {
+    while (cleanups.length > 0) await cleanups.pop()!();
+  };
+  try {
+    const config = parseConfig(readFileSync(join(repoRoot, 'config.sample.yaml'), 'utf8'), 'config.sample.yaml');
+    const port = await freePort();
+    config.homeserver.domain = TEST_SERVER_NAME;
+    config.appservice.address = '127.0.0.1';
+    config.appservice.port = port;
+    config.appservice.url = `http://127.0.0.1:${port}`;
+    config.appservice.registration = join(dir, 'registration.yaml');
+    config.database.path = join(dir, 'bridge.db');
+    config.bridge.permissions = opts.permissions;
+    opts.adjust?.(config);
+
+    // The registration does not depend on the homeserver URL, which is only
+    // known once Synapse listens; so: generate, start Synapse with it, then point the bridge at it.
+    writeRegistration(config.appservice.registration, generateRegistration(config, config.appservice.url));
+    const hs = await startSynapse({ registrationFiles: [config.appservice.registration], dir: join(dir, 'synapse'), serverName: TEST_SERVER_NAME });
+    cleanups.push(() => hs.stop());
+    config.homeserver.url = hs.url;
+
+    const bridge = await start(config);
+    cleanups.push(() => bridge.stop());
+    return { dir, hs, config, bridge, botUserId: bridge.botUserId, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
