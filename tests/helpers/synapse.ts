@@ -101,6 +101,14 @@ const running = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const child of running) killGroup(child, 'SIGKILL');
 });
+// The test runner cancels a file by signalling its process; 'exit' does not run
+// then, so kill Synapse here too, then exit as the signal would have.
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  process.once(signal, () => {
+    for (const child of running) killGroup(child, 'SIGKILL');
+    process.exit(code);
+  });
+}
 
 export async function startSynapse(opts: SynapseOptions): Promise<SynapseHandle> {
   assertInstalled();
