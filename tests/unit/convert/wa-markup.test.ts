@@ -14,7 +14,7 @@ describe('WhatsApp markup → Matrix HTML', () => {
   });
 
   it('leaves markers that do not hug text at word boundaries alone', () => {
-    for (const text of ['2*3*4', 'snake_case_names', 'a * b * c', '* not bold *', 'x~y~z', 'file_name_v2.txt']) {
+    for (const text of ['2*3*4', 'snake_case_names', 'x*y* z', 'foo_bar_ baz', 'a~b~', 'a * b * c', '* not bold *', 'x~y~z', 'file_name_v2.txt']) {
       assert.deepEqual(waMarkupToHtml(text), { html: text, formatted: false }, text);
     }
   });
