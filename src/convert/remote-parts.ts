@@ -109,8 +109,32 @@ function locationEvent(part: LocationPart): PartEvent {
   return { eventType: 'm.room.message', content };
 }
 
+/**
+ * Matrix refuses events over 65,536 bytes (M_TOO_LARGE), and the homeserver's envelope
+ * takes some of that. Past this budget the HTML goes first, then the text is cut, saying so.
+ */
+const MAX_TEXT_BYTES = 60_000;
+/** Size as the event will carry it: JSON-escaped (a newline costs 2 bytes, a control character 6), UTF-8. */
+const jsonBytes = (s: string): number => new TextEncoder().encode(JSON.stringify(s)).length - 2;
+
+function fitText(text: { body: string; formatted_body?: string }): { body: string; formatted_body?: string } {
+  if (jsonBytes(text.body) + jsonBytes(text.formatted_body ?? '') <= MAX_TEXT_BYTES) return text;
+  if (jsonBytes(text.body) <= MAX_TEXT_BYTES) return { body: text.body };
+  const chars = Array.from(text.body);
+  let bytes = 0;
+  let keep = 0;
+  for (const ch of chars) {
+    bytes += jsonBytes(ch);
+    if (bytes > MAX_TEXT_BYTES - 500) break; // room for the note below
+    keep++;
+  }
+  const kept = chars.slice(0, keep);
+  const cut = chars.length - keep;
+  return { body: `${kept.join('')}\n\n⚠️ The last ${cut} characters of this message were too long for Matrix and were not delivered.` };
+}
+
 function textEvent(part: TextPart): PartEvent {
-  const text = remoteTextToMatrix(part.body, part.format === 'markdown-wa' ? 'markdown-wa' : 'plain');
+  const text = fitText(remoteTextToMatrix(String(part.body ?? ''), part.format === 'markdown-wa' ? 'markdown-wa' : 'plain'));
   const content: TextMessageContent = { msgtype: 'm.text', body: text.body, 'm.mentions': {} };
   if (text.formatted_body) Object.assign(content, { format: 'org.matrix.custom.html', formatted_body: text.formatted_body });
   return { eventType: 'm.room.message', content };

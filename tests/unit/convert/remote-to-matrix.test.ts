@@ -273,3 +273,26 @@ describe('remote → Matrix: reactions and unsupported content', () => {
     assert.deepEqual(remoteToMatrix(noParts), []);
   });
 });
+
+describe('remote → Matrix: size limits', () => {
+  const eventBytes = (content: unknown) => new TextEncoder().encode(JSON.stringify(content)).length;
+
+  it('drops the HTML before it would push an event past the Matrix size limit', () => {
+    const text = '*b* '.repeat(14_000); // ~56 kB of body, more again as HTML
+    const [action] = remoteToMatrix(message([{ type: 'text', body: text, format: 'markdown-wa' }]));
+    const content = contentOf(action);
+    assert.equal(content.body, text);
+    assert.equal(content.formatted_body, undefined);
+  });
+
+  it('cuts text that is too long even as plain text, and says how much is missing', () => {
+    for (const unit of ['x', '😀', '\n', '"\u0001']) {
+      const text = unit.repeat(100_000);
+      const [action] = remoteToMatrix(message([{ type: 'text', body: text, format: 'plain' }]));
+      const content = contentOf(action);
+      assert.ok(eventBytes(content) < 64_000, `${JSON.stringify(unit)}: ${eventBytes(content)} bytes`);
+      assert.match(String(content.body), /⚠️ The last \d+ characters of this message were too long for Matrix/);
+      assert.ok(String(content.body).startsWith(unit.repeat(100)));
+    }
+  });
+});
