@@ -64,7 +64,14 @@ export async function start(config: BridgeConfig): Promise<RunningBridge> {
     const commands = new CommandRegistry();
     commands.register(...builtinCommands(commands, VERSION, config.bridge.command_prefix));
     const botIntent = bridge.getIntent();
-    const bot = new BridgeBot(botUserId, config, store, commands, botIntent, log, (mxid) => mxid === botUserId || ghostPattern.test(mxid));
+    const botIdentity = {
+      join: (roomId: string) => botIntent.join(roomId),
+      sendMessage: (roomId: string, content: Record<string, unknown>) => botIntent.sendMessage(roomId, content),
+      // Straight through the client: the SDK's Intent would first try to register the bot,
+      // and Synapse answers that with a 500 for its own appservice sender user.
+      leave: (roomId: string, reason?: string) => botIntent.matrixClient.leaveRoom(roomId, reason),
+    };
+    const bot = new BridgeBot(botUserId, config, store, commands, botIdentity, log, (mxid) => mxid === botUserId || ghostPattern.test(mxid));
 
     const appservice = new DurableAppService(registration.hs_token);
     appservice.onFailure = (txnId, error) =>

@@ -1,3 +1,4 @@
 export type { BridgeStore, BridgeUser, UserRepository, TransactionRepository } from './repositories';
 export { SqliteBridgeStore } from './sqlite/sqlite-store';
 export { SchemaTooNewError } from './sqlite/migrate';
+export type * from './chat-repositories';

@@ -3,6 +3,9 @@
  * The SQLite implementation lives in ./sqlite; a PostgreSQL one can follow behind the
  * same interfaces and run the same shared test suite (tests/unit/store/).
  */
+import type {
+  GhostRepository, LoginRepository, MessageRepository, OutboxRepository, PortalRepository, ReactionRepository,
+} from './chat-repositories';
 
 export interface BridgeUser {
   /** Matrix user ID */
@@ -35,6 +38,14 @@ export interface TransactionRepository {
 export interface BridgeStore {
   users: UserRepository;
   transactions: TransactionRepository;
+  logins: LoginRepository;
+  ghosts: GhostRepository;
+  portals: PortalRepository;
+  messages: MessageRepository;
+  reactions: ReactionRepository;
+  outbox: OutboxRepository;
+  /** runs `fn` in one transaction: all its writes land, or none */
+  atomically<T>(fn: () => T): T;
   /** the schema version the database is at */
   schemaVersion(): number;
   close(): void;

@@ -26,4 +26,83 @@ export const migrations: Migration[] = [
       CREATE INDEX processed_transactions_by_time ON processed_transactions (processed_at);
     `,
   },
+  {
+    version: 2,
+    name: 'logins, ghosts, portals, message map, reactions, outbox',
+    sql: `
+      -- one remote login per Matrix user; connector data as JSON, secrets sealed by the connector
+      CREATE TABLE logins (
+        mxid TEXT PRIMARY KEY REFERENCES users(mxid) ON DELETE CASCADE,
+        phone TEXT NOT NULL,
+        state TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      -- a login waiting for its one-time code (the code itself is never stored)
+      CREATE TABLE pending_logins (
+        mxid TEXT PRIMARY KEY REFERENCES users(mxid) ON DELETE CASCADE,
+        phone TEXT NOT NULL,
+        requested_at INTEGER NOT NULL
+      );
+      -- one ghost per remote phone number, shared by every Matrix user who talks to it
+      CREATE TABLE ghosts (
+        phone TEXT PRIMARY KEY,
+        mxid TEXT NOT NULL UNIQUE,
+        display_name TEXT,
+        avatar_ref TEXT,
+        avatar_mxc TEXT,
+        profile_updated_at INTEGER
+      );
+      -- one room per (Matrix user, remote contact)
+      CREATE TABLE portals (
+        owner TEXT NOT NULL REFERENCES users(mxid) ON DELETE CASCADE,
+        contact TEXT NOT NULL,
+        room_id TEXT UNIQUE,
+        encrypted INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (owner, contact)
+      );
+      -- remote message part <-> Matrix event, written before the remote side is acknowledged
+      CREATE TABLE messages (
+        owner TEXT NOT NULL,
+        contact TEXT NOT NULL,
+        remote_id TEXT NOT NULL,
+        part INTEGER NOT NULL,
+        sender TEXT NOT NULL,
+        room_id TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        timestamp INTEGER NOT NULL,
+        PRIMARY KEY (owner, contact, remote_id, part),
+        FOREIGN KEY (owner, contact) REFERENCES portals(owner, contact) ON DELETE CASCADE
+      );
+      CREATE UNIQUE INDEX messages_by_event ON messages (room_id, event_id);
+      CREATE TABLE reactions (
+        owner TEXT NOT NULL,
+        contact TEXT NOT NULL,
+        target_remote_id TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        emoji TEXT NOT NULL,
+        room_id TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        PRIMARY KEY (owner, contact, target_remote_id, sender, emoji),
+        FOREIGN KEY (owner, contact) REFERENCES portals(owner, contact) ON DELETE CASCADE
+      );
+      CREATE UNIQUE INDEX reactions_by_event ON reactions (room_id, event_id);
+      -- Matrix -> remote jobs, durable until sent or finally failed
+      CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        owner TEXT NOT NULL,
+        contact TEXT NOT NULL,
+        source_event_id TEXT NOT NULL UNIQUE,
+        job TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        FOREIGN KEY (owner, contact) REFERENCES portals(owner, contact) ON DELETE CASCADE
+      );
+      CREATE INDEX outbox_pending ON outbox (owner, contact, state, id);
+    `,
+  },
 ];
+

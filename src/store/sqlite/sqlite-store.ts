@@ -1,6 +1,12 @@
 /** SQLite implementation of the bridge's repositories (better-sqlite3, WAL, foreign keys). */
 import Database from 'better-sqlite3';
 import type { BridgeStore, BridgeUser, TransactionRepository, UserRepository } from '../repositories';
+import type {
+  GhostRepository, LoginRepository, MessageRepository, OutboxRepository, PortalRepository, ReactionRepository,
+} from '../chat-repositories';
+import { SqliteGhosts, SqliteLogins } from './login-ghost-repos';
+import { SqliteMessages, SqlitePortals, SqliteReactions } from './portal-repos';
+import { SqliteOutbox } from './outbox-repo';
 import { migrate, currentVersion } from './migrate';
 import { migrations } from './migrations';
 
@@ -90,10 +96,31 @@ class SqliteTransactions implements TransactionRepository {
 export class SqliteBridgeStore implements BridgeStore {
   readonly users: UserRepository;
   readonly transactions: TransactionRepository;
+  readonly logins: LoginRepository;
+  readonly ghosts: GhostRepository;
+  readonly portals: PortalRepository;
+  readonly messages: MessageRepository;
+  readonly reactions: ReactionRepository;
+  readonly outbox: OutboxRepository;
 
   private constructor(private readonly db: Database.Database) {
     this.users = new SqliteUsers(db);
     this.transactions = new SqliteTransactions(db);
+    this.logins = new SqliteLogins(db);
+    this.ghosts = new SqliteGhosts(db);
+    this.portals = new SqlitePortals(db);
+    this.messages = new SqliteMessages(db);
+    this.reactions = new SqliteReactions(db);
+    this.outbox = new SqliteOutbox(db);
+  }
+
+  atomically<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /** the underlying connection, for stores that share the file (the Signal key store) */
+  get connection(): Database.Database {
+    return this.db;
   }
 
   /** Opens (creating if needed) and migrates the database at `path` (`:memory:` for tests). */

@@ -8,10 +8,12 @@ import { SchemaTooNewError, SqliteBridgeStore } from '../../../src/store';
 import { migrate } from '../../../src/store/sqlite/migrate';
 import { migrations } from '../../../src/store/sqlite/migrations';
 import { bridgeStoreSuite } from './bridge-store-suite';
+import { chatStoreSuite } from './chat-store-suite';
 
 const dir = mkdtempSync(join(tmpdir(), 'mib-store-'));
 let counter = 0;
 bridgeStoreSuite('sqlite', () => SqliteBridgeStore.open(join(dir, `suite-${++counter}.db`)));
+chatStoreSuite('sqlite', () => SqliteBridgeStore.open(join(dir, `suite-${++counter}.db`)));
 
 test('sqlite: WAL and foreign keys are on; data survives reopening', () => {
   const path = join(dir, 'reopen.db');

@@ -1,0 +1,119 @@
+/**
+ * Repository interfaces for chats: logins, ghosts, portals, the message-ID map, reactions
+ * and the outbox. Engine-neutral, like ./repositories.ts.
+ */
+
+export interface LoginRecord {
+  mxid: string;
+  phone: string;
+  /** connector data (JSON); secrets inside are sealed by the connector */
+  state: Record<string, unknown>;
+  createdAt: number;
+}
+
+export interface LoginRepository {
+  get(mxid: string): LoginRecord | undefined;
+  put(mxid: string, phone: string, state: Record<string, unknown>): void;
+  remove(mxid: string): boolean;
+  all(): LoginRecord[];
+  setPending(mxid: string, phone: string): void;
+  getPending(mxid: string): { phone: string; requestedAt: number } | undefined;
+  clearPending(mxid: string): void;
+}
+
+export interface GhostRecord {
+  phone: string;
+  mxid: string;
+  displayName: string | null;
+  avatarRef: string | null;
+  avatarMxc: string | null;
+  profileUpdatedAt: number | null;
+}
+
+export interface GhostRepository {
+  get(phone: string): GhostRecord | undefined;
+  ensure(phone: string, mxid: string): GhostRecord;
+  updateProfile(phone: string, profile: { displayName: string | null; avatarRef: string | null; avatarMxc: string | null }): void;
+}
+
+export interface PortalRecord {
+  owner: string;
+  contact: string;
+  roomId: string | null;
+  encrypted: boolean;
+  createdAt: number;
+}
+
+export interface PortalRepository {
+  get(owner: string, contact: string): PortalRecord | undefined;
+  byRoom(roomId: string): PortalRecord | undefined;
+  ensure(owner: string, contact: string): PortalRecord;
+  setRoom(owner: string, contact: string, roomId: string | null): void;
+  setEncrypted(owner: string, contact: string, encrypted: boolean): void;
+  ofOwner(owner: string): PortalRecord[];
+  count(): number;
+}
+
+export interface MessageRecord {
+  owner: string;
+  contact: string;
+  remoteId: string;
+  part: number;
+  /** E.164 phone of a remote sender, or Matrix user ID of a Matrix sender */
+  sender: string;
+  roomId: string;
+  eventId: string;
+  timestamp: number;
+}
+
+export interface MessageRepository {
+  put(record: MessageRecord): void;
+  /** every part of one remote message, in part order */
+  byRemoteId(owner: string, contact: string, remoteId: string): MessageRecord[];
+  byEvent(roomId: string, eventId: string): MessageRecord | undefined;
+  /** the newest message of a portal, optionally only from one sender */
+  latest(owner: string, contact: string, sender?: string): MessageRecord | undefined;
+  removeByRemoteId(owner: string, contact: string, remoteId: string): number;
+}
+
+export interface ReactionRecord {
+  owner: string;
+  contact: string;
+  targetRemoteId: string;
+  sender: string;
+  emoji: string;
+  roomId: string;
+  eventId: string;
+}
+
+export interface ReactionRepository {
+  put(record: ReactionRecord): void;
+  byEvent(roomId: string, eventId: string): ReactionRecord | undefined;
+  bySender(owner: string, contact: string, targetRemoteId: string, sender: string): ReactionRecord[];
+  remove(roomId: string, eventId: string): boolean;
+}
+
+export interface OutboxJob {
+  id: number;
+  owner: string;
+  contact: string;
+  sourceEventId: string;
+  job: Record<string, unknown>;
+  state: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+}
+
+export interface OutboxRepository {
+  /** queues a job; false if this source event was queued before (a replay) */
+  enqueue(owner: string, contact: string, sourceEventId: string, job: Record<string, unknown>): boolean;
+  /** the oldest pending job of one portal: jobs of a portal go strictly in order */
+  nextFor(owner: string, contact: string): OutboxJob | undefined;
+  /** portals that have pending jobs */
+  portalsWithPending(): { owner: string; contact: string }[];
+  markSent(id: number): void;
+  retryLater(id: number, error: string, nextAttemptAt: number): void;
+  markFailed(id: number, error: string): void;
+  get(id: number): OutboxJob | undefined;
+}

@@ -1,0 +1,83 @@
+/** SQLite repositories for logins and ghosts. */
+import type Database from 'better-sqlite3';
+import type { GhostRecord, GhostRepository, LoginRecord, LoginRepository } from '../chat-repositories';
+
+interface LoginRow { mxid: string; phone: string; state: string; created_at: number }
+interface GhostRow {
+  phone: string; mxid: string; display_name: string | null; avatar_ref: string | null;
+  avatar_mxc: string | null; profile_updated_at: number | null;
+}
+
+const toLogin = (r: LoginRow): LoginRecord => ({
+  mxid: r.mxid, phone: r.phone, state: JSON.parse(r.state) as Record<string, unknown>, createdAt: r.created_at,
+});
+const toGhost = (r: GhostRow): GhostRecord => ({
+  phone: r.phone, mxid: r.mxid, displayName: r.display_name, avatarRef: r.avatar_ref,
+  avatarMxc: r.avatar_mxc, profileUpdatedAt: r.profile_updated_at,
+});
+
+export class SqliteLogins implements LoginRepository {
+  constructor(private readonly db: Database.Database) {}
+
+  get(mxid: string): LoginRecord | undefined {
+    const row = this.db.prepare<[string], LoginRow>('SELECT * FROM logins WHERE mxid = ?').get(mxid);
+    return row && toLogin(row);
+  }
+
+  put(mxid: string, phone: string, state: Record<string, unknown>): void {
+    this.db
+      .prepare(
+        `INSERT INTO logins (mxid, phone, state, created_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (mxid) DO UPDATE SET phone = excluded.phone, state = excluded.state`,
+      )
+      .run(mxid, phone, JSON.stringify(state), Date.now());
+  }
+
+  remove(mxid: string): boolean {
+    return this.db.prepare('DELETE FROM logins WHERE mxid = ?').run(mxid).changes > 0;
+  }
+
+  all(): LoginRecord[] {
+    return this.db.prepare<[], LoginRow>('SELECT * FROM logins ORDER BY created_at').all().map(toLogin);
+  }
+
+  setPending(mxid: string, phone: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO pending_logins (mxid, phone, requested_at) VALUES (?, ?, ?)
+         ON CONFLICT (mxid) DO UPDATE SET phone = excluded.phone, requested_at = excluded.requested_at`,
+      )
+      .run(mxid, phone, Date.now());
+  }
+
+  getPending(mxid: string): { phone: string; requestedAt: number } | undefined {
+    const row = this.db
+      .prepare<[string], { phone: string; requested_at: number }>('SELECT phone, requested_at FROM pending_logins WHERE mxid = ?')
+      .get(mxid);
+    return row && { phone: row.phone, requestedAt: row.requested_at };
+  }
+
+  clearPending(mxid: string): void {
+    this.db.prepare('DELETE FROM pending_logins WHERE mxid = ?').run(mxid);
+  }
+}
+
+export class SqliteGhosts implements GhostRepository {
+  constructor(private readonly db: Database.Database) {}
+
+  get(phone: string): GhostRecord | undefined {
+    const row = this.db.prepare<[string], GhostRow>('SELECT * FROM ghosts WHERE phone = ?').get(phone);
+    return row && toGhost(row);
+  }
+
+  ensure(phone: string, mxid: string): GhostRecord {
+    this.db.prepare('INSERT OR IGNORE INTO ghosts (phone, mxid) VALUES (?, ?)').run(phone, mxid);
+    return this.get(phone) as GhostRecord;
+  }
+
+  updateProfile(phone: string, p: { displayName: string | null; avatarRef: string | null; avatarMxc: string | null }): void {
+    this.db
+      .prepare('UPDATE ghosts SET display_name = ?, avatar_ref = ?, avatar_mxc = ?, profile_updated_at = ? WHERE phone = ?')
+      .run(p.displayName, p.avatarRef, p.avatarMxc, Date.now(), phone);
+  }
+}

@@ -1,0 +1,64 @@
+/** SQLite outbox: Matrix -> remote jobs that survive restarts, strictly ordered per portal. */
+import type Database from 'better-sqlite3';
+import type { OutboxJob, OutboxRepository } from '../chat-repositories';
+
+interface OutboxRow {
+  id: number; owner: string; contact: string; source_event_id: string; job: string; state: OutboxJob['state'];
+  attempts: number; next_attempt_at: number; last_error: string | null;
+}
+
+const toJob = (r: OutboxRow): OutboxJob => ({
+  id: r.id, owner: r.owner, contact: r.contact, sourceEventId: r.source_event_id,
+  job: JSON.parse(r.job) as Record<string, unknown>, state: r.state, attempts: r.attempts,
+  nextAttemptAt: r.next_attempt_at, lastError: r.last_error,
+});
+
+export class SqliteOutbox implements OutboxRepository {
+  constructor(private readonly db: Database.Database) {}
+
+  enqueue(owner: string, contact: string, sourceEventId: string, job: Record<string, unknown>): boolean {
+    const now = Date.now();
+    return (
+      this.db
+        .prepare(
+          `INSERT OR IGNORE INTO outbox (owner, contact, source_event_id, job, next_attempt_at, created_at)
+           VALUES (?, ?, ?, ?, ?, ?)`,
+        )
+        .run(owner, contact, sourceEventId, JSON.stringify(job), now, now).changes > 0
+    );
+  }
+
+  nextFor(owner: string, contact: string): OutboxJob | undefined {
+    const row = this.db
+      .prepare<[string, string], OutboxRow>(
+        "SELECT * FROM outbox WHERE owner = ? AND contact = ? AND state = 'pending' ORDER BY id LIMIT 1",
+      )
+      .get(owner, contact);
+    return row && toJob(row);
+  }
+
+  portalsWithPending(): { owner: string; contact: string }[] {
+    return this.db
+      .prepare<[], { owner: string; contact: string }>("SELECT DISTINCT owner, contact FROM outbox WHERE state = 'pending'")
+      .all();
+  }
+
+  markSent(id: number): void {
+    this.db.prepare("UPDATE outbox SET state = 'sent', last_error = NULL WHERE id = ?").run(id);
+  }
+
+  retryLater(id: number, error: string, nextAttemptAt: number): void {
+    this.db
+      .prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?')
+      .run(error, nextAttemptAt, id);
+  }
+
+  markFailed(id: number, error: string): void {
+    this.db.prepare("UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?").run(error, id);
+  }
+
+  get(id: number): OutboxJob | undefined {
+    const row = this.db.prepare<[number], OutboxRow>('SELECT * FROM outbox WHERE id = ?').get(id);
+    return row && toJob(row);
+  }
+}

@@ -1,0 +1,135 @@
+/** SQLite repositories for portals, the message-ID map and reactions. */
+import type Database from 'better-sqlite3';
+import type {
+  MessageRecord, MessageRepository, PortalRecord, PortalRepository, ReactionRecord, ReactionRepository,
+} from '../chat-repositories';
+
+interface PortalRow { owner: string; contact: string; room_id: string | null; encrypted: number; created_at: number }
+interface MessageRow {
+  owner: string; contact: string; remote_id: string; part: number; sender: string;
+  room_id: string; event_id: string; timestamp: number;
+}
+interface ReactionRow {
+  owner: string; contact: string; target_remote_id: string; sender: string; emoji: string; room_id: string; event_id: string;
+}
+
+const toPortal = (r: PortalRow): PortalRecord => ({
+  owner: r.owner, contact: r.contact, roomId: r.room_id, encrypted: r.encrypted === 1, createdAt: r.created_at,
+});
+const toMessage = (r: MessageRow): MessageRecord => ({
+  owner: r.owner, contact: r.contact, remoteId: r.remote_id, part: r.part, sender: r.sender,
+  roomId: r.room_id, eventId: r.event_id, timestamp: r.timestamp,
+});
+const toReaction = (r: ReactionRow): ReactionRecord => ({
+  owner: r.owner, contact: r.contact, targetRemoteId: r.target_remote_id, sender: r.sender,
+  emoji: r.emoji, roomId: r.room_id, eventId: r.event_id,
+});
+
+export class SqlitePortals implements PortalRepository {
+  constructor(private readonly db: Database.Database) {}
+
+  get(owner: string, contact: string): PortalRecord | undefined {
+    const row = this.db.prepare<[string, string], PortalRow>('SELECT * FROM portals WHERE owner = ? AND contact = ?').get(owner, contact);
+    return row && toPortal(row);
+  }
+
+  byRoom(roomId: string): PortalRecord | undefined {
+    const row = this.db.prepare<[string], PortalRow>('SELECT * FROM portals WHERE room_id = ?').get(roomId);
+    return row && toPortal(row);
+  }
+
+  ensure(owner: string, contact: string): PortalRecord {
+    this.db.prepare('INSERT OR IGNORE INTO portals (owner, contact, created_at) VALUES (?, ?, ?)').run(owner, contact, Date.now());
+    return this.get(owner, contact) as PortalRecord;
+  }
+
+  setRoom(owner: string, contact: string, roomId: string | null): void {
+    this.db.prepare('UPDATE portals SET room_id = ? WHERE owner = ? AND contact = ?').run(roomId, owner, contact);
+  }
+
+  setEncrypted(owner: string, contact: string, encrypted: boolean): void {
+    this.db.prepare('UPDATE portals SET encrypted = ? WHERE owner = ? AND contact = ?').run(encrypted ? 1 : 0, owner, contact);
+  }
+
+  ofOwner(owner: string): PortalRecord[] {
+    return this.db.prepare<[string], PortalRow>('SELECT * FROM portals WHERE owner = ? ORDER BY created_at').all(owner).map(toPortal);
+  }
+
+  count(): number {
+    return (this.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM portals').get() as { n: number }).n;
+  }
+}
+
+export class SqliteMessages implements MessageRepository {
+  constructor(private readonly db: Database.Database) {}
+
+  put(m: MessageRecord): void {
+    this.db
+      .prepare(
+        `INSERT OR IGNORE INTO messages (owner, contact, remote_id, part, sender, room_id, event_id, timestamp)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(m.owner, m.contact, m.remoteId, m.part, m.sender, m.roomId, m.eventId, m.timestamp);
+  }
+
+  byRemoteId(owner: string, contact: string, remoteId: string): MessageRecord[] {
+    return this.db
+      .prepare<[string, string, string], MessageRow>('SELECT * FROM messages WHERE owner = ? AND contact = ? AND remote_id = ? ORDER BY part')
+      .all(owner, contact, remoteId)
+      .map(toMessage);
+  }
+
+  byEvent(roomId: string, eventId: string): MessageRecord | undefined {
+    const row = this.db.prepare<[string, string], MessageRow>('SELECT * FROM messages WHERE room_id = ? AND event_id = ?').get(roomId, eventId);
+    return row && toMessage(row);
+  }
+
+  latest(owner: string, contact: string, sender?: string): MessageRecord | undefined {
+    const row =
+      sender === undefined
+        ? this.db
+            .prepare<[string, string], MessageRow>('SELECT * FROM messages WHERE owner = ? AND contact = ? ORDER BY timestamp DESC, rowid DESC LIMIT 1')
+            .get(owner, contact)
+        : this.db
+            .prepare<[string, string, string], MessageRow>(
+              'SELECT * FROM messages WHERE owner = ? AND contact = ? AND sender = ? ORDER BY timestamp DESC, rowid DESC LIMIT 1',
+            )
+            .get(owner, contact, sender);
+    return row && toMessage(row);
+  }
+
+  removeByRemoteId(owner: string, contact: string, remoteId: string): number {
+    return this.db.prepare('DELETE FROM messages WHERE owner = ? AND contact = ? AND remote_id = ?').run(owner, contact, remoteId).changes;
+  }
+}
+
+export class SqliteReactions implements ReactionRepository {
+  constructor(private readonly db: Database.Database) {}
+
+  put(r: ReactionRecord): void {
+    this.db
+      .prepare(
+        `INSERT OR REPLACE INTO reactions (owner, contact, target_remote_id, sender, emoji, room_id, event_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(r.owner, r.contact, r.targetRemoteId, r.sender, r.emoji, r.roomId, r.eventId);
+  }
+
+  byEvent(roomId: string, eventId: string): ReactionRecord | undefined {
+    const row = this.db.prepare<[string, string], ReactionRow>('SELECT * FROM reactions WHERE room_id = ? AND event_id = ?').get(roomId, eventId);
+    return row && toReaction(row);
+  }
+
+  bySender(owner: string, contact: string, targetRemoteId: string, sender: string): ReactionRecord[] {
+    return this.db
+      .prepare<[string, string, string, string], ReactionRow>(
+        'SELECT * FROM reactions WHERE owner = ? AND contact = ? AND target_remote_id = ? AND sender = ?',
+      )
+      .all(owner, contact, targetRemoteId, sender)
+      .map(toReaction);
+  }
+
+  remove(roomId: string, eventId: string): boolean {
+    return this.db.prepare('DELETE FROM reactions WHERE room_id = ? AND event_id = ?').run(roomId, eventId).changes > 0;
+  }
+}

@@ -1,0 +1,120 @@
+/** Shared cases for the chat repositories; every BridgeStore implementation runs them. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { BridgeStore } from '../../../src/store';
+
+const alice = '@alice:example.org';
+const bob = '@bob:example.org';
+const contact = '+4915112345678';
+
+function withStore(open: () => BridgeStore, fn: (store: BridgeStore) => void): void {
+  const store = open();
+  try {
+    store.users.ensure(alice);
+    store.users.ensure(bob);
+    fn(store);
+  } finally {
+    store.close();
+  }
+}
+
+export function chatStoreSuite(name: string, open: () => BridgeStore): void {
+  test(`${name}: logins and pending logins per user; removing the user removes them`, () =>
+    withStore(open, (store) => {
+      store.logins.setPending(alice, contact);
+      assert.equal(store.logins.getPending(alice)?.phone, contact);
+      store.logins.put(alice, contact, { deviceId: 3 });
+      store.logins.clearPending(alice);
+      assert.equal(store.logins.getPending(alice), undefined);
+      assert.deepEqual(store.logins.get(alice)?.state, { deviceId: 3 });
+      assert.equal(store.logins.get(bob), undefined);
+      assert.deepEqual(store.logins.all().map((l) => l.mxid), [alice]);
+      assert.equal(store.logins.remove(alice), true);
+      assert.equal(store.logins.remove(alice), false);
+    }));
+
+  test(`${name}: one ghost per phone, profile kept`, () =>
+    withStore(open, (store) => {
+      const ghost = store.ghosts.ensure(contact, '@wa_+4915112345678:example.org');
+      assert.equal(ghost.displayName, null);
+      store.ghosts.updateProfile(contact, { displayName: 'Carol', avatarRef: 'm1', avatarMxc: 'mxc://x/y' });
+      const again = store.ghosts.ensure(contact, '@other:example.org');
+      assert.equal(again.mxid, '@wa_+4915112345678:example.org');
+      assert.equal(again.displayName, 'Carol');
+      assert.ok(again.profileUpdatedAt);
+    }));
+
+  test(`${name}: portals are per (user, contact) and isolated between users`, () =>
+    withStore(open, (store) => {
+      store.portals.ensure(alice, contact);
+      store.portals.ensure(bob, contact);
+      store.portals.setRoom(alice, contact, '!a:x');
+      store.portals.setRoom(bob, contact, '!b:x');
+      assert.equal(store.portals.byRoom('!a:x')?.owner, alice);
+      assert.equal(store.portals.byRoom('!b:x')?.owner, bob);
+      assert.deepEqual(store.portals.ofOwner(alice).map((p) => p.roomId), ['!a:x']);
+      store.portals.setEncrypted(alice, contact, true);
+      assert.equal(store.portals.get(alice, contact)?.encrypted, true);
+      assert.equal(store.portals.get(bob, contact)?.encrypted, false);
+      assert.equal(store.portals.count(), 2);
+    }));
+
+  test(`${name}: message map both ways, parts in order, duplicates ignored`, () =>
+    withStore(open, (store) => {
+      store.portals.ensure(alice, contact);
+      const base = { owner: alice, contact, remoteId: 'r1', sender: contact, roomId: '!a:x', timestamp: 10 };
+      store.messages.put({ ...base, part: 1, eventId: '$p1' });
+      store.messages.put({ ...base, part: 0, eventId: '$p0' });
+      store.messages.put({ ...base, part: 0, eventId: '$dupe' });
+      assert.deepEqual(store.messages.byRemoteId(alice, contact, 'r1').map((m) => m.eventId), ['$p0', '$p1']);
+      assert.equal(store.messages.byEvent('!a:x', '$p1')?.remoteId, 'r1');
+      store.messages.put({ ...base, remoteId: 'r2', part: 0, eventId: '$q', sender: alice, timestamp: 20 });
+      assert.equal(store.messages.latest(alice, contact)?.remoteId, 'r2');
+      assert.equal(store.messages.latest(alice, contact, contact)?.remoteId, 'r1');
+      assert.equal(store.messages.removeByRemoteId(alice, contact, 'r1'), 2);
+    }));
+
+  test(`${name}: reactions by event and by sender`, () =>
+    withStore(open, (store) => {
+      store.portals.ensure(alice, contact);
+      const r = { owner: alice, contact, targetRemoteId: 'r1', sender: contact, roomId: '!a:x' };
+      store.reactions.put({ ...r, emoji: '👍', eventId: '$r1' });
+      store.reactions.put({ ...r, emoji: '❤️', eventId: '$r2' });
+      assert.equal(store.reactions.bySender(alice, contact, 'r1', contact).length, 2);
+      assert.equal(store.reactions.byEvent('!a:x', '$r2')?.emoji, '❤️');
+      assert.equal(store.reactions.remove('!a:x', '$r1'), true);
+      assert.equal(store.reactions.byEvent('!a:x', '$r1'), undefined);
+    }));
+
+  test(`${name}: outbox keeps order per portal, refuses replays, retries and fails`, () =>
+    withStore(open, (store) => {
+      store.portals.ensure(alice, contact);
+      assert.equal(store.outbox.enqueue(alice, contact, '$e1', { kind: 'text', n: 1 }), true);
+      assert.equal(store.outbox.enqueue(alice, contact, '$e2', { kind: 'text', n: 2 }), true);
+      assert.equal(store.outbox.enqueue(alice, contact, '$e1', { kind: 'text', n: 1 }), false);
+      assert.deepEqual(store.outbox.portalsWithPending(), [{ owner: alice, contact }]);
+      const first = store.outbox.nextFor(alice, contact);
+      assert.deepEqual(first?.job, { kind: 'text', n: 1 });
+      store.outbox.retryLater(first!.id, 'network down', 12345);
+      assert.equal(store.outbox.get(first!.id)?.attempts, 1);
+      assert.equal(store.outbox.nextFor(alice, contact)?.id, first!.id, 'a retrying job still blocks the ones behind it');
+      store.outbox.markSent(first!.id);
+      const second = store.outbox.nextFor(alice, contact);
+      assert.deepEqual(second?.job, { kind: 'text', n: 2 });
+      store.outbox.markFailed(second!.id, 'refused');
+      assert.equal(store.outbox.get(second!.id)?.state, 'failed');
+      assert.equal(store.outbox.nextFor(alice, contact), undefined);
+      assert.deepEqual(store.outbox.portalsWithPending(), []);
+    }));
+
+  test(`${name}: atomically rolls back every write when one fails`, () =>
+    withStore(open, (store) => {
+      assert.throws(() =>
+        store.atomically(() => {
+          store.portals.ensure(alice, contact);
+          throw new Error('boom');
+        }),
+      );
+      assert.equal(store.portals.get(alice, contact), undefined);
+    }));
+}
