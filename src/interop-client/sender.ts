@@ -129,7 +129,7 @@ export class OutboundSender {
   private async handleStale(to: string, err: InteropRequestError): Promise<void> {
     const details = (err.details ?? {}) as { extra?: number[] };
     if (this.sessions) {
-      for (const deviceId of details.extra ?? []) await this.sessions.deleteSession(to, deviceId);
+      for (const deviceId of details.extra ?? []) await this.sessions.forgetDevice(to, deviceId);
     }
     this.recipients.delete(to);
     await this.mutex.run(to, async () => {

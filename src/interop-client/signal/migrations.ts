@@ -91,6 +91,16 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
       );
     `,
   },
+  {
+    // Devices come back under new ids after a reinstall (ids are never reused), so a key change
+    // is usually a *new device* with a new key: keep the old device's key, marked retired, to
+    // compare against, and record which device the old key belonged to.
+    version: 2,
+    sql: `
+      ALTER TABLE signal_remote_identities ADD COLUMN retired_at INTEGER;
+      ALTER TABLE signal_identity_changes ADD COLUMN old_device_id INTEGER;
+    `,
+  },
 ];
 
 export const SIGNAL_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -26,7 +26,10 @@ import type { IdentityChangeRecord, SignalAccountStores } from './stores';
 
 export interface IdentityChangedEvent {
   remotePhone: string;
+  /** the device with the new key */
   deviceId: number;
+  /** the device the old key belonged to (a reinstalled app registers a new device id) */
+  oldDeviceId: number;
   /** short SHA-256 fingerprints of the old and new identity keys */
   oldFingerprint: string;
   newFingerprint: string;
@@ -100,6 +103,12 @@ export class SignalSessions extends EventEmitter<{ identityChanged: [IdentityCha
 
   deleteSession(phone: string, deviceId: number): Promise<void> {
     return this.mutex.run(`${phone}.${deviceId}`, () => this.stores.session.deleteSession(phone, deviceId));
+  }
+
+  /** The network says the device is gone: drop its session, keep its key only for comparison. */
+  async forgetDevice(phone: string, deviceId: number): Promise<void> {
+    await this.deleteSession(phone, deviceId);
+    await this.stores.identity.retireDevice(phone, deviceId);
   }
 
   /** X3DH/PQXDH from a bundle fetched from the key directory. */
@@ -189,6 +198,7 @@ export class SignalSessions extends EventEmitter<{ identityChanged: [IdentityCha
       this.emit('identityChanged', {
         remotePhone: change.name,
         deviceId: change.deviceId,
+        oldDeviceId: change.oldDeviceId,
         oldFingerprint: await keyFingerprint(change.oldKey),
         newFingerprint: await keyFingerprint(change.newKey),
         oldSafetyNumber: await this.safetyNumber(change.name, change.oldKey),

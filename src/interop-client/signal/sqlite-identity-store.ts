@@ -131,31 +131,48 @@ export class SqliteIdentityStore extends IdentityKeyStore implements InteropIden
     const deviceId = address.deviceId();
     const now = Date.now();
     const existing = await this.getIdentity(address);
+    if (existing !== null && existing.equals(key)) return IdentityChange.NewOrUnchanged;
+    let previous: { key: PublicKey; deviceId: number } | undefined;
     if (existing === null) {
-      this.db
-        .prepare('INSERT INTO signal_remote_identities (account, name, device_id, public_key, first_seen) VALUES (?, ?, ?, ?, ?)')
-        .run(this.account, name, deviceId, key.serialize(), now);
-      return IdentityChange.NewOrUnchanged;
+      // A new device: compare with the contact's most recently seen key on another device.
+      const row = this.db
+        .prepare(
+          `SELECT device_id, public_key FROM signal_remote_identities WHERE account = ? AND name = ? AND device_id != ?
+           ORDER BY COALESCE(changed_at, first_seen) DESC, device_id DESC LIMIT 1`,
+        )
+        .get(this.account, name, deviceId) as { device_id: number; public_key: Buffer } | undefined;
+      if (row) {
+        const k = PublicKey.deserialize(ownBytes(row.public_key));
+        if (!k.equals(key)) previous = { key: k, deviceId: row.device_id };
+      }
+    } else {
+      previous = { key: existing, deviceId };
     }
-    if (existing.equals(key)) return IdentityChange.NewOrUnchanged;
     this.db.transaction(() => {
       this.db
-        .prepare('UPDATE signal_remote_identities SET public_key = ?, changed_at = ? WHERE account = ? AND name = ? AND device_id = ?')
-        .run(key.serialize(), now, this.account, name, deviceId);
-      this.db
         .prepare(
-          `INSERT INTO signal_identity_changes (account, name, device_id, old_key, new_key, changed_at)
-           VALUES (?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO signal_remote_identities (account, name, device_id, public_key, first_seen) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (account, name, device_id) DO UPDATE SET public_key = excluded.public_key, changed_at = ?, retired_at = NULL`,
         )
-        .run(this.account, name, deviceId, existing.serialize(), key.serialize(), now);
+        .run(this.account, name, deviceId, key.serialize(), now, now);
+      if (previous) {
+        this.db
+          .prepare(
+            `INSERT INTO signal_identity_changes (account, name, device_id, old_device_id, old_key, new_key, changed_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(this.account, name, deviceId, previous.deviceId, previous.key.serialize(), key.serialize(), now);
+      }
     })();
+    if (!previous) return IdentityChange.NewOrUnchanged;
     // The listener runs after the change is durable; its errors must not break decryption.
     try {
-      this.listener?.({ name, deviceId, oldKey: existing, newKey: key, at: now });
+      this.listener?.({ name, deviceId, oldDeviceId: previous.deviceId, oldKey: previous.key, newKey: key, at: now });
     } catch (err) {
       console.error('identity change listener failed:', (err as Error).message);
     }
-    return IdentityChange.ReplacedExisting;
+    // libsignal's notion is per address: only a replaced key of the same device is "replaced".
+    return existing === null ? IdentityChange.NewOrUnchanged : IdentityChange.ReplacedExisting;
   }
 
   /** TOFU: every key is trusted; changes are recorded by saveIdentity, which libsignal calls next. */
@@ -172,7 +189,7 @@ export class SqliteIdentityStore extends IdentityKeyStore implements InteropIden
     const rows = this.db
       .prepare(
         `SELECT device_id, public_key, first_seen, changed_at FROM signal_remote_identities
-         WHERE account = ? AND name = ? ORDER BY device_id`,
+         WHERE account = ? AND name = ? AND retired_at IS NULL ORDER BY device_id`,
       )
       .all(this.account, name) as Array<{ device_id: number; public_key: Buffer; first_seen: number; changed_at: number | null }>;
     return rows.map((r) => ({
@@ -184,16 +201,29 @@ export class SqliteIdentityStore extends IdentityKeyStore implements InteropIden
     }));
   }
 
+  async retireDevice(name: string, deviceId: number): Promise<void> {
+    this.db
+      .prepare('UPDATE signal_remote_identities SET retired_at = ? WHERE account = ? AND name = ? AND device_id = ?')
+      .run(Date.now(), this.account, name, deviceId);
+  }
+
   async identityChanges(name: string): Promise<IdentityChangeRecord[]> {
     const rows = this.db
       .prepare(
-        `SELECT device_id, old_key, new_key, changed_at FROM signal_identity_changes
+        `SELECT device_id, old_device_id, old_key, new_key, changed_at FROM signal_identity_changes
          WHERE account = ? AND name = ? ORDER BY id`,
       )
-      .all(this.account, name) as Array<{ device_id: number; old_key: Buffer; new_key: Buffer; changed_at: number }>;
+      .all(this.account, name) as Array<{
+      device_id: number;
+      old_device_id: number | null;
+      old_key: Buffer;
+      new_key: Buffer;
+      changed_at: number;
+    }>;
     return rows.map((r) => ({
       name,
       deviceId: r.device_id,
+      oldDeviceId: r.old_device_id ?? r.device_id,
       oldKey: PublicKey.deserialize(ownBytes(r.old_key)),
       newKey: PublicKey.deserialize(ownBytes(r.new_key)),
       at: r.changed_at,

@@ -36,7 +36,10 @@ export interface LocalAccountStore {
 /** A remote identity key changed: the old and new keys, in the order they were seen. */
 export interface IdentityChangeRecord {
   name: string;
+  /** the device whose key is new */
   deviceId: number;
+  /** the device the old key belonged to (differs from deviceId after a reinstall) */
+  oldDeviceId: number;
   oldKey: PublicKey;
   newKey: PublicKey;
   at: number;
@@ -53,10 +56,15 @@ export interface RemoteIdentity {
 /**
  * Trust policy: trust on first use and accept later changes (as WhatsApp does), but record
  * every change and tell the listener, so the application can warn, hold messages or ask.
+ * A change is either a new key for a known device, or a key for a new device of a contact
+ * whose previous key differs (the usual shape of a reinstall, since device ids are not reused).
  */
 export interface InteropIdentityStore extends IdentityKeyStore {
   setChangeListener(listener: ((change: IdentityChangeRecord) => void) | undefined): void;
+  /** current (not retired) device keys of a contact */
   listRemoteIdentities(name: string): Promise<RemoteIdentity[]>;
+  /** the device is gone (the network said so); its key is kept only to detect changes */
+  retireDevice(name: string, deviceId: number): Promise<void>;
   identityChanges(name: string): Promise<IdentityChangeRecord[]>;
 }
 

@@ -136,6 +136,36 @@ describe('Signal sessions over the SQLite stores', () => {
     assert.equal(changes.length, 1);
   });
 
+  it('reports a reinstall that comes back under a new device id as an identity change', async () => {
+    const alice = await party('+4915100000061', 'a7.db');
+    const bob = await party('+4915100000062', 'b7.db', 1);
+    await alice.sessions.startSession(bob.phone, 1, bob.registrationId, bundleOf(bob));
+    const bobNew = await party(bob.phone, 'b7-new.db', 2);
+    const seen = new Promise<IdentityChangedEvent>((resolve) => alice.sessions.once('identityChanged', resolve));
+    // the network said device 1 is gone (stale_devices extra), then handed out device 2
+    await alice.sessions.forgetDevice(bob.phone, 1);
+    await alice.sessions.startSession(bob.phone, 2, bobNew.registrationId, bundleOf(bobNew));
+    const event = await seen;
+    assert.equal(event.deviceId, 2);
+    assert.equal(event.oldDeviceId, 1);
+    assert.notEqual(event.oldSafetyNumber, event.newSafetyNumber);
+    // only the current device is listed for the safety number
+    assert.deepEqual((await alice.sessions.safetyNumbers(bob.phone)).map((n) => n.deviceId), [2]);
+  });
+
+  it('does not report a change when the same key is seen again', async () => {
+    const alice = await party('+4915100000071', 'a8.db');
+    const bob = await party('+4915100000072', 'b8.db');
+    let changes = 0;
+    alice.sessions.on('identityChanged', () => changes++);
+    await alice.sessions.startSession(bob.phone, 1, bob.registrationId, bundleOf(bob, 0));
+    await alice.sessions.startSession(bob.phone, 1, bob.registrationId, bundleOf(bob, 1));
+    const m = await alice.sessions.encrypt(bob.phone, 1, utf8('same key'));
+    assert.equal(text(await bob.sessions.decrypt(alice.phone, 1, m.type, m.body)), 'same key');
+    assert.equal(changes, 0);
+    assert.equal((await alice.db.forAccount(alice.phone).identity.identityChanges(bob.phone)).length, 0);
+  });
+
   it('computes the same safety number on both sides', async () => {
     const alice = await party('+4915100000041', 'a5.db');
     const bob = await party('+4915100000042', 'b5.db');
