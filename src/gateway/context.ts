@@ -27,6 +27,8 @@ export interface Connection {
 
 export interface Services {
   config: GatewayConfig;
+  /** runs a function in the current group-commit transaction (see batch.ts) */
+  transact<T>(fn: () => T): T;
   accounts: AccountStore;
   devices: DeviceStore;
   queue: QueueStore;

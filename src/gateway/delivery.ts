@@ -8,7 +8,7 @@
 import type { Connection } from './context';
 import { eventFrame } from './context';
 import type { QueueStore } from './store/queue';
-import type { SubscriptionEndedEvent } from '../protocol/frames';
+import type { EnvelopeEvent, SubscriptionEndedEvent } from '../protocol/frames';
 
 interface Subscription {
   conn: Connection;
@@ -16,6 +16,9 @@ interface Subscription {
   deviceId: number;
   lastSeq: number;
   inflight: Set<number>;
+  /** everything queued for the device up to lastSeq has been pushed: new envelopes can be
+   *  pushed straight from memory without reading the queue back */
+  caughtUp: boolean;
 }
 
 const key = (phone: string, deviceId: number): string => `${phone}/${deviceId}`;
@@ -35,7 +38,7 @@ export class DeliveryHub {
     const k = key(phone, deviceId);
     const previous = this.subs.get(k);
     if (previous && previous.conn !== conn) this.end(phone, deviceId, 'replaced');
-    this.subs.set(k, { conn, phone, deviceId, lastSeq: 0, inflight: new Set() });
+    this.subs.set(k, { conn, phone, deviceId, lastSeq: 0, inflight: new Set(), caughtUp: false });
     let set = this.byConn.get(conn);
     if (!set) this.byConn.set(conn, (set = new Set()));
     set.add(k);
@@ -59,16 +62,36 @@ export class DeliveryHub {
     if (!sub) return;
     const room = this.window - sub.inflight.size;
     if (room <= 0) return;
-    for (const { seq, event } of this.queue.after(phone, deviceId, sub.lastSeq, room)) {
-      sub.lastSeq = seq;
-      sub.inflight.add(seq);
-      sub.conn.send(eventFrame('envelope', event));
+    const rows = this.queue.after(phone, deviceId, sub.lastSeq, room);
+    for (const { seq, event } of rows) this.push(sub, seq, event);
+    sub.caughtUp = rows.length < room;
+  }
+
+  /** A new envelope was just queued (and committed with this turn): push it if the device's
+   *  subscriber is caught up and has room, else let `pump` find it in order later. */
+  queued(event: EnvelopeEvent): void {
+    const { phone, deviceId } = event.recipient;
+    const sub = this.subs.get(key(phone, deviceId));
+    if (!sub) return;
+    const seq = Number(event.envelopeId);
+    if (sub.caughtUp && seq > sub.lastSeq && sub.inflight.size < this.window) {
+      this.push(sub, seq, event);
+    } else {
+      sub.caughtUp = false;
+      this.pump(phone, deviceId);
     }
+  }
+
+  private push(sub: Subscription, seq: number, event: EnvelopeEvent): void {
+    sub.lastSeq = seq;
+    sub.inflight.add(seq);
+    sub.conn.send(eventFrame('envelope', event));
   }
 
   acked(phone: string, deviceId: number, seq: number): void {
     const sub = this.subs.get(key(phone, deviceId));
-    if (sub?.inflight.delete(seq)) this.pump(phone, deviceId);
+    // when caught up, nothing waits in the queue beyond what was pushed: no need to look
+    if (sub?.inflight.delete(seq) && !sub.caughtUp) this.pump(phone, deviceId);
   }
 
   /** The connection went away: its subscriptions end; unacked envelopes stay queued. */

@@ -62,24 +62,37 @@ export function handleMessage(services: Services, conn: Connection, data: Buffer
     return;
   }
   const after: (() => void)[] = [];
+  const frame = parsed.frame;
   try {
-    const result = route(services, conn, parsed.frame, after);
-    conn.send({ v: PROTOCOL_VERSION, id: parsed.frame.id, type: 'result', result });
-  } catch (e) {
-    if (e instanceof GatewayError) {
-      sendError(conn, parsed.frame.id, e.toBody());
-    } else {
-      // a bug: say so without echoing the request (it may hold secrets or ciphertext)
-      services.log.error('request failed', { type: parsed.frame.type, error: e instanceof Error ? e.message : String(e) });
-      sendError(conn, parsed.frame.id, { code: 'internal', message: 'internal error; the request may be retried' });
+    // A refusal (GatewayError) keeps what the handler wrote before refusing, e.g. a counted
+    // wrong code; any other exception rolls the request's savepoint back.
+    const outcome = services.transact((): { result: RequestResult<RequestType> } | { refusal: GatewayError } => {
+      try {
+        return { result: route(services, conn, frame, after) };
+      } catch (e) {
+        if (e instanceof GatewayError) return { refusal: e };
+        throw e;
+      }
+    });
+    if ('refusal' in outcome) {
+      sendError(conn, frame.id, outcome.refusal.toBody());
+      return;
     }
+    conn.send({ v: PROTOCOL_VERSION, id: frame.id, type: 'result', result: outcome.result });
+  } catch (e) {
+    // a bug: say so without echoing the request (it may hold secrets or ciphertext); the
+    // request's savepoint was rolled back, so cached rows may describe undone writes
+    services.accounts.forget();
+    services.devices.forget();
+    services.log.error('request failed', { type: frame.type, error: e instanceof Error ? e.message : String(e) });
+    sendError(conn, frame.id, { code: 'internal', message: 'internal error; the request may be retried' });
     return;
   }
   for (const fn of after) {
     try {
       fn();
     } catch (e) {
-      services.log.error('post-reply action failed', { type: parsed.frame.type, error: e instanceof Error ? e.message : String(e) });
+      services.log.error('post-reply action failed', { type: frame.type, error: e instanceof Error ? e.message : String(e) });
     }
   }
 }

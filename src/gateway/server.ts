@@ -6,7 +6,9 @@
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { completeConfig, checkConfig, DEFAULT_LOOKUP_BURST, DEFAULT_LOOKUPS_PER_SECOND, DEV_PROVIDERS, type GatewayConfig } from './config';
+import type { GatewayFrame } from '../protocol/frames';
 import type { Connection, Logger, Services } from './context';
+import { GroupCommit } from './batch';
 import { initCrypto } from './crypto';
 import { DeliveryHub } from './delivery';
 import { handleMessage } from './dispatch';
@@ -61,10 +63,20 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const db = openDatabase(config.databasePath);
   const queue = new QueueStore(db);
   queue.pruneSubmissions(now() - config.submissionMemoryMs);
+  const sockets = new Set<WebSocket>();
+  const savepoint = db.transaction(<T>(fn: () => T): T => fn()) as <T>(fn: () => T) => T;
+  const accounts = new AccountStore(db);
+  const devices = new DeviceStore(db);
+  const batch = new GroupCommit(db, log, () => {
+    accounts.forget();
+    devices.forget();
+    sockets.forEach((ws) => ws.terminate());
+  });
   const services: Services = {
     config,
-    accounts: new AccountStore(db),
-    devices: new DeviceStore(db),
+    transact: (fn) => batch.run(() => savepoint(fn)),
+    accounts,
+    devices,
     queue,
     media: new MediaStore(db),
     hub: new DeliveryHub(queue, config.deliveryWindow),
@@ -98,12 +110,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const alive = new Map<WebSocket, boolean>();
   let nextConnectionId = 1;
   wss.on('connection', (ws) => {
+    sockets.add(ws);
+    const direct = {
+      send: (frame: GatewayFrame) => {
+        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
+      },
+    };
     const conn: Connection = {
       id: nextConnectionId++,
       failedHellos: 0,
-      send: (frame) => {
-        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
-      },
+      send: (frame) => batch.send(direct, frame),
       close: (code, reason) => ws.close(code, reason),
     };
     alive.set(ws, true);
@@ -111,6 +127,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ws.on('message', (data, isBinary) => handleMessage(services, conn, toBuffer(data), isBinary));
     ws.on('error', (e) => log.warn('connection error', { connection: conn.id, error: e.message }));
     ws.on('close', () => {
+      sockets.delete(ws);
       alive.delete(ws);
       services.hub.dropConnection(conn);
     });
@@ -141,6 +158,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         clearInterval(heartbeat);
+        batch.commit();
         for (const ws of wss.clients) ws.terminate();
         wss.close(() => {
           db.close();

@@ -65,6 +65,7 @@ export function unregister(ctx: RequestContext, p: RequestParams<'account.unregi
   ownAccount(ctx, p.phone);
   ctx.services.hub.end(p.phone, undefined, 'account_removed');
   ctx.services.accounts.delete(p.phone);
+  ctx.services.devices.forget(p.phone); // deleted by cascade
   return {};
 }
 

@@ -1,5 +1,5 @@
 /** message.submit, envelope.ack, signal.send: store-and-forward per device. */
-import type { DeviceCiphertext, RequestParams, RequestResult, SenderInfo } from '../../protocol/frames';
+import type { DeviceCiphertext, EnvelopeEvent, RequestParams, RequestResult, SenderInfo } from '../../protocol/frames';
 import { eventFrame, GatewayError, type RequestContext } from '../context';
 import { anyAccount, ownDevice, providerE2ee } from './common';
 
@@ -43,9 +43,24 @@ function checkEncryption(messages: readonly DeviceCiphertext[], senderE2ee: bool
   });
 }
 
+/** Hand freshly queued envelopes to the delivery hub (pushed now if their device listens). */
+function announce(
+  ctx: RequestContext,
+  phone: string,
+  deviceIds: readonly number[],
+  seqs: readonly number[],
+  sender: SenderInfo,
+  serverTimestamp: number,
+  payloads: readonly EnvelopeEvent['payload'][],
+): void {
+  deviceIds.forEach((deviceId, i) => {
+    ctx.services.hub.queued({ recipient: { phone, deviceId }, envelopeId: String(seqs[i]), sender, serverTimestamp, payload: payloads[i] });
+  });
+}
+
 export function submit(ctx: RequestContext, p: RequestParams<'message.submit'>): RequestResult<'message.submit'> {
   const sender = senderInfo(ctx, p.from);
-  const { queue, devices, hub, now } = ctx.services;
+  const { queue, devices, now } = ctx.services;
   const earlier = queue.findSubmission(p.from.phone, p.clientMessageId);
   if (earlier !== undefined) return { serverTimestamp: earlier, duplicate: true };
   const recipient = anyAccount(ctx, p.to, '/params/to');
@@ -58,8 +73,8 @@ export function submit(ctx: RequestContext, p: RequestParams<'message.submit'>):
     return { kind: 'message' as const, clientMessageId: p.clientMessageId, type: m.type, body: m.body };
   });
   const serverTimestamp = now();
-  queue.submit(p.from.phone, p.clientMessageId, p.to, deviceIds, sender, serverTimestamp, payloads);
-  ctx.afterReply(() => deviceIds.forEach((id) => hub.pump(p.to, id)));
+  const seqs = queue.submit(p.from.phone, p.clientMessageId, p.to, deviceIds, sender, serverTimestamp, payloads);
+  ctx.afterReply(() => announce(ctx, p.to, deviceIds, seqs, sender, serverTimestamp, payloads));
   return { serverTimestamp, duplicate: false };
 }
 
@@ -91,7 +106,8 @@ export function signalSend(ctx: RequestContext, p: RequestParams<'signal.send'>)
     return { serverTimestamp, devices: reached };
   }
   const payload = { kind: 'status' as const, status: p.signal.status, messageIds: p.signal.messageIds };
-  queue.enqueue(p.to, deviceIds, sender, serverTimestamp, deviceIds.map(() => payload));
-  ctx.afterReply(() => deviceIds.forEach((id) => hub.pump(p.to, id)));
+  const payloads = deviceIds.map(() => payload);
+  const seqs = queue.enqueue(p.to, deviceIds, sender, serverTimestamp, payloads);
+  ctx.afterReply(() => announce(ctx, p.to, deviceIds, seqs, sender, serverTimestamp, payloads));
   return { serverTimestamp, devices: deviceIds.length };
 }

@@ -8,6 +8,8 @@ export interface AccountRow {
   avatarMediaId: string | null;
 }
 
+const ACCOUNT_CACHE_LIMIT = 100_000;
+
 export interface CodeRow {
   provider: string;
   codeHash: Buffer;
@@ -26,8 +28,11 @@ export class AccountStore {
   private readonly deleteCodeStmt;
   private readonly setNameStmt;
   private readonly setAvatarStmt;
+  private readonly setProfileTx;
+  /** null: known not to exist */
+  private readonly cache = new Map<string, AccountRow | null>();
 
-  constructor(private readonly db: Db) {
+  constructor(db: Db) {
     this.getStmt = db.prepare<[string], AccountRow>(
       'SELECT phone, provider, display_name AS displayName, avatar_media_id AS avatarMediaId FROM accounts WHERE phone = ?',
     );
@@ -46,19 +51,40 @@ export class AccountStore {
     this.deleteCodeStmt = db.prepare<[string]>('DELETE FROM verification_codes WHERE phone = ?');
     this.setNameStmt = db.prepare<[string | null, string]>('UPDATE accounts SET display_name = ? WHERE phone = ?');
     this.setAvatarStmt = db.prepare<[string | null, string]>('UPDATE accounts SET avatar_media_id = ? WHERE phone = ?');
+    this.setProfileTx = db.transaction(
+      (phone: string, displayName: string | null | undefined, avatarMediaId: string | null | undefined) => {
+        if (displayName !== undefined) this.setNameStmt.run(displayName, phone);
+        if (avatarMediaId !== undefined) this.setAvatarStmt.run(avatarMediaId, phone);
+      },
+    );
   }
 
+  /** Served from memory after the first read (the gateway is the database's only writer).
+   *  Callers must not mutate the row. */
   get(phone: string): AccountRow | undefined {
-    return this.getStmt.get(phone);
+    let row = this.cache.get(phone);
+    if (row === undefined) {
+      if (this.cache.size >= ACCOUNT_CACHE_LIMIT) this.cache.clear();
+      row = this.getStmt.get(phone) ?? null;
+      this.cache.set(phone, row);
+    }
+    return row ?? undefined;
   }
 
   create(phone: string, provider: string, now: number): void {
+    this.cache.delete(phone);
     this.insertStmt.run(phone, provider, now);
   }
 
   /** Deletes the account and, by cascade, its devices, keys and queues. */
   delete(phone: string): void {
+    this.cache.delete(phone);
     this.deleteStmt.run(phone);
+  }
+
+  /** Forget every cached row (after a rollback). */
+  forget(): void {
+    this.cache.clear();
   }
 
   /** Next device ID of the account; IDs are never reused so peers never confuse devices. */
@@ -86,9 +112,7 @@ export class AccountStore {
 
   /** undefined leaves a field unchanged, null clears it. */
   setProfile(phone: string, displayName: string | null | undefined, avatarMediaId: string | null | undefined): void {
-    this.db.transaction(() => {
-      if (displayName !== undefined) this.setNameStmt.run(displayName, phone);
-      if (avatarMediaId !== undefined) this.setAvatarStmt.run(avatarMediaId, phone);
-    })();
+    this.cache.delete(phone);
+    this.setProfileTx(phone, displayName, avatarMediaId);
   }
 }

@@ -25,6 +25,8 @@ interface RawDevice {
 
 export type PreKeyKind = 'ec' | 'kyber';
 
+const DEVICE_CACHE_LIMIT = 100_000;
+
 const DEVICE_COLUMNS = `phone, device_id AS deviceId, registration_id AS registrationId, bridged, name,
   identity_key AS identityKey, signed_prekey AS signedPreKey, kyber_prekey AS kyberPreKey`;
 
@@ -40,24 +42,23 @@ function toDevice(raw: RawDevice): DeviceRow {
 
 export class DeviceStore {
   private readonly insertStmt;
-  private readonly getStmt;
   private readonly listStmt;
-  private readonly listIdsStmt;
   private readonly deleteStmt;
   private readonly setSignedStmt;
   private readonly setKyberStmt;
   private readonly addPreKeyStmt;
   private readonly countStmt;
   private readonly takeStmt;
+  private readonly inTransaction: <T>(fn: () => T) => T;
+  private readonly cache = new Map<string, DeviceRow[]>();
 
-  constructor(private readonly db: Db) {
+  constructor(db: Db) {
+    this.inTransaction = db.transaction(<T>(fn: () => T): T => fn()) as <T>(fn: () => T) => T;
     this.insertStmt = db.prepare(
       `INSERT INTO devices (phone, device_id, registration_id, bridged, name, identity_key, signed_prekey, kyber_prekey, created_at)
        VALUES (@phone, @deviceId, @registrationId, @bridged, @name, @identityKey, @signedPreKey, @kyberPreKey, @now)`,
     );
-    this.getStmt = db.prepare<[string, number], RawDevice>(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE phone = ? AND device_id = ?`);
     this.listStmt = db.prepare<[string], RawDevice>(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE phone = ? ORDER BY device_id`);
-    this.listIdsStmt = db.prepare<[string], { deviceId: number }>('SELECT device_id AS deviceId FROM devices WHERE phone = ? ORDER BY device_id');
     this.deleteStmt = db.prepare<[string, number]>('DELETE FROM devices WHERE phone = ? AND device_id = ?');
     this.setSignedStmt = db.prepare<[string, string, number]>('UPDATE devices SET signed_prekey = ? WHERE phone = ? AND device_id = ?');
     this.setKyberStmt = db.prepare<[string, string, number]>('UPDATE devices SET kyber_prekey = ? WHERE phone = ? AND device_id = ?');
@@ -75,6 +76,7 @@ export class DeviceStore {
   }
 
   insert(device: DeviceRow, now: number): void {
+    this.cache.delete(device.phone);
     this.insertStmt.run({
       phone: device.phone,
       deviceId: device.deviceId,
@@ -89,28 +91,44 @@ export class DeviceStore {
   }
 
   get(phone: string, deviceId: number): DeviceRow | undefined {
-    const raw = this.getStmt.get(phone, deviceId);
-    return raw && toDevice(raw);
+    return this.list(phone).find((d) => d.deviceId === deviceId);
   }
 
-  list(phone: string): DeviceRow[] {
-    return this.listStmt.all(phone).map(toDevice);
+  /** The account's devices, by ID. Served from memory after the first read: every submit
+   *  needs them, and the gateway is the database's only writer. Callers must not mutate. */
+  list(phone: string): readonly DeviceRow[] {
+    let devices = this.cache.get(phone);
+    if (!devices) {
+      if (this.cache.size >= DEVICE_CACHE_LIMIT) this.cache.clear();
+      devices = this.listStmt.all(phone).map(toDevice);
+      this.cache.set(phone, devices);
+    }
+    return devices;
   }
 
   ids(phone: string): number[] {
-    return this.listIdsStmt.all(phone).map((r) => r.deviceId);
+    return this.list(phone).map((d) => d.deviceId);
   }
 
   delete(phone: string, deviceId: number): void {
+    this.cache.delete(phone);
     this.deleteStmt.run(phone, deviceId);
   }
 
   setSignedPreKey(phone: string, deviceId: number, key: SignedPreKey): void {
+    this.cache.delete(phone);
     this.setSignedStmt.run(JSON.stringify(key), phone, deviceId);
   }
 
   setKyberPreKey(phone: string, deviceId: number, key: SignedPreKey): void {
+    this.cache.delete(phone);
     this.setKyberStmt.run(JSON.stringify(key), phone, deviceId);
+  }
+
+  /** Forget cached rows: of one account (deleted by cascade), or all (after a rollback). */
+  forget(phone?: string): void {
+    if (phone === undefined) this.cache.clear();
+    else this.cache.delete(phone);
   }
 
   addOneTimePreKeys(phone: string, deviceId: number, kind: PreKeyKind, keys: readonly (OneTimePreKey | SignedPreKey)[]): void {
@@ -134,6 +152,6 @@ export class DeviceStore {
   }
 
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.inTransaction(fn);
   }
 }

@@ -19,8 +19,10 @@ export class QueueStore {
   private readonly findSubmissionStmt;
   private readonly recordSubmissionStmt;
   private readonly pruneStmt;
+  private readonly enqueueTx;
+  private readonly submitTx;
 
-  constructor(private readonly db: Db) {
+  constructor(db: Db) {
     this.enqueueStmt = db.prepare<[string, number, string, number, string]>(
       'INSERT INTO queue (phone, device_id, sender, server_ts, payload) VALUES (?, ?, ?, ?, ?)',
     );
@@ -37,16 +39,27 @@ export class QueueStore {
       'INSERT INTO submissions (sender_phone, client_message_id, server_ts) VALUES (?, ?, ?)',
     );
     this.pruneStmt = db.prepare<[number]>('DELETE FROM submissions WHERE server_ts < ?');
+    // transaction wrappers built once: building one per call costs more than the inserts
+    this.enqueueTx = db.transaction(
+      (phone: string, deviceIds: readonly number[], sender: SenderInfo, serverTs: number, payloads: readonly Payload[]) => {
+        const senderJson = JSON.stringify(sender);
+        return deviceIds.map((deviceId, i) =>
+          Number(this.enqueueStmt.run(phone, deviceId, senderJson, serverTs, JSON.stringify(payloads[i])).lastInsertRowid),
+        );
+      },
+    );
+    this.submitTx = db.transaction(
+      (senderPhone: string, clientMessageId: string, recipientPhone: string, deviceIds: readonly number[],
+        sender: SenderInfo, serverTs: number, payloads: readonly Payload[]) => {
+        this.recordSubmissionStmt.run(senderPhone, clientMessageId, serverTs);
+        return this.enqueueTx(recipientPhone, deviceIds, sender, serverTs, payloads);
+      },
+    );
   }
 
-  /** Queues one payload for each listed device, all in one transaction. */
-  enqueue(phone: string, deviceIds: readonly number[], sender: SenderInfo, serverTs: number, payloads: readonly Payload[]): void {
-    const senderJson = JSON.stringify(sender);
-    this.db.transaction(() => {
-      deviceIds.forEach((deviceId, i) => {
-        this.enqueueStmt.run(phone, deviceId, senderJson, serverTs, JSON.stringify(payloads[i]));
-      });
-    })();
+  /** Queues one payload for each listed device, all in one transaction; returns their sequence numbers. */
+  enqueue(phone: string, deviceIds: readonly number[], sender: SenderInfo, serverTs: number, payloads: readonly Payload[]): number[] {
+    return this.enqueueTx(phone, deviceIds, sender, serverTs, payloads);
   }
 
   /** Envelopes of a device after `afterSeq`, oldest first. */
@@ -85,11 +98,8 @@ export class QueueStore {
     sender: SenderInfo,
     serverTs: number,
     payloads: readonly Payload[],
-  ): void {
-    this.db.transaction(() => {
-      this.recordSubmissionStmt.run(senderPhone, clientMessageId, serverTs);
-      this.enqueue(recipientPhone, deviceIds, sender, serverTs, payloads);
-    })();
+  ): number[] {
+    return this.submitTx(senderPhone, clientMessageId, recipientPhone, deviceIds, sender, serverTs, payloads);
   }
 
   pruneSubmissions(olderThan: number): number {
