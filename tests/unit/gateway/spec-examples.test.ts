@@ -6,6 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { checkConfig, completeConfig, DEFAULTS } from '../../../src/gateway/config';
 import { REQUEST_TYPES, type RequestType } from '../../../src/protocol/frames';
 import { parseContent, parseGatewayFrame, parseRequestFrame, validateResult } from '../../../src/protocol/validate';
 
@@ -61,4 +63,14 @@ test('every JSON example in the protocol spec validates', () => {
     'events without an example',
   );
   assert.ok(contents >= 5, 'content examples present');
+});
+
+test('the configuration example in the spec is valid and shows the real defaults', () => {
+  const blocks = [...readFileSync(specPath, 'utf8').matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
+  assert.equal(blocks.length, 1);
+  const config = completeConfig(checkConfig(parseYaml(blocks[0]), 'spec example'));
+  for (const [key, value] of Object.entries(DEFAULTS)) {
+    assert.equal(config[key as keyof typeof DEFAULTS], value, `default of ${key}`);
+  }
+  assert.deepEqual(config.providers.map((p) => [p.id, p.e2ee]), [['native', true], ['plainchat', false]]);
 });

@@ -1,0 +1,65 @@
+/** The interop-gateway program: usage errors exit 2, a configured gateway starts, serves and stops. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RawClient } from './gateway-harness';
+
+const cli = join(__dirname, '..', '..', '..', 'src', 'gateway', 'cli.js');
+
+test('--help prints usage; bad flags and bad configuration exit 2 naming the problem', () => {
+  const help = spawnSync(process.execPath, [cli, '--help'], { encoding: 'utf8' });
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /Usage: interop-gateway/);
+
+  const bogus = spawnSync(process.execPath, [cli, '--bogus'], { encoding: 'utf8' });
+  assert.equal(bogus.status, 2);
+  assert.match(bogus.stderr, /--bogus/);
+
+  const port = spawnSync(process.execPath, [cli, '--port', 'eighty'], { encoding: 'utf8' });
+  assert.equal(port.status, 2);
+
+  const dir = mkdtempSync(join(tmpdir(), 'gw-cli-'));
+  try {
+    const file = join(dir, 'gw.yaml');
+    writeFileSync(file, 'providers:\n  - id: native\n    secret: long-enough-secret\n    e2ee: maybe\n');
+    const bad = spawnSync(process.execPath, [cli, '-c', file], { encoding: 'utf8' });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /providers\/0\/e2ee/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a configured gateway serves its providers and stops on SIGTERM', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-cli-'));
+  const file = join(dir, 'gw.yaml');
+  writeFileSync(file, `port: 0\ndevMode: true\ndatabasePath: ${join(dir, 'g.db')}\nproviders:\n  - id: chat\n    secret: chat-secret-123\n    e2ee: false\n`);
+  const child = spawn(process.execPath, [cli, '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /listening on (ws:\/\/\S+)/.exec(out);
+        if (m) resolve(m[1]);
+      });
+      child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
+    });
+    const c = await RawClient.connect(url);
+    const hello = await c.ok('hello', { provider: 'chat', secret: 'chat-secret-123' });
+    assert.equal(hello.e2ee, false);
+    const phone = '+4915400000001';
+    const req = await c.ok('account.register_request', { phone });
+    await c.close();
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.ok(out.includes(`[DEV] verification code for ${phone}: ${req.devCode}`), 'dev mode prints the code on stdout');
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
