@@ -1,6 +1,7 @@
 /** device.* and keys.*: devices, the key directory, subscriptions to device queues. */
 import { MAX_DEVICE_ID, type DeviceBundle, type RequestParams, type RequestResult } from '../../protocol/frames';
 import { eventFrame, GatewayError, type RequestContext } from '../context';
+import { checkKeys, parseIdentityKey } from '../key-checks';
 import type { DeviceRow } from '../store/devices';
 import { anyAccount, ownAccount, ownDevice, providerE2ee, spendLookup } from './common';
 
@@ -13,6 +14,7 @@ export function deviceRegister(ctx: RequestContext, p: RequestParams<'device.reg
   if (!ctx.provider.e2ee && p.keys) {
     throw new GatewayError('encryption_mismatch', `provider ${ctx.provider.id} has no end-to-end encryption: send no keys`, '/params/keys');
   }
+  if (p.keys) checkKeys(parseIdentityKey(p.keys.identityKey, '/params/keys/identityKey'), p.keys, '/params/keys');
   const deviceId = devices.transaction(() => {
     const id = accounts.allocateDeviceId(p.phone);
     if (id > MAX_DEVICE_ID) {
@@ -89,10 +91,11 @@ function warnIfLow(ctx: RequestContext, phone: string, deviceId: number): void {
 }
 
 export function keysUpload(ctx: RequestContext, p: RequestParams<'keys.upload'>): RequestResult<'keys.upload'> {
-  ownDevice(ctx, p.phone, p.deviceId);
-  if (!ctx.provider.e2ee) {
+  const device = ownDevice(ctx, p.phone, p.deviceId);
+  if (!ctx.provider.e2ee || !device.identityKey) {
     throw new GatewayError('encryption_mismatch', `provider ${ctx.provider.id} has no end-to-end encryption: it has no keys`);
   }
+  checkKeys(parseIdentityKey(device.identityKey, '/params'), p, '/params');
   const { devices } = ctx.services;
   devices.transaction(() => {
     if (p.signedPreKey) devices.setSignedPreKey(p.phone, p.deviceId, p.signedPreKey);

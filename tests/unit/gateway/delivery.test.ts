@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EnvelopeEvent, RequestParams } from '../../../src/protocol/frames';
-import { RawClient, registerUser, startTestGateway, type TestGateway } from './gateway-harness';
+import { RawClient, registerUser, startTestGateway, testKeys, type TestGateway } from './gateway-harness';
 
 let t: TestGateway;
 let a: RawClient;
@@ -109,7 +109,7 @@ test('a gateway restart loses nothing and duplicates nothing', async () => {
 test('a wrong per-device set is refused with the missing and extra devices', async () => {
   const second = await b.ok('device.register', {
     phone: BOB, registrationId: 5, attributes: { bridged: false },
-    keys: { identityKey: 'aWQ=', signedPreKey: { keyId: 1, publicKey: 'cw==', signature: 'cw==' }, kyberPreKey: { keyId: 1, publicKey: 'aw==', signature: 'aw==' } },
+    keys: testKeys('bob-second', 0),
   });
   const e = await a.fails('message.submit', submitParams(30, [bobDevice, 99]));
   assert.equal(e.code, 'stale_devices');

@@ -7,8 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { IdentityKeyPair, KEMKeyPair, PrivateKey } from '@signalapp/libsignal-client';
 import type {
-  DeviceKeys, ErrorBody, EventFrame, EventMap, EventName, GatewayFrame, RequestParams, RequestResult, RequestType,
+  DeviceKeys, OneTimePreKey, SignedPreKey, ErrorBody, EventFrame, EventMap, EventName, GatewayFrame, RequestParams, RequestResult, RequestType,
 } from '../../../src/protocol/frames';
 import type { ProviderConfig } from '../../../src/gateway/config';
 import { silentLogger, startGateway, type GatewayOptions, type RunningGateway } from '../../../src/gateway/server';
@@ -178,21 +179,43 @@ export class RawClient {
   }
 }
 
-const b64 = (s: string): string => Buffer.from(s).toString('base64');
+const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
+const identities = new Map<string, IdentityKeyPair>();
 
-/** Well-formed key material (the gateway stores keys, it does not use them). */
-export function fakeKeys(tag: string, oneTime = 5, oneTimeKyber = 0): DeviceKeys {
-  return {
-    identityKey: b64(`identity-${tag}`),
-    signedPreKey: { keyId: 1, publicKey: b64(`spk-${tag}`), signature: b64(`spk-sig-${tag}`) },
-    kyberPreKey: { keyId: 1000, publicKey: b64(`kyber-${tag}`), signature: b64(`kyber-sig-${tag}`) },
-    oneTimePreKeys: Array.from({ length: oneTime }, (_, i) => ({ keyId: 100 + i, publicKey: b64(`otk-${tag}-${i}`) })),
-    oneTimeKyberPreKeys: Array.from({ length: oneTimeKyber }, (_, i) => ({
-      keyId: 2000 + i,
-      publicKey: b64(`okyber-${tag}-${i}`),
-      signature: b64(`okyber-sig-${tag}-${i}`),
-    })),
-  };
+/** The identity key pair behind `tag` (one per tag, so keys signed for a tag verify together). */
+export function identityOf(tag: string): IdentityKeyPair {
+  let id = identities.get(tag);
+  if (!id) identities.set(tag, (id = IdentityKeyPair.generate()));
+  return id;
+}
+
+export function oneTimeKey(keyId: number): OneTimePreKey {
+  return { keyId, publicKey: b64(PrivateKey.generate().getPublicKey().serialize()) };
+}
+
+export function signedKey(tag: string, keyId: number, kind: 'ec' | 'kyber'): SignedPreKey {
+  const pub = kind === 'ec' ? PrivateKey.generate().getPublicKey().serialize() : KEMKeyPair.generate().getPublicKey().serialize();
+  return { keyId, publicKey: b64(pub), signature: b64(identityOf(tag).privateKey.sign(pub)) };
+}
+
+const keySets = new Map<string, DeviceKeys>();
+
+/** Real libsignal key material for a device (the gateway checks it parses and its signatures
+ *  verify); the same arguments give the same keys. */
+export function testKeys(tag: string, oneTime = 5, oneTimeKyber = 0): DeviceKeys {
+  const cacheKey = `${tag}/${oneTime}/${oneTimeKyber}`;
+  let keys = keySets.get(cacheKey);
+  if (!keys) {
+    keys = {
+      identityKey: b64(identityOf(tag).publicKey.serialize()),
+      signedPreKey: signedKey(tag, 1, 'ec'),
+      kyberPreKey: signedKey(tag, 1000, 'kyber'),
+      oneTimePreKeys: Array.from({ length: oneTime }, (_, i) => oneTimeKey(100 + i)),
+      oneTimeKyberPreKeys: Array.from({ length: oneTimeKyber }, (_, i) => signedKey(tag, 2000 + i, 'kyber')),
+    };
+    keySets.set(cacheKey, keys);
+  }
+  return keys;
 }
 
 /** Register an account with the dev-mode code. */
@@ -206,6 +229,6 @@ export async function registerAccount(c: RawClient, phone: string): Promise<void
 export async function registerUser(c: RawClient, phone: string, e2ee = true, bridged = false): Promise<number> {
   await registerAccount(c, phone);
   const params: RequestParams<'device.register'> = { phone, registrationId: 42, attributes: { bridged } };
-  if (e2ee) params.keys = fakeKeys(phone);
+  if (e2ee) params.keys = testKeys(phone);
   return (await c.ok('device.register', params)).deviceId;
 }

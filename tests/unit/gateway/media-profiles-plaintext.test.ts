@@ -2,7 +2,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { fakeKeys, RawClient, registerUser, startTestGateway, type TestGateway } from './gateway-harness';
+import { testKeys, RawClient, registerUser, startTestGateway, type TestGateway } from './gateway-harness';
 
 let t: TestGateway;
 let native: RawClient;
@@ -55,7 +55,7 @@ test('profiles: set by the own provider, read by anyone, null clears', async () 
 
 test('a provider without e2ee has no keys: key directory says so', async () => {
   const e = await plain.fails('device.register', {
-    phone: PLAIN, registrationId: 1, attributes: { bridged: false }, keys: fakeKeys('p'),
+    phone: PLAIN, registrationId: 1, attributes: { bridged: false }, keys: testKeys('p'),
   });
   assert.equal(e.code, 'encryption_mismatch');
   assert.equal((await plain.fails('keys.upload', { phone: PLAIN, deviceId: plainDevice, oneTimePreKeys: [] })).code, 'encryption_mismatch');
