@@ -6,13 +6,17 @@ import { AppServiceRegistration, Bridge, Logger, type AppService } from 'matrix-
 import { LogService } from '@vector-im/matrix-bot-sdk';
 import type { BridgeConfig } from './config/types';
 import { ConfigError } from './config/errors';
-import { readRegistration, ghostUserRegex } from './registration';
-import { SqliteBridgeStore, type BridgeStore } from './store';
+import { readRegistration, ghostUserRegex, PLACEHOLDER_TOKEN_MARK } from './registration';
+import { SqliteBridgeStore } from './store';
 import { DurableAppService, type MatrixEvent } from './matrix/transaction-intake';
 import { BridgeBot } from './matrix/bot';
+import { AppserviceMatrixPort } from './matrix/appservice-port';
 import { CommandRegistry } from './matrix/commands/registry';
 import { builtinCommands } from './matrix/commands/builtin';
-import { startMetrics, type MetricsServer } from './metrics';
+import { BridgeCore } from './core/bridge-core';
+import { InteropNetwork } from './network/interop/interop-network';
+import { BridgeKeyStore } from './network/interop/signal-keys';
+import { startMetrics } from './metrics';
 import { VERSION } from './version';
 
 /** Transactions older than this are forgotten: a homeserver stops retrying long before. */
@@ -20,22 +24,29 @@ const TRANSACTION_MEMORY_MS = 7 * 24 * 3600 * 1000;
 
 export interface RunningBridge {
   botUserId: string;
-  store: BridgeStore;
+  store: SqliteBridgeStore;
   commands: CommandRegistry;
+  core: BridgeCore;
   stop(): Promise<void>;
 }
 
 let current: RunningBridge | undefined;
 
-function refuseUnavailableFeatures(config: BridgeConfig): void {
-  if (config.provisioning.enabled) {
-    throw new ConfigError(['provisioning.enabled: the provisioning API is not available in this release; set it to false']);
-  }
+/** Refuses what would start a bridge that cannot work or is unsafe, before touching anything. */
+function checkStartable(config: BridgeConfig): void {
+  const problems: string[] = [];
+  if (config.provisioning.enabled) problems.push('provisioning.enabled: the provisioning API is not available in this release; set it to false');
+  const secret = config.security.key_store_secret;
+  if (!secret) problems.push('security.key_store_secret: required (or key_store_secret_file, or INTEROP_KEY_STORE_SECRET)');
+  else if (secret.includes(PLACEHOLDER_TOKEN_MARK)) problems.push('security.key_store_secret: is the sample\'s placeholder; generate one, e.g. `openssl rand -base64 32`');
+  else if (secret.length < 16) problems.push('security.key_store_secret: must be at least 16 characters (e.g. `openssl rand -base64 32`)');
+  if (!config.network.provider_secret) problems.push('network.provider_secret: required (or provider_secret_file, or INTEROP_PROVIDER_SECRET)');
+  if (problems.length > 0) throw new ConfigError(problems);
 }
 
 export async function start(config: BridgeConfig): Promise<RunningBridge> {
   if (current) throw new Error('the bridge is already running in this process');
-  refuseUnavailableFeatures(config);
+  checkStartable(config);
   const registration = readRegistration(config.appservice.registration);
   Logger.configure({ console: config.logging.level });
   LogService.setLogger(Logger.botSdkLogger);
@@ -61,8 +72,22 @@ export async function start(config: BridgeConfig): Promise<RunningBridge> {
     });
     const botUserId = `@${registration.sender_localpart}:${config.homeserver.domain}`;
     const ghostPattern = new RegExp(`^${ghostUserRegex(config)}$`);
+    const matrix = new AppserviceMatrixPort(bridge, botUserId, config.appservice.ghost_username_template, config.homeserver.domain, ghostPattern);
+
+    const keys = await BridgeKeyStore.open(store.connection, config.security.key_store_secret);
+    const network = new InteropNetwork({
+      url: config.network.gateway_url,
+      provider: config.network.provider_id,
+      secret: config.network.provider_secret as string,
+      keys,
+      log: new Logger('network'),
+    });
+    cleanups.push(() => network.stop());
+    const core = new BridgeCore(config, store, matrix, network, new Logger('core'));
+    cleanups.push(() => core.stop());
+
     const commands = new CommandRegistry();
-    commands.register(...builtinCommands(commands, VERSION, config.bridge.command_prefix));
+    commands.register(...builtinCommands(commands, VERSION, config.bridge.command_prefix), ...core.commands());
     const botIntent = bridge.getIntent();
     const botIdentity = {
       join: (roomId: string) => botIntent.join(roomId),
@@ -71,15 +96,21 @@ export async function start(config: BridgeConfig): Promise<RunningBridge> {
       // and Synapse answers that with a 500 for its own appservice sender user.
       leave: (roomId: string, reason?: string) => botIntent.matrixClient.leaveRoom(roomId, reason),
     };
-    const bot = new BridgeBot(botUserId, config, store, commands, botIdentity, log, (mxid) => mxid === botUserId || ghostPattern.test(mxid));
+    const bot = new BridgeBot(botUserId, config, store, commands, botIdentity, log, (mxid) => matrix.isBridgeUser(mxid));
 
     const appservice = new DurableAppService(registration.hs_token);
-    appservice.onFailure = (txnId, error) =>
-      log.warn(`transaction ${txnId} failed, the homeserver will retry: ${error.message}`);
+    appservice.onFailure = (txnId, error) => log.warn(`transaction ${txnId} failed, the homeserver will retry: ${error.message}`);
     appservice.attach(
       {
-        onEvent: (event: MatrixEvent) => bot.onEvent(event).catch((error: Error) => log.error(`event ${event.event_id} not handled: ${error.message}`)),
-        onEphemeral: async () => undefined,
+        onEvent: async (event: MatrixEvent) => {
+          try {
+            if (!(await core.matrixIntake.onEvent(event))) await bot.onEvent(event);
+          } catch (error) {
+            log.error(`event ${event.event_id} not handled: ${(error as Error).message}`);
+          }
+        },
+        onEphemeral: (event: MatrixEvent) =>
+          core.matrixIntake.onEphemeral(event).catch((error: Error) => log.warn(`${event.type} not handled: ${error.message}`)),
       },
       store.transactions,
     );
@@ -90,20 +121,22 @@ export async function start(config: BridgeConfig): Promise<RunningBridge> {
     await botIntent.setDisplayName(config.appservice.bot_displayname).catch((error: Error) =>
       log.warn(`could not set the bot's display name: ${error.message}`),
     );
-    let metrics: MetricsServer | undefined;
     if (config.metrics.enabled) {
-      metrics = await startMetrics(bridge, config.metrics.address, config.metrics.port);
-      cleanups.push(() => metrics?.close());
+      const metrics = await startMetrics(bridge, config.metrics.address, config.metrics.port);
+      cleanups.push(() => metrics.close());
     }
     const pruneTimer = setInterval(() => store.transactions.prune(Date.now() - TRANSACTION_MEMORY_MS), 3600_000);
     pruneTimer.unref();
     cleanups.push(() => clearInterval(pruneTimer));
 
+    void network.start();
+    core.start();
     log.info(`matrix-interop-bridge ${VERSION} listening on ${config.appservice.address}:${config.appservice.port} as ${botUserId}`);
     const running: RunningBridge = {
       botUserId,
       store,
       commands,
+      core,
       stop: async () => {
         await cleanup();
         if (current === running) current = undefined;

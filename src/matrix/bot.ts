@@ -119,7 +119,9 @@ export class BridgeBot {
     roomId: string,
     reply: (plain: string, html?: string) => Promise<void>,
   ): Promise<void> {
-    const [name, ...args] = text.split(/\s+/);
+    // a one-time code on its own is the answer to `login`
+    const normalised = /^\d[\d -]{2,14}$/.test(text) ? `code ${text.replace(/\D/g, '')}` : text;
+    const [name, ...args] = normalised.split(/\s+/);
     const command = this.commands.get(name);
     if (!command) {
       const hint = suggest(this.commands, name);

@@ -24,15 +24,6 @@ export interface RemoteProfile {
   avatarRef?: string;
 }
 
-/** How a contact's messages are protected on the network (for the hop trail). */
-export interface ContactSecurity {
-  /** the contact's provider encrypts end to end */
-  endToEnd: boolean;
-  provider?: string;
-  /** the contact's devices declare they sit behind a bridge */
-  bridged: boolean;
-}
-
 export interface RemoteMessage {
   from: E164;
   content: Content;
@@ -54,7 +45,8 @@ export interface RemoteEventHandler {
   onUnreadable(message: UnreadableRemoteMessage, ack: () => Promise<void>): Promise<void>;
   onStatus(from: E164, status: 'delivered' | 'read', messageIds: string[], ack: () => Promise<void>): Promise<void>;
   onTyping(from: E164, typing: boolean): Promise<void>;
-  onIdentityChanged(contact: E164, newFingerprint: string): Promise<void>;
+  /** the contact's identity key changed; `safetyNumber` is the new one to compare */
+  onIdentityChanged(contact: E164, safetyNumber: string): Promise<void>;
   onConnectionChange(connected: boolean): void;
 }
 
@@ -74,7 +66,6 @@ export interface RemoteSession {
   /** downloads, checks the digest and decrypts; throws on a tampered blob */
   downloadAttachment(part: AttachmentPart): Promise<Uint8Array>;
   fetchProfile(contact: E164): Promise<RemoteProfile>;
-  contactSecurity(contact: E164): Promise<ContactSecurity>;
   /** the safety number to compare out of band with the contact */
   safetyNumber(contact: E164): Promise<string>;
   disconnect(): Promise<void>;
@@ -93,4 +84,13 @@ export interface RemoteNetwork {
   connect(userKey: string, login: LoginState, handler: RemoteEventHandler): Promise<RemoteSession>;
   /** removes the device and every key held for it; returns what was deleted, for the user */
   logout(userKey: string, login: LoginState): Promise<string[]>;
+}
+
+/** The network refused something for good (unknown recipient, say): retrying cannot help.
+ *  Connectors throw this; core then tells the person instead of retrying. */
+export class RemoteRefusedError extends Error {
+  constructor(message: string, readonly code?: string) {
+    super(message);
+    this.name = 'RemoteRefusedError';
+  }
 }

@@ -2,6 +2,7 @@
 // would set it up: config from config.sample.yaml with local overrides, the
 // registration made by the bridge's own generator, that file handed to
 // Synapse, then start(config). Everything lives in one temp dir.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,8 +17,13 @@ export interface BridgeEnv {
   dir: string;
   hs: SynapseHandle;
   config: BridgeConfig;
+  /** The running bridge; replaced by startBridge() after a stopBridge(). */
   bridge: Awaited<ReturnType<typeof start>>;
   botUserId: string;
+  /** Stops only the bridge (Synapse keeps running), as an admin restarting it would. */
+  stopBridge(): Promise<void>;
+  /** Starts the bridge again with the same config (same database, same registration). */
+  startBridge(): Promise<void>;
   /** Stops the bridge, then Synapse, then removes the temp dir. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -51,6 +57,8 @@ export async function startBridgeEnv(opts: BridgeEnvOptions): Promise<BridgeEnv>
     config.appservice.registration = join(dir, 'registration.yaml');
     config.database.path = join(dir, 'bridge.db');
     config.bridge.permissions = opts.permissions;
+    // the sample's key-store secret is a placeholder the bridge refuses; a real one, as an admin would set
+    config.security.key_store_secret = randomBytes(32).toString('base64');
     opts.adjust?.(config);
 
     // The registration does not depend on the homeserver URL, which is only
@@ -60,9 +68,22 @@ export async function startBridgeEnv(opts: BridgeEnvOptions): Promise<BridgeEnv>
     cleanups.push(() => hs.stop());
     config.homeserver.url = hs.url;
 
-    const bridge = await start(config);
-    cleanups.push(() => bridge.stop());
-    return { dir, hs, config, bridge, botUserId: bridge.botUserId, stop };
+    let running: Awaited<ReturnType<typeof start>> | undefined = await start(config);
+    const stopBridge = async () => {
+      const current = running;
+      running = undefined;
+      await current?.stop();
+    };
+    cleanups.push(stopBridge);
+    const env: BridgeEnv = {
+      dir, hs, config, bridge: running, botUserId: running.botUserId, stop, stopBridge,
+      startBridge: async () => {
+        if (running) throw new Error('startBridge: the bridge is already running');
+        running = await start(config);
+        env.bridge = running;
+      },
+    };
+    return env;
   } catch (error) {
     await stop();
     throw error;

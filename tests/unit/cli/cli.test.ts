@@ -11,7 +11,11 @@ const cli = join(repoRoot, 'dist', 'src', 'cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'mib-cli-'));
 
 function run(...args: string[]) {
-  const result = spawnSync(process.execPath, [cli, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+  return runWith({}, ...args);
+}
+
+function runWith(env: Record<string, string>, ...args: string[]) {
+  const result = spawnSync(process.execPath, [cli, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, NODE_NO_WARNINGS: '1', ...env } });
   return { code: result.status, out: result.stdout, err: result.stderr };
 }
 
@@ -60,7 +64,13 @@ test('starting with the placeholder registration exits 1 and says why', () => {
   const path = join(dir, 'placeholder.yaml');
   const sample = readFileSync(join(repoRoot, 'config.sample.yaml'), 'utf8');
   writeFileSync(path, sample.replace('registration: registration.yaml', `registration: ${join(repoRoot, 'registration.yaml')}`));
-  const { code, err } = run('-c', path);
+  const { code, err } = runWith({ INTEROP_KEY_STORE_SECRET: 'a-real-secret-of-enough-length' }, '-c', path);
   assert.equal(code, 1);
   assert.match(err, /as_token: is a placeholder/);
+});
+
+test("starting with the sample's placeholder key-store secret exits 1 and says how to make one", () => {
+  const { code, err } = run('-c', join(repoRoot, 'config.sample.yaml'));
+  assert.equal(code, 1);
+  assert.match(err, /security\.key_store_secret: is the sample's placeholder; generate one/);
 });

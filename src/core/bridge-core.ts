@@ -1,0 +1,48 @@
+/**
+ * Core wiring: portals, sessions, both directions of message flow and the login commands,
+ * over the MatrixPort and RemoteNetwork interfaces only.
+ */
+import type { BridgeConfig } from '../config/types';
+import type { Command } from '../matrix/commands/registry';
+import type { RemoteNetwork } from '../network/remote-network';
+import type { BridgeStore } from '../store';
+import type { CoreContext, CoreLogger } from './context';
+import { KeyedQueue } from './keyed-queue';
+import { loginCommands } from './login-commands';
+import { MatrixIntake } from './matrix-intake';
+import type { MatrixPort } from './matrix-port';
+import { Outbox } from './outbox';
+import { Portals } from './portals';
+import { Sessions } from './sessions';
+
+export class BridgeCore {
+  readonly ctx: CoreContext;
+  readonly portals: Portals;
+  readonly sessions: Sessions;
+  readonly outbox: Outbox;
+  readonly matrixIntake: MatrixIntake;
+  readonly queue = new KeyedQueue();
+
+  constructor(config: BridgeConfig, store: BridgeStore, matrix: MatrixPort, network: RemoteNetwork, log: CoreLogger) {
+    this.ctx = { config, store, matrix, network, log, session: (owner) => this.sessions.get(owner) };
+    this.portals = new Portals(this.ctx);
+    this.outbox = new Outbox(this.ctx, this.queue);
+    this.sessions = new Sessions(this.ctx, this.portals, this.queue, this.outbox);
+    this.matrixIntake = new MatrixIntake(this.ctx, this.outbox);
+  }
+
+  commands(): Command[] {
+    return loginCommands(this.ctx, this.sessions, this.portals);
+  }
+
+  /** reconnects stored logins and resumes the outbox, without waiting for the network */
+  start(): void {
+    this.sessions.startAll();
+  }
+
+  async stop(): Promise<void> {
+    this.outbox.stop();
+    await this.sessions.stopAll();
+    await this.queue.idle();
+  }
+}

@@ -1,0 +1,29 @@
+/** What the parts of core share: stores, the Matrix side, the network, config and logging. */
+import type { BridgeConfig } from '../config/types';
+import type { RemoteNetwork, RemoteSession } from '../network/remote-network';
+import type { BridgeStore } from '../store';
+import type { MatrixPort } from './matrix-port';
+
+export interface CoreLogger {
+  debug(...parts: unknown[]): void;
+  info(...parts: unknown[]): void;
+  warn(...parts: unknown[]): void;
+  error(...parts: unknown[]): void;
+}
+
+export interface CoreContext {
+  config: BridgeConfig;
+  store: BridgeStore;
+  matrix: MatrixPort;
+  network: RemoteNetwork;
+  log: CoreLogger;
+  /** the connected session of a Matrix user, if logged in and connected */
+  session(owner: string): RemoteSession | undefined;
+}
+
+/** A notice from the bridge bot (not from a ghost, so nobody mistakes it for the contact). */
+export function noticeContent(text: string, html?: string): Record<string, unknown> {
+  return html === undefined
+    ? { msgtype: 'm.notice', body: text, 'm.mentions': {} }
+    : { msgtype: 'm.notice', body: text, format: 'org.matrix.custom.html', formatted_body: html, 'm.mentions': {} };
+}

@@ -1,0 +1,76 @@
+/**
+ * Matrix → core for portal rooms: the owner's messages, reactions and redactions go to the
+ * outbox; read receipts and typing become remote signals; turning on encryption is noted
+ * (the bridge cannot read encrypted rooms yet, and says so rather than pretend).
+ */
+import { readMarksFromReceipt, typingUserIds, type MatrixRoomEvent } from '../convert';
+import type { E164 } from '../network/phone';
+import type { PortalRecord } from '../store';
+import { noticeContent, type CoreContext } from './context';
+import type { Outbox } from './outbox';
+
+const BRIDGED_TYPES = new Set([
+  'm.room.message', 'm.sticker', 'm.reaction', 'm.room.redaction',
+  'm.poll.start', 'org.matrix.msc3381.poll.start', 'm.room.encrypted',
+]);
+
+export class MatrixIntake {
+  /** who is typing in each portal room, to send only changes */
+  private readonly typing = new Map<string, boolean>();
+
+  constructor(private readonly ctx: CoreContext, private readonly outbox: Outbox) {}
+
+  /** Handles an event if it belongs to a portal; returns false if the room is no portal. */
+  async onEvent(raw: Omit<MatrixRoomEvent, 'content'> & { content?: Record<string, unknown> }): Promise<boolean> {
+    if (!raw.room_id) return false;
+    const event: MatrixRoomEvent = { ...raw, content: raw.content ?? {} };
+    const portal = this.ctx.store.portals.byRoom(raw.room_id);
+    if (!portal) return false;
+    if (!event.sender || this.ctx.matrix.isBridgeUser(event.sender)) return true;
+    if (event.type === 'm.room.encryption' && event.state_key === '') {
+      await this.onEncryptionEnabled(portal, raw.room_id);
+      return true;
+    }
+    if (event.sender !== portal.owner) return true;
+    if (BRIDGED_TYPES.has(event.type) && event.event_id && event.state_key === undefined) {
+      this.outbox.accept(portal, event as MatrixRoomEvent & { event_id: string });
+    }
+    return true;
+  }
+
+  async onEphemeral(event: { type: string; room_id?: string; content?: unknown }): Promise<void> {
+    if (!event.room_id) return;
+    const portal = this.ctx.store.portals.byRoom(event.room_id);
+    if (!portal) return;
+    const session = this.ctx.session(portal.owner);
+    if (!session) return;
+    const contact = portal.contact as E164;
+    if (event.type === 'm.receipt') {
+      const ids = readMarksFromReceipt(event.content)
+        .filter((mark) => mark.userId === portal.owner)
+        .map((mark) => this.ctx.store.messages.byEvent(event.room_id as string, mark.eventId))
+        .filter((m) => m !== undefined && m.sender === contact)
+        .map((m) => m!.remoteId);
+      if (ids.length > 0) await session.sendReadStatus(contact, [...new Set(ids)]).catch((e: Error) => this.ctx.log.warn(`read status not sent: ${e.message}`));
+    } else if (event.type === 'm.typing') {
+      const typing = typingUserIds(event.content).includes(portal.owner);
+      if (this.typing.get(event.room_id) === typing) return;
+      this.typing.set(event.room_id, typing);
+      await session.sendTyping(contact, typing).catch((e: Error) => this.ctx.log.warn(`typing not sent: ${e.message}`));
+    }
+  }
+
+  private async onEncryptionEnabled(portal: PortalRecord, roomId: string): Promise<void> {
+    if (portal.encrypted) return;
+    this.ctx.store.portals.setEncrypted(portal.owner, portal.contact, true);
+    await this.ctx.matrix.sendEvent(
+      this.ctx.matrix.botUserId,
+      roomId,
+      'm.room.message',
+      noticeContent(
+        'Encryption was turned on in this room. This bridge cannot read encrypted Matrix rooms yet: ' +
+          'messages you send here from now on will NOT reach the contact. Messages from the contact will still appear.',
+      ),
+    );
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * What core needs from the Matrix side, as an interface: matrix/ implements it with the
+ * appservice's intents, so core never touches the Matrix SDK directly.
+ */
+
+export interface PortalRoomSpec {
+  /** ghost that creates the room and is the contact in it */
+  ghost: string;
+  /** the Matrix user the portal belongs to, invited as to a DM */
+  invitee: string;
+  name?: string;
+  topic?: string;
+  /** state events put into the room at creation: [type, state_key, content] */
+  initialState: [string, string, Record<string, unknown>][];
+}
+
+export interface DownloadedMedia {
+  bytes: Uint8Array;
+  mimeType?: string;
+}
+
+export interface MatrixPort {
+  readonly botUserId: string;
+  /** the ghost user ID for a remote phone number */
+  ghostUserId(phone: string): string;
+  /** whether a Matrix user is one of the bridge's own (bot or ghost) */
+  isBridgeUser(mxid: string): boolean;
+  setGhostProfile(ghost: string, profile: { displayName?: string; avatarMxc?: string }): Promise<void>;
+  createPortalRoom(spec: PortalRoomSpec): Promise<string>;
+  /** makes sure `user` (bot or ghost) is joined, re-inviting it with `inviter` if needed */
+  ensureJoined(user: string, roomId: string, inviter: string): Promise<void>;
+  invite(asUser: string, roomId: string, invitee: string): Promise<void>;
+  /** sends an event; with `txnId`, a repeat of the same send yields the same event (idempotent) */
+  sendEvent(asUser: string, roomId: string, eventType: string, content: object, txnId?: string): Promise<string>;
+  setState(asUser: string, roomId: string, eventType: string, stateKey: string, content: Record<string, unknown>): Promise<void>;
+  redact(asUser: string, roomId: string, eventId: string, reason?: string): Promise<void>;
+  uploadMedia(asUser: string, bytes: Uint8Array, mimeType: string, fileName?: string): Promise<string>;
+  downloadMedia(mxcUrl: string): Promise<DownloadedMedia>;
+  setTyping(asUser: string, roomId: string, typing: boolean, timeoutMs: number): Promise<void>;
+  sendReadReceipt(asUser: string, roomId: string, eventId: string): Promise<void>;
+  /** fetches one event (to resolve a redaction's target, say); undefined if unknown */
+  getEvent(roomId: string, eventId: string): Promise<Record<string, unknown> | undefined>;
+}

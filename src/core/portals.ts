@@ -1,0 +1,104 @@
+/**
+ * Portals and ghosts: one Matrix room per (Matrix user, remote contact), created on the first
+ * message in either direction, and one ghost per remote phone number with the contact's
+ * remote profile.
+ */
+import { displayPhone, type E164 } from '../network/phone';
+import type { PortalRecord } from '../store';
+import { bridgeStateContent, bridgeStateKey } from './bridge-state';
+import { noticeContent, type CoreContext } from './context';
+
+/** re-read a contact's profile at most this often */
+const PROFILE_MAX_AGE_MS = 24 * 3600 * 1000;
+
+export type ReadyPortal = PortalRecord & { roomId: string; ghost: string };
+
+export class Portals {
+  /** portal creations in flight, so two messages at once create one room */
+  private readonly creating = new Map<string, Promise<ReadyPortal>>();
+
+  constructor(private readonly ctx: CoreContext) {}
+
+  ghostOf(contact: string): string {
+    return this.ctx.matrix.ghostUserId(contact);
+  }
+
+  /** the display name the ghost gets from the remote profile (and, by config, the number) */
+  private displayName(contact: E164, remoteName: string | undefined): string {
+    const phone = displayPhone(contact);
+    if (!remoteName) return phone;
+    return this.ctx.config.bridge.show_phone_in_displayname ? `${remoteName} (${phone})` : remoteName;
+  }
+
+  /** Makes sure the ghost exists and its profile is fresh; returns the ghost's user ID. */
+  async ensureGhost(owner: string, contact: E164, force = false): Promise<string> {
+    const { store, matrix, log } = this.ctx;
+    const ghost = store.ghosts.ensure(contact, matrix.ghostUserId(contact));
+    const fresh = ghost.profileUpdatedAt !== null && Date.now() - ghost.profileUpdatedAt < PROFILE_MAX_AGE_MS;
+    if (fresh && !force) return ghost.mxid;
+    let remoteName: string | undefined;
+    const session = this.ctx.session(owner);
+    if (session) {
+      try {
+        remoteName = (await session.fetchProfile(contact)).displayName;
+      } catch (error) {
+        log.warn(`profile of ${contact} not available: ${(error as Error).message}`);
+      }
+    }
+    const displayName = this.displayName(contact, remoteName);
+    if (displayName !== ghost.displayName || !fresh) {
+      await matrix.setGhostProfile(ghost.mxid, { displayName });
+      store.ghosts.updateProfile(contact, { displayName, avatarRef: ghost.avatarRef, avatarMxc: ghost.avatarMxc });
+    }
+    return ghost.mxid;
+  }
+
+  /** The portal of (owner, contact), creating its room if it has none. */
+  ensure(owner: string, contact: E164): Promise<ReadyPortal> {
+    const existing = this.ctx.store.portals.get(owner, contact);
+    if (existing?.roomId) return Promise.resolve({ ...existing, roomId: existing.roomId, ghost: this.ghostOf(contact) });
+    const key = `${owner}\u0000${contact}`;
+    let creation = this.creating.get(key);
+    if (!creation) {
+      creation = this.create(owner, contact).finally(() => this.creating.delete(key));
+      this.creating.set(key, creation);
+    }
+    return creation;
+  }
+
+  private async create(owner: string, contact: E164): Promise<ReadyPortal> {
+    const { store, matrix, network, log } = this.ctx;
+    const ghost = await this.ensureGhost(owner, contact);
+    const name = store.ghosts.get(contact)?.displayName ?? displayPhone(contact);
+    const info = {
+      botUserId: matrix.botUserId, creator: owner, networkId: network.id, networkName: network.displayName,
+      contactPhone: contact, contactName: name,
+    };
+    const state = bridgeStateContent(info);
+    const stateKey = bridgeStateKey(info);
+    const roomId = await matrix.createPortalRoom({
+      ghost,
+      invitee: owner,
+      name,
+      initialState: [
+        ['m.bridge', stateKey, state],
+        ['uk.half-shot.bridge', stateKey, state],
+      ],
+    });
+    await matrix.ensureJoined(matrix.botUserId, roomId, ghost);
+    store.portals.ensure(owner, contact);
+    store.portals.setRoom(owner, contact, roomId);
+    log.info(`portal ${roomId} created for ${owner}`);
+    await matrix.sendEvent(
+      matrix.botUserId,
+      roomId,
+      'm.room.message',
+      noticeContent(
+        `This room bridges your chat with ${name} on the ${network.displayName}. ` +
+          'Messages are end-to-end encrypted between the contact and this bridge only: the bridge decrypts them, ' +
+          'so they are readable on the bridge host and, as this room is not encrypted, on your homeserver.',
+      ),
+    );
+    return { ...(store.portals.get(owner, contact) as PortalRecord), roomId, ghost };
+  }
+}

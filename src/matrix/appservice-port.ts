@@ -1,0 +1,117 @@
+/**
+ * MatrixPort implemented with matrix-appservice-bridge's intents: ghosts and the bot act
+ * through the appservice's token, each as itself.
+ */
+import type { Bridge } from 'matrix-appservice-bridge';
+import type { DownloadedMedia, MatrixPort, PortalRoomSpec } from '../core/matrix-port';
+
+export class AppserviceMatrixPort implements MatrixPort {
+  constructor(
+    private readonly bridge: Bridge,
+    readonly botUserId: string,
+    private readonly ghostTemplate: string,
+    private readonly domain: string,
+    private readonly ghostPattern: RegExp,
+  ) {}
+
+  ghostUserId(phone: string): string {
+    return `@${this.ghostTemplate.replace('{phone}', phone)}:${this.domain}`;
+  }
+
+  isBridgeUser(mxid: string): boolean {
+    return mxid === this.botUserId || this.ghostPattern.test(mxid);
+  }
+
+  private intent(user: string) {
+    return this.bridge.getIntent(user);
+  }
+
+  /** the raw client of a user; ghosts are registered first, the bot never (see runtime.ts) */
+  private async client(user: string) {
+    const intent = this.intent(user);
+    if (user !== this.botUserId) await intent.ensureRegistered();
+    return intent.matrixClient;
+  }
+
+  async setGhostProfile(ghost: string, profile: { displayName?: string; avatarMxc?: string }): Promise<void> {
+    const intent = this.intent(ghost);
+    if (profile.displayName !== undefined) await intent.setDisplayName(profile.displayName);
+    if (profile.avatarMxc !== undefined) await intent.setAvatarUrl(profile.avatarMxc);
+  }
+
+  async createPortalRoom(spec: PortalRoomSpec): Promise<string> {
+    const client = await this.client(spec.ghost);
+    return client.createRoom({
+      preset: 'private_chat',
+      is_direct: true,
+      invite: [spec.invitee, this.botUserId],
+      ...(spec.name ? { name: spec.name } : {}),
+      ...(spec.topic ? { topic: spec.topic } : {}),
+      initial_state: spec.initialState.map(([type, state_key, content]) => ({ type, state_key, content })),
+      power_level_content_override: {
+        users: { [spec.ghost]: 100, [this.botUserId]: 100, [spec.invitee]: 50 },
+      },
+    });
+  }
+
+  async ensureJoined(user: string, roomId: string, inviter: string): Promise<void> {
+    const client = await this.client(user);
+    try {
+      await client.joinRoom(roomId);
+    } catch {
+      // not invited (any more): have the inviter invite, then join
+      const inviterClient = await this.client(inviter);
+      await inviterClient.inviteUser(user, roomId).catch(() => undefined);
+      await client.joinRoom(roomId);
+    }
+  }
+
+  async invite(asUser: string, roomId: string, invitee: string): Promise<void> {
+    await (await this.client(asUser)).inviteUser(invitee, roomId);
+  }
+
+  async sendEvent(asUser: string, roomId: string, eventType: string, content: object, txnId?: string): Promise<string> {
+    const client = await this.client(asUser);
+    if (txnId === undefined) return client.sendEvent(roomId, eventType, content);
+    // the homeserver answers a repeated transaction ID with the event it already made
+    const path =
+      `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/${encodeURIComponent(eventType)}/` + encodeURIComponent(txnId);
+    const result = (await client.doRequest('PUT', path, null, content)) as { event_id: string };
+    return result.event_id;
+  }
+
+  async setState(asUser: string, roomId: string, eventType: string, stateKey: string, content: Record<string, unknown>): Promise<void> {
+    await (await this.client(asUser)).sendStateEvent(roomId, eventType, stateKey, content);
+  }
+
+  async redact(asUser: string, roomId: string, eventId: string, reason?: string): Promise<void> {
+    await (await this.client(asUser)).redactEvent(roomId, eventId, reason);
+  }
+
+  async uploadMedia(asUser: string, bytes: Uint8Array, mimeType: string, fileName?: string): Promise<string> {
+    return (await this.client(asUser)).uploadContent(Buffer.from(bytes), mimeType, fileName);
+  }
+
+  async downloadMedia(mxcUrl: string): Promise<DownloadedMedia> {
+    const result = await (await this.client(this.botUserId)).downloadContent(mxcUrl);
+    return { bytes: new Uint8Array(result.data), mimeType: result.contentType };
+  }
+
+  async setTyping(asUser: string, roomId: string, typing: boolean, timeoutMs: number): Promise<void> {
+    await (await this.client(asUser)).setTyping(roomId, typing, timeoutMs);
+  }
+
+  async sendReadReceipt(asUser: string, roomId: string, eventId: string): Promise<void> {
+    await (await this.client(asUser)).sendReadReceipt(roomId, eventId);
+  }
+
+  async getEvent(roomId: string, eventId: string): Promise<Record<string, unknown> | undefined> {
+    try {
+      const client = await this.client(this.botUserId);
+      const path = `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/event/${encodeURIComponent(eventId)}`;
+      return (await client.doRequest('GET', path)) as Record<string, unknown>;
+    } catch {
+      return undefined;
+    }
+  }
+}

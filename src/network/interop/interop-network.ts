@@ -1,0 +1,135 @@
+/**
+ * The interop protocol connector: RemoteNetwork over one provider connection to the gateway,
+ * shared by every Matrix user's login (the protocol lets a provider connection act for all of
+ * its accounts). Each login is an InteropClient with its own Signal key store; the bridge's
+ * devices are published as bridged, so remote clients can show it.
+ */
+import { InteropClient } from '../../interop-client/client';
+import { InteropConnection } from '../../interop-client/connection';
+import { backoffDelay, DEFAULT_BACKOFF } from '../../interop-client/backoff';
+import type { E164 } from '../phone';
+import type { LoginState, RemoteEventHandler, RemoteNetwork, RemoteSession } from '../remote-network';
+import { InteropSession } from './interop-session';
+import type { BridgeKeyStore } from './signal-keys';
+
+export interface InteropNetworkOptions {
+  url: string;
+  provider: string;
+  secret: string;
+  keys: BridgeKeyStore;
+  log: { info(m: string): void; warn(m: string): void };
+}
+
+const DEVICE = { bridged: true, name: 'matrix-interop-bridge' };
+
+export class InteropNetwork implements RemoteNetwork {
+  readonly id = 'interop';
+  readonly displayName = 'interop network';
+  private readonly conn: InteropConnection;
+  private connecting: Promise<void> | undefined;
+  private closed = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly pendingLogins = new Map<string, InteropClient>();
+
+  constructor(private readonly options: InteropNetworkOptions) {
+    this.conn = new InteropConnection({ url: options.url, provider: options.provider, secret: options.secret });
+    this.conn.on('disconnected', (reason) => options.log.warn(`interop gateway connection lost (${reason}); reconnecting`));
+    this.conn.on('connected', (_hello, again) => again && options.log.info('interop gateway connection restored'));
+    this.conn.on('protocolError', (message) => options.log.warn(`interop gateway sent something unreadable: ${message}`));
+  }
+
+  get connected(): boolean {
+    return this.conn.isReady;
+  }
+
+  /** Connects, retrying with backoff while the gateway is unreachable; later drops are the
+   *  connection's own to repair. Resolves once connected. */
+  start(): Promise<void> {
+    this.connecting ??= new Promise<void>((resolve) => {
+      let attempt = 0;
+      const tryOnce = () => {
+        if (this.closed) return resolve();
+        this.conn.connect().then(
+          () => {
+            this.options.log.info(`connected to the interop gateway as provider ${this.options.provider}`);
+            resolve();
+          },
+          (error: Error) => {
+            const delay = backoffDelay(attempt++, DEFAULT_BACKOFF);
+            this.options.log.warn(`interop gateway not reachable (${error.message}); retrying in ${Math.round(delay)} ms`);
+            this.retryTimer = setTimeout(tryOnce, delay);
+          },
+        );
+      };
+      tryOnce();
+    });
+    return this.connecting;
+  }
+
+  async stop(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    await this.conn.close();
+  }
+
+  private client(userKey: string, phone: E164): InteropClient {
+    return new InteropClient({ connection: this.conn, phone, stores: this.options.keys.forAccount(userKey), device: DEVICE });
+  }
+
+  async requestLoginCode(userKey: string, phone: E164): Promise<{ devCode?: string }> {
+    await this.start();
+    const client = this.client(userKey, phone);
+    const result = await client.requestCode();
+    this.pendingLogins.set(userKey, client);
+    return { devCode: result.devCode };
+  }
+
+  async completeLogin(userKey: string, phone: E164, code: string): Promise<LoginState> {
+    await this.start();
+    const client = this.pendingLogins.get(userKey) ?? this.client(userKey, phone);
+    await client.confirmCode(code);
+    const deviceId = await client.registerDevice();
+    this.pendingLogins.delete(userKey);
+    return { phone, data: { deviceId } };
+  }
+
+  async connect(userKey: string, login: LoginState, handler: RemoteEventHandler): Promise<RemoteSession> {
+    await this.start();
+    const client = this.client(userKey, login.phone);
+    const deviceId = await client.load();
+    if (deviceId === undefined) throw new Error(`no device keys stored for ${login.phone}; log in again`);
+    const onUp = () => handler.onConnectionChange(true);
+    const onDown = () => handler.onConnectionChange(false);
+    const session = new InteropSession(login.phone, client, async () => {
+      this.conn.off('connected', onUp);
+      this.conn.off('disconnected', onDown);
+      await client.stop();
+    });
+    session.wire(handler, (message) => this.options.log.warn(`${login.phone}: ${message}`));
+    this.conn.on('connected', onUp);
+    this.conn.on('disconnected', onDown);
+    await client.start();
+    return session;
+  }
+
+  async logout(userKey: string, login: LoginState): Promise<string[]> {
+    const deleted: string[] = [];
+    const deviceId = typeof login.data.deviceId === 'number' ? login.data.deviceId : undefined;
+    if (deviceId !== undefined) {
+      try {
+        await this.conn.request('device.remove', { phone: login.phone, deviceId });
+        deleted.push(`device ${deviceId} at the network (it no longer receives messages for ${login.phone})`);
+      } catch (error) {
+        deleted.push(`(device ${deviceId} could not be removed at the network: ${(error as Error).message})`);
+      }
+    }
+    const counts = this.options.keys.deleteAccount(userKey);
+    deleted.push(
+      `the Signal identity key and registration (${counts.identities} records)`,
+      `${counts.preKeys} prekeys`,
+      `${counts.sessions} Signal sessions`,
+    );
+    if (counts.other > 0) deleted.push(`${counts.other} other key records`);
+    return deleted;
+  }
+}

@@ -1,0 +1,97 @@
+/** A Matrix user's connected session on the interop network: InteropClient behind RemoteSession. */
+import { InteropRequestError } from '../../interop-client/errors';
+import type { InteropClient } from '../../interop-client/client';
+import type { AttachmentPart, Content } from '../../protocol/content';
+import { isE164, type E164 } from '../phone';
+import {
+  RemoteRefusedError, type RemoteEventHandler, type RemoteProfile, type RemoteSession, type SendResult,
+} from '../remote-network';
+
+/** gateway answers that no retry can change */
+const REFUSALS = new Set(['account_not_found', 'device_not_found', 'forbidden', 'encryption_mismatch', 'media_too_large', 'invalid_params']);
+
+function refusedOrRaw(error: unknown): never {
+  if (error instanceof InteropRequestError && REFUSALS.has(error.code)) throw new RemoteRefusedError(error.message, error.code);
+  throw error;
+}
+
+export class InteropSession implements RemoteSession {
+  constructor(
+    readonly phone: E164,
+    private readonly client: InteropClient,
+    private readonly onStop: () => Promise<void>,
+  ) {}
+
+  /** Routes the client's events to core; each delivery's ack is core's to call. */
+  wire(handler: RemoteEventHandler, warn: (message: string) => void): void {
+    const from = (phone: string): E164 | undefined => (isE164(phone) ? phone : undefined);
+    this.client.on('message', (m) => {
+      const sender = from(m.sender.phone);
+      if (!sender) return void m.ack();
+      void handler.onMessage({ from: sender, content: m.content, encrypted: m.encrypted, serverTimestamp: m.serverTimestamp }, m.ack);
+    });
+    this.client.on('unreadable', (u) => {
+      const sender = from(u.sender.phone);
+      if (!sender) return void u.ack();
+      void handler.onUnreadable({ from: sender, reason: `${u.reason}: ${u.error}`, serverTimestamp: u.serverTimestamp }, u.ack);
+    });
+    this.client.on('status', (s) => {
+      const sender = from(s.sender.phone);
+      if (!sender) return void s.ack();
+      void handler.onStatus(sender, s.status, s.messageIds, s.ack);
+    });
+    this.client.on('typing', (t) => {
+      const sender = from(t.sender.phone);
+      if (sender) void handler.onTyping(sender, t.state === 'started');
+    });
+    this.client.on('identityChanged', (e) => {
+      const contact = from(e.remotePhone);
+      if (contact) void handler.onIdentityChanged(contact, e.newSafetyNumber);
+    });
+    this.client.on('warning', (e) => warn(e.message));
+  }
+
+  async send(to: E164, content: Content): Promise<SendResult> {
+    try {
+      const result = await this.client.sendContent(to, content);
+      return { serverTimestamp: result.serverTimestamp, encrypted: result.encrypted };
+    } catch (error) {
+      refusedOrRaw(error);
+    }
+  }
+
+  async sendTyping(to: E164, typing: boolean): Promise<void> {
+    await this.client.sendTyping(to, typing ? 'started' : 'stopped');
+  }
+
+  async sendReadStatus(to: E164, messageIds: string[]): Promise<void> {
+    await this.client.sendStatus(to, 'read', messageIds);
+  }
+
+  async uploadAttachment(bytes: Uint8Array, meta: Omit<AttachmentPart, 'type' | 'mediaId' | 'key' | 'digest' | 'size'>): Promise<AttachmentPart> {
+    try {
+      return await this.client.uploadAttachment(bytes, meta);
+    } catch (error) {
+      refusedOrRaw(error);
+    }
+  }
+
+  downloadAttachment(part: AttachmentPart): Promise<Uint8Array> {
+    return this.client.downloadAttachment(part);
+  }
+
+  async fetchProfile(contact: E164): Promise<RemoteProfile> {
+    const profile = await this.client.getProfile(contact);
+    return { displayName: profile.displayName, avatarRef: profile.avatarMediaId };
+  }
+
+  async safetyNumber(contact: E164): Promise<string> {
+    const numbers = await this.client.safetyNumbers(contact);
+    if (numbers.length === 0) throw new Error('no Signal session with this contact yet: exchange a message first');
+    return numbers[0].safetyNumber;
+  }
+
+  disconnect(): Promise<void> {
+    return this.onStop();
+  }
+}
