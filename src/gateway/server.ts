@@ -38,6 +38,7 @@ export interface RunningGateway {
 }
 
 const HEARTBEAT_MS = 30_000;
+const PRUNE_MS = 3600_000;
 
 /** Logs to stderr as one JSON line per event. */
 export const consoleLogger: Logger = {
@@ -62,7 +63,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   const db = openDatabase(config.databasePath);
   const queue = new QueueStore(db);
-  queue.pruneSubmissions(now() - config.submissionMemoryMs);
   const sockets = new Set<WebSocket>();
   const savepoint = db.transaction(<T>(fn: () => T): T => fn()) as <T>(fn: () => T) => T;
   const accounts = new AccountStore(db);
@@ -72,6 +72,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     devices.forget();
     sockets.forEach((ws) => ws.terminate());
   });
+  // forget old submissions and unused codes at start and then hourly
+  const prune = (): void => {
+    batch.run(() => {
+      queue.pruneSubmissions(now() - config.submissionMemoryMs);
+      accounts.pruneCodes(now());
+    });
+  };
   const services: Services = {
     config,
     transact: (fn) => batch.run(() => savepoint(fn)),
@@ -106,6 +113,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     throw e;
   }
   wss.on('error', (e) => log.error('server error', { error: e.message }));
+  prune();
+  const pruner = setInterval(prune, PRUNE_MS);
+  pruner.unref();
 
   const alive = new Map<WebSocket, boolean>();
   let nextConnectionId = 1;
@@ -158,6 +168,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         clearInterval(heartbeat);
+        clearInterval(pruner);
         batch.commit();
         for (const ws of wss.clients) ws.terminate();
         wss.close(() => {

@@ -26,6 +26,7 @@ export class AccountStore {
   private readonly getCodeStmt;
   private readonly bumpAttemptsStmt;
   private readonly deleteCodeStmt;
+  private readonly pruneCodesStmt;
   private readonly setNameStmt;
   private readonly setAvatarStmt;
   private readonly setProfileTx;
@@ -49,6 +50,7 @@ export class AccountStore {
     );
     this.bumpAttemptsStmt = db.prepare<[string]>('UPDATE verification_codes SET attempts = attempts + 1 WHERE phone = ?');
     this.deleteCodeStmt = db.prepare<[string]>('DELETE FROM verification_codes WHERE phone = ?');
+    this.pruneCodesStmt = db.prepare<[number]>('DELETE FROM verification_codes WHERE expires_at <= ?');
     this.setNameStmt = db.prepare<[string | null, string]>('UPDATE accounts SET display_name = ? WHERE phone = ?');
     this.setAvatarStmt = db.prepare<[string | null, string]>('UPDATE accounts SET avatar_media_id = ? WHERE phone = ?');
     this.setProfileTx = db.transaction(
@@ -108,6 +110,11 @@ export class AccountStore {
 
   deleteCode(phone: string): void {
     this.deleteCodeStmt.run(phone);
+  }
+
+  /** Drop codes that expired unused. */
+  pruneCodes(now: number): number {
+    return this.pruneCodesStmt.run(now).changes;
   }
 
   /** undefined leaves a field unchanged, null clears it. */
