@@ -13,6 +13,7 @@ import type {
 import { PROTOCOL_VERSION } from '../protocol/frames';
 import { parseGatewayFrame, validateResult } from '../protocol/validate';
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './backoff';
+import { flushBeforeSend } from './durability';
 import { InteropRequestError } from './errors';
 
 export interface ConnectionOptions {
@@ -27,7 +28,8 @@ export interface ConnectionOptions {
 
 export interface RequestOptions {
   timeoutMs?: number;
-  /** resend after a reconnect instead of failing; only for idempotent requests */
+  /** resend after a reconnect instead of failing; only for idempotent requests
+   *  (default: true for requests without side effects, false otherwise) */
   retryOnDisconnect?: boolean;
 }
 
@@ -41,6 +43,9 @@ export interface ConnectionEvents {
   /** a frame the client could not make sense of; logged, never fatal */
   protocolError: [message: string];
 }
+
+/** Requests without side effects: resent after a reconnect unless the caller says otherwise. */
+const SAFE_TO_RETRY: ReadonlySet<RequestType> = new Set(['ping', 'keys.fetch', 'profile.get', 'device.list', 'media.download']);
 
 interface Pending {
   type: RequestType;
@@ -235,12 +240,37 @@ export class InteropConnection extends EventEmitter<ConnectionEvents> {
           reject(e);
         },
       });
+      this.corkUntilNextTick(ws);
       ws.send(JSON.stringify({ v: PROTOCOL_VERSION, id, type, params }), (err) => {
         if (err && this.pending.delete(id)) {
           clearTimeout(timer);
           reject(new InteropRequestError('disconnected', `${type}: send failed: ${err.message}`));
         }
       });
+    });
+  }
+
+  private corked = false;
+
+  /**
+   * Frames sent in the same event-loop turn leave in one write: a busy client pipelines
+   * hundreds of small frames, and a syscall per frame costs more than encrypting them. Before
+   * they leave, local writes they depend on are committed (durability.ts). ws has no public
+   * cork; its socket is a net.Socket, whose cork/uncork nest.
+   */
+  private corkUntilNextTick(ws: WebSocket): void {
+    if (this.corked) return;
+    const socket = (ws as unknown as { _socket?: { cork?: () => void; uncork?: () => void } })._socket;
+    if (!socket?.cork || !socket.uncork) {
+      flushBeforeSend();
+      return;
+    }
+    this.corked = true;
+    socket.cork();
+    setImmediate(() => {
+      this.corked = false;
+      flushBeforeSend();
+      socket.uncork?.();
     });
   }
 
@@ -272,7 +302,8 @@ export class InteropConnection extends EventEmitter<ConnectionEvents> {
         return await this.sendRaw(this.ws as WebSocket, type, params, Math.max(1, deadline - Date.now()));
       } catch (err) {
         const lost = err instanceof InteropRequestError && err.code === 'disconnected';
-        if (!lost || !opts.retryOnDisconnect || this.closed || Date.now() >= deadline) throw err;
+        const retry = opts.retryOnDisconnect ?? SAFE_TO_RETRY.has(type);
+        if (!lost || !retry || this.closed || Date.now() >= deadline) throw err;
       }
     }
   }

@@ -25,6 +25,8 @@ const MAX_RATE_LIMIT_WAITS = 20;
 
 export class OutboundSender {
   private readonly recipients = new Map<string, RecipientInfo>();
+  /** "phone.device" pairs known to have a usable session: saves loading it just to check */
+  private readonly established = new Set<string>();
   private readonly mutex = new KeyedMutex();
 
   constructor(
@@ -76,6 +78,7 @@ export class OutboundSender {
     const sessions = this.sessions;
     if (info.e2ee && sessions) {
       for (const deviceId of info.deviceIds) {
+        if (this.established.has(`${to}.${deviceId}`)) continue;
         if (!info.bundles.has(deviceId) && !(await sessions.hasSession(to, deviceId))) {
           info = await this.fetch(to);
           break;
@@ -99,6 +102,7 @@ export class OutboundSender {
       }
       info.bundles.delete(deviceId);
       messages.push({ deviceId, ...(await sessions.encrypt(to, deviceId, plaintext)) });
+      this.established.add(`${to}.${deviceId}`);
     }
     return { messages, encrypted: true };
   }
@@ -132,6 +136,7 @@ export class OutboundSender {
       for (const deviceId of details.extra ?? []) await this.sessions.forgetDevice(to, deviceId);
     }
     this.recipients.delete(to);
+    for (const key of this.established) if (key.startsWith(`${to}.`)) this.established.delete(key);
     await this.mutex.run(to, async () => {
       await this.fetch(to);
     });
@@ -140,5 +145,6 @@ export class OutboundSender {
   /** Forget cached devices of `to` (e.g. after an identity change the app wants re-checked). */
   forget(to: string): void {
     this.recipients.delete(to);
+    for (const key of this.established) if (key.startsWith(`${to}.`)) this.established.delete(key);
   }
 }

@@ -50,6 +50,8 @@ export function textOf(parts: ContentPart[]): string {
 
 export class ChatLog {
   private readonly chats = new Map<string, ChatMessage[]>();
+  /** peer → messageId → message, so lookups stay cheap in long chats */
+  private readonly index = new Map<string, Map<string, ChatMessage>>();
   /** reactions, edits and deletes already applied (they have no entry of their own) */
   private readonly seenSideEffects = new Set<string>();
 
@@ -58,7 +60,7 @@ export class ChatLog {
   }
 
   find(peer: string, messageId: string): ChatMessage | undefined {
-    return this.history(peer).find((m) => m.messageId === messageId);
+    return this.index.get(peer)?.get(messageId);
   }
 
   private list(peer: string): ChatMessage[] {
@@ -73,7 +75,7 @@ export class ChatLog {
    */
   apply(peer: string, from: 'me' | 'them', content: Content, extra: { serverTimestamp?: number; encrypted: boolean; bridged?: boolean }): boolean {
     const list = this.list(peer);
-    if (list.some((m) => m.messageId === content.messageId) || this.seenSideEffects.has(`${peer}/${content.messageId}`)) return false;
+    if (this.find(peer, content.messageId) || this.seenSideEffects.has(`${peer}/${content.messageId}`)) return false;
     if (content.kind === 'reaction') {
       this.seenSideEffects.add(`${peer}/${content.messageId}`);
       const target = this.find(peer, content.target);
@@ -100,7 +102,7 @@ export class ChatLog {
       return true;
     }
     const message = content.kind === 'message' ? (content as MessageContent) : undefined;
-    list.push({
+    const entry: ChatMessage = {
       messageId: content.messageId,
       from,
       parts: message?.parts ?? [],
@@ -115,7 +117,11 @@ export class ChatLog {
       encrypted: extra.encrypted,
       bridged: extra.bridged,
       unsupported: content.kind === 'unsupported' ? { original: content.original, fallbackText: content.fallbackText } : undefined,
-    });
+    };
+    list.push(entry);
+    let byId = this.index.get(peer);
+    if (!byId) this.index.set(peer, (byId = new Map()));
+    byId.set(entry.messageId, entry);
     return true;
   }
 

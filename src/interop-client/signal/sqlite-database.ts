@@ -6,7 +6,8 @@
 import Database from 'better-sqlite3';
 import { migrateSignalDatabase } from './migrations';
 import { PlaintextSecretBox, type SecretBox } from './secret-box';
-import { SqliteIdentityStore, SqliteLocalAccountStore } from './sqlite-identity-store';
+import { GroupCommit } from './group-commit';
+import { AUTOCOMMIT, SqliteIdentityStore, SqliteLocalAccountStore, type WriteGate } from './sqlite-identity-store';
 import {
   SqliteKyberPreKeyStore,
   SqlitePendingPlaintextStore,
@@ -16,12 +17,23 @@ import {
 } from './sqlite-key-stores';
 import type { SignalAccountStores } from './stores';
 
+export interface SignalDatabaseOptions {
+  /**
+   * Group the writes of each event-loop turn into one transaction (see group-commit.ts).
+   * Default: on for a database opened here, off for a handle shared with the caller, whose
+   * own writes would otherwise be swept into the same transaction.
+   */
+  groupCommit?: boolean;
+}
+
 export class SignalDatabase {
   private readonly ownsHandle: boolean;
+  private readonly gate: WriteGate;
+  private readonly groupCommit: GroupCommit | undefined;
   readonly db: Database.Database;
 
   /** `file` is a path (opened and owned here) or an open handle (shared with the caller). */
-  constructor(file: string | Database.Database) {
+  constructor(file: string | Database.Database, options: SignalDatabaseOptions = {}) {
     if (typeof file === 'string') {
       this.db = new Database(file);
       this.db.pragma('journal_mode = WAL');
@@ -35,23 +47,36 @@ export class SignalDatabase {
       this.ownsHandle = false;
     }
     migrateSignalDatabase(this.db);
+    if (options.groupCommit ?? this.ownsHandle) {
+      this.groupCommit = new GroupCommit(this.db);
+      this.gate = this.groupCommit;
+    } else {
+      this.gate = AUTOCOMMIT;
+    }
   }
 
   forAccount(account: string, box: SecretBox = new PlaintextSecretBox()): SignalAccountStores {
-    const local = new SqliteLocalAccountStore(this.db, account, box);
+    const gate = this.gate;
+    const local = new SqliteLocalAccountStore(this.db, account, box, gate);
     return {
       account,
       local,
-      identity: new SqliteIdentityStore(this.db, account, local),
-      session: new SqliteSessionStore(this.db, account, box),
-      preKey: new SqlitePreKeyStore(this.db, account, box),
-      signedPreKey: new SqliteSignedPreKeyStore(this.db, account, box),
-      kyberPreKey: new SqliteKyberPreKeyStore(this.db, account, box),
-      pending: new SqlitePendingPlaintextStore(this.db, account, box),
+      identity: new SqliteIdentityStore(this.db, account, local, gate),
+      session: new SqliteSessionStore(this.db, account, box, gate),
+      preKey: new SqlitePreKeyStore(this.db, account, box, gate),
+      signedPreKey: new SqliteSignedPreKeyStore(this.db, account, box, gate),
+      kyberPreKey: new SqliteKyberPreKeyStore(this.db, account, box, gate),
+      pending: new SqlitePendingPlaintextStore(this.db, account, box, gate),
     };
   }
 
+  /** Commits what this turn wrote so far (for tests and orderly shutdown). */
+  flush(): void {
+    this.groupCommit?.commit();
+  }
+
   close(): void {
+    this.groupCommit?.close();
     if (this.ownsHandle && this.db.open) this.db.close();
   }
 }

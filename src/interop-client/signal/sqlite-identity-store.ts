@@ -12,6 +12,7 @@ import {
   PublicKey,
 } from '@signalapp/libsignal-client';
 import type Database from 'better-sqlite3';
+import { prepared } from './prepared';
 import type { SecretBox } from './secret-box';
 import type {
   IdentityChangeRecord,
@@ -26,6 +27,14 @@ import type {
 export function ownBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return new Uint8Array(bytes);
 }
+
+/** Called before every write; GroupCommit groups them per event-loop turn, or a no-op gate
+ *  leaves each write in its own autocommit transaction. */
+export interface WriteGate {
+  begin(): void;
+}
+
+export const AUTOCOMMIT: WriteGate = { begin: () => {} };
 
 /** Prekey ids are 24-bit in the Signal protocol; 0 is avoided as "no id". */
 const MAX_PREKEY_ID = 0xffffff;
@@ -43,12 +52,12 @@ export class SqliteLocalAccountStore implements LocalAccountStore {
     private readonly db: Database.Database,
     private readonly account: string,
     private readonly box: SecretBox,
+    private readonly gate: WriteGate,
   ) {}
 
   async load(): Promise<LocalAccountState | undefined> {
     if (this.cached) return this.cached;
-    const row = this.db
-      .prepare('SELECT registration_id, identity_key_pair_sealed, device_id FROM signal_local_accounts WHERE account = ?')
+    const row = prepared(this.db, 'SELECT registration_id, identity_key_pair_sealed, device_id FROM signal_local_accounts WHERE account = ?')
       .get(this.account) as { registration_id: number; identity_key_pair_sealed: Buffer; device_id: number | null } | undefined;
     if (!row) return undefined;
     this.cached = {
@@ -61,8 +70,8 @@ export class SqliteLocalAccountStore implements LocalAccountStore {
   }
 
   async create(identityKeyPair: IdentityKeyPair, registrationId: number): Promise<void> {
-    this.db
-      .prepare(
+    this.gate.begin();
+    prepared(this.db, 
         `INSERT INTO signal_local_accounts (account, registration_id, identity_key_pair_sealed, created_at)
          VALUES (?, ?, ?, ?)`,
       )
@@ -71,21 +80,23 @@ export class SqliteLocalAccountStore implements LocalAccountStore {
   }
 
   async setDeviceId(deviceId: number): Promise<void> {
-    this.db.prepare('UPDATE signal_local_accounts SET device_id = ? WHERE account = ?').run(deviceId, this.account);
+    this.gate.begin();
+    prepared(this.db, 'UPDATE signal_local_accounts SET device_id = ? WHERE account = ?').run(deviceId, this.account);
     if (this.cached) this.cached.deviceId = deviceId;
   }
 
   async allocateIds(kind: PreKeyKind, count: number): Promise<number> {
+    this.gate.begin();
     const column = ID_COLUMN[kind];
     return this.db.transaction(() => {
-      const row = this.db.prepare(`SELECT ${column} AS next FROM signal_local_accounts WHERE account = ?`).get(this.account) as
+      const row = prepared(this.db, `SELECT ${column} AS next FROM signal_local_accounts WHERE account = ?`).get(this.account) as
         | { next: number }
         | undefined;
       if (!row) throw new Error(`no local Signal account ${this.account}`);
       let first = row.next;
       // Restart at 1 rather than straddle the 24-bit limit: ids stay contiguous per batch.
       if (first + count - 1 > MAX_PREKEY_ID) first = 1;
-      this.db.prepare(`UPDATE signal_local_accounts SET ${column} = ? WHERE account = ?`).run(first + count, this.account);
+      prepared(this.db, `UPDATE signal_local_accounts SET ${column} = ? WHERE account = ?`).run(first + count, this.account);
       return first;
     })();
   }
@@ -99,6 +110,7 @@ export class SqliteIdentityStore extends IdentityKeyStore implements InteropIden
     private readonly db: Database.Database,
     private readonly account: string,
     private readonly local: SqliteLocalAccountStore,
+    private readonly gate: WriteGate,
   ) {
     super();
     this.getStmt = db.prepare('SELECT public_key FROM signal_remote_identities WHERE account = ? AND name = ? AND device_id = ?');
@@ -135,8 +147,7 @@ export class SqliteIdentityStore extends IdentityKeyStore implements InteropIden
     let previous: { key: PublicKey; deviceId: number } | undefined;
     if (existing === null) {
       // A new device: compare with the contact's most recently seen key on another device.
-      const row = this.db
-        .prepare(
+      const row = prepared(this.db, 
           `SELECT device_id, public_key FROM signal_remote_identities WHERE account = ? AND name = ? AND device_id != ?
            ORDER BY COALESCE(changed_at, first_seen) DESC, device_id DESC LIMIT 1`,
         )
@@ -148,16 +159,15 @@ export class SqliteIdentityStore extends IdentityKeyStore implements InteropIden
     } else {
       previous = { key: existing, deviceId };
     }
+    this.gate.begin();
     this.db.transaction(() => {
-      this.db
-        .prepare(
+      prepared(this.db, 
           `INSERT INTO signal_remote_identities (account, name, device_id, public_key, first_seen) VALUES (?, ?, ?, ?, ?)
            ON CONFLICT (account, name, device_id) DO UPDATE SET public_key = excluded.public_key, changed_at = ?, retired_at = NULL`,
         )
         .run(this.account, name, deviceId, key.serialize(), now, now);
       if (previous) {
-        this.db
-          .prepare(
+        prepared(this.db, 
             `INSERT INTO signal_identity_changes (account, name, device_id, old_device_id, old_key, new_key, changed_at)
              VALUES (?, ?, ?, ?, ?, ?, ?)`,
           )
@@ -186,8 +196,7 @@ export class SqliteIdentityStore extends IdentityKeyStore implements InteropIden
   }
 
   async listRemoteIdentities(name: string): Promise<RemoteIdentity[]> {
-    const rows = this.db
-      .prepare(
+    const rows = prepared(this.db, 
         `SELECT device_id, public_key, first_seen, changed_at FROM signal_remote_identities
          WHERE account = ? AND name = ? AND retired_at IS NULL ORDER BY device_id`,
       )
@@ -202,14 +211,13 @@ export class SqliteIdentityStore extends IdentityKeyStore implements InteropIden
   }
 
   async retireDevice(name: string, deviceId: number): Promise<void> {
-    this.db
-      .prepare('UPDATE signal_remote_identities SET retired_at = ? WHERE account = ? AND name = ? AND device_id = ?')
+    this.gate.begin();
+    prepared(this.db, 'UPDATE signal_remote_identities SET retired_at = ? WHERE account = ? AND name = ? AND device_id = ?')
       .run(Date.now(), this.account, name, deviceId);
   }
 
   async identityChanges(name: string): Promise<IdentityChangeRecord[]> {
-    const rows = this.db
-      .prepare(
+    const rows = prepared(this.db, 
         `SELECT device_id, old_device_id, old_key, new_key, changed_at FROM signal_identity_changes
          WHERE account = ? AND name = ? ORDER BY id`,
       )

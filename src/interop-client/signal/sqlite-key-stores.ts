@@ -15,7 +15,9 @@ import {
   SignedPreKeyStore,
 } from '@signalapp/libsignal-client';
 import type Database from 'better-sqlite3';
+import { prepared } from './prepared';
 import type { SecretBox } from './secret-box';
+import type { WriteGate } from './sqlite-identity-store';
 import { ownBytes } from './sqlite-identity-store';
 import type {
   InteropKyberPreKeyStore,
@@ -35,6 +37,7 @@ export class SqliteSessionStore extends SessionStore implements InteropSessionSt
     private readonly db: Database.Database,
     private readonly account: string,
     private readonly box: SecretBox,
+    private readonly gate: WriteGate,
   ) {
     super();
     this.getStmt = db.prepare('SELECT record_sealed FROM signal_sessions WHERE account = ? AND name = ? AND device_id = ?');
@@ -45,6 +48,7 @@ export class SqliteSessionStore extends SessionStore implements InteropSessionSt
   }
 
   async saveSession(address: ProtocolAddress, record: SessionRecord): Promise<void> {
+    this.gate.begin();
     this.saveStmt.run(this.account, address.name(), address.deviceId(), this.box.seal(record.serialize()), Date.now());
   }
 
@@ -64,14 +68,14 @@ export class SqliteSessionStore extends SessionStore implements InteropSessionSt
   }
 
   async listSessionDevices(name: string): Promise<number[]> {
-    const rows = this.db
-      .prepare('SELECT device_id FROM signal_sessions WHERE account = ? AND name = ? ORDER BY device_id')
+    const rows = prepared(this.db, 'SELECT device_id FROM signal_sessions WHERE account = ? AND name = ? ORDER BY device_id')
       .all(this.account, name) as Array<{ device_id: number }>;
     return rows.map((r) => r.device_id);
   }
 
   async deleteSession(name: string, deviceId: number): Promise<void> {
-    this.db.prepare('DELETE FROM signal_sessions WHERE account = ? AND name = ? AND device_id = ?').run(this.account, name, deviceId);
+    this.gate.begin();
+    prepared(this.db, 'DELETE FROM signal_sessions WHERE account = ? AND name = ? AND device_id = ?').run(this.account, name, deviceId);
   }
 }
 
@@ -80,28 +84,30 @@ export class SqlitePreKeyStore extends PreKeyStore implements InteropPreKeyStore
     private readonly db: Database.Database,
     private readonly account: string,
     private readonly box: SecretBox,
+    private readonly gate: WriteGate,
   ) {
     super();
   }
 
   async savePreKey(id: number, record: PreKeyRecord): Promise<void> {
-    this.db
-      .prepare('INSERT OR REPLACE INTO signal_prekeys (account, id, record_sealed) VALUES (?, ?, ?)')
+    this.gate.begin();
+    prepared(this.db, 'INSERT OR REPLACE INTO signal_prekeys (account, id, record_sealed) VALUES (?, ?, ?)')
       .run(this.account, id, this.box.seal(record.serialize()));
   }
 
   async getPreKey(id: number): Promise<PreKeyRecord> {
-    const row = this.db.prepare('SELECT record_sealed FROM signal_prekeys WHERE account = ? AND id = ?').get(this.account, id) as SealedRow;
+    const row = prepared(this.db, 'SELECT record_sealed FROM signal_prekeys WHERE account = ? AND id = ?').get(this.account, id) as SealedRow;
     if (!row) throw new Error(`one-time prekey ${id} not found (already used?)`);
     return PreKeyRecord.deserialize(ownBytes(this.box.open(row.record_sealed)));
   }
 
   async removePreKey(id: number): Promise<void> {
-    this.db.prepare('DELETE FROM signal_prekeys WHERE account = ? AND id = ?').run(this.account, id);
+    this.gate.begin();
+    prepared(this.db, 'DELETE FROM signal_prekeys WHERE account = ? AND id = ?').run(this.account, id);
   }
 
   async countPreKeys(): Promise<number> {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM signal_prekeys WHERE account = ?').get(this.account) as { n: number }).n;
+    return (prepared(this.db, 'SELECT COUNT(*) AS n FROM signal_prekeys WHERE account = ?').get(this.account) as { n: number }).n;
   }
 }
 
@@ -110,27 +116,26 @@ export class SqliteSignedPreKeyStore extends SignedPreKeyStore implements Intero
     private readonly db: Database.Database,
     private readonly account: string,
     private readonly box: SecretBox,
+    private readonly gate: WriteGate,
   ) {
     super();
   }
 
   async saveSignedPreKey(id: number, record: SignedPreKeyRecord): Promise<void> {
-    this.db
-      .prepare('INSERT OR REPLACE INTO signal_signed_prekeys (account, id, record_sealed, created_at) VALUES (?, ?, ?, ?)')
+    this.gate.begin();
+    prepared(this.db, 'INSERT OR REPLACE INTO signal_signed_prekeys (account, id, record_sealed, created_at) VALUES (?, ?, ?, ?)')
       .run(this.account, id, this.box.seal(record.serialize()), Date.now());
   }
 
   async getSignedPreKey(id: number): Promise<SignedPreKeyRecord> {
-    const row = this.db
-      .prepare('SELECT record_sealed FROM signal_signed_prekeys WHERE account = ? AND id = ?')
+    const row = prepared(this.db, 'SELECT record_sealed FROM signal_signed_prekeys WHERE account = ? AND id = ?')
       .get(this.account, id) as SealedRow;
     if (!row) throw new Error(`signed prekey ${id} not found`);
     return SignedPreKeyRecord.deserialize(ownBytes(this.box.open(row.record_sealed)));
   }
 
   async latestSignedPreKeyId(): Promise<number | undefined> {
-    const row = this.db
-      .prepare('SELECT id FROM signal_signed_prekeys WHERE account = ? ORDER BY created_at DESC, rowid DESC LIMIT 1')
+    const row = prepared(this.db, 'SELECT id FROM signal_signed_prekeys WHERE account = ? ORDER BY created_at DESC, rowid DESC LIMIT 1')
       .get(this.account) as { id: number } | undefined;
     return row?.id;
   }
@@ -141,6 +146,7 @@ export class SqliteKyberPreKeyStore extends KyberPreKeyStore implements InteropK
     private readonly db: Database.Database,
     private readonly account: string,
     private readonly box: SecretBox,
+    private readonly gate: WriteGate,
   ) {
     super();
   }
@@ -151,16 +157,15 @@ export class SqliteKyberPreKeyStore extends KyberPreKeyStore implements InteropK
   }
 
   async saveKyberPreKeyOfKind(id: number, record: KyberPreKeyRecord, lastResort: boolean): Promise<void> {
-    this.db
-      .prepare(
+    this.gate.begin();
+    prepared(this.db, 
         'INSERT OR REPLACE INTO signal_kyber_prekeys (account, id, record_sealed, last_resort, created_at) VALUES (?, ?, ?, ?, ?)',
       )
       .run(this.account, id, this.box.seal(record.serialize()), lastResort ? 1 : 0, Date.now());
   }
 
   async getKyberPreKey(id: number): Promise<KyberPreKeyRecord> {
-    const row = this.db
-      .prepare('SELECT record_sealed FROM signal_kyber_prekeys WHERE account = ? AND id = ?')
+    const row = prepared(this.db, 'SELECT record_sealed FROM signal_kyber_prekeys WHERE account = ? AND id = ?')
       .get(this.account, id) as SealedRow;
     if (!row) throw new Error(`Kyber prekey ${id} not found (already used?)`);
     return KyberPreKeyRecord.deserialize(ownBytes(this.box.open(row.record_sealed)));
@@ -168,16 +173,15 @@ export class SqliteKyberPreKeyStore extends KyberPreKeyStore implements InteropK
 
   /** One-time keys are deleted; a last-resort key refuses a (signed prekey, base key) it has seen. */
   async markKyberPreKeyUsed(id: number, signedPreKeyId: number, baseKey: PublicKey): Promise<void> {
-    const row = this.db
-      .prepare('SELECT last_resort FROM signal_kyber_prekeys WHERE account = ? AND id = ?')
+    this.gate.begin();
+    const row = prepared(this.db, 'SELECT last_resort FROM signal_kyber_prekeys WHERE account = ? AND id = ?')
       .get(this.account, id) as { last_resort: number } | undefined;
     if (!row) return;
     if (!row.last_resort) {
-      this.db.prepare('DELETE FROM signal_kyber_prekeys WHERE account = ? AND id = ?').run(this.account, id);
+      prepared(this.db, 'DELETE FROM signal_kyber_prekeys WHERE account = ? AND id = ?').run(this.account, id);
       return;
     }
-    const inserted = this.db
-      .prepare(
+    const inserted = prepared(this.db, 
         `INSERT OR IGNORE INTO signal_kyber_base_keys_seen (account, kyber_prekey_id, signed_prekey_id, base_key)
          VALUES (?, ?, ?, ?)`,
       )
@@ -187,7 +191,7 @@ export class SqliteKyberPreKeyStore extends KyberPreKeyStore implements InteropK
 
   async countOneTimeKyberPreKeys(): Promise<number> {
     return (
-      this.db.prepare('SELECT COUNT(*) AS n FROM signal_kyber_prekeys WHERE account = ? AND last_resort = 0').get(this.account) as {
+      prepared(this.db, 'SELECT COUNT(*) AS n FROM signal_kyber_prekeys WHERE account = ? AND last_resort = 0').get(this.account) as {
         n: number;
       }
     ).n;
@@ -199,24 +203,25 @@ export class SqlitePendingPlaintextStore implements PendingPlaintextStore {
     private readonly db: Database.Database,
     private readonly account: string,
     private readonly box: SecretBox,
+    private readonly gate: WriteGate,
   ) {}
 
   async put(envelopeId: string, plaintext: Uint8Array): Promise<void> {
-    this.db
-      .prepare(
+    this.gate.begin();
+    prepared(this.db, 
         'INSERT OR REPLACE INTO signal_pending_plaintexts (account, envelope_id, plaintext_sealed, received_at) VALUES (?, ?, ?, ?)',
       )
       .run(this.account, envelopeId, this.box.seal(plaintext), Date.now());
   }
 
   async get(envelopeId: string): Promise<Uint8Array | undefined> {
-    const row = this.db
-      .prepare('SELECT plaintext_sealed FROM signal_pending_plaintexts WHERE account = ? AND envelope_id = ?')
+    const row = prepared(this.db, 'SELECT plaintext_sealed FROM signal_pending_plaintexts WHERE account = ? AND envelope_id = ?')
       .get(this.account, envelopeId) as { plaintext_sealed: Buffer } | undefined;
     return row ? this.box.open(row.plaintext_sealed) : undefined;
   }
 
   async delete(envelopeId: string): Promise<void> {
-    this.db.prepare('DELETE FROM signal_pending_plaintexts WHERE account = ? AND envelope_id = ?').run(this.account, envelopeId);
+    this.gate.begin();
+    prepared(this.db, 'DELETE FROM signal_pending_plaintexts WHERE account = ? AND envelope_id = ?').run(this.account, envelopeId);
   }
 }
