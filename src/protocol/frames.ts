@@ -9,8 +9,12 @@
  *  - ResultFrame / ErrorFrame  gateway → client, carrying the request's `id`
  *  - EventFrame    gateway → client, unsolicited (`type: 'event'`)
  *
- * This file holds types only (plus a few constants); validation lives in validate.ts.
+ * This file holds types only (plus a few constants); errors and events are in frame-errors.ts
+ * and frame-events.ts (re-exported here); validation lives in validate.ts.
  */
+
+import type { ErrorFrame } from './frame-errors';
+import type { EventFrame } from './frame-events';
 
 export const PROTOCOL_VERSION = 1;
 export type ProtocolVersion = typeof PROTOCOL_VERSION;
@@ -352,139 +356,8 @@ export interface ResultFrame<T extends RequestType = RequestType> {
   result: RequestResult<T>;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Errors
-
-export const ERROR_CODES = [
-  /** not JSON, or not an object with v/id/type/params */
-  'bad_frame',
-  /** frame larger than limits.maxFrameBytes */
-  'frame_too_large',
-  'unsupported_version',
-  'unknown_type',
-  /** params fail the schema; `field` names the offending JSON pointer */
-  'invalid_params',
-  /** a request other than hello/ping before a successful hello */
-  'unauthenticated',
-  'auth_failed',
-  'already_authenticated',
-  /** the account (or device) belongs to another provider */
-  'forbidden',
-  'account_not_found',
-  'device_not_found',
-  'media_not_found',
-  /** the phone is registered with another provider */
-  'phone_taken',
-  'code_invalid',
-  'code_expired',
-  /** too many wrong codes; request a new one */
-  'code_attempts_exceeded',
-  'rate_limited',
-  /** the per-device ciphertext set does not match the recipient's devices; details list them */
-  'stale_devices',
-  /** ciphertext type does not fit the providers' e2ee capability (or keys given to a plaintext provider) */
-  'encryption_mismatch',
-  'media_too_large',
-  'too_many_devices',
-  /** e.g. code delivery not configured in production mode */
-  'unavailable',
-  'internal',
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
-
-export interface StaleDevicesDetails {
-  /** devices of the recipient that got no ciphertext: fetch their bundles and resubmit */
-  missing: number[];
-  /** device IDs that no longer exist: drop their sessions */
-  extra: number[];
-}
-export interface RateLimitedDetails {
-  retryAfterMs: number;
-}
-
-export interface ErrorBody {
-  code: ErrorCode;
-  /** human-readable, for logs and people */
-  message: string;
-  /** JSON pointer of the offending field for invalid_params, e.g. "/params/to" */
-  field?: string;
-  details?: StaleDevicesDetails | RateLimitedDetails | Record<string, unknown>;
-}
-
-export interface ErrorFrame {
-  v: ProtocolVersion;
-  /** the request's id; null when the frame was too broken to read one */
-  id: string | null;
-  type: 'error';
-  error: ErrorBody;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Events (gateway → client, unsolicited)
-
-export interface SenderInfo extends DeviceAddress {
-  provider: string;
-  /** the sender's device sits behind a bridge */
-  bridged: boolean;
-  /** the sender's provider has end-to-end encryption */
-  e2ee: boolean;
-}
-
-export interface EnvelopeMessagePayload {
-  kind: 'message';
-  clientMessageId: string;
-  type: CiphertextType;
-  body: Base64;
-}
-export interface EnvelopeStatusPayload {
-  kind: 'status';
-  status: ReceiptStatus;
-  messageIds: string[];
-}
-
-/** A queued item for one device; it stays queued until `envelope.ack`. */
-export interface EnvelopeEvent {
-  recipient: DeviceAddress;
-  /** opaque, unique; redeliveries carry the same ID */
-  envelopeId: string;
-  sender: SenderInfo;
-  serverTimestamp: number;
-  payload: EnvelopeMessagePayload | EnvelopeStatusPayload;
-}
-
-/** Transient: pushed only to devices subscribed at that moment, never queued. */
-export interface TypingEvent {
-  recipient: DeviceAddress;
-  sender: SenderInfo;
-  state: 'started' | 'stopped';
-  serverTimestamp: number;
-}
-
-export interface KeysLowEvent {
-  device: DeviceAddress;
-  oneTimePreKeyCount: number;
-  oneTimeKyberPreKeyCount: number;
-  lowWater: number;
-}
-
-/** This connection no longer receives the device's queue (another connection subscribed it,
- *  or the device or account was removed). */
-export interface SubscriptionEndedEvent {
-  device: DeviceAddress;
-  reason: 'replaced' | 'device_removed' | 'account_removed';
-}
-
-export interface EventMap {
-  envelope: EnvelopeEvent;
-  typing: TypingEvent;
-  'keys.low': KeysLowEvent;
-  'subscription.ended': SubscriptionEndedEvent;
-}
-export type EventName = keyof EventMap;
-
-export type EventFrame<E extends EventName = EventName> = {
-  [K in E]: { v: ProtocolVersion; type: 'event'; event: K; data: EventMap[K] };
-}[E];
+export * from './frame-errors';
+export * from './frame-events';
 
 /** Anything the gateway sends. */
 export type GatewayFrame = ResultFrame | ErrorFrame | EventFrame;
