@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RawClient } from './gateway-harness';
+import { RawClient, registerUser } from './gateway-harness';
 
 const cli = join(__dirname, '..', '..', '..', 'src', 'gateway', 'cli.js');
 
@@ -60,6 +60,56 @@ test('a configured gateway serves its providers and stops on SIGTERM', async () 
     assert.ok(out.includes(`[DEV] verification code for ${phone}: ${req.devCode}`), 'dev mode prints the code on stdout');
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Start the CLI on a config file and resolve with its URL once it listens. */
+function launch(file: string): Promise<{ child: ReturnType<typeof spawn>; url: string }> {
+  const child = spawn(process.execPath, [cli, '-c', file], { stdio: ['ignore', 'pipe', 'ignore'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (ws:\/\/\S+)/.exec(out);
+      if (m) resolve({ child, url: m[1] });
+    });
+    child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
+  });
+}
+
+test('an answered submit survives the gateway process being killed (SIGKILL)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-cli-'));
+  const file = join(dir, 'gw.yaml');
+  writeFileSync(file, `port: 0\ndevMode: true\ndatabasePath: ${join(dir, 'g.db')}\nproviders:\n  - id: native\n    secret: native-test-secret\n    e2ee: true\n`);
+  let run = await launch(file);
+  try {
+    let c = await RawClient.as(run.url, 'native');
+    const [a, b] = ['+4915600000001', '+4915600000002'];
+    const ad = await registerUser(c, a);
+    const bd = await registerUser(c, b);
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        c.ok('message.submit', {
+          from: { phone: a, deviceId: ad }, to: b, clientMessageId: `k-${i}`,
+          messages: [{ deviceId: bd, type: 'whisper', body: Buffer.from(`c${i}`).toString('base64') }],
+        }),
+      ),
+    );
+    assert.ok(answers.every((r) => !r.duplicate));
+    const killed = new Promise((resolve) => run.child.once('exit', resolve));
+    run.child.kill('SIGKILL');
+    await killed;
+    await c.closed;
+
+    run = await launch(file);
+    c = await RawClient.as(run.url, 'native');
+    assert.equal((await c.ok('device.subscribe', { phone: b, deviceId: bd })).queued, 50);
+    const first = await c.nextEvent('envelope');
+    assert.equal(first.payload.kind === 'message' && first.payload.clientMessageId, 'k-0');
+    await c.close();
+  } finally {
+    run.child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
 });
