@@ -66,6 +66,9 @@ export async function start(config: BridgeConfig): Promise<RunningBridge> {
       // the bridge keeps its own SQLite store; the bundled NeDB stores would be a second one
       disableStores: true,
       disableContext: true,
+      // ghost IDs are already valid (Matrix 1.8 allows '+', MSC4009); the library's escaping
+      // would turn @wa_+49… into @wa_=2b49…, outside the registered namespace
+      escapeUserIds: false,
     });
     await bridge.initialise().catch((error: Error) => {
       throw new Error(`cannot reach the homeserver at ${config.homeserver.url}: ${error.message}`);

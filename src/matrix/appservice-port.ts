@@ -48,8 +48,10 @@ export class AppserviceMatrixPort implements MatrixPort {
       ...(spec.name ? { name: spec.name } : {}),
       ...(spec.topic ? { topic: spec.topic } : {}),
       initial_state: spec.initialState.map(([type, state_key, content]) => ({ type, state_key, content })),
+      // the creating ghost gets full power by default (and, from room version 12, must not be
+      // listed: creators' power is implicit); the bot needs it to manage state and notices
       power_level_content_override: {
-        users: { [spec.ghost]: 100, [this.botUserId]: 100, [spec.invitee]: 50 },
+        users: { [this.botUserId]: 100, [spec.invitee]: 50 },
       },
     });
   }

@@ -33,21 +33,23 @@ export function parsePhone(input: string): E164 {
     const code = error instanceof ParseError ? error.message : 'NOT_A_NUMBER';
     throw new InvalidPhoneNumberError(trimmed, reasons[code] ?? 'it cannot be read');
   }
-  if (!parsed.isValid()) throw new InvalidPhoneNumberError(trimmed, 'no such number exists in its country\'s plan');
+  // "possible" (right length for its country) rather than "valid" (in a known number range):
+  // number plans change faster than metadata, and the network is the judge of which exist
+  if (!parsed.isPossible()) throw new InvalidPhoneNumberError(trimmed, 'it has the wrong length for its country');
   return parsed.number as E164;
 }
 
-/** Whether a string is already a valid E.164 number (as the network sends them). */
+/** Whether a string is an E.164 number in canonical form, as the network sends them. Only
+ *  the syntax is checked: an account the network has is a number, whatever our metadata says. */
 export function isE164(value: string): value is E164 {
-  if (!/^\+[1-9][0-9]{1,14}$/.test(value)) return false;
-  try {
-    return parsePhone(value) === value;
-  } catch {
-    return false;
-  }
+  return /^\+[1-9][0-9]{6,14}$/.test(value);
 }
 
 /** The number formatted for people, e.g. `+49 1511 2345678`. */
 export function displayPhone(phone: E164): string {
-  return parsePhoneNumberWithError(phone).formatInternational();
+  try {
+    return parsePhoneNumberWithError(phone).formatInternational();
+  } catch {
+    return phone;
+  }
 }

@@ -24,7 +24,11 @@ export class InteropSession implements RemoteSession {
 
   /** Routes the client's events to core; each delivery's ack is core's to call. */
   wire(handler: RemoteEventHandler, warn: (message: string) => void): void {
-    const from = (phone: string): E164 | undefined => (isE164(phone) ? phone : undefined);
+    const from = (phone: string): E164 | undefined => {
+      if (isE164(phone)) return phone;
+      warn(`the network named a sender that is not an E.164 number (${JSON.stringify(phone).slice(0, 40)}); dropped`);
+      return undefined;
+    };
     this.client.on('message', (m) => {
       const sender = from(m.sender.phone);
       if (!sender) return void m.ack();
