@@ -3,20 +3,23 @@
  * gateway (a child process, real sockets, SQLite queues, acks), next to a raw WebSocket echo
  * round trip measured in the same run. Prints figures; asserts nothing about timing.
  *
- *   node dist/bench/gateway.bench.js [--pairs 16] [--messages 500] [--window 64] [--size 100]
+ *   node dist/bench/gateway.bench.js [--pairs 16] [--messages 500] [--window 16] [--size 100] [--threads 2]
  *
- * Latency of a relayed message: from the sender starting sendContent (encrypt, submit) to the
- * recipient handing the decrypted, validated content to the application.
+ * Two runs, each with fresh users (see relay-worker.ts): end-to-end (latency from the sender
+ * starting sendContent — encrypt, submit — to the recipient handing the decrypted, validated
+ * content to the application) and gateway relay of ciphertexts prepared beforehand (latency
+ * from submit to the envelope reaching the recipient's socket).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import { SimUser } from '../src/sim/sim-user';
+import { Worker } from 'node:worker_threads';
+import type { WorkerInput, WorkerMessage } from './relay-worker';
 import { line, summarize, type Summary } from './stats';
 
 interface Options {
@@ -24,6 +27,8 @@ interface Options {
   messages: number;
   window: number;
   size: number;
+  /** worker threads hosting the simulated users */
+  threads: number;
   /** measure the raw WebSocket echo too (off only when profiling the relay) */
   raw: boolean;
 }
@@ -35,6 +40,7 @@ function options(): Options {
       messages: { type: 'string', default: process.env.BENCH_MESSAGES ?? '500' },
       window: { type: 'string', default: process.env.BENCH_WINDOW ?? '16' },
       size: { type: 'string', default: process.env.BENCH_SIZE ?? '100' },
+      threads: { type: 'string', default: process.env.BENCH_THREADS ?? '2' },
       'no-raw': { type: 'boolean', default: false },
     },
   });
@@ -48,6 +54,7 @@ function options(): Options {
     messages: n(values.messages, 'messages'),
     window: n(values.window, 'window'),
     size: n(values.size, 'size'),
+    threads: n(values.threads, 'threads'),
     raw: !values['no-raw'],
   };
 }
@@ -127,74 +134,59 @@ interface RelayResult {
   gatewayCpuSeconds: number;
 }
 
-async function relay(gatewayUrl: string, gatewayPid: number, dir: string, o: Options): Promise<RelayResult> {
+/** Spreads the pairs over worker threads, starts them together, collects their latencies. */
+async function relay(mode: WorkerInput['mode'], gatewayUrl: string, gatewayPid: number, dir: string, o: Options): Promise<RelayResult> {
   const setup0 = performance.now();
-  const users: SimUser[] = [];
-  for (let i = 0; i < o.pairs * 2; i++) {
-    const sim = await SimUser.create({
-      url: gatewayUrl,
-      phone: `+4915200${String(i).padStart(6, '0')}`,
-      provider: 'native',
-      secret: 'native-dev-secret',
-      dataDir: dir,
-      autoDelivered: false,
-      preKeyBatch: 5,
-      kyberPreKeyBatch: 1,
+  const threads = Math.min(o.threads, o.pairs);
+  const workers: Array<{ worker: Worker; next: () => Promise<WorkerMessage> }> = [];
+  let firstPair = 0;
+  for (let t = 0; t < threads; t++) {
+    const pairs = Math.floor(o.pairs / threads) + (t < o.pairs % threads ? 1 : 0);
+    const input: WorkerInput = {
+      mode, gatewayUrl, dir, phonePrefix: mode === 'e2e' ? '+4915200' : '+4915300',
+      firstPair, pairs, messages: o.messages, window: o.window, size: o.size,
+    };
+    firstPair += pairs;
+    const worker = new Worker(join(__dirname, 'relay-worker.js'), { workerData: input });
+    const inbox: WorkerMessage[] = [];
+    const waiting: Array<(m: WorkerMessage) => void> = [];
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.type === 'error') {
+        console.error(`worker ${t} failed: ${m.message}`);
+        process.exit(1);
+      }
+      const w = waiting.shift();
+      if (w) w(m);
+      else inbox.push(m);
     });
-    await sim.register();
-    users.push(sim);
+    worker.on('error', (err) => {
+      console.error(`worker ${t} crashed: ${err.stack ?? err.message}`);
+      process.exit(1);
+    });
+    workers.push({ worker, next: () => new Promise((resolve) => (inbox.length ? resolve(inbox.shift()!) : waiting.push(resolve))) });
   }
-  // first contact both ways, so the run measures steady-state sessions
-  for (let p = 0; p < o.pairs; p++) {
-    const [a, b] = [users[2 * p], users[2 * p + 1]];
-    const id = await a.sendText(b.phone, 'hello');
-    await b.waitFor('message', (m) => m.content.messageId === id);
-    const back = await b.sendText(a.phone, 'hello');
-    await a.waitFor('message', (m) => m.content.messageId === back);
-  }
+  await Promise.all(workers.map((w) => w.next()));
   const setupSeconds = (performance.now() - setup0) / 1000;
 
-  const startedAt = new Map<string, number>();
-  const latencies: number[] = [];
-  const expected = o.pairs * 2 * o.messages;
-  let done!: () => void;
-  const allReceived = new Promise<void>((resolve) => (done = resolve));
-  for (const u of users) {
-    u.client.on('message', (m) => {
-      const t = startedAt.get(m.content.messageId);
-      if (t === undefined) return;
-      latencies.push(performance.now() - t);
-      startedAt.delete(m.content.messageId);
-      if (latencies.length === expected) done();
-    });
-    u.received.length = 0; // keep memory flat; the bench listens on the client directly
-  }
-  const body = 'x'.repeat(o.size);
   const cpu0 = process.cpuUsage();
   const gatewayCpu0 = cpuSecondsOf(gatewayPid);
   const t0 = performance.now();
-  await Promise.all(
-    users.map(async (sender, i) => {
-      const to = users[i % 2 === 0 ? i + 1 : i - 1].phone;
-      const inFlight = new Set<Promise<unknown>>();
-      for (let k = 0; k < o.messages; k++) {
-        const messageId = `${sender.phone}-${k}`;
-        startedAt.set(messageId, performance.now());
-        const p = sender.client
-          .sendContent(to, { kind: 'message', messageId, timestamp: Date.now(), parts: [{ type: 'text', body, format: 'plain' }] })
-          .finally(() => inFlight.delete(p));
-        inFlight.add(p);
-        if (inFlight.size >= o.window) await Promise.race(inFlight);
-      }
-      await Promise.all(inFlight);
-    }),
-  );
-  await allReceived;
+  for (const w of workers) w.worker.postMessage('go');
+  const results = await Promise.all(workers.map((w) => w.next()));
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const gatewayCpuSeconds = cpuSecondsOf(gatewayPid) - gatewayCpu0;
-  for (const u of users) await u.close();
+  const latencies = results.flatMap((r) => (r.type === 'done' ? r.latencies : []));
+  for (const w of workers) w.worker.postMessage('close');
+  await Promise.all(workers.map((w) => w.next()));
+  await Promise.all(workers.map((w) => w.worker.terminate()));
   return { summary: summarize(latencies, seconds), setupSeconds, clientCpuSeconds: (cpu.user + cpu.system) / 1e6, gatewayCpuSeconds };
+}
+
+function cpuLine(r: RelayResult, what: string): string {
+  const perMessage = (sec: number) => ((sec * 1e6) / r.summary.count).toFixed(0);
+  return `    CPU: simulated users ${r.clientCpuSeconds.toFixed(2)} s (${perMessage(r.clientCpuSeconds)} µs/message: ${what}), ` +
+    `gateway ${r.gatewayCpuSeconds.toFixed(2)} s (${perMessage(r.gatewayCpuSeconds)} µs/message)`;
 }
 
 async function main(): Promise<void> {
@@ -203,25 +195,29 @@ async function main(): Promise<void> {
   const child = await startChild(dir);
   try {
     const total = o.pairs * 2 * o.messages;
-    console.log(`bench:gateway — ${o.pairs} pairs × 2 directions × ${o.messages} messages = ${total} messages, ` +
-      `window ${o.window} per sender, ${o.size}-byte text, ${cpus().length} CPUs, node ${process.version}`);
-    // warm-up of the raw path, then the measured run
+    console.log(`bench:gateway — ${o.pairs} pairs × 2 directions × ${o.messages} messages = ${total} per run, ` +
+      `window ${o.window} per sender, ${o.size}-byte text, client threads ${Math.min(o.threads, o.pairs)}`);
+    console.log(`machine: ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other work shares the CPUs), node ${process.version}`);
     let raw: Summary | undefined;
     if (o.raw) {
       await rawEcho(child.echoUrl, o.pairs * 2, 2000, o.window, 600); // warm-up
       raw = await rawEcho(child.echoUrl, o.pairs * 2, Math.max(total, 50_000), o.window, 600);
+      console.log(line('raw WebSocket echo', raw));
     }
-    const { summary, setupSeconds, clientCpuSeconds, gatewayCpuSeconds } = await relay(child.gatewayUrl, child.pid, dir, o);
-    if (raw) console.log(line('raw WebSocket echo', raw));
-    console.log(line('Signal-encrypted relay', summary));
+    const e2e = await relay('e2e', child.gatewayUrl, child.pid, dir, o);
+    console.log(line('end-to-end encrypted', e2e.summary));
+    console.log(cpuLine(e2e, 'libsignal encrypt + decrypt, key store, validation'));
+    const relayed = await relay('ciphertext', child.gatewayUrl, child.pid, dir, o);
+    console.log(line('gateway relay of ciphertexts', relayed.summary));
+    console.log(cpuLine(relayed, 'submit and ack only; encrypted before the clock, not decrypted'));
     if (raw) {
-      console.log(`ratio relay/raw: throughput ${(summary.perSecond / raw.perSecond).toFixed(3)}, ` +
-        `p50 latency ×${(summary.p50Ms / raw.p50Ms).toFixed(1)}, p99 latency ×${(summary.p99Ms / raw.p99Ms).toFixed(1)}`);
+      for (const [label, r] of [['end-to-end', e2e], ['relay', relayed]] as const) {
+        console.log(`ratio ${label}/raw: throughput ${(r.summary.perSecond / raw.perSecond).toFixed(3)}, ` +
+          `p50 latency ×${(r.summary.p50Ms / raw.p50Ms).toFixed(1)}, p99 latency ×${(r.summary.p99Ms / raw.p99Ms).toFixed(1)}`);
+      }
     }
-    const perMessage = (sec: number) => ((sec * 1e6) / summary.count).toFixed(0);
-    console.log(`CPU during the relay: simulated users ${clientCpuSeconds.toFixed(2)} s (${perMessage(clientCpuSeconds)} µs/message: ` +
-      `encrypt + decrypt + key store), gateway ${gatewayCpuSeconds.toFixed(2)} s (${perMessage(gatewayCpuSeconds)} µs/message)`);
-    console.log(`(setup: ${o.pairs * 2} registrations and first contacts in ${setupSeconds.toFixed(1)} s, not counted)`);
+    console.log(`(setup of ${o.pairs * 2} users per run — registration, keys, first contact — not counted: ` +
+      `${e2e.setupSeconds.toFixed(1)} s and ${relayed.setupSeconds.toFixed(1)} s)`);
   } finally {
     await child.stop();
     rmSync(dir, { recursive: true, force: true });

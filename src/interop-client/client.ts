@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import type { AttachmentPart, Content } from '../protocol/content';
 import type {
   DeviceListResult, KeysLowEvent, KeysUploadResult, Profile, ReceiptStatus, RegisterConfirmResult,
-  RegisterRequestResult, TypingEvent,
+  RegisterRequestResult, SubmitParams, TypingEvent,
 } from '../protocol/frames';
 import { parseContent } from '../protocol/validate';
 import type { InteropConnection } from './connection';
@@ -170,6 +170,17 @@ export class InteropClient extends EventEmitter<InteropClientEvents> {
     if (!checked.ok) throw new Error(`refusing to send invalid content: ${checked.error}`);
     const bytes = new TextEncoder().encode(JSON.stringify(content));
     return this.requireSender().submit(to, content.messageId, bytes);
+  }
+
+  /**
+   * Encrypts content for every device of `to` and returns the `message.submit` params without
+   * sending them (benchmarks; callers that submit themselves). The sessions advance, so the
+   * params must be submitted, once; a stale_devices answer needs a fresh prepare.
+   */
+  async prepareContent(to: string, content: Content): Promise<SubmitParams> {
+    const checked = parseContent(content);
+    if (!checked.ok) throw new Error(`refusing to send invalid content: ${checked.error}`);
+    return this.requireSender().prepare(to, content.messageId, new TextEncoder().encode(JSON.stringify(content)));
   }
 
   sendTyping(to: string, state: 'started' | 'stopped'): Promise<unknown> {

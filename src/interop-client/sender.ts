@@ -3,7 +3,7 @@
  * sessions from fetched bundles, encrypts once per device (or sends plaintext to providers
  * without end-to-end encryption) and handles `stale_devices` by refetching.
  */
-import type { DeviceAddress, DeviceBundle, DeviceCiphertext, KeysFetchResult } from '../protocol/frames';
+import type { DeviceAddress, DeviceBundle, DeviceCiphertext, KeysFetchResult, SubmitParams } from '../protocol/frames';
 import type { InteropConnection } from './connection';
 import { InteropRequestError } from './errors';
 import { KeyedMutex } from './keyed-mutex';
@@ -105,6 +105,15 @@ export class OutboundSender {
       this.established.add(`${to}.${deviceId}`);
     }
     return { messages, encrypted: true };
+  }
+
+  /** Encrypts for every current device of `to` and returns the submit params, without sending.
+   *  The sessions advance: the result must be submitted (once) or the messages are lost. */
+  async prepare(to: string, clientMessageId: string, plaintext: Uint8Array): Promise<SubmitParams> {
+    return this.mutex.run(to, async () => {
+      const { messages } = await this.encryptFor(to, plaintext);
+      return { from: this.from(), to, clientMessageId, messages };
+    });
   }
 
   async submit(to: string, clientMessageId: string, plaintext: Uint8Array): Promise<SendResult> {
