@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import type { AttachmentPart, Content } from '../protocol/content';
 import type {
   DeviceListResult, KeysLowEvent, KeysUploadResult, Profile, ReceiptStatus, RegisterConfirmResult,
-  RegisterRequestResult, SubmitParams, TypingEvent,
+  RegisterRequestResult, SubmitParams, SubscriptionEndedEvent, TypingEvent,
 } from '../protocol/frames';
 import { parseContent } from '../protocol/validate';
 import type { InteropConnection } from './connection';
@@ -53,6 +53,10 @@ export class InteropClient extends EventEmitter<InteropClientEvents> {
     if (ev.recipient.phone === this.phone && ev.recipient.deviceId === this.device) {
       this.emit('typing', { sender: ev.sender, state: ev.state, serverTimestamp: ev.serverTimestamp });
     }
+  };
+  private readonly onSubscriptionEnded = (ev: SubscriptionEndedEvent) => {
+    if (ev.device.phone !== this.phone || ev.device.deviceId !== this.device) return;
+    this.emit('subscriptionEnded', { reason: ev.reason });
   };
   private readonly onKeysLow = (ev: KeysLowEvent) => {
     if (ev.device.phone === this.phone && ev.device.deviceId === this.device) this.scheduleRefill();
@@ -122,10 +126,11 @@ export class InteropClient extends EventEmitter<InteropClientEvents> {
     return this.device;
   }
 
-  /** Subscribes the device's queue and starts handing over deliveries. */
+  /** Subscribes the device's queue and starts handing over deliveries (again, if called twice). */
   async start(): Promise<{ queued: number }> {
     const deviceId = this.requireDevice();
-    if (this.receiver) throw new Error('already started');
+    // Started already (e.g. after subscriptionEnded): just take the queue back.
+    if (this.receiver) return this.conn.subscribe(this.phone, deviceId);
     if (this.e2ee) {
       this.sessions = new SignalSessions(this.stores, this.phone, deviceId);
       this.sessions.on('identityChanged', (e) => this.emit('identityChanged', e));
@@ -140,6 +145,7 @@ export class InteropClient extends EventEmitter<InteropClientEvents> {
     this.conn.on('envelope', this.onEnvelope);
     this.conn.on('typing', this.onTyping);
     this.conn.on('keys.low', this.onKeysLow);
+    this.conn.on('subscription.ended', this.onSubscriptionEnded);
     return this.conn.subscribe(this.phone, deviceId);
   }
 
@@ -147,6 +153,7 @@ export class InteropClient extends EventEmitter<InteropClientEvents> {
     this.conn.off('envelope', this.onEnvelope);
     this.conn.off('typing', this.onTyping);
     this.conn.off('keys.low', this.onKeysLow);
+    this.conn.off('subscription.ended', this.onSubscriptionEnded);
     if (this.device !== undefined) await this.conn.unsubscribe(this.phone, this.device).catch(() => undefined);
     await this.receiver?.idle();
     await this.refilling;

@@ -156,7 +156,7 @@ export class InteropConnection extends EventEmitter<ConnectionEvents> {
       this.pending.delete(id);
       p.reject(new InteropRequestError('disconnected', `${p.type}: connection lost before the answer`));
     }
-    if (wasReady) this.emit('disconnected', reason);
+    if (wasReady && !this.closed) this.emit('disconnected', reason);
     if (this.closed || this.backoff === false) {
       for (const wake of this.readyWaiters.splice(0)) wake();
       return;

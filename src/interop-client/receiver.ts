@@ -126,6 +126,9 @@ export class InboundReceiver {
       return plaintext;
     } catch (err) {
       if (err instanceof DuplicateMessageError) return 'duplicate';
+      // A failing local database is not the message's fault: leave it queued (no ack) so it
+      // comes back on the next subscription, instead of reporting it unreadable.
+      if (err instanceof Error && err.name === 'SqliteError') throw err;
       return err instanceof Error ? err : new Error(String(err));
     }
   }

@@ -57,6 +57,9 @@ export interface InteropClientEvents {
   typing: [IncomingTyping];
   unreadable: [UnreadableMessage];
   identityChanged: [IdentityChangedEvent];
+  /** the gateway stopped sending this device's queue here (another connection took it over,
+   *  or the device or account was removed); call start() again to take it back */
+  subscriptionEnded: [{ reason: 'replaced' | 'device_removed' | 'account_removed' }];
   /** prekeys were uploaded after the gateway reported them low */
   preKeysRefilled: [{ oneTimePreKeyCount: number; oneTimeKyberPreKeyCount: number }];
   /** background work failed (prekey refill, a frame it could not read); never thrown.

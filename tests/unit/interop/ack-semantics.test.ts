@@ -102,3 +102,28 @@ describe('acknowledgement after storage', () => {
     }
   });
 });
+
+describe('subscription taken over', () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = await TestGateway.start();
+  });
+  after(() => gw.close());
+
+  it('tells the client when another connection takes its queue, and start() takes it back', async () => {
+    const bob = await gw.sim('+4915100001011');
+    const alice = await gw.sim('+4915100001012');
+    const other = new InteropConnection({ url: gw.url, provider: 'native', secret: SECRETS.native, reconnect: false });
+    await other.connect();
+    try {
+      const ended = new Promise<{ reason: string }>((resolve) => bob.client.once('subscriptionEnded', resolve));
+      await other.subscribe(bob.phone, bob.deviceId as number);
+      assert.equal((await ended).reason, 'replaced');
+      await bob.client.start();
+      const id = await alice.sendText(bob.phone, 'back to you');
+      await bob.waitFor('message', (m) => m.content.messageId === id);
+    } finally {
+      await other.close();
+    }
+  });
+});
