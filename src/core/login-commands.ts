@@ -107,6 +107,7 @@ export function loginCommands(core: CoreContext, sessions: Sessions, portals: Po
       handler: friendly(async (ctx) => {
         const contact = phoneArg(ctx);
         if (!(await needLogin(ctx))) return;
+        await portals.ensureGhost(ctx.sender, contact, true);
         const portal = await portals.ensure(ctx.sender, contact);
         await core.matrix.invite(portal.ghost, portal.roomId, ctx.sender).catch(() => undefined);
         await ctx.reply(

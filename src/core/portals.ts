@@ -4,12 +4,14 @@
  * remote profile.
  */
 import { displayPhone, type E164 } from '../network/phone';
+import type { RemoteProfile, RemoteSession } from '../network/remote-network';
 import type { PortalRecord } from '../store';
+import { imageMimeType } from './image-type';
 import { bridgeStateContent, bridgeStateKey } from './bridge-state';
 import { noticeContent, type CoreContext } from './context';
 
-/** re-read a contact's profile at most this often */
-const PROFILE_MAX_AGE_MS = 24 * 3600 * 1000;
+/** re-read a contact's profile (name, avatar) when it is older than this and they write */
+const PROFILE_MAX_AGE_MS = 3600 * 1000;
 
 export type ReadyPortal = PortalRecord & { roomId: string; ghost: string };
 
@@ -36,21 +38,46 @@ export class Portals {
     const ghost = store.ghosts.ensure(contact, matrix.ghostUserId(contact));
     const fresh = ghost.profileUpdatedAt !== null && Date.now() - ghost.profileUpdatedAt < PROFILE_MAX_AGE_MS;
     if (fresh && !force) return ghost.mxid;
-    let remoteName: string | undefined;
+    let remote: RemoteProfile = {};
     const session = this.ctx.session(owner);
     if (session) {
       try {
-        remoteName = (await session.fetchProfile(contact)).displayName;
+        remote = await session.fetchProfile(contact);
       } catch (error) {
         log.warn(`profile of ${contact} not available: ${(error as Error).message}`);
       }
     }
-    const displayName = this.displayName(contact, remoteName);
-    if (displayName !== ghost.displayName || !fresh) {
-      await matrix.setGhostProfile(ghost.mxid, { displayName });
-      store.ghosts.updateProfile(contact, { displayName, avatarRef: ghost.avatarRef, avatarMxc: ghost.avatarMxc });
+    const displayName = this.displayName(contact, remote.displayName);
+    if (displayName !== ghost.displayName) await matrix.setGhostProfile(ghost.mxid, { displayName });
+    let avatarMxc = ghost.avatarMxc;
+    const avatarRef = remote.avatarRef ?? null;
+    if (session && avatarRef && avatarRef !== ghost.avatarRef) {
+      avatarMxc = await this.moveAvatar(session, ghost.mxid, avatarRef).catch((error: Error) => {
+        log.warn(`avatar of ${contact} not bridged: ${error.message}`);
+        return ghost.avatarMxc;
+      });
+    } else if (!avatarRef && ghost.avatarRef) {
+      await matrix.setGhostProfile(ghost.mxid, { avatarMxc: '' });
+      avatarMxc = null;
     }
+    store.ghosts.updateProfile(contact, { displayName, avatarRef: avatarMxc ? avatarRef : null, avatarMxc });
     return ghost.mxid;
+  }
+
+  private async moveAvatar(session: RemoteSession, ghost: string, ref: string): Promise<string> {
+    const bytes = await session.downloadAvatar(ref);
+    const mimeType = imageMimeType(bytes);
+    if (!mimeType) throw new Error('the avatar is not a PNG, JPEG, GIF or WebP image');
+    const mxc = await this.ctx.matrix.uploadMedia(ghost, bytes, mimeType, 'avatar');
+    await this.ctx.matrix.setGhostProfile(ghost, { avatarMxc: mxc });
+    return mxc;
+  }
+
+  /** Refreshes a ghost's profile in the background when it is older than the refresh age. */
+  refreshInBackground(owner: string, contact: E164): void {
+    const ghost = this.ctx.store.ghosts.get(contact);
+    if (ghost?.profileUpdatedAt && Date.now() - ghost.profileUpdatedAt < PROFILE_MAX_AGE_MS) return;
+    void this.ensureGhost(owner, contact).catch((error: Error) => this.ctx.log.warn(`profile refresh of ${contact} failed: ${error.message}`));
   }
 
   /** The portal of (owner, contact), creating its room if it has none. */

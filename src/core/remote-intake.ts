@@ -66,6 +66,7 @@ export class RemoteIntake implements RemoteEventHandler {
     const owner = this.owner;
     const done = new Set(store.messages.byRemoteId(owner, from, content.messageId).map((m) => m.part));
     const portal = await this.portals.ensure(owner, from);
+    this.portals.refreshInBackground(owner, from);
     const targetId = content.kind === 'reaction' ? content.target : content.kind === 'message' ? content.replaces : undefined;
     const targets = targetId ? store.messages.byRemoteId(owner, from, targetId).map((m) => m.eventId) : undefined;
     const replyTo =

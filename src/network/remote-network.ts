@@ -66,6 +66,8 @@ export interface RemoteSession {
   /** downloads, checks the digest and decrypts; throws on a tampered blob */
   downloadAttachment(part: AttachmentPart): Promise<Uint8Array>;
   fetchProfile(contact: E164): Promise<RemoteProfile>;
+  /** the bytes of a profile avatar named by RemoteProfile.avatarRef */
+  downloadAvatar(ref: string): Promise<Uint8Array>;
   /** the safety number to compare out of band with the contact */
   safetyNumber(contact: E164): Promise<string>;
   disconnect(): Promise<void>;

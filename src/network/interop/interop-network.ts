@@ -104,12 +104,17 @@ export class InteropNetwork implements RemoteNetwork {
       this.conn.off('connected', onUp);
       this.conn.off('disconnected', onDown);
       await client.stop();
-    });
+    }, (mediaId) => this.downloadPublic(mediaId));
     session.wire(handler, (message) => this.options.log.warn(`${login.phone}: ${message}`));
     this.conn.on('connected', onUp);
     this.conn.on('disconnected', onDown);
     await client.start();
     return session;
+  }
+
+  private async downloadPublic(mediaId: string): Promise<Uint8Array> {
+    const result = await this.conn.request('media.download', { mediaId }, { timeoutMs: 60_000 });
+    return new Uint8Array(Buffer.from(result.data, 'base64'));
   }
 
   async logout(userKey: string, login: LoginState): Promise<string[]> {

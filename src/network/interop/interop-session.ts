@@ -20,6 +20,7 @@ export class InteropSession implements RemoteSession {
     readonly phone: E164,
     private readonly client: InteropClient,
     private readonly onStop: () => Promise<void>,
+    private readonly downloadPublic: (mediaId: string) => Promise<Uint8Array>,
   ) {}
 
   /** Routes the client's events to core; each delivery's ack is core's to call. */
@@ -87,6 +88,11 @@ export class InteropSession implements RemoteSession {
   async fetchProfile(contact: E164): Promise<RemoteProfile> {
     const profile = await this.client.getProfile(contact);
     return { displayName: profile.displayName, avatarRef: profile.avatarMediaId };
+  }
+
+  /** avatars are public to the network, stored unencrypted (docs/interop-protocol.md §10) */
+  async downloadAvatar(ref: string): Promise<Uint8Array> {
+    return this.downloadPublic(ref);
   }
 
   async safetyNumber(contact: E164): Promise<string> {
