@@ -32,6 +32,12 @@ export interface InteropClientOptions {
   /** ack every delivery right after it is handed over (simulated users). The bridge leaves
    *  this off and calls `ack()` once the Matrix event and its ID mapping are stored. */
   autoAck?: boolean;
+  /**
+   * Keys are trusted on first use and changes accepted (as WhatsApp does); with this set, the
+   * first send after a change of the recipient's key is refused with IdentityChangedError so
+   * the application can warn first. The next send goes through.
+   */
+  holdOnIdentityChange?: boolean;
   /** one-time prekeys uploaded at registration and on each refill */
   preKeyBatch?: number;
   kyberPreKeyBatch?: number;
@@ -135,7 +141,12 @@ export class InteropClient extends EventEmitter<InteropClientEvents> {
       this.sessions = new SignalSessions(this.stores, this.phone, deviceId);
       this.sessions.on('identityChanged', (e) => this.emit('identityChanged', e));
     }
-    this.sender = new OutboundSender(this.conn, () => ({ phone: this.phone, deviceId }), this.sessions);
+    this.sender = new OutboundSender(
+      this.conn,
+      () => ({ phone: this.phone, deviceId }),
+      this.sessions,
+      this.options.holdOnIdentityChange ?? false,
+    );
     this.receiver = new InboundReceiver(this.conn, this.phone, deviceId, this.sessions, this.stores.pending, {
       message: (m) => this.emit('message', m),
       status: (s) => this.emit('status', s),

@@ -18,6 +18,18 @@ interface RecipientInfo {
   bundles: Map<number, DeviceBundle>;
 }
 
+/** Thrown by a send held back because the recipient's identity key just changed
+ *  (InteropClientOptions.holdOnIdentityChange). Nothing was sent. */
+export class IdentityChangedError extends Error {
+  constructor(
+    readonly phone: string,
+    readonly deviceId: number,
+  ) {
+    super(`not sent: the identity key of ${phone} (device ${deviceId}) changed; confirm and send again`);
+    this.name = 'IdentityChangedError';
+  }
+}
+
 /** A stale_devices answer is retried this often before giving up (devices churning). */
 const MAX_ATTEMPTS = 4;
 /** How often a rate-limited look-up waits and tries again before the send fails. */
@@ -34,6 +46,8 @@ export class OutboundSender {
     private readonly from: () => DeviceAddress,
     /** undefined when our own provider has no end-to-end encryption */
     private readonly sessions: SignalSessions | undefined,
+    /** refuse to send when setting up a session reveals a changed identity key */
+    private readonly holdOnIdentityChange = false,
   ) {}
 
   private async fetch(to: string): Promise<RecipientInfo> {
@@ -98,7 +112,16 @@ export class OutboundSender {
         // same id: the old session is useless to it, so start over (identityChanged fires).
         const usable =
           (await sessions.hasSession(to, deviceId)) && (await sessions.identityIs(to, deviceId, device.bundle.identityKey));
-        if (!usable) await sessions.startSession(to, deviceId, device.registrationId, device.bundle);
+        if (!usable) {
+          const changesBefore = sessions.identityChangeCount(to);
+          await sessions.startSession(to, deviceId, device.registrationId, device.bundle);
+          // The new key is stored (TOFU), so sending again goes through: the hold is one-shot,
+          // for the application to warn the person first.
+          if (this.holdOnIdentityChange && sessions.identityChangeCount(to) > changesBefore) {
+            info.bundles.delete(deviceId);
+            throw new IdentityChangedError(to, deviceId);
+          }
+        }
       }
       info.bundles.delete(deviceId);
       messages.push({ deviceId, ...(await sessions.encrypt(to, deviceId, plaintext)) });

@@ -34,6 +34,8 @@ export interface SimUserOptions {
   /** where the registration code comes from when the gateway does not return it (production mode) */
   codeProvider?: (phone: string) => Promise<string>;
   reconnect?: Partial<BackoffOptions> | false;
+  /** refuse the first send after a contact's key changed (see InteropClientOptions) */
+  holdOnIdentityChange?: boolean;
   preKeyBatch?: number;
   kyberPreKeyBatch?: number;
 }
@@ -115,6 +117,7 @@ export class SimUser extends EventEmitter<SimUserEvents> {
       stores: db.forAccount(options.phone),
       device: { bridged: false, name: 'interop-sim' },
       autoAck: true,
+      holdOnIdentityChange: options.holdOnIdentityChange,
       preKeyBatch: options.preKeyBatch,
       kyberPreKeyBatch: options.kyberPreKeyBatch,
     });

@@ -68,6 +68,13 @@ export async function keyFingerprint(key: PublicKey): Promise<string> {
 
 export class SignalSessions extends EventEmitter<{ identityChanged: [IdentityChangedEvent] }> {
   private readonly mutex = new KeyedMutex();
+  /** identity changes seen per contact in this process, counted synchronously (the event
+   *  itself follows after the fingerprints are computed) */
+  private readonly changeCounts = new Map<string, number>();
+
+  identityChangeCount(phone: string): number {
+    return this.changeCounts.get(phone) ?? 0;
+  }
 
   constructor(
     private readonly stores: SignalAccountStores,
@@ -75,7 +82,10 @@ export class SignalSessions extends EventEmitter<{ identityChanged: [IdentityCha
     private readonly localDeviceId: number,
   ) {
     super();
-    stores.identity.setChangeListener((change) => void this.reportIdentityChange(change));
+    stores.identity.setChangeListener((change) => {
+      this.changeCounts.set(change.name, (this.changeCounts.get(change.name) ?? 0) + 1);
+      void this.reportIdentityChange(change);
+    });
   }
 
   private address(phone: string, deviceId: number): ProtocolAddress {

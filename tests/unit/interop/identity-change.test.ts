@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { IdentityChangedError } from '../../../src/interop-client/sender';
 import type { SimUser } from '../../../src/sim/sim-user';
 import { TestGateway } from './harness';
 
@@ -63,5 +64,20 @@ describe('identity key change', () => {
     const change = await carol.waitFor('identityChanged', (e) => e.remotePhone === dave.phone);
     assert.equal(change.deviceId, dave.deviceId);
     assert.notEqual(change.newSafetyNumber, change.oldSafetyNumber);
+  });
+
+  it('holds the first send after a change when the sender asks for it', async () => {
+    const erin = await gw.sim('+4915100000621', { holdOnIdentityChange: true });
+    let frank = await gw.sim('+4915100000622');
+    await erin.sendText(frank.phone, 'before');
+    await frank.waitFor('message', (m) => m.sender.phone === erin.phone);
+
+    frank = await reinstall(gw, frank, 'frank-reinstalled.db');
+    await assert.rejects(erin.sendText(frank.phone, 'held back'), (e: Error) => e instanceof IdentityChangedError && e.phone === frank.phone);
+    await erin.waitFor('identityChanged', (e) => e.remotePhone === frank.phone);
+    // confirmed: the next send goes through, and the held one never arrived
+    const id = await erin.sendText(frank.phone, 'confirmed, sending');
+    await frank.waitFor('message', (m) => m.content.messageId === id);
+    assert.equal(frank.received.some((m) => m.content.kind === 'message' && m.content.parts[0]?.type === 'text' && m.content.parts[0].body === 'held back'), false);
   });
 });
