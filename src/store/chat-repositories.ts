@@ -42,6 +42,8 @@ export interface PortalRecord {
   roomId: string | null;
   encrypted: boolean;
   createdAt: number;
+  /** the security summary last put into the room (JSON), if any */
+  securitySummary: string | null;
 }
 
 export interface PortalRepository {
@@ -50,6 +52,7 @@ export interface PortalRepository {
   ensure(owner: string, contact: string): PortalRecord;
   setRoom(owner: string, contact: string, roomId: string | null): void;
   setEncrypted(owner: string, contact: string, encrypted: boolean): void;
+  setSecuritySummary(owner: string, contact: string, summary: string): void;
   ofOwner(owner: string): PortalRecord[];
   count(): number;
 }
@@ -116,4 +119,41 @@ export interface OutboxRepository {
   retryLater(id: number, error: string, nextAttemptAt: number): void;
   markFailed(id: number, error: string): void;
   get(id: number): OutboxJob | undefined;
+}
+
+export interface ContactRecord {
+  owner: string;
+  contact: string;
+  provider: string | null;
+  e2ee: boolean | null;
+  bridged: boolean | null;
+  identityFingerprint: string | null;
+  verified: boolean;
+  keyChangedAt: number | null;
+}
+
+export interface ContactRepository {
+  get(owner: string, contact: string): ContactRecord | undefined;
+  /** records what a message showed about the contact; returns the record after the update */
+  observe(owner: string, contact: string, seen: { provider?: string; e2ee?: boolean; bridged?: boolean }): ContactRecord;
+  /** the identity key changed: new fingerprint, verification cleared */
+  keyChanged(owner: string, contact: string, fingerprint: string): ContactRecord;
+  setFingerprint(owner: string, contact: string, fingerprint: string): void;
+  setVerified(owner: string, contact: string, verified: boolean): void;
+}
+
+export interface HeldMessage {
+  id: number;
+  owner: string;
+  contact: string;
+  message: Record<string, unknown>;
+  heldAt: number;
+}
+
+export interface HeldMessageRepository {
+  hold(owner: string, contact: string, message: Record<string, unknown>): number;
+  /** held messages of a portal, oldest first */
+  of(owner: string, contact: string): HeldMessage[];
+  release(id: number): void;
+  count(owner: string, contact: string): number;
 }

@@ -4,7 +4,8 @@
  * same interfaces and run the same shared test suite (tests/unit/store/).
  */
 import type {
-  GhostRepository, LoginRepository, MessageRepository, OutboxRepository, PortalRepository, ReactionRepository,
+  ContactRepository, GhostRepository, HeldMessageRepository, LoginRepository, MessageRepository, OutboxRepository,
+  PortalRepository, ReactionRepository,
 } from './chat-repositories';
 
 export interface BridgeUser {
@@ -44,6 +45,8 @@ export interface BridgeStore {
   messages: MessageRepository;
   reactions: ReactionRepository;
   outbox: OutboxRepository;
+  contacts: ContactRepository;
+  held: HeldMessageRepository;
   /** runs `fn` in one transaction: all its writes land, or none */
   atomically<T>(fn: () => T): T;
   /** the schema version the database is at */

@@ -104,5 +104,36 @@ export const migrations: Migration[] = [
       CREATE INDEX outbox_pending ON outbox (owner, contact, state, id);
     `,
   },
+  {
+    version: 3,
+    name: 'contact security and held messages',
+    sql: `
+      -- what the bridge knows about each contact's protection, per Matrix user (verification is
+      -- personal: Alice verifying a number says nothing about Bob's chat with it)
+      CREATE TABLE contacts (
+        owner TEXT NOT NULL REFERENCES users(mxid) ON DELETE CASCADE,
+        contact TEXT NOT NULL,
+        provider TEXT,
+        e2ee INTEGER,
+        bridged INTEGER,
+        identity_fingerprint TEXT,
+        verified INTEGER NOT NULL DEFAULT 0,
+        key_changed_at INTEGER,
+        PRIMARY KEY (owner, contact)
+      );
+      -- messages held back by policy (identity key changed) until the user confirms
+      CREATE TABLE held_messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        owner TEXT NOT NULL,
+        contact TEXT NOT NULL,
+        message TEXT NOT NULL,
+        held_at INTEGER NOT NULL,
+        FOREIGN KEY (owner, contact) REFERENCES portals(owner, contact) ON DELETE CASCADE
+      );
+      CREATE INDEX held_messages_by_portal ON held_messages (owner, contact, id);
+      -- the security summary last put into the room, to update it only when it changes
+      ALTER TABLE portals ADD COLUMN security_summary TEXT;
+    `,
+  },
 ];
 

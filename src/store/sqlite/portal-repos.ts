@@ -4,7 +4,7 @@ import type {
   MessageRecord, MessageRepository, PortalRecord, PortalRepository, ReactionRecord, ReactionRepository,
 } from '../chat-repositories';
 
-interface PortalRow { owner: string; contact: string; room_id: string | null; encrypted: number; created_at: number }
+interface PortalRow { owner: string; contact: string; room_id: string | null; encrypted: number; created_at: number; security_summary: string | null }
 interface MessageRow {
   owner: string; contact: string; remote_id: string; part: number; sender: string;
   room_id: string; event_id: string; timestamp: number;
@@ -15,6 +15,7 @@ interface ReactionRow {
 
 const toPortal = (r: PortalRow): PortalRecord => ({
   owner: r.owner, contact: r.contact, roomId: r.room_id, encrypted: r.encrypted === 1, createdAt: r.created_at,
+  securitySummary: r.security_summary,
 });
 const toMessage = (r: MessageRow): MessageRecord => ({
   owner: r.owner, contact: r.contact, remoteId: r.remote_id, part: r.part, sender: r.sender,
@@ -49,6 +50,10 @@ export class SqlitePortals implements PortalRepository {
 
   setEncrypted(owner: string, contact: string, encrypted: boolean): void {
     this.db.prepare('UPDATE portals SET encrypted = ? WHERE owner = ? AND contact = ?').run(encrypted ? 1 : 0, owner, contact);
+  }
+
+  setSecuritySummary(owner: string, contact: string, summary: string): void {
+    this.db.prepare('UPDATE portals SET security_summary = ? WHERE owner = ? AND contact = ?').run(summary, owner, contact);
   }
 
   ofOwner(owner: string): PortalRecord[] {

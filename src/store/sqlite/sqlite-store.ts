@@ -2,11 +2,13 @@
 import Database from 'better-sqlite3';
 import type { BridgeStore, BridgeUser, TransactionRepository, UserRepository } from '../repositories';
 import type {
-  GhostRepository, LoginRepository, MessageRepository, OutboxRepository, PortalRepository, ReactionRepository,
+  ContactRepository, GhostRepository, HeldMessageRepository, LoginRepository, MessageRepository, OutboxRepository,
+  PortalRepository, ReactionRepository,
 } from '../chat-repositories';
 import { SqliteGhosts, SqliteLogins } from './login-ghost-repos';
 import { SqliteMessages, SqlitePortals, SqliteReactions } from './portal-repos';
 import { SqliteOutbox } from './outbox-repo';
+import { SqliteContacts, SqliteHeldMessages } from './contact-repos';
 import { migrate, currentVersion } from './migrate';
 import { migrations } from './migrations';
 
@@ -102,6 +104,8 @@ export class SqliteBridgeStore implements BridgeStore {
   readonly messages: MessageRepository;
   readonly reactions: ReactionRepository;
   readonly outbox: OutboxRepository;
+  readonly contacts: ContactRepository;
+  readonly held: HeldMessageRepository;
 
   private constructor(private readonly db: Database.Database) {
     this.users = new SqliteUsers(db);
@@ -112,6 +116,8 @@ export class SqliteBridgeStore implements BridgeStore {
     this.messages = new SqliteMessages(db);
     this.reactions = new SqliteReactions(db);
     this.outbox = new SqliteOutbox(db);
+    this.contacts = new SqliteContacts(db);
+    this.held = new SqliteHeldMessages(db);
   }
 
   atomically<T>(fn: () => T): T {

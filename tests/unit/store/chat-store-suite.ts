@@ -107,6 +107,40 @@ export function chatStoreSuite(name: string, open: () => BridgeStore): void {
       assert.deepEqual(store.outbox.portalsWithPending(), []);
     }));
 
+  test(`${name}: contact security is observed, key changes clear verification, per user`, () =>
+    withStore(open, (store) => {
+      assert.equal(store.contacts.get(alice, contact), undefined);
+      store.contacts.observe(alice, contact, { provider: 'native', e2ee: true, bridged: false });
+      store.contacts.observe(alice, contact, {});
+      store.contacts.setFingerprint(alice, contact, 'aaa');
+      store.contacts.setVerified(alice, contact, true);
+      let record = store.contacts.get(alice, contact)!;
+      assert.deepEqual(
+        { provider: record.provider, e2ee: record.e2ee, bridged: record.bridged, fp: record.identityFingerprint, verified: record.verified },
+        { provider: 'native', e2ee: true, bridged: false, fp: 'aaa', verified: true },
+      );
+      record = store.contacts.keyChanged(alice, contact, 'bbb');
+      assert.equal(record.verified, false);
+      assert.equal(record.identityFingerprint, 'bbb');
+      assert.ok(record.keyChangedAt);
+      assert.equal(store.contacts.get(bob, contact), undefined, "bob's view of the contact is his own");
+      store.contacts.setVerified(alice, contact, true);
+      assert.equal(store.contacts.get(alice, contact)?.keyChangedAt, null);
+    }));
+
+  test(`${name}: held messages keep their order until released`, () =>
+    withStore(open, (store) => {
+      store.portals.ensure(alice, contact);
+      const first = store.held.hold(alice, contact, { n: 1 });
+      store.held.hold(alice, contact, { n: 2 });
+      assert.equal(store.held.count(alice, contact), 2);
+      assert.deepEqual(store.held.of(alice, contact).map((h) => h.message), [{ n: 1 }, { n: 2 }]);
+      store.held.release(first);
+      assert.deepEqual(store.held.of(alice, contact).map((h) => h.message), [{ n: 2 }]);
+      store.portals.setSecuritySummary(alice, contact, '{"v":1}');
+      assert.equal(store.portals.get(alice, contact)?.securitySummary, '{"v":1}');
+    }));
+
   test(`${name}: atomically rolls back every write when one fails`, () =>
     withStore(open, (store) => {
       assert.throws(() =>

@@ -1,0 +1,87 @@
+/** SQLite repositories for contact security and held messages. */
+import type Database from 'better-sqlite3';
+import type { ContactRecord, ContactRepository, HeldMessage, HeldMessageRepository } from '../chat-repositories';
+
+interface ContactRow {
+  owner: string; contact: string; provider: string | null; e2ee: number | null; bridged: number | null;
+  identity_fingerprint: string | null; verified: number; key_changed_at: number | null;
+}
+
+const bool = (v: number | null): boolean | null => (v === null ? null : v === 1);
+const toContact = (r: ContactRow): ContactRecord => ({
+  owner: r.owner, contact: r.contact, provider: r.provider, e2ee: bool(r.e2ee), bridged: bool(r.bridged),
+  identityFingerprint: r.identity_fingerprint, verified: r.verified === 1, keyChangedAt: r.key_changed_at,
+});
+
+export class SqliteContacts implements ContactRepository {
+  constructor(private readonly db: Database.Database) {}
+
+  private ensure(owner: string, contact: string): void {
+    this.db.prepare('INSERT OR IGNORE INTO contacts (owner, contact) VALUES (?, ?)').run(owner, contact);
+  }
+
+  get(owner: string, contact: string): ContactRecord | undefined {
+    const row = this.db.prepare<[string, string], ContactRow>('SELECT * FROM contacts WHERE owner = ? AND contact = ?').get(owner, contact);
+    return row && toContact(row);
+  }
+
+  observe(owner: string, contact: string, seen: { provider?: string; e2ee?: boolean; bridged?: boolean }): ContactRecord {
+    this.ensure(owner, contact);
+    const b = (v: boolean | undefined) => (v === undefined ? null : v ? 1 : 0);
+    this.db
+      .prepare(
+        `UPDATE contacts SET provider = COALESCE(?, provider), e2ee = COALESCE(?, e2ee), bridged = COALESCE(?, bridged)
+         WHERE owner = ? AND contact = ?`,
+      )
+      .run(seen.provider ?? null, b(seen.e2ee), b(seen.bridged), owner, contact);
+    return this.get(owner, contact) as ContactRecord;
+  }
+
+  keyChanged(owner: string, contact: string, fingerprint: string): ContactRecord {
+    this.ensure(owner, contact);
+    this.db
+      .prepare('UPDATE contacts SET identity_fingerprint = ?, verified = 0, key_changed_at = ? WHERE owner = ? AND contact = ?')
+      .run(fingerprint, Date.now(), owner, contact);
+    return this.get(owner, contact) as ContactRecord;
+  }
+
+  setFingerprint(owner: string, contact: string, fingerprint: string): void {
+    this.ensure(owner, contact);
+    this.db.prepare('UPDATE contacts SET identity_fingerprint = ? WHERE owner = ? AND contact = ?').run(fingerprint, owner, contact);
+  }
+
+  setVerified(owner: string, contact: string, verified: boolean): void {
+    this.ensure(owner, contact);
+    this.db
+      .prepare('UPDATE contacts SET verified = ?, key_changed_at = CASE WHEN ? THEN NULL ELSE key_changed_at END WHERE owner = ? AND contact = ?')
+      .run(verified ? 1 : 0, verified ? 1 : 0, owner, contact);
+  }
+}
+
+interface HeldRow { id: number; owner: string; contact: string; message: string; held_at: number }
+
+export class SqliteHeldMessages implements HeldMessageRepository {
+  constructor(private readonly db: Database.Database) {}
+
+  hold(owner: string, contact: string, message: Record<string, unknown>): number {
+    return Number(
+      this.db.prepare('INSERT INTO held_messages (owner, contact, message, held_at) VALUES (?, ?, ?, ?)').run(owner, contact, JSON.stringify(message), Date.now())
+        .lastInsertRowid,
+    );
+  }
+
+  of(owner: string, contact: string): HeldMessage[] {
+    return this.db
+      .prepare<[string, string], HeldRow>('SELECT * FROM held_messages WHERE owner = ? AND contact = ? ORDER BY id')
+      .all(owner, contact)
+      .map((r) => ({ id: r.id, owner: r.owner, contact: r.contact, message: JSON.parse(r.message) as Record<string, unknown>, heldAt: r.held_at }));
+  }
+
+  release(id: number): void {
+    this.db.prepare('DELETE FROM held_messages WHERE id = ?').run(id);
+  }
+
+  count(owner: string, contact: string): number {
+    return (this.db.prepare<[string, string], { n: number }>('SELECT COUNT(*) AS n FROM held_messages WHERE owner = ? AND contact = ?').get(owner, contact) as { n: number }).n;
+  }
+}
