@@ -16,7 +16,10 @@ import type { InteropConnection } from './connection';
 import { decryptAttachment, encryptAttachment } from './media';
 import { InboundReceiver } from './receiver';
 import { OutboundSender } from './sender';
-import { ensureLocalIdentity, generateDeviceKeys, generateOneTimeKyberPreKeys, generateOneTimePreKeys } from './signal/keys';
+import {
+  ensureLocalIdentity, generateDeviceKeys, generateLastResortKyberPreKey, generateOneTimeKyberPreKeys,
+  generateOneTimePreKeys, generateSignedPreKey,
+} from './signal/keys';
 import { SignalSessions } from './signal/sessions';
 import type { SignalAccountStores } from './signal/stores';
 import { fromBase64, toBase64 } from './sodium';
@@ -38,10 +41,16 @@ export interface InteropClientOptions {
    * the application can warn first. The next send goes through.
    */
   holdOnIdentityChange?: boolean;
+  /** the signed prekey and last-resort Kyber prekey are replaced at start() when older
+   *  than this (default 7 days, like Signal's clients) */
+  signedPreKeyMaxAgeMs?: number;
   /** one-time prekeys uploaded at registration and on each refill */
   preKeyBatch?: number;
   kyberPreKeyBatch?: number;
 }
+
+/** rotated-out signed / last-resort prekeys kept for messages still in flight */
+const KEEP_OLD_SIGNED_PREKEYS = 3;
 
 export type AttachmentMeta = Omit<AttachmentPart, 'type' | 'mediaId' | 'key' | 'digest' | 'size'>;
 
@@ -157,7 +166,9 @@ export class InteropClient extends EventEmitter<InteropClientEvents> {
     this.conn.on('typing', this.onTyping);
     this.conn.on('keys.low', this.onKeysLow);
     this.conn.on('subscription.ended', this.onSubscriptionEnded);
-    return this.conn.subscribe(this.phone, deviceId);
+    const result = await this.conn.subscribe(this.phone, deviceId);
+    if (this.sessions) this.rotateIfOld();
+    return result;
   }
 
   async stop(): Promise<void> {
@@ -260,6 +271,28 @@ export class InteropClient extends EventEmitter<InteropClientEvents> {
     }, { retryOnDisconnect: true });
     this.emit('preKeysRefilled', res);
     return res;
+  }
+
+  /**
+   * Publishes a new signed prekey and last-resort Kyber prekey. The previous ones are kept
+   * (the newest few) because messages already in flight may name them.
+   */
+  async rotateSignedPreKeys(): Promise<{ signedPreKeyId: number; kyberPreKeyId: number }> {
+    const deviceId = this.requireDevice();
+    const signedPreKey = await generateSignedPreKey(this.stores);
+    const kyberPreKey = await generateLastResortKyberPreKey(this.stores);
+    await this.conn.request('keys.upload', { phone: this.phone, deviceId, signedPreKey, kyberPreKey }, { retryOnDisconnect: true });
+    await this.stores.signedPreKey.pruneSignedPreKeys(KEEP_OLD_SIGNED_PREKEYS);
+    await this.stores.kyberPreKey.pruneLastResortKyberPreKeys(KEEP_OLD_SIGNED_PREKEYS);
+    return { signedPreKeyId: signedPreKey.keyId, kyberPreKeyId: kyberPreKey.keyId };
+  }
+
+  private rotateIfOld(): void {
+    const maxAge = this.options.signedPreKeyMaxAgeMs ?? 7 * 24 * 3600 * 1000;
+    void this.stores.signedPreKey
+      .latestSignedPreKey()
+      .then((latest) => (latest && Date.now() - latest.createdAt > maxAge ? this.rotateSignedPreKeys() : undefined))
+      .catch((err: Error) => this.emit('warning', new Error(`signed prekey rotation failed: ${err.message}`)));
   }
 
   private scheduleRefill(): void {

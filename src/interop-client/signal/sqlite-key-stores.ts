@@ -134,11 +134,20 @@ export class SqliteSignedPreKeyStore extends SignedPreKeyStore implements Intero
     return SignedPreKeyRecord.deserialize(ownBytes(this.box.open(row.record_sealed)));
   }
 
-  async latestSignedPreKeyId(): Promise<number | undefined> {
-    const row = prepared(this.db, 'SELECT id FROM signal_signed_prekeys WHERE account = ? ORDER BY created_at DESC, rowid DESC LIMIT 1')
-      .get(this.account) as { id: number } | undefined;
-    return row?.id;
+  async latestSignedPreKey(): Promise<{ id: number; createdAt: number } | undefined> {
+    const row = prepared(this.db, 'SELECT id, created_at FROM signal_signed_prekeys WHERE account = ? ORDER BY created_at DESC, rowid DESC LIMIT 1')
+      .get(this.account) as { id: number; created_at: number } | undefined;
+    return row ? { id: row.id, createdAt: row.created_at } : undefined;
   }
+
+  async pruneSignedPreKeys(keep: number): Promise<number> {
+    this.gate.begin();
+    return prepared(this.db, 
+      `DELETE FROM signal_signed_prekeys WHERE account = ? AND rowid NOT IN
+         (SELECT rowid FROM signal_signed_prekeys WHERE account = ? ORDER BY created_at DESC, rowid DESC LIMIT ?)`,
+    ).run(this.account, this.account, keep).changes;
+  }
+
 }
 
 export class SqliteKyberPreKeyStore extends KyberPreKeyStore implements InteropKyberPreKeyStore {
@@ -187,6 +196,14 @@ export class SqliteKyberPreKeyStore extends KyberPreKeyStore implements InteropK
       )
       .run(this.account, id, signedPreKeyId, baseKey.serialize());
     if (inserted.changes === 0) throw new Error('replayed session setup: Kyber last-resort key already used with this base key');
+  }
+
+  async pruneLastResortKyberPreKeys(keep: number): Promise<number> {
+    this.gate.begin();
+    return prepared(this.db, 
+      `DELETE FROM signal_kyber_prekeys WHERE account = ? AND last_resort = 1 AND rowid NOT IN
+         (SELECT rowid FROM signal_kyber_prekeys WHERE account = ? AND last_resort = 1 ORDER BY created_at DESC, rowid DESC LIMIT ?)`,
+    ).run(this.account, this.account, keep).changes;
   }
 
   async countOneTimeKyberPreKeys(): Promise<number> {

@@ -79,13 +79,17 @@ export interface InteropPreKeyStore extends PreKeyStore {
 }
 
 export interface InteropSignedPreKeyStore extends SignedPreKeyStore {
-  /** id of the newest signed prekey, for bundles and rotation */
-  latestSignedPreKeyId(): Promise<number | undefined>;
+  /** the newest signed prekey, for rotation */
+  latestSignedPreKey(): Promise<{ id: number; createdAt: number } | undefined>;
+  /** deletes all but the `keep` newest (older ones may still be named by messages in flight) */
+  pruneSignedPreKeys(keep: number): Promise<number>;
 }
 
 export interface InteropKyberPreKeyStore extends KyberPreKeyStore {
   saveKyberPreKeyOfKind(id: number, record: KyberPreKeyRecord, lastResort: boolean): Promise<void>;
   countOneTimeKyberPreKeys(): Promise<number>;
+  /** deletes all but the `keep` newest last-resort keys */
+  pruneLastResortKyberPreKeys(keep: number): Promise<number>;
 }
 
 /** Decrypted plaintexts waiting for the application's ack (see migrations.ts). */

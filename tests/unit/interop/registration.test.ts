@@ -65,6 +65,33 @@ describe('registration (development gateway)', () => {
   });
 });
 
+describe('signed prekey rotation', () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = await TestGateway.start();
+  });
+  after(() => gw.close());
+
+  it('publishes new signed and last-resort prekeys; old and new contacts still get through', async () => {
+    const bob = await gw.sim('+4915100000731');
+    const early = await gw.sim('+4915100000732');
+    await early.sendText(bob.phone, 'before rotation');
+    await bob.waitFor('message', (m) => m.sender.phone === early.phone);
+    const before = await early.connection.request('keys.fetch', { phone: bob.phone });
+
+    const rotated = await bob.client.rotateSignedPreKeys();
+    assert.notEqual(rotated.signedPreKeyId, before.devices[0].bundle?.signedPreKey.keyId);
+    const afterFetch = await early.connection.request('keys.fetch', { phone: bob.phone });
+    assert.equal(afterFetch.devices[0].bundle?.signedPreKey.keyId, rotated.signedPreKeyId);
+
+    const late = await gw.sim('+4915100000733');
+    const lateId = await late.sendText(bob.phone, 'after rotation');
+    await bob.waitFor('message', (m) => m.content.messageId === lateId);
+    const earlyId = await early.sendText(bob.phone, 'existing session');
+    await bob.waitFor('message', (m) => m.content.messageId === earlyId);
+  });
+});
+
 describe('registration (production gateway: code delivered out of band)', () => {
   let gw: TestGateway;
   const delivered = new Map<string, string>();

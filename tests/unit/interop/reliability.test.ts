@@ -3,7 +3,9 @@
  * gateway restart in the middle of a stream of messages — nothing lost, nothing duplicated.
  */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import type { SimUser } from '../../../src/sim/sim-user';
 import { TestGateway } from './harness';
 
@@ -27,6 +29,22 @@ describe('reliability', () => {
     bob = await gw.sim(BOB);
   });
   after(() => gw.close());
+
+  it('commits the session before the ciphertext leaves (visible to another connection once sent)', async () => {
+    const carol = await gw.sim('+4915100000403');
+    const file = join(gw.dir, `sim-${carol.phone.replace(/\W/g, '')}.db`);
+    const count = () => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return (db.prepare('SELECT COUNT(*) AS n FROM signal_sessions WHERE name = ?').get(ALICE) as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    };
+    assert.equal(count(), 0);
+    await carol.sendText(ALICE, 'first contact');
+    assert.equal(count(), 1, 'the new session must be on disk once the gateway has the message');
+  });
 
   it('delivers messages sent while the recipient was offline once it comes back', async () => {
     await alice.sendText(BOB, 'hello'); // establish the session first
