@@ -1,0 +1,165 @@
+/**
+ * What people read about security, in plain words: where messages are readable, and what
+ * changed. Each function returns the plain `body` and the `html` for formatted_body; wrap
+ * them with `noticeContent` to get an m.notice. Contact names come from the remote side
+ * (untrusted): control characters are stripped, length capped and HTML escaped.
+ */
+import { cleanQuoted } from '../convert/notices';
+import { escapeHtml } from '../matrix/html';
+
+export interface Notice {
+  body: string;
+  html: string;
+}
+
+const MAX_NAME = 100;
+
+/** A notice made of paragraphs: the first is the title (bold in HTML). */
+function notice(title: string, ...paragraphs: Array<Line | undefined>): Notice {
+  const present = paragraphs.filter((p): p is Line => p !== undefined);
+  return {
+    body: [title, ...present.map((p) => p.text)].join('\n'),
+    html: [`<p><strong>${escapeHtml(title)}</strong></p>`, ...present.map((p) => p.html)].join(''),
+  };
+}
+
+interface Line {
+  text: string;
+  html: string;
+}
+
+/** a paragraph of plain text; `code` spans in backticks become <code> in HTML */
+function line(text: string): Line {
+  const html = text
+    .split(/(`[^`]*`)/)
+    .map((piece) => (piece.startsWith('`') && piece.endsWith('`') && piece.length > 1 ? `<code>${escapeHtml(piece.slice(1, -1))}</code>` : escapeHtml(piece)))
+    .join('');
+  return { text, html: `<p>${html}</p>` };
+}
+
+function list(items: string[]): Line {
+  return { text: items.map((i) => `• ${i}`).join('\n'), html: `<ul>${items.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</ul>` };
+}
+
+function name(contactName: string): string {
+  return cleanQuoted(contactName, MAX_NAME) || 'this contact';
+}
+
+/** Digits of a safety number in groups of five, as Signal shows them (60 digits: 12 groups). */
+export function safetyNumberGroups(safetyNumber: string): string[] {
+  return safetyNumber.replace(/\D/g, '').match(/.{1,5}/g) ?? [];
+}
+
+/** Rows of four groups (three rows for a 60-digit number), as Signal's verification screen lays them out. */
+function safetyNumberBlock(safetyNumber: string): Line {
+  const groups = safetyNumberGroups(safetyNumber);
+  const rows: string[] = [];
+  for (let i = 0; i < groups.length; i += 4) rows.push(groups.slice(i, i + 4).join(' '));
+  return { text: rows.join('\n'), html: `<pre><code>${escapeHtml(rows.join('\n'))}</code></pre>` };
+}
+
+function confirmHow(who: string, phone: string | undefined): Line {
+  const command = phone ? `\`verify ${phone} confirm\`` : '`verify <phone number> confirm`';
+  return line(
+    `To check: compare it with the safety number ${who} sees in their app (in person, or on a call you trust). ` +
+      `If they match, send ${command} in your management room with the bridge bot.`,
+  );
+}
+
+export function portalCreatedNotice(args: { contactName: string; networkName: string; contactE2ee: boolean | null; roomEncrypted: boolean }): Notice {
+  const who = name(args.contactName);
+  const network = cleanQuoted(args.networkName, MAX_NAME);
+  const readers = [
+    'the bridge host (the server running this bridge), because the bridge decrypts every message to pass it on',
+    args.roomEncrypted
+      ? 'your homeserver, because the bridge posts messages here unencrypted even though this room is encrypted'
+      : 'your homeserver, because this room is not encrypted',
+  ];
+  if (args.contactE2ee === false) readers.push(`the ${network}, because ${who}'s provider has no end-to-end encryption`);
+  if (args.contactE2ee === null) readers.push(`possibly the ${network}: it is not known yet whether ${who}'s provider uses end-to-end encryption`);
+  return notice(
+    '🔓 Where messages in this chat can be read',
+    line(`This room bridges your chat with ${who} on the ${network}. It is not end-to-end encrypted: besides you and ${who}, messages can be read by:`),
+    list(readers),
+    args.contactE2ee === true
+      ? line(`Between the bridge and ${who}'s device, messages are end-to-end encrypted (Signal protocol): the network itself cannot read them.`)
+      : undefined,
+    args.roomEncrypted
+      ? line(`This room is encrypted, and the bridge cannot read encrypted rooms yet: messages you send here will not reach ${who}.`)
+      : undefined,
+  );
+}
+
+export function identityChangedNotice(args: { contactName: string; safetyNumber: string; wasVerified: boolean; held: boolean; phone?: string }): Notice {
+  const who = name(args.contactName);
+  return notice(
+    `⚠️ ${who}'s security key changed`,
+    line(`This happens when someone reinstalls their app or changes phone. It can also mean that someone is intercepting the chat.`),
+    args.wasVerified ? line(`You had verified ${who}; that verification is now cleared.`) : undefined,
+    args.held
+      ? line(`New messages from ${who} are held, not shown, until you confirm the new key.`)
+      : line(`Messages from ${who} keep arriving; they now come from the new key.`),
+    line('New safety number:'),
+    safetyNumberBlock(args.safetyNumber),
+    confirmHow(who, args.phone),
+  );
+}
+
+export function encryptionEnabledNotice(): Notice {
+  return notice(
+    '🔒 Encryption was turned on in this room',
+    line('The bridge cannot read encrypted Matrix rooms yet. Messages sent here from now on will not be delivered to the other side, and the bridge will never mark them as delivered.'),
+    line('Messages from the other side still appear here, but the bridge posts them unencrypted, so your homeserver can still read them.'),
+  );
+}
+
+export function unencryptedProviderNotice(args: { contactName: string; provider: string; refused: boolean }): Notice {
+  const who = name(args.contactName);
+  const provider = cleanQuoted(args.provider, MAX_NAME);
+  if (args.refused) {
+    return notice(
+      `⛔ Messages with ${who} are refused`,
+      line(`${who} uses ${provider}, a provider without end-to-end encryption, and this bridge is set to refuse such contacts (security.refuse_unencrypted_providers).`),
+      line(`Nothing is sent to ${who} and nothing from ${who} is shown here.`),
+    );
+  }
+  return notice(
+    `⚠️ ${who} uses ${provider}, a provider without end-to-end encryption`,
+    line(`Messages with ${who} cross the network unencrypted: the network operator can read them, as well as the bridge host and your homeserver. Treat this chat as not private.`),
+  );
+}
+
+export function refusedMessageNotice(args: { contactName: string; reason: string }): Notice {
+  const who = name(args.contactName);
+  return notice(`⛔ Not delivered: a message between you and ${who} was refused`, line(cleanQuoted(args.reason, 1000)));
+}
+
+export function heldMessagesNotice(args: { contactName: string; count: number; phone: string }): Notice {
+  const who = name(args.contactName);
+  const messages = args.count === 1 ? '1 message' : `${args.count} messages`;
+  return notice(
+    `⏸️ ${messages} from ${who} held`,
+    line(`${who}'s security key changed, and this bridge holds their messages until you confirm it is really them.`),
+    line(
+      `To release them: in your management room with the bridge bot, send \`verify ${args.phone}\` to see the safety number, ` +
+        `compare it with ${who} (in person, or on a call you trust), then send \`verify ${args.phone} confirm\`.`,
+    ),
+  );
+}
+
+export function safetyNumberText(args: { contactName: string; safetyNumber: string; verified: boolean; phone?: string }): Notice {
+  const who = name(args.contactName);
+  return notice(
+    `🔑 Safety number with ${who}`,
+    safetyNumberBlock(args.safetyNumber),
+    args.verified
+      ? line(`✅ Verified. If ${who}'s security key changes, the verification is cleared and you are warned.`)
+      : line('Not verified yet.'),
+    args.verified ? undefined : confirmHow(who, args.phone),
+  );
+}
+
+/** An m.notice event content carrying `n` (same shape as the core's noticeContent). */
+export function noticeEventContent(n: Notice): Record<string, unknown> {
+  return { msgtype: 'm.notice', body: n.body, format: 'org.matrix.custom.html', formatted_body: n.html, 'm.mentions': {} };
+}

@@ -1,0 +1,84 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  SECURITY_STATE_TYPE,
+  SECURITY_SUMMARY_KEY,
+  securityChanges,
+  securityStateEvent,
+  securitySummary,
+  summaryChanged,
+  withSecuritySummary,
+  type ContactSecurity,
+} from '../../../src/security';
+
+const alice: ContactSecurity = { phone: '+4915112345678', provider: 'native', e2ee: true, identityFingerprint: '3f2a 9c1e 77b0 4d21 0a9e 5c3b 1d8f 6e42', verified: false };
+
+test('summary of an e2ee contact in an unencrypted room', () => {
+  assert.deepEqual(securitySummary(false, alice), {
+    version: 1,
+    matrix_room_encrypted: false,
+    bridge_can_read_room: true,
+    bridge_decrypts_remote: true,
+    contact: { phone: '+4915112345678', provider: 'native', e2ee: true, identity_key_fingerprint: '3f2a 9c1e 77b0 4d21 0a9e 5c3b 1d8f 6e42', verified: false },
+    plaintext_exposed_at: ['bridge', 'homeserver'],
+  });
+});
+
+test('summary of a plaintext contact in an encrypted room: the bridge cannot read the room, the network can read the messages', () => {
+  const bob: ContactSecurity = { phone: '+447700900123', provider: 'plainchat', e2ee: false, identityFingerprint: null, verified: false };
+  assert.deepEqual(securitySummary(true, bob), {
+    version: 1,
+    matrix_room_encrypted: true,
+    bridge_can_read_room: false,
+    bridge_decrypts_remote: true,
+    contact: { phone: '+447700900123', provider: 'plainchat', e2ee: false, identity_key_fingerprint: null, verified: false },
+    plaintext_exposed_at: ['interop_network', 'bridge', 'homeserver'],
+  });
+});
+
+test('summary of a contact whose encryption is unknown counts the network as exposed', () => {
+  const unknown: ContactSecurity = { phone: '+33612345678', provider: null, e2ee: null, identityFingerprint: null, verified: false };
+  assert.deepEqual(securitySummary(false, unknown).plaintext_exposed_at, ['interop_network', 'bridge', 'homeserver']);
+});
+
+test('summaryChanged: first summary, equal summaries, and each field that changes', () => {
+  const base = securitySummary(false, alice);
+  assert.equal(summaryChanged(undefined, base), true);
+  assert.equal(summaryChanged(base, securitySummary(false, { ...alice })), false);
+  assert.equal(summaryChanged(base, securitySummary(true, alice)), true);
+  assert.equal(summaryChanged(base, securitySummary(false, { ...alice, verified: true })), true);
+  assert.equal(summaryChanged(base, securitySummary(false, { ...alice, identityFingerprint: '0000 1111 2222 3333 4444 5555 6666 7777' })), true);
+  assert.equal(summaryChanged(base, securitySummary(false, { ...alice, provider: 'other' })), true);
+  assert.equal(summaryChanged(base, securitySummary(false, { ...alice, e2ee: null })), true);
+  assert.equal(summaryChanged(base, securitySummary(false, { ...alice, phone: '+4915100000000' })), true);
+});
+
+test('securityChanges names each reason for a notice', () => {
+  const base = securitySummary(false, { ...alice, verified: true });
+  assert.deepEqual(securityChanges(undefined, base), []);
+  assert.deepEqual(securityChanges(base, base), []);
+  assert.deepEqual(securityChanges(base, securitySummary(true, { ...alice, verified: true })), ['room_encryption_enabled']);
+  assert.deepEqual(securityChanges(securitySummary(true, alice), securitySummary(false, alice)), ['room_encryption_disabled']);
+  assert.deepEqual(
+    securityChanges(base, securitySummary(false, { ...alice, identityFingerprint: 'aaaa', verified: false })),
+    ['identity_key_changed', 'verification_cleared'],
+  );
+  assert.deepEqual(securityChanges(securitySummary(false, alice), base), ['verified']);
+  assert.deepEqual(
+    securityChanges(base, securitySummary(false, { ...alice, provider: 'plainchat', e2ee: false, verified: true })),
+    ['provider_changed', 'contact_e2ee_lost'],
+  );
+  assert.deepEqual(securityChanges(securitySummary(false, { ...alice, e2ee: null }), securitySummary(false, alice)), ['contact_e2ee_gained']);
+  // learning the first key is not a change of key
+  assert.deepEqual(securityChanges(securitySummary(false, { ...alice, identityFingerprint: null }), securitySummary(false, alice)), []);
+});
+
+test('state event and m.bridge embedding use the namespaced keys', () => {
+  const summary = securitySummary(false, alice);
+  assert.deepEqual(securityStateEvent(summary), ['org.interop_bridge.security', '', summary]);
+  assert.equal(SECURITY_STATE_TYPE, 'org.interop_bridge.security');
+  const bridge = { bridgebot: '@interopbot:example.org', creator: '@alice:example.org' };
+  assert.deepEqual(withSecuritySummary(bridge, summary), { ...bridge, 'org.interop_bridge.security': summary });
+  assert.equal(SECURITY_SUMMARY_KEY, 'org.interop_bridge.security');
+  assert.deepEqual(bridge, { bridgebot: '@interopbot:example.org', creator: '@alice:example.org' });
+});
