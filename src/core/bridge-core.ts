@@ -14,6 +14,8 @@ import type { MatrixPort } from './matrix-port';
 import { Outbox } from './outbox';
 import { Portals } from './portals';
 import { Sessions } from './sessions';
+import { SecurityKeeper } from './security-keeper';
+import { securityCommands } from './security-commands';
 
 export class BridgeCore {
   readonly ctx: CoreContext;
@@ -21,18 +23,20 @@ export class BridgeCore {
   readonly sessions: Sessions;
   readonly outbox: Outbox;
   readonly matrixIntake: MatrixIntake;
+  readonly security: SecurityKeeper;
   readonly queue = new KeyedQueue();
 
   constructor(config: BridgeConfig, store: BridgeStore, matrix: MatrixPort, network: RemoteNetwork, log: CoreLogger) {
     this.ctx = { config, store, matrix, network, log, session: (owner) => this.sessions.get(owner) };
-    this.portals = new Portals(this.ctx);
-    this.outbox = new Outbox(this.ctx, this.queue);
-    this.sessions = new Sessions(this.ctx, this.portals, this.queue, this.outbox);
-    this.matrixIntake = new MatrixIntake(this.ctx, this.outbox);
+    this.security = new SecurityKeeper(this.ctx);
+    this.portals = new Portals(this.ctx, this.security);
+    this.outbox = new Outbox(this.ctx, this.queue, this.security);
+    this.sessions = new Sessions(this.ctx, this.portals, this.security, this.queue, this.outbox);
+    this.matrixIntake = new MatrixIntake(this.ctx, this.outbox, this.security);
   }
 
   commands(): Command[] {
-    return loginCommands(this.ctx, this.sessions, this.portals);
+    return [...loginCommands(this.ctx, this.sessions, this.portals), ...securityCommands(this.ctx, this.sessions, this.security)];
   }
 
   /** reconnects stored logins and resumes the outbox, without waiting for the network */

@@ -109,9 +109,10 @@ export function loginCommands(core: CoreContext, sessions: Sessions, portals: Po
         if (!(await needLogin(ctx))) return;
         await portals.ensureGhost(ctx.sender, contact, true);
         const portal = await portals.ensure(ctx.sender, contact);
-        await core.matrix.invite(portal.ghost, portal.roomId, ctx.sender).catch(() => undefined);
+        const membership = await core.matrix.membership(portal.roomId, ctx.sender);
+        if (membership !== 'join' && membership !== 'invite') await core.matrix.invite(portal.ghost, portal.roomId, ctx.sender);
         await ctx.reply(
-          `Chat with ${displayPhone(contact)}: https://matrix.to/#/${portal.roomId} (room ${portal.roomId}); you have an invite.`,
+          `Chat with ${displayPhone(contact)}: https://matrix.to/#/${portal.roomId} (room ${portal.roomId})`,
         );
       }),
     },

@@ -6,8 +6,10 @@
 import { readMarksFromReceipt, typingUserIds, type MatrixRoomEvent } from '../convert';
 import type { E164 } from '../network/phone';
 import type { PortalRecord } from '../store';
-import { noticeContent, type CoreContext } from './context';
+import type { CoreContext } from './context';
 import type { Outbox } from './outbox';
+import type { SecurityKeeper } from './security-keeper';
+import { encryptionEnabledNotice } from '../security/notices';
 
 const BRIDGED_TYPES = new Set([
   'm.room.message', 'm.sticker', 'm.reaction', 'm.room.redaction',
@@ -18,7 +20,7 @@ export class MatrixIntake {
   /** who is typing in each portal room, to send only changes */
   private readonly typing = new Map<string, boolean>();
 
-  constructor(private readonly ctx: CoreContext, private readonly outbox: Outbox) {}
+  constructor(private readonly ctx: CoreContext, private readonly outbox: Outbox, private readonly security: SecurityKeeper) {}
 
   /** Handles an event if it belongs to a portal; returns false if the room is no portal. */
   async onEvent(raw: Omit<MatrixRoomEvent, 'content'> & { content?: Record<string, unknown> }): Promise<boolean> {
@@ -63,14 +65,7 @@ export class MatrixIntake {
   private async onEncryptionEnabled(portal: PortalRecord, roomId: string): Promise<void> {
     if (portal.encrypted) return;
     this.ctx.store.portals.setEncrypted(portal.owner, portal.contact, true);
-    await this.ctx.matrix.sendEvent(
-      this.ctx.matrix.botUserId,
-      roomId,
-      'm.room.message',
-      noticeContent(
-        'Encryption was turned on in this room. This bridge cannot read encrypted Matrix rooms yet: ' +
-          'messages you send here from now on will NOT reach the contact. Messages from the contact will still appear.',
-      ),
-    );
+    await this.security.notice(roomId, encryptionEnabledNotice());
+    await this.security.updateRoomState(portal.owner, portal.contact);
   }
 }

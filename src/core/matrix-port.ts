@@ -30,10 +30,13 @@ export interface MatrixPort {
   /** makes sure `user` (bot or ghost) is joined, re-inviting it with `inviter` if needed */
   ensureJoined(user: string, roomId: string, inviter: string): Promise<void>;
   invite(asUser: string, roomId: string, invitee: string): Promise<void>;
+  /** a user's membership in a room as the bot sees it ('join', 'invite', 'leave', …), if any */
+  membership(roomId: string, userId: string): Promise<string | undefined>;
   /** sends an event; with `txnId`, a repeat of the same send yields the same event (idempotent) */
   sendEvent(asUser: string, roomId: string, eventType: string, content: object, txnId?: string): Promise<string>;
   setState(asUser: string, roomId: string, eventType: string, stateKey: string, content: Record<string, unknown>): Promise<void>;
-  redact(asUser: string, roomId: string, eventId: string, reason?: string): Promise<void>;
+  /** `extra` goes into the redaction event's content (the hop trail, say) */
+  redact(asUser: string, roomId: string, eventId: string, reason?: string, extra?: Record<string, unknown>): Promise<void>;
   uploadMedia(asUser: string, bytes: Uint8Array, mimeType: string, fileName?: string): Promise<string>;
   downloadMedia(mxcUrl: string): Promise<DownloadedMedia>;
   setTyping(asUser: string, roomId: string, typing: boolean, timeoutMs: number): Promise<void>;

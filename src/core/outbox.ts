@@ -11,6 +11,8 @@ import { RemoteRefusedError } from '../network/remote-network';
 import type { OutboxJob, PortalRecord } from '../store';
 import { noticeContent, type CoreContext } from './context';
 import { KeyedQueue, portalKey } from './keyed-queue';
+import type { SecurityKeeper } from './security-keeper';
+import { toContentHopTrail } from '../security/hop-trail';
 
 const FIRST_RETRY_MS = 1000;
 const MAX_RETRY_MS = 30_000;
@@ -24,7 +26,7 @@ export class Outbox {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private stopped = false;
 
-  constructor(private readonly ctx: CoreContext, private readonly queue: KeyedQueue) {}
+  constructor(private readonly ctx: CoreContext, private readonly queue: KeyedQueue, private readonly security: SecurityKeeper) {}
 
   /** Stores a Matrix event for sending; false if it was stored before (a replay). */
   accept(portal: PortalRecord, event: MatrixRoomEvent & { event_id: string }): boolean {
@@ -114,6 +116,9 @@ export class Outbox {
     const session = this.ctx.session(job.owner);
     if (!session) throw new Error('not connected to the network');
     const contact = job.contact as E164;
+    if (this.security.refuses(this.security.contact(job.owner, contact))) {
+      throw new PermanentSendError("the contact's provider has no end-to-end encryption, and this bridge is set to refuse such contacts");
+    }
     const result = matrixToRemote(event, this.refsFor(job, event));
     if (result.type === 'ignore') return;
     if (result.type === 'cannot-bridge') {
@@ -133,7 +138,11 @@ export class Outbox {
     } else {
       content = result.content;
     }
-    await session.send(contact, content);
+    // the hops before the Signal session travel inside the content, so the contact's client
+    // can show that plaintext existed on the Matrix side and on this bridge
+    content = { ...content, hopTrail: toContentHopTrail(this.security.matrixTrail(job.owner, contact)) };
+    const sent = await session.send(contact, content);
+    await this.security.observeSend(job.owner, contact, sent.encrypted);
     const roomId = event.room_id;
     store.atomically(() => {
       if (content.kind === 'reaction') {

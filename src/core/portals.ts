@@ -7,8 +7,9 @@ import { displayPhone, type E164 } from '../network/phone';
 import type { RemoteProfile, RemoteSession } from '../network/remote-network';
 import type { PortalRecord } from '../store';
 import { imageMimeType } from './image-type';
-import { bridgeStateContent, bridgeStateKey } from './bridge-state';
-import { noticeContent, type CoreContext } from './context';
+import { portalCreatedNotice } from '../security/notices';
+import type { CoreContext } from './context';
+import type { SecurityKeeper } from './security-keeper';
 
 /** re-read a contact's profile (name, avatar) when it is older than this and they write */
 const PROFILE_MAX_AGE_MS = 3600 * 1000;
@@ -19,7 +20,7 @@ export class Portals {
   /** portal creations in flight, so two messages at once create one room */
   private readonly creating = new Map<string, Promise<ReadyPortal>>();
 
-  constructor(private readonly ctx: CoreContext) {}
+  constructor(private readonly ctx: CoreContext, private readonly security: SecurityKeeper) {}
 
   ghostOf(contact: string): string {
     return this.ctx.matrix.ghostUserId(contact);
@@ -97,34 +98,19 @@ export class Portals {
     const { store, matrix, network, log } = this.ctx;
     const ghost = await this.ensureGhost(owner, contact);
     const name = store.ghosts.get(contact)?.displayName ?? displayPhone(contact);
-    const info = {
-      botUserId: matrix.botUserId, creator: owner, networkId: network.id, networkName: network.displayName,
-      contactPhone: contact, contactName: name,
-    };
-    const state = bridgeStateContent(info);
-    const stateKey = bridgeStateKey(info);
-    const roomId = await matrix.createPortalRoom({
-      ghost,
-      invitee: owner,
-      name,
-      initialState: [
-        ['m.bridge', stateKey, state],
-        ['uk.half-shot.bridge', stateKey, state],
-      ],
-    });
+    const initialState = this.security.initialState(owner, contact, name);
+    const roomId = await matrix.createPortalRoom({ ghost, invitee: owner, name, initialState });
     await matrix.ensureJoined(matrix.botUserId, roomId, ghost);
-    store.portals.ensure(owner, contact);
-    store.portals.setRoom(owner, contact, roomId);
+    store.atomically(() => {
+      store.portals.ensure(owner, contact);
+      store.portals.setRoom(owner, contact, roomId);
+      store.portals.setSecuritySummary(owner, contact, JSON.stringify(this.security.summary(owner, contact)));
+    });
     log.info(`portal ${roomId} created for ${owner}`);
-    await matrix.sendEvent(
-      matrix.botUserId,
+    const record = this.security.contact(owner, contact);
+    await this.security.notice(
       roomId,
-      'm.room.message',
-      noticeContent(
-        `This room bridges your chat with ${name} on the ${network.displayName}. ` +
-          'Messages are end-to-end encrypted between the contact and this bridge only: the bridge decrypts them, ' +
-          'so they are readable on the bridge host and, as this room is not encrypted, on your homeserver.',
-      ),
+      portalCreatedNotice({ contactName: name, networkName: network.displayName, contactE2ee: record?.e2ee ?? null, roomEncrypted: false }),
     );
     return { ...(store.portals.get(owner, contact) as PortalRecord), roomId, ghost };
   }

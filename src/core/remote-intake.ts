@@ -7,10 +7,13 @@
  */
 import { createHash } from 'node:crypto';
 import { remoteStatusToMatrix, remoteToMatrix, undeliverableNotice, type MatrixAction } from '../convert';
-import { displayPhone, isE164, type E164 } from '../network/phone';
+import { displayPhone, type E164 } from '../network/phone';
 import type { RemoteEventHandler, RemoteMessage, UnreadableRemoteMessage } from '../network/remote-network';
 import type { Content } from '../protocol/content';
-import { noticeContent, type CoreContext } from './context';
+import { type CoreContext } from './context';
+import type { SecurityKeeper } from './security-keeper';
+import { heldMessagesNotice, refusedMessageNotice } from '../security/notices';
+import type { HopTrail } from '../security/hop-trail';
 import { KeyedQueue, portalKey } from './keyed-queue';
 import type { Portals, ReadyPortal } from './portals';
 import { moveRemoteMedia } from './remote-media';
@@ -41,6 +44,7 @@ export class RemoteIntake implements RemoteEventHandler {
   constructor(
     private readonly ctx: CoreContext,
     private readonly portals: Portals,
+    private readonly security: SecurityKeeper,
     private readonly queue: KeyedQueue,
     private readonly owner: string,
     private readonly onConnection: (connected: boolean) => void,
@@ -53,7 +57,7 @@ export class RemoteIntake implements RemoteEventHandler {
   async onMessage(message: RemoteMessage, ack: () => Promise<void>): Promise<void> {
     await this.inPortal(message.from, async () => {
       try {
-        await withRetries(() => this.bridgeContent(message.from, message.content));
+        await withRetries(() => this.receive(message));
         await ack();
       } catch (error) {
         this.ctx.log.error(`message ${message.content.messageId} from ${message.from} not bridged yet: ${(error as Error).message}`);
@@ -61,12 +65,52 @@ export class RemoteIntake implements RemoteEventHandler {
     });
   }
 
-  private async bridgeContent(from: E164, content: Content): Promise<void> {
+  /** Applies the policy, then bridges, holds or refuses the message; each with a notice. */
+  private async receive(message: RemoteMessage): Promise<void> {
+    const { store } = this.ctx;
+    const from = message.from;
+    if (store.messages.byRemoteId(this.owner, from, message.content.messageId).length > 0 && !this.partial(message)) return;
+    const portal = await this.portals.ensure(this.owner, from);
+    const record = await this.security.observeSender(this.owner, from, message.sender);
+    const name = store.ghosts.get(from)?.displayName ?? displayPhone(from);
+    if (this.security.refuses(record)) {
+      const reason = `${name}'s provider (${message.sender.provider}) has no end-to-end encryption, and this bridge is set to refuse such contacts`;
+      await this.security.notice(portal.roomId, refusedMessageNotice({ contactName: name, reason }));
+      return;
+    }
+    if (this.security.holds(record)) {
+      store.held.hold(this.owner, from, message as unknown as Record<string, unknown>);
+      await this.security.notice(portal.roomId, heldMessagesNotice({ contactName: name, count: store.held.count(this.owner, from), phone: from }));
+      return;
+    }
+    await this.bridgeContent(from, message.content, message.encrypted);
+  }
+
+  /** whether a message was bridged only in part (a crash between its parts) */
+  private partial(message: RemoteMessage): boolean {
+    return message.content.kind === 'message' && message.content.parts.length > 1;
+  }
+
+  /** Bridges messages that were held, in order, once the user confirmed the contact's key. */
+  async releaseHeld(contact: E164): Promise<number> {
+    return this.inPortal(contact, async () => {
+      const held = this.ctx.store.held.of(this.owner, contact);
+      for (const entry of held) {
+        const message = entry.message as unknown as RemoteMessage;
+        await this.bridgeContent(contact, message.content, message.encrypted);
+        this.ctx.store.held.release(entry.id);
+      }
+      return held.length;
+    });
+  }
+
+  private async bridgeContent(from: E164, content: Content, encrypted: boolean): Promise<void> {
     const { store } = this.ctx;
     const owner = this.owner;
     const done = new Set(store.messages.byRemoteId(owner, from, content.messageId).map((m) => m.part));
     const portal = await this.portals.ensure(owner, from);
     this.portals.refreshInBackground(owner, from);
+    const trail = this.security.remoteTrail(owner, from, encrypted);
     const targetId = content.kind === 'reaction' ? content.target : content.kind === 'message' ? content.replaces : undefined;
     const targets = targetId ? store.messages.byRemoteId(owner, from, targetId).map((m) => m.eventId) : undefined;
     const replyTo =
@@ -79,7 +123,7 @@ export class RemoteIntake implements RemoteEventHandler {
     const actions = remoteToMatrix(content, { replyTo, targets, previousReaction, media });
     for (const [part, action] of actions.entries()) {
       if (done.has(part)) continue;
-      await this.perform(portal, from, content, part, action);
+      await this.perform(portal, from, content, part, action, trail);
     }
     if (actions.length === 0 && !done.has(0)) {
       // nothing to show (a reaction to an unknown message, say): remember it was handled
@@ -87,14 +131,15 @@ export class RemoteIntake implements RemoteEventHandler {
     }
   }
 
-  private async perform(portal: ReadyPortal, from: E164, content: Content, part: number, action: MatrixAction): Promise<void> {
+  private async perform(portal: ReadyPortal, from: E164, content: Content, part: number, action: MatrixAction, trail: HopTrail): Promise<void> {
     const { store, matrix } = this.ctx;
+    const marked = <T extends object>(c: T): T => this.security.mark(c, trail);
     const owner = this.owner;
     const record = (eventId: string) =>
       store.messages.put({ owner, contact: from, remoteId: content.messageId, part, sender: from, roomId: portal.roomId, eventId, timestamp: content.timestamp });
     switch (action.type) {
       case 'redact': {
-        await matrix.redact(portal.ghost, portal.roomId, action.eventId, action.reason);
+        await matrix.redact(portal.ghost, portal.roomId, action.eventId, action.reason, marked({} as Record<string, unknown>));
         store.atomically(() => {
           store.reactions.remove(portal.roomId, action.eventId);
           record(`redacted:${action.eventId}:${content.messageId}`);
@@ -102,12 +147,12 @@ export class RemoteIntake implements RemoteEventHandler {
         return;
       }
       case 'notice': {
-        const eventId = await matrix.sendEvent(matrix.botUserId, portal.roomId, action.eventType, action.content, txnId(owner, from, content.messageId, part));
+        const eventId = await matrix.sendEvent(matrix.botUserId, portal.roomId, action.eventType, marked(action.content), txnId(owner, from, content.messageId, part));
         record(eventId);
         return;
       }
       case 'reaction': {
-        const eventId = await matrix.sendEvent(portal.ghost, portal.roomId, action.eventType, action.content, txnId(owner, from, content.messageId, part));
+        const eventId = await matrix.sendEvent(portal.ghost, portal.roomId, action.eventType, marked(action.content), txnId(owner, from, content.messageId, part));
         store.atomically(() => {
           if (content.kind === 'reaction') {
             store.reactions.put({ owner, contact: from, targetRemoteId: content.target, sender: from, emoji: content.emoji, roomId: portal.roomId, eventId });
@@ -117,7 +162,7 @@ export class RemoteIntake implements RemoteEventHandler {
         return;
       }
       case 'message': {
-        const eventId = await matrix.sendEvent(portal.ghost, portal.roomId, action.eventType, action.content, txnId(owner, from, content.messageId, part));
+        const eventId = await matrix.sendEvent(portal.ghost, portal.roomId, action.eventType, marked(action.content), txnId(owner, from, content.messageId, part));
         record(eventId);
         return;
       }
@@ -132,7 +177,8 @@ export class RemoteIntake implements RemoteEventHandler {
           'a message',
           `It arrived from ${displayPhone(message.from)} but could not be read (${message.reason}). Ask them to send it again.`,
         );
-        await this.ctx.matrix.sendEvent(this.ctx.matrix.botUserId, portal.roomId, 'm.room.message', notice);
+        const trail = this.security.remoteTrail(this.owner, message.from, null);
+        await this.ctx.matrix.sendEvent(this.ctx.matrix.botUserId, portal.roomId, 'm.room.message', this.security.mark(notice, trail));
         await ack();
       } catch (error) {
         this.ctx.log.error(`unreadable message from ${message.from} not reported: ${(error as Error).message}`);
@@ -167,21 +213,10 @@ export class RemoteIntake implements RemoteEventHandler {
       .catch((error: Error) => this.ctx.log.warn(`typing from ${from} not bridged: ${error.message}`));
   }
 
-  async onIdentityChanged(contact: E164, safetyNumber: string): Promise<void> {
-    if (!isE164(contact)) return;
-    const portal = this.ctx.store.portals.get(this.owner, contact);
-    if (!portal?.roomId) return;
-    await this.ctx.matrix
-      .sendEvent(
-        this.ctx.matrix.botUserId,
-        portal.roomId,
-        'm.room.message',
-        noticeContent(
-          `The safety number with ${displayPhone(contact)} changed (new safety number: ${safetyNumber}). ` +
-            'This happens when they reinstall or change phones, or if someone intercepts the chat. Compare with `verify` in the management room.',
-        ),
-      )
-      .catch((error: Error) => this.ctx.log.warn(`identity-change notice not sent: ${error.message}`));
+  async onIdentityChanged(contact: E164, change: { safetyNumber: string; fingerprint: string }): Promise<void> {
+    await this.inPortal(contact, () => this.security.identityChanged(this.owner, contact, change)).catch((error: Error) =>
+      this.ctx.log.warn(`identity change of ${contact} not reported: ${error.message}`),
+    );
   }
 
   onConnectionChange(connected: boolean): void {

@@ -11,17 +11,20 @@ import type { KeyedQueue } from './keyed-queue';
 import type { Outbox } from './outbox';
 import type { Portals } from './portals';
 import { RemoteIntake } from './remote-intake';
+import type { SecurityKeeper } from './security-keeper';
 
 const RETRY_MS = [1000, 5000, 15_000, 60_000];
 
 export class Sessions {
   private readonly live = new Map<string, RemoteSession>();
+  private readonly intakes = new Map<string, RemoteIntake>();
   private readonly retries = new Map<string, NodeJS.Timeout>();
   private stopped = false;
 
   constructor(
     private readonly ctx: CoreContext,
     private readonly portals: Portals,
+    private readonly security: SecurityKeeper,
     private readonly queue: KeyedQueue,
     private readonly outbox: Outbox,
   ) {}
@@ -30,9 +33,16 @@ export class Sessions {
     return this.live.get(owner);
   }
 
+  /** bridges the messages held back from `contact` (after the user confirmed its key) */
+  async releaseHeld(owner: string, contact: E164): Promise<number> {
+    const intake = this.intakes.get(owner);
+    if (!intake) throw new Error('not connected to the network; try again in a moment');
+    return intake.releaseHeld(contact);
+  }
+
   async connect(login: LoginRecord, attempt = 0): Promise<void> {
     if (this.stopped || this.live.has(login.mxid)) return;
-    const intake = new RemoteIntake(this.ctx, this.portals, this.queue, login.mxid, (connected) => {
+    const intake = new RemoteIntake(this.ctx, this.portals, this.security, this.queue, login.mxid, (connected) => {
       if (connected) this.outbox.kickAll(login.mxid);
     });
     try {
@@ -42,6 +52,7 @@ export class Sessions {
         return;
       }
       this.live.set(login.mxid, session);
+      this.intakes.set(login.mxid, intake);
       this.ctx.log.info(`session of ${login.mxid} connected`);
       this.outbox.kickAll(login.mxid);
     } catch (error) {
@@ -66,6 +77,7 @@ export class Sessions {
     this.retries.delete(owner);
     const session = this.live.get(owner);
     this.live.delete(owner);
+    this.intakes.delete(owner);
     await session?.disconnect();
   }
 

@@ -72,6 +72,15 @@ export class AppserviceMatrixPort implements MatrixPort {
     await (await this.client(asUser)).inviteUser(invitee, roomId);
   }
 
+  async membership(roomId: string, userId: string): Promise<string | undefined> {
+    try {
+      const state = (await (await this.client(this.botUserId)).getRoomStateEvent(roomId, 'm.room.member', userId)) as { membership?: string };
+      return state.membership;
+    } catch {
+      return undefined;
+    }
+  }
+
   async sendEvent(asUser: string, roomId: string, eventType: string, content: object, txnId?: string): Promise<string> {
     const client = await this.client(asUser);
     if (txnId === undefined) return client.sendEvent(roomId, eventType, content);
@@ -86,8 +95,12 @@ export class AppserviceMatrixPort implements MatrixPort {
     await (await this.client(asUser)).sendStateEvent(roomId, eventType, stateKey, content);
   }
 
-  async redact(asUser: string, roomId: string, eventId: string, reason?: string): Promise<void> {
-    await (await this.client(asUser)).redactEvent(roomId, eventId, reason);
+  async redact(asUser: string, roomId: string, eventId: string, reason?: string, extra: Record<string, unknown> = {}): Promise<void> {
+    const client = await this.client(asUser);
+    // one transaction ID per (redacter, event): a repeated redaction is the same request
+    const txnId = `redact-${Buffer.from(`${asUser}|${eventId}`).toString('base64url').slice(0, 60)}`;
+    const path = `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/redact/${encodeURIComponent(eventId)}/${encodeURIComponent(txnId)}`;
+    await client.doRequest('PUT', path, null, { ...extra, ...(reason ? { reason } : {}) });
   }
 
   async uploadMedia(asUser: string, bytes: Uint8Array, mimeType: string, fileName?: string): Promise<string> {

@@ -24,8 +24,18 @@ export interface RemoteProfile {
   avatarRef?: string;
 }
 
+/** What the network says about the sending device and its provider. */
+export interface RemoteSender {
+  provider: string;
+  /** the sender's provider encrypts end to end */
+  e2ee: boolean;
+  /** the sending device declares that it sits behind a bridge */
+  bridged: boolean;
+}
+
 export interface RemoteMessage {
   from: E164;
+  sender: RemoteSender;
   content: Content;
   /** false when the message crossed the network in plaintext */
   encrypted: boolean;
@@ -45,8 +55,9 @@ export interface RemoteEventHandler {
   onUnreadable(message: UnreadableRemoteMessage, ack: () => Promise<void>): Promise<void>;
   onStatus(from: E164, status: 'delivered' | 'read', messageIds: string[], ack: () => Promise<void>): Promise<void>;
   onTyping(from: E164, typing: boolean): Promise<void>;
-  /** the contact's identity key changed; `safetyNumber` is the new one to compare */
-  onIdentityChanged(contact: E164, safetyNumber: string): Promise<void>;
+  /** the contact's identity key changed: the new safety number to compare, and a short
+   *  fingerprint of the new key */
+  onIdentityChanged(contact: E164, change: { safetyNumber: string; fingerprint: string }): Promise<void>;
   onConnectionChange(connected: boolean): void;
 }
 

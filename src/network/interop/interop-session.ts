@@ -33,7 +33,16 @@ export class InteropSession implements RemoteSession {
     this.client.on('message', (m) => {
       const sender = from(m.sender.phone);
       if (!sender) return void m.ack();
-      void handler.onMessage({ from: sender, content: m.content, encrypted: m.encrypted, serverTimestamp: m.serverTimestamp }, m.ack);
+      void handler.onMessage(
+        {
+          from: sender,
+          sender: { provider: m.sender.provider, e2ee: m.sender.e2ee, bridged: m.sender.bridged },
+          content: m.content,
+          encrypted: m.encrypted,
+          serverTimestamp: m.serverTimestamp,
+        },
+        m.ack,
+      );
     });
     this.client.on('unreadable', (u) => {
       const sender = from(u.sender.phone);
@@ -51,7 +60,7 @@ export class InteropSession implements RemoteSession {
     });
     this.client.on('identityChanged', (e) => {
       const contact = from(e.remotePhone);
-      if (contact) void handler.onIdentityChanged(contact, e.newSafetyNumber);
+      if (contact) void handler.onIdentityChanged(contact, { safetyNumber: e.newSafetyNumber, fingerprint: e.newFingerprint });
     });
     this.client.on('warning', (e) => warn(e.message));
   }

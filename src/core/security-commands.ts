@@ -1,0 +1,44 @@
+/** `verify`: show a contact's safety number, and mark it verified once compared out of band. */
+import type { Command } from '../matrix/commands/registry';
+import { InvalidPhoneNumberError, displayPhone, parsePhone } from '../network/phone';
+import { safetyNumberText } from '../security/notices';
+import type { CoreContext } from './context';
+import type { SecurityKeeper } from './security-keeper';
+import type { Sessions } from './sessions';
+
+export function securityCommands(core: CoreContext, sessions: Sessions, security: SecurityKeeper): Command[] {
+  return [
+    {
+      name: 'verify',
+      usage: '<phone number> [confirm]',
+      help: 'Show the safety number with a contact; add "confirm" once it matches what they see.',
+      permission: 'user',
+      async handler(ctx) {
+        const confirm = ctx.args.at(-1)?.toLowerCase() === 'confirm';
+        const input = (confirm ? ctx.args.slice(0, -1) : ctx.args).join(' ');
+        let contact;
+        try {
+          contact = parsePhone(input);
+        } catch (error) {
+          if (error instanceof InvalidPhoneNumberError) return ctx.reply(error.message);
+          throw error;
+        }
+        const session = core.session(ctx.sender);
+        if (!session) return ctx.reply('You are not logged in (or not connected yet). Link your phone number first: login +<country code><number>');
+        const name = core.store.ghosts.get(contact)?.displayName ?? displayPhone(contact);
+        const safetyNumber = await session.safetyNumber(contact);
+        if (!confirm) {
+          const text = safetyNumberText({ contactName: name, safetyNumber, verified: security.contact(ctx.sender, contact)?.verified ?? false, phone: contact });
+          return ctx.reply(text.body, text.html);
+        }
+        core.store.contacts.setVerified(ctx.sender, contact, true);
+        await security.updateRoomState(ctx.sender, contact);
+        const released = await sessions.releaseHeld(ctx.sender, contact);
+        await ctx.reply(
+          `${name} is now marked verified. If their safety number changes, the mark is cleared and you are warned.` +
+            (released > 0 ? ` ${released} held message(s) were delivered to the chat.` : ''),
+        );
+      },
+    },
+  ];
+}

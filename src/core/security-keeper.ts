@@ -1,0 +1,149 @@
+/**
+ * Core side of the hop-by-hop encryption marking: what the bridge knows about each contact's
+ * protection (per Matrix user), the hop trail of each bridged event, the security summary in
+ * the portal's room state (updated whenever it changes), the notices people see, and the
+ * policy that refuses or holds messages.
+ */
+import { displayPhone, type E164 } from '../network/phone';
+import type { RemoteSender } from '../network/remote-network';
+import { HOP_TRAIL_KEY, SECURITY_STATE_TYPE, SECURITY_SUMMARY_KEY } from '../security/namespace';
+import { matrixToRemoteTrail, remoteToMatrixTrail, type HopTrail } from '../security/hop-trail';
+import { securitySummary, summaryChanged, type SecuritySummary } from '../security/room-security';
+import { identityChangedNotice, unencryptedProviderNotice } from '../security/notices';
+import type { ContactRecord } from '../store';
+import { bridgeStateContent, bridgeStateKey } from './bridge-state';
+import { noticeContent, type CoreContext } from './context';
+
+export type Notice = { body: string; html: string };
+
+export class SecurityKeeper {
+  constructor(private readonly ctx: CoreContext) {}
+
+  contact(owner: string, contact: string): ContactRecord | undefined {
+    return this.ctx.store.contacts.get(owner, contact);
+  }
+
+  private roomEncrypted(owner: string, contact: string): boolean {
+    return this.ctx.store.portals.get(owner, contact)?.encrypted ?? false;
+  }
+
+  /** trail of a remote message into Matrix; `encrypted` is how it crossed the network */
+  remoteTrail(owner: string, contact: string, encrypted: boolean | null): HopTrail {
+    const record = this.contact(owner, contact);
+    return remoteToMatrixTrail({
+      contactProvider: record?.provider ?? null,
+      contactE2ee: encrypted,
+      matrixRoomEncrypted: this.roomEncrypted(owner, contact),
+      identityVerified: record?.verified ?? false,
+    });
+  }
+
+  /** trail of a Matrix message towards the contact, before it is sent */
+  matrixTrail(owner: string, contact: string): HopTrail {
+    const record = this.contact(owner, contact);
+    return matrixToRemoteTrail({
+      contactProvider: record?.provider ?? null,
+      contactE2ee: record?.e2ee ?? null,
+      matrixRoomEncrypted: this.roomEncrypted(owner, contact),
+      identityVerified: record?.verified ?? false,
+    });
+  }
+
+  /** content with the trail under the one namespaced key */
+  mark<T extends object>(content: T, trail: HopTrail): T {
+    return { ...content, [HOP_TRAIL_KEY]: trail };
+  }
+
+  summary(owner: string, contact: string): SecuritySummary {
+    const record = this.contact(owner, contact);
+    return securitySummary(this.roomEncrypted(owner, contact), {
+      phone: contact,
+      provider: record?.provider ?? null,
+      e2ee: record?.e2ee ?? null,
+      identityFingerprint: record?.identityFingerprint ?? null,
+      verified: record?.verified ?? false,
+    });
+  }
+
+  /** m.bridge / uk.half-shot.bridge content with the security summary embedded */
+  bridgeState(owner: string, contact: string, contactName: string): { key: string; content: Record<string, unknown> } {
+    const info = {
+      botUserId: this.ctx.matrix.botUserId, creator: owner, networkId: this.ctx.network.id,
+      networkName: this.ctx.network.displayName, contactPhone: contact, contactName,
+    };
+    return { key: bridgeStateKey(info), content: { ...bridgeStateContent(info), [SECURITY_SUMMARY_KEY]: this.summary(owner, contact) } };
+  }
+
+  /** Puts the current summary into the room if it differs from what the room has. */
+  async updateRoomState(owner: string, contact: string): Promise<void> {
+    const { store, matrix } = this.ctx;
+    const portal = store.portals.get(owner, contact);
+    if (!portal?.roomId) return;
+    const summary = this.summary(owner, contact);
+    const previous = portal.securitySummary ? (JSON.parse(portal.securitySummary) as SecuritySummary) : undefined;
+    if (!summaryChanged(previous, summary)) return;
+    const name = store.ghosts.get(contact)?.displayName ?? displayPhone(contact as E164);
+    const bridge = this.bridgeState(owner, contact, name);
+    await matrix.setState(matrix.botUserId, portal.roomId, SECURITY_STATE_TYPE, '', summary as unknown as Record<string, unknown>);
+    await matrix.setState(matrix.botUserId, portal.roomId, 'm.bridge', bridge.key, bridge.content);
+    await matrix.setState(matrix.botUserId, portal.roomId, 'uk.half-shot.bridge', bridge.key, bridge.content);
+    store.portals.setSecuritySummary(owner, contact, JSON.stringify(summary));
+  }
+
+  /** the room state written at portal creation; remembered so later changes are detected */
+  initialState(owner: string, contact: string, contactName: string): [string, string, Record<string, unknown>][] {
+    const bridge = this.bridgeState(owner, contact, contactName);
+    const summary = this.summary(owner, contact);
+    return [
+      ['m.bridge', bridge.key, bridge.content],
+      ['uk.half-shot.bridge', bridge.key, bridge.content],
+      [SECURITY_STATE_TYPE, '', summary as unknown as Record<string, unknown>],
+    ];
+  }
+
+  async notice(roomId: string, notice: Notice): Promise<void> {
+    await this.ctx.matrix.sendEvent(this.ctx.matrix.botUserId, roomId, 'm.room.message', noticeContent(notice.body, notice.html));
+  }
+
+  /** Records what a message showed about its sender; tells the room about a provider without e2ee. */
+  async observeSender(owner: string, contact: E164, sender: RemoteSender): Promise<ContactRecord> {
+    const before = this.contact(owner, contact);
+    const after = this.ctx.store.contacts.observe(owner, contact, sender);
+    const portal = this.ctx.store.portals.get(owner, contact);
+    if (portal?.roomId && after.e2ee === false && before?.e2ee !== false) {
+      const name = this.ctx.store.ghosts.get(contact)?.displayName ?? displayPhone(contact);
+      await this.notice(portal.roomId, unencryptedProviderNotice({ contactName: name, provider: sender.provider, refused: this.refuses(after) }));
+    }
+    await this.updateRoomState(owner, contact);
+    return after;
+  }
+
+  /** what a send showed: whether the message left Signal-encrypted */
+  async observeSend(owner: string, contact: E164, encrypted: boolean): Promise<void> {
+    this.ctx.store.contacts.observe(owner, contact, { e2ee: encrypted });
+    await this.updateRoomState(owner, contact);
+  }
+
+  async identityChanged(owner: string, contact: E164, change: { safetyNumber: string; fingerprint: string }): Promise<void> {
+    const before = this.contact(owner, contact);
+    this.ctx.store.contacts.keyChanged(owner, contact, change.fingerprint);
+    const portal = this.ctx.store.portals.get(owner, contact);
+    if (!portal?.roomId) return;
+    const name = this.ctx.store.ghosts.get(contact)?.displayName ?? displayPhone(contact);
+    await this.notice(
+      portal.roomId,
+      identityChangedNotice({ contactName: name, safetyNumber: change.safetyNumber, wasVerified: before?.verified ?? false, held: this.ctx.config.security.hold_on_key_change }),
+    );
+    await this.updateRoomState(owner, contact);
+  }
+
+  /** policy: a contact whose provider has no end-to-end encryption is refused */
+  refuses(record: ContactRecord | undefined): boolean {
+    return this.ctx.config.security.refuse_unencrypted_providers && record?.e2ee === false;
+  }
+
+  /** policy: messages from a contact whose key changed wait until the user confirms */
+  holds(record: ContactRecord | undefined): boolean {
+    return this.ctx.config.security.hold_on_key_change && record?.keyChangedAt != null && !record.verified;
+  }
+}
