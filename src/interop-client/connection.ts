@@ -24,6 +24,8 @@ export interface ConnectionOptions {
   requestTimeoutMs?: number;
   /** false disables reconnecting (tests of failure paths) */
   reconnect?: Partial<BackoffOptions> | false;
+  /** ping interval; a connection that misses one pong is dropped and reconnected */
+  keepaliveMs?: number;
 }
 
 export interface RequestOptions {
@@ -116,6 +118,7 @@ export class InteropConnection extends EventEmitter<ConnectionEvents> {
         }
       });
       ws.on('open', () => {
+        this.watchLiveness(ws);
         this.sendRaw<'hello'>(ws, 'hello', { provider: this.options.provider, secret: this.options.secret }, this.timeoutMs)
           .then(async (hello) => {
             this.helloResult = hello;
@@ -145,6 +148,25 @@ export class InteropConnection extends EventEmitter<ConnectionEvents> {
         this.emit('protocolError', `resubscribe ${s.phone}.${s.deviceId} failed: ${(err as Error).message}`);
       }
     }
+  }
+
+  /**
+   * A connection whose peer vanished without closing (a dead NAT entry, a frozen host) looks
+   * open for minutes; pinging finds out and lets the reconnect logic take over.
+   */
+  private watchLiveness(ws: WebSocket): void {
+    let alive = true;
+    ws.on('pong', () => (alive = true));
+    const timer = setInterval(() => {
+      if (!alive) {
+        ws.terminate();
+        return;
+      }
+      alive = false;
+      ws.ping();
+    }, this.options.keepaliveMs ?? 30_000);
+    timer.unref();
+    ws.once('close', () => clearInterval(timer));
   }
 
   private onClose(ws: WebSocket, reason: string): void {

@@ -78,6 +78,41 @@ describe('InteropConnection', () => {
     await sim.waitFor('message', (m) => m.content.messageId === id);
   });
 
+  it('drops a connection whose peer stops answering pings', async () => {
+    const frozen = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => frozen.once('listening', resolve));
+    frozen.on('connection', (ws) =>
+      ws.on('message', (data) => {
+        const req = JSON.parse(data.toString()) as { id: string };
+        ws.send(JSON.stringify({ v: 1, id: req.id, type: 'result', result: {
+          provider: 'native', e2ee: true, protocolVersion: 1, serverTime: 1, devMode: true,
+          limits: { maxFrameBytes: 1 << 20, maxMediaBytes: 1 << 19, preKeyLowWater: 10, maxOneTimePreKeysPerUpload: 100, deliveryWindow: 10 },
+        } }));
+        // the host "freezes": it no longer reads its socket, so pings go unanswered
+        (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      }),
+    );
+    const conn = new InteropConnection({
+      url: `ws://127.0.0.1:${(frozen.address() as AddressInfo).port}/`, provider: 'native', secret: 'x', reconnect: false, keepaliveMs: 30,
+    });
+    try {
+      const dropped = new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('the frozen connection was never dropped')), 5000);
+        conn.once('disconnected', (reason) => {
+          clearTimeout(timer);
+          resolve(reason);
+        });
+      });
+      await conn.connect();
+      assert.match(await dropped, /closed/);
+      assert.equal(conn.isReady, false);
+    } finally {
+      await conn.close();
+      for (const c of frozen.clients) c.terminate();
+      await new Promise((resolve) => frozen.close(resolve));
+    }
+  });
+
   it('fails pending requests with "closed" when closed on purpose', async () => {
     const conn = new InteropConnection({ url: gw.url, provider: 'native', secret: SECRETS.native });
     await conn.connect();
