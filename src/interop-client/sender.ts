@@ -156,7 +156,10 @@ export class OutboundSender {
         const res = await pending.request;
         return { ...res, encrypted: pending.encrypted, deviceIds: pending.deviceIds };
       } catch (err) {
-        if (!(err instanceof InteropRequestError) || err.code !== 'stale_devices' || attempt >= MAX_ATTEMPTS) throw err;
+        // stale_devices: the device list changed; encryption_mismatch: the account moved to a
+        // provider with(out) end-to-end encryption. Both are cured by looking the account up again.
+        const refetch = err instanceof InteropRequestError && (err.code === 'stale_devices' || err.code === 'encryption_mismatch');
+        if (!refetch || attempt >= MAX_ATTEMPTS) throw err;
         await this.handleStale(to, err);
       }
     }

@@ -5,6 +5,7 @@
  * used by the no-plaintext test does find plaintext when it is there.
  */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { SimUser } from '../../../src/sim/sim-user';
 import { TestGateway, findPlaintext } from './harness';
@@ -63,5 +64,23 @@ describe('a plaintext-provider account and a native one', () => {
     }
     native = await gw.sim(NATIVE);
     await native.waitFor('message', (m) => m.content.kind === 'message' && m.content.parts[0]?.type === 'text' && m.content.parts[0].body === 'plain-marker: queued in the clear');
+  });
+
+  it('follows a contact that moves to a provider without end-to-end encryption', async () => {
+    let mover = await gw.sim('+4915100000211');
+    await native.sendText(mover.phone, 'while you are on native');
+    await mover.waitFor('message', (m) => m.sender.phone === NATIVE);
+    await mover.connection.request('account.unregister', { phone: mover.phone });
+    await mover.close();
+    mover = await gw.sim(mover.phone, { provider: 'plainchat', databaseFile: join(gw.dir, 'mover-plain.db') });
+
+    // the native side still holds a Signal session for device 1: the gateway refuses the
+    // ciphertext (encryption_mismatch), the client looks the account up again and sends plaintext
+    const sent = await native.client.sendContent(mover.phone, {
+      kind: 'message', messageId: 'after-move', timestamp: Date.now(), parts: [{ type: 'text', body: 'where did you go?', format: 'plain' }],
+    });
+    assert.equal(sent.encrypted, false);
+    const got = await mover.waitFor('message', (m) => m.content.messageId === 'after-move');
+    assert.equal(got.encrypted, false);
   });
 });
