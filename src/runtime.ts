@@ -86,7 +86,7 @@ export async function start(config: BridgeConfig): Promise<RunningBridge> {
       log: new Logger('network'),
     });
     cleanups.push(() => network.stop());
-    const core = new BridgeCore(config, store, matrix, network, new Logger('core'));
+    const core = new BridgeCore(config, store, matrix, network, new Logger('core'), await keys.sealer());
     cleanups.push(() => core.stop());
 
     const commands = new CommandRegistry();

@@ -11,12 +11,19 @@ export interface CoreLogger {
   error(...parts: unknown[]): void;
 }
 
+/** Encrypts what core must keep of people's messages at rest (held messages). */
+export interface Sealer {
+  seal(plaintext: string): string;
+  open(sealed: string): string;
+}
+
 export interface CoreContext {
   config: BridgeConfig;
   store: BridgeStore;
   matrix: MatrixPort;
   network: RemoteNetwork;
   log: CoreLogger;
+  sealer: Sealer;
   /** the connected session of a Matrix user, if logged in and connected */
   session(owner: string): RemoteSession | undefined;
 }

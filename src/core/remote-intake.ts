@@ -79,7 +79,8 @@ export class RemoteIntake implements RemoteEventHandler {
       return;
     }
     if (this.security.holds(record)) {
-      store.held.hold(this.owner, from, message as unknown as Record<string, unknown>);
+      // held content waits in the database: sealed like the keys, never in clear
+      store.held.hold(this.owner, from, { sealed: this.ctx.sealer.seal(JSON.stringify(message)) });
       await this.security.notice(portal.roomId, heldMessagesNotice({ contactName: name, count: store.held.count(this.owner, from), phone: from }));
       return;
     }
@@ -96,7 +97,7 @@ export class RemoteIntake implements RemoteEventHandler {
     return this.inPortal(contact, async () => {
       const held = this.ctx.store.held.of(this.owner, contact);
       for (const entry of held) {
-        const message = entry.message as unknown as RemoteMessage;
+        const message = JSON.parse(this.ctx.sealer.open(String(entry.message.sealed))) as RemoteMessage;
         await this.bridgeContent(contact, message.content, message.encrypted);
         this.ctx.store.held.release(entry.id);
       }

@@ -132,7 +132,7 @@ export class SecurityKeeper {
     const name = this.ctx.store.ghosts.get(contact)?.displayName ?? displayPhone(contact);
     await this.notice(
       portal.roomId,
-      identityChangedNotice({ contactName: name, safetyNumber: change.safetyNumber, wasVerified: before?.verified ?? false, held: this.ctx.config.security.hold_on_key_change }),
+      identityChangedNotice({ contactName: name, safetyNumber: change.safetyNumber, wasVerified: before?.verified ?? false, held: this.ctx.config.security.hold_on_key_change, phone: contact }),
     );
     await this.updateRoomState(owner, contact);
   }

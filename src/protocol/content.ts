@@ -69,7 +69,8 @@ interface ContentBase {
   messageId: string;
   /** sender's clock, milliseconds since the epoch */
   timestamp: number;
-  /** set when the sender sits behind a bridge: the hops before the Signal session */
+  /** set when the sender sits behind a bridge: every hop of the message's path, with its
+   *  protection and where the content was readable (docs/security.md) */
   hopTrail?: HopTrailEntry[];
 }
 

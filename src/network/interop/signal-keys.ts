@@ -24,6 +24,15 @@ export class BridgeKeyStore {
     return new BridgeKeyStore(new SignalDatabase(db), await SodiumSecretBox.fromSecret(secret));
   }
 
+  /** seals text under the same key-store secret, for what core keeps of messages at rest */
+  async sealer(): Promise<{ seal(text: string): string; open(sealed: string): string }> {
+    const box = this.box;
+    return {
+      seal: (text) => Buffer.from(box.seal(new TextEncoder().encode(text))).toString('base64'),
+      open: (sealed) => new TextDecoder().decode(box.open(new Uint8Array(Buffer.from(sealed, 'base64')))),
+    };
+  }
+
   forAccount(account: string): SignalAccountStores {
     return this.signal.forAccount(account, this.box);
   }

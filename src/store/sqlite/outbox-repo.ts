@@ -43,8 +43,10 @@ export class SqliteOutbox implements OutboxRepository {
       .all();
   }
 
+  // Once a job is done its content is dropped: the outbox is a queue, not an archive of
+  // what people wrote (the event ID stays, so a replayed event is still recognised).
   markSent(id: number): void {
-    this.db.prepare("UPDATE outbox SET state = 'sent', last_error = NULL WHERE id = ?").run(id);
+    this.db.prepare("UPDATE outbox SET state = 'sent', last_error = NULL, job = '{}' WHERE id = ?").run(id);
   }
 
   retryLater(id: number, error: string, nextAttemptAt: number): void {
@@ -54,7 +56,7 @@ export class SqliteOutbox implements OutboxRepository {
   }
 
   markFailed(id: number, error: string): void {
-    this.db.prepare("UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?").run(error, id);
+    this.db.prepare("UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?, job = '{}' WHERE id = ?").run(error, id);
   }
 
   get(id: number): OutboxJob | undefined {

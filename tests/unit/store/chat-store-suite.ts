@@ -101,7 +101,9 @@ export function chatStoreSuite(name: string, open: () => BridgeStore): void {
       store.outbox.markSent(first!.id);
       const second = store.outbox.nextFor(alice, contact);
       assert.deepEqual(second?.job, { kind: 'text', n: 2 });
+      assert.deepEqual(store.outbox.get(first!.id)?.job, {}, 'a sent job keeps no content');
       store.outbox.markFailed(second!.id, 'refused');
+      assert.deepEqual(store.outbox.get(second!.id)?.job, {}, 'a failed job keeps no content');
       assert.equal(store.outbox.get(second!.id)?.state, 'failed');
       assert.equal(store.outbox.nextFor(alice, contact), undefined);
       assert.deepEqual(store.outbox.portalsWithPending(), []);
