@@ -1,0 +1,230 @@
+/**
+ * The benchmark's world: the real interop gateway (in this process, production mode, codes
+ * captured as "SMS"), a real Synapse, and the real bridge as a CHILD PROCESS started the way
+ * an admin starts it (`node dist/src/cli.js -c config.yaml`), so its memory (VmRSS) and CPU
+ * time are its own and not mixed with the gateway's, the simulated users' or this process's.
+ * Plus the dialogue a Matrix user goes through to log in.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { parseConfig } from '../src/config/load';
+import type { BridgeConfig } from '../src/config/types';
+import { generateRegistration, writeRegistration } from '../src/registration/generate';
+import { SimUser } from '../src/sim/sim-user';
+import { startTestGateway, PROVIDER_SECRETS, type TestGatewayHandle } from '../tests/helpers/interop-gateway';
+import { freePort } from '../tests/helpers/free-port';
+import { clientFor, type MatrixClient, type SeenEvent } from '../tests/helpers/matrix-client';
+import { registerUser, repoRoot, startSynapse, type SynapseHandle } from '../tests/helpers/synapse';
+
+export interface BridgedEnv {
+  dir: string;
+  gateway: TestGatewayHandle;
+  hs: SynapseHandle;
+  config: BridgeConfig;
+  botUserId: string;
+  /** pid of the bridge child process */
+  bridgePid: number;
+  /** pid of Synapse (from its pid file), for CPU accounting */
+  synapsePid: number | undefined;
+  sims: SimUser[];
+  stop(): Promise<void>;
+}
+
+/** BENCH_BRIDGE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the bridge child. */
+function bridgeNodeArgs(): string[] {
+  return (process.env.BENCH_BRIDGE_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
+}
+
+async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the bridge exited with code ${child.exitCode} while starting`);
+    const up = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => { socket.destroy(); resolve(true); });
+      socket.once('error', () => resolve(false));
+    });
+    if (up) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the bridge did not listen on port ${port} within ${timeoutMs} ms`);
+}
+
+export async function startBridgedEnv(): Promise<BridgedEnv> {
+  const dir = mkdtempSync(join(tmpdir(), 'bridge-bench-'));
+  // BENCH_KEEP_DIR=1 keeps the dir (Synapse's log with per-request timings, bridge.db) for a post-mortem
+  const cleanups: Array<() => Promise<void> | void> = [() => {
+    if (process.env.BENCH_KEEP_DIR) console.log(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }];
+  const sims: SimUser[] = [];
+  const stop = async () => {
+    for (const sim of sims.splice(0)) await sim.close().catch(() => undefined);
+    while (cleanups.length > 0) await cleanups.pop()!();
+  };
+  try {
+    const gateway = await startTestGateway();
+    cleanups.push(() => gateway.close());
+
+    const config = parseConfig(readFileSync(join(repoRoot, 'config.sample.yaml'), 'utf8'), 'config.sample.yaml');
+    const port = await freePort();
+    config.homeserver.domain = 'localhost';
+    config.appservice.address = '127.0.0.1';
+    config.appservice.port = port;
+    config.appservice.url = `http://127.0.0.1:${port}`;
+    config.appservice.registration = join(dir, 'registration.yaml');
+    config.database.path = join(dir, 'bridge.db');
+    config.bridge.permissions = { localhost: 'user' };
+    config.network.gateway_url = gateway.url;
+    config.network.provider_id = 'bridge';
+    config.network.provider_secret = PROVIDER_SECRETS.bridge;
+    delete config.network.provider_secret_file;
+    config.security.key_store_secret = randomBytes(32).toString('base64');
+    delete config.security.key_store_secret_file;
+    // 1,000 start-chats with numbers the network does not know each log a warning; keep the bench readable
+    config.logging.level = (process.env.BRIDGE_LOG as BridgeConfig['logging']['level'] | undefined) ?? 'error';
+    config.metrics.enabled = false;
+
+    writeRegistration(config.appservice.registration, generateRegistration(config, config.appservice.url));
+    const hs = await startSynapse({ registrationFiles: [config.appservice.registration], dir: join(dir, 'synapse'), serverName: 'localhost' });
+    cleanups.push(() => hs.stop());
+    config.homeserver.url = hs.url;
+    const configPath = join(dir, 'config.yaml');
+    writeFileSync(configPath, stringify(config), { mode: 0o600 });
+
+    const child = spawn(process.execPath, [...bridgeNodeArgs(), join(repoRoot, 'dist', 'src', 'cli.js'), '-c', configPath], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    cleanups.push(async () => {
+      process.off('exit', killOnExit);
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM'); // the CLI stops cleanly on SIGTERM (and writes a CPU profile if asked)
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+    });
+    await waitForPort(port, child, 30_000);
+    const synapsePid = findProcess(join(hs.dir, 'homeserver.yaml'));
+    return {
+      dir, gateway, hs, config, sims, synapsePid,
+      botUserId: `@${config.appservice.bot_username}:localhost`,
+      bridgePid: child.pid as number,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** The pid of the process whose command line mentions `needle` (Synapse's config path); /proc only. */
+function findProcess(needle: string): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle)) return Number(entry);
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return undefined;
+}
+
+/** A Matrix user on the bench's Synapse. */
+export async function matrixUser(env: BridgedEnv, localpart: string): Promise<MatrixClient> {
+  return clientFor(env.hs.url, await registerUser(env.hs, localpart, `${localpart}-password`));
+}
+
+/** A simulated remote person on the gateway's end-to-end encrypted `native` provider. */
+export async function newSim(env: BridgedEnv, phone: string): Promise<SimUser> {
+  const sim = await SimUser.create({
+    url: env.gateway.url,
+    phone,
+    provider: 'native',
+    secret: PROVIDER_SECRETS.native,
+    dataDir: env.gateway.dir,
+    preKeyBatch: 20,
+    kyberPreKeyBatch: 5,
+    codeProvider: (p) => env.gateway.codes.next(p),
+  });
+  env.sims.push(sim);
+  await sim.register();
+  return sim;
+}
+
+export const bodyOf = (e: SeenEvent): string => (typeof e.event.content.body === 'string' ? e.event.content.body : '');
+
+/** The body of a bot message in `roomId`'s timeline; undefined for any other event. */
+export function botMessageBody(env: BridgedEnv, roomId: string, e: SeenEvent): string | undefined {
+  const isBot = e.roomId === roomId && e.section === 'timeline' && e.event.type === 'm.room.message' && e.event.sender === env.botUserId;
+  return isBot ? bodyOf(e) : undefined;
+}
+
+const botMessage = (env: BridgedEnv, roomId: string, pattern?: RegExp) => (e: SeenEvent) => {
+  const body = botMessageBody(env, roomId, e);
+  return body !== undefined && (pattern === undefined || pattern.test(body));
+};
+
+/** Sends `text` to the bot and waits for its reply matching `expect`. */
+export async function botReply(env: BridgedEnv, client: MatrixClient, roomId: string, text: string, expect: RegExp): Promise<void> {
+  const mark = await client.catchUp();
+  await client.sendText(roomId, text);
+  await client.waitForEvent(botMessage(env, roomId, expect), { after: mark, timeoutMs: 30_000 });
+}
+
+/** Management room, `login <phone>`, the one-time code typed back; returns the management room. */
+export async function loginMatrixUser(env: BridgedEnv, client: MatrixClient, phone: string): Promise<string> {
+  const room = await client.createRoom({ invite: [env.botUserId], isDirect: true });
+  await client.waitForEvent(botMessage(env, room), { timeoutMs: 30_000 });
+  await botReply(env, client, room, `login ${phone}`, /code/i);
+  await botReply(env, client, room, await env.gateway.codes.next(phone), /Logged in as/);
+  return room;
+}
+
+/**
+ * A chat as it starts in real life: the sim `phone` writes first, the bridge creates the portal and
+ * invites the user, who joins and sees the message. Returns the sim and the portal room.
+ */
+export async function openChat(env: BridgedEnv, client: MatrixClient, userPhone: string, phone: string): Promise<{ sim: SimUser; portal: string }> {
+  const sim = await newSim(env, phone);
+  const ghost = `@${env.config.appservice.ghost_username_template.replace('{phone}', phone)}:${env.config.homeserver.domain}`;
+  const mark = await client.catchUp();
+  await sim.sendText(userPhone, 'hello');
+  const invite = await client.waitForEvent(
+    (e) => e.section === 'invite' && e.event.type === 'm.room.member' && e.event.state_key === client.userId && e.event.sender === ghost,
+    { after: mark, timeoutMs: 30_000 },
+  );
+  await client.join(invite.roomId);
+  await client.waitForEvent(
+    (e) => e.roomId === invite.roomId && e.section === 'timeline' && e.event.sender === ghost && bodyOf(e) === 'hello',
+    { timeoutMs: 30_000 },
+  );
+  return { sim, portal: invite.roomId };
+}
+
+/** Memory of a process from /proc/<pid>/status, in MB: resident now and the peak (high-water mark). */
+export function memoryOf(pid: number): { rssMb: number; peakMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc; NaN when unknown. */
+export function cpuSecondsOf(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ (100) ticks
+  } catch {
+    return NaN;
+  }
+}
