@@ -5,6 +5,7 @@
  * refused rather than half-understood.
  */
 import Database from 'better-sqlite3';
+import { migrate, SchemaTooNewError } from '../../sqlite/migrate';
 
 export type Db = Database.Database;
 
@@ -94,7 +95,7 @@ export function openDatabase(path: string): Db {
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
-    migrate(db, path);
+    migrateGateway(db, path);
     return db;
   } catch (e) {
     db.close();
@@ -102,13 +103,11 @@ export function openDatabase(path: string): Db {
   }
 }
 
-function migrate(db: Db, path: string): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > SCHEMA_VERSION) throw new DatabaseTooNewError(path, current);
-  for (let version = current + 1; version <= SCHEMA_VERSION; version++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[version - 1]);
-      db.pragma(`user_version = ${version}`);
-    })();
+function migrateGateway(db: Db, path: string): void {
+  try {
+    migrate(db, MIGRATIONS.map((sql, i) => ({ version: i + 1, name: `gateway ${i + 1}`, sql })));
+  } catch (error) {
+    if (error instanceof SchemaTooNewError) throw new DatabaseTooNewError(path, error.found);
+    throw error;
   }
 }

@@ -8,8 +8,9 @@
  * version is newer than this code is refused rather than guessed at.
  */
 import type Database from 'better-sqlite3';
+import { migrate, versionTable, type Migration } from '../../sqlite/migrate';
 
-const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
+const MIGRATIONS: ReadonlyArray<Omit<Migration, 'name'>> = [
   {
     version: 1,
     sql: `
@@ -105,22 +106,7 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
 
 export const SIGNAL_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
+/** Its own version table, not user_version: the key store may share the bridge's database file. */
 export function migrateSignalDatabase(db: Database.Database): void {
-  db.exec('CREATE TABLE IF NOT EXISTS signal_schema_version (version INTEGER NOT NULL)');
-  const row = db.prepare('SELECT version FROM signal_schema_version').get() as { version: number } | undefined;
-  const current = row?.version ?? 0;
-  if (current > SIGNAL_SCHEMA_VERSION) {
-    throw new Error(
-      `the Signal key store has schema version ${current}, newer than this code (${SIGNAL_SCHEMA_VERSION}); ` +
-        'upgrade the software instead of downgrading the database',
-    );
-  }
-  for (const migration of MIGRATIONS) {
-    if (migration.version <= current) continue;
-    db.transaction(() => {
-      db.exec(migration.sql);
-      db.prepare('DELETE FROM signal_schema_version').run();
-      db.prepare('INSERT INTO signal_schema_version (version) VALUES (?)').run(migration.version);
-    })();
-  }
+  migrate(db, MIGRATIONS.map((m) => ({ name: `signal ${m.version}`, ...m })), versionTable('signal_schema_version'), 'Signal key store');
 }

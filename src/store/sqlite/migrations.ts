@@ -2,11 +2,7 @@
  * Numbered SQL migrations. Append only: never edit one that has shipped. Each runs in one
  * transaction together with its version bump, so a failure leaves the database as it was.
  */
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
+import type { Migration } from '../../sqlite/migrate';
 
 export const migrations: Migration[] = [
   {

@@ -36,7 +36,7 @@ test('sqlite: a database newer than the code is refused with a clear message', (
   raw.close();
   assert.throws(() => SqliteBridgeStore.open(path), (error: unknown) => {
     assert.ok(error instanceof SchemaTooNewError);
-    assert.match(error.message, /schema version 999 is newer than this bridge supports/);
+    assert.match(error.message, /database schema version 999 is newer than this code supports/);
     return true;
   });
 });
