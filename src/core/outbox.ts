@@ -141,7 +141,17 @@ export class Outbox {
     // the hops before the Signal session travel inside the content, so the contact's client
     // can show that plaintext existed on the Matrix side and on this bridge
     content = { ...content, hopTrail: toContentHopTrail(this.security.matrixTrail(job.owner, contact)) };
-    const sent = await session.send(contact, content);
+    const refuse = this.ctx.config.security.refuse_unencrypted_providers;
+    let sent;
+    try {
+      sent = await session.send(contact, content, { requireEndToEnd: refuse });
+    } catch (error) {
+      if (error instanceof RemoteRefusedError && error.code === 'not_end_to_end') {
+        await this.security.observeSend(job.owner, contact, false);
+        throw new PermanentSendError("the contact's provider has no end-to-end encryption, and this bridge is set to refuse such contacts");
+      }
+      throw error;
+    }
     await this.security.observeSend(job.owner, contact, sent.encrypted);
     const roomId = event.room_id;
     store.atomically(() => {

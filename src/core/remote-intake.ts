@@ -70,18 +70,21 @@ export class RemoteIntake implements RemoteEventHandler {
     const { store } = this.ctx;
     const from = message.from;
     if (store.messages.byRemoteId(this.owner, from, message.content.messageId).length > 0 && !this.partial(message)) return;
+    const { before, after: record } = this.security.recordSender(this.owner, from, message.sender);
     const portal = await this.portals.ensure(this.owner, from);
-    const record = await this.security.observeSender(this.owner, from, message.sender);
+    await this.security.senderRecorded(this.owner, from, before, record);
     const name = store.ghosts.get(from)?.displayName ?? displayPhone(from);
+    const trail = this.security.remoteTrail(this.owner, from, message.encrypted);
     if (this.security.refuses(record)) {
       const reason = `${name}'s provider (${message.sender.provider}) has no end-to-end encryption, and this bridge is set to refuse such contacts`;
-      await this.security.notice(portal.roomId, refusedMessageNotice({ contactName: name, reason }));
+      await this.security.notice(portal.roomId, refusedMessageNotice({ contactName: name, reason }), trail);
       return;
     }
     if (this.security.holds(record)) {
       // held content waits in the database: sealed like the keys, never in clear
       store.held.hold(this.owner, from, { sealed: this.ctx.sealer.seal(JSON.stringify(message)) });
-      await this.security.notice(portal.roomId, heldMessagesNotice({ contactName: name, count: store.held.count(this.owner, from), phone: from }));
+      const count = store.held.count(this.owner, from);
+      await this.security.notice(portal.roomId, heldMessagesNotice({ contactName: name, count, phone: from }), trail);
       return;
     }
     await this.bridgeContent(from, message.content, message.encrypted);

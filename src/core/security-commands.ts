@@ -26,6 +26,13 @@ export function securityCommands(core: CoreContext, sessions: Sessions, security
         const session = core.session(ctx.sender);
         if (!session) return ctx.reply('You are not logged in (or not connected yet). Link your phone number first: login +<country code><number>');
         const name = core.store.ghosts.get(contact)?.displayName ?? displayPhone(contact);
+        const record = security.contact(ctx.sender, contact);
+        if (record?.e2ee === false) {
+          // no Signal session, no identity key: there is nothing to compare, so nothing to verify
+          return ctx.reply(
+            `${name} uses ${record.provider ?? 'a provider'}, which has no end-to-end encryption: there is no safety number to compare, so ${name} cannot be verified.`,
+          );
+        }
         const safetyNumber = await session.safetyNumber(contact);
         if (!confirm) {
           const text = safetyNumberText({ contactName: name, safetyNumber, verified: security.contact(ctx.sender, contact)?.verified ?? false, phone: contact });

@@ -101,26 +101,43 @@ export class SecurityKeeper {
     ];
   }
 
-  async notice(roomId: string, notice: Notice): Promise<void> {
-    await this.ctx.matrix.sendEvent(this.ctx.matrix.botUserId, roomId, 'm.room.message', noticeContent(notice.body, notice.html));
+  /** a notice from the bot; with `trail` when it is about a bridged message */
+  async notice(roomId: string, notice: Notice, trail?: HopTrail): Promise<void> {
+    const content = noticeContent(notice.body, notice.html);
+    await this.ctx.matrix.sendEvent(this.ctx.matrix.botUserId, roomId, 'm.room.message', trail ? this.mark(content, trail) : content);
   }
 
-  /** Records what a message showed about its sender; tells the room about a provider without e2ee. */
-  async observeSender(owner: string, contact: E164, sender: RemoteSender): Promise<ContactRecord> {
+  /**
+   * Records what a message showed about its sender. Called before the portal exists, so
+   * the portal's first notice and state already know the contact's protection.
+   */
+  recordSender(owner: string, contact: E164, sender: RemoteSender): { before: ContactRecord | undefined; after: ContactRecord } {
     const before = this.contact(owner, contact);
-    const after = this.ctx.store.contacts.observe(owner, contact, sender);
-    const portal = this.ctx.store.portals.get(owner, contact);
-    if (portal?.roomId && after.e2ee === false && before?.e2ee !== false) {
-      const name = this.ctx.store.ghosts.get(contact)?.displayName ?? displayPhone(contact);
-      await this.notice(portal.roomId, unencryptedProviderNotice({ contactName: name, provider: sender.provider, refused: this.refuses(after) }));
-    }
+    return { before, after: this.ctx.store.contacts.observe(owner, contact, sender) };
+  }
+
+  /** After recordSender, once the portal exists: the "no end-to-end encryption" notice when
+   *  that is newly known, and the room state. */
+  async senderRecorded(owner: string, contact: E164, before: ContactRecord | undefined, after: ContactRecord): Promise<void> {
+    await this.noticeIfUnencrypted(owner, contact, before, after);
     await this.updateRoomState(owner, contact);
-    return after;
+  }
+
+  private async noticeIfUnencrypted(owner: string, contact: E164, before: ContactRecord | undefined, after: ContactRecord): Promise<void> {
+    const portal = this.ctx.store.portals.get(owner, contact);
+    if (!portal?.roomId || after.e2ee !== false || before?.e2ee === false) return;
+    const name = this.ctx.store.ghosts.get(contact)?.displayName ?? displayPhone(contact);
+    await this.notice(
+      portal.roomId,
+      unencryptedProviderNotice({ contactName: name, provider: after.provider ?? 'a provider', refused: this.refuses(after) }),
+    );
   }
 
   /** what a send showed: whether the message left Signal-encrypted */
   async observeSend(owner: string, contact: E164, encrypted: boolean): Promise<void> {
-    this.ctx.store.contacts.observe(owner, contact, { e2ee: encrypted });
+    const before = this.contact(owner, contact);
+    const after = this.ctx.store.contacts.observe(owner, contact, { e2ee: encrypted });
+    await this.noticeIfUnencrypted(owner, contact, before, after);
     await this.updateRoomState(owner, contact);
   }
 

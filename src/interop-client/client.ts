@@ -194,11 +194,11 @@ export class InteropClient extends EventEmitter<InteropClientEvents> {
   }
 
   /** Sends content to every device of `to`; content.messageId is the idempotency key. */
-  async sendContent(to: string, content: Content): Promise<SendResult> {
+  async sendContent(to: string, content: Content, options: { requireEncryption?: boolean } = {}): Promise<SendResult> {
     const checked = parseContent(content);
     if (!checked.ok) throw new Error(`refusing to send invalid content: ${checked.error}`);
     const bytes = new TextEncoder().encode(JSON.stringify(content));
-    return this.requireSender().submit(to, content.messageId, bytes);
+    return this.requireSender().submit(to, content.messageId, bytes, options.requireEncryption ?? false);
   }
 
   /**

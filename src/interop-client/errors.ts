@@ -21,3 +21,12 @@ export class InteropRequestError extends Error {
     return new InteropRequestError(body.code, `${type}: ${body.code}: ${body.message}`, body.field, body.details);
   }
 }
+
+/** A send that would have crossed the network in plaintext, refused before anything left
+ *  (the caller asked for end-to-end encryption only). */
+export class PlaintextRefusedError extends Error {
+  constructor(readonly to: string) {
+    super(`${to} can only be reached without end-to-end encryption; not sent`);
+    this.name = 'PlaintextRefusedError';
+  }
+}

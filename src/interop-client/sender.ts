@@ -5,7 +5,7 @@
  */
 import type { DeviceAddress, DeviceBundle, DeviceCiphertext, KeysFetchResult, SubmitParams } from '../protocol/frames';
 import type { InteropConnection } from './connection';
-import { InteropRequestError } from './errors';
+import { InteropRequestError, PlaintextRefusedError } from './errors';
 import { KeyedMutex } from './keyed-mutex';
 import type { SignalSessions } from './signal/sessions';
 import { toBase64 } from './sodium';
@@ -139,12 +139,15 @@ export class OutboundSender {
     });
   }
 
-  async submit(to: string, clientMessageId: string, plaintext: Uint8Array): Promise<SendResult> {
+  /** `requireEncryption`: refuse (PlaintextRefusedError) rather than send plaintext to a
+   *  recipient whose provider has no end-to-end encryption */
+  async submit(to: string, clientMessageId: string, plaintext: Uint8Array, requireEncryption = false): Promise<SendResult> {
     for (let attempt = 1; ; attempt++) {
       // The lock covers encryption and handing the frame to the socket, not the round trip:
       // order per recipient is kept (one socket, frames in order) while messages pipeline.
       const pending = await this.mutex.run(to, async () => {
         const { messages, encrypted } = await this.encryptFor(to, plaintext);
+        if (requireEncryption && !encrypted) throw new PlaintextRefusedError(to);
         const request = this.conn.request(
           'message.submit',
           { from: this.from(), to, clientMessageId, messages },

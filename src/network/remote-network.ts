@@ -70,7 +70,9 @@ export interface SendResult {
 /** A Matrix user's connected session on the network. */
 export interface RemoteSession {
   readonly phone: E164;
-  send(to: E164, content: Content): Promise<SendResult>;
+  /** `requireEndToEnd`: refuse (RemoteRefusedError, code `not_end_to_end`) rather than send
+   *  to a contact who can only be reached in plaintext */
+  send(to: E164, content: Content, options?: { requireEndToEnd?: boolean }): Promise<SendResult>;
   sendTyping(to: E164, typing: boolean): Promise<void>;
   sendReadStatus(to: E164, messageIds: string[]): Promise<void>;
   uploadAttachment(bytes: Uint8Array, meta: Omit<AttachmentPart, 'type' | 'mediaId' | 'key' | 'digest' | 'size'>): Promise<AttachmentPart>;

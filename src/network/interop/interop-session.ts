@@ -1,5 +1,5 @@
 /** A Matrix user's connected session on the interop network: InteropClient behind RemoteSession. */
-import { InteropRequestError } from '../../interop-client/errors';
+import { InteropRequestError, PlaintextRefusedError } from '../../interop-client/errors';
 import type { InteropClient } from '../../interop-client/client';
 import type { AttachmentPart, Content } from '../../protocol/content';
 import { isE164, type E164 } from '../phone';
@@ -11,6 +11,7 @@ import {
 const REFUSALS = new Set(['account_not_found', 'device_not_found', 'forbidden', 'encryption_mismatch', 'media_too_large', 'invalid_params']);
 
 function refusedOrRaw(error: unknown): never {
+  if (error instanceof PlaintextRefusedError) throw new RemoteRefusedError(error.message, 'not_end_to_end');
   if (error instanceof InteropRequestError && REFUSALS.has(error.code)) throw new RemoteRefusedError(error.message, error.code);
   throw error;
 }
@@ -65,9 +66,9 @@ export class InteropSession implements RemoteSession {
     this.client.on('warning', (e) => warn(e.message));
   }
 
-  async send(to: E164, content: Content): Promise<SendResult> {
+  async send(to: E164, content: Content, options: { requireEndToEnd?: boolean } = {}): Promise<SendResult> {
     try {
-      const result = await this.client.sendContent(to, content);
+      const result = await this.client.sendContent(to, content, { requireEncryption: options.requireEndToEnd });
       return { serverTimestamp: result.serverTimestamp, encrypted: result.encrypted };
     } catch (error) {
       refusedOrRaw(error);
