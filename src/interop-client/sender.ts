@@ -6,7 +6,7 @@
 import type { DeviceAddress, DeviceBundle, DeviceCiphertext, KeysFetchResult, SubmitParams } from '../protocol/frames';
 import type { InteropConnection } from './connection';
 import { InteropRequestError, PlaintextRefusedError } from './errors';
-import { KeyedMutex } from './keyed-mutex';
+import { KeyedQueue } from '../lib/keyed-queue';
 import type { SignalSessions } from './signal/sessions';
 import { toBase64 } from './sodium';
 import type { SendResult } from './types';
@@ -39,7 +39,7 @@ export class OutboundSender {
   private readonly recipients = new Map<string, RecipientInfo>();
   /** "phone.device" pairs known to have a usable session: saves loading it just to check */
   private readonly established = new Set<string>();
-  private readonly mutex = new KeyedMutex();
+  private readonly mutex = new KeyedQueue();
 
   constructor(
     private readonly conn: InteropConnection,

@@ -20,7 +20,7 @@ import {
   signalEncrypt,
 } from '@signalapp/libsignal-client';
 import type { CiphertextType, PreKeyBundle as WireBundle } from '../../protocol/frames';
-import { KeyedMutex } from '../keyed-mutex';
+import { KeyedQueue } from '../../lib/keyed-queue';
 import { fromBase64, getSodium, toBase64 } from '../sodium';
 import type { IdentityChangeRecord, SignalAccountStores } from './stores';
 
@@ -67,7 +67,7 @@ export async function keyFingerprint(key: PublicKey): Promise<string> {
 }
 
 export class SignalSessions extends EventEmitter<{ identityChanged: [IdentityChangedEvent] }> {
-  private readonly mutex = new KeyedMutex();
+  private readonly mutex = new KeyedQueue();
   /** identity changes seen per contact in this process, counted synchronously (the event
    *  itself follows after the fingerprints are computed) */
   private readonly changeCounts = new Map<string, number>();
