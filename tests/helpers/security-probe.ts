@@ -8,7 +8,8 @@ import { SignalDatabase } from '../../src/interop-client/signal/sqlite-database'
 import { HOP_TRAIL_KEY, SECURITY_STATE_TYPE, SECURITY_SUMMARY_KEY } from '../../src/security/namespace';
 import type { SimUser, SimUserOptions } from '../../src/sim/sim-user';
 import { newSim, roomState, type InteropEnv } from './interop-env';
-import type { MatrixClient, MatrixEvent, SeenEvent } from './matrix-client';
+import { MatrixClient, type MatrixEvent, type SeenEvent } from './matrix-client';
+import { readRegistration } from '../../src/registration/read';
 
 /** the Signal key database of each sim made here, so its own identity key can be read */
 const databaseFiles = new WeakMap<SimUser, string>();
@@ -126,4 +127,24 @@ export function fakeMegolmContent(): Record<string, unknown> {
     session_id: randomBytes(32).toString('base64').replace(/=+$/, ''),
     device_id: 'TESTDEVICE',
   };
+}
+
+/** Power needed to send m.room.encryption in a room, and the power `userId` has there. */
+export async function encryptionPower(client: MatrixClient, roomId: string, userId: string): Promise<{ needed: number; has: number }> {
+  const pl = await client.getState<{ events?: Record<string, number>; state_default?: number; users?: Record<string, number>; users_default?: number }>(
+    roomId, 'm.room.power_levels');
+  return { needed: pl.events?.['m.room.encryption'] ?? pl.state_default ?? 50, has: pl.users?.[userId] ?? pl.users_default ?? 0 };
+}
+
+/**
+ * Lets `userId` turn on encryption in a portal: the bridge bot (acting through the
+ * appservice token) lowers the power needed for m.room.encryption to the user's level.
+ * Tests use it where the portal's power levels would not let the user do it themselves.
+ */
+export async function letUserEncrypt(env: InteropEnv, roomId: string, userId: string): Promise<void> {
+  const asToken = readRegistration(env.config.appservice.registration).as_token;
+  const bot = new MatrixClient(env.bridgeEnv.hs.url, asToken, env.botUserId, true);
+  const pl = await bot.getState<Record<string, unknown> & { events?: Record<string, number>; users?: Record<string, number> }>(roomId, 'm.room.power_levels');
+  const level = pl.users?.[userId] ?? 0;
+  await bot.sendState(roomId, 'm.room.power_levels', '', { ...pl, events: { ...pl.events, 'm.room.encryption': level } });
 }
