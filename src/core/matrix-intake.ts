@@ -33,6 +33,10 @@ export class MatrixIntake {
       await this.onEncryptionEnabled(portal, raw.room_id);
       return true;
     }
+    if (event.type === 'm.room.member' && event.state_key === portal.owner && ['leave', 'ban'].includes(String(event.content.membership))) {
+      await this.onOwnerLeft(portal, raw.room_id);
+      return true;
+    }
     if (event.sender !== portal.owner) return true;
     if (BRIDGED_TYPES.has(event.type) && event.event_id && event.state_key === undefined) {
       this.outbox.accept(portal, event as MatrixRoomEvent & { event_id: string });
@@ -59,6 +63,20 @@ export class MatrixIntake {
       if (this.typing.get(event.room_id) === typing) return;
       this.typing.set(event.room_id, typing);
       await session.sendTyping(contact, typing).catch((e: Error) => this.ctx.log.warn(`typing not sent: ${e.message}`));
+    }
+  }
+
+  /**
+   * The owner left the portal (or was banned): the room is given up, the ghost and the bot
+   * leave it, and the contact's next message opens a new portal. Nothing is lost: the
+   * network keeps delivering, and a new room is made for it.
+   */
+  private async onOwnerLeft(portal: PortalRecord, roomId: string): Promise<void> {
+    const { store, matrix, log } = this.ctx;
+    store.portals.setRoom(portal.owner, portal.contact, null);
+    log.info(`${portal.owner} left portal ${roomId}; the next message opens a new one`);
+    for (const user of [matrix.ghostUserId(portal.contact), matrix.botUserId]) {
+      await matrix.leave(user, roomId).catch((error: Error) => log.warn(`${user} could not leave ${roomId}: ${error.message}`));
     }
   }
 

@@ -30,6 +30,7 @@ export interface MatrixPort {
   /** makes sure `user` (bot or ghost) is joined, re-inviting it with `inviter` if needed */
   ensureJoined(user: string, roomId: string, inviter: string): Promise<void>;
   invite(asUser: string, roomId: string, invitee: string): Promise<void>;
+  leave(asUser: string, roomId: string): Promise<void>;
   /** a user's membership in a room as the bot sees it ('join', 'invite', 'leave', …), if any */
   membership(roomId: string, userId: string): Promise<string | undefined>;
   /** sends an event; with `txnId`, a repeat of the same send yields the same event (idempotent) */

@@ -116,13 +116,15 @@ export class RemoteIntake implements RemoteEventHandler {
     this.portals.refreshInBackground(owner, from);
     const trail = this.security.remoteTrail(owner, from, encrypted);
     const targetId = content.kind === 'reaction' ? content.target : content.kind === 'message' ? content.replaces : undefined;
-    const targets = targetId ? store.messages.byRemoteId(owner, from, targetId).map((m) => m.eventId) : undefined;
-    const replyTo =
-      content.kind === 'message' && content.inReplyTo
-        ? store.messages.byRemoteId(owner, from, content.inReplyTo)[0]?.eventId
-        : undefined;
+    // only events of the current room: after a portal was left and remade, older events
+    // live in a room the user no longer sees
+    const inRoom = (remoteId: string) => store.messages.byRemoteId(owner, from, remoteId).filter((m) => m.roomId === portal.roomId);
+    const targets = targetId ? inRoom(targetId).map((m) => m.eventId) : undefined;
+    const replyTo = content.kind === 'message' && content.inReplyTo ? inRoom(content.inReplyTo)[0]?.eventId : undefined;
     const previousReaction =
-      content.kind === 'reaction' ? store.reactions.bySender(owner, from, content.target, from)[0]?.eventId : undefined;
+      content.kind === 'reaction'
+        ? store.reactions.bySender(owner, from, content.target, from).find((r) => r.roomId === portal.roomId)?.eventId
+        : undefined;
     const media = done.size > 0 ? {} : await moveRemoteMedia(this.ctx, this.ctx.session(owner), portal.ghost, content);
     const actions = remoteToMatrix(content, { replyTo, targets, previousReaction, media });
     for (const [part, action] of actions.entries()) {

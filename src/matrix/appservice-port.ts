@@ -72,6 +72,10 @@ export class AppserviceMatrixPort implements MatrixPort {
     await (await this.client(asUser)).inviteUser(invitee, roomId);
   }
 
+  async leave(asUser: string, roomId: string): Promise<void> {
+    await (await this.client(asUser)).leaveRoom(roomId);
+  }
+
   async membership(roomId: string, userId: string): Promise<string | undefined> {
     try {
       const state = (await (await this.client(this.botUserId)).getRoomStateEvent(roomId, 'm.room.member', userId)) as { membership?: string };
