@@ -50,8 +50,11 @@ export class AppserviceMatrixPort implements MatrixPort {
       initial_state: spec.initialState.map(([type, state_key, content]) => ({ type, state_key, content })),
       // the creating ghost gets full power by default (and, from room version 12, must not be
       // listed: creators' power is implicit); the bot needs it to manage state and notices
+      // the owner may turn on encryption (the bridge then says plainly that it cannot read
+      // the room) but not take the room from the bridge
       power_level_content_override: {
         users: { [this.botUserId]: 100, [spec.invitee]: 50 },
+        events: { 'm.room.encryption': 50 },
       },
     });
   }

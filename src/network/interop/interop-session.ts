@@ -108,8 +108,11 @@ export class InteropSession implements RemoteSession {
   async safetyNumber(contact: E164): Promise<string> {
     const numbers = await this.client.safetyNumbers(contact);
     if (numbers.length === 0) throw new Error('no Signal session with this contact yet: exchange a message first');
-    return numbers[0].safetyNumber;
+    // device IDs only grow: after a reinstall the newest device holds the key in use, and the
+    // old device's identity may still be listed
+    return numbers.reduce((newest, n) => (n.deviceId > newest.deviceId ? n : newest)).safetyNumber;
   }
+
 
   disconnect(): Promise<void> {
     return this.onStop();
