@@ -28,11 +28,12 @@ export class MatrixIntake {
     const event: MatrixRoomEvent = { ...raw, content: raw.content ?? {} };
     const portal = this.ctx.store.portals.byRoom(raw.room_id);
     if (!portal) return false;
-    if (!event.sender || this.ctx.matrix.isBridgeUser(event.sender)) return true;
+    // whoever turned it on (the homeserver may encrypt new rooms by default, as the creator)
     if (event.type === 'm.room.encryption' && event.state_key === '') {
       await this.onEncryptionEnabled(portal, raw.room_id);
       return true;
     }
+    if (!event.sender || this.ctx.matrix.isBridgeUser(event.sender)) return true;
     if (event.type === 'm.room.member' && event.state_key === portal.owner && ['leave', 'ban'].includes(String(event.content.membership))) {
       await this.onOwnerLeft(portal, raw.room_id);
       return true;
@@ -80,7 +81,7 @@ export class MatrixIntake {
     }
   }
 
-  private async onEncryptionEnabled(portal: PortalRecord, roomId: string): Promise<void> {
+  async onEncryptionEnabled(portal: PortalRecord, roomId: string): Promise<void> {
     if (portal.encrypted) return;
     this.ctx.store.portals.setEncrypted(portal.owner, portal.contact, true);
     await this.security.notice(roomId, encryptionEnabledNotice());

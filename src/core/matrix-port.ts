@@ -42,6 +42,8 @@ export interface MatrixPort {
   downloadMedia(mxcUrl: string): Promise<DownloadedMedia>;
   setTyping(asUser: string, roomId: string, typing: boolean, timeoutMs: number): Promise<void>;
   sendReadReceipt(asUser: string, roomId: string, eventId: string): Promise<void>;
+  /** whether the room has m.room.encryption state (the homeserver may add it to new rooms) */
+  isEncrypted(roomId: string): Promise<boolean>;
   /** fetches one event (to resolve a redaction's target, say); undefined if unknown */
   getEvent(roomId: string, eventId: string): Promise<Record<string, unknown> | undefined>;
 }

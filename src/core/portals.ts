@@ -107,10 +107,16 @@ export class Portals {
       store.portals.setSecuritySummary(owner, contact, JSON.stringify(this.security.summary(owner, contact)));
     });
     log.info(`portal ${roomId} created for ${owner}`);
+    // a homeserver that encrypts new rooms by default did so as the room was made
+    const encrypted = await matrix.isEncrypted(roomId);
+    if (encrypted) {
+      store.portals.setEncrypted(owner, contact, true);
+      await this.security.updateRoomState(owner, contact);
+    }
     const record = this.security.contact(owner, contact);
     await this.security.notice(
       roomId,
-      portalCreatedNotice({ contactName: name, networkName: network.displayName, contactE2ee: record?.e2ee ?? null, roomEncrypted: false }),
+      portalCreatedNotice({ contactName: name, networkName: network.displayName, contactE2ee: record?.e2ee ?? null, roomEncrypted: encrypted }),
     );
     return { ...(store.portals.get(owner, contact) as PortalRecord), roomId, ghost };
   }

@@ -79,6 +79,15 @@ export class AppserviceMatrixPort implements MatrixPort {
     await (await this.client(asUser)).leaveRoom(roomId);
   }
 
+  async isEncrypted(roomId: string): Promise<boolean> {
+    try {
+      await (await this.client(this.botUserId)).getRoomStateEvent(roomId, 'm.room.encryption', '');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   async membership(roomId: string, userId: string): Promise<string | undefined> {
     try {
       const state = (await (await this.client(this.botUserId)).getRoomStateEvent(roomId, 'm.room.member', userId)) as { membership?: string };

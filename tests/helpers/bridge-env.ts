@@ -33,6 +33,8 @@ export interface BridgeEnvOptions {
   permissions: Record<string, PermissionLevel>;
   /** Further changes to the config before the registration is generated. */
   adjust?: (config: BridgeConfig) => void;
+  /** Extra homeserver.yaml settings for this test's Synapse. */
+  synapseConfig?: Record<string, unknown>;
 }
 
 export const TEST_SERVER_NAME = 'localhost';
@@ -64,7 +66,7 @@ export async function startBridgeEnv(opts: BridgeEnvOptions): Promise<BridgeEnv>
     // The registration does not depend on the homeserver URL, which is only
     // known once Synapse listens; so: generate, start Synapse with it, then point the bridge at it.
     writeRegistration(config.appservice.registration, generateRegistration(config, config.appservice.url));
-    const hs = await startSynapse({ registrationFiles: [config.appservice.registration], dir: join(dir, 'synapse'), serverName: TEST_SERVER_NAME });
+    const hs = await startSynapse({ registrationFiles: [config.appservice.registration], dir: join(dir, 'synapse'), serverName: TEST_SERVER_NAME, extraConfig: opts.synapseConfig });
     cleanups.push(() => hs.stop());
     config.homeserver.url = hs.url;
 

@@ -30,6 +30,8 @@ export interface InteropEnv {
 export interface InteropEnvOptions {
   /** Further config changes (after the network settings are filled in). */
   adjust?: (config: BridgeConfig) => void;
+  /** Extra homeserver.yaml settings for this test's Synapse. */
+  synapseConfig?: Record<string, unknown>;
 }
 
 export async function startInteropEnv(opts: InteropEnvOptions = {}): Promise<InteropEnv> {
@@ -38,6 +40,7 @@ export async function startInteropEnv(opts: InteropEnvOptions = {}): Promise<Int
   try {
     bridgeEnv = await startBridgeEnv({
       permissions: { [TEST_SERVER_NAME]: 'user' },
+      synapseConfig: opts.synapseConfig,
       adjust: (config) => {
         config.network.gateway_url = gateway.url;
         config.network.provider_id = 'bridge';
