@@ -70,6 +70,7 @@ export class RemoteIntake implements RemoteEventHandler {
     const { store } = this.ctx;
     const from = message.from;
     if (store.messages.byRemoteId(this.owner, from, message.content.messageId).length > 0 && !this.partial(message)) return;
+    if (message.encrypted) await this.security.learnIdentity(this.owner, from);
     const { before, after: record } = this.security.recordSender(this.owner, from, message.sender);
     const portal = await this.portals.ensure(this.owner, from);
     await this.security.senderRecorded(this.owner, from, before, record);

@@ -33,7 +33,10 @@ export function securityCommands(core: CoreContext, sessions: Sessions, security
             `${name} uses ${record.provider ?? 'a provider'}, which has no end-to-end encryption: there is no safety number to compare, so ${name} cannot be verified.`,
           );
         }
-        const safetyNumber = await session.safetyNumber(contact);
+        const identity = await session.identity(contact);
+        if (!identity) return ctx.reply(`There is no Signal session with ${name} yet: exchange a message first, then compare.`);
+        const safetyNumber = identity.safetyNumber;
+        core.store.contacts.setFingerprint(ctx.sender, contact, identity.fingerprint);
         if (!confirm) {
           const text = safetyNumberText({ contactName: name, safetyNumber, verified: security.contact(ctx.sender, contact)?.verified ?? false, phone: contact });
           return ctx.reply(text.body, text.html);

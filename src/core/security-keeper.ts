@@ -116,6 +116,14 @@ export class SecurityKeeper {
     return { before, after: this.ctx.store.contacts.observe(owner, contact, sender) };
   }
 
+  /** Learns the contact's identity-key fingerprint once a Signal session exists (the first
+   *  encrypted message either way), so the room state can show it. */
+  async learnIdentity(owner: string, contact: E164): Promise<void> {
+    if (this.contact(owner, contact)?.identityFingerprint) return;
+    const identity = await this.ctx.session(owner)?.identity(contact).catch(() => undefined);
+    if (identity) this.ctx.store.contacts.setFingerprint(owner, contact, identity.fingerprint);
+  }
+
   /** After recordSender, once the portal exists: the "no end-to-end encryption" notice when
    *  that is newly known, and the room state. */
   async senderRecorded(owner: string, contact: E164, before: ContactRecord | undefined, after: ContactRecord): Promise<void> {
@@ -135,6 +143,7 @@ export class SecurityKeeper {
 
   /** what a send showed: whether the message left Signal-encrypted */
   async observeSend(owner: string, contact: E164, encrypted: boolean): Promise<void> {
+    if (encrypted) await this.learnIdentity(owner, contact);
     const before = this.contact(owner, contact);
     const after = this.ctx.store.contacts.observe(owner, contact, { e2ee: encrypted });
     await this.noticeIfUnencrypted(owner, contact, before, after);

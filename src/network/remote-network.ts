@@ -81,8 +81,9 @@ export interface RemoteSession {
   fetchProfile(contact: E164): Promise<RemoteProfile>;
   /** the bytes of a profile avatar named by RemoteProfile.avatarRef */
   downloadAvatar(ref: string): Promise<Uint8Array>;
-  /** the safety number to compare out of band with the contact */
-  safetyNumber(contact: E164): Promise<string>;
+  /** the contact's identity key in use: the safety number to compare out of band, and a
+   *  short fingerprint of the key; undefined while there is no Signal session with them */
+  identity(contact: E164): Promise<{ safetyNumber: string; fingerprint: string } | undefined>;
   disconnect(): Promise<void>;
 }
 

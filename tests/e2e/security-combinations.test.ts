@@ -172,6 +172,8 @@ test('hop trails, room state and notices over provider × room encryption × key
   for (const w of walkers) {
     await t.test(`${w.label}: portal created, key unchanged, not verified`, async (st) => {
       w.sim = await installSim(env, w.spec);
+      // the contact's identity key is in the room state from the first encrypted message on
+      if (w.e2ee) w.fingerprint = await ownFingerprint(w.sim);
       const mark = await alice.catchUp();
       await w.sim.sendText(ALICE_PHONE, 'hello');
       w.room = await acceptPortalInvite(alice, w.ghost, { after: mark, timeoutMs: 30_000 });

@@ -105,13 +105,15 @@ export class InteropSession implements RemoteSession {
     return this.downloadPublic(ref);
   }
 
-  async safetyNumber(contact: E164): Promise<string> {
+  async identity(contact: E164): Promise<{ safetyNumber: string; fingerprint: string } | undefined> {
     const numbers = await this.client.safetyNumbers(contact);
-    if (numbers.length === 0) throw new Error('no Signal session with this contact yet: exchange a message first');
+    if (numbers.length === 0) return undefined;
     // device IDs only grow: after a reinstall the newest device holds the key in use, and the
     // old device's identity may still be listed
-    return numbers.reduce((newest, n) => (n.deviceId > newest.deviceId ? n : newest)).safetyNumber;
+    const newest = numbers.reduce((a, b) => (b.deviceId > a.deviceId ? b : a));
+    return { safetyNumber: newest.safetyNumber, fingerprint: newest.fingerprint };
   }
+
 
 
   disconnect(): Promise<void> {
