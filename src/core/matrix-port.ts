@@ -27,6 +27,8 @@ export interface MatrixPort {
   isBridgeUser(mxid: string): boolean;
   setGhostProfile(ghost: string, profile: { displayName?: string; avatarMxc?: string }): Promise<void>;
   createPortalRoom(spec: PortalRoomSpec): Promise<string>;
+  /** sets `user`'s m.direct account data: Matrix user → their direct rooms with `user` */
+  setDirectRooms(user: string, direct: Record<string, string[]>): Promise<void>;
   /** makes sure `user` (bot or ghost) is joined, re-inviting it with `inviter` if needed */
   ensureJoined(user: string, roomId: string, inviter: string): Promise<void>;
   invite(asUser: string, roomId: string, invitee: string): Promise<void>;

@@ -101,6 +101,12 @@ export class Portals {
     const initialState = this.security.initialState(owner, contact, name);
     const roomId = await matrix.createPortalRoom({ ghost, invitee: owner, name, initialState });
     await matrix.ensureJoined(matrix.botUserId, roomId, ghost);
+    // the ghost's side of the DM; the user's own m.direct is set by their client on joining
+    // an is_direct invite (the bridge cannot write another user's account data)
+    const direct: Record<string, string[]> = {};
+    for (const p of store.portals.ofContact(contact)) if (p.roomId && p.owner !== owner) direct[p.owner] = [p.roomId];
+    direct[owner] = [roomId];
+    await matrix.setDirectRooms(ghost, direct).catch((error: Error) => log.warn(`m.direct of ${ghost} not set: ${error.message}`));
     store.atomically(() => {
       store.portals.ensure(owner, contact);
       store.portals.setRoom(owner, contact, roomId);

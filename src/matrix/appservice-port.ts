@@ -59,6 +59,10 @@ export class AppserviceMatrixPort implements MatrixPort {
     });
   }
 
+  async setDirectRooms(user: string, direct: Record<string, string[]>): Promise<void> {
+    await (await this.client(user)).setAccountData('m.direct', direct);
+  }
+
   async ensureJoined(user: string, roomId: string, inviter: string): Promise<void> {
     const client = await this.client(user);
     try {

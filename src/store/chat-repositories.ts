@@ -54,6 +54,8 @@ export interface PortalRepository {
   setEncrypted(owner: string, contact: string, encrypted: boolean): void;
   setSecuritySummary(owner: string, contact: string, summary: string): void;
   ofOwner(owner: string): PortalRecord[];
+  /** every Matrix user's portal with this contact */
+  ofContact(contact: string): PortalRecord[];
   count(): number;
 }
 

@@ -2,6 +2,7 @@
 // next message opens a new portal instead of vanishing into a room nobody reads.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readRegistration } from '../../src/registration/read';
 import { registerUser } from '../helpers/synapse-register';
 import { acceptPortalInvite, matrixUser, messageFrom, simReceivesText, startChatFromRemote, startInteropEnv } from '../helpers/interop-env';
 
@@ -13,6 +14,14 @@ test('leaving a portal, then a new message', async (t) => {
   t.after(() => env.stop());
   const alice = await matrixUser(env, 'alice');
   const { sim, ghost, portal } = await startChatFromRemote(env, alice, ALICE_PHONE, SAM_PHONE);
+
+  await t.test("the portal is a DM on the ghost's side too (m.direct)", async () => {
+    const { as_token: asToken } = readRegistration(env.bridgeEnv.config.appservice.registration);
+    const url = `${env.bridgeEnv.hs.url}/_matrix/client/v3/user/${encodeURIComponent(ghost)}/account_data/m.direct?user_id=${encodeURIComponent(ghost)}`;
+    const res = await fetch(url, { headers: { Authorization: `Bearer ${asToken}` } });
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.deepEqual(await res.json(), { [alice.userId]: [portal] });
+  });
 
   await t.test('the ghost and the bot leave the room the user left', async () => {
     const admin = await registerUser(env.bridgeEnv.hs, 'admin', 'admin-password', true);

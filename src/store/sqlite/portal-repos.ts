@@ -60,6 +60,10 @@ export class SqlitePortals implements PortalRepository {
     return this.db.prepare<[string], PortalRow>('SELECT * FROM portals WHERE owner = ? ORDER BY created_at').all(owner).map(toPortal);
   }
 
+  ofContact(contact: string): PortalRecord[] {
+    return this.db.prepare<[string], PortalRow>('SELECT * FROM portals WHERE contact = ? ORDER BY created_at').all(contact).map(toPortal);
+  }
+
   count(): number {
     return (this.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM portals').get() as { n: number }).n;
   }

@@ -53,6 +53,7 @@ export function chatStoreSuite(name: string, open: () => BridgeStore): void {
       assert.equal(store.portals.byRoom('!a:x')?.owner, alice);
       assert.equal(store.portals.byRoom('!b:x')?.owner, bob);
       assert.deepEqual(store.portals.ofOwner(alice).map((p) => p.roomId), ['!a:x']);
+      assert.deepEqual(store.portals.ofContact(contact).map((p) => p.owner).sort(), [alice, bob].sort());
       store.portals.setEncrypted(alice, contact, true);
       assert.equal(store.portals.get(alice, contact)?.encrypted, true);
       assert.equal(store.portals.get(bob, contact)?.encrypted, false);
