@@ -7,6 +7,7 @@
  *   env: BENCH_MESSAGES (200 per run), BENCH_WINDOWS ("1,20"), BENCH_WARMUP (20),
  *        BENCH_SPREAD (4: windows > 1 are also run spread over this many portals),
  *        BENCH_PORTALS (1000), BENCH_PORTAL_WINDOW (10), BENCH_PROBE (20), BRIDGE_LOG (error),
+ *        BENCH_HEAP_SNAPSHOT=1 (the bridge writes a V8 heap snapshot at the end; with BENCH_KEEP_DIR=1),
  *        BENCH_KEEP_DIR=1 (keep the temp dir: Synapse's log has per-request timings),
  *        BENCH_BRIDGE_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the bridge)
  *
@@ -25,7 +26,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import {
-  cpuSecondsOf, loginMatrixUser, openChat, matrixUser, memoryOf, newSim, startBridgedEnv, type BridgedEnv,
+  cpuSecondsOf, heapSnapshot, loginMatrixUser, openChat, matrixUser, memoryOf, newSim, startBridgedEnv, type BridgedEnv,
 } from './bridged-env';
 import { Arrivals, messageBodyIn, runFlow, SyncWatcher } from './flow';
 import { portalPhase } from './portal-phase';
@@ -34,6 +35,19 @@ import type { Summary } from './stats';
 const ALICE_PHONE = '+4915112345678';
 const S1_PHONE = '+14155552672';
 const S2_PHONE = '+14155552673';
+
+/** The issue's aims, reached or not, per bridged row (printed; nothing is asserted). */
+function printAims(rows: Row[]): void {
+  console.log('\nAims per bridged row: rate ≥ 80 % of A, p50 at most 10 ms above A');
+  for (const r of rows.filter((x) => x.path.key !== 'A' && x.path.key !== 'B')) {
+    const a = rows.find((x) => x.path.key === 'A' && x.window === r.window);
+    if (!a) continue;
+    const ratio = r.s.perSecond / a.s.perSecond;
+    const added = r.s.p50Ms - a.s.p50Ms;
+    console.log(`  ${r.path.key.padEnd(6)} window ${String(r.window).padStart(3)}: rate ${f(100 * ratio, 0).padStart(4)} % of A ${ratio >= 0.8 ? 'reached    ' : 'NOT reached'}` +
+      `   p50 ${added >= 0 ? '+' : ''}${f(added)} ms ${added <= 10 ? 'reached' : 'NOT reached'}`);
+  }
+}
 
 /** Text of a remote message's text parts (what a phone shows); undefined for other content. */
 function remoteText(content: { kind: string; parts?: Array<{ type: string; body?: string }> }): string | undefined {
@@ -117,6 +131,10 @@ async function main(): Promise<void> {
   const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
   console.log(`machine: ${cpus().length} CPU(s), load average ${load()} at start (other work on the machine skews every figure)`);
   console.log(`bench:bridge — ${MESSAGES} messages per run, windows ${WINDOWS.join(', ')}, ${WARMUP} warm-up messages per path, ${PORTALS} portals`);
+  if (PORTALS > 0) {
+    console.log('  (each portal is a real Synapse room; Synapse needs about 0.6 s of CPU per room on a small machine, so 1,000');
+    console.log('  portals take 10+ minutes there. BENCH_PORTALS=250 gives a quicker run; the RSS slope is printed per quarter.)');
+  }
   const env = await startBridgedEnv();
   try {
     const memStart = memoryOf(env.bridgePid);
@@ -176,6 +194,7 @@ async function main(): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 2000)); // let the bridge settle (timers, pending writes)
     const memEnd = memoryOf(env.bridgePid);
+    const snapshot = process.env.BENCH_HEAP_SNAPSHOT ? await heapSnapshot(env) : undefined;
 
     console.log('\nMethod: each run sends N messages with unique bodies, at most `window` in flight (sent, not yet seen by the');
     console.log('receiver). Latency = receiver saw it (Matrix: /sync long-poll; sim: decrypted message) − send call started, on');
@@ -184,12 +203,14 @@ async function main(): Promise<void> {
     console.log('"bridge share p50" = p50 − p50(A) − p50(B): the bridged path minus both hops it is made of.');
     console.log('CPU ms/msg: CPU time of the bridge process, Synapse and this bench process (gateway, sims, clients) per message.');
     printTable(rows);
+    printAims(rows);
 
     console.log(`\nBridge process memory (VmRSS from /proc/${env.bridgePid}/status; peak = VmHWM):`);
     console.log(`  after start, no users:                  ${f(memStart.rssMb)} MB`);
     console.log(`  after login and ${rows.length + (WARMUP > 0 ? paths.length : 0)} message runs:       ${f(memAfterMessages.rssMb)} MB (peak ${f(memAfterMessages.peakMb)} MB)`);
     for (const c of portals?.checkpoints ?? []) {
-      console.log(`  holding ${String(c.portals).padStart(5)} portals with rooms:   ${f(c.rssMb)} MB (peak ${f(c.peakMb)} MB)`);
+      console.log(`  holding ${String(c.portals).padStart(5)} portals with rooms:   ${f(c.rssMb)} MB (peak ${f(c.peakMb)} MB)` +
+        `   [${f(c.run.perSecond, 2)} portals/s; CPU per portal: bridge ${f(c.cpuMsPerPortal.bridge, 0)} ms, Synapse ${f(c.cpuMsPerPortal.synapse, 0)} ms]`);
     }
     console.log(`  at the end, after 2 s idle:            ${f(memEnd.rssMb)} MB (peak ${f(memEnd.peakMb)} MB)   aim: ≤ 200 MB with 1,000 portals`);
     if (portals) {
@@ -205,6 +226,7 @@ async function main(): Promise<void> {
           (mr1 ? ` (idle: p50 ${f(mr1.s.p50Ms)} ms)` : ''));
       }
     }
+    if (snapshot) console.log(`  heap snapshot of the bridge at the end: ${snapshot}`);
     console.log(`load average at the end: ${load()}`);
     console.log(`\nwhole bench: ${f((Date.now() - began) / 1000, 0)} s`);
   } finally {

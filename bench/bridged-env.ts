@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,9 +35,33 @@ export interface BridgedEnv {
   stop(): Promise<void>;
 }
 
-/** BENCH_BRIDGE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the bridge child. */
+/** BENCH_BRIDGE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the bridge child;
+ *  BENCH_HEAP_SNAPSHOT=1 lets heapSnapshot() ask it for a heap snapshot. */
 function bridgeNodeArgs(): string[] {
-  return (process.env.BENCH_BRIDGE_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
+  const args = (process.env.BENCH_BRIDGE_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
+  if (process.env.BENCH_HEAP_SNAPSHOT) args.push('--heapsnapshot-signal=SIGUSR2');
+  return args;
+}
+
+/**
+ * Has the bridge write a V8 heap snapshot into the bench's temp dir (needs BENCH_HEAP_SNAPSHOT=1
+ * at start; keep the dir with BENCH_KEEP_DIR=1 to read it); resolves with its path.
+ */
+export async function heapSnapshot(env: BridgedEnv): Promise<string> {
+  const before = new Set(readdirSync(env.dir));
+  process.kill(env.bridgePid, 'SIGUSR2');
+  for (let waited = 0; waited < 120_000; waited += 500) {
+    await new Promise((r) => setTimeout(r, 500));
+    const file = readdirSync(env.dir).find((f) => f.endsWith('.heapsnapshot') && !before.has(f));
+    // V8 writes the file in one go while the process is paused; a size that holds still means done
+    if (file) {
+      const size = () => statSync(join(env.dir, file)).size;
+      const first = size();
+      await new Promise((r) => setTimeout(r, 1000));
+      if (size() === first && first > 0) return join(env.dir, file);
+    }
+  }
+  throw new Error('the bridge wrote no heap snapshot within 120 s');
 }
 
 async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
@@ -99,6 +123,7 @@ export async function startBridgedEnv(): Promise<BridgedEnv> {
 
     const child = spawn(process.execPath, [...bridgeNodeArgs(), join(repoRoot, 'dist', 'src', 'cli.js'), '-c', configPath], {
       stdio: ['ignore', 'inherit', 'inherit'],
+      cwd: dir, // profiles and heap snapshots land in the temp dir, not in the repository
     });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const killOnExit = () => child.kill('SIGKILL');

@@ -7,7 +7,7 @@
 import Database from 'better-sqlite3';
 import { parsePhone } from '../src/network/phone';
 import type { MatrixClient, SeenEvent } from '../tests/helpers/matrix-client';
-import { botMessageBody, memoryOf, type BridgedEnv } from './bridged-env';
+import { botMessageBody, cpuSecondsOf, memoryOf, type BridgedEnv } from './bridged-env';
 import { Arrivals, runFlow, SyncWatcher } from './flow';
 import type { Summary } from './stats';
 
@@ -18,6 +18,8 @@ export interface PortalCheckpoint {
   peakMb: number;
   /** the start-chat commands of this quarter */
   run: Summary;
+  /** CPU time per portal in this quarter, in ms */
+  cpuMsPerPortal: { bridge: number; synapse: number };
 }
 
 /** Portals of the bridge that have a Matrix room, counted in its database (read-only). */
@@ -65,16 +67,20 @@ export async function portalPhase<T>(
   for (const quarter of [1, 2, 3, 4]) {
     const upTo = Math.round((total * quarter) / 4);
     if (upTo === done) continue;
+    const cpu0 = { bridge: cpuSecondsOf(env.bridgePid), synapse: cpuSecondsOf(env.synapsePid) };
     const step = startChats(env, client, managementRoom, done, upTo - done, window);
     let run: Summary;
     if (quarter === 1 && duringFirst) [run, probe] = await Promise.all([step, duringFirst()]);
     else run = await step;
     done = upTo;
+    const perPortal = (now: number, before: number) => ((now - before) * 1000) / run.count;
+    const cpuMsPerPortal = { bridge: perPortal(cpuSecondsOf(env.bridgePid), cpu0.bridge), synapse: perPortal(cpuSecondsOf(env.synapsePid), cpu0.synapse) };
     const portals = portalsWithRooms(env);
     const mem = memoryOf(env.bridgePid);
-    checkpoints.push({ portals, ...mem, run });
+    checkpoints.push({ portals, ...mem, run, cpuMsPerPortal });
     console.log(`  ${portals} portals: bridge RSS ${mem.rssMb.toFixed(1)} MB (peak ${mem.peakMb.toFixed(1)} MB), ` +
-      `${run.perSecond.toFixed(2)} portals/s, command → reply p50 ${run.p50Ms.toFixed(0)} ms`);
+      `${run.perSecond.toFixed(2)} portals/s, command → reply p50 ${run.p50Ms.toFixed(0)} ms, ` +
+      `CPU per portal: bridge ${cpuMsPerPortal.bridge.toFixed(0)} ms, Synapse ${cpuMsPerPortal.synapse.toFixed(0)} ms`);
   }
   return { checkpoints, probe };
 }
