@@ -8,6 +8,7 @@
  *        BENCH_SPREAD (4: windows > 1 are also run spread over this many portals),
  *        BENCH_PORTALS (1000), BENCH_PORTAL_WINDOW (10), BENCH_PROBE (20), BRIDGE_LOG (error),
  *        BENCH_HEAP_SNAPSHOT=1 (the bridge writes a V8 heap snapshot at the end; with BENCH_KEEP_DIR=1),
+ *        BENCH_SYNAPSE_CONFIG (JSON merged into homeserver.yaml, for experiments),
  *        BENCH_KEEP_DIR=1 (keep the temp dir: Synapse's log has per-request timings),
  *        BENCH_BRIDGE_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the bridge)
  *

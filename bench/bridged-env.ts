@@ -64,6 +64,12 @@ export async function heapSnapshot(env: BridgedEnv): Promise<string> {
   throw new Error('the bridge wrote no heap snapshot within 120 s');
 }
 
+/** BENCH_SYNAPSE_CONFIG='{"user_directory":{"enabled":false}}' merges keys into homeserver.yaml (experiments). */
+function synapseExtraConfig(): Record<string, unknown> | undefined {
+  const text = process.env.BENCH_SYNAPSE_CONFIG;
+  return text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+}
+
 async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -115,7 +121,10 @@ export async function startBridgedEnv(): Promise<BridgedEnv> {
     config.metrics.enabled = false;
 
     writeRegistration(config.appservice.registration, generateRegistration(config, config.appservice.url));
-    const hs = await startSynapse({ registrationFiles: [config.appservice.registration], dir: join(dir, 'synapse'), serverName: 'localhost' });
+    const hs = await startSynapse({
+      registrationFiles: [config.appservice.registration], dir: join(dir, 'synapse'), serverName: 'localhost',
+      extraConfig: synapseExtraConfig(),
+    });
     cleanups.push(() => hs.stop());
     config.homeserver.url = hs.url;
     const configPath = join(dir, 'config.yaml');
