@@ -14,6 +14,7 @@ import { AppserviceMatrixPort } from './matrix/appservice-port';
 import { CommandRegistry } from './matrix/commands/registry';
 import { builtinCommands } from './matrix/commands/builtin';
 import { BridgeCore } from './core/bridge-core';
+import { KeyedQueue } from './lib/keyed-queue';
 import { InteropNetwork } from './network/interop/interop-network';
 import { BridgeKeyStore } from './network/interop/signal-keys';
 import { startMetrics } from './metrics';
@@ -101,16 +102,25 @@ export async function start(config: BridgeConfig): Promise<RunningBridge> {
     };
     const bot = new BridgeBot(botUserId, config, store, commands, botIdentity, log, (mxid) => matrix.isBridgeUser(mxid));
 
+    const commandQueue = new KeyedQueue();
+    cleanups.push(() => commandQueue.idle());
     const appservice = new DurableAppService(registration.hs_token);
     appservice.onFailure = (txnId, error) => log.warn(`transaction ${txnId} failed, the homeserver will retry: ${error.message}`);
     appservice.attach(
       {
         onEvent: async (event: MatrixEvent) => {
           try {
-            if (!(await core.matrixIntake.onEvent(event))) await bot.onEvent(event);
+            if (await core.matrixIntake.onEvent(event)) return;
           } catch (error) {
             log.error(`event ${event.event_id} not handled: ${(error as Error).message}`);
+            return;
           }
+          // Bot commands run off the transaction path, in order per room: the homeserver sends
+          // the next transaction only after this one is answered, and one slow command (a
+          // start-chat makes several round trips) must not hold up everyone's messages.
+          void commandQueue.run(event.room_id ?? '', () =>
+            bot.onEvent(event).catch((error: Error) => log.error(`event ${event.event_id} not handled: ${error.message}`)),
+          );
         },
         onEphemeral: (event: MatrixEvent) =>
           core.matrixIntake.onEphemeral(event).catch((error: Error) => log.warn(`${event.type} not handled: ${error.message}`)),
