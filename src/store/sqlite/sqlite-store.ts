@@ -9,6 +9,7 @@ import { SqliteGhosts, SqliteLogins } from './login-ghost-repos';
 import { SqliteMessages, SqlitePortals, SqliteReactions } from './portal-repos';
 import { SqliteOutbox } from './outbox-repo';
 import { SqliteContacts, SqliteHeldMessages } from './contact-repos';
+import { withStatementCache } from '../../sqlite/statement-cache';
 import { migrate, currentVersion } from './migrate';
 import { migrations } from './migrations';
 
@@ -108,6 +109,7 @@ export class SqliteBridgeStore implements BridgeStore {
   readonly held: HeldMessageRepository;
 
   private constructor(private readonly db: Database.Database) {
+    db = withStatementCache(db);
     this.users = new SqliteUsers(db);
     this.transactions = new SqliteTransactions(db);
     this.logins = new SqliteLogins(db);
