@@ -12,7 +12,7 @@ import {
   PublicKey,
 } from '@signalapp/libsignal-client';
 import type Database from 'better-sqlite3';
-import { prepared } from './prepared';
+import { prepared } from '../../sqlite/prepared';
 import type { SecretBox } from './secret-box';
 import type {
   IdentityChangeRecord,

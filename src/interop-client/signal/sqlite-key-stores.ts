@@ -15,7 +15,7 @@ import {
   SignedPreKeyStore,
 } from '@signalapp/libsignal-client';
 import type Database from 'better-sqlite3';
-import { prepared } from './prepared';
+import { prepared } from '../../sqlite/prepared';
 import type { SecretBox } from './secret-box';
 import type { WriteGate } from './sqlite-identity-store';
 import { ownBytes } from './sqlite-identity-store';
