@@ -11,6 +11,6 @@ export {
 export { escapeHtml, remoteTextToMatrix, waMarkupToHtml, type MatrixText } from './wa-markup';
 export { htmlToWaMarkup, type WaText } from './html-to-wa';
 export { sanitizeMatrixHtml } from './sanitize';
-export { undeliverableNotice } from './notices';
+export { noticeContent, undeliverableNotice } from './notices';
 export { parseGeoUri, stripReplyFallback } from './matrix-read';
 export * from './matrix-types';

@@ -8,6 +8,13 @@ import type { TextMessageContent } from './matrix-types';
 
 const MAX_QUOTED = 500;
 
+/** An m.notice from the bridge, with HTML when given; `m.mentions: {}` so it pings nobody. */
+export function noticeContent(text: string, html?: string): Record<string, unknown> {
+  return html === undefined
+    ? { msgtype: 'm.notice', body: text, 'm.mentions': {} }
+    : { msgtype: 'm.notice', body: text, format: 'org.matrix.custom.html', formatted_body: html, 'm.mentions': {} };
+}
+
 /** "a photo", "a voice message": how people call each kind of attachment. */
 export const ATTACHMENT_NAMES: Record<AttachmentKind, string> = {
   image: 'a photo',

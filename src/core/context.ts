@@ -27,10 +27,3 @@ export interface CoreContext {
   /** the connected session of a Matrix user, if logged in and connected */
   session(owner: string): RemoteSession | undefined;
 }
-
-/** A notice from the bridge bot (not from a ghost, so nobody mistakes it for the contact). */
-export function noticeContent(text: string, html?: string): Record<string, unknown> {
-  return html === undefined
-    ? { msgtype: 'm.notice', body: text, 'm.mentions': {} }
-    : { msgtype: 'm.notice', body: text, format: 'org.matrix.custom.html', formatted_body: html, 'm.mentions': {} };
-}

@@ -15,7 +15,7 @@ function phoneArg(ctx: CommandContext): E164 {
 }
 
 /** Runs a handler, turning a bad phone number into a reply instead of a failure. */
-function friendly(handler: (ctx: CommandContext) => Promise<void>) {
+export function friendly(handler: (ctx: CommandContext) => Promise<void>) {
   return async (ctx: CommandContext) => {
     try {
       await handler(ctx);

@@ -46,6 +46,4 @@ export interface MatrixPort {
   sendReadReceipt(asUser: string, roomId: string, eventId: string): Promise<void>;
   /** whether the room has m.room.encryption state (the homeserver may add it to new rooms) */
   isEncrypted(roomId: string): Promise<boolean>;
-  /** fetches one event (to resolve a redaction's target, say); undefined if unknown */
-  getEvent(roomId: string, eventId: string): Promise<Record<string, unknown> | undefined>;
 }

@@ -5,11 +5,11 @@
  * the jobs behind it, so order is kept; a restart resumes from the outbox. A job that can
  * never be sent ends as failed, with a notice in the room that says so and why.
  */
-import { completeMediaMessage, matrixRelations, matrixToRemote, type MatrixRoomEvent, type MatrixToRemoteRefs } from '../convert';
+import { completeMediaMessage, matrixRelations, matrixToRemote, noticeContent, type MatrixRoomEvent, type MatrixToRemoteRefs } from '../convert';
 import type { E164 } from '../network/phone';
 import { RemoteRefusedError } from '../network/remote-network';
 import type { OutboxJob, PortalRecord } from '../store';
-import { noticeContent, type CoreContext } from './context';
+import type { CoreContext } from './context';
 import { KeyedQueue, portalKey } from './keyed-queue';
 import type { SecurityKeeper } from './security-keeper';
 import { toContentHopTrail } from '../security/hop-trail';

@@ -1,6 +1,7 @@
 /** `verify`: show a contact's safety number, and mark it verified once compared out of band. */
 import type { Command } from '../matrix/commands/registry';
-import { InvalidPhoneNumberError, displayPhone, parsePhone } from '../network/phone';
+import { displayPhone, parsePhone } from '../network/phone';
+import { friendly } from './login-commands';
 import { safetyNumberText } from '../security/notices';
 import type { CoreContext } from './context';
 import type { SecurityKeeper } from './security-keeper';
@@ -13,16 +14,9 @@ export function securityCommands(core: CoreContext, sessions: Sessions, security
       usage: '<phone number> [confirm]',
       help: 'Show the safety number with a contact; add "confirm" once it matches what they see.',
       permission: 'user',
-      async handler(ctx) {
+      handler: friendly(async (ctx) => {
         const confirm = ctx.args.at(-1)?.toLowerCase() === 'confirm';
-        const input = (confirm ? ctx.args.slice(0, -1) : ctx.args).join(' ');
-        let contact;
-        try {
-          contact = parsePhone(input);
-        } catch (error) {
-          if (error instanceof InvalidPhoneNumberError) return ctx.reply(error.message);
-          throw error;
-        }
+        const contact = parsePhone((confirm ? ctx.args.slice(0, -1) : ctx.args).join(' '));
         const session = core.session(ctx.sender);
         if (!session) return ctx.reply('You are not logged in (or not connected yet). Link your phone number first: login +<country code><number>');
         const name = core.store.ghosts.get(contact)?.displayName ?? displayPhone(contact);
@@ -48,7 +42,7 @@ export function securityCommands(core: CoreContext, sessions: Sessions, security
           `${name} is now marked verified. If their safety number changes, the mark is cleared and you are warned.` +
             (released > 0 ? ` ${released} held message(s) were delivered to the chat.` : ''),
         );
-      },
+      }),
     },
   ];
 }

@@ -12,7 +12,8 @@ import { securitySummary, summaryChanged, type SecuritySummary } from '../securi
 import { identityChangedNotice, unencryptedProviderNotice } from '../security/notices';
 import type { ContactRecord } from '../store';
 import { bridgeStateContent, bridgeStateKey } from './bridge-state';
-import { noticeContent, type CoreContext } from './context';
+import type { CoreContext } from './context';
+import { noticeContent } from '../convert';
 
 export type Notice = { body: string; html: string };
 

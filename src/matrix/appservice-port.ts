@@ -139,14 +139,4 @@ export class AppserviceMatrixPort implements MatrixPort {
   async sendReadReceipt(asUser: string, roomId: string, eventId: string): Promise<void> {
     await (await this.client(asUser)).sendReadReceipt(roomId, eventId);
   }
-
-  async getEvent(roomId: string, eventId: string): Promise<Record<string, unknown> | undefined> {
-    try {
-      const client = await this.client(this.botUserId);
-      const path = `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/event/${encodeURIComponent(eventId)}`;
-      return (await client.doRequest('GET', path)) as Record<string, unknown>;
-    } catch {
-      return undefined;
-    }
-  }
 }

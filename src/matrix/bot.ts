@@ -5,7 +5,7 @@
  */
 import type { BridgeConfig } from '../config/types';
 import type { BridgeStore } from '../store';
-import { escapeHtml } from './html';
+import { escapeHtml, noticeContent } from '../convert';
 import { accessOf, allows, type Access } from './permissions';
 import { suggest, type CommandRegistry } from './commands/registry';
 import type { MatrixEvent } from './transaction-intake';
@@ -26,12 +26,6 @@ export interface Logger {
 export const REFUSAL =
   'Sorry, you are not allowed to use this bridge. Ask the homeserver admin to add you to ' +
   'bridge.permissions in its configuration.';
-
-export function notice(text: string, html?: string): Record<string, unknown> {
-  return html === undefined
-    ? { msgtype: 'm.notice', body: text }
-    : { msgtype: 'm.notice', body: text, format: 'org.matrix.custom.html', formatted_body: html };
-}
 
 export class BridgeBot {
   constructor(
@@ -65,7 +59,7 @@ export class BridgeBot {
     await this.identity.join(roomId);
     if (access === 'none') {
       this.log.info(`refused invite from ${inviter}: not permitted`);
-      await this.identity.sendMessage(roomId, notice(REFUSAL));
+      await this.identity.sendMessage(roomId, noticeContent(REFUSAL));
       await this.identity.leave(roomId, 'not permitted to use this bridge');
       return;
     }
@@ -74,7 +68,7 @@ export class BridgeBot {
     this.log.info(`management room ${roomId} for ${inviter}`);
     await this.identity.sendMessage(
       roomId,
-      notice(
+      noticeContent(
         'Hello! I am the bridge bot for the interop network. This room is your management room: ' +
           'type `help` to see what I can do.',
         'Hello! I am the bridge bot for the interop network. This room is your management room: ' +
@@ -103,7 +97,7 @@ export class BridgeBot {
     if (text === undefined || text === '') return;
     const access = accessOf(this.config.bridge.permissions, sender);
     const reply = async (plain: string, html?: string) => {
-      await this.identity.sendMessage(roomId, notice(plain, html));
+      await this.identity.sendMessage(roomId, noticeContent(plain, html));
     };
     if (access === 'none') {
       await reply(REFUSAL);

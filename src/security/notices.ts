@@ -5,7 +5,7 @@
  * (untrusted): control characters are stripped, length capped and HTML escaped.
  */
 import { cleanQuoted } from '../convert/notices';
-import { escapeHtml } from '../matrix/html';
+import { escapeHtml, noticeContent } from '../convert';
 
 export interface Notice {
   body: string;
@@ -161,5 +161,5 @@ export function safetyNumberText(args: { contactName: string; safetyNumber: stri
 
 /** An m.notice event content carrying `n` (same shape as the core's noticeContent). */
 export function noticeEventContent(n: Notice): Record<string, unknown> {
-  return { msgtype: 'm.notice', body: n.body, format: 'org.matrix.custom.html', formatted_body: n.html, 'm.mentions': {} };
+  return noticeContent(n.body, n.html);
 }

@@ -1,5 +1,5 @@
 /** Commands every bridge has, whatever the network: help, version, whoami. */
-import { escapeHtml } from '../html';
+import { escapeHtml } from '../../convert';
 import type { Command, CommandRegistry } from './registry';
 
 export function builtinCommands(registry: CommandRegistry, version: string, prefix: string): Command[] {
