@@ -71,8 +71,10 @@ export class Outbox {
       if (!job) return;
       if (job.nextAttemptAt > Date.now()) return this.later(owner, contact, key, job.nextAttemptAt);
       try {
-        await this.send(job);
-        store.outbox.markSent(job.id);
+        const refusal = await this.send(job);
+        // an event that cannot be bridged is not "sent": the room was told why, the job failed
+        if (refusal === undefined) store.outbox.markSent(job.id);
+        else store.outbox.markFailed(job.id, refusal);
       } catch (error) {
         const message = (error as Error).message;
         if (error instanceof PermanentSendError || error instanceof RemoteRefusedError || job.attempts + 1 >= MAX_ATTEMPTS) {
@@ -110,7 +112,8 @@ export class Outbox {
     };
   }
 
-  private async send(job: OutboxJob): Promise<void> {
+  /** Sends a job; returns why it cannot be bridged (after telling the room), if so. */
+  private async send(job: OutboxJob): Promise<string | undefined> {
     const { store, config, matrix } = this.ctx;
     const event = job.job.event as MatrixRoomEvent & { event_id: string; room_id: string; sender: string };
     const session = this.ctx.session(job.owner);
@@ -120,10 +123,10 @@ export class Outbox {
       throw new PermanentSendError("the contact's provider has no end-to-end encryption, and this bridge is set to refuse such contacts");
     }
     const result = matrixToRemote(event, this.refsFor(job, event));
-    if (result.type === 'ignore') return;
+    if (result.type === 'ignore') return undefined;
     if (result.type === 'cannot-bridge') {
       await matrix.sendEvent(matrix.botUserId, event.room_id, 'm.room.message', result.notice);
-      return;
+      return result.reason;
     }
     let content;
     if (result.type === 'send-media') {

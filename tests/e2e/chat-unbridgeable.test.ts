@@ -42,7 +42,7 @@ test('unbridgeable content and garbage become notices', async (t) => {
     await t.test(`a Matrix poll (${type}) → a notice saying what and why; the contact gets nothing`, async () => {
       const mark = await alice.catchUp();
       const before = sam.received.length;
-      await alice.sendEvent(portal, type, pollContent(`Lunch (${type})?`));
+      const pollId = await alice.sendEvent(portal, type, pollContent(`Lunch (${type})?`));
       const notice = await alice.waitForEvent(noticeIn([portal], UNDELIVERED), { after: mark, timeoutMs: 20_000 });
       const body = String(notice.event.content.body);
       assert.match(body, /not delivered/i);
@@ -51,6 +51,10 @@ test('unbridgeable content and garbage become notices', async (t) => {
       await simReceivesText(sam, ALICE_PHONE, `barrier ${type}`);
       const others = sam.received.slice(before).filter((m) => remoteText(m.content) !== `barrier ${type}`);
       assert.deepEqual(others.map((m) => m.content), [], 'no trace of the poll reached the contact');
+      const job = env.bridgeEnv.bridge.store.connection
+        .prepare('SELECT state FROM outbox WHERE source_event_id = ?')
+        .get(pollId) as { state: string } | undefined;
+      assert.equal(job?.state, 'failed', 'the bridge never records an unbridgeable event as sent');
     });
   }
 
