@@ -62,7 +62,7 @@ export const configSchema: JSONSchemaType<BridgeConfig> = {
     bridge: {
       type: 'object',
       additionalProperties: false,
-      required: ['permissions', 'command_prefix', 'show_phone_in_displayname', 'max_media_bytes'],
+      required: ['permissions', 'command_prefix', 'show_phone_in_displayname', 'max_media_bytes', 'delivery'],
       properties: {
         permissions: {
           type: 'object',
@@ -73,6 +73,18 @@ export const configSchema: JSONSchemaType<BridgeConfig> = {
         command_prefix: { type: 'string', default: '!wa' },
         show_phone_in_displayname: { type: 'boolean', default: true },
         max_media_bytes: { type: 'integer', minimum: 1, maximum: 2147483647, default: 104857600 },
+        delivery: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['retry_initial_ms', 'retry_max_ms', 'max_age_seconds', 'delayed_after_ms'],
+          default: sectionDefault,
+          properties: {
+            retry_initial_ms: { type: 'integer', minimum: 1, maximum: 3_600_000, default: 1000 },
+            retry_max_ms: { type: 'integer', minimum: 1, maximum: 86_400_000, default: 60_000 },
+            max_age_seconds: { type: 'integer', minimum: 1, maximum: 31_536_000, default: 86_400 },
+            delayed_after_ms: { type: 'integer', minimum: 0, maximum: 86_400_000, default: 10_000 },
+          },
+        },
       },
     },
     network: {

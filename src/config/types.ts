@@ -44,6 +44,19 @@ export interface BridgeSection {
   show_phone_in_displayname: boolean;
   /** largest media file the bridge moves, in bytes */
   max_media_bytes: number;
+  delivery: DeliveryConfig;
+}
+
+/** How the bridge retries delivery, both directions (see docs/delivery.md). */
+export interface DeliveryConfig {
+  /** first retry delay of a message whose delivery failed transiently */
+  retry_initial_ms: number;
+  /** longest delay between retries; retries never stop while the failure is transient */
+  retry_max_ms: number;
+  /** a message still undelivered after this many seconds is given up, with a notice */
+  max_age_seconds: number;
+  /** a message delayed longer than this is shown as delayed on the Matrix side */
+  delayed_after_ms: number;
 }
 
 export interface NetworkConfig {

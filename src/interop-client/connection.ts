@@ -12,7 +12,7 @@ import type {
 } from '../protocol/frames';
 import { PROTOCOL_VERSION } from '../protocol/frames';
 import { parseGatewayFrame, validateResult } from '../protocol/validate';
-import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './backoff';
+import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from '../lib/backoff';
 import { flushBeforeSend } from './durability';
 import { InteropRequestError } from './errors';
 

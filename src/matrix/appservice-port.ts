@@ -4,6 +4,25 @@
  */
 import type { Bridge } from 'matrix-appservice-bridge';
 import type { DownloadedMedia, MatrixPort, PortalRoomSpec } from '../core/matrix-port';
+import { classifyMatrixError } from '../core/errors';
+
+/** Every method of the port throws MatrixRefusedError for a 4xx refusal, so core can tell a
+ *  refusal that no retry fixes from an outage (see core/errors.ts). */
+function classified<T extends object>(port: T): T {
+  const proto = Object.getPrototypeOf(port) as Record<string, unknown>;
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    const method = proto[name];
+    if (name === 'constructor' || typeof method !== 'function') continue;
+    const original = method as (...args: unknown[]) => unknown;
+    Object.defineProperty(port, name, {
+      value: (...args: unknown[]) => {
+        const result = original.apply(port, args);
+        return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(classifyMatrixError(error))) : result;
+      },
+    });
+  }
+  return port;
+}
 
 export class AppserviceMatrixPort implements MatrixPort {
   constructor(
@@ -12,7 +31,9 @@ export class AppserviceMatrixPort implements MatrixPort {
     private readonly ghostTemplate: string,
     private readonly domain: string,
     private readonly ghostPattern: RegExp,
-  ) {}
+  ) {
+    classified(this);
+  }
 
   ghostUserId(phone: string): string {
     return `@${this.ghostTemplate.replace('{phone}', phone)}:${this.domain}`;

@@ -11,7 +11,7 @@ import type { AttachmentKind, AttachmentPart, Content, ContentPart } from '../pr
 import type { Profile, ReceiptStatus } from '../protocol/frames';
 import { InteropClient } from '../interop-client/client';
 import { InteropConnection } from '../interop-client/connection';
-import type { BackoffOptions } from '../interop-client/backoff';
+import type { BackoffOptions } from '../lib/backoff';
 import { SignalDatabase } from '../interop-client/signal/sqlite-database';
 import type {
   IdentityChangedEvent, IncomingMessage, IncomingStatus, IncomingTyping, SendResult, UnreadableMessage,

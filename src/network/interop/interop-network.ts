@@ -6,7 +6,7 @@
  */
 import { InteropClient } from '../../interop-client/client';
 import { InteropConnection } from '../../interop-client/connection';
-import { backoffDelay, DEFAULT_BACKOFF } from '../../interop-client/backoff';
+import { backoffDelay, DEFAULT_BACKOFF } from '../../lib/backoff';
 import type { E164 } from '../phone';
 import type { LoginState, RemoteEventHandler, RemoteNetwork, RemoteSession } from '../remote-network';
 import { InteropSession } from './interop-session';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { WebSocketServer } from 'ws';
-import { backoffDelay } from '../../../src/interop-client/backoff';
+import { backoffDelay } from '../../../src/lib/backoff';
 import { InteropConnection } from '../../../src/interop-client/connection';
 import { InteropRequestError } from '../../../src/interop-client/errors';
 import { SECRETS, TestGateway } from './harness';
