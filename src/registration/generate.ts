@@ -4,7 +4,7 @@
  * are requested so receipts and typing reach the bridge, and the bridge is not rate-limited.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import type { BridgeConfig } from '../config/types';
 
@@ -75,4 +75,6 @@ export function writeRegistration(path: string, registration: Registration): voi
     '# Generated; add this file to the homeserver (Synapse: app_service_config_files) and\n' +
     '# keep it secret: the tokens let anyone act as the bridge.\n';
   writeFileSync(path, header + stringify(registration), { mode: 0o600 });
+  // the mode above applies only to a new file; an overwritten one (--force) keeps its old mode
+  chmodSync(path, 0o600);
 }

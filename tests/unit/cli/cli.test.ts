@@ -63,7 +63,7 @@ test('-r writes a registration that reads back, and refuses to overwrite without
 test('starting with the placeholder registration exits 1 and says why', () => {
   const path = join(dir, 'placeholder.yaml');
   const sample = readFileSync(join(repoRoot, 'config.sample.yaml'), 'utf8');
-  writeFileSync(path, sample.replace('registration: registration.yaml', `registration: ${join(repoRoot, 'registration.yaml')}`));
+  writeFileSync(path, sample.replace('registration: registration.yaml', `registration: ${join(repoRoot, 'registration.example.yaml')}`));
   const { code, err } = runWith({ INTEROP_KEY_STORE_SECRET: 'a-real-secret-of-enough-length' }, '-c', path);
   assert.equal(code, 1);
   assert.match(err, /as_token: is a placeholder/);

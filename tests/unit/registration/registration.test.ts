@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../../src/config';
@@ -39,6 +40,23 @@ test('a written registration reads back; the committed example is refused as a p
   const reg = generateRegistration(config);
   writeRegistration(path, reg);
   assert.deepEqual(readRegistration(path), reg);
-  assert.throws(() => readRegistration(join(repoRoot, 'registration.yaml')), /as_token: is a placeholder/);
+  assert.throws(() => readRegistration(join(repoRoot, 'registration.example.yaml')), /as_token: is a placeholder/);
   assert.throws(() => readRegistration(join(dir, 'missing.yaml')), /cannot read registration/);
+});
+
+test('a registration is written 0600, also when it overwrites a world-readable file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mib-reg-'));
+  const path = join(dir, 'registration.yaml');
+  writeFileSync(path, 'old', { mode: 0o644 });
+  chmodSync(path, 0o644);
+  writeRegistration(path, generateRegistration(config));
+  assert.equal(statSync(path).mode & 0o777, 0o600);
+});
+
+test('the README first-run path writes no tracked file', () => {
+  // `-f registration.yaml` at the repository root must be ignored by git, and not collide
+  // with the committed example
+  const ignored = readFileSync(join(repoRoot, '.gitignore'), 'utf8').split('\n');
+  assert.ok(ignored.includes('/registration.yaml'));
+  assert.ok(!existsSync(join(repoRoot, 'registration.yaml')) || !execFileSync('git', ['ls-files', 'registration.yaml'], { cwd: repoRoot, encoding: 'utf8' }).trim());
 });
