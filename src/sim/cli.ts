@@ -1,12 +1,10 @@
 #!/usr/bin/env node
 /**
  * interop-sim: act as a person on the reference interop network from a terminal.
- *
- *   interop-sim --phone +4915112345678 [--gateway ws://127.0.0.1:8787] [--provider native]
- *               [--secret native-dev-secret] [--data ./sim-data] [--name "Alice"]
- *
  * The first run registers the number (the dev-mode gateway returns the code; otherwise the
  * code is asked for on the terminal); later runs reuse the stored identity and device.
+ * Its environment variables are its own (INTEROP_SIM_*): the bridge's INTEROP_PROVIDER_SECRET
+ * is another provider's secret, and exporting it for the bridge must not change the sim.
  */
 import { mkdirSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
@@ -15,20 +13,50 @@ import { textOf } from './chat-log';
 import { HELP, runCommand } from './repl-commands';
 import { SimUser } from './sim-user';
 
+const USAGE = `usage: interop-sim --phone +4915112345678 [options]
+
+A simulated person on the reference interop network, with a prompt to chat from.
+
+options (each may also be set by the environment variable shown):
+  --phone NUMBER      the person's number, E.164 (INTEROP_SIM_PHONE); required
+  --gateway URL       the gateway's WebSocket URL (INTEROP_SIM_GATEWAY_URL;
+                      default ws://127.0.0.1:8787)
+  --provider ID       the provider the person's app belongs to (INTEROP_SIM_PROVIDER;
+                      default native; the dev gateway also has plainchat, without
+                      end-to-end encryption)
+  --secret SECRET     that provider's secret at the gateway (INTEROP_SIM_SECRET;
+                      default native-dev-secret, the dev gateway's)
+  --data DIR          where the person's keys and chats are kept (INTEROP_SIM_DATA;
+                      default ./sim-data)
+  --name NAME         display name published in the person's profile (INTEROP_SIM_NAME)
+  -h, --help          this text
+
+At the prompt, 'help' lists the commands; 'quit' ends. Exit codes: 0 on quit, 1 on a fatal
+error (gateway unreachable, registration refused), 2 on bad arguments.`;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const env = process.env;
+  let parsed;
+  try {
+    parsed = parseArgs({
     options: {
-      phone: { type: 'string' },
-      gateway: { type: 'string', default: process.env.INTEROP_GATEWAY_URL ?? 'ws://127.0.0.1:8787' },
-      provider: { type: 'string', default: process.env.INTEROP_PROVIDER ?? 'native' },
-      secret: { type: 'string', default: process.env.INTEROP_PROVIDER_SECRET ?? 'native-dev-secret' },
-      data: { type: 'string', default: './sim-data' },
-      name: { type: 'string' },
+      phone: { type: 'string', default: env.INTEROP_SIM_PHONE },
+      gateway: { type: 'string', default: env.INTEROP_SIM_GATEWAY_URL ?? 'ws://127.0.0.1:8787' },
+      provider: { type: 'string', default: env.INTEROP_SIM_PROVIDER ?? 'native' },
+      secret: { type: 'string', default: env.INTEROP_SIM_SECRET ?? 'native-dev-secret' },
+      data: { type: 'string', default: env.INTEROP_SIM_DATA ?? './sim-data' },
+      name: { type: 'string', default: env.INTEROP_SIM_NAME },
       help: { type: 'boolean', short: 'h' },
     },
-  });
+    });
+  } catch (error) {
+    console.error(`interop-sim: ${(error as Error).message}\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  const { values } = parsed;
   if (values.help || !values.phone) {
-    console.log('usage: interop-sim --phone +4915112345678 [--gateway ws://127.0.0.1:8787] [--provider native] [--secret …] [--data ./sim-data] [--name Alice]');
+    (values.help ? console.log : console.error)(USAGE);
     process.exitCode = values.help ? 0 : 2;
     return;
   }
@@ -93,5 +121,7 @@ async function main(): Promise<void> {
 
 main().catch((err: Error) => {
   console.error(`interop-sim: ${err.message}`);
-  process.exitCode = 1;
+  // the prompt holds stdin and a half-made connection may be reconnecting: a fatal error
+  // must end the program, not leave it waiting
+  process.exit(1);
 });
