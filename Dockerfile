@@ -21,6 +21,8 @@ FROM node:22-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
+# node_modules/@matrix-org/matrix-sdk-crypto-nodejs is a link into vendor/ (see README)
+COPY --from=build /app/vendor ./vendor
 COPY --from=build /app/dist/src ./dist/src
 COPY package.json config.sample.yaml LICENSE README.md ./
 RUN mkdir -p /data && chown node:node /data
