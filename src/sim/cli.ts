@@ -103,6 +103,8 @@ async function main(): Promise<void> {
     say(`${values.phone} device ${sim.deviceId}, connected to ${values.gateway}`);
   }
   say(HELP);
+  // Ctrl-C at the prompt ends the program like `quit` (readline catches it in raw mode)
+  rl.on('SIGINT', () => rl.close());
   rl.prompt();
   for await (const line of rl) {
     const cmd = line.trim();

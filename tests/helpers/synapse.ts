@@ -98,20 +98,28 @@ const exitOf = new WeakMap<ChildProcess, Promise<void>>();
 
 /** Synapse processes still running, killed if the test process exits without stopping them. */
 const running = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const child of running) killGroup(child, 'SIGKILL');
-});
-// The test runner cancels a file by signalling its process; 'exit' does not run
-// then, so kill Synapse here too, then exit as the signal would have.
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-  process.once(signal, () => {
+let guarded = false;
+/** Installed with the first Synapse, so that importing this file (for homeserverConfig,
+ *  say) changes no signal handling of the importing program. */
+function guardExit(): void {
+  if (guarded) return;
+  guarded = true;
+  process.on('exit', () => {
     for (const child of running) killGroup(child, 'SIGKILL');
-    process.exit(code);
   });
+  // The test runner cancels a file by signalling its process; 'exit' does not run
+  // then, so kill Synapse here too, then exit as the signal would have.
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.once(signal, () => {
+      for (const child of running) killGroup(child, 'SIGKILL');
+      process.exit(code);
+    });
+  }
 }
 
 export async function startSynapse(opts: SynapseOptions): Promise<SynapseHandle> {
   assertInstalled();
+  guardExit();
   const ownsDir = opts.dir === undefined;
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'synapse-e2e-'));
   mkdirSync(dir, { recursive: true });
