@@ -9,6 +9,7 @@ import {
   type ErrorBody, type EventFrame, type EventName, type GatewayFrame, type RequestFrame,
   type RequestResult, type RequestType, PROTOCOL_VERSION, REQUEST_TYPES,
 } from './frames';
+import { BASE64_FORMAT, isBase64 } from './schemas/common';
 import { CONTENT_SCHEMA } from './schemas/content';
 import { REQUEST_PARAM_SCHEMAS } from './schemas/requests';
 import { ERROR_BODY_SCHEMA, EVENT_SCHEMAS, RESULT_SCHEMAS } from './schemas/responses';
@@ -16,6 +17,7 @@ import { ERROR_BODY_SCHEMA, EVENT_SCHEMAS, RESULT_SCHEMAS } from './schemas/resp
 export { MAX_PREKEYS_PER_UPLOAD } from './schemas/requests';
 
 const ajv = new Ajv({ discriminator: true, allErrors: false, strict: true, strictRequired: false });
+ajv.addFormat(BASE64_FORMAT, { type: 'string', validate: isBase64 });
 
 function compileAll<K extends string>(schemas: Record<K, object>): Record<K, ValidateFunction> {
   const out = {} as Record<K, ValidateFunction>;
