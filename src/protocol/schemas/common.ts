@@ -45,7 +45,15 @@ export const shortBase64: SchemaObject = { type: 'string', format: BASE64_FORMAT
 export const deviceId: SchemaObject = { type: 'integer', minimum: 1, maximum: 127 };
 export const keyId: SchemaObject = { type: 'integer', minimum: 0, maximum: 0xffffff };
 export const timestamp: SchemaObject = { type: 'integer', minimum: 0 };
-export const opaqueId: SchemaObject = { type: 'string', minLength: 1, maxLength: 128 };
+/**
+ * Identifiers chosen by the other side (message, media, envelope and request IDs) are limited to
+ * characters that are harmless in logs, file names, URLs and markup: letters, digits and
+ * `. _ ~ : @ $ + / = [ ] -`. That covers ULIDs, UUIDs, base64 (standard and URL-safe) and
+ * Matrix event IDs (`$opaque:server.name`, which the bridge uses as message IDs); it excludes
+ * whitespace, control characters, quotes, `<>` and anything outside ASCII.
+ */
+export const ID_PATTERN = '^[A-Za-z0-9._~:@$+/=\\[\\]-]{1,128}$';
+export const opaqueId: SchemaObject = { type: 'string', minLength: 1, maxLength: 128, pattern: ID_PATTERN };
 export const providerId: SchemaObject = { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' };
 
 /** An object schema with no properties beyond those listed. */
