@@ -6,6 +6,7 @@
 import {
   PROTOCOL_VERSION, type ErrorBody, type RequestFrame, type RequestParams, type RequestResult, type RequestType,
 } from '../protocol/frames';
+import { quote } from '../protocol/quote';
 import { MAX_PREKEYS_PER_UPLOAD, parseRequestFrame } from '../protocol/validate';
 import { GatewayError, type Connection, type RequestContext, type Services } from './context';
 import { secretsEqual } from './crypto';
@@ -84,7 +85,7 @@ export function handleMessage(services: Services, conn: Connection, data: Buffer
     // request's savepoint was rolled back, so cached rows may describe undone writes
     services.accounts.forget();
     services.devices.forget();
-    services.log.error('request failed', { type: frame.type, error: e instanceof Error ? e.message : String(e) });
+    services.log.error('request failed', { type: frame.type, error: quote(e instanceof Error ? e.message : e, 200) });
     sendError(conn, frame.id, { code: 'internal', message: 'internal error; the request may be retried' });
     return;
   }
@@ -92,7 +93,7 @@ export function handleMessage(services: Services, conn: Connection, data: Buffer
     try {
       fn();
     } catch (e) {
-      services.log.error('post-reply action failed', { type: frame.type, error: e instanceof Error ? e.message : String(e) });
+      services.log.error('post-reply action failed', { type: frame.type, error: quote(e instanceof Error ? e.message : e, 200) });
     }
   }
 }

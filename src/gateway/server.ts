@@ -7,6 +7,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { completeConfig, checkConfig, DEFAULT_LOOKUP_BURST, DEFAULT_LOOKUPS_PER_SECOND, DEV_PROVIDERS, type GatewayConfig } from './config';
 import type { GatewayFrame } from '../protocol/frames';
+import { quote } from '../protocol/quote';
 import type { Connection, Logger, Services } from './context';
 import { GroupCommit } from './batch';
 import { initCrypto } from './crypto';
@@ -154,7 +155,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     alive.set(ws, true);
     ws.on('pong', () => alive.set(ws, true));
     ws.on('message', (data, isBinary) => handleMessage(services, conn, toBuffer(data), isBinary));
-    ws.on('error', (e) => log.warn('connection error', { connection: conn.id, error: e.message }));
+    ws.on('error', (e) => log.warn('connection error', { connection: conn.id, error: quote(e.message, 200) }));
     ws.on('close', () => {
       sockets.delete(ws);
       alive.delete(ws);

@@ -11,6 +11,7 @@ import type {
   SubscribeResult, SubscriptionEndedEvent, TypingEvent,
 } from '../protocol/frames';
 import { PROTOCOL_VERSION } from '../protocol/frames';
+import { quote } from '../protocol/quote';
 import { parseGatewayFrame, validateResult } from '../protocol/validate';
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from '../lib/backoff';
 import { flushBeforeSend } from './durability';
@@ -111,7 +112,7 @@ export class InteropConnection extends EventEmitter<ConnectionEvents> {
         }
       });
       ws.on('close', (code, reason) => {
-        this.onClose(ws, `closed (${code}${reason.length ? `: ${reason.toString('utf8')}` : ''})`);
+        this.onClose(ws, `closed (${code}${reason.length ? `: ${quote(reason.toString('utf8'), 123)}` : ''})`);
         if (!settled) {
           settled = true;
           reject(new InteropRequestError('disconnected', 'connection closed before hello'));
@@ -145,7 +146,8 @@ export class InteropConnection extends EventEmitter<ConnectionEvents> {
       try {
         await this.sendRaw<'device.subscribe'>(ws, 'device.subscribe', s, this.timeoutMs);
       } catch (err) {
-        this.emit('protocolError', `resubscribe ${s.phone}.${s.deviceId} failed: ${(err as Error).message}`);
+        // no phone number: this line ends up in the operator's log
+        this.emit('protocolError', `resubscribe of device ${s.deviceId} of a local account failed: ${(err as Error).message}`);
       }
     }
   }
@@ -207,7 +209,7 @@ export class InteropConnection extends EventEmitter<ConnectionEvents> {
     }
     const p = frame.id === null ? undefined : this.pending.get(frame.id);
     if (!p) {
-      if (frame.type === 'error') this.emit('protocolError', `gateway error: ${frame.error.code}: ${frame.error.message}`);
+      if (frame.type === 'error') this.emit('protocolError', `gateway error: ${frame.error.code}: ${quote(frame.error.message, 300)}`);
       return;
     }
     this.pending.delete(frame.id as string);

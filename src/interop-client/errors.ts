@@ -1,4 +1,5 @@
 import type { ErrorBody, ErrorCode } from '../protocol/frames';
+import { quote } from '../protocol/quote';
 
 /** Local failure kinds, next to the gateway's own error codes. */
 export type LocalErrorCode = 'timeout' | 'disconnected' | 'closed' | 'invalid_response';
@@ -18,7 +19,8 @@ export class InteropRequestError extends Error {
   }
 
   static fromBody(type: string, body: ErrorBody): InteropRequestError {
-    return new InteropRequestError(body.code, `${type}: ${body.code}: ${body.message}`, body.field, body.details);
+    // the message is the gateway's free text and ends up in logs: quoted and bounded
+    return new InteropRequestError(body.code, `${type}: ${body.code}: ${quote(body.message, 300)}`, body.field, body.details);
   }
 }
 

@@ -9,6 +9,8 @@ import {
   type ErrorBody, type EventFrame, type EventName, type GatewayFrame, type RequestFrame,
   type RequestResult, type RequestType, PROTOCOL_VERSION, REQUEST_TYPES,
 } from './frames';
+import { quote } from './quote';
+import { BASE64_FORMAT, ID_PATTERN, isBase64 } from './schemas/common';
 import { CONTENT_SCHEMA } from './schemas/content';
 import { REQUEST_PARAM_SCHEMAS } from './schemas/requests';
 import { ERROR_BODY_SCHEMA, EVENT_SCHEMAS, RESULT_SCHEMAS } from './schemas/responses';
@@ -16,6 +18,7 @@ import { ERROR_BODY_SCHEMA, EVENT_SCHEMAS, RESULT_SCHEMAS } from './schemas/resp
 export { MAX_PREKEYS_PER_UPLOAD } from './schemas/requests';
 
 const ajv = new Ajv({ discriminator: true, allErrors: false, strict: true, strictRequired: false });
+ajv.addFormat(BASE64_FORMAT, { type: 'string', validate: isBase64 });
 
 function compileAll<K extends string>(schemas: Record<K, object>): Record<K, ValidateFunction> {
   const out = {} as Record<K, ValidateFunction>;
@@ -30,6 +33,7 @@ const errorBodyValidator = ajv.compile(ERROR_BODY_SCHEMA);
 const contentValidator = ajv.compile<Content>(CONTENT_SCHEMA);
 
 const requestTypes: ReadonlySet<string> = new Set(REQUEST_TYPES);
+const idPattern = new RegExp(ID_PATTERN);
 const eventNames: ReadonlySet<string> = new Set(Object.keys(EVENT_SCHEMAS));
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string; field?: string };
@@ -81,16 +85,18 @@ export function parseRequestFrame(raw: string | unknown): RequestParseResult {
   if (!json.ok) return fail(null, 'bad_frame', 'frame is not valid JSON');
   const f = json.value;
   if (!isObject(f)) return fail(null, 'bad_frame', 'frame must be a JSON object');
-  const id = typeof f.id === 'string' && f.id.length > 0 && f.id.length <= 128 ? f.id : null;
+  const id = typeof f.id === 'string' && f.id.length <= 128 && idPattern.test(f.id) ? f.id : null;
   if (f.v !== PROTOCOL_VERSION) {
     return fail(id, 'unsupported_version', `"v" must be ${PROTOCOL_VERSION}`, '/v');
   }
-  if (id === null) return fail(null, 'bad_frame', '"id" must be a string of 1 to 128 characters', '/id');
+  if (id === null) return fail(null, 'bad_frame', '"id" must be 1 to 128 letters, digits or . _ ~ : @ $ + / = [ ] -', '/id');
   if (typeof f.type !== 'string') return fail(id, 'bad_frame', '"type" must be a string', '/type');
-  if (!requestTypes.has(f.type)) return fail(id, 'unknown_type', `unknown request type "${f.type.slice(0, 64)}"`, '/type');
+  if (!requestTypes.has(f.type)) return fail(id, 'unknown_type', `unknown request type ${quote(f.type)}`, '/type');
   for (const key of Object.keys(f)) {
     if (key !== 'v' && key !== 'id' && key !== 'type' && key !== 'params') {
-      return fail(id, 'bad_frame', `/${key.slice(0, 64)} is not allowed here`, `/${key.slice(0, 64)}`);
+      // the key is the sender's choice: named in the field only when it is a harmless one
+      const field = /^[A-Za-z0-9_.-]{1,64}$/.test(key) ? `/${key}` : undefined;
+      return fail(id, 'bad_frame', `${quote(`/${key}`)} is not allowed here`, field);
     }
   }
   const type = f.type as RequestType;
@@ -127,7 +133,7 @@ export function parseGatewayFrame(raw: string | unknown): Parsed<GatewayFrame> {
       return { ok: true, value: f as unknown as GatewayFrame };
     case 'event': {
       if (typeof f.event !== 'string' || !eventNames.has(f.event)) {
-        return { ok: false, error: `unknown event ${JSON.stringify(f.event)}`, field: '/event' };
+        return { ok: false, error: `unknown event ${quote(f.event)}`, field: '/event' };
       }
       const validate = eventValidators[f.event as EventName];
       if (!validate(f.data)) return { ok: false, ...describeAjvError(validate.errors, '/data') };

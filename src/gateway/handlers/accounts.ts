@@ -1,5 +1,6 @@
 /** account.* and profile.*: registration by one-time code, removal, profiles. */
 import type { Profile, RequestParams, RequestResult } from '../../protocol/frames';
+import { quote } from '../../protocol/quote';
 import { GatewayError, type RequestContext } from '../context';
 import { hashCode, randomCode, secretsEqual } from '../crypto';
 import type { AccountRow } from '../store/accounts';
@@ -79,7 +80,7 @@ function toProfile(account: AccountRow): Profile {
 export function profileSet(ctx: RequestContext, p: RequestParams<'profile.set'>): RequestResult<'profile.set'> {
   ownAccount(ctx, p.phone);
   if (typeof p.avatarMediaId === 'string' && !ctx.services.media.exists(p.avatarMediaId)) {
-    throw new GatewayError('media_not_found', `no media ${p.avatarMediaId}`, '/params/avatarMediaId');
+    throw new GatewayError('media_not_found', `no media ${quote(p.avatarMediaId)}`, '/params/avatarMediaId');
   }
   ctx.services.accounts.setProfile(p.phone, p.displayName, p.avatarMediaId);
   return toProfile(anyAccount(ctx, p.phone));

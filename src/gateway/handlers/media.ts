@@ -1,5 +1,6 @@
 /** media.*: opaque encrypted blobs by unguessable ID. */
 import type { RequestParams, RequestResult } from '../../protocol/frames';
+import { quote } from '../../protocol/quote';
 import { GatewayError, type RequestContext } from '../context';
 import { randomId, sha256Base64 } from '../crypto';
 
@@ -17,6 +18,6 @@ export function mediaUpload(ctx: RequestContext, p: RequestParams<'media.upload'
 
 export function mediaDownload(ctx: RequestContext, p: RequestParams<'media.download'>): RequestResult<'media.download'> {
   const row = ctx.services.media.get(p.mediaId);
-  if (!row) throw new GatewayError('media_not_found', `no media ${p.mediaId}`, '/params/mediaId');
+  if (!row) throw new GatewayError('media_not_found', `no media ${quote(p.mediaId)}`, '/params/mediaId');
   return { mediaId: row.mediaId, size: row.size, data: row.data.toString('base64') };
 }

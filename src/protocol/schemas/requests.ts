@@ -35,7 +35,7 @@ export const REQUEST_PARAM_SCHEMAS: Record<RequestType, SchemaObject> = {
   hello: obj({ provider: providerId, secret: { type: 'string', minLength: 1, maxLength: 1024 } }),
   ping: obj({}),
   'account.register_request': obj({ phone }),
-  'account.register_confirm': obj({ phone, code: { type: 'string', pattern: '^[0-9]{4,10}$' } }),
+  'account.register_confirm': obj({ phone, code: { type: 'string', maxLength: 10, pattern: '^[0-9]{4,10}$' } }),
   'account.unregister': obj({ phone }),
   'device.register': obj(
     {

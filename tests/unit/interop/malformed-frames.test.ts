@@ -142,4 +142,42 @@ describe('malformed frames', () => {
       await new Promise((resolve) => server.close(resolve));
     }
   });
+
+  it('quotes what a hostile gateway says before it can reach a log line', async () => {
+    const hostile = 'no media <script>alert(1)</script>\nlevel=error forged';
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => server.once('listening', resolve));
+    server.on('connection', (ws) =>
+      ws.on('message', (data) => {
+        const req = JSON.parse(data.toString()) as { id: string; type: string };
+        if (req.type === 'hello') {
+          ws.send(JSON.stringify({ v: 1, id: req.id, type: 'result', result: {
+            provider: 'native', e2ee: true, protocolVersion: 1, serverTime: 1, devMode: true,
+            limits: { maxFrameBytes: 1 << 20, maxMediaBytes: 1 << 19, preKeyLowWater: 10, maxOneTimePreKeysPerUpload: 100, deliveryWindow: 10 },
+          } }));
+          return;
+        }
+        ws.send(JSON.stringify({ v: 1, id: null, type: 'error', error: { code: 'media_not_found', message: hostile } }));
+        ws.send(JSON.stringify({ v: 1, id: req.id, type: 'error', error: { code: 'media_not_found', message: hostile } }));
+      }),
+    );
+    const conn = new InteropConnection({
+      url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/`, provider: 'native', secret: 'x', reconnect: false,
+    });
+    const problems: string[] = [];
+    conn.on('protocolError', (m) => problems.push(m));
+    try {
+      await conn.connect();
+      const err = await conn.request('media.download', { mediaId: 'abc' }).catch((e: Error) => e);
+      assert.ok(err instanceof InteropRequestError && err.code === 'media_not_found');
+      assert.equal(problems.length, 1);
+      for (const text of [err.message, ...problems]) {
+        assert.match(text, /^[\x20-\x7e]*$/, JSON.stringify(text));
+        assert.ok(!text.includes('<script>'), text);
+      }
+    } finally {
+      await conn.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });
