@@ -1,0 +1,120 @@
+// The bridge bot with the real store and command registry, over a fake Matrix identity:
+// a command's receipt is durable (accepted before the transaction is answered, done once
+// finished, answered as interrupted after a restart), and a retried event does not run a
+// command twice.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '../../../src/config/load';
+import { SqliteBridgeStore } from '../../../src/store';
+import { BridgeBot, type BotIdentity } from '../../../src/matrix/bot';
+import { CommandRegistry, type Command } from '../../../src/matrix/commands/registry';
+import { builtinCommands } from '../../../src/matrix/commands/builtin';
+import type { MatrixEvent } from '../../../src/matrix/transaction-intake';
+import { repoRoot } from '../../helpers/synapse';
+
+const ALICE = '@alice:hs';
+const ROOM = '!mgmt:hs';
+const BOT = '@interopbot:hs';
+
+class FakeIdentity implements BotIdentity {
+  readonly sent: { roomId: string; body: string }[] = [];
+  readonly joined: string[] = [];
+  async join(roomId: string) {
+    this.joined.push(roomId);
+  }
+  async leave() {}
+  async sendMessage(roomId: string, content: Record<string, unknown>) {
+    this.sent.push({ roomId, body: String(content.body) });
+  }
+}
+
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+function setup(t: { after(fn: () => unknown): void }, extra: Command[] = []) {
+  const dir = mkdtempSync(join(tmpdir(), 'bot-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const config = parseConfig(readFileSync(join(repoRoot, 'config.sample.yaml'), 'utf8'), 'config.sample.yaml');
+  config.bridge.permissions = { [ALICE]: 'user' };
+  const path = join(dir, 'bridge.db');
+  const open = () => {
+    const store = SqliteBridgeStore.open(path);
+    const commands = new CommandRegistry();
+    commands.register(...builtinCommands(commands, '1.2.3', config.bridge.command_prefix), ...extra);
+    const identity = new FakeIdentity();
+    const bot = new BridgeBot(BOT, config, store, commands, identity, quiet, () => false);
+    return { store, bot, identity };
+  };
+  const first = open();
+  first.store.users.ensure(ALICE);
+  first.store.users.setManagementRoom(ALICE, ROOM);
+  return { ...first, reopen: open };
+}
+
+let n = 0;
+const text = (body: string): MatrixEvent => ({
+  type: 'm.room.message', event_id: `$cmd${++n}`, room_id: ROOM, sender: ALICE, content: { msgtype: 'm.text', body },
+});
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+}
+
+test('a command is recorded before it runs and marked done once it has answered', async (t) => {
+  let release!: () => void;
+  const slow: Command = {
+    name: 'slow', help: 'waits', permission: 'user',
+    handler: async (ctx) => {
+      await new Promise<void>((r) => (release = r));
+      await ctx.reply('slow done');
+    },
+  };
+  const { store, bot, identity } = setup(t, [slow]);
+  const event = text('slow');
+  bot.accept(event);
+  assert.deepEqual(store.botCommands.pending().map((c) => [c.eventId, c.name]), [[event.event_id, 'slow']], 'durable before the transaction is answered');
+  bot.accept(event);
+  await settle();
+  release();
+  await bot.stop();
+  assert.deepEqual(identity.sent.map((s) => s.body), ['slow done'], 'a retried event does not run the command twice');
+  assert.deepEqual(store.botCommands.pending(), []);
+  store.close();
+});
+
+test('a command interrupted by a restart is answered "interrupted, send it again", not re-run', async (t) => {
+  let runs = 0;
+  const hang: Command = {
+    name: 'hang', help: 'never finishes', permission: 'user',
+    handler: () => {
+      runs += 1;
+      return new Promise(() => undefined);
+    },
+  };
+  const { store, bot, reopen } = setup(t, [hang]);
+  bot.accept(text('hang'));
+  // an invite queued behind it (same room), not yet handled, is handled after the restart
+  bot.accept({ type: 'm.room.member', event_id: '$invite', room_id: ROOM, sender: ALICE, state_key: BOT, content: { membership: 'invite' } });
+  await settle();
+  const stopping = Date.now();
+  await bot.stop();
+  assert.ok(Date.now() - stopping < 10_000, 'stop does not wait for a command that never finishes');
+  store.close();
+
+  const again = reopen();
+  again.bot.resumeInterrupted();
+  await again.bot.stop();
+  assert.equal(runs, 1, 'the interrupted command is not run again');
+  const replies = again.identity.sent.map((s) => s.body);
+  assert.equal(replies.length, 2, replies.join('\n'));
+  assert.equal(replies[0], 'Your command "hang" was interrupted by a bridge restart before it finished; please send it again.');
+  assert.match(replies[1], /management room/, 'the interrupted invite is handled: the bot joins and greets');
+  assert.deepEqual(again.identity.joined, [ROOM]);
+  assert.deepEqual(again.store.botCommands.pending(), [], 'answered once: the next start says nothing');
+  // what is kept of a command: its name, never its arguments
+  const row = again.store.connection.prepare('SELECT * FROM bot_commands WHERE name = ?').get('hang');
+  assert.ok(row && !JSON.stringify(row).includes('+49'));
+  again.store.close();
+});
