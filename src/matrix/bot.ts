@@ -15,7 +15,7 @@ import type { BridgeStore } from '../store';
 import { escapeHtml, noticeContent } from '../convert';
 import { accessOf, allows, type Access } from './permissions';
 import { KeyedQueue } from '../lib/keyed-queue';
-import { suggest, type CommandRegistry } from './commands/registry';
+import { argumentProblem, suggest, type CommandRegistry } from './commands/registry';
 import type { MatrixEvent } from './transaction-intake';
 
 /** What the bot needs from its Matrix identity (an Intent of matrix-appservice-bridge fits). */
@@ -202,6 +202,11 @@ export class BridgeBot {
     }
     if (!allows(access, command.permission)) {
       await reply(`"${command.name}" needs ${command.permission} permission; you have ${access}.`);
+      return;
+    }
+    const problem = argumentProblem(command, args);
+    if (problem) {
+      await reply(problem);
       return;
     }
     try {

@@ -1,6 +1,6 @@
-/** Commands every bridge has, whatever the network: help, version, whoami. */
+/** Commands every bridge has, whatever the network: help, version, whoami (none takes arguments). */
 import { escapeHtml } from '../../convert';
-import type { Command, CommandRegistry } from './registry';
+import { usageOf, type Command, type CommandRegistry } from './registry';
 
 export function builtinCommands(registry: CommandRegistry, version: string, prefix: string): Command[] {
   return [
@@ -8,9 +8,10 @@ export function builtinCommands(registry: CommandRegistry, version: string, pref
       name: 'help',
       help: 'Show the commands you can use.',
       permission: 'user',
+      args: [],
       async handler(ctx) {
         const commands = registry.visibleTo(ctx.access);
-        const line = (c: Command) => `${c.name}${c.usage ? ` ${c.usage}` : ''}`;
+        const line = (c: Command) => `${c.name}${usageOf(c) ? ` ${usageOf(c)}` : ''}`;
         const text = [
           'Commands (type them here; elsewhere start them with ' + prefix + '):',
           ...commands.map((c) => `• ${line(c)} — ${c.help}`),
@@ -26,6 +27,7 @@ export function builtinCommands(registry: CommandRegistry, version: string, pref
       name: 'version',
       help: 'Show the bridge version.',
       permission: 'user',
+      args: [],
       async handler(ctx) {
         await ctx.reply(`matrix-interop-bridge ${version}`);
       },
@@ -34,6 +36,7 @@ export function builtinCommands(registry: CommandRegistry, version: string, pref
       name: 'whoami',
       help: 'Show your Matrix ID and what the bridge lets you do.',
       permission: 'user',
+      args: [],
       async handler(ctx) {
         await ctx.reply(`You are ${ctx.sender}; bridge permission: ${ctx.access}.`);
       },

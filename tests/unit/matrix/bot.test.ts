@@ -1,7 +1,7 @@
 // The bridge bot with the real store and command registry, over a fake Matrix identity:
 // a command's receipt is durable (accepted before the transaction is answered, done once
-// finished, answered as interrupted after a restart), and a retried event does not run a
-// command twice.
+// finished, answered as interrupted after a restart), a retried event does not run a
+// command twice, and a command refuses arguments it does not declare.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -65,7 +65,7 @@ async function settle(): Promise<void> {
 test('a command is recorded before it runs and marked done once it has answered', async (t) => {
   let release!: () => void;
   const slow: Command = {
-    name: 'slow', help: 'waits', permission: 'user',
+    name: 'slow', help: 'waits', permission: 'user', args: [],
     handler: async (ctx) => {
       await new Promise<void>((r) => (release = r));
       await ctx.reply('slow done');
@@ -87,7 +87,7 @@ test('a command is recorded before it runs and marked done once it has answered'
 test('a command interrupted by a restart is answered "interrupted, send it again", not re-run', async (t) => {
   let runs = 0;
   const hang: Command = {
-    name: 'hang', help: 'never finishes', permission: 'user',
+    name: 'hang', help: 'never finishes', permission: 'user', args: [],
     handler: () => {
       runs += 1;
       return new Promise(() => undefined);
@@ -117,4 +117,28 @@ test('a command interrupted by a restart is answered "interrupted, send it again
   const row = again.store.connection.prepare('SELECT * FROM bot_commands WHERE name = ?').get('hang');
   assert.ok(row && !JSON.stringify(row).includes('+49'));
   again.store.close();
+});
+
+test('a command refuses arguments it does not declare, and says so', async (t) => {
+  let ran = 0;
+  const declared: Command[] = [
+    { name: 'nothing', help: 'takes none', permission: 'user', args: [], handler: async () => void (ran += 1) },
+    { name: 'number', help: 'takes a number', permission: 'user', args: [{ name: 'phone number', required: true, rest: true }], handler: async (ctx) => ctx.reply(`got ${ctx.args.length} word(s)`) },
+    { name: 'pair', help: 'takes two', permission: 'user', args: [{ name: 'a', required: true }, { name: 'b' }], handler: async (ctx) => ctx.reply(`pair ${ctx.args.join(',')}`) },
+  ];
+  const { store, bot, identity } = setup(t, declared);
+  for (const body of ['nothing +4915112345678', 'version now', 'number', 'number +49 151 1234 5678', 'pair x y z', 'pair x', 'help']) {
+    bot.accept(text(body));
+  }
+  await bot.stop();
+  const replies = identity.sent.map((s) => s.body);
+  assert.equal(ran, 0, 'a command given words it does not take never runs');
+  assert.match(replies[0], /^"nothing" takes no arguments, and 1 more word\(s\) were given; nothing was done\. Usage: nothing$/);
+  assert.match(replies[1], /^"version" takes no arguments/);
+  assert.equal(replies[2], '"number" needs phone number; nothing was done. Usage: number <phone number>');
+  assert.equal(replies[3], 'got 4 word(s)', 'a rest argument takes a number written with spaces');
+  assert.match(replies[4], /^"pair" takes at most 2 argument\(s\), and 1 more word/);
+  assert.equal(replies[5], 'pair x');
+  assert.match(replies[6], /• pair <a> \[b\] — takes two/, 'help shows the declared arguments');
+  store.close();
 });
