@@ -72,7 +72,7 @@ export class BridgeBot {
     if (event.type === 'm.room.member' && event.state_key === this.botUserId) {
       if (event.content?.membership !== 'invite') return;
       if (this.store.botCommands.accept({ eventId, roomId, sender, kind: 'invite', name: 'invite' })) {
-        this.schedule(roomId, eventId, () => this.onInvite(roomId, sender));
+        this.schedule(roomId, eventId, () => this.onInvite(roomId, sender), true);
       }
       return;
     }
@@ -86,7 +86,7 @@ export class BridgeBot {
     // only a registered command's name is kept: the text may hold a phone number or a code
     const name = this.commands.get(commandWords(text)[0])?.name ?? '';
     if (this.store.botCommands.accept({ eventId, roomId, sender, kind: 'command', name })) {
-      this.schedule(roomId, eventId, () => this.onText(roomId, sender, text));
+      this.schedule(roomId, eventId, () => this.onCommand(roomId, sender, text));
     }
   }
 
@@ -95,7 +95,7 @@ export class BridgeBot {
     for (const pending of this.store.botCommands.pending()) {
       const { roomId, sender, eventId } = pending;
       if (pending.kind === 'invite') {
-        this.schedule(roomId, eventId, () => this.onInvite(roomId, sender));
+        this.schedule(roomId, eventId, () => this.onInvite(roomId, sender), true);
         continue;
       }
       const what = pending.name ? `Your command "${pending.name}"` : 'Your last command';
@@ -104,6 +104,7 @@ export class BridgeBot {
           roomId,
           noticeContent(`${what} was interrupted by a bridge restart before it finished; please send it again.`),
         ),
+        true,
       );
     }
   }
@@ -116,16 +117,22 @@ export class BridgeBot {
     this.stopped = true;
   }
 
-  /** Runs `work` in the room's queue and marks the command done once it has finished. */
-  private schedule(roomId: string, eventId: string, work: () => Promise<unknown>): void {
+  /**
+   * Runs `work` in the room's queue and marks it done once it has finished. A command that
+   * failed is done too (it ran, and may have had effects); work that is safe to repeat (joining
+   * on an invite, the "interrupted" notice) stays pending when it fails, for the next start.
+   */
+  private schedule(roomId: string, eventId: string, work: () => Promise<unknown>, safeToRepeat = false): void {
     void this.queue.run(roomId, async () => {
+      let failed = false;
       try {
         await work();
       } catch (error) {
-        // the reply itself failed (the homeserver is unreachable): the command ran, so it is done
-        this.log.error(`bot event ${eventId} in ${roomId} not answered: ${(error as Error).message}`);
+        failed = true;
+        const next = safeToRepeat ? '; tried again at the next start' : '';
+        this.log.error(`bot event ${eventId} in ${roomId} not answered: ${(error as Error).message}${next}`);
       }
-      if (!this.stopped) this.store.botCommands.finish(eventId);
+      if (!this.stopped && !(failed && safeToRepeat)) this.store.botCommands.finish(eventId);
     }).catch((error: Error) => this.log.error(`bot event ${eventId} not recorded as done: ${error.message}`));
   }
 
@@ -167,9 +174,8 @@ export class BridgeBot {
     return owner?.mxid === sender ? trimmed : undefined;
   }
 
-  private async onText(roomId: string, sender: string, body: string): Promise<void> {
-    const text = this.commandText(roomId, sender, body);
-    if (text === undefined || text === '') return;
+  /** `text` is the command without its prefix, as accept() found it. */
+  private async onCommand(roomId: string, sender: string, text: string): Promise<void> {
     const access = accessOf(this.config.bridge.permissions, sender);
     const reply = async (plain: string, html?: string) => {
       await this.identity.sendMessage(roomId, noticeContent(plain, html));
