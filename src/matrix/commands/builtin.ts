@@ -1,4 +1,4 @@
-/** Commands every bridge has, whatever the network: help, version, whoami (none takes arguments). */
+/** Commands every bridge has, whatever the network: help [command], version, whoami. */
 import { escapeHtml } from '../../convert';
 import { usageOf, type Command, type CommandRegistry } from './registry';
 
@@ -6,12 +6,17 @@ export function builtinCommands(registry: CommandRegistry, version: string, pref
   return [
     {
       name: 'help',
-      help: 'Show the commands you can use.',
+      help: 'Show the commands you can use (or how to use one of them).',
       permission: 'user',
-      args: [],
+      args: [{ name: 'command' }],
       async handler(ctx) {
         const commands = registry.visibleTo(ctx.access);
         const line = (c: Command) => `${c.name}${usageOf(c) ? ` ${usageOf(c)}` : ''}`;
+        if (ctx.args.length > 0) {
+          const one = commands.find((c) => c.name === ctx.args[0].toLowerCase());
+          if (!one) return ctx.reply(`There is no command "${ctx.args[0]}" you can use. Type "help" for the list.`);
+          return ctx.reply(`${line(one)} — ${one.help}`, `<code>${escapeHtml(line(one))}</code> — ${escapeHtml(one.help)}`);
+        }
         const text = [
           'Commands (type them here; elsewhere start them with ' + prefix + '):',
           ...commands.map((c) => `• ${line(c)} — ${c.help}`),
