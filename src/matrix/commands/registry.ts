@@ -62,9 +62,9 @@ export function argumentProblem(command: Command, words: readonly string[]): str
   if (missing) return `"${command.name}" needs ${missing.name}; nothing was done. ${how}`;
   const takesRest = declared.at(-1)?.rest === true;
   if (!takesRest && words.length > declared.length) {
-    const extra = words.length - declared.length;
-    const what = declared.length === 0 ? 'takes no arguments' : `takes at most ${declared.length} argument(s)`;
-    return `"${command.name}" ${what}, and ${extra} more word(s) were given; nothing was done. ${how}`;
+    const plural = (n: number) => (n === 1 ? `${n} argument` : `${n} arguments`);
+    const what = declared.length === 0 ? 'takes no arguments' : `takes at most ${plural(declared.length)}`;
+    return `"${command.name}" ${what}, but ${words.length} ${words.length === 1 ? 'was' : 'were'} given; nothing was done. ${how}`;
   }
   return undefined;
 }
