@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * matrix-interop-bridge command line.
- * Exit codes: 0 ok, 1 bad config or start failure, 2 bad usage.
+ * Exit codes: 0 ok, 1 bad config or start failure, 2 bad usage, 3 crashed (an unhandled
+ * error: logged, then the process exits so that a supervisor restarts it).
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -31,7 +32,27 @@ Options:
 
 Environment: INTEROP_PROVIDER_SECRET, INTEROP_KEY_STORE_SECRET, INTEROP_PROVISIONING_SECRET
 override the secrets in the config file.
-Exit codes: 0 ok, 1 bad config or start failure, 2 bad usage.`;
+Exit codes: 0 ok, 1 bad config or start failure, 2 bad usage, 3 crashed (restart it).`;
+
+/** Exit code after an unhandled error. */
+export const CRASH_EXIT_CODE = 3;
+
+/**
+ * The last line of defence: an unhandled rejection or uncaught exception is logged and the
+ * process exits non-zero. Running on in an unknown state could answer the homeserver "ok"
+ * for work that never happened; exiting loses nothing, because every message is durable
+ * (outbox, message map, command receipts) and a supervisor (systemd, Docker's restart
+ * policy) starts the bridge again.
+ */
+export function exitOnUnhandledErrors(): void {
+  const crash = (kind: string) => (error: unknown) => {
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    console.error(`matrix-interop-bridge: crashed on an ${kind}, exiting with code ${CRASH_EXIT_CODE} (restart it; nothing durable is lost): ${detail}`);
+    process.exit(CRASH_EXIT_CODE);
+  };
+  process.on('unhandledRejection', crash('unhandled rejection'));
+  process.on('uncaughtException', crash('uncaught exception'));
+}
 
 export async function main(argv: string[]): Promise<number> {
   let args;
@@ -98,6 +119,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  exitOnUnhandledErrors();
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error: unknown) => {

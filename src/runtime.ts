@@ -14,13 +14,13 @@ import { AppserviceMatrixPort } from './matrix/appservice-port';
 import { CommandRegistry } from './matrix/commands/registry';
 import { builtinCommands } from './matrix/commands/builtin';
 import { BridgeCore } from './core/bridge-core';
-import { KeyedQueue } from './lib/keyed-queue';
 import { InteropNetwork } from './network/interop/interop-network';
 import { BridgeKeyStore } from './network/interop/signal-keys';
 import { startMetrics } from './metrics';
 import { VERSION } from './version';
 
-/** Transactions older than this are forgotten: a homeserver stops retrying long before. */
+/** Handled transactions, events and finished commands older than this are forgotten: a
+ *  homeserver stops retrying long before (and an event that old is past any max age). */
 const TRANSACTION_MEMORY_MS = 7 * 24 * 3600 * 1000;
 
 export interface RunningBridge {
@@ -102,28 +102,25 @@ export async function start(config: BridgeConfig): Promise<RunningBridge> {
     };
     const bot = new BridgeBot(botUserId, config, store, commands, botIdentity, log, (mxid) => matrix.isBridgeUser(mxid));
 
-    const commandQueue = new KeyedQueue();
-    cleanups.push(() => commandQueue.idle());
-    const appservice = new DurableAppService(registration.hs_token);
-    appservice.onFailure = (txnId, error) => log.warn(`transaction ${txnId} failed, the homeserver will retry: ${error.message}`);
+    cleanups.push(() => bot.stop());
+    // before the listener opens, so a command interrupted by the last stop is answered first
+    bot.resumeInterrupted();
+    const appservice = new DurableAppService(registration.hs_token, {
+      maxAgeMs: config.bridge.delivery.max_age_seconds * 1000,
+      log: new Logger('transactions'),
+    });
     appservice.attach(
       {
+        // No catch here: a failure answers the transaction 500 and the homeserver retries it
+        // (every handler is idempotent); bad input is skipped by the intake, with a reason.
         onEvent: async (event: MatrixEvent) => {
-          try {
-            if (await core.matrixIntake.onEvent(event)) return;
-          } catch (error) {
-            log.error(`event ${event.event_id} not handled: ${(error as Error).message}`);
-            return;
-          }
-          // Bot commands run off the transaction path, in order per room: the homeserver sends
-          // the next transaction only after this one is answered, and one slow command (a
-          // start-chat makes several round trips) must not hold up everyone's messages.
-          void commandQueue.run(event.room_id ?? '', () =>
-            bot.onEvent(event).catch((error: Error) => log.error(`event ${event.event_id} not handled: ${error.message}`)),
-          );
+          if (await core.matrixIntake.onEvent(event)) return;
+          // Bot commands are recorded here, durably, and run off the transaction path, in order
+          // per room: the homeserver sends the next transaction only after this one is
+          // answered, and one slow command must not hold up everyone's messages.
+          bot.accept(event);
         },
-        onEphemeral: (event: MatrixEvent) =>
-          core.matrixIntake.onEphemeral(event).catch((error: Error) => log.warn(`${event.type} not handled: ${error.message}`)),
+        onEphemeral: (event: MatrixEvent) => core.matrixIntake.onEphemeral(event),
       },
       store.transactions,
     );
@@ -137,8 +134,20 @@ export async function start(config: BridgeConfig): Promise<RunningBridge> {
     if (config.metrics.enabled) {
       const metrics = await startMetrics(bridge, config.metrics.address, config.metrics.port);
       cleanups.push(() => metrics.close());
+      const prometheus = bridge.getPrometheusMetrics(false);
+      const skipped = prometheus.addCounter({
+        name: 'matrix_events_skipped_total',
+        help: 'Matrix events the intake skipped as bad input (malformed, refused for good, too old to retry)',
+        labels: ['reason'],
+      });
+      appservice.onSkipped = (skip) => skipped.inc({ reason: skip.reason });
     }
-    const pruneTimer = setInterval(() => store.transactions.prune(Date.now() - TRANSACTION_MEMORY_MS), 3600_000);
+    const prune = () => {
+      const before = Date.now() - TRANSACTION_MEMORY_MS;
+      store.transactions.prune(before);
+      store.botCommands.prune(before);
+    };
+    const pruneTimer = setInterval(prune, 3600_000);
     pruneTimer.unref();
     cleanups.push(() => clearInterval(pruneTimer));
 

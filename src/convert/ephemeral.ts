@@ -1,7 +1,7 @@
 /**
- * Read receipts and typing, both ways. Matrix sends them as ephemeral events (EDUs) in
- * appservice transactions; the remote network sends them as signals. Pure functions:
- * the caller maps IDs and decides which users are puppets or ghosts.
+ * Read receipts and typing: what Matrix's ephemeral events (EDUs in appservice
+ * transactions) say, and what a remote read status becomes on Matrix. Pure functions: the
+ * caller maps IDs, decides which users are puppets or ghosts, and sends the signals.
  */
 import { isObject } from './matrix-read';
 
@@ -11,10 +11,6 @@ export interface ReadMark {
   userId: string;
   ts?: number;
 }
-
-/** Matrix typing timeout for a remote "started" signal: if "stopped" never comes (the phone
- *  went offline), the ghost stops typing by itself. WhatsApp clients give up after ~25 s. */
-export const REMOTE_TYPING_TIMEOUT_MS = 30_000;
 
 /**
  * `m.receipt` content → public read marks. Only `m.read` is forwarded. `m.read.private`
@@ -43,34 +39,9 @@ export function typingUserIds(content: unknown): string[] {
   return [...new Set(content.user_ids.filter((id): id is string => typeof id === 'string'))];
 }
 
-/**
- * Matrix repeats the full list of typers each time; the remote side wants start/stop per
- * user. Compare the previous list with the current one.
- */
-export function typingChanges(previous: readonly string[], current: readonly string[]): { started: string[]; stopped: string[] } {
-  const before = new Set(previous);
-  const now = new Set(current);
-  return {
-    started: [...now].filter((id) => !before.has(id)),
-    stopped: [...before].filter((id) => !now.has(id)),
-  };
-}
-
-/** The remote signal a Matrix user's typing change becomes. */
-export function typingSignal(typing: boolean): { kind: 'typing'; state: 'started' | 'stopped' } {
-  return { kind: 'typing', state: typing ? 'started' : 'stopped' };
-}
-
-/** The remote signal for Matrix read marks, once the caller mapped them to remote message IDs. */
-export function readStatusSignal(remoteMessageIds: readonly string[]): { kind: 'status'; status: 'read'; messageIds: string[] } | undefined {
-  const ids = [...new Set(remoteMessageIds)];
-  return ids.length > 0 ? { kind: 'status', status: 'read', messageIds: ids } : undefined;
-}
-
 /** What the caller does on Matrix for a remote status or typing signal. */
 export type MatrixEphemeralAction =
   | { type: 'read-receipt'; eventId: string }
-  | { type: 'typing'; typing: boolean; timeoutMs: number }
   | { type: 'none'; why: string };
 
 /**
@@ -86,11 +57,4 @@ export function remoteStatusToMatrix(
   if (events.length === 0) return { type: 'none', why: 'none of the messages were bridged to Matrix' };
   const newest = events.reduce((a, b) => (b.ts > a.ts ? b : a));
   return { type: 'read-receipt', eventId: newest.eventId };
-}
-
-/** A remote typing signal → the ghost's typing state in the room. */
-export function remoteTypingToMatrix(state: 'started' | 'stopped'): MatrixEphemeralAction {
-  return state === 'started'
-    ? { type: 'typing', typing: true, timeoutMs: REMOTE_TYPING_TIMEOUT_MS }
-    : { type: 'typing', typing: false, timeoutMs: 0 };
 }

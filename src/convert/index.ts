@@ -4,10 +4,7 @@ export {
   completeMediaMessage, matrixRelations, matrixToRemote,
   type MatrixRelations, type MatrixToRemote, type MatrixToRemoteRefs, type PendingAttachment, type UploadedMedia,
 } from './matrix-to-remote';
-export {
-  readMarksFromReceipt, readStatusSignal, remoteStatusToMatrix, remoteTypingToMatrix, typingChanges, typingSignal,
-  typingUserIds, REMOTE_TYPING_TIMEOUT_MS, type MatrixEphemeralAction, type ReadMark,
-} from './ephemeral';
+export { readMarksFromReceipt, remoteStatusToMatrix, typingUserIds, type MatrixEphemeralAction, type ReadMark } from './ephemeral';
 export { escapeHtml, remoteTextToMatrix, waMarkupToHtml, type MatrixText } from './wa-markup';
 export { htmlToWaMarkup, type WaText } from './html-to-wa';
 export { sanitizeMatrixHtml } from './sanitize';

@@ -116,10 +116,3 @@ export interface MatrixRoomEvent {
   content: Record<string, unknown>;
 }
 
-/** `m.receipt` EDU content: event ID → receipt type → user ID → receipt. */
-export type ReceiptContent = Record<string, Record<string, Record<string, { ts?: number; thread_id?: string }>>>;
-
-/** `m.typing` EDU content: everyone typing in the room right now. */
-export interface TypingContent {
-  user_ids: string[];
-}

@@ -81,10 +81,16 @@ export class MatrixIntake {
     }
   }
 
+  /**
+   * Idempotent, because a failure answers the transaction 500 and the homeserver retries it:
+   * the notice goes out until the room state published says "encrypted" (at least once), and
+   * the state is brought up to date on every retry.
+   */
   async onEncryptionEnabled(portal: PortalRecord, roomId: string): Promise<void> {
-    if (portal.encrypted) return;
-    this.ctx.store.portals.setEncrypted(portal.owner, portal.contact, true);
-    await this.security.notice(roomId, encryptionEnabledNotice());
+    const published = portal.securitySummary ? (JSON.parse(portal.securitySummary) as { matrix_room_encrypted?: boolean }) : undefined;
+    if (portal.encrypted && published?.matrix_room_encrypted === true) return;
+    if (!portal.encrypted) this.ctx.store.portals.setEncrypted(portal.owner, portal.contact, true);
+    if (published?.matrix_room_encrypted !== true) await this.security.notice(roomId, encryptionEnabledNotice());
     await this.security.updateRoomState(portal.owner, portal.contact);
   }
 }

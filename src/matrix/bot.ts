@@ -2,12 +2,20 @@
  * The bridge bot: joins management rooms that permitted users invite it to, greets them,
  * and runs their commands. Users the config does not permit get one clear refusal and
  * nothing else.
+ *
+ * Commands stay off the transaction path (one slow start-chat must not hold up everyone's
+ * messages), but their receipt is durable: accept() records each command or invite in the
+ * store before the transaction is answered, then runs it in the room's queue and marks it
+ * done. What is still pending at the next start was interrupted by a restart: an invite is
+ * handled again (joining is idempotent), a command is answered "interrupted, send it again"
+ * rather than re-run blindly, since it may have had side effects.
  */
 import type { BridgeConfig } from '../config/types';
 import type { BridgeStore } from '../store';
 import { escapeHtml, noticeContent } from '../convert';
 import { accessOf, allows, type Access } from './permissions';
-import { suggest, type CommandRegistry } from './commands/registry';
+import { KeyedQueue } from '../lib/keyed-queue';
+import { argumentProblem, suggest, type CommandRegistry } from './commands/registry';
 import type { MatrixEvent } from './transaction-intake';
 
 /** What the bot needs from its Matrix identity (an Intent of matrix-appservice-bridge fits). */
@@ -27,7 +35,21 @@ export const REFUSAL =
   'Sorry, you are not allowed to use this bridge. Ask the homeserver admin to add you to ' +
   'bridge.permissions in its configuration.';
 
+/** How long stop() waits for running commands; what is still running stays pending (interrupted). */
+const STOP_GRACE_MS = 3000;
+
+/** The command word of a text, as dispatch() will read it. */
+function commandWords(text: string): string[] {
+  // a one-time code on its own is the answer to `login`
+  const normalised = /^\d[\d -]{2,14}$/.test(text) ? `code ${text.replace(/\D/g, '')}` : text;
+  return normalised.split(/\s+/);
+}
+
 export class BridgeBot {
+  private readonly queue = new KeyedQueue();
+  /** set once stop() gave up waiting: late completions must not touch the closed store */
+  private stopped = false;
+
   constructor(
     private readonly botUserId: string,
     private readonly config: BridgeConfig,
@@ -39,19 +61,79 @@ export class BridgeBot {
     private readonly isBridgeUser: (mxid: string) => boolean,
   ) {}
 
-  async onEvent(event: MatrixEvent): Promise<void> {
-    if (!event.room_id || !event.sender || this.isBridgeUser(event.sender)) return;
+  /**
+   * Takes an event from the transaction path: records what the bot must do durably and
+   * schedules it, without waiting for it. A retried event that was accepted before is not
+   * run again. Throws only if the store cannot record it (the transaction then fails).
+   */
+  accept(event: MatrixEvent): void {
+    if (!event.room_id || !event.sender || !event.event_id || this.isBridgeUser(event.sender)) return;
+    const { room_id: roomId, sender, event_id: eventId } = event;
     if (event.type === 'm.room.member' && event.state_key === this.botUserId) {
-      if (event.content?.membership === 'invite') await this.onInvite(event.room_id, event.sender);
+      if (event.content?.membership !== 'invite') return;
+      if (this.store.botCommands.accept({ eventId, roomId, sender, kind: 'invite', name: 'invite' })) {
+        this.schedule(roomId, eventId, () => this.onInvite(roomId, sender), true);
+      }
       return;
     }
-    if (event.type === 'm.room.member' && event.content?.membership === 'leave' && event.state_key === event.sender) {
-      this.onOwnerLeft(event.room_id, event.sender);
+    if (event.type === 'm.room.member' && event.content?.membership === 'leave' && event.state_key === sender) {
+      this.onOwnerLeft(roomId, sender);
       return;
     }
-    if (event.type === 'm.room.message' && event.content?.msgtype === 'm.text' && typeof event.content.body === 'string') {
-      await this.onText(event.room_id, event.sender, event.content.body);
+    if (event.type !== 'm.room.message' || event.content?.msgtype !== 'm.text' || typeof event.content.body !== 'string') return;
+    const text = this.commandText(roomId, sender, event.content.body);
+    if (text === undefined || text === '') return;
+    // only a registered command's name is kept: the text may hold a phone number or a code
+    const name = this.commands.get(commandWords(text)[0])?.name ?? '';
+    if (this.store.botCommands.accept({ eventId, roomId, sender, kind: 'command', name })) {
+      this.schedule(roomId, eventId, () => this.onCommand(roomId, sender, text));
     }
+  }
+
+  /** Answers what a previous run accepted but did not finish; call once at start. */
+  resumeInterrupted(): void {
+    for (const pending of this.store.botCommands.pending()) {
+      const { roomId, sender, eventId } = pending;
+      if (pending.kind === 'invite') {
+        this.schedule(roomId, eventId, () => this.onInvite(roomId, sender), true);
+        continue;
+      }
+      const what = pending.name ? `Your command "${pending.name}"` : 'Your last command';
+      this.schedule(roomId, eventId, () =>
+        this.identity.sendMessage(
+          roomId,
+          noticeContent(`${what} was interrupted by a bridge restart before it finished; please send it again.`),
+        ),
+        true,
+      );
+    }
+  }
+
+  /** Waits a little for running commands; what has not finished stays pending for the next start. */
+  async stop(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.queue.idle(), new Promise((resolve) => (timer = setTimeout(resolve, STOP_GRACE_MS)))]);
+    clearTimeout(timer);
+    this.stopped = true;
+  }
+
+  /**
+   * Runs `work` in the room's queue and marks it done once it has finished. A command that
+   * failed is done too (it ran, and may have had effects); work that is safe to repeat (joining
+   * on an invite, the "interrupted" notice) stays pending when it fails, for the next start.
+   */
+  private schedule(roomId: string, eventId: string, work: () => Promise<unknown>, safeToRepeat = false): void {
+    void this.queue.run(roomId, async () => {
+      let failed = false;
+      try {
+        await work();
+      } catch (error) {
+        failed = true;
+        const next = safeToRepeat ? '; tried again at the next start' : '';
+        this.log.error(`bot event ${eventId} in ${roomId} not answered: ${(error as Error).message}${next}`);
+      }
+      if (!this.stopped && !(failed && safeToRepeat)) this.store.botCommands.finish(eventId);
+    }).catch((error: Error) => this.log.error(`bot event ${eventId} not recorded as done: ${error.message}`));
   }
 
   private async onInvite(roomId: string, inviter: string): Promise<void> {
@@ -92,9 +174,8 @@ export class BridgeBot {
     return owner?.mxid === sender ? trimmed : undefined;
   }
 
-  private async onText(roomId: string, sender: string, body: string): Promise<void> {
-    const text = this.commandText(roomId, sender, body);
-    if (text === undefined || text === '') return;
+  /** `text` is the command without its prefix, as accept() found it. */
+  private async onCommand(roomId: string, sender: string, text: string): Promise<void> {
     const access = accessOf(this.config.bridge.permissions, sender);
     const reply = async (plain: string, html?: string) => {
       await this.identity.sendMessage(roomId, noticeContent(plain, html));
@@ -113,9 +194,7 @@ export class BridgeBot {
     roomId: string,
     reply: (plain: string, html?: string) => Promise<void>,
   ): Promise<void> {
-    // a one-time code on its own is the answer to `login`
-    const normalised = /^\d[\d -]{2,14}$/.test(text) ? `code ${text.replace(/\D/g, '')}` : text;
-    const [name, ...args] = normalised.split(/\s+/);
+    const [name, ...args] = commandWords(text);
     const command = this.commands.get(name);
     if (!command) {
       const hint = suggest(this.commands, name);
@@ -129,6 +208,11 @@ export class BridgeBot {
     }
     if (!allows(access, command.permission)) {
       await reply(`"${command.name}" needs ${command.permission} permission; you have ${access}.`);
+      return;
+    }
+    const problem = argumentProblem(command, args);
+    if (problem) {
+      await reply(problem);
       return;
     }
     try {

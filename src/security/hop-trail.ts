@@ -17,7 +17,6 @@
  *   records that the room was encrypted so a reader sees the mismatch.
  */
 import type { HopTrailEntry } from '../protocol/content';
-import { HOP_TRAIL_KEY } from './namespace';
 
 export type Protection = 'signal_e2e' | 'megolm_e2e' | 'transport' | 'none';
 export type Place = 'remote_device' | 'interop_network' | 'bridge' | 'homeserver' | 'matrix_clients';
@@ -56,9 +55,6 @@ export interface TrailFacts {
    *  Pass 'none' when the configured URLs are plain http:// to another host. */
   homeserverLink?: 'transport' | 'none';
 }
-
-export const PLACES: readonly Place[] = ['remote_device', 'interop_network', 'bridge', 'homeserver', 'matrix_clients'];
-export const PROTECTIONS: readonly Protection[] = ['signal_e2e', 'megolm_e2e', 'transport', 'none'];
 
 /** where a message is meant to be read; never counted as an exposure */
 const ENDPOINTS: ReadonlySet<Place> = new Set<Place>(['remote_device', 'matrix_clients']);
@@ -139,47 +135,4 @@ export function toContentHopTrail(t: HopTrail): HopTrailEntry[] {
     protection: CONTENT_PROTECTION[h.protection],
     plaintextAt: h.plaintext_at.map((p) => CONTENT_PLACE_NAMES[p]),
   }));
-}
-
-/** `content` with the trail under HOP_TRAIL_KEY (a copy: later changes to `trail` do not leak in). */
-export function withHopTrail<T extends object>(content: T, trail: HopTrail): T & { [HOP_TRAIL_KEY]: HopTrail } {
-  return { ...content, [HOP_TRAIL_KEY]: structuredClone(trail) };
-}
-
-function isPlace(v: unknown): v is Place {
-  return typeof v === 'string' && (PLACES as readonly string[]).includes(v);
-}
-
-function isPlaceList(v: unknown): v is Place[] {
-  return Array.isArray(v) && v.every(isPlace);
-}
-
-function isHop(v: unknown): v is Hop {
-  if (typeof v !== 'object' || v === null) return false;
-  const h = v as Record<string, unknown>;
-  return isPlace(h.from) && isPlace(h.to) && (PROTECTIONS as readonly unknown[]).includes(h.protection) && isPlaceList(h.plaintext_at);
-}
-
-/**
- * The well-formed hop trail in a Matrix event's content, or undefined when it has none (or a
- * malformed one). For checks such as "no bridged event lacks a trail"; never throws.
- */
-export function readHopTrail(content: unknown): HopTrail | undefined {
-  if (typeof content !== 'object' || content === null) return undefined;
-  const t = (content as Record<string, unknown>)[HOP_TRAIL_KEY];
-  if (typeof t !== 'object' || t === null) return undefined;
-  const r = t as Record<string, unknown>;
-  const c = r.contact as Record<string, unknown> | null | undefined;
-  const ok =
-    r.version === 1 &&
-    (r.direction === 'remote_to_matrix' || r.direction === 'matrix_to_remote') &&
-    typeof r.end_to_end === 'boolean' &&
-    Array.isArray(r.hops) && r.hops.length > 0 && r.hops.every(isHop) &&
-    isPlaceList(r.plaintext_exposed_at) &&
-    typeof c === 'object' && c !== null &&
-    (c.provider === null || typeof c.provider === 'string') &&
-    (c.e2ee === null || typeof c.e2ee === 'boolean') &&
-    typeof c.identity_verified === 'boolean' &&
-    (r.matrix_room_encrypted === undefined || typeof r.matrix_room_encrypted === 'boolean');
-  return ok ? (t as HopTrail) : undefined;
 }

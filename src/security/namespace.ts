@@ -12,6 +12,3 @@ export const SECURITY_STATE_TYPE = 'org.interop_bridge.security';
 
 /** Key of the security summary inside the m.bridge / uk.half-shot.bridge state content. */
 export const SECURITY_SUMMARY_KEY = 'org.interop_bridge.security';
-
-/** state_key of the security state event: one summary per portal room. */
-export const SECURITY_STATE_KEY = '';

@@ -1,11 +1,11 @@
 /**
  * What people read about security, in plain words: where messages are readable, and what
  * changed. Each function returns the plain `body` and the `html` for formatted_body; wrap
- * them with `noticeContent` to get an m.notice. Contact names come from the remote side
+ * them with `noticeContent` (src/convert) to get an m.notice. Contact names come from the remote side
  * (untrusted): control characters are stripped, length capped and HTML escaped.
  */
 import { cleanQuoted } from '../convert/notices';
-import { escapeHtml, noticeContent } from '../convert';
+import { escapeHtml } from '../convert';
 
 export interface Notice {
   body: string;
@@ -157,9 +157,4 @@ export function safetyNumberText(args: { contactName: string; safetyNumber: stri
       : line('Not verified yet.'),
     args.verified ? undefined : confirmHow(who, args.phone),
   );
-}
-
-/** An m.notice event content carrying `n` (same shape as the core's noticeContent). */
-export function noticeEventContent(n: Notice): Record<string, unknown> {
-  return noticeContent(n.body, n.html);
 }

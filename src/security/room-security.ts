@@ -5,7 +5,6 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { remoteToMatrixTrail, type Place } from './hop-trail';
-import { SECURITY_STATE_KEY, SECURITY_STATE_TYPE, SECURITY_SUMMARY_KEY } from './namespace';
 
 export interface ContactSecurity {
   phone: string;
@@ -54,41 +53,4 @@ export function securitySummary(roomEncrypted: boolean, contact: ContactSecurity
 /** true when `b` must be published: there was no summary yet, or anything in it differs */
 export function summaryChanged(a: SecuritySummary | undefined, b: SecuritySummary): boolean {
   return a === undefined || !isDeepStrictEqual(a, b);
-}
-
-/** What changed between two summaries, each a reason for a notice (see notices.ts). */
-export type SecurityChange =
-  | 'room_encryption_enabled'
-  | 'room_encryption_disabled'
-  | 'identity_key_changed'
-  | 'verification_cleared'
-  | 'verified'
-  | 'provider_changed'
-  | 'contact_e2ee_lost'
-  | 'contact_e2ee_gained';
-
-export function securityChanges(a: SecuritySummary | undefined, b: SecuritySummary): SecurityChange[] {
-  if (a === undefined) return [];
-  const changes: SecurityChange[] = [];
-  if (!a.matrix_room_encrypted && b.matrix_room_encrypted) changes.push('room_encryption_enabled');
-  if (a.matrix_room_encrypted && !b.matrix_room_encrypted) changes.push('room_encryption_disabled');
-  // a first key (null → fingerprint) is not a change: there was nothing to compare with
-  const oldKey = a.contact.identity_key_fingerprint;
-  if (oldKey !== null && oldKey !== b.contact.identity_key_fingerprint) changes.push('identity_key_changed');
-  if (a.contact.verified && !b.contact.verified) changes.push('verification_cleared');
-  if (!a.contact.verified && b.contact.verified) changes.push('verified');
-  if (a.contact.provider !== b.contact.provider) changes.push('provider_changed');
-  if (a.contact.e2ee !== false && b.contact.e2ee === false) changes.push('contact_e2ee_lost');
-  if (a.contact.e2ee !== true && b.contact.e2ee === true) changes.push('contact_e2ee_gained');
-  return changes;
-}
-
-/** The state event to send: [type, state_key, content]. */
-export function securityStateEvent(summary: SecuritySummary): [type: string, stateKey: string, content: SecuritySummary] {
-  return [SECURITY_STATE_TYPE, SECURITY_STATE_KEY, structuredClone(summary)];
-}
-
-/** m.bridge / uk.half-shot.bridge content with the summary embedded under SECURITY_SUMMARY_KEY. */
-export function withSecuritySummary<T extends object>(bridgeContent: T, summary: SecuritySummary): T & { [SECURITY_SUMMARY_KEY]: SecuritySummary } {
-  return { ...bridgeContent, [SECURITY_SUMMARY_KEY]: structuredClone(summary) };
 }

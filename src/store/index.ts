@@ -1,4 +1,6 @@
-export type { BridgeStore, BridgeUser, UserRepository, TransactionRepository } from './repositories';
+export type {
+  BotCommandRecord, BotCommandRepository, BridgeStore, BridgeUser, UserRepository, TransactionRepository,
+} from './repositories';
 export { SqliteBridgeStore } from './sqlite/sqlite-store';
 export { SchemaTooNewError } from './sqlite/migrate';
 export type * from './chat-repositories';

@@ -28,17 +28,49 @@ export interface UserRepository {
   findByManagementRoom(roomId: string): BridgeUser | undefined;
 }
 
-/** Appservice transactions already handled, so a retried transaction is not handled twice. */
+/**
+ * What the appservice intake has handled, so a retry is not handled twice. A homeserver may
+ * reuse transaction IDs (Synapse on SQLite starts again at 1 after a restart), so a
+ * transaction counts as seen only with the same ID *and* the same contents; events are
+ * remembered by their own event IDs, whatever transaction carries them.
+ */
 export interface TransactionRepository {
-  isProcessed(txnId: string): boolean;
-  markProcessed(txnId: string): void;
-  /** forget transactions older than the given time (they will not be retried by then) */
+  /** true if this exact transaction (same ID, same content hash) was handled completely */
+  isProcessed(txnId: string, contentHash: string): boolean;
+  markProcessed(txnId: string, contentHash: string): void;
+  isEventHandled(eventId: string): boolean;
+  markEventHandled(eventId: string): void;
+  /** forget transactions and events handled before the given time (no retry comes that late) */
+  prune(olderThanMs: number): number;
+}
+
+/** A bot command (or an invite to the bot) accepted from a transaction, until it has finished. */
+export interface BotCommandRecord {
+  eventId: string;
+  roomId: string;
+  sender: string;
+  kind: 'command' | 'invite';
+  /** the command's name; its arguments are not kept (they may be a phone number or a one-time code) */
+  name: string;
+  receivedAt: number;
+}
+
+/** Durable receipts of bot commands: accepted before the transaction is answered, done once
+ *  finished; what is still pending at start was interrupted by a restart. */
+export interface BotCommandRepository {
+  /** records a pending command; false if this event was accepted before (a retry) */
+  accept(record: Omit<BotCommandRecord, 'receivedAt'>): boolean;
+  finish(eventId: string): void;
+  /** pending commands, oldest first */
+  pending(): BotCommandRecord[];
+  /** forget finished commands accepted before the given time */
   prune(olderThanMs: number): number;
 }
 
 export interface BridgeStore {
   users: UserRepository;
   transactions: TransactionRepository;
+  botCommands: BotCommandRepository;
   logins: LoginRepository;
   ghosts: GhostRepository;
   portals: PortalRepository;

@@ -58,7 +58,7 @@ test('bot management room against a real Synapse', async (t) => {
     assert.ok(['help', 'version', 'whoami'].every((name) => expected.includes(name)));
     assert.deepEqual(listed, expected);
     assert.equal(reply.content.format, 'org.matrix.custom.html');
-    assert.match(String(reply.content.formatted_body), /<code>help<\/code>/);
+    assert.match(String(reply.content.formatted_body), /<code>help \[command\]<\/code>/);
   });
 
   await t.test('the command prefix works in the management room too', async () => {

@@ -32,7 +32,7 @@ test('typing and receipts from a Matrix user reach the bridge listener once each
   t.after(() => store.close());
   const events: MatrixEvent[] = [];
   const ephemeral: MatrixEvent[] = [];
-  const appservice = new DurableAppService(registration.hs_token);
+  const appservice = new DurableAppService(registration.hs_token, { maxAgeMs: 86_400_000, log: console });
   appservice.attach({
     onEvent: async (e) => { events.push(e); },
     onEphemeral: async (e) => { ephemeral.push(e); },

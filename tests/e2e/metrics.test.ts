@@ -21,6 +21,7 @@ test('the metrics listener serves Prometheus text, and nothing else', async () =
     const body = await res.text();
     assert.match(body, /^# HELP /m);
     assert.match(body, /process_cpu_seconds_total|nodejs_/);
+    assert.match(body, /^# TYPE bridge_matrix_events_skipped_total counter$/m, 'skipped Matrix events are counted');
     assert.equal((await fetch(`http://127.0.0.1:${port}/`)).status, 404);
   } finally {
     await env.stop();

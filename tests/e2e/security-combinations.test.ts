@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { undeliverableNotice } from '../../src/convert/notices';
 import {
-  encryptionEnabledNotice, identityChangedNotice, matrixToRemoteTrail, portalCreatedNotice, readHopTrail, remoteToMatrixTrail,
+  encryptionEnabledNotice, identityChangedNotice, matrixToRemoteTrail, portalCreatedNotice, remoteToMatrixTrail,
   safetyNumberText, securitySummary, toContentHopTrail, unencryptedProviderNotice, type TrailFacts,
 } from '../../src/security';
 import type { SimUser } from '../../src/sim/sim-user';
@@ -22,6 +22,7 @@ import {
   embeddedSummary, encryptionPower, fakeMegolmContent, installSim, noticeIs, noticesSince, ownFingerprint, portalSecurityState, reinstallSim,
   simSafetyNumber, trailOf, type SimSpec,
 } from '../helpers/security-probe';
+import { readHopTrail } from '../helpers/hop-trail-reader';
 
 const ALICE_PHONE = '+4915112345678';
 const NOT_DELIVERED = undeliverableNotice('an encrypted message', 'The bridge cannot read encrypted Matrix rooms yet.').body;

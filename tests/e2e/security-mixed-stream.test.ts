@@ -10,11 +10,12 @@ import assert from 'node:assert/strict';
 import type { AttachmentMeta } from '../../src/interop-client/client';
 import type { IncomingMessage } from '../../src/interop-client/types';
 import type { Content } from '../../src/protocol/content';
-import { matrixToRemoteTrail, readHopTrail, remoteToMatrixTrail, toContentHopTrail, type TrailFacts } from '../../src/security';
+import { matrixToRemoteTrail, remoteToMatrixTrail, toContentHopTrail, type TrailFacts } from '../../src/security';
 import type { SimUser } from '../../src/sim/sim-user';
 import type { MatrixEvent } from '../helpers/matrix-client';
 import { matrixUser, messageFrom, simReceivesText, startChatFromRemote, startInteropEnv } from '../helpers/interop-env';
 import { eventFrom, timelineSince, trailOf } from '../helpers/security-probe';
+import { readHopTrail } from '../helpers/hop-trail-reader';
 
 const ALICE_PHONE = '+4915112345678';
 const SAM_PHONE = '+14155552671';

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  heldMessagesNotice, identityChangedNotice, portalCreatedNotice, readHopTrail, refusedMessageNotice, remoteToMatrixTrail,
+  heldMessagesNotice, identityChangedNotice, portalCreatedNotice, refusedMessageNotice, remoteToMatrixTrail,
   safetyNumberText, securitySummary, unencryptedProviderNotice,
 } from '../../src/security';
 import {
@@ -18,6 +18,7 @@ import {
   installSim, noticeIs, noticesSince, ownFingerprint, portalSecurityState, reinstallSim, simSafetyNumber,
   timelineSince, trailOf, type SimSpec,
 } from '../helpers/security-probe';
+import { readHopTrail } from '../helpers/hop-trail-reader';
 
 const ALICE_PHONE = '+4915112345678';
 const PLAIN: SimSpec = { phone: '+4915112340011', provider: 'plainchat', displayName: 'Rita Refused' };

@@ -1,16 +1,22 @@
-/** Commands every bridge has, whatever the network: help, version, whoami. */
+/** Commands every bridge has, whatever the network: help [command], version, whoami. */
 import { escapeHtml } from '../../convert';
-import type { Command, CommandRegistry } from './registry';
+import { usageOf, type Command, type CommandRegistry } from './registry';
 
 export function builtinCommands(registry: CommandRegistry, version: string, prefix: string): Command[] {
   return [
     {
       name: 'help',
-      help: 'Show the commands you can use.',
+      help: 'Show the commands you can use (or how to use one of them).',
       permission: 'user',
+      args: [{ name: 'command' }],
       async handler(ctx) {
         const commands = registry.visibleTo(ctx.access);
-        const line = (c: Command) => `${c.name}${c.usage ? ` ${c.usage}` : ''}`;
+        const line = (c: Command) => `${c.name}${usageOf(c) ? ` ${usageOf(c)}` : ''}`;
+        if (ctx.args.length > 0) {
+          const one = commands.find((c) => c.name === ctx.args[0].toLowerCase());
+          if (!one) return ctx.reply(`There is no command "${ctx.args[0]}" you can use. Type "help" for the list.`);
+          return ctx.reply(`${line(one)} — ${one.help}`, `<code>${escapeHtml(line(one))}</code> — ${escapeHtml(one.help)}`);
+        }
         const text = [
           'Commands (type them here; elsewhere start them with ' + prefix + '):',
           ...commands.map((c) => `• ${line(c)} — ${c.help}`),
@@ -26,6 +32,7 @@ export function builtinCommands(registry: CommandRegistry, version: string, pref
       name: 'version',
       help: 'Show the bridge version.',
       permission: 'user',
+      args: [],
       async handler(ctx) {
         await ctx.reply(`matrix-interop-bridge ${version}`);
       },
@@ -34,6 +41,7 @@ export function builtinCommands(registry: CommandRegistry, version: string, pref
       name: 'whoami',
       help: 'Show your Matrix ID and what the bridge lets you do.',
       permission: 'user',
+      args: [],
       async handler(ctx) {
         await ctx.reply(`You are ${ctx.sender}; bridge permission: ${ctx.access}.`);
       },

@@ -131,5 +131,39 @@ export const migrations: Migration[] = [
       ALTER TABLE portals ADD COLUMN security_summary TEXT;
     `,
   },
+  {
+    version: 4,
+    name: 'intake: transactions by content, handled events, bot command receipts',
+    sql: `
+      -- A homeserver may reuse a transaction ID (Synapse on SQLite starts again at 1 after a
+      -- restart): a transaction is the same only with the same ID and the same contents, and
+      -- events are remembered by their own IDs. The old table knew IDs alone; a retry of a
+      -- transaction from before this upgrade is deduplicated by the outbox's source event ID.
+      DROP TABLE processed_transactions;
+      CREATE TABLE handled_transactions (
+        txn_id TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        handled_at INTEGER NOT NULL,
+        PRIMARY KEY (txn_id, content_hash)
+      );
+      CREATE INDEX handled_transactions_by_time ON handled_transactions (handled_at);
+      CREATE TABLE handled_events (
+        event_id TEXT PRIMARY KEY,
+        handled_at INTEGER NOT NULL
+      );
+      CREATE INDEX handled_events_by_time ON handled_events (handled_at);
+      -- bot commands accepted from a transaction; pending at start = interrupted by a restart.
+      -- Only the command's name is kept: its arguments may be a phone number or a one-time code.
+      CREATE TABLE bot_commands (
+        event_id TEXT PRIMARY KEY,
+        room_id TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('command', 'invite')),
+        name TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'done')),
+        received_at INTEGER NOT NULL
+      );
+      CREATE INDEX bot_commands_by_state ON bot_commands (state, received_at);
+    `,
+  },
 ];
-

@@ -1,6 +1,6 @@
 /** SQLite implementation of the bridge's repositories (better-sqlite3, WAL, foreign keys). */
 import Database from 'better-sqlite3';
-import type { BridgeStore, BridgeUser, TransactionRepository, UserRepository } from '../repositories';
+import type { BotCommandRepository, BridgeStore, BridgeUser, TransactionRepository, UserRepository } from '../repositories';
 import type {
   ContactRepository, GhostRepository, HeldMessageRepository, LoginRepository, MessageRepository, OutboxRepository,
   PortalRepository, ReactionRepository,
@@ -8,6 +8,7 @@ import type {
 import { SqliteGhosts, SqliteLogins } from './login-ghost-repos';
 import { SqliteMessages, SqlitePortals, SqliteReactions } from './portal-repos';
 import { SqliteOutbox } from './outbox-repo';
+import { SqliteBotCommands, SqliteTransactions } from './intake-repos';
 import { SqliteContacts, SqliteHeldMessages } from './contact-repos';
 import { withStatementCache } from '../../sqlite/statement-cache';
 import { migrate, currentVersion } from './migrate';
@@ -72,33 +73,10 @@ class SqliteUsers implements UserRepository {
   }
 }
 
-class SqliteTransactions implements TransactionRepository {
-  private readonly check;
-  private readonly mark;
-  private readonly remove;
-
-  constructor(db: Database.Database) {
-    this.check = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM processed_transactions WHERE txn_id = ?');
-    this.mark = db.prepare('INSERT OR IGNORE INTO processed_transactions (txn_id, processed_at) VALUES (?, ?)');
-    this.remove = db.prepare('DELETE FROM processed_transactions WHERE processed_at < ?');
-  }
-
-  isProcessed(txnId: string): boolean {
-    return this.check.get(txnId) !== undefined;
-  }
-
-  markProcessed(txnId: string): void {
-    this.mark.run(txnId, Date.now());
-  }
-
-  prune(olderThanMs: number): number {
-    return this.remove.run(olderThanMs).changes;
-  }
-}
-
 export class SqliteBridgeStore implements BridgeStore {
   readonly users: UserRepository;
   readonly transactions: TransactionRepository;
+  readonly botCommands: BotCommandRepository;
   readonly logins: LoginRepository;
   readonly ghosts: GhostRepository;
   readonly portals: PortalRepository;
@@ -112,6 +90,7 @@ export class SqliteBridgeStore implements BridgeStore {
     db = withStatementCache(db);
     this.users = new SqliteUsers(db);
     this.transactions = new SqliteTransactions(db);
+    this.botCommands = new SqliteBotCommands(db);
     this.logins = new SqliteLogins(db);
     this.ghosts = new SqliteGhosts(db);
     this.portals = new SqlitePortals(db);

@@ -74,3 +74,17 @@ test("starting with the sample's placeholder key-store secret exits 1 and says h
   assert.equal(code, 1);
   assert.match(err, /security\.key_store_secret: is the sample's placeholder; generate one/);
 });
+
+test('an unhandled rejection or uncaught exception is logged and exits with the crash code', () => {
+  for (const [kind, fault] of [
+    ['unhandled rejection', 'Promise.reject(new Error("boom in a void call"))'],
+    ['uncaught exception', 'setTimeout(() => { throw new Error("boom in a timer"); }, 5)'],
+  ]) {
+    // the CLI's own handler, installed in a process of its own: the process must not run on
+    const script = `const cli = require(${JSON.stringify(cli)}); cli.exitOnUnhandledErrors(); ${fault}; setTimeout(() => process.exit(0), 5000);`;
+    const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+    assert.equal(result.status, 3, `${kind}: ${result.stderr}`);
+    assert.match(result.stderr, new RegExp(`crashed on an ${kind}, exiting with code 3`));
+    assert.match(result.stderr, /boom in a/, 'the error itself is logged');
+  }
+});

@@ -1,9 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  readMarksFromReceipt, readStatusSignal, remoteStatusToMatrix, remoteTypingToMatrix, typingChanges, typingSignal,
-  typingUserIds, REMOTE_TYPING_TIMEOUT_MS,
-} from '../../../src/convert/ephemeral';
+import { readMarksFromReceipt, remoteStatusToMatrix, typingUserIds } from '../../../src/convert/ephemeral';
 
 describe('Matrix receipts → read marks', () => {
   it('reads public m.read receipts, thread receipts included', () => {
@@ -32,29 +29,17 @@ describe('Matrix receipts → read marks', () => {
     }
     assert.deepEqual(readMarksFromReceipt({ $e: { 'm.read': { '@a:hs': { ts: 'soon' } } } }), [{ eventId: '$e', userId: '@a:hs' }]);
   });
-
-  it('becomes one read status for the mapped remote messages', () => {
-    assert.deepEqual(readStatusSignal(['r1', 'r2', 'r1']), { kind: 'status', status: 'read', messageIds: ['r1', 'r2'] });
-    assert.equal(readStatusSignal([]), undefined);
-  });
 });
 
-describe('Matrix typing → remote signals', () => {
+describe('Matrix typing', () => {
   it('lists who is typing, ignoring junk', () => {
     assert.deepEqual(typingUserIds({ user_ids: ['@a:hs', 5, '@b:hs', '@a:hs'] }), ['@a:hs', '@b:hs']);
     assert.deepEqual(typingUserIds({}), []);
     assert.deepEqual(typingUserIds(null), []);
   });
-
-  it('turns the full list into start and stop changes', () => {
-    assert.deepEqual(typingChanges(['@a:hs', '@b:hs'], ['@b:hs', '@c:hs']), { started: ['@c:hs'], stopped: ['@a:hs'] });
-    assert.deepEqual(typingChanges([], []), { started: [], stopped: [] });
-    assert.deepEqual(typingSignal(true), { kind: 'typing', state: 'started' });
-    assert.deepEqual(typingSignal(false), { kind: 'typing', state: 'stopped' });
-  });
 });
 
-describe('remote status and typing → Matrix', () => {
+describe('remote read status → Matrix', () => {
   it('sends one read receipt on the newest bridged event', () => {
     assert.deepEqual(remoteStatusToMatrix('read', [{ eventId: '$old', ts: 1 }, { eventId: '$new', ts: 3 }, { eventId: '$mid', ts: 2 }]), {
       type: 'read-receipt',
@@ -65,10 +50,5 @@ describe('remote status and typing → Matrix', () => {
   it('does nothing for deliveries or for messages Matrix never saw', () => {
     assert.equal(remoteStatusToMatrix('delivered', [{ eventId: '$e', ts: 1 }]).type, 'none');
     assert.equal(remoteStatusToMatrix('read', []).type, 'none');
-  });
-
-  it('sets the ghost typing with a timeout, and clears it', () => {
-    assert.deepEqual(remoteTypingToMatrix('started'), { type: 'typing', typing: true, timeoutMs: REMOTE_TYPING_TIMEOUT_MS });
-    assert.deepEqual(remoteTypingToMatrix('stopped'), { type: 'typing', typing: false, timeoutMs: 0 });
   });
 });

@@ -3,8 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { matrixToRemoteTrail, readHopTrail, remoteToMatrixTrail, securitySummary, toContentHopTrail, HOP_TRAIL_KEY, SECURITY_STATE_TYPE, SECURITY_SUMMARY_KEY } from '../../../src/security';
+import { matrixToRemoteTrail, remoteToMatrixTrail, securitySummary, toContentHopTrail, HOP_TRAIL_KEY, SECURITY_STATE_TYPE, SECURITY_SUMMARY_KEY } from '../../../src/security';
 import { parseContent } from '../../../src/protocol/validate';
+import { readHopTrail } from '../../helpers/hop-trail-reader';
 
 // compiled to dist/tests/unit/security: the repository root is four levels up
 const doc = readFileSync(join(__dirname, '..', '..', '..', '..', 'docs', 'security.md'), 'utf8');

@@ -4,7 +4,6 @@ import {
   encryptionEnabledNotice,
   heldMessagesNotice,
   identityChangedNotice,
-  noticeEventContent,
   portalCreatedNotice,
   refusedMessageNotice,
   safetyNumberGroups,
@@ -118,11 +117,4 @@ test('hostile contact names are cleaned and escaped', () => {
   assert.match(empty.body, /from this contact held/);
   const long = identityChangedNotice({ contactName: 'A'.repeat(5000), safetyNumber: DIGITS, wasVerified: false, held: false });
   assert.ok(long.body.length < 1500);
-});
-
-test('noticeEventContent makes an m.notice with HTML', () => {
-  const n = encryptionEnabledNotice();
-  assert.deepEqual(noticeEventContent(n), {
-    msgtype: 'm.notice', body: n.body, format: 'org.matrix.custom.html', formatted_body: n.html, 'm.mentions': {},
-  });
 });

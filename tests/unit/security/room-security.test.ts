@@ -1,13 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  SECURITY_STATE_TYPE,
-  SECURITY_SUMMARY_KEY,
-  securityChanges,
-  securityStateEvent,
   securitySummary,
   summaryChanged,
-  withSecuritySummary,
   type ContactSecurity,
 } from '../../../src/security';
 
@@ -51,34 +46,4 @@ test('summaryChanged: first summary, equal summaries, and each field that change
   assert.equal(summaryChanged(base, securitySummary(false, { ...alice, provider: 'other' })), true);
   assert.equal(summaryChanged(base, securitySummary(false, { ...alice, e2ee: null })), true);
   assert.equal(summaryChanged(base, securitySummary(false, { ...alice, phone: '+4915100000000' })), true);
-});
-
-test('securityChanges names each reason for a notice', () => {
-  const base = securitySummary(false, { ...alice, verified: true });
-  assert.deepEqual(securityChanges(undefined, base), []);
-  assert.deepEqual(securityChanges(base, base), []);
-  assert.deepEqual(securityChanges(base, securitySummary(true, { ...alice, verified: true })), ['room_encryption_enabled']);
-  assert.deepEqual(securityChanges(securitySummary(true, alice), securitySummary(false, alice)), ['room_encryption_disabled']);
-  assert.deepEqual(
-    securityChanges(base, securitySummary(false, { ...alice, identityFingerprint: 'aaaa', verified: false })),
-    ['identity_key_changed', 'verification_cleared'],
-  );
-  assert.deepEqual(securityChanges(securitySummary(false, alice), base), ['verified']);
-  assert.deepEqual(
-    securityChanges(base, securitySummary(false, { ...alice, provider: 'plainchat', e2ee: false, verified: true })),
-    ['provider_changed', 'contact_e2ee_lost'],
-  );
-  assert.deepEqual(securityChanges(securitySummary(false, { ...alice, e2ee: null }), securitySummary(false, alice)), ['contact_e2ee_gained']);
-  // learning the first key is not a change of key
-  assert.deepEqual(securityChanges(securitySummary(false, { ...alice, identityFingerprint: null }), securitySummary(false, alice)), []);
-});
-
-test('state event and m.bridge embedding use the namespaced keys', () => {
-  const summary = securitySummary(false, alice);
-  assert.deepEqual(securityStateEvent(summary), ['org.interop_bridge.security', '', summary]);
-  assert.equal(SECURITY_STATE_TYPE, 'org.interop_bridge.security');
-  const bridge = { bridgebot: '@interopbot:example.org', creator: '@alice:example.org' };
-  assert.deepEqual(withSecuritySummary(bridge, summary), { ...bridge, 'org.interop_bridge.security': summary });
-  assert.equal(SECURITY_SUMMARY_KEY, 'org.interop_bridge.security');
-  assert.deepEqual(bridge, { bridgebot: '@interopbot:example.org', creator: '@alice:example.org' });
 });

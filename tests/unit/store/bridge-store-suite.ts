@@ -40,16 +40,50 @@ export function bridgeStoreSuite(name: string, open: () => BridgeStore): void {
     }
   });
 
-  test(`${name}: processed transactions are remembered and pruned by age`, () => {
+  test(`${name}: a transaction is the same only with the same ID and the same contents`, () => {
     const store = open();
     try {
-      assert.equal(store.transactions.isProcessed('t1'), false);
-      store.transactions.markProcessed('t1');
-      store.transactions.markProcessed('t1');
-      assert.equal(store.transactions.isProcessed('t1'), true);
+      assert.equal(store.transactions.isProcessed('1', 'hash-a'), false);
+      store.transactions.markProcessed('1', 'hash-a');
+      store.transactions.markProcessed('1', 'hash-a');
+      assert.equal(store.transactions.isProcessed('1', 'hash-a'), true);
+      // the ID reused with other contents (a homeserver that restarted its counter) is new
+      assert.equal(store.transactions.isProcessed('1', 'hash-b'), false);
+    } finally {
+      store.close();
+    }
+  });
+
+  test(`${name}: handled events and transactions are remembered and pruned by age`, () => {
+    const store = open();
+    try {
+      assert.equal(store.transactions.isEventHandled('$e1'), false);
+      store.transactions.markEventHandled('$e1');
+      store.transactions.markEventHandled('$e1');
+      store.transactions.markProcessed('t1', 'h');
+      assert.equal(store.transactions.isEventHandled('$e1'), true);
       assert.equal(store.transactions.prune(Date.now() - 60_000), 0);
-      assert.equal(store.transactions.prune(Date.now() + 1), 1);
-      assert.equal(store.transactions.isProcessed('t1'), false);
+      assert.equal(store.transactions.prune(Date.now() + 1), 2);
+      assert.equal(store.transactions.isEventHandled('$e1'), false);
+      assert.equal(store.transactions.isProcessed('t1', 'h'), false);
+    } finally {
+      store.close();
+    }
+  });
+
+  test(`${name}: bot command receipts: accepted once, pending until finished, pruned when done`, () => {
+    const store = open();
+    try {
+      const cmd = { eventId: '$c1', roomId: '!r:x', sender: '@a:x', kind: 'command' as const, name: 'login' };
+      assert.equal(store.botCommands.accept(cmd), true);
+      assert.equal(store.botCommands.accept(cmd), false, 'a retried event is not accepted twice');
+      store.botCommands.accept({ ...cmd, eventId: '$c2', kind: 'invite', name: 'invite' });
+      assert.deepEqual(store.botCommands.pending().map((c) => [c.eventId, c.kind, c.name]), [['$c1', 'command', 'login'], ['$c2', 'invite', 'invite']]);
+      store.botCommands.finish('$c1');
+      assert.deepEqual(store.botCommands.pending().map((c) => c.eventId), ['$c2']);
+      assert.equal(store.botCommands.accept(cmd), false, 'a finished command is not accepted again');
+      assert.equal(store.botCommands.prune(Date.now() + 1), 1, 'only finished commands are forgotten');
+      assert.deepEqual(store.botCommands.pending().map((c) => c.eventId), ['$c2']);
     } finally {
       store.close();
     }

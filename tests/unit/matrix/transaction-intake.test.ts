@@ -1,0 +1,191 @@
+// The appservice listener (DurableAppService) over HTTP, with the real SQLite store: what
+// counts as "the same" transaction when a homeserver reuses transaction IDs, what a
+// handler failure answers, what is skipped as bad input, and how every endpoint answers
+// missing or wrong credentials.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteBridgeStore } from '../../../src/store';
+import { DurableAppService, type MatrixEvent, type SkippedEvent } from '../../../src/matrix/transaction-intake';
+import { MatrixRefusedError } from '../../../src/core/errors';
+import { freePort } from '../../helpers/free-port';
+
+const TOKEN = 'hs-token-for-tests';
+
+interface Listener {
+  url: string;
+  handled: MatrixEvent[];
+  ephemeral: MatrixEvent[];
+  skipped: SkippedEvent[];
+  logs: string[];
+  /** makes the handler throw for events this returns an error for */
+  failWith: (event: MatrixEvent) => Error | undefined;
+  store: SqliteBridgeStore;
+  appservice: DurableAppService;
+  /** a new listener on the same database (a bridge restart) */
+  restart(): Promise<Listener>;
+}
+
+async function startListener(t: { after(fn: () => unknown): void }, dbPath?: string, maxAgeMs = 86_400_000): Promise<Listener> {
+  const dir = mkdtempSync(join(tmpdir(), 'intake-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = dbPath ?? join(dir, 'bridge.db');
+  const store = SqliteBridgeStore.open(path);
+  const logs: string[] = [];
+  const line = (...parts: unknown[]) => logs.push(parts.join(' '));
+  const appservice = new DurableAppService(TOKEN, { maxAgeMs, log: { info: line, warn: line, error: line } });
+  const l: Listener = {
+    url: '', handled: [], ephemeral: [], skipped: [], logs, failWith: () => undefined, store, appservice,
+    restart: async () => {
+      await appservice.close();
+      store.close();
+      return startListener(t, path, maxAgeMs);
+    },
+  };
+  appservice.onSkipped = (s) => l.skipped.push(s);
+  appservice.attach({
+    onEvent: async (e) => {
+      const error = l.failWith(e);
+      if (error) throw error;
+      l.handled.push(e);
+    },
+    onEphemeral: async (e) => {
+      const error = l.failWith(e);
+      if (error) throw error;
+      l.ephemeral.push(e);
+    },
+  }, store.transactions);
+  const port = await freePort();
+  await appservice.listen(port, '127.0.0.1', 10);
+  l.url = `http://127.0.0.1:${port}`;
+  t.after(async () => {
+    await appservice.close().catch(() => undefined);
+    store.close();
+  });
+  return l;
+}
+
+async function put(l: Listener, txnId: string, body: unknown, auth: string | undefined = `Bearer ${TOKEN}`): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${l.url}/_matrix/app/v1/transactions/${encodeURIComponent(txnId)}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+let counter = 0;
+function message(body: string, extra: Partial<MatrixEvent> = {}): MatrixEvent {
+  counter += 1;
+  return {
+    type: 'm.room.message', event_id: `$ev${counter}`, room_id: '!room:hs', sender: '@alice:hs',
+    origin_server_ts: Date.now(), content: { msgtype: 'm.text', body }, unsigned: { age: counter }, ...extra,
+  };
+}
+
+const bodies = (events: MatrixEvent[]) => events.map((e) => e.content?.body);
+
+test('a transaction ID reused with new events (the homeserver restarted its counter) is handled', async (t) => {
+  let l = await startListener(t);
+  assert.equal((await put(l, '1', { events: [message('before the homeserver restart')] })).status, 200);
+  // the bridge restarts too: what it remembers must come from the store
+  l = await l.restart();
+  assert.equal((await put(l, '1', { events: [message('after the homeserver restart')] })).status, 200);
+  assert.deepEqual(bodies(l.handled), ['after the homeserver restart']);
+});
+
+test('the exact same transaction retried is handled once, ephemeral events included', async (t) => {
+  const l = await startListener(t);
+  const event = message('once');
+  const typing = { type: 'm.typing', room_id: '!room:hs', content: { user_ids: ['@alice:hs'] } };
+  assert.equal((await put(l, '7', { events: [event], ephemeral: [typing] })).status, 200);
+  // a homeserver re-serialises the events of a retry: unsigned.age differs, the event does not
+  const retried = { ...event, unsigned: { age: 999 } };
+  assert.equal((await put(l, '7', { events: [retried], ephemeral: [typing] })).status, 200);
+  assert.deepEqual(bodies(l.handled), ['once']);
+  assert.equal(l.ephemeral.length, 1);
+});
+
+test('the same event in two different transactions is handled once', async (t) => {
+  const l = await startListener(t);
+  const event = message('shared');
+  const other = message('new');
+  assert.equal((await put(l, 'a', { events: [event] })).status, 200);
+  assert.equal((await put(l, 'b', { events: [event, other] })).status, 200);
+  assert.deepEqual(bodies(l.handled), ['shared', 'new']);
+});
+
+test('a handler failure answers 500; the retry handles only what was not handled yet', async (t) => {
+  const l = await startListener(t);
+  const first = message('first');
+  const second = message('second');
+  l.failWith = (e) => (e.event_id === second.event_id ? Object.assign(new Error('SQLITE_BUSY: database is locked'), { code: 'SQLITE_BUSY' }) : undefined);
+  const failed = await put(l, 't', { events: [first, second] });
+  assert.equal(failed.status, 500, 'the homeserver must retry');
+  assert.equal(failed.body.errcode, 'M_UNKNOWN');
+  await put(l, 't', { events: [first, second] });
+  assert.ok(l.logs.filter((s) => /growing delays/.test(s)).length === 1, 'the homeserver backoff is explained once per failure streak');
+  l.failWith = () => undefined;
+  assert.equal((await put(l, 't', { events: [first, second] })).status, 200);
+  assert.deepEqual(bodies(l.handled), ['first', 'second'], 'first is not handled again on the retry');
+  assert.ok(l.logs.some((s) => /handled again, after 2 failed attempt/.test(s)), l.logs.join('\n'));
+  assert.deepEqual(l.skipped, []);
+});
+
+test('bad input is skipped with a reason and counted, and does not hold up the rest', async (t) => {
+  const l = await startListener(t);
+  const refused = message('refused for good');
+  const good = message('good');
+  l.failWith = (e) => (e.event_id === refused.event_id ? new MatrixRefusedError('the homeserver refused it (M_FORBIDDEN)', 403, 'M_FORBIDDEN') : undefined);
+  const res = await put(l, 'bad', {
+    events: [{ type: 'm.room.message', room_id: '!room:hs', sender: '@alice:hs', content: {} }, 'junk', { ...message('x'), content: 'not an object' }, refused, good],
+    ephemeral: [{ type: 7 }],
+  });
+  assert.equal(res.status, 200);
+  assert.deepEqual(bodies(l.handled), ['good']);
+  assert.deepEqual(l.skipped.map((s) => [s.reason, s.detail.split(' ')[0]]), [
+    ['malformed', 'no'], ['malformed', 'not'], ['malformed', 'content'], ['refused', 'the'], ['malformed', 'no'],
+  ]);
+  assert.deepEqual(l.appservice.skipped, { malformed: 4, refused: 1, too_old: 0 });
+  assert.ok(l.logs.every((s) => !s.includes('refused for good')), 'no message body in the log');
+  // a retry of the same events does not hand the refused one over again
+  assert.equal((await put(l, 'bad-2', { events: [refused] })).status, 200);
+  assert.equal(l.appservice.skipped.refused, 1);
+});
+
+test('an event that keeps failing transiently past the maximum age is given up, not retried forever', async (t) => {
+  const l = await startListener(t, undefined, 60_000);
+  const old = message('two minutes old', { origin_server_ts: Date.now() - 120_000 });
+  const fresh = message('fresh');
+  l.failWith = (e) => (e.event_id === old.event_id || e.event_id === fresh.event_id ? new Error('disk I/O error') : undefined);
+  assert.equal((await put(l, 'old', { events: [old] })).status, 200);
+  assert.deepEqual(l.skipped.map((s) => [s.reason, s.eventId]), [['too_old', old.event_id]]);
+  assert.equal((await put(l, 'fresh', { events: [fresh] })).status, 500, 'a young event is retried');
+});
+
+test('every appservice endpoint answers 401 M_UNAUTHORIZED without a token and 403 M_FORBIDDEN with a wrong one', async (t) => {
+  const l = await startListener(t);
+  const endpoints: [string, string, unknown][] = [
+    ['PUT', '/_matrix/app/v1/transactions/auth', { events: [] }],
+    ['GET', '/_matrix/app/v1/users/%40wa_%2B4915112345678%3Ahs', undefined],
+    ['GET', '/_matrix/app/v1/rooms/%23alias%3Ahs', undefined],
+    ['POST', '/_matrix/app/v1/ping', { transaction_id: 'p' }],
+  ];
+  for (const [method, path, body] of endpoints) {
+    const call = async (headers: Record<string, string>, query = '') => {
+      const res = await fetch(`${l.url}${path}${query}`, {
+        method, headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, errcode: ((await res.json()) as { errcode?: string }).errcode };
+    };
+    assert.deepEqual(await call({}), { status: 401, errcode: 'M_UNAUTHORIZED' }, `${method} ${path} without a token`);
+    assert.deepEqual(await call({ authorization: 'Bearer wrong' }), { status: 403, errcode: 'M_FORBIDDEN' }, `${method} ${path} with a wrong token`);
+    assert.deepEqual(await call({}, '?access_token=wrong'), { status: 403, errcode: 'M_FORBIDDEN' }, `${method} ${path} with a wrong query token`);
+    const ok = await fetch(`${l.url}${path}`, {
+      method, headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    assert.equal(ok.status, 200, `${method} ${path} with the right token`);
+  }
+});
