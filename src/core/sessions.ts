@@ -86,10 +86,10 @@ export class Sessions {
     this.backoff = { initialDelayMs: delivery.retry_initial_ms, maxDelayMs: delivery.retry_max_ms, factor: 2, jitter: 0.3 };
   }
 
-  /** the connected session of `owner`, if any */
+  /** `owner`'s session, if one was established and has not ended; during a drop it stays
+   *  (the connector repairs the connection underneath, and work in flight keeps its session) */
   get(owner: string): RemoteSession | undefined {
-    const entry = this.entries.get(owner);
-    return entry?.status.state === 'connected' ? entry.session : undefined;
+    return this.entries.get(owner)?.session;
   }
 
   /** the state of `owner`'s login; undefined when there is none (logged out) */
@@ -161,7 +161,8 @@ export class Sessions {
   private async attempt(entry: LoginEntry): Promise<void> {
     const { mxid } = entry.login;
     entry.retryTimer = undefined;
-    this.enter(entry, 'connecting', entry.status.reason);
+    // a retry stays "backing off": the login has been down since it first failed
+    if (entry.status.state !== 'backing_off') this.enter(entry, 'connecting', entry.status.reason);
     const intake = new RemoteIntake(this.ctx, this.portals, this.security, this.queue, mxid, (connected) => {
       if (connected) this.outbox.kickAll(mxid);
     });

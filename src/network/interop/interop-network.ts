@@ -92,19 +92,28 @@ export class InteropNetwork implements RemoteNetwork {
     return this.connecting;
   }
 
-  /** start(), but never longer than readyTimeoutMs: then RemoteUnavailableError */
-  private async ready(): Promise<void> {
-    if (this.conn.isReady) return;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new RemoteUnavailableError()), this.options.readyTimeoutMs ?? 5000);
+  /** Waits until the gateway connection is up (starting it if need be), but never longer
+   *  than readyTimeoutMs: then RemoteUnavailableError, so no caller hangs while it is down. */
+  private ready(): Promise<void> {
+    if (this.conn.isReady) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.conn.off('connected', up);
+      };
+      const up = () => {
+        done();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new RemoteUnavailableError());
+      }, this.options.readyTimeoutMs ?? 5000);
+      this.conn.on('connected', up);
+      void this.start().then(() => {
+        if (this.conn.isReady) up();
+      });
     });
-    try {
-      await Promise.race([this.start(), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-    if (!this.conn.isReady) throw new RemoteUnavailableError();
   }
 
   async stop(): Promise<void> {
