@@ -17,6 +17,7 @@ import { displayPhone, type E164 } from '../network/phone';
 import { backoffDelay, type BackoffOptions } from '../lib/backoff';
 import { noticeContent } from '../convert';
 import { connectionLostNotice, connectionRestoredNotice, loginEndedNotice, type Notice } from '../security/notices';
+import { loginBridgeState, type LoginBridgeState } from './bridge-state';
 import type { CoreContext } from './context';
 import type { KeyedQueue } from './keyed-queue';
 import type { Outbox } from './outbox';
@@ -101,6 +102,11 @@ export class Sessions {
   /** every login's state, for the admin view and metrics */
   states(): LoginStatus[] {
     return [...this.entries.values()].map((e) => ({ ...e.status }));
+  }
+
+  /** every login's state as mautrix-style bridge state (see bridge-state.ts) */
+  bridgeStates(): LoginBridgeState[] {
+    return this.states().map(loginBridgeState);
   }
 
   get isStopped(): boolean {

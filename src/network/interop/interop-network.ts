@@ -157,7 +157,20 @@ export class InteropNetwork implements RemoteNetwork {
     const client = this.client(userKey, login.phone);
     const deviceId = await client.load();
     if (deviceId === undefined) throw new SessionEndedError('no device keys are stored for this login', 'auth_failed');
-    const onUp = () => handler.onConnectionChange(true);
+    const onUp = () => {
+      handler.onConnectionChange(true);
+      // the connection re-subscribes by itself but only logs a failure: a device removed while
+      // the bridge was away would look connected and receive nothing, so ask the network
+      client.listDevices().then(
+        (result) => {
+          if (!result.devices.some((d) => d.deviceId === deviceId)) handler.onSessionEnded?.('device_removed');
+        },
+        (error: unknown) => {
+          const ended = typed(error);
+          if (ended instanceof SessionEndedError) handler.onSessionEnded?.(ended.reason);
+        },
+      );
+    };
     const onDown = () => handler.onConnectionChange(false);
     const onEnded = (event: { reason: SessionEndReason }) => handler.onSessionEnded?.(event.reason);
     const session = new InteropSession(login.phone, client, async () => {

@@ -182,6 +182,8 @@ test('status: the caller\'s own state; admins see every login', async (t) => {
   assert.match(admin, /• @bob:example.org — TRANSIENT_DISCONNECT: .*gateway down/);
   const states = h.core.sessions.states().map((s) => [s.owner, s.state]);
   assert.deepEqual(states, [[ALICE, 'connected'], [BOB, 'backing_off']]);
+  const bridge = h.core.sessions.bridgeStates().map((s) => [s.user_id, s.state_event, s.remote_id]);
+  assert.deepEqual(bridge, [[ALICE, 'CONNECTED', ALICE_PHONE], [BOB, 'TRANSIENT_DISCONNECT', BOB_PHONE]]);
   const [refused] = await h.command(ALICE, 'status everything');
   assert.match(refused, /takes no argument/);
 });

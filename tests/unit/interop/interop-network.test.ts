@@ -2,7 +2,8 @@
  * The interop connector's part of the login lifecycle, against a real gateway: a login step
  * with the gateway down answers "not reachable" within its wait instead of hanging, and works
  * once the gateway is back; a device removed at the network ends the subscription (reported
- * to core as onSessionEnded) and a later connect is a terminal SessionEndedError; and a
+ * to core as onSessionEnded), also when it happened while the bridge was disconnected, and a
+ * later connect is a terminal SessionEndedError; and a
  * contact's identity is every current device's key (a second device adds one, a removed
  * device's key is no longer theirs).
  */
@@ -119,6 +120,25 @@ describe('interop network: login lifecycle', () => {
       n.connect('@b:x', state, new Recorder()),
       (error: Error) => error instanceof SessionEndedError && error.reason === 'device_removed',
     );
+  });
+
+  it('a device removed while the bridge was disconnected is found on reconnect', async () => {
+    const n = network(5000);
+    const phone = '+4915100000705' as E164;
+    const state = await login(n, '@d:x', phone);
+    const recorder = new Recorder();
+    const session = await n.connect('@d:x', state, recorder);
+    await gw.stopGateway();
+    const gatewayDb = gw.openDatabase(false);
+    try {
+      gatewayDb.prepare('DELETE FROM devices WHERE phone = ? AND device_id = ?').run(phone, state.data.deviceId as number);
+    } finally {
+      gatewayDb.close();
+    }
+    await gw.startGatewayAgain();
+    await until('the end found on reconnect', () => recorder.ended.length > 0, 20_000);
+    assert.deepEqual(recorder.ended, ['device_removed']);
+    await session.disconnect();
   });
 
   it('a contact\'s identity is every current device\'s key', async () => {
