@@ -169,9 +169,8 @@ export class Sessions {
     entry.retryTimer = undefined;
     // a retry stays "backing off": the login has been down since it first failed
     if (entry.status.state !== 'backing_off') this.enter(entry, 'connecting', entry.status.reason);
-    const intake = new RemoteIntake(this.ctx, this.portals, this.security, this.queue, mxid, (connected) => {
-      if (connected) this.outbox.kickAll(mxid);
-    });
+    // the lifecycle kicks the outbox itself when the connection is (back) up
+    const intake = new RemoteIntake(this.ctx, this.portals, this.security, this.queue, mxid, () => {});
     let session: RemoteSession;
     try {
       session = await this.ctx.network.connect(mxid, { phone: entry.login.phone as E164, data: entry.login.state }, this.handlerFor(entry, intake));
