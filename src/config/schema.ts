@@ -62,7 +62,7 @@ export const configSchema: JSONSchemaType<BridgeConfig> = {
     bridge: {
       type: 'object',
       additionalProperties: false,
-      required: ['permissions', 'command_prefix', 'show_phone_in_displayname', 'max_media_bytes', 'delivery'],
+      required: ['permissions', 'command_prefix', 'show_phone_in_displayname', 'max_media_bytes', 'connection_notice_delay_ms', 'delivery'],
       properties: {
         permissions: {
           type: 'object',
@@ -73,6 +73,7 @@ export const configSchema: JSONSchemaType<BridgeConfig> = {
         command_prefix: { type: 'string', default: '!wa' },
         show_phone_in_displayname: { type: 'boolean', default: true },
         max_media_bytes: { type: 'integer', minimum: 1, maximum: 2147483647, default: 104857600 },
+        connection_notice_delay_ms: { type: 'integer', minimum: 0, maximum: 86_400_000, default: 30_000 },
         delivery: {
           type: 'object',
           additionalProperties: false,

@@ -44,6 +44,9 @@ export interface BridgeSection {
   show_phone_in_displayname: boolean;
   /** largest media file the bridge moves, in bytes */
   max_media_bytes: number;
+  /** a login's connection must stay down this long before its owner is told (a blip is no
+   *  notice); the return is told only after a drop was */
+  connection_notice_delay_ms: number;
   delivery: DeliveryConfig;
 }
 

@@ -1,24 +1,38 @@
-/** `verify`: show a contact's safety number, and mark it verified once compared out of band. */
+/**
+ * `verify`: show a contact's safety number(s), and mark them verified once compared out of
+ * band. The confirmation names the digits that were compared (`verify +49… confirm 12345
+ * 67890`), so a key that changed after it was shown is never the one marked verified. Any
+ * number the bridge has shown is accepted, even one our phone metadata deems impossible.
+ */
 import type { Command } from '../matrix/commands/registry';
-import { displayPhone, parsePhone } from '../network/phone';
-import { friendly } from './login-commands';
-import { safetyNumberText } from '../security/notices';
+import { escapeHtml } from '../convert';
+import { InvalidPhoneNumberError, displayPhone, parseShownPhone } from '../network/phone';
+import { friendly, shownTo } from './login-commands';
+import { confirmCode, safetyNumberText } from '../security/notices';
 import type { CoreContext } from './context';
-import type { SecurityKeeper } from './security-keeper';
+import { safetyNumbersOf, type SecurityKeeper } from './security-keeper';
 import type { Sessions } from './sessions';
+
+const NOT_CONNECTED = 'You are not logged in (or not connected yet). Link your phone number first: login +<country code><number>';
 
 export function securityCommands(core: CoreContext, sessions: Sessions, security: SecurityKeeper): Command[] {
   return [
     {
       name: 'verify',
-      usage: '<phone number> [confirm]',
-      help: 'Show the safety number with a contact; add "confirm" once it matches what they see.',
+      usage: '<phone number> [confirm <digits shown>]',
+      help: 'Show the safety number with a contact; once it matches what they see, send the "confirm" line it shows.',
       permission: 'user',
       handler: friendly(async (ctx) => {
-        const confirm = ctx.args.at(-1)?.toLowerCase() === 'confirm';
-        const contact = parsePhone((confirm ? ctx.args.slice(0, -1) : ctx.args).join(' '));
+        const at = ctx.args.findIndex((a) => a.toLowerCase() === 'confirm');
+        const numberWords = at < 0 ? ctx.args : ctx.args.slice(0, at);
+        if (numberWords.length === 0) throw new InvalidPhoneNumberError('', 'no number given');
+        const contact = parseShownPhone(numberWords.join(' '), shownTo(core.store, ctx.sender));
+        const confirmWords = at < 0 ? undefined : ctx.args.slice(at + 1);
+        if (confirmWords?.some((w) => !/^\d+$/.test(w))) {
+          return ctx.reply(`"confirm" takes only the digits of the safety number shown (got ${JSON.stringify(confirmWords.join(' ').slice(0, 40))}).`);
+        }
         const session = core.session(ctx.sender);
-        if (!session) return ctx.reply('You are not logged in (or not connected yet). Link your phone number first: login +<country code><number>');
+        if (!session) return ctx.reply(NOT_CONNECTED);
         const name = core.store.ghosts.get(contact)?.displayName ?? displayPhone(contact);
         const record = security.contact(ctx.sender, contact);
         if (record?.e2ee === false) {
@@ -27,16 +41,29 @@ export function securityCommands(core: CoreContext, sessions: Sessions, security
             `${name} uses ${record.provider ?? 'a provider'}, which has no end-to-end encryption: there is no safety number to compare, so ${name} cannot be verified.`,
           );
         }
-        const identity = await session.identity(contact);
-        if (!identity) return ctx.reply(`There is no Signal session with ${name} yet: exchange a message first, then compare.`);
-        const safetyNumber = identity.safetyNumber;
-        core.store.contacts.setFingerprint(ctx.sender, contact, identity.fingerprint);
-        if (!confirm) {
-          const text = safetyNumberText({ contactName: name, safetyNumber, verified: security.contact(ctx.sender, contact)?.verified ?? false, phone: contact });
-          return ctx.reply(text.body, text.html);
+        const show = async (prefix?: string) => {
+          const identity = await session.identity(contact);
+          if (!identity) return ctx.reply(`There is no Signal session with ${name} yet: exchange a message first, then compare.`);
+          const text = safetyNumberText({
+            contactName: name, safetyNumber: identity.safetyNumber, devices: identity.devices,
+            verified: security.contact(ctx.sender, contact)?.verified ?? false, phone: contact,
+          });
+          return prefix ? ctx.reply(`${prefix}\n\n${text.body}`, `<p>${escapeHtml(prefix)}</p>${text.html}`) : ctx.reply(text.body, text.html);
+        };
+        if (confirmWords === undefined) return show();
+        if (confirmWords.length === 0) {
+          return show(`To confirm, add the digits you compared, as the line below shows. Nothing was marked verified yet.`);
         }
-        core.store.contacts.setVerified(ctx.sender, contact, true);
-        await security.updateRoomState(ctx.sender, contact);
+        const result = await security.confirm(ctx.sender, contact, confirmWords.join(''));
+        if (!result.ok) {
+          if (result.why === 'no_session') return ctx.reply(NOT_CONNECTED);
+          if (result.why === 'no_identity') return ctx.reply(`There is no Signal session with ${name} yet: exchange a message first, then compare.`);
+          const now = confirmCode(safetyNumbersOf(result.identity!));
+          return show(
+            `Not verified: those digits are not the safety number in use with ${name} now (it starts ${now}). ` +
+              'If their key changed after you compared, compare the new number below again.',
+          );
+        }
         const released = await sessions.releaseHeld(ctx.sender, contact);
         await ctx.reply(
           `${name} is now marked verified. If their safety number changes, the mark is cleared and you are warned.` +

@@ -3,22 +3,56 @@
  * protection (per Matrix user), the hop trail of each bridged event, the security summary in
  * the portal's room state (updated whenever it changes), the notices people see, and the
  * policy that refuses or holds messages.
+ *
+ * Four paths write a portal's security state (remote intake, the outbox, `verify`, portal
+ * events), each from its own queue. So that an older summary never lands last, every
+ * read-modify-write of a contact's security record together with its room-state sends runs in
+ * one queue per portal here, and the summary is computed inside the queued task: whichever
+ * task runs last reads the newest record.
  */
 import { displayPhone, type E164 } from '../network/phone';
-import type { RemoteSender } from '../network/remote-network';
+import type { RemoteIdentity, RemoteSender } from '../network/remote-network';
 import { HOP_TRAIL_KEY, SECURITY_STATE_TYPE, SECURITY_SUMMARY_KEY } from '../security/namespace';
 import { matrixToRemoteTrail, remoteToMatrixTrail, type HopTrail } from '../security/hop-trail';
 import { securitySummary, summaryChanged, type SecuritySummary } from '../security/room-security';
-import { identityChangedNotice, unencryptedProviderNotice } from '../security/notices';
+import { confirmCode, identityChangedNotice, newDeviceNotice, safetyNumberGroups, unencryptedProviderNotice } from '../security/notices';
 import type { ContactRecord } from '../store';
+import { KeyedQueue } from '../lib/keyed-queue';
 import { bridgeStateContent, bridgeStateKey } from './bridge-state';
 import type { CoreContext } from './context';
+import { portalKey } from './keyed-queue';
 import { noticeContent } from '../convert';
 
 export type Notice = { body: string; html: string };
 
+/** the fingerprints of each device in a stored identity (see RemoteIdentity.fingerprint) */
+function deviceFingerprints(identity: string): string[] {
+  return identity.split(', ').filter((f) => f.length > 0);
+}
+
+/** the safety numbers of an identity, one per current device */
+export function safetyNumbersOf(identity: RemoteIdentity): string[] {
+  return identity.devices?.map((d) => d.safetyNumber) ?? [identity.safetyNumber];
+}
+
+export type ConfirmResult =
+  | { ok: true; identity: RemoteIdentity }
+  | { ok: false; why: 'no_session' | 'no_identity' | 'mismatch'; identity?: RemoteIdentity };
+
 export class SecurityKeeper {
+  private readonly writes = new KeyedQueue();
+
   constructor(private readonly ctx: CoreContext) {}
+
+  /** one portal's security writes, strictly one after the other */
+  private serial<T>(owner: string, contact: string, task: () => Promise<T>): Promise<T> {
+    return this.writes.run(portalKey(owner, contact), task);
+  }
+
+  /** resolves once every security write queued so far is done */
+  idle(): Promise<void> {
+    return this.writes.idle();
+  }
 
   contact(owner: string, contact: string): ContactRecord | undefined {
     return this.ctx.store.contacts.get(owner, contact);
@@ -76,7 +110,12 @@ export class SecurityKeeper {
   }
 
   /** Puts the current summary into the room if it differs from what the room has. */
-  async updateRoomState(owner: string, contact: string): Promise<void> {
+  updateRoomState(owner: string, contact: string): Promise<void> {
+    return this.serial(owner, contact, () => this.writeRoomState(owner, contact));
+  }
+
+  /** updateRoomState's work; only ever called inside the portal's security queue */
+  private async writeRoomState(owner: string, contact: string): Promise<void> {
     const { store, matrix } = this.ctx;
     const portal = store.portals.get(owner, contact);
     if (!portal?.roomId) return;
@@ -122,14 +161,17 @@ export class SecurityKeeper {
   async learnIdentity(owner: string, contact: E164): Promise<void> {
     if (this.contact(owner, contact)?.identityFingerprint) return;
     const identity = await this.ctx.session(owner)?.identity(contact).catch(() => undefined);
-    if (identity) this.ctx.store.contacts.setFingerprint(owner, contact, identity.fingerprint);
+    // checked again: a key change may have recorded the identity while this one was looked up
+    if (identity && !this.contact(owner, contact)?.identityFingerprint) this.ctx.store.contacts.setFingerprint(owner, contact, identity.fingerprint);
   }
 
   /** After recordSender, once the portal exists: the "no end-to-end encryption" notice when
    *  that is newly known, and the room state. */
-  async senderRecorded(owner: string, contact: E164, before: ContactRecord | undefined, after: ContactRecord): Promise<void> {
-    await this.noticeIfUnencrypted(owner, contact, before, after);
-    await this.updateRoomState(owner, contact);
+  senderRecorded(owner: string, contact: E164, before: ContactRecord | undefined, after: ContactRecord): Promise<void> {
+    return this.serial(owner, contact, async () => {
+      await this.noticeIfUnencrypted(owner, contact, before, after);
+      await this.writeRoomState(owner, contact);
+    });
   }
 
   private async noticeIfUnencrypted(owner: string, contact: E164, before: ContactRecord | undefined, after: ContactRecord): Promise<void> {
@@ -145,23 +187,73 @@ export class SecurityKeeper {
   /** what a send showed: whether the message left Signal-encrypted */
   async observeSend(owner: string, contact: E164, encrypted: boolean): Promise<void> {
     if (encrypted) await this.learnIdentity(owner, contact);
-    const before = this.contact(owner, contact);
-    const after = this.ctx.store.contacts.observe(owner, contact, { e2ee: encrypted });
-    await this.noticeIfUnencrypted(owner, contact, before, after);
-    await this.updateRoomState(owner, contact);
+    await this.serial(owner, contact, async () => {
+      const before = this.contact(owner, contact);
+      const after = this.ctx.store.contacts.observe(owner, contact, { e2ee: encrypted });
+      await this.noticeIfUnencrypted(owner, contact, before, after);
+      await this.writeRoomState(owner, contact);
+    });
   }
 
-  async identityChanged(owner: string, contact: E164, change: { safetyNumber: string; fingerprint: string }): Promise<void> {
-    const before = this.contact(owner, contact);
-    this.ctx.store.contacts.keyChanged(owner, contact, change.fingerprint);
-    const portal = this.ctx.store.portals.get(owner, contact);
-    if (!portal?.roomId) return;
-    const name = this.ctx.store.ghosts.get(contact)?.displayName ?? displayPhone(contact);
-    await this.notice(
-      portal.roomId,
-      identityChangedNotice({ contactName: name, safetyNumber: change.safetyNumber, wasVerified: before?.verified ?? false, held: this.ctx.config.security.hold_on_key_change, phone: contact }),
-    );
-    await this.updateRoomState(owner, contact);
+  /**
+   * The network reported a new key for one of the contact's devices. That is a key change
+   * only if a key the bridge knew is no longer the contact's; a second device appearing next
+   * to the first (each device has its own key) is not, and holds nothing.
+   */
+  identityChanged(owner: string, contact: E164, change: { safetyNumber: string; fingerprint: string }): Promise<void> {
+    return this.serial(owner, contact, async () => {
+      const { store } = this.ctx;
+      const before = this.contact(owner, contact);
+      const identity = await this.ctx.session(owner)?.identity(contact).catch(() => undefined);
+      const portal = store.portals.get(owner, contact);
+      const name = store.ghosts.get(contact)?.displayName ?? displayPhone(contact);
+      const known = before?.identityFingerprint ? deviceFingerprints(before.identityFingerprint) : [];
+      const current = identity ? deviceFingerprints(identity.fingerprint) : [];
+      if (identity && known.length > 0 && known.every((f) => current.includes(f))) {
+        store.contacts.setFingerprint(owner, contact, identity.fingerprint);
+        if (before?.verified) {
+          // the verification covered the keys compared then, not the new device's
+          store.contacts.setVerified(owner, contact, false);
+          if (portal?.roomId) await this.notice(portal.roomId, newDeviceNotice({ contactName: name, phone: contact, safetyNumbers: safetyNumbersOf(identity) }));
+        }
+        await this.writeRoomState(owner, contact);
+        return;
+      }
+      store.contacts.keyChanged(owner, contact, identity?.fingerprint ?? change.fingerprint);
+      if (!portal?.roomId) return;
+      const numbers = identity ? safetyNumbersOf(identity) : [change.safetyNumber];
+      await this.notice(
+        portal.roomId,
+        identityChangedNotice({
+          contactName: name, safetyNumber: change.safetyNumber, wasVerified: before?.verified ?? false,
+          held: this.ctx.config.security.hold_on_key_change, phone: contact, code: confirmCode(numbers),
+        }),
+      );
+      await this.writeRoomState(owner, contact);
+    });
+  }
+
+  /**
+   * `verify … confirm <digits>`: marks the contact verified only if the digits are those of
+   * the safety number(s) in use now, so a key that changed after the person compared is
+   * never what gets verified. The digits are the confirm code shown with the number (its
+   * first two groups per device) or the whole number(s).
+   */
+  confirm(owner: string, contact: E164, digits: string): Promise<ConfirmResult> {
+    return this.serial(owner, contact, async () => {
+      const session = this.ctx.session(owner);
+      if (!session) return { ok: false, why: 'no_session' };
+      const identity = await session.identity(contact);
+      if (!identity) return { ok: false, why: 'no_identity' };
+      const numbers = safetyNumbersOf(identity);
+      const code = confirmCode(numbers).replace(/\D/g, '');
+      const full = numbers.map((n) => safetyNumberGroups(n).join('')).join('');
+      if (digits !== code && digits !== full) return { ok: false, why: 'mismatch', identity };
+      this.ctx.store.contacts.setFingerprint(owner, contact, identity.fingerprint);
+      this.ctx.store.contacts.setVerified(owner, contact, true);
+      await this.writeRoomState(owner, contact);
+      return { ok: true, identity };
+    });
   }
 
   /** policy: a contact whose provider has no end-to-end encryption is refused */

@@ -1,11 +1,23 @@
 /**
- * Connected network sessions, one per logged-in Matrix user. At start every stored login is
- * reconnected; a login whose connection fails is retried with backoff in the background, so
- * one broken login never stops the bridge or anyone else's chats.
+ * Connected network sessions, one per logged-in Matrix user, each with one lifecycle state
+ * machine: connecting → connected ⇄ backing off, ending in logged out (the user's logout) or
+ * device removed / auth failed (the network ended it; only a new login helps).
+ *
+ * Why a state machine: a logout arriving while a connect is in flight used to leave a live
+ * session whose keys were deleted, and a lost subscription was invisible. Here every login
+ * has one entry created before anything is awaited; a connect that completes for an entry
+ * that is no longer current disconnects at once. Reconnects use the one backoff helper and
+ * never stop while the login exists. The owner is told in the management room when the
+ * connection has been down longer than `bridge.connection_notice_delay_ms` (a blip is no
+ * notice) and when it is back; a terminal end is told at once.
  */
 import type { LoginRecord } from '../store';
-import type { RemoteSession } from '../network/remote-network';
-import type { E164 } from '../network/phone';
+import { SessionEndedError, type RemoteEventHandler, type RemoteSession, type SessionEndReason } from '../network/remote-network';
+import { displayPhone, type E164 } from '../network/phone';
+import { backoffDelay, type BackoffOptions } from '../lib/backoff';
+import { noticeContent } from '../convert';
+import { connectionLostNotice, connectionRestoredNotice, loginEndedNotice, type Notice } from '../security/notices';
+import { loginBridgeState, type LoginBridgeState } from './bridge-state';
 import type { CoreContext } from './context';
 import type { KeyedQueue } from './keyed-queue';
 import type { Outbox } from './outbox';
@@ -13,13 +25,56 @@ import type { Portals } from './portals';
 import { RemoteIntake } from './remote-intake';
 import type { SecurityKeeper } from './security-keeper';
 
-const RETRY_MS = [1000, 5000, 15_000, 60_000];
+export type LoginStateName = 'connecting' | 'connected' | 'backing_off' | 'device_removed' | 'auth_failed' | 'logged_out';
+
+/** A login's state as users, admins and metrics see it. */
+export interface LoginStatus {
+  owner: string;
+  phone: E164;
+  state: LoginStateName;
+  /** when the login entered this state (ms since the epoch) */
+  since: number;
+  /** why it is not connected (the last error, or the network's reason) */
+  reason?: string;
+  /** failed connection attempts since the last success */
+  attempts: number;
+  /** when the next attempt is due, while backing off */
+  nextAttemptAt?: number;
+}
+
+const TERMINAL: ReadonlySet<LoginStateName> = new Set(['device_removed', 'auth_failed', 'logged_out']);
+
+export function isTerminal(state: LoginStateName): boolean {
+  return TERMINAL.has(state);
+}
+
+class LoginEntry {
+  status: LoginStatus;
+  session?: RemoteSession;
+  intake?: RemoteIntake;
+  retryTimer?: NodeJS.Timeout;
+  noticeTimer?: NodeJS.Timeout;
+  /** a "not connected" notice went out; the return is told */
+  toldDown = false;
+  /** logged out, ended or replaced by a newer entry: late results are discarded */
+  closed = false;
+
+  constructor(readonly login: LoginRecord) {
+    this.status = { owner: login.mxid, phone: login.phone as E164, state: 'connecting', since: Date.now(), attempts: 0 };
+  }
+
+  clearTimers(): void {
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.noticeTimer);
+    this.retryTimer = undefined;
+    this.noticeTimer = undefined;
+  }
+}
 
 export class Sessions {
-  private readonly live = new Map<string, RemoteSession>();
-  private readonly intakes = new Map<string, RemoteIntake>();
-  private readonly retries = new Map<string, NodeJS.Timeout>();
+  private readonly entries = new Map<string, LoginEntry>();
   private stopped = false;
+  private readonly backoff: BackoffOptions;
 
   constructor(
     private readonly ctx: CoreContext,
@@ -27,44 +82,59 @@ export class Sessions {
     private readonly security: SecurityKeeper,
     private readonly queue: KeyedQueue,
     private readonly outbox: Outbox,
-  ) {}
+  ) {
+    const delivery = ctx.config.bridge.delivery;
+    this.backoff = { initialDelayMs: delivery.retry_initial_ms, maxDelayMs: delivery.retry_max_ms, factor: 2, jitter: 0.3 };
+  }
 
+  /** `owner`'s session, if one was established and has not ended; during a drop it stays
+   *  (the connector repairs the connection underneath, and work in flight keeps its session) */
   get(owner: string): RemoteSession | undefined {
-    return this.live.get(owner);
+    return this.entries.get(owner)?.session;
+  }
+
+  /** the state of `owner`'s login; undefined when there is none (logged out) */
+  state(owner: string): LoginStatus | undefined {
+    const entry = this.entries.get(owner);
+    return entry ? { ...entry.status } : undefined;
+  }
+
+  /** every login's state, for the admin view and metrics */
+  states(): LoginStatus[] {
+    return [...this.entries.values()].map((e) => ({ ...e.status }));
+  }
+
+  /** every login's state as mautrix-style bridge state (see bridge-state.ts) */
+  bridgeStates(): LoginBridgeState[] {
+    return this.states().map(loginBridgeState);
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
   }
 
   /** bridges the messages held back from `contact` (after the user confirmed its key) */
   async releaseHeld(owner: string, contact: E164): Promise<number> {
-    const intake = this.intakes.get(owner);
+    const intake = this.entries.get(owner)?.intake;
     if (!intake) throw new Error('not connected to the network; try again in a moment');
     return intake.releaseHeld(contact);
   }
 
-  async connect(login: LoginRecord, attempt = 0): Promise<void> {
-    if (this.stopped || this.live.has(login.mxid)) return;
-    const intake = new RemoteIntake(this.ctx, this.portals, this.security, this.queue, login.mxid, (connected) => {
-      if (connected) this.outbox.kickAll(login.mxid);
-    });
-    try {
-      const session = await this.ctx.network.connect(login.mxid, { phone: login.phone as E164, data: login.state }, intake);
-      if (this.stopped) {
-        await session.disconnect();
-        return;
-      }
-      this.live.set(login.mxid, session);
-      this.intakes.set(login.mxid, intake);
-      this.ctx.log.info(`session of ${login.mxid} connected`);
-      this.outbox.kickAll(login.mxid);
-    } catch (error) {
-      const delay = RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)];
-      this.ctx.log.warn(`session of ${login.mxid} not connected (${(error as Error).message}); retrying in ${delay} ms`);
-      const timer = setTimeout(() => {
-        this.retries.delete(login.mxid);
-        void this.connect(login, attempt + 1);
-      }, delay);
-      timer.unref();
-      this.retries.set(login.mxid, timer);
-    }
+  /**
+   * Starts the lifecycle of a stored login and resolves after its first attempt (connected,
+   * backing off or ended): it never waits for the network to come back. A login already
+   * running is left as it is.
+   */
+  async connect(login: LoginRecord): Promise<LoginStatus> {
+    const current = this.entries.get(login.mxid);
+    if (current && !isTerminal(current.status.state)) return { ...current.status };
+    if (current) this.close(current);
+    const entry = new LoginEntry(login);
+    if (this.stopped) return { ...entry.status };
+    this.entries.set(login.mxid, entry);
+    this.scheduleDownNotice(entry);
+    await this.attempt(entry);
+    return { ...entry.status };
   }
 
   /** reconnects every stored login (in the background: the bridge starts without waiting) */
@@ -72,19 +142,142 @@ export class Sessions {
     for (const login of this.ctx.store.logins.all()) void this.connect(login);
   }
 
+  /** ends `owner`'s login (logout): a connect still in flight is discarded when it lands */
   async disconnect(owner: string): Promise<void> {
-    clearTimeout(this.retries.get(owner));
-    this.retries.delete(owner);
-    const session = this.live.get(owner);
-    this.live.delete(owner);
-    this.intakes.delete(owner);
-    await session?.disconnect();
+    const entry = this.entries.get(owner);
+    if (!entry) return;
+    this.entries.delete(owner);
+    await this.close(entry);
   }
 
   async stopAll(): Promise<void> {
     this.stopped = true;
-    for (const timer of this.retries.values()) clearTimeout(timer);
-    this.retries.clear();
-    await Promise.all([...this.live.keys()].map((owner) => this.disconnect(owner)));
+    await Promise.all([...this.entries.keys()].map((owner) => this.disconnect(owner)));
+  }
+
+  private async close(entry: LoginEntry): Promise<void> {
+    entry.closed = true;
+    entry.clearTimers();
+    const session = entry.session;
+    entry.session = undefined;
+    entry.intake = undefined;
+    await session?.disconnect().catch((error: Error) => this.ctx.log.warn(`session of ${entry.login.mxid} did not close cleanly: ${error.message}`));
+  }
+
+  private async attempt(entry: LoginEntry): Promise<void> {
+    const { mxid } = entry.login;
+    entry.retryTimer = undefined;
+    // a retry stays "backing off": the login has been down since it first failed
+    if (entry.status.state !== 'backing_off') this.enter(entry, 'connecting', entry.status.reason);
+    // the lifecycle kicks the outbox itself when the connection is (back) up
+    const intake = new RemoteIntake(this.ctx, this.portals, this.security, this.queue, mxid, () => {});
+    let session: RemoteSession;
+    try {
+      session = await this.ctx.network.connect(mxid, { phone: entry.login.phone as E164, data: entry.login.state }, this.handlerFor(entry, intake));
+    } catch (error) {
+      if (entry.closed) return;
+      if (error instanceof SessionEndedError) return this.end(entry, error.reason);
+      return this.backOff(entry, (error as Error).message);
+    }
+    if (entry.closed || this.stopped) {
+      // logged out (or stopped) while connecting: this session must not live
+      await session.disconnect().catch(() => undefined);
+      return;
+    }
+    entry.session = session;
+    entry.intake = intake;
+    this.connected(entry);
+  }
+
+  /** core's handler for the session: the intake, plus the lifecycle's own events */
+  private handlerFor(entry: LoginEntry, intake: RemoteIntake): RemoteEventHandler {
+    return {
+      onMessage: (message, ack) => intake.onMessage(message, ack),
+      onUnreadable: (message, ack) => intake.onUnreadable(message, ack),
+      onStatus: (from, status, ids, ack) => intake.onStatus(from, status, ids, ack),
+      onTyping: (from, typing) => intake.onTyping(from, typing),
+      onIdentityChanged: (contact, change) => intake.onIdentityChanged(contact, change),
+      onConnectionChange: (up) => {
+        if (entry.closed || !entry.session) return;
+        if (up) this.connected(entry);
+        else if (entry.status.state === 'connected') {
+          // the connector reconnects by itself (with backoff); this login waits for it
+          this.enter(entry, 'backing_off', 'connection to the network lost');
+          this.scheduleDownNotice(entry);
+        }
+        intake.onConnectionChange(up);
+      },
+      onSessionEnded: (reason) => {
+        if (!entry.closed) void this.end(entry, reason);
+      },
+    };
+  }
+
+  private connected(entry: LoginEntry): void {
+    const wasDown = entry.toldDown;
+    entry.status.attempts = 0;
+    entry.status.nextAttemptAt = undefined;
+    this.enter(entry, 'connected');
+    clearTimeout(entry.noticeTimer);
+    entry.noticeTimer = undefined;
+    entry.toldDown = false;
+    this.ctx.log.info(`session of ${entry.login.mxid} connected`);
+    this.outbox.kickAll(entry.login.mxid);
+    if (wasDown) this.tell(entry, connectionRestoredNotice({ phone: displayPhone(entry.status.phone), networkName: this.ctx.network.displayName }));
+  }
+
+  private backOff(entry: LoginEntry, reason: string): void {
+    const delay = backoffDelay(entry.status.attempts, this.backoff);
+    entry.status.attempts += 1;
+    this.enter(entry, 'backing_off', reason);
+    entry.status.nextAttemptAt = Date.now() + delay;
+    this.ctx.log.warn(`session of ${entry.login.mxid} not connected (${reason}); retrying in ${delay} ms`);
+    entry.retryTimer = setTimeout(() => void this.attempt(entry), delay);
+    entry.retryTimer.unref();
+  }
+
+  /** the network ended the login: terminal, told at once (this is no blip) */
+  private async end(entry: LoginEntry, reason: SessionEndReason): Promise<void> {
+    if (entry.closed) return;
+    await this.close(entry);
+    this.enter(entry, reason === 'auth_failed' ? 'auth_failed' : 'device_removed', reason);
+    this.ctx.log.warn(`session of ${entry.login.mxid} ended by the network (${reason}); waiting for a new login`);
+    this.tell(entry, loginEndedNotice({ phone: displayPhone(entry.status.phone), reason }));
+  }
+
+  private enter(entry: LoginEntry, state: LoginStateName, reason?: string): void {
+    if (entry.status.state !== state) entry.status.since = Date.now();
+    entry.status.state = state;
+    entry.status.reason = state === 'connected' ? undefined : reason;
+    if (state !== 'backing_off') entry.status.nextAttemptAt = undefined;
+  }
+
+  /** After the debounce, if the login is still not connected, the owner is told once. */
+  private scheduleDownNotice(entry: LoginEntry): void {
+    if (entry.noticeTimer || entry.toldDown) return;
+    entry.noticeTimer = setTimeout(() => {
+      entry.noticeTimer = undefined;
+      if (entry.closed || entry.status.state === 'connected' || isTerminal(entry.status.state)) return;
+      entry.toldDown = true;
+      this.tell(
+        entry,
+        connectionLostNotice({
+          phone: displayPhone(entry.status.phone),
+          networkName: this.ctx.network.displayName,
+          reason: entry.status.reason ?? 'not connected yet',
+        }),
+      );
+    }, this.ctx.config.bridge.connection_notice_delay_ms);
+    entry.noticeTimer.unref();
+  }
+
+  /** a notice in the owner's management room, if they have one */
+  private tell(entry: LoginEntry, notice: Notice): void {
+    const room = this.ctx.store.users.get(entry.login.mxid)?.managementRoom;
+    if (!room) return;
+    const { matrix } = this.ctx;
+    void matrix
+      .sendEvent(matrix.botUserId, room, 'm.room.message', noticeContent(notice.body, notice.html))
+      .catch((error: Error) => this.ctx.log.warn(`connection notice for ${entry.login.mxid} not sent: ${error.message}`));
   }
 }

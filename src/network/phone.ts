@@ -45,6 +45,18 @@ export function isE164(value: string): value is E164 {
   return /^\+[1-9][0-9]{6,14}$/.test(value);
 }
 
+/**
+ * A number a person typed for a command about someone the bridge already knows (a contact, a
+ * portal, a ghost): any E.164 number the bridge has shown is accepted as it is, even one our
+ * metadata deems impossible, because the network supplied it and the bridge told the person
+ * to type it. Anything else must pass parsePhone's stricter check.
+ */
+export function parseShownPhone(input: string, shown: (phone: E164) => boolean): E164 {
+  const compact = input.trim().replace(/[\s().-]/g, '');
+  if (isE164(compact) && shown(compact)) return compact;
+  return parsePhone(input);
+}
+
 /** The number formatted for people, e.g. `+49 1511 2345678`. */
 export function displayPhone(phone: E164): string {
   try {

@@ -59,6 +59,31 @@ export interface RemoteEventHandler {
    *  fingerprint of the new key */
   onIdentityChanged(contact: E164, change: { safetyNumber: string; fingerprint: string }): Promise<void>;
   onConnectionChange(connected: boolean): void;
+  /** the network ended this login for good (device removed, subscription taken over, account
+   *  removed): no reconnect can bring it back; the person must log in again */
+  onSessionEnded?(reason: SessionEndReason): void;
+}
+
+/** Why a login ended at the network's side. `auth_failed`: the network no longer accepts the
+ *  stored credentials (keys missing, forbidden). */
+export type SessionEndReason = 'device_removed' | 'replaced' | 'account_removed' | 'auth_failed';
+
+/** One device of a contact and the safety number with its identity key. */
+export interface DeviceIdentity {
+  deviceId: number;
+  safetyNumber: string;
+  fingerprint: string;
+}
+
+/** A contact's identity: the keys of all of their current devices (each device has its own). */
+export interface RemoteIdentity {
+  /** the safety number of the contact's newest current device */
+  safetyNumber: string;
+  /** the contact's identity as one string: the fingerprint of every current device's key,
+   *  in device order (one device: just its fingerprint) */
+  fingerprint: string;
+  /** every current device, in device order */
+  devices?: DeviceIdentity[];
 }
 
 export interface SendResult {
@@ -83,7 +108,7 @@ export interface RemoteSession {
   downloadAvatar(ref: string): Promise<Uint8Array>;
   /** the contact's identity key in use: the safety number to compare out of band, and a
    *  short fingerprint of the key; undefined while there is no Signal session with them */
-  identity(contact: E164): Promise<{ safetyNumber: string; fingerprint: string } | undefined>;
+  identity(contact: E164): Promise<RemoteIdentity | undefined>;
   disconnect(): Promise<void>;
 }
 
@@ -100,6 +125,24 @@ export interface RemoteNetwork {
   connect(userKey: string, login: LoginState, handler: RemoteEventHandler): Promise<RemoteSession>;
   /** removes the device and every key held for it; returns what was deleted, for the user */
   logout(userKey: string, login: LoginState): Promise<string[]>;
+}
+
+/** A login cannot connect and never will (see SessionEndReason): connect() throws this
+ *  instead of a transient error, so core stops retrying and tells the person. */
+export class SessionEndedError extends Error {
+  constructor(message: string, readonly reason: SessionEndReason) {
+    super(message);
+    this.name = 'SessionEndedError';
+  }
+}
+
+/** The network cannot be reached right now (transient): login steps throw this after a short
+ *  wait instead of hanging, so the person gets an answer. */
+export class RemoteUnavailableError extends Error {
+  constructor(message = 'the network is not reachable right now') {
+    super(message);
+    this.name = 'RemoteUnavailableError';
+  }
 }
 
 /** The network refused something for good (unknown recipient, say): retrying cannot help.

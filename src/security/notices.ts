@@ -58,8 +58,17 @@ function safetyNumberBlock(safetyNumber: string): Line {
   return { text: rows.join('\n'), html: `<pre><code>${escapeHtml(rows.join('\n'))}</code></pre>` };
 }
 
-function confirmHow(who: string, phone: string | undefined): Line {
-  const command = phone ? `\`verify ${phone} confirm\`` : '`verify <phone number> confirm`';
+/**
+ * What `verify … confirm` must be given: the first two groups of each device's safety number.
+ * Typing them binds the confirmation to the number the person compared: if the key changes
+ * in between, the digits no longer match and nothing is verified.
+ */
+export function confirmCode(safetyNumbers: string[]): string {
+  return safetyNumbers.map((n) => safetyNumberGroups(n).slice(0, 2).join(' ')).join(' ');
+}
+
+function confirmHow(who: string, phone: string | undefined, code: string): Line {
+  const command = `\`verify ${phone ?? '<phone number>'} confirm ${code}\``;
   return line(
     `To check: compare it with the safety number ${who} sees in their app (in person, or on a call you trust). ` +
       `If they match, send ${command} in your management room with the bridge bot.`,
@@ -90,7 +99,11 @@ export function portalCreatedNotice(args: { contactName: string; networkName: st
   );
 }
 
-export function identityChangedNotice(args: { contactName: string; safetyNumber: string; wasVerified: boolean; held: boolean; phone?: string }): Notice {
+export function identityChangedNotice(args: {
+  contactName: string; safetyNumber: string; wasVerified: boolean; held: boolean; phone?: string;
+  /** the confirm code of every current device (default: this safety number's) */
+  code?: string;
+}): Notice {
   const who = name(args.contactName);
   return notice(
     `⚠️ ${who}'s security key changed`,
@@ -101,7 +114,17 @@ export function identityChangedNotice(args: { contactName: string; safetyNumber:
       : line(`Messages from ${who} keep arriving; they now come from the new key.`),
     line('New safety number:'),
     safetyNumberBlock(args.safetyNumber),
-    confirmHow(who, args.phone),
+    confirmHow(who, args.phone, args.code ?? confirmCode([args.safetyNumber])),
+  );
+}
+
+/** A verified contact added a device: its key was not compared, so the mark is cleared. */
+export function newDeviceNotice(args: { contactName: string; phone: string; safetyNumbers: string[] }): Notice {
+  const who = name(args.contactName);
+  return notice(
+    `ℹ️ ${who} has a new device`,
+    line(`${who}'s other keys are unchanged, so messages keep arriving. You had verified ${who}; the new device's key was not compared, so that verification is cleared.`),
+    confirmHow(who, args.phone, confirmCode(args.safetyNumbers)),
   );
 }
 
@@ -142,19 +165,62 @@ export function heldMessagesNotice(args: { contactName: string; count: number; p
     line(`${who}'s security key changed, and this bridge holds their messages until you confirm it is really them.`),
     line(
       `To release them: in your management room with the bridge bot, send \`verify ${args.phone}\` to see the safety number, ` +
-        `compare it with ${who} (in person, or on a call you trust), then send \`verify ${args.phone} confirm\`.`,
+        `compare it with ${who} (in person, or on a call you trust), then send the \`verify ${args.phone} confirm …\` it shows.`,
     ),
   );
 }
 
-export function safetyNumberText(args: { contactName: string; safetyNumber: string; verified: boolean; phone?: string }): Notice {
+export function safetyNumberText(args: {
+  contactName: string; safetyNumber: string; verified: boolean; phone?: string;
+  /** with several devices: each device's safety number, in device order */
+  devices?: { deviceId: number; safetyNumber: string }[];
+}): Notice {
   const who = name(args.contactName);
+  const several = args.devices !== undefined && args.devices.length > 1;
+  const numbers = several ? args.devices!.map((d) => d.safetyNumber) : [args.safetyNumber];
+  const blocks = several
+    ? args.devices!.flatMap((d) => [line(`Device ${d.deviceId}:`), safetyNumberBlock(d.safetyNumber)])
+    : [safetyNumberBlock(args.safetyNumber)];
   return notice(
-    `🔑 Safety number with ${who}`,
-    safetyNumberBlock(args.safetyNumber),
+    several ? `🔑 Safety numbers with ${who} (${numbers.length} devices, compare each)` : `🔑 Safety number with ${who}`,
+    ...blocks,
     args.verified
       ? line(`✅ Verified. If ${who}'s security key changes, the verification is cleared and you are warned.`)
       : line('Not verified yet.'),
-    args.verified ? undefined : confirmHow(who, args.phone),
+    args.verified ? undefined : confirmHow(who, args.phone, confirmCode(numbers)),
+  );
+}
+
+/** A login's connection to the network has been down longer than a blip. */
+export function connectionLostNotice(args: { phone: string; networkName: string; reason: string }): Notice {
+  const network = cleanQuoted(args.networkName, MAX_NAME);
+  return notice(
+    `📴 ${args.phone} is not connected to the ${network}`,
+    line(`The bridge lost its connection (${cleanQuoted(args.reason, 200)}) and keeps reconnecting on its own; you do not need to do anything.`),
+    line('Until it is back, messages to you wait at the network and your messages wait here; nothing is lost. Send `status` to see the state.'),
+  );
+}
+
+/** The connection is back after a drop that was told. */
+export function connectionRestoredNotice(args: { phone: string; networkName: string }): Notice {
+  return notice(
+    `✅ ${args.phone} is connected to the ${cleanQuoted(args.networkName, MAX_NAME)} again`,
+    line('Messages that waited on either side are being delivered now.'),
+  );
+}
+
+const ENDED: Record<string, string> = {
+  device_removed: 'the network removed the bridge\'s device for this number',
+  replaced: 'another connection took over this number\'s device (is the bridge running twice?)',
+  account_removed: 'the account of this number was removed at the network',
+  auth_failed: 'the network no longer accepts the bridge\'s stored login for this number',
+};
+
+/** The network ended a login for good: the person must log in again. */
+export function loginEndedNotice(args: { phone: string; reason: string }): Notice {
+  return notice(
+    `⛔ ${args.phone} is logged out`,
+    line(`${ENDED[args.reason] ?? cleanQuoted(args.reason, 200)}. Messages to this number no longer reach you here, and the bridge will not reconnect by itself.`),
+    line(`To link it again, send \`login ${args.phone}\` here. Your chat rooms stay.`),
   );
 }

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { undeliverableNotice } from '../../src/convert/notices';
 import {
-  encryptionEnabledNotice, identityChangedNotice, matrixToRemoteTrail, portalCreatedNotice, remoteToMatrixTrail,
+  confirmCode, encryptionEnabledNotice, identityChangedNotice, matrixToRemoteTrail, portalCreatedNotice, remoteToMatrixTrail,
   safetyNumberText, securitySummary, toContentHopTrail, unencryptedProviderNotice, type TrailFacts,
 } from '../../src/security';
 import type { SimUser } from '../../src/sim/sim-user';
@@ -222,7 +222,7 @@ test('hop trails, room state and notices over provider × room encryption × key
         const safetyNumber = await simSafetyNumber(w.sim!, ALICE_PHONE);
         const shown = await botReply(env, alice, managementRoom, `verify ${w.spec.phone}`, /Safety number/);
         assert.equal(shown.content.body, safetyNumberText({ contactName: w.name, safetyNumber, verified: false, phone: w.spec.phone }).body);
-        await botReply(env, alice, managementRoom, `verify ${w.spec.phone} confirm`, /marked verified/);
+        await botReply(env, alice, managementRoom, `verify ${w.spec.phone} confirm ${confirmCode([safetyNumber])}`, /marked verified/);
         w.verified = true;
         const again = await botReply(env, alice, managementRoom, `verify ${w.spec.phone}`, /Safety number/);
         assert.equal(again.content.body, safetyNumberText({ contactName: w.name, safetyNumber, verified: true, phone: w.spec.phone }).body);
@@ -266,7 +266,7 @@ test('hop trails, room state and notices over provider × room encryption × key
         await st.test('`verify` shows the safety number of the new key', () => {
           assert.equal(shown.content.body, safetyNumberText({ contactName: w.name, safetyNumber, verified: false, phone: w.spec.phone }).body);
         });
-        await botReply(env, alice, managementRoom, `verify ${w.spec.phone} confirm`, /marked verified/);
+        await botReply(env, alice, managementRoom, `verify ${w.spec.phone} confirm ${confirmCode([safetyNumber])}`, /marked verified/);
         w.verified = true;
       } else {
         const reply = String((await botReply(env, alice, managementRoom, `verify ${w.spec.phone} confirm`)).content.body);

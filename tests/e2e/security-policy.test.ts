@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  heldMessagesNotice, identityChangedNotice, portalCreatedNotice, refusedMessageNotice, remoteToMatrixTrail,
+  confirmCode, heldMessagesNotice, identityChangedNotice, portalCreatedNotice, refusedMessageNotice, remoteToMatrixTrail,
   safetyNumberText, securitySummary, unencryptedProviderNotice,
 } from '../../src/security';
 import {
@@ -104,7 +104,7 @@ test('policy: refuse providers without end-to-end encryption, hold messages afte
     assert.equal(summary.contact.e2ee, false);
   });
 
-  await t.test('a key change holds messages until `verify <phone> confirm`, then delivers them in order', async () => {
+  await t.test('a key change holds messages until `verify <phone> confirm <digits>`, then delivers them in order', async () => {
     let sim = await installSim(env, HELD);
     const ghost = ghostId(env, HELD.phone);
     let mark = await alice.catchUp();
@@ -142,7 +142,10 @@ test('policy: refuse providers without end-to-end encryption, hold messages afte
     const shown = await botReply(env, alice, managementRoom, `verify ${HELD.phone}`, /Safety number/);
     assert.equal(shown.content.body, safetyNumberText({ contactName: name, safetyNumber, verified: false, phone: HELD.phone }).body);
     mark = await alice.catchUp();
-    const confirmed = await botReply(env, alice, managementRoom, `verify ${HELD.phone} confirm`, /marked verified/);
+    // a bare confirm is refused: it must name the digits compared, which bind it to this key
+    const bare = await botReply(env, alice, managementRoom, `verify ${HELD.phone} confirm`, /add the digits you compared/);
+    assert.doesNotMatch(String(bare.content.body), /is now marked verified/);
+    const confirmed = await botReply(env, alice, managementRoom, `verify ${HELD.phone} confirm ${confirmCode([safetyNumber])}`, /marked verified/);
     assert.match(String(confirmed.content.body), /2 held message/);
     await alice.waitForEvent(messageFrom(room, ghost, 'held 2'), { after: mark, timeoutMs: 20_000 });
     await sim.sendText(ALICE_PHONE, 'after confirming');

@@ -15,8 +15,9 @@ import type { CoreLogger } from '../../src/core/context';
 import type { DownloadedMedia, MatrixPort, PortalRoomSpec } from '../../src/core/matrix-port';
 import { MatrixRefusedError } from '../../src/core/errors';
 import type {
-  LoginState, RemoteEventHandler, RemoteMessage, RemoteNetwork, RemoteProfile, RemoteSession, SendResult,
+  LoginState, RemoteEventHandler, RemoteIdentity, RemoteMessage, RemoteNetwork, RemoteProfile, RemoteSession, SendResult,
 } from '../../src/network/remote-network';
+import type { Access } from '../../src/matrix/permissions';
 import type { E164 } from '../../src/network/phone';
 import type { AttachmentPart, Content } from '../../src/protocol/content';
 import { SqliteBridgeStore } from '../../src/store';
@@ -85,6 +86,10 @@ export class FakeMatrix extends Faults<MatrixMethod> implements MatrixPort {
   readonly redactions: { asUser: string; roomId: string; eventId: string }[] = [];
   readonly encryptedRooms = new Set<string>();
   readonly media = new Map<string, Uint8Array>();
+  /** room state as set last: `${roomId}|${type}|${stateKey}` → content */
+  readonly state = new Map<string, Record<string, unknown>>();
+  /** delays (ms) for the next setState calls, one per call: a slow homeserver */
+  readonly setStateDelays: number[] = [];
   private counter = 0;
 
   ghostUserId(phone: string): string {
@@ -142,6 +147,10 @@ export class FakeMatrix extends Faults<MatrixMethod> implements MatrixPort {
 
   async setState(...args: [string, string, string, string, Record<string, unknown>]): Promise<void> {
     this.enter('setState', args);
+    const delay = this.setStateDelays.shift();
+    if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
+    const [, roomId, type, key, content] = args;
+    this.state.set(`${roomId}|${type}|${key}`, content);
   }
 
   async redact(asUser: string, roomId: string, eventId: string, reason?: string, extra?: Record<string, unknown>): Promise<void> {
@@ -185,6 +194,8 @@ export class FakeSession extends Faults<SessionMethod> implements RemoteSession 
   readonly sent: { to: E164; content: Content }[] = [];
   readonly attachments = new Map<string, Uint8Array>();
   readonly profiles = new Map<string, RemoteProfile>();
+  /** what identity() answers per contact (none: no Signal session yet) */
+  readonly identities = new Map<string, RemoteIdentity>();
   disconnected = false;
   private counter = 0;
 
@@ -234,7 +245,7 @@ export class FakeSession extends Faults<SessionMethod> implements RemoteSession 
 
   async identity(contact: E164): Promise<{ safetyNumber: string; fingerprint: string } | undefined> {
     this.enter('identity', [contact]);
-    return undefined;
+    return this.identities.get(contact);
   }
 
   async disconnect(): Promise<void> {
@@ -268,16 +279,32 @@ export class FakeNetwork implements RemoteNetwork {
   readonly sessions = new Map<string, FakeSession>();
   /** connect() fails while this is set */
   refuseConnect?: () => Error;
+  /** requestLoginCode() and completeLogin() fail while this is set */
+  refuseLogin?: () => Error;
+  private connectGate?: Promise<void>;
+
+  /** holds every connect() until the returned function is called (a connect in flight) */
+  holdConnect(): () => void {
+    let release = () => {};
+    this.connectGate = new Promise<void>((resolve) => (release = resolve));
+    return () => {
+      this.connectGate = undefined;
+      release();
+    };
+  }
 
   async requestLoginCode(): Promise<{ devCode?: string }> {
+    if (this.refuseLogin) throw this.refuseLogin();
     return { devCode: '123456' };
   }
 
   async completeLogin(_userKey: string, phone: E164): Promise<LoginState> {
+    if (this.refuseLogin) throw this.refuseLogin();
     return { phone, data: {} };
   }
 
   async connect(userKey: string, login: LoginState, handler: RemoteEventHandler): Promise<RemoteSession> {
+    if (this.connectGate) await this.connectGate;
     if (this.refuseConnect) throw this.refuseConnect();
     const session = new FakeSession(login.phone, handler);
     this.sessions.set(userKey, session);
@@ -318,6 +345,9 @@ export interface CoreHarness {
   dir: string;
   /** logs `owner` in with `phone` and waits until its session is connected */
   login(owner: string, phone: E164): Promise<FakeSession>;
+  /** runs a management-room command as `sender` (as the bot would) and returns its replies
+   *  so far; later replies (from background work) keep arriving in the same array */
+  command(sender: string, text: string, access?: Access): Promise<string[]>;
   stop(): Promise<void>;
 }
 
@@ -343,6 +373,8 @@ export async function startCoreHarness(opts: { adjust?: (config: BridgeConfig) =
   const log = new RecordingLogger();
   const core = new BridgeCore(config, store, matrix, network, log, await keys.sealer());
   core.start();
+  // one set of command handlers, as the bot registers them once
+  const commands = core.commands();
   const harness: CoreHarness = {
     config, store, matrix, network, log, core, dir,
     async login(owner, phone) {
@@ -354,6 +386,14 @@ export async function startCoreHarness(opts: { adjust?: (config: BridgeConfig) =
       const session = network.sessions.get(owner);
       if (!session) throw new Error(`session of ${owner} did not connect`);
       return session;
+    },
+    async command(sender, text, access = 'user') {
+      const [name, ...args] = text.trim().split(/\s+/);
+      const command = commands.find((c) => c.name === name);
+      if (!command) throw new Error(`no command ${name}`);
+      const replies: string[] = [];
+      await command.handler({ sender, access, roomId: '!management:example.org', args, reply: async (plain) => void replies.push(plain) });
+      return replies;
     },
     async stop() {
       await core.stop();

@@ -6,9 +6,13 @@
  */
 import { InteropClient } from '../../interop-client/client';
 import { InteropConnection } from '../../interop-client/connection';
+import { InteropRequestError } from '../../interop-client/errors';
 import { backoffDelay, DEFAULT_BACKOFF } from '../../lib/backoff';
 import type { E164 } from '../phone';
-import type { LoginState, RemoteEventHandler, RemoteNetwork, RemoteSession } from '../remote-network';
+import {
+  RemoteUnavailableError, SessionEndedError, type LoginState, type RemoteEventHandler, type RemoteNetwork, type RemoteSession,
+  type SessionEndReason,
+} from '../remote-network';
 import { InteropSession } from './interop-session';
 import type { BridgeKeyStore } from './signal-keys';
 
@@ -18,9 +22,31 @@ export interface InteropNetworkOptions {
   secret: string;
   keys: BridgeKeyStore;
   log: { info(m: string): void; warn(m: string): void };
+  /** how long a login step or a session's connect waits for the gateway before answering
+   *  "not reachable" (the gateway connection keeps retrying behind it); default 5 s */
+  readyTimeoutMs?: number;
 }
 
 const DEVICE = { bridged: true, name: 'matrix-interop-bridge' };
+
+/** gateway answers to a device's subscription that no reconnect can change */
+const ENDED: Record<string, SessionEndReason> = {
+  device_not_found: 'device_removed',
+  account_not_found: 'account_removed',
+  forbidden: 'auth_failed',
+};
+
+/** a request that failed because the gateway went away, as core's transient error */
+function unavailableOr(error: unknown): unknown {
+  const lost = error instanceof InteropRequestError && (error.code === 'disconnected' || error.code === 'timeout');
+  return lost ? new RemoteUnavailableError() : error;
+}
+
+/** what a session's subscription failed with, as core's typed errors where one applies */
+function typed(error: unknown): unknown {
+  if (error instanceof InteropRequestError && ENDED[error.code]) return new SessionEndedError(error.message, ENDED[error.code]);
+  return unavailableOr(error);
+}
 
 export class InteropNetwork implements RemoteNetwork {
   readonly id = 'interop';
@@ -66,6 +92,30 @@ export class InteropNetwork implements RemoteNetwork {
     return this.connecting;
   }
 
+  /** Waits until the gateway connection is up (starting it if need be), but never longer
+   *  than readyTimeoutMs: then RemoteUnavailableError, so no caller hangs while it is down. */
+  private ready(): Promise<void> {
+    if (this.conn.isReady) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.conn.off('connected', up);
+      };
+      const up = () => {
+        done();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new RemoteUnavailableError());
+      }, this.options.readyTimeoutMs ?? 5000);
+      this.conn.on('connected', up);
+      void this.start().then(() => {
+        if (this.conn.isReady) up();
+      });
+    });
+  }
+
   async stop(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);
@@ -77,39 +127,76 @@ export class InteropNetwork implements RemoteNetwork {
   }
 
   async requestLoginCode(userKey: string, phone: E164): Promise<{ devCode?: string }> {
-    await this.start();
+    await this.ready();
     const client = this.client(userKey, phone);
-    const result = await client.requestCode();
+    const result = await client.requestCode().catch((error: unknown) => {
+      throw unavailableOr(error);
+    });
     this.pendingLogins.set(userKey, client);
     return { devCode: result.devCode };
   }
 
   async completeLogin(userKey: string, phone: E164, code: string): Promise<LoginState> {
-    await this.start();
+    await this.ready();
     const client = this.pendingLogins.get(userKey) ?? this.client(userKey, phone);
-    await client.confirmCode(code);
+    await client.confirmCode(code).catch((error: unknown) => {
+      throw unavailableOr(error);
+    });
     const deviceId = await client.registerDevice();
     this.pendingLogins.delete(userKey);
     return { phone, data: { deviceId } };
   }
 
+  /**
+   * Connects a stored login. Throws RemoteUnavailableError after a short wait while the gateway
+   * is down (core retries with backoff), SessionEndedError when the network no longer knows
+   * the device (removed while the bridge was away, say): no retry can help that.
+   */
   async connect(userKey: string, login: LoginState, handler: RemoteEventHandler): Promise<RemoteSession> {
-    await this.start();
+    await this.ready();
     const client = this.client(userKey, login.phone);
     const deviceId = await client.load();
-    if (deviceId === undefined) throw new Error(`no device keys stored for ${login.phone}; log in again`);
-    const onUp = () => handler.onConnectionChange(true);
+    if (deviceId === undefined) throw new SessionEndedError('no device keys are stored for this login', 'auth_failed');
+    const onUp = () => {
+      handler.onConnectionChange(true);
+      // the connection re-subscribes by itself but only logs a failure: a device removed while
+      // the bridge was away would look connected and receive nothing, so ask the network
+      client.listDevices().then(
+        (result) => {
+          if (!result.devices.some((d) => d.deviceId === deviceId)) handler.onSessionEnded?.('device_removed');
+        },
+        (error: unknown) => {
+          const ended = typed(error);
+          if (ended instanceof SessionEndedError) handler.onSessionEnded?.(ended.reason);
+        },
+      );
+    };
     const onDown = () => handler.onConnectionChange(false);
+    const onEnded = (event: { reason: SessionEndReason }) => handler.onSessionEnded?.(event.reason);
     const session = new InteropSession(login.phone, client, async () => {
       this.conn.off('connected', onUp);
       this.conn.off('disconnected', onDown);
+      client.off('subscriptionEnded', onEnded);
       await client.stop();
-    }, (mediaId) => this.downloadPublic(mediaId));
-    session.wire(handler, (message) => this.options.log.warn(`${login.phone}: ${message}`));
+    }, (mediaId) => this.downloadPublic(mediaId), (phone) => this.currentDevices(phone));
+    session.wire(handler, (message) => this.options.log.warn(`login of ${userKey}: ${message}`));
+    client.on('subscriptionEnded', onEnded);
+    try {
+      await client.start();
+    } catch (error) {
+      client.off('subscriptionEnded', onEnded);
+      await client.stop().catch(() => undefined);
+      throw typed(error);
+    }
     this.conn.on('connected', onUp);
     this.conn.on('disconnected', onDown);
-    await client.start();
     return session;
+  }
+
+  /** the device IDs a contact has now, from the key directory (a rate-limited look-up) */
+  private async currentDevices(phone: E164): Promise<number[]> {
+    const result = await this.conn.request('keys.fetch', { phone }, { retryOnDisconnect: true });
+    return result.devices.map((d) => d.deviceId);
   }
 
   private async downloadPublic(mediaId: string): Promise<Uint8Array> {

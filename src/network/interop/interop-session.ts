@@ -4,7 +4,7 @@ import type { InteropClient } from '../../interop-client/client';
 import type { AttachmentPart, Content } from '../../protocol/content';
 import { isE164, type E164 } from '../phone';
 import {
-  RemoteRefusedError, type RemoteEventHandler, type RemoteProfile, type RemoteSession, type SendResult,
+  RemoteRefusedError, type RemoteEventHandler, type RemoteIdentity, type RemoteProfile, type RemoteSession, type SendResult,
 } from '../remote-network';
 
 /** gateway answers that no retry can change */
@@ -22,6 +22,8 @@ export class InteropSession implements RemoteSession {
     private readonly client: InteropClient,
     private readonly onStop: () => Promise<void>,
     private readonly downloadPublic: (mediaId: string) => Promise<Uint8Array>,
+    /** the device IDs a contact has now, asked of the network */
+    private readonly currentDevices: (phone: E164) => Promise<number[]>,
   ) {}
 
   /** Routes the client's events to core; each delivery's ack is core's to call. */
@@ -105,16 +107,24 @@ export class InteropSession implements RemoteSession {
     return this.downloadPublic(ref);
   }
 
-  async identity(contact: E164): Promise<{ safetyNumber: string; fingerprint: string } | undefined> {
-    const numbers = await this.client.safetyNumbers(contact);
-    if (numbers.length === 0) return undefined;
-    // device IDs only grow: after a reinstall the newest device holds the key in use, and the
-    // old device's identity may still be listed
-    const newest = numbers.reduce((a, b) => (b.deviceId > a.deviceId ? b : a));
-    return { safetyNumber: newest.safetyNumber, fingerprint: newest.fingerprint };
+  /**
+   * The contact's identity: every current device's key, not just the newest (a contact may
+   * have several real devices, each with its own key). When more than one device is known
+   * here, the network is asked which still exist: after a reinstall the old device stays in
+   * the local store until a send finds it gone, and its key is no longer the contact's.
+   */
+  async identity(contact: E164): Promise<RemoteIdentity | undefined> {
+    const known = (await this.client.safetyNumbers(contact)).sort((a, b) => a.deviceId - b.deviceId);
+    if (known.length === 0) return undefined;
+    let devices = known;
+    if (known.length > 1) {
+      const ids = await this.currentDevices(contact).catch(() => undefined);
+      const present = ids ? known.filter((d) => ids.includes(d.deviceId)) : [];
+      if (present.length > 0) devices = present;
+    }
+    const newest = devices[devices.length - 1];
+    return { safetyNumber: newest.safetyNumber, fingerprint: devices.map((d) => d.fingerprint).join(', '), devices };
   }
-
-
 
   disconnect(): Promise<void> {
     return this.onStop();

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  confirmCode,
   encryptionEnabledNotice,
   heldMessagesNotice,
   identityChangedNotice,
@@ -23,8 +24,22 @@ test('safety numbers are shown in 12 groups of five digits, three rows of four',
   assert.ok(n.body.includes(ROWS.join('\n')), n.body);
   assert.ok(n.html.includes(`<pre><code>${ROWS.join('\n')}</code></pre>`), n.html);
   assert.match(n.body, /Not verified yet/);
-  assert.ok(n.body.includes('`verify +4915112345678 confirm`'));
-  assert.ok(n.html.includes('<code>verify +4915112345678 confirm</code>'));
+  // the confirm line names the digits compared (the first two groups), binding it to this number
+  assert.ok(n.body.includes('`verify +4915112345678 confirm 05209 46173`'), n.body);
+  assert.ok(n.html.includes('<code>verify +4915112345678 confirm 05209 46173</code>'));
+});
+
+test('with several devices, every device\'s safety number is shown and the confirm code names each', () => {
+  const other = '1'.repeat(60);
+  const n = safetyNumberText({
+    contactName: 'Alice', safetyNumber: other, verified: false, phone: '+4915112345678',
+    devices: [{ deviceId: 1, safetyNumber: DIGITS }, { deviceId: 2, safetyNumber: other }],
+  });
+  assert.match(n.body, /^🔑 Safety numbers with Alice \(2 devices, compare each\)/);
+  assert.ok(n.body.includes(`Device 1:\n${ROWS.join('\n')}`), n.body);
+  assert.ok(n.body.includes('Device 2:\n11111 11111 11111 11111'), n.body);
+  assert.ok(n.body.includes('`verify +4915112345678 confirm 05209 46173 11111 11111`'), n.body);
+  assert.equal(confirmCode([DIGITS, other]), '05209 46173 11111 11111');
 });
 
 test('a verified safety number says so and how a key change ends it', () => {
@@ -72,12 +87,12 @@ test('identity change notice carries the new safety number, clears verification 
   assert.ok(n.body.includes(`New safety number:\n${ROWS.join('\n')}`), n.body);
   assert.match(n.body, /You had verified Alice; that verification is now cleared\./);
   assert.match(n.body, /New messages from Alice are held, not shown, until you confirm/);
-  assert.ok(n.body.includes('`verify +4915112345678 confirm`'));
+  assert.ok(n.body.includes('`verify +4915112345678 confirm 05209 46173`'));
   const quiet = identityChangedNotice({ contactName: 'Alice', safetyNumber: DIGITS, wasVerified: false, held: false });
   assert.doesNotMatch(quiet.body, /You had verified/);
   assert.match(quiet.body, /keep arriving/);
-  assert.ok(quiet.body.includes('`verify <phone number> confirm`'));
-  assert.ok(quiet.html.includes('<code>verify &lt;phone number&gt; confirm</code>'));
+  assert.ok(quiet.body.includes('`verify <phone number> confirm 05209 46173`'));
+  assert.ok(quiet.html.includes('<code>verify &lt;phone number&gt; confirm 05209 46173</code>'));
 });
 
 test('encryption notice says the bridge cannot read encrypted rooms and claims no delivery', () => {
@@ -104,7 +119,7 @@ test('refused and held notices say why and how to release', () => {
   const held = heldMessagesNotice({ contactName: 'Alice', count: 3, phone: '+4915112345678' });
   assert.match(held.body, /^⏸️ 3 messages from Alice held/);
   assert.ok(held.body.includes('send `verify +4915112345678` to see the safety number'));
-  assert.ok(held.body.includes('then send `verify +4915112345678 confirm`'));
+  assert.ok(held.body.includes('then send the `verify +4915112345678 confirm …` it shows'));
   assert.match(heldMessagesNotice({ contactName: 'Alice', count: 1, phone: '+4915112345678' }).body, /^⏸️ 1 message from Alice held/);
 });
 

@@ -1,0 +1,172 @@
+/**
+ * The interop connector's part of the login lifecycle, against a real gateway: a login step
+ * with the gateway down answers "not reachable" within its wait instead of hanging, and works
+ * once the gateway is back; a device removed at the network ends the subscription (reported
+ * to core as onSessionEnded), also when it happened while the bridge was disconnected, and a
+ * later connect is a terminal SessionEndedError; and a
+ * contact's identity is every current device's key (a second device adds one, a removed
+ * device's key is no longer theirs).
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
+import { InteropConnection } from '../../../src/interop-client/connection';
+import { BridgeKeyStore } from '../../../src/network/interop/signal-keys';
+import { InteropNetwork } from '../../../src/network/interop/interop-network';
+import {
+  RemoteUnavailableError, SessionEndedError, type RemoteEventHandler, type RemoteMessage, type SessionEndReason,
+} from '../../../src/network/remote-network';
+import type { E164 } from '../../../src/network/phone';
+import { SECRETS, TestGateway } from './harness';
+
+const quiet = { info: () => {}, warn: () => {} };
+
+class Recorder implements RemoteEventHandler {
+  readonly messages: RemoteMessage[] = [];
+  readonly ended: SessionEndReason[] = [];
+  readonly identityChanges: string[] = [];
+  async onMessage(m: RemoteMessage, ack: () => Promise<void>): Promise<void> {
+    this.messages.push(m);
+    await ack();
+  }
+  async onUnreadable(_m: unknown, ack: () => Promise<void>): Promise<void> {
+    await ack();
+  }
+  async onStatus(_f: E164, _s: string, _ids: string[], ack: () => Promise<void>): Promise<void> {
+    await ack();
+  }
+  async onTyping(): Promise<void> {}
+  async onIdentityChanged(contact: E164): Promise<void> {
+    this.identityChanges.push(contact);
+  }
+  onConnectionChange(): void {}
+  onSessionEnded(reason: SessionEndReason): void {
+    this.ended.push(reason);
+  }
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+describe('interop network: login lifecycle', () => {
+  let gw: TestGateway;
+  let db: Database.Database;
+  let keys: BridgeKeyStore;
+  const networks: InteropNetwork[] = [];
+  const network = (readyTimeoutMs = 300) => {
+    const n = new InteropNetwork({ url: gw.url, provider: 'bridge', secret: SECRETS.bridge, keys, log: quiet, readyTimeoutMs });
+    networks.push(n);
+    return n;
+  };
+  const login = async (n: InteropNetwork, owner: string, phone: E164) => {
+    const { devCode } = await n.requestLoginCode(owner, phone);
+    return n.completeLogin(owner, phone, devCode!);
+  };
+
+  before(async () => {
+    gw = await TestGateway.start();
+    db = new Database(join(gw.dir, 'bridge.db'));
+    keys = await BridgeKeyStore.open(db, 'a-test-key-store-secret-of-length');
+  });
+  after(async () => {
+    for (const n of networks) await n.stop();
+    db.close();
+    await gw.close();
+  });
+
+  it('answers "not reachable" within its wait while the gateway is down, and works once it is back', async () => {
+    await gw.stopGateway();
+    const n = network();
+    const started = Date.now();
+    await assert.rejects(n.requestLoginCode('@a:x', '+4915100000701' as E164), RemoteUnavailableError);
+    assert.ok(Date.now() - started < 2000, `answered after ${Date.now() - started} ms`);
+    await assert.rejects(n.connect('@a:x', { phone: '+4915100000701' as E164, data: {} }, new Recorder()), RemoteUnavailableError);
+    await gw.startGatewayAgain();
+    let result: { devCode?: string } | undefined;
+    const end = Date.now() + 20_000;
+    while (!result && Date.now() < end) {
+      result = await n.requestLoginCode('@a:x', '+4915100000701' as E164).catch((error: Error) => {
+        assert.ok(error instanceof RemoteUnavailableError, error.message);
+        return undefined;
+      });
+    }
+    assert.ok(result?.devCode, 'the code request goes through once the gateway is back');
+  });
+
+  it('a device removed at the network ends the subscription; connecting again is terminal', async () => {
+    const n = network(5000);
+    const phone = '+4915100000702' as E164;
+    const state = await login(n, '@b:x', phone);
+    const recorder = new Recorder();
+    const session = await n.connect('@b:x', state, recorder);
+    const admin = new InteropConnection({ url: gw.url, provider: 'bridge', secret: SECRETS.bridge, reconnect: false });
+    await admin.connect();
+    try {
+      await admin.request('device.remove', { phone, deviceId: state.data.deviceId as number });
+    } finally {
+      await admin.close();
+    }
+    await until('subscription ended', () => recorder.ended.length > 0);
+    assert.deepEqual(recorder.ended, ['device_removed']);
+    await session.disconnect();
+    await assert.rejects(
+      n.connect('@b:x', state, new Recorder()),
+      (error: Error) => error instanceof SessionEndedError && error.reason === 'device_removed',
+    );
+  });
+
+  it('a device removed while the bridge was disconnected is found on reconnect', async () => {
+    const n = network(5000);
+    const phone = '+4915100000705' as E164;
+    const state = await login(n, '@d:x', phone);
+    const recorder = new Recorder();
+    const session = await n.connect('@d:x', state, recorder);
+    await gw.stopGateway();
+    const gatewayDb = gw.openDatabase(false);
+    try {
+      gatewayDb.prepare('DELETE FROM devices WHERE phone = ? AND device_id = ?').run(phone, state.data.deviceId as number);
+    } finally {
+      gatewayDb.close();
+    }
+    await gw.startGatewayAgain();
+    await until('the end found on reconnect', () => recorder.ended.length > 0, 20_000);
+    assert.deepEqual(recorder.ended, ['device_removed']);
+    await session.disconnect();
+  });
+
+  it('a contact\'s identity is every current device\'s key', async () => {
+    const n = network(5000);
+    const phone = '+4915100000703' as E164;
+    const recorder = new Recorder();
+    const session = await n.connect('@c:x', await login(n, '@c:x', phone), recorder);
+    const first = await gw.sim('+4915100000704', { databaseFile: join(gw.dir, 'dana-1.db') });
+    await first.sendText(phone, 'from my phone');
+    await until('first message', () => recorder.messages.length === 1);
+    const one = await session.identity('+4915100000704' as E164);
+    assert.equal(one?.devices?.length, 1);
+    assert.equal(one?.fingerprint, one?.devices?.[0].fingerprint);
+
+    // a second real device of the same person, the first one stays
+    const second = await gw.sim('+4915100000704', { databaseFile: join(gw.dir, 'dana-2.db') });
+    assert.notEqual(second.deviceId, first.deviceId);
+    await second.sendText(phone, 'from my tablet');
+    await until('second message', () => recorder.messages.length === 2);
+    const two = await session.identity('+4915100000704' as E164);
+    assert.deepEqual(two?.devices?.map((d) => d.deviceId), [first.deviceId, second.deviceId]);
+    assert.equal(two?.fingerprint, `${two?.devices?.[0].fingerprint}, ${two?.devices?.[1].fingerprint}`);
+
+    // the first device goes away (a reinstall, say): its key is no longer the contact's
+    await second.connection.request('device.remove', { phone: '+4915100000704', deviceId: first.deviceId as number });
+    const now = await session.identity('+4915100000704' as E164);
+    assert.deepEqual(now?.devices?.map((d) => d.deviceId), [second.deviceId]);
+    assert.equal(now?.fingerprint, two?.devices?.[1].fingerprint);
+    await session.disconnect();
+  });
+});
