@@ -77,6 +77,8 @@ export class Sessions {
     this.retries.delete(owner);
     const session = this.live.get(owner);
     this.live.delete(owner);
+    // its retries end; what they held stays with the network, unacknowledged
+    this.intakes.get(owner)?.stop();
     this.intakes.delete(owner);
     await session?.disconnect();
   }

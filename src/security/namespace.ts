@@ -15,3 +15,7 @@ export const SECURITY_SUMMARY_KEY = 'org.interop_bridge.security';
 
 /** state_key of the security state event: one summary per portal room. */
 export const SECURITY_STATE_KEY = '';
+
+/** Key in the content of a bridged event that could be delivered only late: when it was sent
+ *  (`sent_at`, ms) and how late it went (`delay_ms`); the event is also dated `sent_at`. */
+export const DELAYED_KEY = 'org.interop_bridge.delayed';
