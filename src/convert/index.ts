@@ -9,5 +9,7 @@ export { escapeHtml, remoteTextToMatrix, waMarkupToHtml, type MatrixText } from 
 export { htmlToWaMarkup, type WaText } from './html-to-wa';
 export { sanitizeMatrixHtml } from './sanitize';
 export { noticeContent, undeliverableNotice } from './notices';
+export { wellFormed } from './well-formed';
+export { partEventIndex } from './remote-parts';
 export { parseGeoUri, stripReplyFallback } from './matrix-read';
 export * from './matrix-types';

@@ -153,6 +153,22 @@ function mergeTexts(parts: readonly ContentPart[]): ContentPart[] {
 }
 
 /**
+ * For each part of `parts`, the index of the event partEvents makes it into (adjacent texts
+ * share one). A retry uses it to fetch the media of exactly the events still missing.
+ */
+export function partEventIndex(parts: readonly ContentPart[]): number[] {
+  const index: number[] = [];
+  let event = -1;
+  parts.forEach((part, i) => {
+    const previous = parts[i - 1];
+    const joins = i > 0 && part.type === 'text' && previous.type === 'text' && previous.format === part.format;
+    if (!joins) event += 1;
+    index.push(event);
+  });
+  return index;
+}
+
+/**
  * All parts of one remote message → Matrix event contents, in order. `media[i]` is the
  * upload result for `parts[i]` (indices of the parts as given, before merging texts).
  */

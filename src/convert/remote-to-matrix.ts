@@ -14,6 +14,7 @@ import type { Content, MessageContent, ReactionContent, UnsupportedContent } fro
 import type { ReactionEventContent, RoomMessageContent, StickerContent, TextMessageContent } from './matrix-types';
 import { cleanQuoted, undeliverableNotice } from './notices';
 import { partEvents, type MediaUpload, type PartEvent } from './remote-parts';
+import { wellFormed } from './well-formed';
 
 export type { MediaUpload } from './remote-parts';
 
@@ -124,8 +125,10 @@ function unsupportedActions(content: UnsupportedContent): MatrixAction[] {
   return [noticeAction(undeliverableNotice(what, why, fallback))];
 }
 
-/** Remote content → the Matrix actions to perform, in order. Never throws on odd content. */
-export function remoteToMatrix(content: Content, refs: RemoteToMatrixRefs = {}): MatrixAction[] {
+/** Remote content → the Matrix actions to perform, in order. Never throws on odd content.
+ *  Lone surrogates in its strings become U+FFFD: the homeserver fails on them (5xx). */
+export function remoteToMatrix(remote: Content, refs: RemoteToMatrixRefs = {}): MatrixAction[] {
+  const content = wellFormed(remote);
   switch (content.kind) {
     case 'message':
       return messageActions({ ...content, parts: Array.isArray(content.parts) ? content.parts : [] }, refs);

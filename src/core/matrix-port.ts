@@ -35,8 +35,10 @@ export interface MatrixPort {
   leave(asUser: string, roomId: string): Promise<void>;
   /** a user's membership in a room as the bot sees it ('join', 'invite', 'leave', …), if any */
   membership(roomId: string, userId: string): Promise<string | undefined>;
-  /** sends an event; with `txnId`, a repeat of the same send yields the same event (idempotent) */
-  sendEvent(asUser: string, roomId: string, eventType: string, content: object, txnId?: string): Promise<string>;
+  /** sends an event; with `txnId`, a repeat of the same send yields the same event (idempotent);
+   *  `ts` (appservice timestamp massaging) dates the event when it was really sent, for a
+   *  message the bridge could deliver only late */
+  sendEvent(asUser: string, roomId: string, eventType: string, content: object, txnId?: string, options?: { ts?: number }): Promise<string>;
   setState(asUser: string, roomId: string, eventType: string, stateKey: string, content: Record<string, unknown>): Promise<void>;
   /** `extra` goes into the redaction event's content (the hop trail, say) */
   redact(asUser: string, roomId: string, eventId: string, reason?: string, extra?: Record<string, unknown>): Promise<void>;
@@ -46,4 +48,7 @@ export interface MatrixPort {
   sendReadReceipt(asUser: string, roomId: string, eventId: string): Promise<void>;
   /** whether the room has m.room.encryption state (the homeserver may add it to new rooms) */
   isEncrypted(roomId: string): Promise<boolean>;
+  /** a cheap request that succeeds whenever the homeserver answers at all: tells a message the
+   *  homeserver keeps failing on (5xx for it alone) from an outage (everything fails) */
+  ping(): Promise<void>;
 }

@@ -1,14 +1,19 @@
 /**
  * Portals and ghosts: one Matrix room per (Matrix user, remote contact), created on the first
  * message in either direction, and one ghost per remote phone number with the contact's
- * remote profile.
+ * remote profile. The room is recorded the moment it exists, so a failure in a later setup
+ * step is finished by the retry rather than answered with a second room.
  */
+import { createHash } from 'node:crypto';
+import { noticeContent } from '../convert';
 import { displayPhone, type E164 } from '../network/phone';
 import type { RemoteProfile, RemoteSession } from '../network/remote-network';
 import type { PortalRecord } from '../store';
 import { imageMimeType } from './image-type';
 import { portalCreatedNotice } from '../security/notices';
 import type { CoreContext } from './context';
+import { isPermanent } from './errors';
+import { withoutPhones } from './persistence';
 import type { SecurityKeeper } from './security-keeper';
 
 /** re-read a contact's profile (name, avatar) when it is older than this and they write */
@@ -45,7 +50,7 @@ export class Portals {
       try {
         remote = await session.fetchProfile(contact);
       } catch (error) {
-        log.warn(`profile of ${contact} not available: ${(error as Error).message}`);
+        log.warn(`profile of a contact of ${owner} not available: ${withoutPhones((error as Error).message)}`);
       }
     }
     const displayName = this.displayName(contact, remote.displayName);
@@ -54,7 +59,7 @@ export class Portals {
     const avatarRef = remote.avatarRef ?? null;
     if (session && avatarRef && avatarRef !== ghost.avatarRef) {
       avatarMxc = await this.moveAvatar(session, ghost.mxid, avatarRef).catch((error: Error) => {
-        log.warn(`avatar of ${contact} not bridged: ${error.message}`);
+        log.warn(`avatar of a contact of ${owner} not bridged: ${withoutPhones(error.message)}`);
         return ghost.avatarMxc;
       });
     } else if (!avatarRef && ghost.avatarRef) {
@@ -78,41 +83,56 @@ export class Portals {
   refreshInBackground(owner: string, contact: E164): void {
     const ghost = this.ctx.store.ghosts.get(contact);
     if (ghost?.profileUpdatedAt && Date.now() - ghost.profileUpdatedAt < PROFILE_MAX_AGE_MS) return;
-    void this.ensureGhost(owner, contact).catch((error: Error) => this.ctx.log.warn(`profile refresh of ${contact} failed: ${error.message}`));
+    void this.ensureGhost(owner, contact).catch((error: Error) => this.ctx.log.warn(`profile refresh of a contact of ${owner} failed: ${withoutPhones(error.message)}`));
   }
 
-  /** The portal of (owner, contact), creating its room if it has none. */
+  /** The portal of (owner, contact), creating its room if it has none, or finishing the
+   *  setup of a room made before (a step failed, or the bridge stopped in between). */
   ensure(owner: string, contact: E164): Promise<ReadyPortal> {
     const existing = this.ctx.store.portals.get(owner, contact);
-    if (existing?.roomId) return Promise.resolve({ ...existing, roomId: existing.roomId, ghost: this.ghostOf(contact) });
+    if (existing?.roomId && !existing.setupPending) return Promise.resolve({ ...existing, roomId: existing.roomId, ghost: this.ghostOf(contact) });
     const key = `${owner}\u0000${contact}`;
     let creation = this.creating.get(key);
     if (!creation) {
-      creation = this.create(owner, contact).finally(() => this.creating.delete(key));
+      const made = existing?.roomId;
+      creation = (made ? this.finish(owner, contact, made) : this.create(owner, contact)).finally(() => this.creating.delete(key));
       this.creating.set(key, creation);
     }
     return creation;
   }
 
   private async create(owner: string, contact: E164): Promise<ReadyPortal> {
-    const { store, matrix, network, log } = this.ctx;
+    const { store, matrix, log } = this.ctx;
     const ghost = await this.ensureGhost(owner, contact);
     const name = store.ghosts.get(contact)?.displayName ?? displayPhone(contact);
     const initialState = this.security.initialState(owner, contact, name);
     const roomId = await matrix.createPortalRoom({ ghost, invitee: owner, name, initialState });
+    // recorded before any other step can fail: a retry finds this room and finishes it,
+    // instead of making a second room and inviting the user to both
+    store.atomically(() => {
+      store.portals.ensure(owner, contact);
+      store.portals.setRoom(owner, contact, roomId, { setupPending: true });
+      store.portals.setSecuritySummary(owner, contact, JSON.stringify(this.security.summary(owner, contact)));
+    });
+    log.info(`portal ${roomId} created for ${owner}`);
+    return this.finish(owner, contact, roomId);
+  }
+
+  /** The setup steps after the room exists; each may be repeated safely. */
+  private async finish(owner: string, contact: E164, roomId: string): Promise<ReadyPortal> {
+    const { store, matrix, network, log } = this.ctx;
+    const ghost = this.ghostOf(contact);
     await matrix.ensureJoined(matrix.botUserId, roomId, ghost);
     // the ghost's side of the DM; the user's own m.direct is set by their client on joining
     // an is_direct invite (the bridge cannot write another user's account data)
     const direct: Record<string, string[]> = {};
     for (const p of store.portals.ofContact(contact)) if (p.roomId && p.owner !== owner) direct[p.owner] = [p.roomId];
     direct[owner] = [roomId];
-    await matrix.setDirectRooms(ghost, direct).catch((error: Error) => log.warn(`m.direct of ${ghost} not set: ${error.message}`));
-    store.atomically(() => {
-      store.portals.ensure(owner, contact);
-      store.portals.setRoom(owner, contact, roomId);
-      store.portals.setSecuritySummary(owner, contact, JSON.stringify(this.security.summary(owner, contact)));
+    await matrix.setDirectRooms(ghost, direct).catch((error: Error) => {
+      // an outage is retried with the rest; a refusal only costs the DM marker
+      if (!isPermanent(error)) throw error;
+      log.warn(`m.direct of the ghost in ${roomId} not set: ${withoutPhones(error.message)}`);
     });
-    log.info(`portal ${roomId} created for ${owner}`);
     // a homeserver that encrypts new rooms by default did so as the room was made
     const encrypted = await matrix.isEncrypted(roomId);
     if (encrypted) {
@@ -120,10 +140,12 @@ export class Portals {
       await this.security.updateRoomState(owner, contact);
     }
     const record = this.security.contact(owner, contact);
-    await this.security.notice(
-      roomId,
-      portalCreatedNotice({ contactName: name, networkName: network.displayName, contactE2ee: record?.e2ee ?? null, roomEncrypted: encrypted }),
-    );
+    const name = store.ghosts.get(contact)?.displayName ?? displayPhone(contact);
+    const notice = portalCreatedNotice({ contactName: name, networkName: network.displayName, contactE2ee: record?.e2ee ?? null, roomEncrypted: encrypted });
+    // one transaction ID per room: a repeated setup shows the notice once
+    const txnId = `mib-portal-${createHash('sha256').update(roomId).digest('base64url').slice(0, 32)}`;
+    await matrix.sendEvent(matrix.botUserId, roomId, 'm.room.message', noticeContent(notice.body, notice.html), txnId);
+    store.portals.setupDone(owner, contact);
     return { ...(store.portals.get(owner, contact) as PortalRecord), roomId, ghost };
   }
 }

@@ -1,12 +1,17 @@
 /**
  * Remote → Matrix for one Matrix user's session. Each portal's events are handled in order
- * (one queue per portal). A remote message is acknowledged to the network only after its
- * Matrix events are sent and their IDs stored; a redelivered message is recognised by its
- * remote ID and only its missing parts are sent, with deterministic transaction IDs so even a
- * crash between sending and storing yields no duplicate.
+ * (one queue per portal); the head of a portal's line is retried for as long as its failure
+ * is transient (persistence.ts), so nothing behind it overtakes it, while other portals go on.
+ * A remote message is acknowledged to the network only after its Matrix events are sent and
+ * their IDs stored, or after a notice that says why it cannot be shown. A redelivered or
+ * retried message is recognised by its remote ID and only its missing parts are sent, with
+ * deterministic transaction IDs so even a crash between sending and storing yields no
+ * duplicate. docs/delivery.md describes the whole model.
  */
 import { createHash } from 'node:crypto';
-import { remoteStatusToMatrix, remoteToMatrix, undeliverableNotice, type MatrixAction } from '../convert';
+import {
+  noticeContent, partEventIndex, remoteStatusToMatrix, remoteToMatrix, undeliverableNotice, wellFormed, type MatrixAction, type MediaUpload,
+} from '../convert';
 import { displayPhone, type E164 } from '../network/phone';
 import type { RemoteEventHandler, RemoteMessage, UnreadableRemoteMessage } from '../network/remote-network';
 import type { Content } from '../protocol/content';
@@ -14,33 +19,39 @@ import { type CoreContext } from './context';
 import type { SecurityKeeper } from './security-keeper';
 import { heldMessagesNotice, refusedMessageNotice } from '../security/notices';
 import type { HopTrail } from '../security/hop-trail';
+import { DELAYED_KEY } from '../security/namespace';
 import { KeyedQueue, portalKey } from './keyed-queue';
+import { GivenUp, Persistence, Stopped, withoutPhones, type Ending } from './persistence';
 import type { Portals, ReadyPortal } from './portals';
 import { moveRemoteMedia } from './remote-media';
+import { givenUpNotice, lateNotice } from './remote-notices';
 
-/** attempts at bridging one remote event while the homeserver misbehaves, before giving up
- *  for now (unacknowledged, the network redelivers it after the next reconnect) */
-const ATTEMPTS = 5;
-
-function txnId(owner: string, contact: string, remoteId: string, part: number): string {
+function txnId(owner: string, contact: string, remoteId: string, part: number | string): string {
   const digest = createHash('sha256').update(`${owner}\u0000${contact}\u0000${remoteId}\u0000${part}`).digest('base64url');
   return `mib-${digest.slice(0, 32)}`;
 }
 
-async function withRetries<T>(fn: () => Promise<T>): Promise<T> {
-  let delay = 500;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (error) {
-      if (attempt >= ATTEMPTS) throw error;
-      await new Promise((resolve) => setTimeout(resolve, delay));
-      delay *= 2;
-    }
-  }
+/** The parts whose events are still missing (by part index): their media is needed. An edit
+ *  of a known message replaces it with its first part only. */
+function wantedParts(content: Content, editing: boolean, done: ReadonlySet<number>): Set<number> {
+  if (content.kind !== 'message') return new Set();
+  const eventOf = partEventIndex(content.parts);
+  return new Set(content.parts.flatMap((_, i) => (done.has(eventOf[i]) || (editing && eventOf[i] !== 0) ? [] : [i])));
+}
+
+/** One remote message's delivery, kept across its attempts. */
+interface Job {
+  /** when the network accepted it: how late it is, how old */
+  sentAt: number;
+  /** attachments moved so far, by part index: a retry neither loses nor re-uploads them */
+  moved: Map<number, MediaUpload>;
 }
 
 export class RemoteIntake implements RemoteEventHandler {
+  private readonly persistence: Persistence;
+  /** contacts whose last bridged message went late: a stretch of late messages gets one notice */
+  private readonly late = new Set<string>();
+
   constructor(
     private readonly ctx: CoreContext,
     private readonly portals: Portals,
@@ -48,25 +59,68 @@ export class RemoteIntake implements RemoteEventHandler {
     private readonly queue: KeyedQueue,
     private readonly owner: string,
     private readonly onConnection: (connected: boolean) => void,
-  ) {}
+  ) {
+    this.persistence = new Persistence(ctx);
+  }
+
+  /** Ends the retries in progress: their envelopes stay with the network, unacknowledged. */
+  stop(): void {
+    this.persistence.stop();
+  }
 
   private inPortal<T>(contact: string, task: () => Promise<T>): Promise<T> {
     return this.queue.run(`in:${portalKey(this.owner, contact)}`, task);
   }
 
-  async onMessage(message: RemoteMessage, ack: () => Promise<void>): Promise<void> {
-    await this.inPortal(message.from, async () => {
+  /**
+   * Every remote delivery has this shape: the work, retried until it succeeds or cannot; when
+   * it cannot, the notice that says why (retried the same way); then the acknowledgement.
+   * Nothing here acknowledges what was neither bridged nor reported.
+   */
+  private async deliver(
+    label: string, sentAt: number | undefined, ack: () => Promise<void>,
+    work: () => Promise<void>, giveUp: (ending: Ending) => Promise<void>,
+  ): Promise<void> {
+    try {
       try {
-        await withRetries(() => this.receive(message));
-        await ack();
+        await this.persistence.run(label, work, { sentAt, poison: true });
       } catch (error) {
-        this.ctx.log.error(`message ${message.content.messageId} from ${message.from} not bridged yet: ${(error as Error).message}`);
+        if (!(error instanceof GivenUp)) throw error;
+        this.ctx.log.warn(`${label} given up (${error.ending.kind}): ${withoutPhones(error.message)}`);
+        await this.persistence.run(`report of ${label}`, () => giveUp(error.ending));
       }
-    });
+      await this.persistence.run(`acknowledgement of ${label}`, ack);
+    } catch (error) {
+      if (error instanceof Stopped) {
+        this.ctx.log.info(`${label} left with the network, unacknowledged: the session stopped`);
+        return;
+      }
+      // the room cannot even be told (the notice was refused): the network keeps the envelope
+      // and hands it over again on the next subscription
+      this.ctx.log.error(`${label} neither bridged nor reported, left unacknowledged: ${withoutPhones((error as Error).message)}`);
+    }
+  }
+
+  async onMessage(message: RemoteMessage, ack: () => Promise<void>): Promise<void> {
+    const job: Job = { sentAt: message.serverTimestamp, moved: new Map() };
+    const label = `message ${message.content.messageId} for ${this.owner}`;
+    await this.inPortal(message.from, () =>
+      this.deliver(label, job.sentAt, ack, () => this.receive(message, job), (ending) => this.reportGivenUp(message, ending)),
+    );
+  }
+
+  private async reportGivenUp(message: RemoteMessage, ending: Ending): Promise<void> {
+    const portal = await this.portals.ensure(this.owner, message.from);
+    const name = this.ctx.store.ghosts.get(message.from)?.displayName ?? displayPhone(message.from);
+    const notice = wellFormed(givenUpNotice(name, message.serverTimestamp, ending, this.ctx.config.bridge.delivery.max_age_seconds));
+    const trail = this.security.remoteTrail(this.owner, message.from, message.encrypted);
+    const { matrix } = this.ctx;
+    await matrix.sendEvent(matrix.botUserId, portal.roomId, 'm.room.message', this.security.mark(notice, trail),
+      txnId(this.owner, message.from, message.content.messageId, 'given-up'));
   }
 
   /** Applies the policy, then bridges, holds or refuses the message; each with a notice. */
-  private async receive(message: RemoteMessage): Promise<void> {
+  private async receive(message: RemoteMessage, job: Job): Promise<void> {
     const { store } = this.ctx;
     const from = message.from;
     if (store.messages.byRemoteId(this.owner, from, message.content.messageId).length > 0 && !this.partial(message)) return;
@@ -76,22 +130,27 @@ export class RemoteIntake implements RemoteEventHandler {
     await this.security.senderRecorded(this.owner, from, before, record);
     const name = store.ghosts.get(from)?.displayName ?? displayPhone(from);
     const trail = this.security.remoteTrail(this.owner, from, message.encrypted);
+    const { matrix } = this.ctx;
+    const notice = (n: { body: string; html: string }, part: string) =>
+      matrix.sendEvent(matrix.botUserId, portal.roomId, 'm.room.message', this.security.mark(wellFormed(noticeContent(n.body, n.html)), trail),
+        txnId(this.owner, from, message.content.messageId, part));
     if (this.security.refuses(record)) {
       const reason = `${name}'s provider (${message.sender.provider}) has no end-to-end encryption, and this bridge is set to refuse such contacts`;
-      await this.security.notice(portal.roomId, refusedMessageNotice({ contactName: name, reason }), trail);
+      await notice(refusedMessageNotice({ contactName: name, reason }), 'refused');
       return;
     }
     if (this.security.holds(record)) {
-      // held content waits in the database: sealed like the keys, never in clear
-      store.held.hold(this.owner, from, { sealed: this.ctx.sealer.seal(JSON.stringify(message)) });
+      // held content waits in the database: sealed like the keys, never in clear; held once
+      // per remote ID, so a retried receive (the notice failed) does not hold it twice
+      store.held.hold(this.owner, from, { sealed: this.ctx.sealer.seal(JSON.stringify(message)) }, message.content.messageId);
       const count = store.held.count(this.owner, from);
-      await this.security.notice(portal.roomId, heldMessagesNotice({ contactName: name, count, phone: from }), trail);
+      await notice(heldMessagesNotice({ contactName: name, count, phone: from }), 'held');
       return;
     }
-    await this.bridgeContent(from, message.content, message.encrypted);
+    await this.bridgeContent(from, message.content, message.encrypted, job);
   }
 
-  /** whether a message was bridged only in part (a crash between its parts) */
+  /** whether a message was bridged only in part (a failure or crash between its parts) */
   private partial(message: RemoteMessage): boolean {
     return message.content.kind === 'message' && message.content.parts.length > 1;
   }
@@ -102,14 +161,14 @@ export class RemoteIntake implements RemoteEventHandler {
       const held = this.ctx.store.held.of(this.owner, contact);
       for (const entry of held) {
         const message = JSON.parse(this.ctx.sealer.open(String(entry.message.sealed))) as RemoteMessage;
-        await this.bridgeContent(contact, message.content, message.encrypted);
+        await this.bridgeContent(contact, message.content, message.encrypted, { sentAt: message.serverTimestamp, moved: new Map() });
         this.ctx.store.held.release(entry.id);
       }
       return held.length;
     });
   }
 
-  private async bridgeContent(from: E164, content: Content, encrypted: boolean): Promise<void> {
+  private async bridgeContent(from: E164, content: Content, encrypted: boolean, job: Job): Promise<void> {
     const { store } = this.ctx;
     const owner = this.owner;
     const done = new Set(store.messages.byRemoteId(owner, from, content.messageId).map((m) => m.part));
@@ -126,11 +185,14 @@ export class RemoteIntake implements RemoteEventHandler {
       content.kind === 'reaction'
         ? store.reactions.bySender(owner, from, content.target, from).find((r) => r.roomId === portal.roomId)?.eventId
         : undefined;
-    const media = done.size > 0 ? {} : await moveRemoteMedia(this.ctx, this.ctx.session(owner), portal.ghost, content);
+    // media only for the events still missing, each part moved once however often this runs
+    const editing = content.kind === 'message' && content.replaces !== undefined && (targets?.length ?? 0) > 0;
+    const wanted = wantedParts(content, editing, done);
+    const media = await moveRemoteMedia(this.ctx, this.ctx.session(owner), portal.ghost, content, wanted, job.moved);
     const actions = remoteToMatrix(content, { replyTo, targets, previousReaction, media });
     for (const [part, action] of actions.entries()) {
       if (done.has(part)) continue;
-      await this.perform(portal, from, content, part, action, trail);
+      await this.perform(portal, from, content, part, action, trail, job);
     }
     if (actions.length === 0 && !done.has(0)) {
       // nothing to show (a reaction to an unknown message, say): remember it was handled
@@ -138,91 +200,104 @@ export class RemoteIntake implements RemoteEventHandler {
     }
   }
 
-  private async perform(portal: ReadyPortal, from: E164, content: Content, part: number, action: MatrixAction, trail: HopTrail): Promise<void> {
+  /** How late this message goes out; a stretch of late ones is announced once. */
+  private async lateness(portal: ReadyPortal, from: E164, content: Content, job: Job): Promise<{ ts?: number; marker?: Record<string, unknown> }> {
+    const now = Date.now();
+    const delay = now - job.sentAt;
+    if (delay <= this.ctx.config.bridge.delivery.delayed_after_ms) {
+      this.late.delete(from);
+      return {};
+    }
+    if (!this.late.has(from)) {
+      const name = this.ctx.store.ghosts.get(from)?.displayName ?? displayPhone(from);
+      const { matrix } = this.ctx;
+      await matrix.sendEvent(matrix.botUserId, portal.roomId, 'm.room.message', wellFormed(lateNotice(name, job.sentAt, now)),
+        txnId(this.owner, from, content.messageId, 'late'));
+      this.late.add(from);
+    }
+    return { ts: job.sentAt, marker: { [DELAYED_KEY]: { sent_at: job.sentAt, delay_ms: delay } } };
+  }
+
+  private async perform(portal: ReadyPortal, from: E164, content: Content, part: number, action: MatrixAction, trail: HopTrail, job: Job): Promise<void> {
     const { store, matrix } = this.ctx;
-    const marked = <T extends object>(c: T): T => this.security.mark(c, trail);
     const owner = this.owner;
     const record = (eventId: string) =>
       store.messages.put({ owner, contact: from, remoteId: content.messageId, part, sender: from, roomId: portal.roomId, eventId, timestamp: content.timestamp });
-    switch (action.type) {
-      case 'redact': {
-        await matrix.redact(portal.ghost, portal.roomId, action.eventId, action.reason, marked({} as Record<string, unknown>));
-        store.atomically(() => {
-          store.reactions.remove(portal.roomId, action.eventId);
-          record(`redacted:${action.eventId}:${content.messageId}`);
-        });
-        return;
-      }
-      case 'notice': {
-        const eventId = await matrix.sendEvent(matrix.botUserId, portal.roomId, action.eventType, marked(action.content), txnId(owner, from, content.messageId, part));
-        record(eventId);
-        return;
-      }
-      case 'reaction': {
-        const eventId = await matrix.sendEvent(portal.ghost, portal.roomId, action.eventType, marked(action.content), txnId(owner, from, content.messageId, part));
-        store.atomically(() => {
-          if (content.kind === 'reaction') {
-            store.reactions.put({ owner, contact: from, targetRemoteId: content.target, sender: from, emoji: content.emoji, roomId: portal.roomId, eventId });
-          }
-          record(eventId);
-        });
-        return;
-      }
-      case 'message': {
-        const eventId = await matrix.sendEvent(portal.ghost, portal.roomId, action.eventType, marked(action.content), txnId(owner, from, content.messageId, part));
-        record(eventId);
-        return;
-      }
+    if (action.type === 'redact') {
+      await matrix.redact(portal.ghost, portal.roomId, action.eventId, action.reason, this.security.mark({} as Record<string, unknown>, trail));
+      store.atomically(() => {
+        store.reactions.remove(portal.roomId, action.eventId);
+        record(`redacted:${action.eventId}:${content.messageId}`);
+      });
+      return;
     }
-  }
-
-  async onUnreadable(message: UnreadableRemoteMessage, ack: () => Promise<void>): Promise<void> {
-    await this.inPortal(message.from, async () => {
-      try {
-        const portal = await this.portals.ensure(this.owner, message.from);
-        const notice = undeliverableNotice(
-          'a message',
-          `It arrived from ${displayPhone(message.from)} but could not be read (${message.reason}). Ask them to send it again.`,
-        );
-        const trail = this.security.remoteTrail(this.owner, message.from, null);
-        await this.ctx.matrix.sendEvent(this.ctx.matrix.botUserId, portal.roomId, 'm.room.message', this.security.mark(notice, trail));
-        await ack();
-      } catch (error) {
-        this.ctx.log.error(`unreadable message from ${message.from} not reported: ${(error as Error).message}`);
+    const { ts, marker } = await this.lateness(portal, from, content, job);
+    const eventContent = this.security.mark({ ...action.content, ...marker }, trail);
+    const sender = action.type === 'notice' ? matrix.botUserId : portal.ghost;
+    const eventId = await matrix.sendEvent(sender, portal.roomId, action.eventType, eventContent, txnId(owner, from, content.messageId, part), { ts });
+    store.atomically(() => {
+      if (action.type === 'reaction' && content.kind === 'reaction') {
+        store.reactions.put({ owner, contact: from, targetRemoteId: content.target, sender: from, emoji: content.emoji, roomId: portal.roomId, eventId });
       }
+      record(eventId);
     });
   }
 
+  async onUnreadable(message: UnreadableRemoteMessage, ack: () => Promise<void>): Promise<void> {
+    const label = `unreadable message for ${this.owner}`;
+    const report = async () => {
+      // what the envelope showed is known even when its content is not
+      if (message.sender) this.security.recordSender(this.owner, message.from, message.sender);
+      const portal = await this.portals.ensure(this.owner, message.from);
+      const notice = wellFormed(undeliverableNotice(
+        'a message',
+        `It arrived from ${displayPhone(message.from)} but could not be read (${message.reason}). Ask them to send it again.`,
+      ));
+      // how it really crossed the network, not the worst case
+      const trail = this.security.remoteTrail(this.owner, message.from, message.encrypted);
+      const txn = message.messageId === undefined ? undefined : txnId(this.owner, message.from, message.messageId, 'unreadable');
+      await this.ctx.matrix.sendEvent(this.ctx.matrix.botUserId, portal.roomId, 'm.room.message', this.security.mark(notice, trail), txn);
+    };
+    // no age limit: this notice is all that is left of the message
+    await this.inPortal(message.from, () => this.deliver(label, undefined, ack, report, async (ending) => {
+      throw new Error(`the notice was refused (${ending.error.message})`);
+    }));
+  }
+
   async onStatus(from: E164, status: 'delivered' | 'read', messageIds: string[], ack: () => Promise<void>): Promise<void> {
-    await this.inPortal(from, async () => {
+    const label = `${status} status for ${this.owner}`;
+    const bridge = async () => {
       const { store, matrix } = this.ctx;
       const portal = store.portals.get(this.owner, from);
       const events = messageIds.flatMap((id) =>
         store.messages.byRemoteId(this.owner, from, id).filter((m) => m.eventId.startsWith('$')).slice(0, 1).map((m) => ({ eventId: m.eventId, ts: m.timestamp })),
       );
       const action = remoteStatusToMatrix(status, events);
-      try {
-        if (action.type === 'read-receipt' && portal?.roomId) {
-          await matrix.sendReadReceipt(matrix.ghostUserId(from), portal.roomId, action.eventId);
-        }
-        await ack();
-      } catch (error) {
-        this.ctx.log.warn(`read status from ${from} not bridged: ${(error as Error).message}`);
+      if (action.type === 'read-receipt' && portal?.roomId) {
+        await matrix.sendReadReceipt(matrix.ghostUserId(from), portal.roomId, action.eventId);
       }
-    });
+    };
+    // a read mark the homeserver refuses for good loses no content: said in the log, not the room
+    const refused = async (ending: Ending) => this.ctx.log.warn(`${label} not bridged (${ending.kind}): ${withoutPhones(ending.error.message)}`);
+    await this.inPortal(from, () => this.deliver(label, undefined, ack, bridge, refused));
   }
 
   async onTyping(from: E164, typing: boolean): Promise<void> {
+    // typing is momentary: a late "is typing" would be wrong, so it is not retried
     const portal = this.ctx.store.portals.get(this.owner, from);
     if (!portal?.roomId) return;
     await this.ctx.matrix
       .setTyping(this.ctx.matrix.ghostUserId(from), portal.roomId, typing, typing ? 30_000 : 0)
-      .catch((error: Error) => this.ctx.log.warn(`typing from ${from} not bridged: ${error.message}`));
+      .catch((error: Error) => this.ctx.log.warn(`typing for ${this.owner} not bridged: ${withoutPhones(error.message)}`));
   }
 
   async onIdentityChanged(contact: E164, change: { safetyNumber: string; fingerprint: string }): Promise<void> {
-    await this.inPortal(contact, () => this.security.identityChanged(this.owner, contact, change)).catch((error: Error) =>
-      this.ctx.log.warn(`identity change of ${contact} not reported: ${error.message}`),
+    const label = `identity change notice for ${this.owner}`;
+    await this.inPortal(contact, () => this.persistence.run(label, () => this.security.identityChanged(this.owner, contact, change))).catch(
+      (error: Error) => {
+        if (error instanceof Stopped) return;
+        this.ctx.log.error(`${label} not sent: ${withoutPhones(error.message)}`);
+      },
     );
   }
 

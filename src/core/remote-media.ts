@@ -3,46 +3,67 @@
  * message is bridged: download from the network (digest checked, decrypted), upload as the
  * ghost. A part that cannot be moved becomes a `{ failed }` entry, which the converter turns
  * into a notice, so nothing is half-sent and nothing is silently dropped.
+ *
+ * Per part and only once: the caller names the parts whose events are still missing and
+ * keeps the results between attempts, so a retry (after a failed send of a later part, say)
+ * neither loses an attachment nor uploads it a second time. An upload that fails transiently
+ * (homeserver down) throws, and the caller retries; only a refusal becomes a notice.
  */
 import type { MediaUpload } from '../convert';
 import type { RemoteSession } from '../network/remote-network';
 import type { Content } from '../protocol/content';
 import type { CoreContext } from './context';
+import { isPermanent } from './errors';
+import { withoutPhones } from './persistence';
 
 function megabytes(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
 
+/**
+ * Fills `moved` (part index → upload result) for every attachment part in `wanted` that has
+ * no result yet, and returns all results.
+ */
 export async function moveRemoteMedia(
   ctx: CoreContext,
   session: RemoteSession | undefined,
   ghost: string,
   content: Content,
+  wanted: ReadonlySet<number>,
+  moved: Map<number, MediaUpload>,
 ): Promise<Record<number, MediaUpload>> {
-  const media: Record<number, MediaUpload> = {};
-  if (content.kind !== 'message') return media;
+  if (content.kind !== 'message') return {};
   const limit = ctx.config.bridge.max_media_bytes;
+  const tooBig = (bytes: number) => ({ failed: `it is ${megabytes(bytes)}, over this bridge's limit of ${megabytes(limit)}` });
   for (const [index, part] of content.parts.entries()) {
-    if (part.type !== 'attachment') continue;
+    if (part.type !== 'attachment' || !wanted.has(index) || moved.has(index)) continue;
     if (part.size > limit) {
-      media[index] = { failed: `it is ${megabytes(part.size)}, over this bridge's limit of ${megabytes(limit)}` };
+      moved.set(index, tooBig(part.size));
       continue;
     }
-    if (!session) {
-      media[index] = { failed: 'the bridge is not connected to the network' };
+    // transient: the session comes back, or the intake stops and the network redelivers
+    if (!session) throw new Error('the bridge is not connected to the network');
+    let bytes: Uint8Array;
+    try {
+      bytes = await session.downloadAttachment(part);
+    } catch (error) {
+      // the connector already retried across disconnects; a blob that is gone or fails its
+      // digest will not come back
+      ctx.log.warn(`attachment ${index} of ${content.messageId} could not be fetched: ${withoutPhones((error as Error).message)}`);
+      moved.set(index, { failed: `it could not be fetched from the network (${(error as Error).message})` });
+      continue;
+    }
+    if (bytes.length > limit) {
+      moved.set(index, tooBig(bytes.length));
       continue;
     }
     try {
-      const bytes = await session.downloadAttachment(part);
-      if (bytes.length > limit) {
-        media[index] = { failed: `it is ${megabytes(bytes.length)}, over this bridge's limit of ${megabytes(limit)}` };
-        continue;
-      }
-      media[index] = await ctx.matrix.uploadMedia(ghost, bytes, part.mimeType, part.fileName);
+      moved.set(index, await ctx.matrix.uploadMedia(ghost, bytes, part.mimeType, part.fileName));
     } catch (error) {
-      ctx.log.warn(`attachment ${index} of ${content.messageId} not bridged: ${(error as Error).message}`);
-      media[index] = { failed: `it could not be fetched from the network (${(error as Error).message})` };
+      if (!isPermanent(error)) throw error;
+      ctx.log.warn(`attachment ${index} of ${content.messageId} refused by the homeserver: ${withoutPhones((error as Error).message)}`);
+      moved.set(index, { failed: `the homeserver refused the file (${(error as Error).message})` });
     }
   }
-  return media;
+  return Object.fromEntries(moved);
 }

@@ -128,7 +128,7 @@ export class Sessions {
   async connect(login: LoginRecord): Promise<LoginStatus> {
     const current = this.entries.get(login.mxid);
     if (current && !isTerminal(current.status.state)) return { ...current.status };
-    if (current) this.close(current);
+    if (current) await this.close(current);
     const entry = new LoginEntry(login);
     if (this.stopped) return { ...entry.status };
     this.entries.set(login.mxid, entry);
@@ -160,6 +160,8 @@ export class Sessions {
     entry.clearTimers();
     const session = entry.session;
     entry.session = undefined;
+    // its retries end; what they held stays with the network, unacknowledged
+    entry.intake?.stop();
     entry.intake = undefined;
     await session?.disconnect().catch((error: Error) => this.ctx.log.warn(`session of ${entry.login.mxid} did not close cleanly: ${error.message}`));
   }

@@ -5,6 +5,11 @@
  *
  * Decrypted plaintext is kept in the PendingPlaintextStore until the ack: the ratchet has
  * already moved, so an envelope redelivered after a crash could not be decrypted again.
+ *
+ * While the consumer holds a delivery, a redelivery of the same envelope (the gateway
+ * redelivers everything unacknowledged on each new subscription) is not handed over again.
+ * A delivery the consumer gives back with `release()` is: the next redelivery in this
+ * process reaches the consumer, as it would after a restart.
  */
 import type { EnvelopeEvent, EnvelopeMessagePayload } from '../protocol/frames';
 import { parseContent } from '../protocol/validate';
@@ -23,8 +28,8 @@ export interface ReceiverSink {
 
 export class InboundReceiver {
   private chain: Promise<void> = Promise.resolve();
-  /** envelopes handed to the consumer and not yet acknowledged: a redelivery of one of them
-   *  (after a reconnect) is not handed over a second time by this process */
+  /** envelopes the consumer holds (handed over, neither acknowledged nor released): a
+   *  redelivery of one of them (after a reconnect) is not handed over a second time */
   private readonly inFlight = new Set<string>();
 
   constructor(
@@ -49,15 +54,17 @@ export class InboundReceiver {
     return this.chain;
   }
 
-  private makeAck(envelopeId: string): () => Promise<void> {
+  private makeAck(envelopeId: string): { ack: () => Promise<void>; release: () => void } {
     let done: Promise<void> | undefined;
-    return () => {
+    let acked = false;
+    const ack = () => {
       done ??= (async () => {
         await this.conn.request(
           'envelope.ack',
           { phone: this.phone, deviceId: this.deviceId, envelopeId },
           { retryOnDisconnect: true, timeoutMs: 60_000 },
         );
+        acked = true;
         await this.pending.delete(envelopeId);
         this.inFlight.delete(envelopeId);
       })();
@@ -66,10 +73,15 @@ export class InboundReceiver {
       });
       return done;
     };
+    // given back unacknowledged: the next redelivery is handed over again
+    const release = () => {
+      if (!acked) this.inFlight.delete(envelopeId);
+    };
+    return { ack, release };
   }
 
   private base(ev: EnvelopeEvent): Delivery {
-    return { envelopeId: ev.envelopeId, sender: ev.sender, serverTimestamp: ev.serverTimestamp, ack: this.makeAck(ev.envelopeId) };
+    return { envelopeId: ev.envelopeId, sender: ev.sender, serverTimestamp: ev.serverTimestamp, ...this.makeAck(ev.envelopeId) };
   }
 
   private async process(ev: EnvelopeEvent): Promise<void> {
@@ -82,19 +94,25 @@ export class InboundReceiver {
     const plaintext = await this.open(ev, payload);
     if (plaintext === 'duplicate') {
       // Decrypted and acknowledged before; the gateway just did not record the ack.
-      await this.makeAck(ev.envelopeId)();
+      await this.makeAck(ev.envelopeId).ack();
       return;
     }
     if (plaintext instanceof Error) {
       await this.deliver(ev, () =>
-        this.sink.unreadable({ ...this.base(ev), reason: 'decrypt_failed', error: plaintext.message, clientMessageId: payload.clientMessageId }),
+        this.sink.unreadable({
+          ...this.base(ev), reason: 'decrypt_failed', error: plaintext.message, clientMessageId: payload.clientMessageId,
+          encrypted: payload.type !== 'plaintext',
+        }),
       );
       return;
     }
     const parsed = parseContent(plaintext);
     if (!parsed.ok) {
       await this.deliver(ev, () =>
-        this.sink.unreadable({ ...this.base(ev), reason: 'invalid_content', error: parsed.error, clientMessageId: payload.clientMessageId }),
+        this.sink.unreadable({
+          ...this.base(ev), reason: 'invalid_content', error: parsed.error, clientMessageId: payload.clientMessageId,
+          encrypted: payload.type !== 'plaintext',
+        }),
       );
       return;
     }
@@ -112,7 +130,7 @@ export class InboundReceiver {
     this.inFlight.add(ev.envelopeId);
     hand();
     // Not awaited: the next envelope need not wait for this ack's round trip.
-    if (this.autoAck) this.makeAck(ev.envelopeId)().catch((err: Error) => this.sink.warning(err));
+    if (this.autoAck) this.makeAck(ev.envelopeId).ack().catch((err: Error) => this.sink.warning(err));
   }
 
   private async open(ev: EnvelopeEvent, payload: EnvelopeMessagePayload): Promise<Uint8Array | Error | 'duplicate'> {

@@ -12,6 +12,9 @@ export interface Delivery {
   sender: SenderInfo;
   serverTimestamp: number;
   ack(): Promise<void>;
+  /** gives the delivery back unacknowledged (the consumer could not handle it): the gateway's
+   *  next redelivery of it (on the next subscription) is handed over again. No-op after ack. */
+  release(): void;
 }
 
 export interface IncomingMessage extends Delivery {
@@ -33,6 +36,8 @@ export interface UnreadableMessage extends Delivery {
   reason: 'decrypt_failed' | 'invalid_content';
   error: string;
   clientMessageId: string;
+  /** it crossed the network Signal-encrypted (with invalid_content: and was decrypted) */
+  encrypted: boolean;
 }
 
 export interface IncomingTyping {

@@ -122,14 +122,20 @@ export class AppserviceMatrixPort implements MatrixPort {
     }
   }
 
-  async sendEvent(asUser: string, roomId: string, eventType: string, content: object, txnId?: string): Promise<string> {
+  async sendEvent(asUser: string, roomId: string, eventType: string, content: object, txnId?: string, options: { ts?: number } = {}): Promise<string> {
     const client = await this.client(asUser);
-    if (txnId === undefined) return client.sendEvent(roomId, eventType, content);
+    if (txnId === undefined && options.ts === undefined) return client.sendEvent(roomId, eventType, content);
     // the homeserver answers a repeated transaction ID with the event it already made
-    const path =
-      `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/${encodeURIComponent(eventType)}/` + encodeURIComponent(txnId);
-    const result = (await client.doRequest('PUT', path, null, content)) as { event_id: string };
+    const txn = txnId ?? `mib-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    const path = `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/${encodeURIComponent(eventType)}/` + encodeURIComponent(txn);
+    // `ts`: appservice timestamp massaging (Matrix AS API), honoured for the bridge's own users
+    const query = options.ts === undefined ? null : { ts: options.ts };
+    const result = (await client.doRequest('PUT', path, query, content)) as { event_id: string };
     return result.event_id;
+  }
+
+  async ping(): Promise<void> {
+    await (await this.client(this.botUserId)).doRequest('GET', '/_matrix/client/versions');
   }
 
   async setState(asUser: string, roomId: string, eventType: string, stateKey: string, content: Record<string, unknown>): Promise<void> {

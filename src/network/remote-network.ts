@@ -46,10 +46,21 @@ export interface UnreadableRemoteMessage {
   from: E164;
   reason: string;
   serverTimestamp: number;
+  /** the message crossed the network Signal-encrypted (whether or not it could be decrypted:
+   *  the trail of the notice then still counts the bridge as a place of plaintext, never
+   *  claiming more protection than the bridge can vouch for) */
+  encrypted: boolean;
+  /** what the network says about the sending device, as for a readable message */
+  sender?: RemoteSender;
+  /** the sender's message ID, when the envelope names one */
+  messageId?: string;
 }
 
 /** Events a connected session hands to core. Each `ack` tells the network the event is
- *  safely handled; core calls it only after the Matrix side is written. */
+ *  safely handled; core calls it only after the Matrix side is written (or the room told why
+ *  it cannot be). Each promise resolves when core is done with the event; an event not acked
+ *  by then is given back to the connector, which hands it over again when the network
+ *  redelivers it. The handlers never reject. */
 export interface RemoteEventHandler {
   onMessage(message: RemoteMessage, ack: () => Promise<void>): Promise<void>;
   onUnreadable(message: UnreadableRemoteMessage, ack: () => Promise<void>): Promise<void>;

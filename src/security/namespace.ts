@@ -12,3 +12,7 @@ export const SECURITY_STATE_TYPE = 'org.interop_bridge.security';
 
 /** Key of the security summary inside the m.bridge / uk.half-shot.bridge state content. */
 export const SECURITY_SUMMARY_KEY = 'org.interop_bridge.security';
+
+/** Key in the content of a bridged event that could be delivered only late: when it was sent
+ *  (`sent_at`, ms) and how late it went (`delay_ms`); the event is also dated `sent_at`. */
+export const DELAYED_KEY = 'org.interop_bridge.delayed';

@@ -44,13 +44,18 @@ export interface PortalRecord {
   createdAt: number;
   /** the security summary last put into the room (JSON), if any */
   securitySummary: string | null;
+  /** the room exists but its setup (bot join, m.direct, first notice) is not finished yet */
+  setupPending: boolean;
 }
 
 export interface PortalRepository {
   get(owner: string, contact: string): PortalRecord | undefined;
   byRoom(roomId: string): PortalRecord | undefined;
   ensure(owner: string, contact: string): PortalRecord;
-  setRoom(owner: string, contact: string, roomId: string | null): void;
+  /** `setupPending`: the room was just made and its setup steps still have to run */
+  setRoom(owner: string, contact: string, roomId: string | null, options?: { setupPending?: boolean }): void;
+  /** the room's setup steps all succeeded */
+  setupDone(owner: string, contact: string): void;
   setEncrypted(owner: string, contact: string, encrypted: boolean): void;
   setSecuritySummary(owner: string, contact: string, summary: string): void;
   ofOwner(owner: string): PortalRecord[];
@@ -153,7 +158,9 @@ export interface HeldMessage {
 }
 
 export interface HeldMessageRepository {
-  hold(owner: string, contact: string, message: Record<string, unknown>): number;
+  /** holds a message; with `remoteId`, holding the same remote message again keeps one row
+   *  (a retried or redelivered receive) and returns that row's ID */
+  hold(owner: string, contact: string, message: Record<string, unknown>, remoteId?: string): number;
   /** held messages of a portal, oldest first */
   of(owner: string, contact: string): HeldMessage[];
   release(id: number): void;

@@ -19,7 +19,7 @@ import type {
 } from '../../src/network/remote-network';
 import type { Access } from '../../src/matrix/permissions';
 import type { E164 } from '../../src/network/phone';
-import type { AttachmentPart, Content } from '../../src/protocol/content';
+import type { AttachmentPart, Content, ContentPart } from '../../src/protocol/content';
 import { SqliteBridgeStore } from '../../src/store';
 import { BridgeKeyStore } from '../../src/network/interop/signal-keys';
 import { repoRoot } from './synapse';
@@ -40,6 +40,8 @@ export const unreachable = (): Error => Object.assign(new Error('connect ECONNRE
 
 class Faults<M extends string> {
   private readonly failures = new Map<M, Failure>();
+  /** calls that fail while they match, until healed (one poison event among good ones) */
+  private readonly conditions: { method: M; matches: (args: unknown[]) => boolean; error: () => Error }[] = [];
   /** every call made, in order: [method, args] */
   readonly calls: [M, unknown[]][] = [];
 
@@ -47,14 +49,22 @@ class Faults<M extends string> {
     this.failures.set(method, { times, error });
   }
 
+  /** fail every call of `method` whose arguments match, until healed */
+  failWhen(method: M, matches: (args: unknown[]) => boolean, error: () => Error = unreachable): void {
+    this.conditions.push({ method, matches, error });
+  }
+
   heal(method?: M): void {
     if (method) this.failures.delete(method);
     else this.failures.clear();
+    for (let i = this.conditions.length - 1; i >= 0; i--) if (!method || this.conditions[i].method === method) this.conditions.splice(i, 1);
   }
 
   /** records the call and throws if a failure is programmed for it */
   enter(method: M, args: unknown[]): void {
     this.calls.push([method, args]);
+    const condition = this.conditions.find((c) => c.method === method && c.matches(args));
+    if (condition) throw condition.error();
     const failure = this.failures.get(method);
     if (!failure || failure.times <= 0) return;
     failure.times -= 1;
@@ -73,6 +83,8 @@ export interface SentEvent {
   content: Record<string, unknown>;
   txnId?: string;
   eventId: string;
+  /** the timestamp the sender asked for (appservice timestamp massaging), if any */
+  ts?: number;
 }
 
 type MatrixMethod = Exclude<keyof MatrixPort, 'botUserId' | 'ghostUserId' | 'isBridgeUser'>;
@@ -136,13 +148,17 @@ export class FakeMatrix extends Faults<MatrixMethod> implements MatrixPort {
     return 'join';
   }
 
-  async sendEvent(asUser: string, roomId: string, eventType: string, content: object, txnId?: string): Promise<string> {
-    this.enter('sendEvent', [asUser, roomId, eventType, content, txnId]);
+  async sendEvent(asUser: string, roomId: string, eventType: string, content: object, txnId?: string, options: { ts?: number } = {}): Promise<string> {
+    this.enter('sendEvent', [asUser, roomId, eventType, content, txnId, options]);
     const again = txnId === undefined ? undefined : this.events.find((e) => e.txnId === txnId && e.asUser === asUser);
     if (again) return again.eventId;
     const eventId = `$event${++this.counter}`;
-    this.events.push({ asUser, roomId, eventType, content: content as Record<string, unknown>, txnId, eventId });
+    this.events.push({ asUser, roomId, eventType, content: content as Record<string, unknown>, txnId, eventId, ts: options.ts });
     return eventId;
+  }
+
+  async ping(): Promise<void> {
+    this.enter('ping', []);
   }
 
   async setState(...args: [string, string, string, string, Record<string, unknown>]): Promise<void> {
@@ -258,6 +274,17 @@ export class FakeSession extends Faults<SessionMethod> implements RemoteSession 
       from,
       sender: { provider: 'native', e2ee: true, bridged: false },
       content: { kind: 'message', messageId, timestamp, parts: [{ type: 'text', body, format: 'plain' }] } as Content,
+      encrypted: true,
+      serverTimestamp: timestamp,
+    };
+  }
+
+  /** A remote message of several parts (texts, attachments stored on this fake network). */
+  static message(from: E164, messageId: string, parts: ContentPart[], timestamp = Date.now()): RemoteMessage {
+    return {
+      from,
+      sender: { provider: 'native', e2ee: true, bridged: false },
+      content: { kind: 'message', messageId, timestamp, parts } as Content,
       encrypted: true,
       serverTimestamp: timestamp,
     };

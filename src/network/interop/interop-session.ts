@@ -26,44 +26,57 @@ export class InteropSession implements RemoteSession {
     private readonly currentDevices: (phone: E164) => Promise<number[]>,
   ) {}
 
-  /** Routes the client's events to core; each delivery's ack is core's to call. */
+  /** Routes the client's events to core; each delivery's ack is core's to call. A handler
+   *  that finishes without acking gives the envelope back (the next redelivery reaches core
+   *  again); one that rejects, against its contract, is reported, never left unhandled. */
   wire(handler: RemoteEventHandler, warn: (message: string) => void): void {
     const from = (phone: string): E164 | undefined => {
       if (isE164(phone)) return phone;
       warn(`the network named a sender that is not an E.164 number (${JSON.stringify(phone).slice(0, 40)}); dropped`);
       return undefined;
     };
+    const settle = (what: string, handled: Promise<void>, release?: () => void) => {
+      handled.then(
+        () => release?.(),
+        (error: Error) => {
+          warn(`${what} not handled: ${error.message}`);
+          release?.();
+        },
+      );
+    };
     this.client.on('message', (m) => {
       const sender = from(m.sender.phone);
       if (!sender) return void m.ack();
-      void handler.onMessage(
-        {
-          from: sender,
-          sender: { provider: m.sender.provider, e2ee: m.sender.e2ee, bridged: m.sender.bridged },
-          content: m.content,
-          encrypted: m.encrypted,
-          serverTimestamp: m.serverTimestamp,
-        },
-        m.ack,
-      );
+      const message = {
+        from: sender,
+        sender: { provider: m.sender.provider, e2ee: m.sender.e2ee, bridged: m.sender.bridged },
+        content: m.content,
+        encrypted: m.encrypted,
+        serverTimestamp: m.serverTimestamp,
+      };
+      settle(`message ${m.envelopeId}`, handler.onMessage(message, m.ack), m.release);
     });
     this.client.on('unreadable', (u) => {
       const sender = from(u.sender.phone);
       if (!sender) return void u.ack();
-      void handler.onUnreadable({ from: sender, reason: `${u.reason}: ${u.error}`, serverTimestamp: u.serverTimestamp }, u.ack);
+      const message = {
+        from: sender, reason: `${u.reason}: ${u.error}`, serverTimestamp: u.serverTimestamp, encrypted: u.encrypted,
+        sender: { provider: u.sender.provider, e2ee: u.sender.e2ee, bridged: u.sender.bridged }, messageId: u.clientMessageId,
+      };
+      settle(`unreadable envelope ${u.envelopeId}`, handler.onUnreadable(message, u.ack), u.release);
     });
     this.client.on('status', (s) => {
       const sender = from(s.sender.phone);
       if (!sender) return void s.ack();
-      void handler.onStatus(sender, s.status, s.messageIds, s.ack);
+      settle(`status ${s.envelopeId}`, handler.onStatus(sender, s.status, s.messageIds, s.ack), s.release);
     });
     this.client.on('typing', (t) => {
       const sender = from(t.sender.phone);
-      if (sender) void handler.onTyping(sender, t.state === 'started');
+      if (sender) settle('typing', handler.onTyping(sender, t.state === 'started'));
     });
     this.client.on('identityChanged', (e) => {
       const contact = from(e.remotePhone);
-      if (contact) void handler.onIdentityChanged(contact, { safetyNumber: e.newSafetyNumber, fingerprint: e.newFingerprint });
+      if (contact) settle('identity change', handler.onIdentityChanged(contact, { safetyNumber: e.newSafetyNumber, fingerprint: e.newFingerprint }));
     });
     this.client.on('warning', (e) => warn(e.message));
   }

@@ -63,11 +63,15 @@ interface HeldRow { id: number; owner: string; contact: string; message: string;
 export class SqliteHeldMessages implements HeldMessageRepository {
   constructor(private readonly db: Database.Database) {}
 
-  hold(owner: string, contact: string, message: Record<string, unknown>): number {
-    return Number(
-      this.db.prepare('INSERT INTO held_messages (owner, contact, message, held_at) VALUES (?, ?, ?, ?)').run(owner, contact, JSON.stringify(message), Date.now())
-        .lastInsertRowid,
-    );
+  hold(owner: string, contact: string, message: Record<string, unknown>, remoteId?: string): number {
+    const inserted = this.db
+      .prepare('INSERT OR IGNORE INTO held_messages (owner, contact, message, held_at, remote_id) VALUES (?, ?, ?, ?, ?)')
+      .run(owner, contact, JSON.stringify(message), Date.now(), remoteId ?? null);
+    if (inserted.changes > 0) return Number(inserted.lastInsertRowid);
+    const row = this.db
+      .prepare<[string, string, string], { id: number }>('SELECT id FROM held_messages WHERE owner = ? AND contact = ? AND remote_id = ?')
+      .get(owner, contact, remoteId ?? '');
+    return row?.id ?? 0;
   }
 
   of(owner: string, contact: string): HeldMessage[] {

@@ -166,4 +166,18 @@ export const migrations: Migration[] = [
       CREATE INDEX bot_commands_by_state ON bot_commands (state, received_at);
     `,
   },
+  {
+    version: 5,
+    name: 'portal setup progress, held messages by remote ID',
+    sql: `
+      -- a portal whose room exists but whose setup (bot join, m.direct, notice) is unfinished:
+      -- the room ID is stored the moment the room is made, so a retry finishes this room
+      -- instead of creating a second one
+      ALTER TABLE portals ADD COLUMN setup_pending INTEGER NOT NULL DEFAULT 0;
+      -- the remote message a held row stands for: a receive that is retried (or redelivered)
+      -- holds the message once
+      ALTER TABLE held_messages ADD COLUMN remote_id TEXT;
+      CREATE UNIQUE INDEX held_messages_by_remote_id ON held_messages (owner, contact, remote_id);
+    `,
+  },
 ];

@@ -4,7 +4,9 @@ import type {
   MessageRecord, MessageRepository, PortalRecord, PortalRepository, ReactionRecord, ReactionRepository,
 } from '../chat-repositories';
 
-interface PortalRow { owner: string; contact: string; room_id: string | null; encrypted: number; created_at: number; security_summary: string | null }
+interface PortalRow {
+  owner: string; contact: string; room_id: string | null; encrypted: number; created_at: number; security_summary: string | null; setup_pending: number;
+}
 interface MessageRow {
   owner: string; contact: string; remote_id: string; part: number; sender: string;
   room_id: string; event_id: string; timestamp: number;
@@ -15,7 +17,7 @@ interface ReactionRow {
 
 const toPortal = (r: PortalRow): PortalRecord => ({
   owner: r.owner, contact: r.contact, roomId: r.room_id, encrypted: r.encrypted === 1, createdAt: r.created_at,
-  securitySummary: r.security_summary,
+  securitySummary: r.security_summary, setupPending: r.setup_pending === 1,
 });
 const toMessage = (r: MessageRow): MessageRecord => ({
   owner: r.owner, contact: r.contact, remoteId: r.remote_id, part: r.part, sender: r.sender,
@@ -44,8 +46,14 @@ export class SqlitePortals implements PortalRepository {
     return this.get(owner, contact) as PortalRecord;
   }
 
-  setRoom(owner: string, contact: string, roomId: string | null): void {
-    this.db.prepare('UPDATE portals SET room_id = ? WHERE owner = ? AND contact = ?').run(roomId, owner, contact);
+  setRoom(owner: string, contact: string, roomId: string | null, options: { setupPending?: boolean } = {}): void {
+    this.db
+      .prepare('UPDATE portals SET room_id = ?, setup_pending = ? WHERE owner = ? AND contact = ?')
+      .run(roomId, options.setupPending ? 1 : 0, owner, contact);
+  }
+
+  setupDone(owner: string, contact: string): void {
+    this.db.prepare('UPDATE portals SET setup_pending = 0 WHERE owner = ? AND contact = ?').run(owner, contact);
   }
 
   setEncrypted(owner: string, contact: string, encrypted: boolean): void {

@@ -144,6 +144,26 @@ export function chatStoreSuite(name: string, open: () => BridgeStore): void {
       assert.equal(store.portals.get(alice, contact)?.securitySummary, '{"v":1}');
     }));
 
+  test(`${name}: a held remote message is held once, however often it is held`, () =>
+    withStore(open, (store) => {
+      store.portals.ensure(alice, contact);
+      const first = store.held.hold(alice, contact, { n: 1 }, 'r1');
+      assert.equal(store.held.hold(alice, contact, { n: 1 }, 'r1'), first);
+      store.held.hold(alice, contact, { n: 2 }, 'r2');
+      assert.equal(store.held.count(alice, contact), 2);
+    }));
+
+  test(`${name}: a portal room recorded before its setup is finished says so until it is`, () =>
+    withStore(open, (store) => {
+      store.portals.ensure(alice, contact);
+      assert.equal(store.portals.get(alice, contact)?.setupPending, false);
+      store.portals.setRoom(alice, contact, '!r:x', { setupPending: true });
+      assert.equal(store.portals.get(alice, contact)?.setupPending, true);
+      assert.equal(store.portals.get(alice, contact)?.roomId, '!r:x');
+      store.portals.setupDone(alice, contact);
+      assert.equal(store.portals.get(alice, contact)?.setupPending, false);
+    }));
+
   test(`${name}: atomically rolls back every write when one fails`, () =>
     withStore(open, (store) => {
       assert.throws(() =>

@@ -1,0 +1,38 @@
+/**
+ * What the room is told when remote → Matrix delivery did not go as it should: a message that
+ * could not be bridged at all (why, in plain words), and the start of a stretch of messages
+ * that arrive late (the bridge could not deliver them at the time). Pure text; no I/O.
+ */
+import { noticeContent, undeliverableNotice } from '../convert';
+import type { Ending } from './persistence';
+
+function clock(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+function duration(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 1) return `${Math.max(1, Math.round(ms / 1000))} seconds`;
+  if (minutes < 120) return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+  return `${Math.round(minutes / 60)} hours`;
+}
+
+/** The notice that stands for a remote message the bridge gave up on. */
+export function givenUpNotice(contactName: string, sentAt: number, ending: Ending, maxAgeSeconds: number): object {
+  const reason = ending.error.message;
+  const why =
+    ending.kind === 'refused'
+      ? `the homeserver refused it (${reason})`
+      : ending.kind === 'poison'
+        ? `the homeserver failed on this message again and again while it handled everything else (${reason})`
+        : `it could not be delivered within ${duration(maxAgeSeconds * 1000)} (last error: ${reason})`;
+  return undeliverableNotice(`a message from ${contactName}`, `It was sent at ${clock(sentAt)} and could not be shown here: ${why}. Ask them to send it again.`);
+}
+
+/** Before the first of a stretch of late messages: they are dated when they were sent. */
+export function lateNotice(contactName: string, sentAt: number, now: number): Record<string, unknown> {
+  return noticeContent(
+    `⏳ Delayed: the messages from ${contactName} that follow could not be delivered at the time and arrive ` +
+      `${duration(now - sentAt)} late (the first was sent at ${clock(sentAt)}). Each is dated when it was sent.`,
+  );
+}
