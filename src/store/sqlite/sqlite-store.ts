@@ -1,4 +1,8 @@
-/** SQLite implementation of the bridge's repositories (better-sqlite3, WAL, foreign keys). */
+/**
+ * SQLite implementation of the bridge's repositories (better-sqlite3, WAL, foreign keys).
+ * The file is private to the bridge's user (0600) and deleted content is overwritten
+ * (secure_delete): what people wrote must not be readable from the file once it is gone.
+ */
 import Database from 'better-sqlite3';
 import type { BridgeStore, BridgeUser, TransactionRepository, UserRepository } from '../repositories';
 import type {
@@ -10,8 +14,12 @@ import { SqliteMessages, SqlitePortals, SqliteReactions } from './portal-repos';
 import { SqliteOutbox } from './outbox-repo';
 import { SqliteContacts, SqliteHeldMessages } from './contact-repos';
 import { withStatementCache } from '../../sqlite/statement-cache';
+import { preparePrivateDatabaseFile } from '../../sqlite/private-file';
 import { migrate, currentVersion } from './migrate';
 import { migrations } from './migrations';
+
+/** bytes of WAL kept after a checkpoint (SQLite's default is to keep all of it) */
+const WAL_SIZE_LIMIT = 1024 * 1024;
 
 interface UserRow {
   mxid: string;
@@ -133,9 +141,15 @@ export class SqliteBridgeStore implements BridgeStore {
 
   /** Opens (creating if needed) and migrates the database at `path` (`:memory:` for tests). */
   static open(path: string): SqliteBridgeStore {
+    preparePrivateDatabaseFile(path);
     const db = new Database(path);
     try {
+      // zero deleted content in the pages it leaves (a sent job's sealed message, say), so
+      // the file does not keep old data in free pages and slack space
+      db.pragma('secure_delete = ON');
       db.pragma('journal_mode = WAL');
+      // the WAL file is reused, not truncated, after a checkpoint: cap what it keeps of old frames
+      db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');
       migrate(db, migrations);
