@@ -131,5 +131,14 @@ export const migrations: Migration[] = [
       ALTER TABLE portals ADD COLUMN security_summary TEXT;
     `,
   },
+  {
+    version: 4,
+    name: 'outbox: when a job was shown as delayed',
+    sql: `
+      -- 1 once the Matrix side was told this job is delayed (told once, not per retry), so
+      -- the success or failure that ends the job can clear it
+      ALTER TABLE outbox ADD COLUMN delay_reported INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX outbox_unreported ON outbox (state, delay_reported, created_at);
+    `,
+  },
 ];
-
