@@ -18,6 +18,9 @@ import { preparePrivateDatabaseFile } from '../../sqlite/private-file';
 import { migrate, currentVersion } from './migrate';
 import { migrations } from './migrations';
 
+/** the migration after which outbox jobs are sealed (found by name: versions may be renumbered) */
+const SEALED_OUTBOX_MIGRATION = 'outbox: when a job was shown as delayed';
+
 /** bytes of WAL kept after a checkpoint (SQLite's default is to keep all of it) */
 const WAL_SIZE_LIMIT = 1024 * 1024;
 
@@ -152,7 +155,15 @@ export class SqliteBridgeStore implements BridgeStore {
       db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');
+      const before = currentVersion(db);
       migrate(db, migrations);
+      // pages freed before secure_delete was on (sent outbox rows held plaintext then) still
+      // carry old content: rewrite the file once, when the sealed outbox arrives
+      const sealed = migrations.find((m) => m.name === SEALED_OUTBOX_MIGRATION)?.version ?? Infinity;
+      if (before > 0 && before < sealed && currentVersion(db) >= sealed) {
+        db.exec('VACUUM');
+        db.pragma('wal_checkpoint(TRUNCATE)');
+      }
     } catch (error) {
       db.close();
       throw error;
