@@ -7,12 +7,17 @@
  * at, maps them to remote message IDs, and passes those in `refs`. Media is described
  * (`PendingAttachment`, with the mxc:// URL to fetch); the caller downloads, encrypts,
  * uploads and then calls `completeMediaMessage`.
+ *
+ * Only the owner's own messages and reactions can be changed on the network: an edit of the
+ * contact's message is refused with a notice, a redaction of it (or of the contact's
+ * reaction) stays on Matrix, because sending it would delete the contact's words as if they
+ * had written the delete themselves.
  */
 import type { AttachmentPart, Content, MessageContent } from '../protocol/content';
 import { htmlToWaMarkup } from './html-to-wa';
 import { HTML_FORMAT, LOCATION_KEY, type MatrixRoomEvent, type TextMessageContent } from './matrix-types';
 import { isObject, isSingleEmoji, matrixRelations, parseGeoUri, str, stripReplyFallback, type Json } from './matrix-read';
-import { mediaAttachment, type PendingAttachment } from './matrix-media';
+import { firstCodePoints, mediaAttachment, type PendingAttachment } from './matrix-media';
 import { cleanQuoted, undeliverableNotice } from './notices';
 
 export { matrixRelations, type MatrixRelations } from './matrix-read';
@@ -26,8 +31,10 @@ export interface MatrixToRemoteRefs {
   replyTo?: string;
   /** remote message ID of relations.replaces or relations.reactsTo, if known */
   target?: string;
-  /** what relations.redacts was, per the caller's ID map */
-  redacted?: { kind: 'message'; remoteId: string } | { kind: 'reaction'; targetRemoteId: string };
+  /** relations.replaces is a message the owner wrote (only those can be edited) */
+  targetIsOwn?: boolean;
+  /** what relations.redacts was, per the caller's ID map; `own`: the owner wrote it */
+  redacted?: { kind: 'message'; remoteId: string; own: boolean } | { kind: 'reaction'; targetRemoteId: string; own: boolean };
   /** used for m.emote ("* Alice waves") */
   senderName?: string;
   /** used when the event has no origin_server_ts */
@@ -39,7 +46,8 @@ export type MatrixToRemote =
   /** upload `attachment`, then `completeMediaMessage(base, attachment, uploaded)` */
   | { type: 'send-media'; base: Omit<MessageContent, 'parts'>; attachment: PendingAttachment }
   | { type: 'cannot-bridge'; what: string; reason: string; notice: TextMessageContent }
-  | { type: 'ignore'; why: string };
+  /** nothing to send; `notice`, if set, tells the room why */
+  | { type: 'ignore'; why: string; notice?: TextMessageContent };
 
 export interface UploadedMedia {
   mediaId: string;
@@ -59,6 +67,16 @@ export function completeMediaMessage(
   const { mxcUrl: _mxc, encryptedFile: _file, size: _size, ...described } = attachment;
   const part: AttachmentPart = { type: 'attachment', ...described, ...uploaded };
   return { ...base, parts: [part] };
+}
+
+/** the content schema's limit for a text part or caption, in code points */
+const MAX_TEXT = 65_536;
+
+/** origin_server_ts if it is a timestamp the content schema takes, else the caller's clock */
+function timestampOf(event: MatrixRoomEvent, refs: MatrixToRemoteRefs): number {
+  const ts = event.origin_server_ts;
+  if (typeof ts === 'number' && Number.isSafeInteger(ts) && ts >= 0) return ts;
+  return refs.now ?? 0;
 }
 
 function cannotBridge(what: string, reason: string): MatrixToRemote {
@@ -85,10 +103,13 @@ function fromMessage(event: MatrixRoomEvent, refs: MatrixToRemoteRefs): MatrixTo
   const newContent = event.content['m.new_content'];
   const content = relations.replaces !== undefined && isObject(newContent) ? newContent : event.content;
   const isEdit = relations.replaces !== undefined && refs.target !== undefined;
+  if (isEdit && refs.targetIsOwn !== true) {
+    return cannotBridge('an edit of the contact’s message', 'Only your own messages can be edited; the contact still sees their message as they wrote it.');
+  }
   const base: Omit<MessageContent, 'parts'> = {
     kind: 'message',
     messageId: refs.messageId,
-    timestamp: event.origin_server_ts ?? refs.now ?? 0,
+    timestamp: timestampOf(event, refs),
     ...(isEdit ? { replaces: refs.target } : refs.replyTo ? { inReplyTo: refs.replyTo } : {}),
   };
   const isReply = relations.replyTo !== undefined && relations.replaces === undefined;
@@ -99,7 +120,7 @@ function fromMessage(event: MatrixRoomEvent, refs: MatrixToRemoteRefs): MatrixTo
     const { text: said, format } = messageText(content, isReply);
     const text = msgtype === 'm.emote' ? `* ${refs.senderName ? `${refs.senderName} ` : ''}${said}` : said;
     if (text.trim() === '') return { type: 'ignore', why: 'the message is empty once reply fallbacks are removed' };
-    return { type: 'send', content: { ...base, parts: [{ type: 'text', body: text, format }] } };
+    return { type: 'send', content: { ...base, parts: [{ type: 'text', body: firstCodePoints(text, MAX_TEXT), format }] } };
   }
   if (msgtype !== undefined && MEDIA_TYPES.has(msgtype)) return fromMedia(content, base, isReply, false);
   if (msgtype === 'm.location') {
@@ -124,15 +145,21 @@ function fromMedia(content: Json, base: Omit<MessageContent, 'parts'>, isReply: 
   const attachment: PendingAttachment = { ...media.attachment };
   if (hasCaption) {
     const caption = messageText(content, isReply).text;
-    if (caption.trim() !== '') attachment.caption = caption;
+    if (caption.trim() !== '') attachment.caption = firstCodePoints(caption, MAX_TEXT);
   }
   return { type: 'send-media', base, attachment };
 }
 
+const REMOVED_HERE_ONLY =
+  'Removed on Matrix only: the bridge cannot delete the contact’s messages or reactions, so they still have them.';
+
 function fromRedaction(event: MatrixRoomEvent, refs: MatrixToRemoteRefs): MatrixToRemote {
-  const timestamp = event.origin_server_ts ?? refs.now ?? 0;
+  const timestamp = timestampOf(event, refs);
   const redacted = refs.redacted;
   if (!redacted) return { type: 'ignore', why: 'the redacted event was never bridged' };
+  if (!redacted.own) {
+    return { type: 'ignore', why: 'the redacted event is the contact’s', notice: { msgtype: 'm.notice', body: REMOVED_HERE_ONLY, 'm.mentions': {} } };
+  }
   if (redacted.kind === 'reaction') {
     return { type: 'send', content: { kind: 'reaction', messageId: refs.messageId, timestamp, target: redacted.targetRemoteId, emoji: '' } };
   }
@@ -147,7 +174,7 @@ function fromReaction(event: MatrixRoomEvent, refs: MatrixToRemoteRefs): MatrixT
   if (!isSingleEmoji(key)) {
     return cannotBridge(`the reaction “${cleanQuoted(key, 40)}”`, 'WhatsApp-style chats only take a single emoji as a reaction.');
   }
-  const timestamp = event.origin_server_ts ?? refs.now ?? 0;
+  const timestamp = timestampOf(event, refs);
   return { type: 'send', content: { kind: 'reaction', messageId: refs.messageId, timestamp, target: refs.target, emoji: key } };
 }
 
@@ -165,7 +192,7 @@ export function matrixToRemote(event: MatrixRoomEvent, refs: MatrixToRemoteRefs)
       const base: Omit<MessageContent, 'parts'> = {
         kind: 'message',
         messageId: refs.messageId,
-        timestamp: event.origin_server_ts ?? refs.now ?? 0,
+        timestamp: timestampOf(event, refs),
         ...(relations.replyTo && refs.replyTo ? { inReplyTo: refs.replyTo } : {}),
       };
       return fromMedia(event.content, base, false, true);

@@ -1,37 +1,82 @@
 /**
- * Matrix → remote. Events from a portal's owner are written to the durable outbox first
+ * Matrix → remote. Events from a portal's owner are sealed into the durable outbox first
  * (a replayed event is recognised by its event ID), then a worker per portal sends them in
- * order. While the network is unreachable the head job is retried with backoff and blocks
- * the jobs behind it, so order is kept; a restart resumes from the outbox. A job that can
- * never be sent ends as failed, with a notice in the room that says so and why.
+ * order. A transient failure (network down, session disconnected, homeserver 5xx while the
+ * media is fetched) retries the head job with backoff, with no retry count, and blocks the
+ * jobs behind it, so order is kept; other portals go on. A permanent failure (a refusal,
+ * content that cannot be made valid) ends the job at once, and so does passing
+ * `bridge.delivery.max_age_seconds`: the room is told why, and the next job goes. A restart
+ * resumes from the outbox. Delay and failure are also shown as status events (outbox-status.ts).
  */
-import { completeMediaMessage, matrixRelations, matrixToRemote, noticeContent, type MatrixRoomEvent, type MatrixToRemoteRefs } from '../convert';
+import { createHash } from 'node:crypto';
+import { completeMediaMessage, matrixRelations, matrixToRemote, noticeContent, type MatrixRoomEvent, type MatrixToRemote, type MatrixToRemoteRefs } from '../convert';
+import { backoffDelay } from '../lib/backoff';
 import type { E164 } from '../network/phone';
 import { RemoteRefusedError } from '../network/remote-network';
+import type { Content } from '../protocol/content';
+import { parseContent } from '../protocol/validate';
 import type { OutboxJob, PortalRecord } from '../store';
 import type { CoreContext } from './context';
+import { isPermanent, PermanentDeliveryError } from './errors';
 import { KeyedQueue, portalKey } from './keyed-queue';
+import { DelayReporter, type StatusReason, type StatusTarget } from './outbox-status';
 import type { SecurityKeeper } from './security-keeper';
 import { toContentHopTrail } from '../security/hop-trail';
 
-const FIRST_RETRY_MS = 1000;
-const MAX_RETRY_MS = 30_000;
-/** after this many failed attempts the job is given up and the room told */
-const MAX_ATTEMPTS = 20;
+type OutboxEvent = MatrixRoomEvent & { event_id: string; room_id: string; sender: string };
 
-/** An error that retrying cannot fix (the network refused the message, say). */
-export class PermanentSendError extends Error {}
+/** the content schema's limit for message IDs */
+const MAX_MESSAGE_ID = 128;
+
+/** The Matrix event ID is unique and stable, so a retried send is recognised by the network;
+ *  one too long for the protocol is hashed (stably). */
+function remoteMessageId(eventId: string): string {
+  return eventId.length <= MAX_MESSAGE_ID ? eventId : `h-${createHash('sha256').update(eventId).digest('base64url')}`;
+}
+
+/** Error texts come from the network and may name numbers: logs get them masked. */
+function loggable(text: string): string {
+  return text.replace(/\+\d{6,15}/g, '+…');
+}
+
+/** "24 h", "5 min", "30 s": a configured age as people read it */
+function duration(seconds: number): string {
+  if (seconds >= 3600) return `${Math.round((seconds / 3600) * 10) / 10} h`;
+  if (seconds >= 60) return `${Math.round(seconds / 60)} min`;
+  return `${seconds} s`;
+}
+
+/** a failure notice for the same event is one Matrix event, however often it is sent */
+function noticeTxnId(eventId: string): string {
+  return `mib-undelivered-${createHash('sha256').update(eventId).digest('base64url').slice(0, 32)}`;
+}
+
+/** Why a job ended without being sent: what the room is told. */
+interface Refusal {
+  reason: string;
+  status: StatusReason;
+  /** the notice for the room; default: "Not delivered to the contact: <reason>" as a reply */
+  notice?: Record<string, unknown>;
+}
 
 export class Outbox {
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly status: DelayReporter;
   private stopped = false;
 
-  constructor(private readonly ctx: CoreContext, private readonly queue: KeyedQueue, private readonly security: SecurityKeeper) {}
+  constructor(private readonly ctx: CoreContext, private readonly queue: KeyedQueue, private readonly security: SecurityKeeper) {
+    this.status = new DelayReporter(ctx, (job) => this.targetOf(job));
+  }
 
   /** Stores a Matrix event for sending; false if it was stored before (a replay). */
   accept(portal: PortalRecord, event: MatrixRoomEvent & { event_id: string }): boolean {
-    const added = this.ctx.store.outbox.enqueue(portal.owner, portal.contact, event.event_id, { event });
-    if (added) this.kick(portal.owner, portal.contact);
+    // sealed like held messages: what the user wrote is not readable from the database file
+    const sealed = this.ctx.sealer.seal(JSON.stringify(event));
+    const added = this.ctx.store.outbox.enqueue(portal.owner, portal.contact, event.event_id, { sealed });
+    if (added) {
+      this.kick(portal.owner, portal.contact);
+      this.status.watch();
+    }
     return added;
   }
 
@@ -49,10 +94,12 @@ export class Outbox {
     for (const p of this.ctx.store.outbox.portalsWithPending()) {
       if (owner === undefined || p.owner === owner) this.kick(p.owner, p.contact);
     }
+    this.status.watch();
   }
 
   stop(): void {
     this.stopped = true;
+    this.status.stop();
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
   }
@@ -64,31 +111,91 @@ export class Outbox {
   }
 
   private async drain(owner: string, contact: string, key: string): Promise<void> {
-    const { store, log } = this.ctx;
     for (;;) {
       if (this.stopped) return;
-      const job = store.outbox.nextFor(owner, contact);
+      const job = this.ctx.store.outbox.nextFor(owner, contact);
       if (!job) return;
       if (job.nextAttemptAt > Date.now()) return this.later(owner, contact, key, job.nextAttemptAt);
-      try {
-        const refusal = await this.send(job);
-        // an event that cannot be bridged is not "sent": the room was told why, the job failed
-        if (refusal === undefined) store.outbox.markSent(job.id);
-        else store.outbox.markFailed(job.id, refusal);
-      } catch (error) {
-        const message = (error as Error).message;
-        if (error instanceof PermanentSendError || error instanceof RemoteRefusedError || job.attempts + 1 >= MAX_ATTEMPTS) {
-          store.outbox.markFailed(job.id, message);
-          log.warn(`outbox job ${job.id} failed for good: ${message}`);
-          await this.reportFailure(job, message);
-          continue;
-        }
-        const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** job.attempts);
-        store.outbox.retryLater(job.id, message, Date.now() + delay);
-        log.info(`outbox job ${job.id} will be retried in ${delay} ms: ${message}`);
-        return this.later(owner, contact, key, Date.now() + delay);
-      }
+      const retryAt = await this.attempt(job);
+      if (retryAt !== undefined) return this.later(owner, contact, key, retryAt);
     }
+  }
+
+  /** The user's event, opened from its sealed form (jobs queued before sealing hold it plain). */
+  private eventOf(job: OutboxJob): OutboxEvent {
+    const stored = job.job;
+    try {
+      if (typeof stored.sealed === 'string') return JSON.parse(this.ctx.sealer.open(stored.sealed)) as OutboxEvent;
+    } catch (error) {
+      throw new PermanentDeliveryError(`the bridge cannot read the stored message (${(error as Error).message})`);
+    }
+    if (typeof stored.event === 'object' && stored.event !== null) return stored.event as OutboxEvent;
+    throw new PermanentDeliveryError('the stored message is empty');
+  }
+
+  private targetOf(job: OutboxJob): StatusTarget | undefined {
+    try {
+      return { roomId: this.eventOf(job).room_id, eventId: job.sourceEventId };
+    } catch {
+      const roomId = this.ctx.store.portals.get(job.owner, job.contact)?.roomId;
+      return roomId ? { roomId, eventId: job.sourceEventId } : undefined;
+    }
+  }
+
+  /** When a job is given up: max_age_seconds after the message was written or queued. */
+  private expiresAt(job: OutboxJob, event: OutboxEvent | undefined): number {
+    const ts = event?.origin_server_ts;
+    const written = typeof ts === 'number' && Number.isSafeInteger(ts) && ts > 0 ? Math.min(ts, job.createdAt) : job.createdAt;
+    return written + this.ctx.config.bridge.delivery.max_age_seconds * 1000;
+  }
+
+  /** One attempt at the head job; returns when to try again, or undefined if the job is done. */
+  private async attempt(job: OutboxJob): Promise<number | undefined> {
+    const { store, log, config } = this.ctx;
+    let event: OutboxEvent | undefined;
+    let refusal: Refusal | undefined;
+    try {
+      event = this.eventOf(job);
+      if (Date.now() >= this.expiresAt(job, event)) {
+        const age = duration(config.bridge.delivery.max_age_seconds);
+        refusal = { reason: `it could not be sent for ${age} (the bridge gives up on messages older than that)`, status: 'm.event_too_old' };
+      } else {
+        refusal = await this.send(job, event);
+      }
+      if (refusal === undefined) {
+        await this.status.succeeded(job, { roomId: event.room_id, eventId: job.sourceEventId }).catch((error: unknown) => {
+          // the message went; a status the homeserver refuses for good is not worth resending it
+          if (!isPermanent(error)) throw error;
+          log.warn(`outbox job ${job.id}: the delivery status was refused: ${loggable((error as Error).message)}`);
+        });
+        store.outbox.markSent(job.id);
+        return undefined;
+      }
+    } catch (error) {
+      if (!isPermanent(error)) return this.retry(job, event, error as Error);
+      refusal = { reason: (error as Error).message, status: 'm.foreign_network_error' };
+    }
+    try {
+      await this.reportFailure(job, event, refusal);
+    } catch (error) {
+      // a transient failure to tell the room is retried with the job, so it is not lost
+      if (!isPermanent(error)) return this.retry(job, event, error as Error);
+      log.error(`outbox job ${job.id}: the room could not be told that it failed: ${loggable((error as Error).message)}`);
+    }
+    store.outbox.markFailed(job.id, refusal.reason);
+    log.warn(`outbox job ${job.id} failed for good: ${loggable(refusal.reason)}`);
+    return undefined;
+  }
+
+  private retry(job: OutboxJob, event: OutboxEvent | undefined, error: Error): number {
+    const { store, log, config } = this.ctx;
+    const delivery = config.bridge.delivery;
+    const delay = backoffDelay(job.attempts, { initialDelayMs: delivery.retry_initial_ms, maxDelayMs: delivery.retry_max_ms, factor: 2, jitter: 0.2 });
+    // never sleep past the moment the job is given up, so the room is told on time
+    const at = Math.min(Date.now() + delay, this.expiresAt(job, event));
+    store.outbox.retryLater(job.id, error.message, at);
+    log.info(`outbox job ${job.id} will be retried in ${at - Date.now()} ms (attempt ${job.attempts + 1}): ${loggable(error.message)}`);
+    return at;
   }
 
   private refsFor(job: OutboxJob, event: MatrixRoomEvent): MatrixToRemoteRefs {
@@ -100,41 +207,51 @@ export class Outbox {
     if (relations.redacts) {
       const reaction = store.reactions.byEvent(roomId, relations.redacts);
       const message = store.messages.byEvent(roomId, relations.redacts);
-      if (reaction) redacted = { kind: 'reaction', targetRemoteId: reaction.targetRemoteId };
-      else if (message) redacted = { kind: 'message', remoteId: message.remoteId };
+      if (reaction) redacted = { kind: 'reaction', targetRemoteId: reaction.targetRemoteId, own: reaction.sender === job.owner };
+      else if (message) redacted = { kind: 'message', remoteId: message.remoteId, own: message.sender === job.owner };
     }
+    const edited = relations.replaces ? store.messages.byEvent(roomId, relations.replaces) : undefined;
     return {
-      // the Matrix event ID is unique and stable: a retried send is recognised by the network
-      messageId: job.sourceEventId,
+      messageId: remoteMessageId(job.sourceEventId),
       replyTo: remoteOf(relations.replyTo),
       target: remoteOf(relations.replaces ?? relations.reactsTo),
+      targetIsOwn: edited !== undefined && edited.sender === job.owner,
       redacted,
+      now: Date.now(),
     };
   }
 
-  /** Sends a job; returns why it cannot be bridged (after telling the room), if so. */
-  private async send(job: OutboxJob): Promise<string | undefined> {
-    const { store, config, matrix } = this.ctx;
-    const event = job.job.event as MatrixRoomEvent & { event_id: string; room_id: string; sender: string };
+  /** Sends a job; returns why it cannot be bridged, if so (the caller tells the room). */
+  private async send(job: OutboxJob, event: OutboxEvent): Promise<Refusal | undefined> {
+    const { config, matrix } = this.ctx;
     const session = this.ctx.session(job.owner);
     if (!session) throw new Error('not connected to the network');
     const contact = job.contact as E164;
     if (this.security.refuses(this.security.contact(job.owner, contact))) {
-      throw new PermanentSendError("the contact's provider has no end-to-end encryption, and this bridge is set to refuse such contacts");
+      throw new PermanentDeliveryError("the contact's provider has no end-to-end encryption, and this bridge is set to refuse such contacts");
     }
-    const result = matrixToRemote(event, this.refsFor(job, event));
-    if (result.type === 'ignore') return undefined;
-    if (result.type === 'cannot-bridge') {
-      await matrix.sendEvent(matrix.botUserId, event.room_id, 'm.room.message', result.notice);
-      return result.reason;
+    let result: MatrixToRemote;
+    try {
+      result = matrixToRemote(event, this.refsFor(job, event));
+    } catch (error) {
+      // the converter never throws by contract; if it does, retrying the same event cannot help
+      throw new PermanentDeliveryError(`the bridge could not read this event (${(error as Error).message})`);
     }
-    let content;
+    if (result.type === 'ignore') {
+      if (result.notice) await matrix.sendEvent(matrix.botUserId, event.room_id, 'm.room.message', result.notice, noticeTxnId(job.sourceEventId));
+      return undefined;
+    }
+    if (result.type === 'cannot-bridge') return { reason: result.reason, status: 'com.beeper.unsupported_event', notice: { ...result.notice } };
+    let content: Content;
     if (result.type === 'send-media') {
       const limit = config.bridge.max_media_bytes;
-      if ((result.attachment.size ?? 0) > limit) throw new PermanentSendError(`the file is larger than this bridge's limit of ${limit} bytes`);
-      if (result.attachment.encryptedFile) throw new PermanentSendError('the file is encrypted and the bridge cannot read encrypted rooms yet');
-      const { bytes } = await matrix.downloadMedia(result.attachment.mxcUrl);
-      if (bytes.length > limit) throw new PermanentSendError(`the file is larger than this bridge's limit of ${limit} bytes`);
+      if ((result.attachment.size ?? 0) > limit) throw new PermanentDeliveryError(`the file is larger than this bridge's limit of ${limit} bytes`);
+      if (result.attachment.encryptedFile) throw new PermanentDeliveryError('the file is encrypted and the bridge cannot read encrypted rooms yet');
+      // a 404 (the media does not exist) is a MatrixRefusedError, so permanent; a 5xx is retried
+      const { bytes } = await matrix.downloadMedia(result.attachment.mxcUrl).catch((error: Error) => {
+        throw isPermanent(error) ? new PermanentDeliveryError(`the file could not be fetched from the homeserver (${error.message})`) : error;
+      });
+      if (bytes.length > limit) throw new PermanentDeliveryError(`the file is larger than this bridge's limit of ${limit} bytes`);
       const { mxcUrl: _mxc, encryptedFile: _file, size: _size, ...meta } = result.attachment;
       const uploaded = await session.uploadAttachment(bytes, meta);
       content = completeMediaMessage(result.base, result.attachment, { mediaId: uploaded.mediaId, key: uploaded.key, digest: uploaded.digest, size: uploaded.size });
@@ -144,6 +261,9 @@ export class Outbox {
     // the hops before the Signal session travel inside the content, so the contact's client
     // can show that plaintext existed on the Matrix side and on this bridge
     content = { ...content, hopTrail: toContentHopTrail(this.security.matrixTrail(job.owner, contact)) };
+    // content the protocol refuses can never be sent: fail now rather than retry it forever
+    const checked = parseContent(content);
+    if (!checked.ok) throw new PermanentDeliveryError(`the bridge could not turn it into a valid message (${checked.error})`);
     const refuse = this.ctx.config.security.refuse_unencrypted_providers;
     let sent;
     try {
@@ -151,11 +271,19 @@ export class Outbox {
     } catch (error) {
       if (error instanceof RemoteRefusedError && error.code === 'not_end_to_end') {
         await this.security.observeSend(job.owner, contact, false);
-        throw new PermanentSendError("the contact's provider has no end-to-end encryption, and this bridge is set to refuse such contacts");
+        throw new PermanentDeliveryError("the contact's provider has no end-to-end encryption, and this bridge is set to refuse such contacts");
       }
       throw error;
     }
     await this.security.observeSend(job.owner, contact, sent.encrypted);
+    this.record(job, event, content);
+    return undefined;
+  }
+
+  /** The message-ID map and reactions learn what was sent, so later relations find it. */
+  private record(job: OutboxJob, event: OutboxEvent, content: Content): void {
+    const { store } = this.ctx;
+    const contact = job.contact;
     const roomId = event.room_id;
     store.atomically(() => {
       if (content.kind === 'reaction') {
@@ -170,16 +298,16 @@ export class Outbox {
     });
   }
 
-  private async reportFailure(job: OutboxJob, reason: string): Promise<void> {
-    const { matrix, log } = this.ctx;
-    const event = job.job.event as { room_id?: string; event_id?: string };
-    if (!event.room_id) return;
-    const content = {
-      ...noticeContent(`⚠️ Not delivered to the contact: ${reason}`),
+  /** Tells the room why a job ended unsent: a notice people read and a FAIL_PERMANENT status. */
+  private async reportFailure(job: OutboxJob, event: OutboxEvent | undefined, refusal: Refusal): Promise<void> {
+    const { matrix } = this.ctx;
+    const target = event ? { roomId: event.room_id, eventId: job.sourceEventId } : this.targetOf(job);
+    if (!target) return;
+    const notice = refusal.notice ?? {
+      ...noticeContent(`⚠️ Not delivered to the contact: ${refusal.reason}`),
       'm.relates_to': { 'm.in_reply_to': { event_id: job.sourceEventId } },
     };
-    await matrix.sendEvent(matrix.botUserId, event.room_id, 'm.room.message', content).catch((error: Error) =>
-      log.error(`could not report failed delivery in ${event.room_id}: ${error.message}`),
-    );
+    await matrix.sendEvent(matrix.botUserId, target.roomId, 'm.room.message', notice, noticeTxnId(job.sourceEventId));
+    await this.status.failed(job, target, refusal.status, refusal.reason);
   }
 }

@@ -113,6 +113,10 @@ export interface OutboxJob {
   attempts: number;
   nextAttemptAt: number;
   lastError: string | null;
+  /** when the job was queued */
+  createdAt: number;
+  /** the Matrix side was told that this job is delayed */
+  delayReported: boolean;
 }
 
 export interface OutboxRepository {
@@ -126,6 +130,11 @@ export interface OutboxRepository {
   retryLater(id: number, error: string, nextAttemptAt: number): void;
   markFailed(id: number, error: string): void;
   get(id: number): OutboxJob | undefined;
+  setDelayReported(id: number, reported: boolean): void;
+  /** pending jobs of every portal queued at or before `createdBefore` whose delay was not reported yet, oldest first */
+  delayedUnreported(createdBefore: number): OutboxJob[];
+  /** when the oldest pending job whose delay was not reported was queued, if there is one */
+  oldestUnreported(): number | undefined;
 }
 
 export interface ContactRecord {

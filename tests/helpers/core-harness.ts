@@ -240,7 +240,9 @@ export class FakeSession extends Faults<SessionMethod> implements RemoteSession 
     this.enter('uploadAttachment', [bytes, meta]);
     const mediaId = `m${++this.counter}`;
     this.attachments.set(mediaId, bytes);
-    return { ...meta, type: 'attachment', mediaId, key: 'k', digest: 'd', size: bytes.length } as AttachmentPart;
+    // key and digest shaped like real ones (32 bytes, base64), so the content validates
+    const key = Buffer.alloc(32, this.counter).toString('base64');
+    return { ...meta, type: 'attachment', mediaId, key, digest: key, size: bytes.length } as AttachmentPart;
   }
 
   async downloadAttachment(part: AttachmentPart): Promise<Uint8Array> {

@@ -6,6 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { migrate, SchemaTooNewError } from '../../sqlite/migrate';
+import { preparePrivateDatabaseFile } from '../../sqlite/private-file';
 
 export type Db = Database.Database;
 
@@ -87,6 +88,8 @@ export class DatabaseTooNewError extends Error {
 }
 
 export function openDatabase(path: string): Db {
+  // accounts, prekeys and queued envelopes (plaintext ones too): readable by the gateway's user only
+  preparePrivateDatabaseFile(path);
   const db = new Database(path);
   try {
     db.pragma('journal_mode = WAL');

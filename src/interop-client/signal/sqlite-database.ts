@@ -4,6 +4,7 @@
  * and may keep them in its main database; a simulated user simply opens its own file.
  */
 import Database from 'better-sqlite3';
+import { preparePrivateDatabaseFile } from '../../sqlite/private-file';
 import { migrateSignalDatabase } from './migrations';
 import { PlaintextSecretBox, type SecretBox } from './secret-box';
 import { GroupCommit } from './group-commit';
@@ -35,7 +36,10 @@ export class SignalDatabase {
   /** `file` is a path (opened and owned here) or an open handle (shared with the caller). */
   constructor(file: string | Database.Database, options: SignalDatabaseOptions = {}) {
     if (typeof file === 'string') {
+      // identity and session keys: readable by this user only, deleted keys overwritten
+      preparePrivateDatabaseFile(file);
       this.db = new Database(file);
+      this.db.pragma('secure_delete = ON');
       this.db.pragma('journal_mode = WAL');
       // WAL + NORMAL: a power loss may drop the last commits but never corrupts; sessions
       // written just before a crash are re-established by the peer's prekey message.

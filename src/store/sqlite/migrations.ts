@@ -180,4 +180,16 @@ export const migrations: Migration[] = [
       CREATE UNIQUE INDEX held_messages_by_remote_id ON held_messages (owner, contact, remote_id);
     `,
   },
+  {
+    version: 6,
+    name: 'outbox: when a job was shown as delayed',
+    sql: `
+      -- from here on jobs are sealed by core (src/core/outbox.ts); opening an older file runs
+      -- VACUUM once (src/store/sqlite/sqlite-store.ts), so plaintext in its free pages is gone.
+      -- 1 once the Matrix side was told this job is delayed (told once, not per retry), so
+      -- the success or failure that ends the job can clear it
+      ALTER TABLE outbox ADD COLUMN delay_reported INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX outbox_unreported ON outbox (state, delay_reported, created_at);
+    `,
+  },
 ];

@@ -4,13 +4,13 @@ import type { OutboxJob, OutboxRepository } from '../chat-repositories';
 
 interface OutboxRow {
   id: number; owner: string; contact: string; source_event_id: string; job: string; state: OutboxJob['state'];
-  attempts: number; next_attempt_at: number; last_error: string | null;
+  attempts: number; next_attempt_at: number; last_error: string | null; created_at: number; delay_reported: number;
 }
 
 const toJob = (r: OutboxRow): OutboxJob => ({
   id: r.id, owner: r.owner, contact: r.contact, sourceEventId: r.source_event_id,
   job: JSON.parse(r.job) as Record<string, unknown>, state: r.state, attempts: r.attempts,
-  nextAttemptAt: r.next_attempt_at, lastError: r.last_error,
+  nextAttemptAt: r.next_attempt_at, lastError: r.last_error, createdAt: r.created_at, delayReported: r.delay_reported === 1,
 });
 
 export class SqliteOutbox implements OutboxRepository {
@@ -62,5 +62,25 @@ export class SqliteOutbox implements OutboxRepository {
   get(id: number): OutboxJob | undefined {
     const row = this.db.prepare<[number], OutboxRow>('SELECT * FROM outbox WHERE id = ?').get(id);
     return row && toJob(row);
+  }
+
+  setDelayReported(id: number, reported: boolean): void {
+    this.db.prepare('UPDATE outbox SET delay_reported = ? WHERE id = ?').run(reported ? 1 : 0, id);
+  }
+
+  delayedUnreported(createdBefore: number): OutboxJob[] {
+    return this.db
+      .prepare<[number], OutboxRow>(
+        "SELECT * FROM outbox WHERE state = 'pending' AND delay_reported = 0 AND created_at <= ? ORDER BY id",
+      )
+      .all(createdBefore)
+      .map(toJob);
+  }
+
+  oldestUnreported(): number | undefined {
+    const row = this.db
+      .prepare<[], { at: number | null }>("SELECT MIN(created_at) AS at FROM outbox WHERE state = 'pending' AND delay_reported = 0")
+      .get();
+    return row?.at ?? undefined;
   }
 }

@@ -1,4 +1,8 @@
-/** SQLite implementation of the bridge's repositories (better-sqlite3, WAL, foreign keys). */
+/**
+ * SQLite implementation of the bridge's repositories (better-sqlite3, WAL, foreign keys).
+ * The file is private to the bridge's user (0600) and deleted content is overwritten
+ * (secure_delete): what people wrote must not be readable from the file once it is gone.
+ */
 import Database from 'better-sqlite3';
 import type { BotCommandRepository, BridgeStore, BridgeUser, TransactionRepository, UserRepository } from '../repositories';
 import type {
@@ -11,8 +15,15 @@ import { SqliteOutbox } from './outbox-repo';
 import { SqliteBotCommands, SqliteTransactions } from './intake-repos';
 import { SqliteContacts, SqliteHeldMessages } from './contact-repos';
 import { withStatementCache } from '../../sqlite/statement-cache';
+import { preparePrivateDatabaseFile } from '../../sqlite/private-file';
 import { migrate, currentVersion } from './migrate';
 import { migrations } from './migrations';
+
+/** the migration after which outbox jobs are sealed (found by name: versions may be renumbered) */
+const SEALED_OUTBOX_MIGRATION = 'outbox: when a job was shown as delayed';
+
+/** bytes of WAL kept after a checkpoint (SQLite's default is to keep all of it) */
+const WAL_SIZE_LIMIT = 1024 * 1024;
 
 interface UserRow {
   mxid: string;
@@ -112,12 +123,26 @@ export class SqliteBridgeStore implements BridgeStore {
 
   /** Opens (creating if needed) and migrates the database at `path` (`:memory:` for tests). */
   static open(path: string): SqliteBridgeStore {
+    preparePrivateDatabaseFile(path);
     const db = new Database(path);
     try {
+      // zero deleted content in the pages it leaves (a sent job's sealed message, say), so
+      // the file does not keep old data in free pages and slack space
+      db.pragma('secure_delete = ON');
       db.pragma('journal_mode = WAL');
+      // the WAL file is reused, not truncated, after a checkpoint: cap what it keeps of old frames
+      db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');
+      const before = currentVersion(db);
       migrate(db, migrations);
+      // pages freed before secure_delete was on (sent outbox rows held plaintext then) still
+      // carry old content: rewrite the file once, when the sealed outbox arrives
+      const sealed = migrations.find((m) => m.name === SEALED_OUTBOX_MIGRATION)?.version ?? Infinity;
+      if (before > 0 && before < sealed && currentVersion(db) >= sealed) {
+        db.exec('VACUUM');
+        db.pragma('wal_checkpoint(TRUNCATE)');
+      }
     } catch (error) {
       db.close();
       throw error;

@@ -110,7 +110,7 @@ describe('Matrix → remote: edits, reactions, redactions', () => {
 
   it('turns m.replace into replaces, using m.new_content', () => {
     assert.deepEqual(matrixRelations(edit), { replaces: '$orig' });
-    assert.deepEqual(sent(matrixToRemote(edit, refs({ target: 'r-orig' }))), {
+    assert.deepEqual(sent(matrixToRemote(edit, refs({ target: 'r-orig', targetIsOwn: true }))), {
       kind: 'message',
       messageId: 'm-1',
       timestamp: TS,
@@ -143,13 +143,27 @@ describe('Matrix → remote: edits, reactions, redactions', () => {
     const redaction = event('m.room.redaction', { redacts: '$x' });
     assert.deepEqual(matrixRelations(redaction), { redacts: '$x' });
     assert.deepEqual(matrixRelations(event('m.room.redaction', {}, { redacts: '$old-style' })), { redacts: '$old-style' });
-    assert.deepEqual(sent(matrixToRemote(redaction, refs({ redacted: { kind: 'reaction', targetRemoteId: 'r-orig' } }))), {
+    assert.deepEqual(sent(matrixToRemote(redaction, refs({ redacted: { kind: 'reaction', targetRemoteId: 'r-orig', own: true } }))), {
       kind: 'reaction', messageId: 'm-1', timestamp: TS, target: 'r-orig', emoji: '',
     });
-    assert.deepEqual(sent(matrixToRemote(redaction, refs({ redacted: { kind: 'message', remoteId: 'r-orig' } }))), {
+    assert.deepEqual(sent(matrixToRemote(redaction, refs({ redacted: { kind: 'message', remoteId: 'r-orig', own: true } }))), {
       kind: 'message', messageId: 'm-1', timestamp: TS, replaces: 'r-orig', parts: [],
     });
     assert.equal(matrixToRemote(redaction, refs()).type, 'ignore');
+  });
+
+  it("never edits or deletes the contact's messages or reactions on the network", () => {
+    assert.match(cannot(matrixToRemote(edit, refs({ target: 'r-theirs', targetIsOwn: false }))).reason, /Only your own messages can be edited/);
+    assert.equal(matrixToRemote(edit, refs({ target: 'r-theirs' })).type, 'cannot-bridge', 'an edit whose author is unknown is not sent');
+    const redaction = event('m.room.redaction', { redacts: '$x' });
+    for (const redacted of [
+      { kind: 'message' as const, remoteId: 'r-theirs', own: false },
+      { kind: 'reaction' as const, targetRemoteId: 'r-theirs', own: false },
+    ]) {
+      const result = matrixToRemote(redaction, refs({ redacted }));
+      assert.equal(result.type, 'ignore');
+      assert.match(String(result.type === 'ignore' && result.notice?.body), /Removed on Matrix only/);
+    }
   });
 });
 

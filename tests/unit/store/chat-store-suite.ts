@@ -110,6 +110,25 @@ export function chatStoreSuite(name: string, open: () => BridgeStore): void {
       assert.deepEqual(store.outbox.portalsWithPending(), []);
     }));
 
+  test(`${name}: outbox remembers which pending jobs were shown as delayed`, () =>
+    withStore(open, (store) => {
+      store.portals.ensure(alice, contact);
+      store.outbox.enqueue(alice, contact, '$d1', { n: 1 });
+      store.outbox.enqueue(alice, contact, '$d2', { n: 2 });
+      const [first, second] = store.outbox.delayedUnreported(Date.now());
+      assert.deepEqual([first?.sourceEventId, second?.sourceEventId], ['$d1', '$d2']);
+      assert.equal(first.delayReported, false);
+      assert.ok(first.createdAt <= Date.now());
+      assert.deepEqual(store.outbox.delayedUnreported(first.createdAt - 1), [], 'not yet due');
+      store.outbox.setDelayReported(first.id, true);
+      assert.equal(store.outbox.get(first.id)?.delayReported, true);
+      assert.deepEqual(store.outbox.delayedUnreported(Date.now()).map((j) => j.id), [second.id]);
+      assert.equal(store.outbox.oldestUnreported(), second.createdAt);
+      store.outbox.markSent(second.id);
+      assert.equal(store.outbox.oldestUnreported(), undefined, 'only pending jobs count');
+      assert.deepEqual(store.outbox.delayedUnreported(Date.now()), []);
+    }));
+
   test(`${name}: contact security is observed, key changes clear verification, per user`, () =>
     withStore(open, (store) => {
       assert.equal(store.contacts.get(alice, contact), undefined);
