@@ -44,8 +44,25 @@ export function sendError(conn: Connection, id: string | null, error: ErrorBody)
   conn.send({ v: PROTOCOL_VERSION, id, type: 'error', error });
 }
 
-/** Handle one WebSocket message. */
+/**
+ * Handle one WebSocket message. Whatever goes wrong in here (a bug in a handler, a validator
+ * that throws on some input) is answered with an `internal` error frame and logged; it never
+ * propagates into the socket's event handler, where it would end the gateway process.
+ */
 export function handleMessage(services: Services, conn: Connection, data: Buffer, isBinary: boolean): void {
+  try {
+    handleFrame(services, conn, data, isBinary);
+  } catch (e) {
+    services.log.error('frame handling failed', { connection: conn.id, error: quote(e instanceof Error ? e.message : e, 200) });
+    try {
+      sendError(conn, null, { code: 'internal', message: 'internal error; the request may be retried' });
+    } catch {
+      // the socket is gone; nothing left to tell
+    }
+  }
+}
+
+function handleFrame(services: Services, conn: Connection, data: Buffer, isBinary: boolean): void {
   if (isBinary) {
     sendError(conn, null, { code: 'bad_frame', message: 'binary messages are not part of the protocol; send JSON text' });
     return;

@@ -27,7 +27,14 @@ export interface ConnectionOptions {
   reconnect?: Partial<BackoffOptions> | false;
   /** ping interval; a connection that misses one pong is dropped and reconnected */
   keepaliveMs?: number;
+  /** largest frame read from the gateway (default 32 MiB, twice the gateway's default limit,
+   *  which leaves room for envelope overhead and large key directories). A larger frame is
+   *  reported as a protocolError without being parsed; one beyond twice this is cut off by the
+   *  WebSocket layer (close 1009, then the usual reconnect). */
+  maxFrameBytes?: number;
 }
+
+export const DEFAULT_MAX_INBOUND_FRAME_BYTES = 32 * 1024 * 1024;
 
 export interface RequestOptions {
   timeoutMs?: number;
@@ -68,12 +75,14 @@ export class InteropConnection extends EventEmitter<ConnectionEvents> {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private readonly backoff: BackoffOptions | false;
   private readonly timeoutMs: number;
+  private readonly maxFrameBytes: number;
 
   constructor(private readonly options: ConnectionOptions) {
     super();
     this.setMaxListeners(0);
     this.backoff = options.reconnect === false ? false : { ...DEFAULT_BACKOFF, ...options.reconnect };
     this.timeoutMs = options.requestTimeoutMs ?? 15_000;
+    this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_INBOUND_FRAME_BYTES;
   }
 
   get hello(): HelloResult | undefined {
@@ -101,10 +110,10 @@ export class InteropConnection extends EventEmitter<ConnectionEvents> {
 
   private open(reconnected: boolean): Promise<HelloResult> {
     return new Promise<HelloResult>((resolve, reject) => {
-      const ws = new WebSocket(this.options.url, { perMessageDeflate: false });
+      const ws = new WebSocket(this.options.url, { perMessageDeflate: false, maxPayload: this.maxFrameBytes * 2 });
       this.ws = ws;
       let settled = false;
-      ws.on('message', (data, isBinary) => this.onFrame(isBinary ? '' : data.toString('utf8')));
+      ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
       ws.on('error', (err) => {
         if (!settled) {
           settled = true;
@@ -194,6 +203,28 @@ export class InteropConnection extends EventEmitter<ConnectionEvents> {
         // close followed; the 'close' event always follows a failed WebSocket, so nothing to do.
       });
     }, delay);
+  }
+
+  /** Size and kind are checked before anything is parsed; nothing in a frame can throw out of
+   *  here into the socket's event handler (which would end the process). */
+  private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
+    try {
+      const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
+      if (isBinary) {
+        this.emit('protocolError', 'binary frame from gateway ignored (the protocol is JSON text)');
+        return;
+      }
+      if (size > this.maxFrameBytes) {
+        this.emit('protocolError', `frame of ${size} bytes from gateway ignored (limit ${this.maxFrameBytes})`);
+        return;
+      }
+      const text = Buffer.isBuffer(data)
+        ? data.toString('utf8')
+        : (Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)).toString('utf8');
+      this.onFrame(text);
+    } catch (err) {
+      this.emit('protocolError', `frame from gateway could not be handled: ${quote((err as Error).message, 200)}`);
+    }
   }
 
   private onFrame(text: string): void {
@@ -341,12 +372,6 @@ export class InteropConnection extends EventEmitter<ConnectionEvents> {
   async unsubscribe(phone: string, deviceId: number): Promise<void> {
     this.subscriptions.delete(`${phone}.${deviceId}`);
     if (this.isReady) await this.request('device.unsubscribe', { phone, deviceId });
-  }
-
-  /** Sends a raw text frame as is: for tests of the gateway's handling of malformed input. */
-  sendRawText(text: string): void {
-    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) throw new InteropRequestError('disconnected', 'not connected');
-    this.ws.send(text);
   }
 
   /** Drops the socket as if the network failed; reconnect logic takes over. For tests. */

@@ -63,12 +63,52 @@ function isObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
-function parseJson(raw: string | unknown): { ok: true; value: unknown } | { ok: false } {
+/**
+ * Deepest nesting of arrays and objects accepted in a frame or in content. The protocol needs
+ * five levels; the margin is for content extensions. JSON.parse itself copes with any depth,
+ * but millions of levels cost seconds of CPU and overflow the stack of every recursive walk
+ * that follows (JSON.stringify, structured clone), so they are refused before parsing.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * true if `text` nests arrays/objects deeper than `max`, in one pass that skips string
+ * contents with indexOf (base64 megabytes cost one native search). Invalid JSON may give
+ * either answer; JSON.parse refuses it afterwards.
+ */
+export function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // find the closing quote: one not preceded by an odd number of backslashes
+      let j = i;
+      for (;;) {
+        j = text.indexOf('"', j + 1);
+        if (j < 0) return false;
+        let backslashes = 0;
+        while (text.charCodeAt(j - 1 - backslashes) === 0x5c) backslashes++;
+        if (backslashes % 2 === 0) break;
+      }
+      i = j;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+type JsonResult = { ok: true; value: unknown } | { ok: false; error: string };
+
+function parseJson(raw: string | unknown): JsonResult {
   if (typeof raw !== 'string') return { ok: true, value: raw };
+  if (nestsDeeperThan(raw, MAX_JSON_DEPTH)) return { ok: false, error: `frame nests deeper than ${MAX_JSON_DEPTH} levels` };
   try {
     return { ok: true, value: JSON.parse(raw) as unknown };
   } catch {
-    return { ok: false };
+    return { ok: false, error: 'frame is not valid JSON' };
   }
 }
 
@@ -82,7 +122,7 @@ export type RequestParseResult =
  */
 export function parseRequestFrame(raw: string | unknown): RequestParseResult {
   const json = parseJson(raw);
-  if (!json.ok) return fail(null, 'bad_frame', 'frame is not valid JSON');
+  if (!json.ok) return fail(null, 'bad_frame', json.error);
   const f = json.value;
   if (!isObject(f)) return fail(null, 'bad_frame', 'frame must be a JSON object');
   const id = typeof f.id === 'string' && f.id.length <= 128 && idPattern.test(f.id) ? f.id : null;
@@ -118,7 +158,7 @@ function fail(id: string | null, code: ErrorBody['code'], message: string, field
  */
 export function parseGatewayFrame(raw: string | unknown): Parsed<GatewayFrame> {
   const json = parseJson(raw);
-  if (!json.ok) return { ok: false, error: 'frame is not valid JSON' };
+  if (!json.ok) return { ok: false, error: json.error };
   const f = json.value;
   if (!isObject(f)) return { ok: false, error: 'frame must be a JSON object' };
   if (f.v !== PROTOCOL_VERSION) return { ok: false, error: `"v" must be ${PROTOCOL_VERSION}`, field: '/v' };
@@ -160,8 +200,11 @@ export type ContentParseResult = { ok: true; content: Content } | { ok: false; e
 export function parseContent(input: unknown): ContentParseResult {
   let value = input;
   try {
-    if (input instanceof Uint8Array) value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(input));
-    else if (typeof input === 'string') value = JSON.parse(input);
+    const text = input instanceof Uint8Array ? new TextDecoder('utf-8', { fatal: true }).decode(input) : input;
+    if (typeof text === 'string') {
+      if (nestsDeeperThan(text, MAX_JSON_DEPTH)) return { ok: false, error: `content nests deeper than ${MAX_JSON_DEPTH} levels` };
+      value = JSON.parse(text);
+    }
   } catch {
     return { ok: false, error: 'content is not valid UTF-8 JSON' };
   }
