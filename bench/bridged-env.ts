@@ -5,21 +5,15 @@
  * time are its own and not mixed with the gateway's, the simulated users' or this process's.
  * Plus the dialogue a Matrix user goes through to log in.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { parseConfig } from '../src/config/load';
 import type { BridgeConfig } from '../src/config/types';
-import { generateRegistration, writeRegistration } from '../src/registration/generate';
 import { SimUser } from '../src/sim/sim-user';
+import { localBridgeConfig, startBridgeProcess } from '../tests/helpers/bridge-process';
 import { startTestGateway, PROVIDER_SECRETS, type TestGatewayHandle } from '../tests/helpers/interop-gateway';
-import { freePort } from '../tests/helpers/free-port';
 import { clientFor, type MatrixClient, type SeenEvent } from '../tests/helpers/matrix-client';
-import { registerUser, repoRoot, startSynapse, type SynapseHandle } from '../tests/helpers/synapse';
+import { registerUser, startSynapse, type SynapseHandle } from '../tests/helpers/synapse';
 
 export interface BridgedEnv {
   dir: string;
@@ -70,21 +64,6 @@ function synapseExtraConfig(): Record<string, unknown> | undefined {
   return text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
 }
 
-async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the bridge exited with code ${child.exitCode} while starting`);
-    const up = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => { socket.destroy(); resolve(true); });
-      socket.once('error', () => resolve(false));
-    });
-    if (up) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the bridge did not listen on port ${port} within ${timeoutMs} ms`);
-}
-
 export async function startBridgedEnv(): Promise<BridgedEnv> {
   const dir = mkdtempSync(join(tmpdir(), 'bridge-bench-'));
   // BENCH_KEEP_DIR=1 keeps the dir (Synapse's log with per-request timings, bridge.db) for a post-mortem
@@ -101,57 +80,24 @@ export async function startBridgedEnv(): Promise<BridgedEnv> {
     const gateway = await startTestGateway();
     cleanups.push(() => gateway.close());
 
-    const config = parseConfig(readFileSync(join(repoRoot, 'config.sample.yaml'), 'utf8'), 'config.sample.yaml');
-    const port = await freePort();
-    config.homeserver.domain = 'localhost';
-    config.appservice.address = '127.0.0.1';
-    config.appservice.port = port;
-    config.appservice.url = `http://127.0.0.1:${port}`;
-    config.appservice.registration = join(dir, 'registration.yaml');
-    config.database.path = join(dir, 'bridge.db');
-    config.bridge.permissions = { localhost: 'user' };
-    config.network.gateway_url = gateway.url;
-    config.network.provider_id = 'bridge';
-    config.network.provider_secret = PROVIDER_SECRETS.bridge;
-    delete config.network.provider_secret_file;
-    config.security.key_store_secret = randomBytes(32).toString('base64');
-    delete config.security.key_store_secret_file;
+    const config = await localBridgeConfig(dir, gateway.url);
     // 1,000 start-chats with numbers the network does not know each log a warning; keep the bench readable
     config.logging.level = (process.env.BRIDGE_LOG as BridgeConfig['logging']['level'] | undefined) ?? 'error';
-    config.metrics.enabled = false;
-
-    writeRegistration(config.appservice.registration, generateRegistration(config, config.appservice.url));
     const hs = await startSynapse({
       registrationFiles: [config.appservice.registration], dir: join(dir, 'synapse'), serverName: 'localhost',
       extraConfig: synapseExtraConfig(),
     });
     cleanups.push(() => hs.stop());
     config.homeserver.url = hs.url;
-    const configPath = join(dir, 'config.yaml');
-    writeFileSync(configPath, stringify(config), { mode: 0o600 });
 
-    const child = spawn(process.execPath, [...bridgeNodeArgs(), join(repoRoot, 'dist', 'src', 'cli.js'), '-c', configPath], {
-      stdio: ['ignore', 'inherit', 'inherit'],
-      cwd: dir, // profiles and heap snapshots land in the temp dir, not in the repository
-    });
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const killOnExit = () => child.kill('SIGKILL');
-    process.once('exit', killOnExit);
-    cleanups.push(async () => {
-      process.off('exit', killOnExit);
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM'); // the CLI stops cleanly on SIGTERM (and writes a CPU profile if asked)
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        await exited;
-        clearTimeout(timer);
-      }
-    });
-    await waitForPort(port, child, 30_000);
+    // the CLI stops cleanly on SIGTERM (and writes a CPU profile if asked)
+    const bridge = await startBridgeProcess({ dir, config, nodeArgs: bridgeNodeArgs() });
+    cleanups.push(() => bridge.stop());
     const synapsePid = findProcess(join(hs.dir, 'homeserver.yaml'));
     return {
       dir, gateway, hs, config, sims, synapsePid,
       botUserId: `@${config.appservice.bot_username}:localhost`,
-      bridgePid: child.pid as number,
+      bridgePid: bridge.pid as number,
       stop,
     };
   } catch (error) {

@@ -27,6 +27,12 @@ export interface InteropEnv {
   stop(): Promise<void>;
 }
 
+/**
+ * What the chat dialogues below need of a test world; an InteropEnv is one, and so is a world
+ * whose bridge or gateway runs in a child process (tests/faults).
+ */
+export type ChatWorld = Pick<InteropEnv, 'gateway' | 'config' | 'botUserId' | 'sims'>;
+
 export interface InteropEnvOptions {
   /** Further config changes (after the network settings are filled in). */
   adjust?: (config: BridgeConfig) => void;
@@ -82,7 +88,7 @@ export async function matrixUser(env: InteropEnv, localpart: string): Promise<Ma
 }
 
 /** The ghost's user ID for a phone, from the configured template. */
-export function ghostId(env: InteropEnv, phone: string): string {
+export function ghostId(env: ChatWorld, phone: string): string {
   return `@${env.config.appservice.ghost_username_template.replace('{phone}', phone)}:${env.config.homeserver.domain}`;
 }
 
@@ -91,7 +97,7 @@ export function ghostId(env: InteropEnv, phone: string): string {
  * captured "SMS". provider: `native` (e2ee) or `plainchat` (no e2ee).
  */
 export async function newSim(
-  env: InteropEnv, phone: string, provider = 'native', opts: Partial<SimUserOptions> = {},
+  env: ChatWorld, phone: string, provider = 'native', opts: Partial<SimUserOptions> = {},
 ): Promise<SimUser> {
   const sim = await SimUser.create({
     url: env.gateway.url,
@@ -122,7 +128,7 @@ const membership = (roomId: string, userId: string, value: string) => (e: SeenEv
   && e.event.state_key === userId && e.event.content.membership === value;
 
 /** Opens a DM with the bridge bot and waits for its greeting; returns the room ID. */
-export async function openManagementRoom(env: InteropEnv, client: MatrixClient): Promise<string> {
+export async function openManagementRoom(env: ChatWorld, client: MatrixClient): Promise<string> {
   const roomId = await client.createRoom({ invite: [env.botUserId], isDirect: true });
   await client.waitForEvent(membership(roomId, env.botUserId, 'join'), { timeoutMs: 20_000 });
   await client.waitForEvent(messageFrom(roomId, env.botUserId), { timeoutMs: 20_000 });
@@ -134,7 +140,7 @@ export async function openManagementRoom(env: InteropEnv, client: MatrixClient):
  * it whose body matches `expect` (any bot message when omitted).
  */
 export async function botReply(
-  env: InteropEnv, client: MatrixClient, roomId: string, text: string, expect?: RegExp, timeoutMs = 20_000,
+  env: ChatWorld, client: MatrixClient, roomId: string, text: string, expect?: RegExp, timeoutMs = 20_000,
 ): Promise<MatrixEvent> {
   const mark = await client.catchUp();
   await client.sendText(roomId, text);
@@ -152,7 +158,7 @@ export interface LoggedIn {
  * the network "texts" to the phone typed back as a plain message.
  */
 export async function loginMatrixUser(
-  env: InteropEnv, client: MatrixClient, phone: string, managementRoom?: string,
+  env: ChatWorld, client: MatrixClient, phone: string, managementRoom?: string,
 ): Promise<LoggedIn> {
   const room = managementRoom ?? (await openManagementRoom(env, client));
   await botReply(env, client, room, `login ${phone}`, /code/i);
@@ -197,7 +203,7 @@ export interface Chat {
  * sees the hello from the ghost.
  */
 export async function startChatFromRemote(
-  env: InteropEnv, client: MatrixClient, userPhone: string, simPhone: string, simOpts: Partial<SimUserOptions> = {},
+  env: ChatWorld, client: MatrixClient, userPhone: string, simPhone: string, simOpts: Partial<SimUserOptions> = {},
 ): Promise<Chat> {
   const { managementRoom } = await loginMatrixUser(env, client, userPhone);
   const sim = await newSim(env, simPhone, simOpts.provider ?? 'native', simOpts);

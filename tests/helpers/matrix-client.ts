@@ -26,7 +26,7 @@ export interface SeenEvent {
 }
 
 interface SyncRoom {
-  timeline?: { events?: MatrixEvent[] };
+  timeline?: { events?: MatrixEvent[]; limited?: boolean };
   state?: { events?: MatrixEvent[] };
   ephemeral?: { events?: MatrixEvent[] };
   account_data?: { events?: MatrixEvent[] };
@@ -65,6 +65,13 @@ export interface WaitOptions {
 export class MatrixClient {
   /** Every event this client has seen through sync, in order. */
   readonly seen: SeenEvent[] = [];
+  /**
+   * Events per room and /sync (Synapse's default is 10). Tests that count every message of a
+   * long stream raise it, so a sync after a quiet spell does not skip events.
+   */
+  timelineLimit: number | undefined;
+  /** How many joined-room timelines came back `limited` (with events left out) after the first sync. */
+  limitedTimelines = 0;
   private nextBatch: string | undefined;
 
   /**
@@ -179,7 +186,11 @@ export class MatrixClient {
     const query: Record<string, string> = { timeout: String(opts.timeoutMs ?? 0), set_presence: 'offline' };
     const since = opts.since ?? this.nextBatch;
     if (since !== undefined) query.since = since;
+    if (this.timelineLimit !== undefined) query.filter = JSON.stringify({ room: { timeline: { limit: this.timelineLimit } } });
     const res = await this.request<SyncResponse>('GET', '/_matrix/client/v3/sync', undefined, query);
+    if (since !== undefined) {
+      this.limitedTimelines += Object.values(res.rooms?.join ?? {}).filter((r) => r.timeline?.limited === true).length;
+    }
     this.nextBatch = res.next_batch;
     this.seen.push(...flattenSync(res));
     return res;

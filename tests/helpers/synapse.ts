@@ -36,6 +36,22 @@ export interface SynapseHandle {
   startupMs: number;
   /** Stops Synapse (SIGTERM to its process group, SIGKILL after 10 s) and waits for it to exit. */
   stop(): Promise<void>;
+  /** The port of the client listener; the same across restart(). */
+  port: number;
+  /** pid of the Synapse process now running; undefined while it is down. */
+  readonly pid: number | undefined;
+  /** true between a start and a stop/kill (a paused Synapse counts as running). */
+  readonly running: boolean;
+  /** SIGKILL to its process group (a crash): nothing is flushed; waits for the exit. The data dir stays. */
+  kill(): Promise<void>;
+  /** SIGTERM and wait for the exit, keeping the data dir (unlike stop(), which may remove it). */
+  shutdown(): Promise<void>;
+  /** SIGSTOP to its process group: it holds its sockets but answers nothing (a hung homeserver). */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
+  /** Starts Synapse again on the same port, config and data dir (after kill() or shutdown()); waits until it answers. */
+  restart(): Promise<void>;
 }
 
 export const repoRoot = findRepoRoot(__dirname);
@@ -145,12 +161,53 @@ export async function startSynapse(opts: SynapseOptions): Promise<SynapseHandle>
     const outcome = await waitUntilAnswering(url, child, timeoutMs);
     if (outcome === 'up') {
       const startupMs = Date.now() - started;
+      let current: ChildProcess | undefined = child;
+      const down = async (how: 'kill' | 'term') => {
+        const c = current;
+        current = undefined;
+        if (!c) return;
+        if (how === 'kill') {
+          killGroup(c, 'SIGCONT'); // a paused group must be able to die (SIGKILL works anyway; be explicit)
+          killGroup(c, 'SIGKILL');
+          await exitOf.get(c);
+        } else {
+          killGroup(c, 'SIGCONT');
+          await stopProcess(c);
+        }
+        running.delete(c);
+      };
       return {
-        url, serverName, sharedSecret, logPath, dir, startupMs,
+        url, serverName, sharedSecret, logPath, dir, startupMs, port,
+        get pid() { return current?.pid; },
+        get running() { return current !== undefined; },
         stop: async () => {
-          await stopProcess(child);
-          running.delete(child);
+          await down('term');
           if (ownsDir && !process.env.KEEP_SYNAPSE_DIR) rmSync(dir, { recursive: true, force: true });
+        },
+        kill: () => down('kill'),
+        shutdown: () => down('term'),
+        pause: () => { if (current) killGroup(current, 'SIGSTOP'); },
+        resume: () => { if (current) killGroup(current, 'SIGCONT'); },
+        restart: async () => {
+          if (current) throw new Error('restart: Synapse is running; kill() or shutdown() it first');
+          // the same homeserver.yaml: same port, database, signing key and macaroon secret (tokens stay valid)
+          for (let tries = 1; ; tries++) {
+            const next = spawnSynapse(configPath, dir, logPath);
+            running.add(next);
+            const result = await waitUntilAnswering(url, next, timeoutMs);
+            if (result === 'up') {
+              current = next;
+              return;
+            }
+            await stopProcess(next);
+            running.delete(next);
+            // a port just released can still be held for a moment: try again a few times
+            if (result === 'exited' && /Address already in use/.test(logTail(logPath)) && tries < 10) {
+              await new Promise((r) => setTimeout(r, 1000));
+              continue;
+            }
+            throw new Error(`Synapse did not come back on ${url} (${result}); log ${logPath} ends with:\n${logTail(logPath)}`);
+          }
         },
       };
     }
