@@ -256,7 +256,8 @@ test('hostile input: the bridge and the gateway survive, nothing stays stuck, ot
     for (const [name, proc] of [['bridge', e.bridge], ['gateway', e.gatewayProcess]] as const) {
       if (proc.exit) continue;
       try {
-        rss[name].push(memoryOf(proc.pid).rssMb);
+        const { rssMb } = memoryOf(proc.pid);
+        if (Number.isFinite(rssMb)) rss[name].push(rssMb);
       } catch {
         // exited between the check and the read
       }
@@ -276,6 +277,8 @@ test('hostile input: the bridge and the gateway survive, nothing stays stuck, ot
   const phaseMs = (remotePlan.length / REMOTE_RATE) * 1000;
   const matrixRate = Math.min(20, MATRIX_COUNT / Math.max(1, phaseMs / 1000));
   const stageStart = Date.now();
+  /** a crashed process ends the streams: what follows would only measure timeouts */
+  const deadProcess = () => [e.bridge, e.gatewayProcess].find((p) => p.exit !== undefined);
 
   const remoteStream = (async () => {
     const inFlight = new Set<Promise<void>>();
@@ -283,6 +286,7 @@ test('hostile input: the bridge and the gateway survive, nothing stays stuck, ot
       const due = stageStart + (i / REMOTE_RATE) * 1000;
       if (due > Date.now()) await sleep(due - Date.now());
       while (inFlight.size >= 32) await Promise.race(inFlight);
+      if (deadProcess()) break;
       const c = hostile[rng.int(0, hostile.length - 1)];
       const item = hostileContent(rng, cls, c.media as AttachmentPart);
       variants.set(`${cls}/${item.variant}`, (variants.get(`${cls}/${item.variant}`) ?? 0) + 1);
@@ -304,6 +308,7 @@ test('hostile input: the bridge and the gateway survive, nothing stays stuck, ot
       const due = stageStart + (i / matrixRate) * 1000;
       if (due > Date.now()) await sleep(due - Date.now());
       while (inFlight.size >= 8) await Promise.race(inFlight);
+      if (deadProcess()) break;
       const c = hostile[rng.int(0, hostile.length - 1)];
       const item: HostileMatrixEvent = hostileMatrixEvent(rng, cls, { mxc, eventId: realEvents.get(c.portal) as string });
       variants.set(`matrix:${cls}/${item.variant}`, (variants.get(`matrix:${cls}/${item.variant}`) ?? 0) + 1);
@@ -339,6 +344,8 @@ test('hostile input: the bridge and the gateway survive, nothing stays stuck, ot
   await Promise.all([remoteStream, matrixStream]);
   streaming = false;
   await probing;
+  const dead = deadProcess();
+  if (dead) console.log(`streams stopped early: the ${dead.name} process exited ${((dead.exit!.at - stageStart) / 1000).toFixed(0)} s into them`);
   const stageAMs = Date.now() - stageStart;
   console.log(`stage A (remote + Matrix streams) took ${(stageAMs / 1000).toFixed(1)} s`);
   for (const p of probes) {
@@ -352,7 +359,8 @@ test('hostile input: the bridge and the gateway survive, nothing stays stuck, ot
 
   // ---- stage B: the gateway's limits, one heavy input at a time --------------------------------
   let stressorOutcomes: Outcome[] = [];
-  if (STRESSORS) {
+  if (STRESSORS && deadProcess()) console.log('stage B (gateway stressors) skipped: a process is gone already');
+  if (STRESSORS && !deadProcess()) {
     const s = Date.now();
     stressorOutcomes = await gatewayStressors(rng, hostile[0].sim, USER_PHONE, e.gateway.url, e.gatewayMaxFrameBytes, { id: 'native', secret: PROVIDER_SECRETS.native });
     console.log(`stage B (gateway stressors) took ${((Date.now() - s) / 1000).toFixed(1)} s:`);
