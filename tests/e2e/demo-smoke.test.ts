@@ -86,6 +86,8 @@ test('npm run demo: up, a message each way, Ctrl-C stops everything, a second ru
   const client = clientFor(`http://127.0.0.1:${ports.synapse}`, { userId: session.user_id, accessToken: session.access_token });
   const { portal } = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { portal: string };
 
+  // the prompt reads lines only once it is connected (lines typed earlier are not queued)
+  await until('the prompt', first, () => /\+14155550100 device \d+, connected to/.test(first.output()) && first.output().trimEnd().endsWith('>'), 60_000);
   const mark = await client.catchUp();
   first.child.stdin?.write(`send ${USER_PHONE} smoke remote to matrix\n`);
   await client.waitForEvent((e) => e.roomId === portal && e.event.sender === GHOST && e.event.content.body === 'smoke remote to matrix', { after: mark, timeoutMs: 60_000 });
