@@ -2,9 +2,10 @@
 // the bridge is started again right away (as a supervisor would). Nothing may be lost,
 // doubled or reordered across the crashes. FAULTS_SEED=<n> replays the same kill points.
 import { test } from 'node:test';
+import { seededRandom } from '../helpers/seeded-random';
 import { ALICE_PHONE, assertDelivered, withFaultWorld, type FaultWorld } from './fault-world';
 import {
-  collectFromMatrix, collectFromSim, randomPoints, runId, seededRandom, sleep, stream, suiteSeed, tally,
+  collectFromMatrix, collectFromSim, randomPoints, runId, sleep, stream, suiteSeed, tally,
 } from './streams';
 
 const COUNT = 300;

@@ -26,17 +26,6 @@ export function seqOf(run: string, body: string): number | undefined {
   return Number.isInteger(n) ? n : undefined;
 }
 
-/** A small seeded PRNG (mulberry32): FAULTS_SEED=<n> replays a run's random fault points. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function suiteSeed(): number {
   const fromEnv = process.env.FAULTS_SEED;

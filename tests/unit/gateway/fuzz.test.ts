@@ -8,6 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
+import { seededRandom } from '../../helpers/seeded-random';
 import type { Logger } from '../../../src/gateway/context';
 import { REQUEST_TYPES } from '../../../src/protocol/frames';
 import { PROVIDERS, RawClient, registerUser, startTestGateway, testKeys, type TestGateway } from './gateway-harness';
@@ -21,18 +22,7 @@ const HUGE = 256 * 1024;
 const ALICE = '+4915300000001';
 const BOB = '+4915300000002';
 
-/** mulberry32: small, seedable, good enough to pick cases */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rnd = prng(SEED);
+const rnd = seededRandom(SEED);
 const int = (n: number): number => Math.floor(rnd() * n);
 const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)];
 
