@@ -149,22 +149,26 @@ export interface CollectOptions {
 export async function collectFromMatrix(
   alice: MatrixClient, portal: string, ghost: string, run: string, expected: number[], opts: CollectOptions,
 ): Promise<number[]> {
-  const from = 0;
-  const arrived = (): number[] => alice.seen.slice(from).filter(messageFrom(portal, ghost))
-    .map((e) => seqOf(run, typeof e.event.content.body === 'string' ? e.event.content.body : ''))
-    .filter((s): s is number => s !== undefined);
-  const complete = () => { const got = new Set(arrived()); return expected.every((s) => got.has(s)); };
-  const syncOnce = async (timeoutMs: number) => {
+  // Counted from the room's history (/messages), not from /sync: an incremental sync after
+  // hundreds of events may be `limited` and skip the older ones, which are in the room all
+  // the same. The history is in the room's (topological) order, the order a user reads.
+  let arrived: number[] = [];
+  const read = async () => {
     try {
-      await alice.sync({ timeoutMs });
+      const events = await alice.roomHistory(portal);
+      arrived = events.filter((event) => messageFrom(portal, ghost)({ roomId: portal, section: 'timeline', event }))
+        .map((e) => seqOf(run, typeof e.content.body === 'string' ? e.content.body : ''))
+        .filter((s): s is number => s !== undefined);
     } catch {
-      await sleep(1000);
+      // the homeserver may still be coming back; the next round reads again
     }
   };
-  while (!complete() && Date.now() < opts.deadline) await syncOnce(Math.max(0, Math.min(2000, opts.deadline - Date.now())));
-  const quietUntil = Math.min(Date.now() + (opts.quietMs ?? 5000), Math.max(opts.deadline, Date.now() + 1000));
-  while (Date.now() < quietUntil) await syncOnce(Math.max(0, Math.min(1000, quietUntil - Date.now())));
-  return arrived();
+  const complete = () => { const got = new Set(arrived); return expected.every((s) => got.has(s)); };
+  for (await read(); !complete() && Date.now() < opts.deadline; await read()) await sleep(2000);
+  // late duplicates: a last read after a quiet spell
+  await sleep(Math.min(opts.quietMs ?? 5000, Math.max(1000, opts.deadline - Date.now())));
+  await read();
+  return arrived;
 }
 
 /** The seqs of `run` that `sim` received from `from`, in order of arrival; same waiting as collectFromMatrix. */

@@ -196,6 +196,27 @@ export class MatrixClient {
     return res;
   }
 
+  /**
+   * The room's whole timeline, oldest first, read back with /messages (backwards from the
+   * newest event until the start). Unlike /sync this never leaves a gap: an incremental sync
+   * after many events can come back `limited` with only the newest ones (Synapse does so
+   * after it restarted, for one), and a counting test must not mistake that for a loss.
+   */
+  async roomHistory(roomId: string): Promise<MatrixEvent[]> {
+    const newestFirst: MatrixEvent[] = [];
+    let from: string | undefined;
+    for (;;) {
+      const query: Record<string, string> = { dir: 'b', limit: '1000' };
+      if (from !== undefined) query.from = from;
+      const page = await this.request<{ chunk?: MatrixEvent[]; end?: string }>(
+        'GET', `/_matrix/client/v3/rooms/${enc(roomId)}/messages`, undefined, query);
+      newestFirst.push(...(page.chunk ?? []));
+      if (!page.end || (page.chunk ?? []).length === 0) break;
+      from = page.end;
+    }
+    return newestFirst.reverse();
+  }
+
   /** Position in `seen` now, without syncing: pass as `after` to ignore older events. */
   mark(): number {
     return this.seen.length;
