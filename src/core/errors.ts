@@ -35,15 +35,49 @@ export function isPermanent(error: unknown): boolean {
 /** HTTP statuses a retry can fix: rate limiting and request time-outs, besides every 5xx. */
 const RETRYABLE_4XX = new Set([408, 429]);
 
+/** A 5xx from the homeserver: transient, but counted, so a request it fails on again and
+ *  again while it answers everything else can be recognised (see POISON_AFTER). */
+export class MatrixUnavailableError extends Error {
+  constructor(message: string, readonly statusCode: number, readonly errcode?: string) {
+    super(message);
+    this.name = 'MatrixUnavailableError';
+  }
+}
+
+export function isServerError(error: unknown): boolean {
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === 'number' && status >= 500;
+}
+
+/** errcode and error of a Matrix error body, which the bot SDK hands over parsed, or as the
+ *  raw bytes for media requests */
+function errorBody(e: { errcode?: unknown; error?: unknown; body?: unknown }): { errcode?: string; error?: string } {
+  let body = e.body;
+  if (Buffer.isBuffer(body)) {
+    try {
+      body = JSON.parse(body.subarray(0, 4096).toString('utf8')) as unknown;
+    } catch {
+      body = undefined;
+    }
+  }
+  const b = (typeof body === 'object' && body !== null ? body : {}) as { errcode?: unknown; error?: unknown };
+  const errcode = typeof e.errcode === 'string' ? e.errcode : typeof b.errcode === 'string' ? b.errcode : undefined;
+  const error = typeof e.error === 'string' ? e.error : typeof b.error === 'string' ? b.error : undefined;
+  return { errcode, error };
+}
+
 /** Classifies an error from a Matrix client call: a 4xx refusal becomes MatrixRefusedError,
- *  everything else (5xx, connection refused, time-outs) is returned as it was: transient. */
+ *  a 5xx MatrixUnavailableError (the bot SDK throws the bare HTTP response for media, which
+ *  has no message); everything else (connection refused, time-outs) is returned as it was.
+ *  All but the refusal are transient. */
 export function classifyMatrixError(error: unknown): unknown {
-  if (error instanceof MatrixRefusedError) return error;
-  const e = error as { statusCode?: unknown; errcode?: unknown; error?: unknown; body?: { errcode?: unknown; error?: unknown } } | null;
+  if (error instanceof MatrixRefusedError || error instanceof MatrixUnavailableError) return error;
+  const e = error as { statusCode?: unknown; errcode?: unknown; error?: unknown; body?: unknown } | null;
   const status = typeof e?.statusCode === 'number' ? e.statusCode : undefined;
-  if (status === undefined || status < 400 || status >= 500 || RETRYABLE_4XX.has(status)) return error;
-  const errcode = typeof e?.errcode === 'string' ? e.errcode : typeof e?.body?.errcode === 'string' ? e.body.errcode : undefined;
-  if (errcode === 'M_LIMIT_EXCEEDED') return error;
-  const text = typeof e?.error === 'string' ? e.error : typeof e?.body?.error === 'string' ? e.body.error : `HTTP ${status}`;
-  return new MatrixRefusedError(`the homeserver refused it (${errcode ?? status}: ${text})`, status, errcode);
+  if (status === undefined || status < 400 || !e) return error;
+  const { errcode, error: text } = errorBody(e);
+  const described = `${errcode ?? status}: ${text ?? `HTTP ${status}`}`;
+  if (status >= 500) return new MatrixUnavailableError(`the homeserver failed (${described})`, status, errcode);
+  if (RETRYABLE_4XX.has(status) || errcode === 'M_LIMIT_EXCEEDED') return error;
+  return new MatrixRefusedError(`the homeserver refused it (${described})`, status, errcode);
 }

@@ -17,7 +17,8 @@ import type { Content } from '../protocol/content';
 import { parseContent } from '../protocol/validate';
 import type { OutboxJob, PortalRecord } from '../store';
 import type { CoreContext } from './context';
-import { isPermanent, PermanentDeliveryError } from './errors';
+import { isPermanent, isServerError, PermanentDeliveryError } from './errors';
+import { POISON_AFTER } from './persistence';
 import { KeyedQueue, portalKey } from './keyed-queue';
 import { DelayReporter, type StatusReason, type StatusTarget } from './outbox-status';
 import type { SecurityKeeper } from './security-keeper';
@@ -61,6 +62,8 @@ interface Refusal {
 
 export class Outbox {
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** consecutive 5xx answers while fetching a job's file (by job ID), for the poison rule */
+  private readonly mediaServerErrors = new Map<number, number>();
   private readonly status: DelayReporter;
   private stopped = false;
 
@@ -169,6 +172,7 @@ export class Outbox {
           log.warn(`outbox job ${job.id}: the delivery status was refused: ${loggable((error as Error).message)}`);
         });
         store.outbox.markSent(job.id);
+        this.mediaServerErrors.delete(job.id);
         return undefined;
       }
     } catch (error) {
@@ -183,6 +187,7 @@ export class Outbox {
       log.error(`outbox job ${job.id}: the room could not be told that it failed: ${loggable((error as Error).message)}`);
     }
     store.outbox.markFailed(job.id, refusal.reason);
+    this.mediaServerErrors.delete(job.id);
     log.warn(`outbox job ${job.id} failed for good: ${loggable(refusal.reason)}`);
     return undefined;
   }
@@ -247,10 +252,7 @@ export class Outbox {
       const limit = config.bridge.max_media_bytes;
       if ((result.attachment.size ?? 0) > limit) throw new PermanentDeliveryError(`the file is larger than this bridge's limit of ${limit} bytes`);
       if (result.attachment.encryptedFile) throw new PermanentDeliveryError('the file is encrypted and the bridge cannot read encrypted rooms yet');
-      // a 404 (the media does not exist) is a MatrixRefusedError, so permanent; a 5xx is retried
-      const { bytes } = await matrix.downloadMedia(result.attachment.mxcUrl).catch((error: Error) => {
-        throw isPermanent(error) ? new PermanentDeliveryError(`the file could not be fetched from the homeserver (${error.message})`) : error;
-      });
+      const { bytes } = await this.fetchMedia(job, result.attachment.mxcUrl);
       if (bytes.length > limit) throw new PermanentDeliveryError(`the file is larger than this bridge's limit of ${limit} bytes`);
       const { mxcUrl: _mxc, encryptedFile: _file, size: _size, ...meta } = result.attachment;
       const uploaded = await session.uploadAttachment(bytes, meta);
@@ -278,6 +280,31 @@ export class Outbox {
     await this.security.observeSend(job.owner, contact, sent.encrypted);
     this.record(job, event, content);
     return undefined;
+  }
+
+  /**
+   * The job's file from the homeserver. A 404 (no such media) is a MatrixRefusedError, so
+   * permanent; a 5xx is retried, but a file the homeserver fails on POISON_AFTER times in a
+   * row while it answers a probe is given up: Synapse answers 502 for media on a server it
+   * cannot reach, and retrying that for max_age_seconds would block the portal for a day.
+   */
+  private async fetchMedia(job: OutboxJob, mxcUrl: string): Promise<{ bytes: Uint8Array }> {
+    const { matrix } = this.ctx;
+    try {
+      const media = await matrix.downloadMedia(mxcUrl);
+      this.mediaServerErrors.delete(job.id);
+      return media;
+    } catch (caught) {
+      const error = caught instanceof Error ? caught : new Error(String(caught));
+      if (isPermanent(error)) throw new PermanentDeliveryError(`the file could not be fetched from the homeserver (${error.message})`);
+      const count = isServerError(error) ? (this.mediaServerErrors.get(job.id) ?? 0) + 1 : 0;
+      this.mediaServerErrors.set(job.id, count);
+      if (count >= POISON_AFTER && (await matrix.ping().then(() => true, () => false))) {
+        this.mediaServerErrors.delete(job.id);
+        throw new PermanentDeliveryError(`the homeserver failed to give the file ${count} times in a row while answering other requests (${error.message}); files kept on a server it cannot reach do this`);
+      }
+      throw error;
+    }
   }
 
   /** The message-ID map and reactions learn what was sent, so later relations find it. */

@@ -9,7 +9,7 @@
  */
 import { backoffDelay, type BackoffOptions } from '../lib/backoff';
 import type { CoreContext } from './context';
-import { isPermanent } from './errors';
+import { isPermanent, isServerError } from './errors';
 
 /** consecutive 5xx answers to one step before the homeserver is probed: a message it fails
  *  on while it answers everything else is poison, not an outage */
@@ -50,11 +50,6 @@ export interface StepOptions {
 /** Log text without phone numbers: error messages may quote a ghost's user ID or a number. */
 export function withoutPhones(text: string): string {
   return text.replace(/\+\d{6,15}/g, '+…');
-}
-
-function isServerError(error: unknown): boolean {
-  const status = (error as { statusCode?: unknown } | null)?.statusCode;
-  return typeof status === 'number' && status >= 500;
 }
 
 export class Persistence {

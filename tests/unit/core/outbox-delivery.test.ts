@@ -99,7 +99,9 @@ test('outbox: a portal stuck on a homeserver 5xx never holds up another portal',
   const other = await h.core.portals.ensure(ALICE, KIM);
   const mxc = 'mxc://example.org/cat';
   h.matrix.media.set(mxc, new Uint8Array([1, 2, 3]));
+  // an outage: the homeserver fails the probe too, so the download is not taken for poison
   h.matrix.fail('downloadMedia', Infinity, () => httpError(502));
+  h.matrix.fail('ping', Infinity, () => httpError(502));
   await fromMatrix(h, roomId, ALICE, 'm.room.message', { msgtype: 'm.image', body: 'cat.png', url: mxc, info: { mimetype: 'image/png' } });
   await fromMatrix(h, roomId, ALICE, 'm.room.message', text('after the cat'));
   await fromMatrix(h, other.roomId, ALICE, 'm.room.message', text('to kim'));
@@ -107,9 +109,25 @@ test('outbox: a portal stuck on a homeserver 5xx never holds up another portal',
   assert.deepEqual(session.sent.map((s) => s.to), [KIM]);
   await waitFor('several download retries', () => h.matrix.count('downloadMedia') >= 10);
   assert.equal(session.sent.length, 1, 'nothing overtakes the stuck head of its own portal');
-  h.matrix.heal('downloadMedia');
+  h.matrix.heal();
   await waitFor('the cat and what followed', () => session.sent.length >= 3);
   const toSam = session.sent.filter((s) => s.to === SAM).map((s) => (s.content.kind === 'message' ? s.content.parts[0]?.type : undefined));
   assert.deepEqual(toSam, ['attachment', 'text']);
   assert.deepEqual(said(), []);
+});
+
+test('outbox: a file the homeserver keeps failing on (5xx) while it answers a probe is given up with a notice; the next message goes', async (t) => {
+  const { h, session, roomId, said } = await setUp(t);
+  // Synapse answers 502 for media on a server it cannot reach, as often as it is asked
+  const mxc = 'mxc://unreachable.invalid/cat';
+  h.matrix.failWhen('downloadMedia', ([url]) => url === mxc, () => httpError(502));
+  const cat = await fromMatrix(h, roomId, ALICE, 'm.room.message', { msgtype: 'm.image', body: 'cat.png', url: mxc, info: { mimetype: 'image/png' } });
+  await fromMatrix(h, roomId, ALICE, 'm.room.message', text('after the cat'));
+  await waitFor('the next message', () => session.sent.length >= 1);
+  assert.deepEqual(sentTexts(session.sent), ['after the cat']);
+  assert.equal(h.matrix.count('downloadMedia'), 3, 'three tries, then the probe said the homeserver is up');
+  const notice = said();
+  assert.equal(notice.length, 1);
+  assert.match(notice[0], /Not delivered to the contact: the homeserver failed to give the file 3 times/);
+  assert.ok(statuses(h, cat).some((e) => e.content.status === 'FAIL_PERMANENT'));
 });
