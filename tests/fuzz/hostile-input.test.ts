@@ -229,6 +229,9 @@ test('hostile input: the bridge and the gateway survive, nothing stays stuck, ot
   env = await startFuzzEnv();
   const e = env;
   const user = await matrixUser(e, 'fuzzer');
+  // the watcher syncs every few seconds while hundreds of events arrive: Synapse's default of
+  // 10 events per room and sync would leave gaps where a probe could hide
+  user.timelineLimit = 1000;
   await loginMatrixUser(e, user, USER_PHONE);
   const contacts: Contact[] = [];
   const ghostOf = (phone: string) => `@${e.config.appservice.ghost_username_template.replace('{phone}', phone)}:${e.config.homeserver.domain}`;
