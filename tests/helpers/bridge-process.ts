@@ -75,7 +75,8 @@ export interface BridgeProcess {
   onUnexpectedExit(listener: (code: number | null, signal: NodeJS.Signals | null) => void): void;
 }
 
-async function waitForPort(port: number, child: ChildProcess, timeoutMs: number, logPath?: string): Promise<void> {
+/** Resolves once the bridge child listens on `port`; throws if it exits first or takes too long. */
+export async function waitForPort(port: number, child: ChildProcess, timeoutMs: number, logPath?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {

@@ -14,7 +14,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -22,6 +21,7 @@ import type { BridgedEnv } from '../../bench/bridged-env';
 import { parseConfig } from '../../src/config/load';
 import type { BridgeConfig } from '../../src/config/types';
 import { generateRegistration, writeRegistration } from '../../src/registration/generate';
+import { waitForPort } from './bridge-process';
 import { freePort } from './free-port';
 import { CodeInbox, PROVIDER_SECRETS, type TestGatewayHandle } from './interop-gateway';
 import { repoRoot, startSynapse } from './synapse';
@@ -67,21 +67,6 @@ async function stopChild(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   await exited;
   clearTimeout(timer);
-}
-
-async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the bridge exited with code ${child.exitCode} while starting`);
-    const up = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => { socket.destroy(); resolve(true); });
-      socket.once('error', () => resolve(false));
-    });
-    if (up) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the bridge did not listen on port ${port} within ${timeoutMs} ms`);
 }
 
 /** The gateway program in dev mode (codes printed on stdout, read back into a CodeInbox). */
@@ -179,7 +164,7 @@ export async function startFuzzEnv(opts: { gatewayMaxFrameBytes?: number } = {})
     process.once('exit', killOnExit);
     cleanups.push(async () => { process.off('exit', killOnExit); await stopChild(child); });
     const bridge = watch('bridge', child, join(dir, 'bridge.log'));
-    await waitForPort(port, child, 30_000);
+    await waitForPort(port, child, 30_000, join(dir, 'bridge.log'));
     return {
       dir, gateway, hs, config, sims, synapsePid: undefined,
       botUserId: `@${config.appservice.bot_username}:localhost`,
