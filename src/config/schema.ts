@@ -77,13 +77,14 @@ export const configSchema: JSONSchemaType<BridgeConfig> = {
         delivery: {
           type: 'object',
           additionalProperties: false,
-          required: ['retry_initial_ms', 'retry_max_ms', 'max_age_seconds', 'delayed_after_ms'],
+          required: ['retry_initial_ms', 'retry_max_ms', 'max_age_seconds', 'delayed_after_ms', 'unreadable_notice_window_ms'],
           default: sectionDefault,
           properties: {
             retry_initial_ms: { type: 'integer', minimum: 1, maximum: 3_600_000, default: 1000 },
             retry_max_ms: { type: 'integer', minimum: 1, maximum: 86_400_000, default: 60_000 },
             max_age_seconds: { type: 'integer', minimum: 1, maximum: 31_536_000, default: 86_400 },
             delayed_after_ms: { type: 'integer', minimum: 0, maximum: 86_400_000, default: 10_000 },
+            unreadable_notice_window_ms: { type: 'integer', minimum: 0, maximum: 86_400_000, default: 60_000 },
           },
         },
       },

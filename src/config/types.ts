@@ -60,6 +60,9 @@ export interface DeliveryConfig {
   max_age_seconds: number;
   /** a message delayed longer than this is shown as delayed on the Matrix side */
   delayed_after_ms: number;
+  /** after a notice for an unreadable remote message, further ones from that contact within
+   *  this long are counted and summarised in one notice (0: a notice each) */
+  unreadable_notice_window_ms: number;
 }
 
 export interface NetworkConfig {

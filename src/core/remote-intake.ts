@@ -8,9 +8,8 @@
  * deterministic transaction IDs so even a crash between sending and storing yields no
  * duplicate. docs/delivery.md describes the whole model.
  */
-import { createHash } from 'node:crypto';
 import {
-  noticeContent, partEventIndex, remoteStatusToMatrix, remoteToMatrix, undeliverableNotice, wellFormed, type MatrixAction, type MediaUpload,
+  noticeContent, partEventIndex, remoteStatusToMatrix, remoteToMatrix, wellFormed, type MatrixAction, type MediaUpload,
 } from '../convert';
 import { displayPhone, type E164 } from '../network/phone';
 import type { RemoteEventHandler, RemoteMessage, UnreadableRemoteMessage } from '../network/remote-network';
@@ -25,11 +24,9 @@ import { GivenUp, Persistence, Stopped, withoutPhones, type Ending } from './per
 import type { Portals, ReadyPortal } from './portals';
 import { moveRemoteMedia } from './remote-media';
 import { givenUpNotice, lateNotice } from './remote-notices';
+import { remoteTxnId as txnId } from './remote-txn-id';
+import { UnreadableStreaks } from './unreadable-streaks';
 
-function txnId(owner: string, contact: string, remoteId: string, part: number | string): string {
-  const digest = createHash('sha256').update(`${owner}\u0000${contact}\u0000${remoteId}\u0000${part}`).digest('base64url');
-  return `mib-${digest.slice(0, 32)}`;
-}
 
 /** The parts whose events are still missing (by part index): their media is needed. An edit
  *  of a known message replaces it with its first part only. */
@@ -51,6 +48,9 @@ export class RemoteIntake implements RemoteEventHandler {
   private readonly persistence: Persistence;
   /** contacts whose last bridged message went late: a stretch of late messages gets one notice */
   private readonly late = new Set<string>();
+  private readonly unreadable: UnreadableStreaks;
+  /** summaries of unreadable stretches, due when their window ends (by contact) */
+  private readonly summaryTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly ctx: CoreContext,
@@ -61,10 +61,18 @@ export class RemoteIntake implements RemoteEventHandler {
     private readonly onConnection: (connected: boolean) => void,
   ) {
     this.persistence = new Persistence(ctx);
+    this.unreadable = new UnreadableStreaks(ctx, security, owner, async (contact) => (await portals.ensure(owner, contact)).roomId);
+  }
+
+  /** Once connected: stretches of unreadable messages a crash left unsummarised get their summary. */
+  resume(): void {
+    for (const contact of this.unreadable.unreported()) this.summaryAt(contact, Date.now());
   }
 
   /** Ends the retries in progress: their envelopes stay with the network, unacknowledged. */
   stop(): void {
+    for (const timer of this.summaryTimers.values()) clearTimeout(timer);
+    this.summaryTimers.clear();
     this.persistence.stop();
   }
 
@@ -125,6 +133,8 @@ export class RemoteIntake implements RemoteEventHandler {
     const from = message.from;
     if (store.messages.byRemoteId(this.owner, from, message.content.messageId).length > 0 && !this.partial(message)) return;
     if (message.encrypted) await this.security.learnIdentity(this.owner, from);
+    // unreadable messages counted before this one are reported first, so the room reads in order
+    await this.unreadable.flush(from);
     const { before, after: record } = this.security.recordSender(this.owner, from, message.sender);
     const portal = await this.portals.ensure(this.owner, from);
     await this.security.senderRecorded(this.owner, from, before, record);
@@ -248,20 +258,29 @@ export class RemoteIntake implements RemoteEventHandler {
     const report = async () => {
       // what the envelope showed is known even when its content is not
       if (message.sender) this.security.recordSender(this.owner, message.from, message.sender);
-      const portal = await this.portals.ensure(this.owner, message.from);
-      const notice = wellFormed(undeliverableNotice(
-        'a message',
-        `It arrived from ${displayPhone(message.from)} but could not be read (${message.reason}). Ask them to send it again.`,
-      ));
-      // how it really crossed the network, not the worst case
-      const trail = this.security.remoteTrail(this.owner, message.from, message.encrypted);
-      const txn = message.messageId === undefined ? undefined : txnId(this.owner, message.from, message.messageId, 'unreadable');
-      await this.ctx.matrix.sendEvent(this.ctx.matrix.botUserId, portal.roomId, 'm.room.message', this.security.mark(notice, trail), txn);
+      // a notice, or a count that one summary reports (unreadable-streaks.ts)
+      const summaryDue = await this.unreadable.report(message);
+      if (summaryDue !== undefined) this.summaryAt(message.from, summaryDue);
     };
     // no age limit: this notice is all that is left of the message
     await this.inPortal(message.from, () => this.deliver(label, undefined, ack, report, async (ending) => {
       throw new Error(`the notice was refused (${ending.error.message})`);
     }));
+  }
+
+  /** Arranges the summary of a contact's unreadable stretch (one timer per contact). */
+  private summaryAt(contact: E164, at: number): void {
+    if (this.summaryTimers.has(contact) || this.persistence.stopped) return;
+    const timer = setTimeout(() => {
+      this.summaryTimers.delete(contact);
+      const label = `summary of unreadable messages for ${this.owner}`;
+      this.inPortal(contact, () => this.persistence.run(label, () => this.unreadable.flush(contact))).catch((error: Error) => {
+        // stopped: the next start sends it (resume); refused: the count stays for the next notice
+        if (!(error instanceof Stopped)) this.ctx.log.warn(`${label} not sent: ${withoutPhones(error.message)}`);
+      });
+    }, Math.max(0, at - Date.now()));
+    timer.unref();
+    this.summaryTimers.set(contact, timer);
   }
 
   async onStatus(from: E164, status: 'delivered' | 'read', messageIds: string[], ack: () => Promise<void>): Promise<void> {

@@ -36,3 +36,25 @@ export function lateNotice(contactName: string, sentAt: number, now: number): Re
       `${duration(now - sentAt)} late (the first was sent at ${clock(sentAt)}). Each is dated when it was sent.`,
   );
 }
+
+/** Stands for an unreadable remote message; `earlier` counts those of the last stretch that
+ *  got no notice of their own and were not summarised yet (a restart in between). */
+export function unreadableNotice(contactPhone: string, reason: string, earlier?: { count: number; since: number }): object {
+  const before = earlier && earlier.count > 0
+    ? ` Before it, ${plural(earlier.count, 'more message')} from them since ${clock(earlier.since)} could not be read either.`
+    : '';
+  return undeliverableNotice('a message', `It arrived from ${contactPhone} but could not be read (${reason}). Ask them to send it again.${before}`);
+}
+
+/** Ends a stretch of unreadable messages that were counted instead of each getting a notice. */
+export function unreadableSummaryNotice(contactPhone: string, count: number, since: number): object {
+  return undeliverableNotice(
+    plural(count, 'more message'),
+    `They arrived from ${contactPhone} after ${clock(since)} and could not be read either; ` +
+      'the bridge counts such messages instead of posting a notice for each. Ask them to send again what is missing.',
+  );
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}

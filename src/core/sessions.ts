@@ -188,6 +188,7 @@ export class Sessions {
     }
     entry.session = session;
     entry.intake = intake;
+    intake.resume();
     this.connected(entry);
   }
 

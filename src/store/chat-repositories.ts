@@ -175,3 +175,27 @@ export interface HeldMessageRepository {
   release(id: number): void;
   count(owner: string, contact: string): number;
 }
+
+/** A stretch of unreadable messages from one contact (see src/core/unreadable-streaks.ts). */
+export interface UnreadableStreak {
+  owner: string;
+  contact: string;
+  /** when the notice that opened the stretch was sent */
+  startedAt: number;
+  /** unreadable messages since then that got no notice of their own, not yet summarised */
+  suppressed: number;
+  /** those of the stretch already summarised */
+  reported: number;
+}
+
+export interface UnreadableStreakRepository {
+  get(owner: string, contact: string): UnreadableStreak | undefined;
+  /** opens a new stretch (replacing the last), with nothing suppressed yet */
+  start(owner: string, contact: string, at: number): void;
+  /** one more message without a notice of its own */
+  suppress(owner: string, contact: string): void;
+  /** the suppressed messages are summarised: they count as reported; the stretch goes on */
+  summarised(owner: string, contact: string): void;
+  /** stretches of an owner with messages still to be reported */
+  unreported(owner: string): UnreadableStreak[];
+}

@@ -5,7 +5,7 @@
  */
 import type {
   ContactRepository, GhostRepository, HeldMessageRepository, LoginRepository, MessageRepository, OutboxRepository,
-  PortalRepository, ReactionRepository,
+  PortalRepository, ReactionRepository, UnreadableStreakRepository,
 } from './chat-repositories';
 
 export interface BridgeUser {
@@ -79,6 +79,7 @@ export interface BridgeStore {
   outbox: OutboxRepository;
   contacts: ContactRepository;
   held: HeldMessageRepository;
+  unreadable: UnreadableStreakRepository;
   /** runs `fn` in one transaction: all its writes land, or none */
   atomically<T>(fn: () => T): T;
   /** the schema version the database is at */

@@ -27,6 +27,7 @@ export const FAST_DELIVERY: DeliveryConfig = {
   retry_max_ms: 500,
   max_age_seconds: 86_400,
   delayed_after_ms: 10_000,
+  unreadable_notice_window_ms: 60_000,
 };
 
 export interface FaultWorld extends ChatWorld {

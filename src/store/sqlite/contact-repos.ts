@@ -1,6 +1,8 @@
-/** SQLite repositories for contact security and held messages. */
+/** SQLite repositories for contact security, held messages and unreadable-message stretches. */
 import type Database from 'better-sqlite3';
-import type { ContactRecord, ContactRepository, HeldMessage, HeldMessageRepository } from '../chat-repositories';
+import type {
+  ContactRecord, ContactRepository, HeldMessage, HeldMessageRepository, UnreadableStreak, UnreadableStreakRepository,
+} from '../chat-repositories';
 
 interface ContactRow {
   owner: string; contact: string; provider: string | null; e2ee: number | null; bridged: number | null;
@@ -87,5 +89,33 @@ export class SqliteHeldMessages implements HeldMessageRepository {
 
   count(owner: string, contact: string): number {
     return (this.db.prepare<[string, string], { n: number }>('SELECT COUNT(*) AS n FROM held_messages WHERE owner = ? AND contact = ?').get(owner, contact) as { n: number }).n;
+  }
+}
+
+interface StreakRow { owner: string; contact: string; started_at: number; suppressed: number; reported: number }
+const streakOf = (r: StreakRow): UnreadableStreak => ({ owner: r.owner, contact: r.contact, startedAt: r.started_at, suppressed: r.suppressed, reported: r.reported });
+
+export class SqliteUnreadableStreaks implements UnreadableStreakRepository {
+  constructor(private readonly db: Database.Database) {}
+
+  get(owner: string, contact: string): UnreadableStreak | undefined {
+    const row = this.db.prepare<[string, string], StreakRow>('SELECT * FROM unreadable_streaks WHERE owner = ? AND contact = ?').get(owner, contact);
+    return row ? streakOf(row) : undefined;
+  }
+
+  start(owner: string, contact: string, at: number): void {
+    this.db.prepare('INSERT OR REPLACE INTO unreadable_streaks (owner, contact, started_at, suppressed, reported) VALUES (?, ?, ?, 0, 0)').run(owner, contact, at);
+  }
+
+  suppress(owner: string, contact: string): void {
+    this.db.prepare('UPDATE unreadable_streaks SET suppressed = suppressed + 1 WHERE owner = ? AND contact = ?').run(owner, contact);
+  }
+
+  summarised(owner: string, contact: string): void {
+    this.db.prepare('UPDATE unreadable_streaks SET reported = reported + suppressed, suppressed = 0 WHERE owner = ? AND contact = ?').run(owner, contact);
+  }
+
+  unreported(owner: string): UnreadableStreak[] {
+    return this.db.prepare<[string], StreakRow>('SELECT * FROM unreadable_streaks WHERE owner = ? AND suppressed > 0').all(owner).map(streakOf);
   }
 }

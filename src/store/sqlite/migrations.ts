@@ -192,4 +192,23 @@ export const migrations: Migration[] = [
       CREATE INDEX outbox_unreported ON outbox (state, delay_reported, created_at);
     `,
   },
+  {
+    version: 7,
+    name: 'unreadable messages: one notice per contact and window',
+    sql: `
+      -- a stretch of unreadable messages from one contact: the first got a notice (at
+      -- started_at); the ones after it within the window are only counted, and one summary
+      -- notice says how many (src/core/unreadable-streaks.ts)
+      CREATE TABLE unreadable_streaks (
+        owner TEXT NOT NULL,
+        contact TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        suppressed INTEGER NOT NULL DEFAULT 0,
+        -- counted and already summarised in this stretch: keeps each summary's transaction
+        -- ID distinct (and the same for a retry of it)
+        reported INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (owner, contact)
+      );
+    `,
+  },
 ];

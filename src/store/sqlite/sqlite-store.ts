@@ -7,13 +7,13 @@ import Database from 'better-sqlite3';
 import type { BotCommandRepository, BridgeStore, BridgeUser, TransactionRepository, UserRepository } from '../repositories';
 import type {
   ContactRepository, GhostRepository, HeldMessageRepository, LoginRepository, MessageRepository, OutboxRepository,
-  PortalRepository, ReactionRepository,
+  PortalRepository, ReactionRepository, UnreadableStreakRepository,
 } from '../chat-repositories';
 import { SqliteGhosts, SqliteLogins } from './login-ghost-repos';
 import { SqliteMessages, SqlitePortals, SqliteReactions } from './portal-repos';
 import { SqliteOutbox } from './outbox-repo';
 import { SqliteBotCommands, SqliteTransactions } from './intake-repos';
-import { SqliteContacts, SqliteHeldMessages } from './contact-repos';
+import { SqliteContacts, SqliteHeldMessages, SqliteUnreadableStreaks } from './contact-repos';
 import { withStatementCache } from '../../sqlite/statement-cache';
 import { preparePrivateDatabaseFile } from '../../sqlite/private-file';
 import { migrate, currentVersion } from './migrate';
@@ -96,6 +96,7 @@ export class SqliteBridgeStore implements BridgeStore {
   readonly outbox: OutboxRepository;
   readonly contacts: ContactRepository;
   readonly held: HeldMessageRepository;
+  readonly unreadable: UnreadableStreakRepository;
 
   private constructor(private readonly db: Database.Database) {
     db = withStatementCache(db);
@@ -110,6 +111,7 @@ export class SqliteBridgeStore implements BridgeStore {
     this.outbox = new SqliteOutbox(db);
     this.contacts = new SqliteContacts(db);
     this.held = new SqliteHeldMessages(db);
+    this.unreadable = new SqliteUnreadableStreaks(db);
   }
 
   atomically<T>(fn: () => T): T {
