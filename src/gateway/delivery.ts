@@ -1,27 +1,41 @@
 /**
- * Who receives which device's queue right now, and pushing queued envelopes to them in order.
+ * Who receives which device's queue right now, and pushing queued envelopes to them.
  *
- * A subscription remembers the last envelope pushed and the ones not yet acknowledged; at most
- * `window` are outstanding, the rest follow as acks arrive. Nothing here is durable: the queue
- * in SQLite is the truth, so a new subscription simply starts again from the oldest envelope.
+ * Fair across senders: each (device, sender) pair has its own window of at most `window`
+ * envelopes pushed and not yet acknowledged, and its own cursor. A contact whose envelopes the
+ * subscriber cannot acknowledge (a poison message, a slow portal, a flood) fills only its own
+ * window; envelopes from everyone else keep flowing. Order is kept per sender, which is all
+ * the subscriber orders by (one portal per contact); across senders only roughly.
+ *
+ * Nothing here is durable: the queue in SQLite is the truth, so a new subscription simply
+ * starts again from the oldest envelope of every sender.
  */
 import type { Connection } from './context';
 import { eventFrame } from './context';
 import type { QueueStore } from './store/queue';
 import type { EnvelopeEvent, SubscriptionEndedEvent } from '../protocol/frames';
 
-interface Subscription {
-  conn: Connection;
-  phone: string;
-  deviceId: number;
+interface SenderCursor {
   lastSeq: number;
   inflight: Set<number>;
-  /** everything queued for the device up to lastSeq has been pushed: new envelopes can be
+  /** everything queued from this sender up to lastSeq has been pushed: new envelopes can be
    *  pushed straight from memory without reading the queue back */
   caughtUp: boolean;
 }
 
+interface Subscription {
+  conn: Connection;
+  phone: string;
+  deviceId: number;
+  /** senders with envelopes pushed and unacknowledged, or possibly waiting in the queue; a
+   *  sender with neither is forgotten, so this stays as small as the live backlog */
+  senders: Map<string, SenderCursor>;
+  /** pushed, unacknowledged envelope -> its sender, to free the right window on ack */
+  owner: Map<number, string>;
+}
+
 const key = (phone: string, deviceId: number): string => `${phone}/${deviceId}`;
+const newCursor = (): SenderCursor => ({ lastSeq: 0, inflight: new Set(), caughtUp: false });
 
 export class DeliveryHub {
   private readonly subs = new Map<string, Subscription>();
@@ -38,7 +52,7 @@ export class DeliveryHub {
     const k = key(phone, deviceId);
     const previous = this.subs.get(k);
     if (previous && previous.conn !== conn) this.end(phone, deviceId, 'replaced');
-    this.subs.set(k, { conn, phone, deviceId, lastSeq: 0, inflight: new Set(), caughtUp: false });
+    this.subs.set(k, { conn, phone, deviceId, senders: new Map(), owner: new Map() });
     let set = this.byConn.get(conn);
     if (!set) this.byConn.set(conn, (set = new Set()));
     set.add(k);
@@ -56,42 +70,76 @@ export class DeliveryHub {
     return this.subs.get(key(phone, deviceId))?.conn;
   }
 
-  /** Push what the window allows to the device's subscriber, if any. */
+  /** Push what every sender's window allows to the device's subscriber, if any. Envelopes
+   *  are sent in queue order across senders, so a fresh subscription sees the old order. */
   pump(phone: string, deviceId: number): void {
     const sub = this.subs.get(key(phone, deviceId));
     if (!sub) return;
-    const room = this.window - sub.inflight.size;
-    if (room <= 0) return;
-    const rows = this.queue.after(phone, deviceId, sub.lastSeq, room);
-    for (const { seq, event } of rows) this.push(sub, seq, event);
-    sub.caughtUp = rows.length < room;
+    const batch: { sender: string; seq: number; event: EnvelopeEvent }[] = [];
+    for (const sender of this.queue.senders(phone, deviceId)) {
+      for (const row of this.take(sub, sender)) batch.push({ sender, ...row });
+    }
+    batch.sort((x, y) => x.seq - y.seq);
+    for (const { sender, seq, event } of batch) this.push(sub, sender, seq, event);
   }
 
-  /** A new envelope was just queued (and committed with this turn): push it if the device's
-   *  subscriber is caught up and has room, else let `pump` find it in order later. */
+  /** A new envelope was just queued (and committed with this turn): push it if its sender is
+   *  caught up and has room, else let the sender's cursor find it in order later. */
   queued(event: EnvelopeEvent): void {
     const { phone, deviceId } = event.recipient;
     const sub = this.subs.get(key(phone, deviceId));
     if (!sub) return;
+    const sender = event.sender.phone;
+    const cursor = sub.senders.get(sender);
     const seq = Number(event.envelopeId);
-    if (sub.caughtUp && seq > sub.lastSeq && sub.inflight.size < this.window) {
-      this.push(sub, seq, event);
+    if (cursor?.caughtUp && seq > cursor.lastSeq && cursor.inflight.size < this.window) {
+      this.push(sub, sender, seq, event);
     } else {
-      sub.caughtUp = false;
-      this.pump(phone, deviceId);
+      if (cursor) cursor.caughtUp = false;
+      this.pumpSender(sub, sender);
     }
   }
 
-  private push(sub: Subscription, seq: number, event: EnvelopeEvent): void {
-    sub.lastSeq = seq;
-    sub.inflight.add(seq);
+  private pumpSender(sub: Subscription, sender: string): void {
+    for (const { seq, event } of this.take(sub, sender)) this.push(sub, sender, seq, event);
+  }
+
+  /** The next envelopes of one sender that its window has room for (marks how far it read). */
+  private take(sub: Subscription, sender: string): { seq: number; event: EnvelopeEvent }[] {
+    let cursor = sub.senders.get(sender);
+    if (!cursor) sub.senders.set(sender, (cursor = newCursor()));
+    const room = this.window - cursor.inflight.size;
+    if (room <= 0) return [];
+    const rows = this.queue.after(sub.phone, sub.deviceId, sender, cursor.lastSeq, room);
+    cursor.caughtUp = rows.length < room;
+    // nothing pushed and nothing left to read: forget the sender; its next envelope starts a
+    // fresh cursor, which reads the queue once and finds exactly the unacknowledged ones
+    if (rows.length === 0 && cursor.inflight.size === 0) sub.senders.delete(sender);
+    return rows;
+  }
+
+  private push(sub: Subscription, sender: string, seq: number, event: EnvelopeEvent): void {
+    let cursor = sub.senders.get(sender);
+    if (!cursor) sub.senders.set(sender, (cursor = newCursor()));
+    cursor.lastSeq = seq;
+    cursor.inflight.add(seq);
+    sub.owner.set(seq, sender);
     sub.conn.send(eventFrame('envelope', event));
   }
 
   acked(phone: string, deviceId: number, seq: number): void {
     const sub = this.subs.get(key(phone, deviceId));
-    // when caught up, nothing waits in the queue beyond what was pushed: no need to look
-    if (sub?.inflight.delete(seq) && !sub.caughtUp) this.pump(phone, deviceId);
+    const sender = sub?.owner.get(seq);
+    if (!sub || sender === undefined) return;
+    sub.owner.delete(seq);
+    const cursor = sub.senders.get(sender);
+    if (!cursor?.inflight.delete(seq)) return;
+    if (!cursor.caughtUp) {
+      // when caught up, nothing of this sender waits in the queue beyond what was pushed
+      this.pumpSender(sub, sender);
+    } else if (cursor.inflight.size === 0) {
+      sub.senders.delete(sender);
+    }
   }
 
   /** The connection went away: its subscriptions end; unacked envelopes stay queued. */

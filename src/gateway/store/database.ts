@@ -76,6 +76,13 @@ const MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL
   );
   `,
+  // 2: the sender's phone as its own column, so delivery can keep one window per sender
+  // (a contact whose envelopes go unacknowledged must not hold up everyone else's)
+  `
+  ALTER TABLE queue ADD COLUMN sender_phone TEXT NOT NULL DEFAULT '';
+  UPDATE queue SET sender_phone = json_extract(sender, '$.phone');
+  CREATE INDEX queue_by_sender ON queue (phone, device_id, sender_phone, seq);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

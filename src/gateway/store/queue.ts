@@ -1,4 +1,8 @@
-/** Per-device store-and-forward queues and the record of accepted submissions (idempotency). */
+/**
+ * Per-device store-and-forward queues and the record of accepted submissions (idempotency).
+ * Each device's queue is read per sender (indexed by sender phone): delivery keeps one window
+ * per sender, so one contact's unacknowledged backlog never hides another contact's envelopes.
+ */
 import type { EnvelopeEvent, SenderInfo } from '../../protocol/frames';
 import type { Db } from './database';
 
@@ -14,6 +18,7 @@ interface RawEnvelope {
 export class QueueStore {
   private readonly enqueueStmt;
   private readonly afterStmt;
+  private readonly sendersStmt;
   private readonly countStmt;
   private readonly ackStmt;
   private readonly findSubmissionStmt;
@@ -23,12 +28,22 @@ export class QueueStore {
   private readonly submitTx;
 
   constructor(db: Db) {
-    this.enqueueStmt = db.prepare<[string, number, string, number, string]>(
-      'INSERT INTO queue (phone, device_id, sender, server_ts, payload) VALUES (?, ?, ?, ?, ?)',
+    this.enqueueStmt = db.prepare<[string, number, string, string, number, string]>(
+      'INSERT INTO queue (phone, device_id, sender_phone, sender, server_ts, payload) VALUES (?, ?, ?, ?, ?, ?)',
     );
-    this.afterStmt = db.prepare<[string, number, number, number], RawEnvelope>(
+    this.afterStmt = db.prepare<[string, number, string, number, number], RawEnvelope>(
       `SELECT seq, server_ts AS serverTs, sender, payload FROM queue
-       WHERE phone = ? AND device_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+       WHERE phone = ? AND device_id = ? AND sender_phone = ? AND seq > ? ORDER BY seq LIMIT ?`,
+    );
+    // distinct senders by skipping through the index: one lookup per sender, however long
+    // each sender's backlog is (a plain GROUP BY would walk every queued row)
+    this.sendersStmt = db.prepare<[{ phone: string; deviceId: number }], { sender: string }>(
+      `WITH RECURSIVE s(sender) AS (
+         SELECT MIN(sender_phone) FROM queue WHERE phone = @phone AND device_id = @deviceId
+         UNION ALL
+         SELECT (SELECT MIN(sender_phone) FROM queue WHERE phone = @phone AND device_id = @deviceId AND sender_phone > s.sender)
+         FROM s WHERE s.sender IS NOT NULL
+       ) SELECT sender FROM s WHERE sender IS NOT NULL`,
     );
     this.countStmt = db.prepare<[string, number], { n: number }>('SELECT COUNT(*) AS n FROM queue WHERE phone = ? AND device_id = ?');
     this.ackStmt = db.prepare<[number, string, number]>('DELETE FROM queue WHERE seq = ? AND phone = ? AND device_id = ?');
@@ -44,7 +59,7 @@ export class QueueStore {
       (phone: string, deviceIds: readonly number[], sender: SenderInfo, serverTs: number, payloads: readonly Payload[]) => {
         const senderJson = JSON.stringify(sender);
         return deviceIds.map((deviceId, i) =>
-          Number(this.enqueueStmt.run(phone, deviceId, senderJson, serverTs, JSON.stringify(payloads[i])).lastInsertRowid),
+          Number(this.enqueueStmt.run(phone, deviceId, sender.phone, senderJson, serverTs, JSON.stringify(payloads[i])).lastInsertRowid),
         );
       },
     );
@@ -62,9 +77,14 @@ export class QueueStore {
     return this.enqueueTx(phone, deviceIds, sender, serverTs, payloads);
   }
 
-  /** Envelopes of a device after `afterSeq`, oldest first. */
-  after(phone: string, deviceId: number, afterSeq: number, limit: number): { seq: number; event: EnvelopeEvent }[] {
-    return this.afterStmt.all(phone, deviceId, afterSeq, limit).map((r) => ({
+  /** Phones of everyone with envelopes queued for a device. */
+  senders(phone: string, deviceId: number): string[] {
+    return this.sendersStmt.all({ phone, deviceId }).map((r) => r.sender);
+  }
+
+  /** Envelopes from one sender to a device after `afterSeq`, oldest first. */
+  after(phone: string, deviceId: number, senderPhone: string, afterSeq: number, limit: number): { seq: number; event: EnvelopeEvent }[] {
+    return this.afterStmt.all(phone, deviceId, senderPhone, afterSeq, limit).map((r) => ({
       seq: r.seq,
       event: {
         recipient: { phone, deviceId },
