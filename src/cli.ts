@@ -4,6 +4,8 @@
  * Exit codes: 0 ok, 1 bad config or start failure, 2 bad usage, 3 crashed (an unhandled
  * error: logged, then the process exits so that a supervisor restarts it).
  */
+// first: before any import loads the dependency that warns (see the module)
+import './known-warnings';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config';
