@@ -133,8 +133,6 @@ export class RemoteIntake implements RemoteEventHandler {
     const from = message.from;
     if (store.messages.byRemoteId(this.owner, from, message.content.messageId).length > 0 && !this.partial(message)) return;
     if (message.encrypted) await this.security.learnIdentity(this.owner, from);
-    // unreadable messages counted before this one are reported first, so the room reads in order
-    await this.unreadable.flush(from);
     const { before, after: record } = this.security.recordSender(this.owner, from, message.sender);
     const portal = await this.portals.ensure(this.owner, from);
     await this.security.senderRecorded(this.owner, from, before, record);

@@ -47,10 +47,10 @@ export function unreadableNotice(contactPhone: string, reason: string, earlier?:
 }
 
 /** Ends a stretch of unreadable messages that were counted instead of each getting a notice. */
-export function unreadableSummaryNotice(contactPhone: string, count: number, since: number): object {
+export function unreadableSummaryNotice(contactPhone: string, count: number, since: number, until: number): object {
   return undeliverableNotice(
     plural(count, 'more message'),
-    `They arrived from ${contactPhone} after ${clock(since)} and could not be read either; ` +
+    `They arrived from ${contactPhone} between ${clock(since)} and ${clock(until)} and could not be read either; ` +
       'the bridge counts such messages instead of posting a notice for each. Ask them to send again what is missing.',
   );
 }

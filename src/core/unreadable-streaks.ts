@@ -3,8 +3,9 @@
  * to get a notice of its own, and a contact sending thousands (garbage inside valid
  * ciphertexts) kept the room's queue busy for minutes, one homeserver send each. Now the
  * first of a stretch gets the full notice, the rest within `unreadable_notice_window_ms` are counted
- * in the store, and a summary says how many: when the window ends, before the contact's next
- * readable message (so the room reads in order), or at the next start after a crash.
+ * in the store, and one summary says how many when the window ends (or at the next start after
+ * a crash). Readable messages in between go on as usual: a summary before each of them would
+ * cost a homeserver send per readable message of a mixed flood, which is what this avoids.
  *
  * Counting happens before the network is acknowledged: a crash between the two counts that
  * message again when it is redelivered (a summary may say one more than arrived; none is
@@ -52,18 +53,17 @@ export class UnreadableStreaks {
     return undefined;
   }
 
-  /** Sends the summary of what a contact's stretch counted since the last summary, if anything. */
+  /** Sends the summary of what a contact's stretch counted, if anything; the stretch ends. */
   async flush(contact: E164): Promise<void> {
     const { store } = this.ctx;
     const streak = store.unreadable.get(this.owner, contact);
     if (!streak || streak.suppressed === 0) return;
-    const notice = wellFormed(unreadableSummaryNotice(displayPhone(contact), streak.suppressed, streak.startedAt));
+    const notice = wellFormed(unreadableSummaryNotice(displayPhone(contact), streak.suppressed, streak.startedAt, Date.now()));
     // one Matrix event per summary, however often a retry sends it: the stretch and how many
     // it has counted in all name it
     const txn = remoteTxnId(this.owner, contact, `unreadable-summary:${streak.startedAt}`, streak.reported + streak.suppressed);
     // it stands for several messages that may have crossed differently: it claims no protection
     await this.send(contact, notice, false, txn);
-    // the window stays: unreadable messages right after a readable one are counted on
     store.unreadable.summarised(this.owner, contact);
   }
 
