@@ -44,6 +44,17 @@ export class MatrixUnavailableError extends Error {
   }
 }
 
+/**
+ * An exception JavaScript itself raised while handling one message (a URIError from encoding
+ * a string, a RangeError, a SyntaxError): the same message raises it again, so it counts
+ * towards poison like a 5xx (still only with a probe that shows the homeserver is up, since a
+ * garbled answer during an outage can be a SyntaxError too). A TypeError does not count: a
+ * session that went away mid-step can cause one, and that is transient.
+ */
+export function isDeterministicFailure(error: unknown): boolean {
+  return error instanceof URIError || error instanceof RangeError || error instanceof SyntaxError;
+}
+
 export function isServerError(error: unknown): boolean {
   const status = (error as { statusCode?: unknown } | null)?.statusCode;
   return typeof status === 'number' && status >= 500;

@@ -9,7 +9,7 @@
  */
 import { backoffDelay, type BackoffOptions } from '../lib/backoff';
 import type { CoreContext } from './context';
-import { isPermanent, isServerError } from './errors';
+import { isDeterministicFailure, isPermanent, isServerError } from './errors';
 
 /** consecutive 5xx answers to one step before the homeserver is probed: a message it fails
  *  on while it answers everything else is poison, not an outage */
@@ -20,7 +20,8 @@ const WARN_EVERY = 10;
 export type Ending =
   /** the homeserver (4xx) or the bridge's own checks refused it: no retry can change that */
   | { kind: 'refused'; error: Error }
-  /** the homeserver answers other requests but fails on this one, again and again */
+  /** the homeserver answers other requests but fails on this one, again and again (5xx, or
+   *  the same exception from the bridge's own handling of it) */
   | { kind: 'poison'; error: Error }
   /** older than bridge.delivery.max_age_seconds and still failing */
   | { kind: 'expired'; error: Error };
@@ -83,7 +84,7 @@ export class Persistence {
         if (this.stopped) throw new Stopped();
         if (isPermanent(error)) throw new GivenUp({ kind: 'refused', error });
         failures += 1;
-        serverErrors = isServerError(error) ? serverErrors + 1 : 0;
+        serverErrors = isServerError(error) || isDeterministicFailure(error) ? serverErrors + 1 : 0;
         if (options.poison && serverErrors >= POISON_AFTER && (await this.homeserverAnswers())) {
           throw new GivenUp({ kind: 'poison', error });
         }

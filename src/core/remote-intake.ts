@@ -176,7 +176,10 @@ export class RemoteIntake implements RemoteEventHandler {
     });
   }
 
-  private async bridgeContent(from: E164, content: Content, encrypted: boolean, job: Job): Promise<void> {
+  private async bridgeContent(from: E164, remote: Content, encrypted: boolean, job: Job): Promise<void> {
+    // repaired once, for every use: a lone surrogate in an attachment's file name made the
+    // upload's URL encoding throw (URIError), and the homeserver refuses it in events
+    const content = wellFormed(remote);
     const { store } = this.ctx;
     const owner = this.owner;
     const done = new Set(store.messages.byRemoteId(owner, from, content.messageId).map((m) => m.part));

@@ -4,6 +4,7 @@
  * that arrive late (the bridge could not deliver them at the time). Pure text; no I/O.
  */
 import { noticeContent, undeliverableNotice } from '../convert';
+import { isServerError } from './errors';
 import type { Ending } from './persistence';
 
 function clock(ms: number): string {
@@ -24,7 +25,9 @@ export function givenUpNotice(contactName: string, sentAt: number, ending: Endin
     ending.kind === 'refused'
       ? `the homeserver refused it (${reason})`
       : ending.kind === 'poison'
-        ? `the homeserver failed on this message again and again while it handled everything else (${reason})`
+        ? isServerError(ending.error)
+          ? `the homeserver failed on this message again and again while it handled everything else (${reason})`
+          : `the bridge failed on this message again and again (${reason})`
         : `it could not be delivered within ${duration(maxAgeSeconds * 1000)} (last error: ${reason})`;
   return undeliverableNotice(`a message from ${contactName}`, `It was sent at ${clock(sentAt)} and could not be shown here: ${why}. Ask them to send it again.`);
 }

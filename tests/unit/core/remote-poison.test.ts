@@ -62,3 +62,32 @@ test('an outage that answers 5xx to everything (the probe too) is retried, not t
   assert.deepEqual(ghostTexts(h), ['before', 'during']);
   assert.ok(!h.matrix.events.some((e) => /Not delivered/.test(String(e.content.body))));
 });
+
+test('an attachment whose file name holds a lone surrogate is uploaded under the repaired name', async (t) => {
+  const h = await startCoreHarness();
+  t.after(() => h.stop());
+  // the bot SDK puts the file name into the upload URL with encodeURIComponent, which throws
+  // URIError on a lone surrogate, as often as it is asked
+  h.matrix.failWhen('uploadMedia', (args) => typeof args[3] === 'string' && !(args[3] as string & { isWellFormed(): boolean }).isWellFormed(), () => new URIError('URI malformed'));
+  const session = await h.login(ALICE, ALICE_PHONE);
+  const file = await session.uploadAttachment(new Uint8Array([1, 2]), { kind: 'file', mimeType: 'text/plain', fileName: 'notes\ud800.txt' });
+  const delivery = await session.deliver(FakeSession.message(SAM, 'f1', [file]));
+  assert.equal(delivery.acked(), 1);
+  assert.deepEqual(h.matrix.uploads.map((u) => u.fileName), ['notes\ufffd.txt']);
+  assert.ok(h.matrix.events.some((e) => e.content.msgtype === 'm.file' && e.content.url === h.matrix.uploads[0].mxc));
+});
+
+test('a message the bridge itself keeps failing on (the same exception each time): a notice, an ack, and the others flow', async (t) => {
+  const h = await startCoreHarness();
+  t.after(() => h.stop());
+  const session = await h.login(ALICE, ALICE_PHONE);
+  await session.deliver(FakeSession.text(SAM, 'r0', 'before'));
+  h.matrix.failWhen('sendEvent', (args) => (args[3] as { body?: string }).body === 'cursed', () => new URIError('URI malformed'));
+  const cursed = await session.deliver(FakeSession.text(SAM, 'c1', 'cursed'));
+  const after = await session.deliver(FakeSession.text(SAM, 'c2', 'after'));
+  assert.equal(cursed.acked(), 1);
+  assert.equal(after.acked(), 1);
+  assert.deepEqual(ghostTexts(h), ['before', 'after']);
+  const notice = h.matrix.events.find((e) => /Not delivered: a message from/.test(String(e.content.body)));
+  assert.match(String(notice?.content.body), /the bridge failed on this message again and again \(URI malformed\)/);
+});
