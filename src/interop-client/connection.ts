@@ -374,11 +374,6 @@ export class InteropConnection extends EventEmitter<ConnectionEvents> {
     if (this.isReady) await this.request('device.unsubscribe', { phone, deviceId });
   }
 
-  /** Drops the socket as if the network failed; reconnect logic takes over. For tests. */
-  simulateNetworkFailure(): void {
-    this.ws?.terminate();
-  }
-
   async close(): Promise<void> {
     this.closed = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);

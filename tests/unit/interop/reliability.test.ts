@@ -2,6 +2,7 @@
  * Store-and-forward under failure: offline delivery, a dropped network connection, and a
  * gateway restart in the middle of a stream of messages — nothing lost, nothing duplicated.
  */
+import { dropSocket } from '../../helpers/drop-socket';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -60,7 +61,7 @@ describe('reliability', () => {
   it('reconnects by itself after the network drops and receives what was sent meanwhile', async () => {
     let reconnected = false;
     bob.connection.once('connected', (_h, again) => (reconnected = again));
-    bob.connection.simulateNetworkFailure();
+    dropSocket(bob.connection);
     const id = await alice.sendText(BOB, 'while you were away');
     await bob.waitFor('message', (m) => m.content.messageId === id);
     assert.equal(reconnected, true);
