@@ -8,6 +8,7 @@
  * envelope is left unacknowledged and the network hands it over again later).
  */
 import { backoffDelay, type BackoffOptions } from '../lib/backoff';
+import { withoutPhones } from '../lib/without-phones';
 import type { CoreContext } from './context';
 import { isDeterministicFailure, isPermanent, isServerError } from './errors';
 
@@ -48,10 +49,6 @@ export interface StepOptions {
   poison?: boolean;
 }
 
-/** Log text without phone numbers: error messages may quote a ghost's user ID or a number. */
-export function withoutPhones(text: string): string {
-  return text.replace(/\+\d{6,15}/g, '+…');
-}
 
 export class Persistence {
   private readonly stopping = new AbortController();

@@ -13,7 +13,7 @@ import { imageMimeType } from './image-type';
 import { portalCreatedNotice } from '../security/notices';
 import type { CoreContext } from './context';
 import { isPermanent } from './errors';
-import { withoutPhones } from './persistence';
+import { withoutPhones } from '../lib/without-phones';
 import type { SecurityKeeper } from './security-keeper';
 
 /** re-read a contact's profile (name, avatar) when it is older than this and they write */

@@ -14,7 +14,7 @@ import type { RemoteSession } from '../network/remote-network';
 import type { Content } from '../protocol/content';
 import type { CoreContext } from './context';
 import { isPermanent } from './errors';
-import { withoutPhones } from './persistence';
+import { withoutPhones } from '../lib/without-phones';
 
 function megabytes(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
