@@ -9,6 +9,7 @@ import { ConfigError } from './config/errors';
 import { readRegistration, ghostUserRegex, PLACEHOLDER_TOKEN_MARK } from './registration';
 import { SqliteBridgeStore } from './store';
 import { DurableAppService, type MatrixEvent } from './matrix/transaction-intake';
+import { HeldBackProbe } from './matrix/held-back-transactions';
 import { BridgeBot } from './matrix/bot';
 import { AppserviceMatrixPort } from './matrix/appservice-port';
 import { CommandRegistry } from './matrix/commands/registry';
@@ -105,9 +106,20 @@ export async function start(config: BridgeConfig): Promise<RunningBridge> {
     cleanups.push(() => bot.stop());
     // before the listener opens, so a command interrupted by the last stop is answered first
     bot.resumeInterrupted();
+    const transactionLog = new Logger('transactions');
+    const heldBack = new HeldBackProbe({
+      log: transactionLog,
+      lastHandled: store.transactions.lastProcessed(),
+      // Matrix 1.7 appservice ping: Synapse then sends what its recoverer holds, at once
+      ping: async () => {
+        await botIntent.matrixClient.doRequest('POST', `/_matrix/client/v1/appservice/${encodeURIComponent(registration.id)}/ping`, null, {});
+      },
+    });
+    cleanups.push(() => heldBack.stop());
     const appservice = new DurableAppService(registration.hs_token, {
       maxAgeMs: config.bridge.delivery.max_age_seconds * 1000,
-      log: new Logger('transactions'),
+      log: transactionLog,
+      heldBack,
     });
     appservice.attach(
       {

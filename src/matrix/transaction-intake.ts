@@ -24,6 +24,7 @@ import type { Request, Response } from 'express';
 import { AppService } from 'matrix-appservice-bridge';
 import { isPermanent } from '../core/errors';
 import type { TransactionRepository } from '../store';
+import type { HeldBackProbe } from './held-back-transactions';
 import { transactionHash, type TransactionBody } from './transaction-hash';
 
 export type { TransactionBody } from './transaction-hash';
@@ -54,6 +55,8 @@ export interface IntakeOptions {
   /** an event still failing this long after it was sent (delivery.max_age_seconds) is given up */
   maxAgeMs: number;
   log: IntakeLogger;
+  /** refuses a transaction after a gap so that one the homeserver held back comes first */
+  heldBack?: HeldBackProbe;
 }
 
 /** Why an event was skipped: not well formed, refused for good, or still failing when too old. */
@@ -161,16 +164,27 @@ export class DurableAppService extends AppService {
     const body = (isRecord(req.body) ? req.body : {}) as TransactionBody;
     const hash = transactionHash(body);
     const key = `${txnId}\u0000${hash}`;
+    const { heldBack } = this.options;
     try {
       let work = this.inFlight.get(key);
-      if (!work) {
+      if (work) {
+        heldBack?.suspect(); // sent again while still being handled: the homeserver timed out
+      } else {
+        if (this.transactions.isProcessed(txnId, hash)) {
+          heldBack?.suspect(); // our answer never reached the homeserver: it is recovering
+        } else if (heldBack?.refuse(txnId)) {
+          res.status(503).send({ errcode: 'M_UNKNOWN', error: 'waiting for an earlier transaction; retry' });
+          return;
+        }
         work = this.handle(txnId, hash, body).finally(() => this.inFlight.delete(key));
         this.inFlight.set(key, work);
       }
       await work;
+      heldBack?.handled(txnId);
       this.succeeded();
       res.status(200).send({});
     } catch (error) {
+      heldBack?.suspect();
       this.failed(txnId, error as Error);
       res.status(500).send({ errcode: 'M_UNKNOWN', error: 'transaction failed; retry later' });
     }

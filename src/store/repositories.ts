@@ -38,6 +38,8 @@ export interface TransactionRepository {
   /** true if this exact transaction (same ID, same content hash) was handled completely */
   isProcessed(txnId: string, contentHash: string): boolean;
   markProcessed(txnId: string, contentHash: string): void;
+  /** the ID of the transaction handled most recently, if any is remembered */
+  lastProcessed(): string | undefined;
   isEventHandled(eventId: string): boolean;
   markEventHandled(eventId: string): void;
   /** forget transactions and events handled before the given time (no retry comes that late) */

@@ -3,6 +3,7 @@
 // restarted its transaction counter would send them, a bot command interrupted by a bridge
 // restart, and the listener's answers to missing and wrong credentials.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Command } from '../../src/matrix/commands/registry';
@@ -36,8 +37,9 @@ test('intake: reused transaction IDs, interrupted commands, credentials', async 
 
   await t.test('a transaction ID reused with new events is handled; the same events are handled once', async () => {
     const simMark = sam.received.length;
-    // a fresh ID each run, reused as a homeserver that restarted its counter would
-    const txnId = `${Date.now()}`;
+    // a fresh ID each run, reused as a homeserver that restarted its counter would (not a
+    // number: a numbered one past Synapse's own would be refused as a gap, see below)
+    const txnId = `reused-${Date.now()}`;
     const before = event('before the homeserver restart');
     const after = event('after the homeserver restart');
     const later = event('later');
@@ -74,6 +76,24 @@ test('intake: reused transaction IDs, interrupted commands, credentials', async 
     assert.equal(runs, 1, 'not run again');
     // and the restarted bridge answers commands as before
     assert.match(String((await botReply(env, alice, managementRoom, 'whoami')).content.body), /^You are @alice/);
+  });
+
+  await t.test('a transaction that skips numbers right after a start is refused once, and Synapse accepts the bridge\'s ping', async () => {
+    await env.bridgeEnv.stopBridge();
+    await env.bridgeEnv.startBridge();
+    // Synapse numbers its transactions; one far past the last handled looks like a gap
+    const last = Number(env.bridgeEnv.bridge.store.transactions.lastProcessed() ?? '0');
+    assert.ok(Number.isInteger(last), 'Synapse sent numbered transactions');
+    const gap = String(last + 1000);
+    const probed = event('after a gap');
+    assert.equal((await putTransaction(env, gap, [probed])).status, 503, 'refused, so a held-back transaction would come first');
+    // the bridge pings Synapse, which (not in recovery here) logs that it had nothing to retry
+    const pinged = () => readFileSync(env.bridgeEnv.hs.logPath, 'utf8').includes('is not in recovery, not forcing retry');
+    const deadline = Date.now() + 10_000;
+    while (!pinged() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(pinged(), 'Synapse answered the bridge\'s appservice ping');
+    assert.equal((await putTransaction(env, gap, [probed])).status, 200, 'offered again with nothing older: handled');
+    await simReceivesText(sam, ALICE_PHONE, 'after a gap', 30_000);
   });
 
   await t.test('no token is 401 M_UNAUTHORIZED, a wrong one 403 M_FORBIDDEN, on every endpoint', async () => {

@@ -9,6 +9,7 @@ import type { BotCommandRecord, BotCommandRepository, TransactionRepository } fr
 export class SqliteTransactions implements TransactionRepository {
   private readonly check;
   private readonly mark;
+  private readonly latest;
   private readonly checkEvent;
   private readonly markEvent;
   private readonly removeTransactions;
@@ -19,6 +20,7 @@ export class SqliteTransactions implements TransactionRepository {
       'SELECT 1 AS one FROM handled_transactions WHERE txn_id = ? AND content_hash = ?',
     );
     this.mark = db.prepare('INSERT OR IGNORE INTO handled_transactions (txn_id, content_hash, handled_at) VALUES (?, ?, ?)');
+    this.latest = db.prepare<[], { txn_id: string }>('SELECT txn_id FROM handled_transactions ORDER BY handled_at DESC, rowid DESC LIMIT 1');
     this.checkEvent = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM handled_events WHERE event_id = ?');
     this.markEvent = db.prepare('INSERT OR IGNORE INTO handled_events (event_id, handled_at) VALUES (?, ?)');
     this.removeTransactions = db.prepare('DELETE FROM handled_transactions WHERE handled_at < ?');
@@ -31,6 +33,10 @@ export class SqliteTransactions implements TransactionRepository {
 
   markProcessed(txnId: string, contentHash: string): void {
     this.mark.run(txnId, contentHash, Date.now());
+  }
+
+  lastProcessed(): string | undefined {
+    return this.latest.get()?.txn_id;
   }
 
   isEventHandled(eventId: string): boolean {

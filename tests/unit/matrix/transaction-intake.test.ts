@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { SqliteBridgeStore } from '../../../src/store';
 import { DurableAppService, type MatrixEvent, type SkippedEvent } from '../../../src/matrix/transaction-intake';
 import { MatrixRefusedError } from '../../../src/core/errors';
+import { HeldBackProbe, type HeldBackProbeOptions } from '../../../src/matrix/held-back-transactions';
 import { freePort } from '../../helpers/free-port';
 
 const TOKEN = 'hs-token-for-tests';
@@ -28,20 +29,26 @@ interface Listener {
   restart(): Promise<Listener>;
 }
 
-async function startListener(t: { after(fn: () => unknown): void }, dbPath?: string, maxAgeMs = 86_400_000): Promise<Listener> {
+/** what a test gives the held-back probe; the log and what the store remembers come from the listener */
+type ProbeSetup = Omit<HeldBackProbeOptions, 'log' | 'lastHandled'>;
+
+async function startListener(t: { after(fn: () => unknown): void }, dbPath?: string, maxAgeMs = 86_400_000, probe?: ProbeSetup): Promise<Listener> {
   const dir = mkdtempSync(join(tmpdir(), 'intake-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const path = dbPath ?? join(dir, 'bridge.db');
   const store = SqliteBridgeStore.open(path);
   const logs: string[] = [];
   const line = (...parts: unknown[]) => logs.push(parts.join(' '));
-  const appservice = new DurableAppService(TOKEN, { maxAgeMs, log: { info: line, warn: line, error: line } });
+  const log = { info: line, warn: line, error: line };
+  const heldBack = probe && new HeldBackProbe({ ...probe, log, lastHandled: store.transactions.lastProcessed() });
+  if (heldBack) t.after(() => heldBack.stop());
+  const appservice = new DurableAppService(TOKEN, { maxAgeMs, log, heldBack });
   const l: Listener = {
     url: '', handled: [], ephemeral: [], skipped: [], logs, failWith: () => undefined, store, appservice,
     restart: async () => {
       await appservice.close();
       store.close();
-      return startListener(t, path, maxAgeMs);
+      return startListener(t, path, maxAgeMs, probe);
     },
   };
   appservice.onSkipped = (s) => l.skipped.push(s);
@@ -188,4 +195,77 @@ test('every appservice endpoint answers 401 M_UNAUTHORIZED without a token and 4
     });
     assert.equal(ok.status, 200, `${method} ${path} with the right token`);
   }
+});
+
+// Synapse can hold a transaction back after recovering from an appservice outage and send the
+// next one first (src/matrix/held-back-transactions.ts). These play the homeserver's part.
+
+/** a homeserver clock and ping that the tests drive */
+function homeserverSide() {
+  const side = { clock: 1_000_000, pings: 0, onPing: async () => undefined as unknown };
+  const probe: ProbeSetup = {
+    now: () => side.clock, pingDelayMs: 0, suspicionMs: 60_000, minIntervalMs: 0,
+    ping: async () => {
+      side.pings += 1;
+      await side.onPing();
+    },
+  };
+  return { side, probe };
+}
+
+const until = async (what: () => boolean) => {
+  for (let i = 0; i < 200 && !what(); i++) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(what(), 'timed out');
+};
+
+test('after a restart, a transaction that skips a number is refused and the homeserver pinged: the held-back one is handled first', async (t) => {
+  const { side, probe } = homeserverSide();
+  let l = await startListener(t, undefined, undefined, probe);
+  assert.equal((await put(l, '5', { events: [message('#5')] })).status, 200);
+  l = await l.restart(); // a crash: the homeserver's recoverer then holds #6 back and offers #7
+  const offered = await put(l, '7', { events: [message('#7')] });
+  assert.equal(offered.status, 503, 'refused, so that the homeserver retries it after what it holds');
+  await until(() => side.pings === 1);
+  // the recoverer, woken by the ping, sends its oldest transaction first
+  assert.equal((await put(l, '6', { events: [message('#6')] })).status, 200);
+  assert.equal((await put(l, '7', { events: [message('#7 again')] })).status, 200);
+  assert.deepEqual(bodies(l.handled), ['#6', '#7 again'], 'nothing of the refused transaction was handled before #6');
+  assert.ok(l.logs.some((s) => /transaction 6 had been held back/.test(s)), l.logs.join('\n'));
+});
+
+test('a gap with nothing held back (another appservice took the numbers) costs one refusal, not more', async (t) => {
+  const { side, probe } = homeserverSide();
+  const l = await startListener(t, undefined, undefined, probe);
+  assert.equal((await put(l, '10', { events: [message('#10')] })).status, 200);
+  assert.equal((await put(l, '14', { events: [message('#14')] })).status, 503);
+  assert.equal((await put(l, '14', { events: [message('#14')] })).status, 200, 'offered again with nothing older: handled');
+  assert.equal((await put(l, '15', { events: [message('#15')] })).status, 200);
+  assert.deepEqual(bodies(l.handled), ['#10', '#14', '#15']);
+  await until(() => side.pings === 1);
+});
+
+test('a gap is probed only while the homeserver may be recovering: after a start, a failed answer or a retry', async (t) => {
+  const { side, probe } = homeserverSide();
+  const l = await startListener(t, undefined, undefined, probe);
+  assert.equal((await put(l, '1', { events: [message('#1')] })).status, 200);
+  side.clock += 61_000; // long after the start, with no failure since
+  assert.equal((await put(l, '3', { events: [message('#3')] })).status, 200, 'a gap in calm times is another appservice\'s');
+  // a failed answer: the homeserver starts a recoverer, which may hold one back at its end
+  const failing = message('#4');
+  l.failWith = (e) => (e.event_id === failing.event_id ? new Error('disk I/O error') : undefined);
+  assert.equal((await put(l, '4', { events: [failing] })).status, 500);
+  l.failWith = () => undefined;
+  assert.equal((await put(l, '4', { events: [failing] })).status, 200);
+  assert.equal((await put(l, '6', { events: [message('#6')] })).status, 503, 'a gap right after a failure is probed');
+  assert.deepEqual(bodies(l.handled), ['#1', '#3', '#4']);
+});
+
+test('transaction IDs that are not numbers, or a counter that starts again, are never refused', async (t) => {
+  const { probe } = homeserverSide();
+  const l = await startListener(t, undefined, undefined, probe);
+  assert.equal((await put(l, '50', { events: [message('#50')] })).status, 200);
+  assert.equal((await put(l, '1', { events: [message('#1 after a homeserver restart')] })).status, 200);
+  assert.equal((await put(l, 'txn-abc', { events: [message('named')] })).status, 200);
+  assert.equal((await put(l, 'txn-xyz', { events: [message('named too')] })).status, 200);
+  assert.equal(l.handled.length, 4);
 });
