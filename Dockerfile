@@ -19,6 +19,8 @@ RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev
 # --- runtime stage: only what runs ---
 FROM node:22-bookworm-slim
 ENV NODE_ENV=production
+# listeners the config leaves without an address bind to all interfaces, so -p reaches them
+ENV INTEROP_LISTEN_ADDRESS=0.0.0.0
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 # node_modules/@matrix-org/matrix-sdk-crypto-nodejs is a link into vendor/ (see README)

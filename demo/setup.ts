@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { parseConfig } from '../src/config/load';
+import type { BridgeConfig } from '../src/config/types';
 import { generateRegistration, writeRegistration } from '../src/registration/generate';
 import { homeserverConfig, repoRoot } from '../tests/helpers/synapse';
 
@@ -61,6 +62,42 @@ function secretsOf(dir: string): DemoSecrets {
   return secrets;
 }
 
+/** Where the bridge finds everything, as the bridge sees it (loopback here, service names in a container network). */
+export interface BridgeLayout {
+  homeserverUrl: string;
+  gatewayUrl: string;
+  /** bind address; undefined leaves it to INTEROP_LISTEN_ADDRESS (the container image's 0.0.0.0) */
+  address?: string;
+  port: number;
+  /** where the homeserver reaches the bridge */
+  url: string;
+  registration: string;
+  database: string;
+}
+
+/** The bridge's config.yaml for a layout: the sample's settings, with the demo's network and no secrets in it. */
+export function bridgeConfigFor(layout: BridgeLayout): BridgeConfig {
+  const config = parseConfig(readFileSync(join(repoRoot, 'config.sample.yaml'), 'utf8'), 'config.sample.yaml');
+  config.homeserver = { url: layout.homeserverUrl, domain: SERVER_NAME };
+  if (layout.address === undefined) delete (config.appservice as Partial<BridgeConfig['appservice']>).address;
+  else config.appservice.address = layout.address;
+  config.appservice.port = layout.port;
+  config.appservice.url = layout.url;
+  config.appservice.registration = layout.registration;
+  config.database.path = layout.database;
+  config.bridge.permissions = { [SERVER_NAME]: 'user' };
+  config.network.gateway_url = layout.gatewayUrl;
+  config.network.provider_id = 'bridge';
+  // secrets come from the environment the bridge is given, as an admin would do it
+  delete config.network.provider_secret;
+  delete config.network.provider_secret_file;
+  delete config.security.key_store_secret;
+  delete config.security.key_store_secret_file;
+  config.metrics.enabled = false;
+  if (layout.address === undefined) delete (config.metrics as Partial<BridgeConfig['metrics']>).address;
+  return config;
+}
+
 export function prepareDemo(dir: string): DemoSetup {
   mkdirSync(join(dir, 'synapse'), { recursive: true });
   mkdirSync(join(dir, 'sim'), { recursive: true });
@@ -70,22 +107,10 @@ export function prepareDemo(dir: string): DemoSetup {
   const gatewayUrl = `ws://127.0.0.1:${ports.gateway}`;
   const providerSecret = 'bridge-dev-secret';
 
-  const config = parseConfig(readFileSync(join(repoRoot, 'config.sample.yaml'), 'utf8'), 'config.sample.yaml');
-  config.homeserver = { url: homeserverUrl, domain: SERVER_NAME };
-  config.appservice.address = '127.0.0.1';
-  config.appservice.port = ports.bridge;
-  config.appservice.url = `http://127.0.0.1:${ports.bridge}`;
-  config.appservice.registration = join(dir, 'registration.yaml');
-  config.database.path = join(dir, 'bridge.db');
-  config.bridge.permissions = { [SERVER_NAME]: 'user' };
-  config.network.gateway_url = gatewayUrl;
-  config.network.provider_id = 'bridge';
-  // secrets come from the environment the demo gives the bridge, as an admin would do it
-  delete config.network.provider_secret;
-  delete config.network.provider_secret_file;
-  delete config.security.key_store_secret;
-  delete config.security.key_store_secret_file;
-  config.metrics.enabled = false;
+  const config = bridgeConfigFor({
+    homeserverUrl, gatewayUrl, address: '127.0.0.1', port: ports.bridge, url: `http://127.0.0.1:${ports.bridge}`,
+    registration: join(dir, 'registration.yaml'), database: join(dir, 'bridge.db'),
+  });
   const bridgeConfig = join(dir, 'config.yaml');
   writeFileSync(bridgeConfig, stringify(config), { mode: 0o600 });
   // the registration holds the tokens Synapse knows the bridge by: made once, then kept

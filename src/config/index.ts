@@ -1,3 +1,3 @@
 export * from './types';
 export { ConfigError } from './errors';
-export { parseConfig, validateConfig, loadConfig, resolveSecrets, SECRET_ENV } from './load';
+export { parseConfig, validateConfig, loadConfig, resolveSecrets, SECRET_ENV, LISTEN_ADDRESS_ENV } from './load';

@@ -20,13 +20,36 @@ export const SECRET_ENV = {
   provisioningSecret: 'INTEROP_PROVISIONING_SECRET',
 } as const;
 
+/**
+ * Where a listener binds when the file does not say (appservice.address, metrics.address):
+ * this variable if set, else 127.0.0.1. The container image sets it to 0.0.0.0, because a
+ * published port cannot reach a loopback listener inside a container; an address written in
+ * the file always wins.
+ */
+export const LISTEN_ADDRESS_ENV = 'INTEROP_LISTEN_ADDRESS';
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Fills missing listener addresses from LISTEN_ADDRESS_ENV, before the schema's defaults. */
+function defaultListenAddresses(data: unknown, env: NodeJS.ProcessEnv): void {
+  const address = env[LISTEN_ADDRESS_ENV];
+  if (!address || !isMapping(data)) return;
+  for (const section of ['appservice', 'metrics']) {
+    const value = data[section];
+    if (isMapping(value) && value.address === undefined) value.address = address;
+  }
+}
+
 /** Parses and validates YAML text; throws ConfigError listing every problem. */
-export function parseConfig(yamlText: string, source = 'config'): BridgeConfig {
+export function parseConfig(yamlText: string, source = 'config', env: NodeJS.ProcessEnv = {}): BridgeConfig {
   const doc = parseDocument(yamlText, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(doc.errors.map((e) => `YAML syntax: ${e.message.split('\n')[0]}`), source);
   }
   const data: unknown = doc.toJS() ?? {};
+  defaultListenAddresses(data, env);
   return validateConfig(data, source);
 }
 
@@ -77,5 +100,5 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
   } catch (error) {
     throw new ConfigError([`cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`], path);
   }
-  return resolveSecrets(parseConfig(text, path), env);
+  return resolveSecrets(parseConfig(text, path, env), env);
 }

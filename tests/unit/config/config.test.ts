@@ -100,3 +100,16 @@ test('secrets come from files and environment variables, the environment winning
 test('loadConfig names the file it cannot read', () => {
   assert.throws(() => loadConfig('/nonexistent/config.yaml'), /\/nonexistent\/config\.yaml[\s\S]*ENOENT/);
 });
+
+test('listeners left without an address bind to INTEROP_LISTEN_ADDRESS (the container image: 0.0.0.0), an address in the file wins', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'config-listen-'));
+  const unset = join(dir, 'sample.yaml');
+  writeFileSync(unset, sampleText);
+  assert.equal(loadConfig(unset, {}).appservice.address, '127.0.0.1', 'loopback when nothing says otherwise');
+  const inContainer = loadConfig(unset, { INTEROP_LISTEN_ADDRESS: '0.0.0.0' });
+  assert.equal(inContainer.appservice.address, '0.0.0.0');
+  assert.equal(inContainer.metrics.address, '0.0.0.0');
+  const explicit = join(dir, 'explicit.yaml');
+  writeFileSync(explicit, sampleText.replace('# address: 127.0.0.1', 'address: 192.0.2.7'));
+  assert.equal(loadConfig(explicit, { INTEROP_LISTEN_ADDRESS: '0.0.0.0' }).appservice.address, '192.0.2.7');
+});
