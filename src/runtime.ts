@@ -136,6 +136,8 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
     // the cast: TypeScript calls the replaced onTransaction private (see transaction-intake.ts)
     await bridge.listen(config.appservice.port, config.appservice.address, 10, appservice as unknown as AppService);
     cleanups.push(() => bridge.close());
+    // runs before the listener closes: what arrives meanwhile is answered 503 and retried by the homeserver
+    cleanups.push(() => appservice.stopIntake());
 
     await botIntent.setDisplayName(config.appservice.bot_displayname).catch((error: Error) =>
       log.warn(`could not set the bot's display name: ${error.message}`),
@@ -169,6 +171,8 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
       commands,
       core,
       stop: async () => {
+        // the one line a stop leaves; the count is read before the store closes (the first cleanup pushed)
+        cleanups.splice(1, 0, () => log.info(`stopped: ${store.outbox.pendingCount()} outbox job(s) kept for the next start`));
         await cleanup();
         if (current === running) current = undefined;
       },
