@@ -10,6 +10,7 @@ import { readRegistration, ghostUserRegex, PLACEHOLDER_TOKEN_MARK } from './regi
 import { SqliteBridgeStore } from './store';
 import { DurableAppService, type MatrixEvent } from './matrix/transaction-intake';
 import { BridgeBot } from './matrix/bot';
+import { KnownGhostsCache, ghostHasPortalRoom } from './matrix/known-ghosts';
 import { AppserviceMatrixPort } from './matrix/appservice-port';
 import { CommandRegistry } from './matrix/commands/registry';
 import { builtinCommands } from './matrix/commands/builtin';
@@ -80,6 +81,8 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
       // ghost IDs are already valid (Matrix 1.8 allows '+', MSC4009); the library's escaping
       // would turn @wa_+49… into @wa_=2b49…, outside the registered namespace
       escapeUserIds: false,
+      // ghosts with a portal room are registered: no /register (and no ERROR line) after each restart
+      membershipCache: new KnownGhostsCache(ghostHasPortalRoom(store.portals, config.appservice.ghost_username_template, config.homeserver.domain)),
     });
     await bridge.initialise().catch((error: Error) => {
       throw new Error(`cannot reach the homeserver at ${config.homeserver.url}: ${error.message}`);
