@@ -46,6 +46,7 @@ async function attemptWhoami(o: HomeserverCheckOptions, url: string): Promise<At
     return { ok: false, retry: true, reason: cause?.code ?? cause?.message ?? (error as Error).message };
   }
   const body = (await response.json().catch(() => undefined)) as { errcode?: string; user_id?: string } | undefined;
+  const answer = `HTTP ${response.status}${body?.errcode ? ` ${body.errcode}` : ''}`;
   if (response.ok) {
     if (body?.user_id !== o.botUserId) {
       return { ok: false, retry: false, reason: `whoami answered ${String(body?.user_id)} instead of ${o.botUserId}; is homeserver.url the homeserver of ${o.botUserId.split(':').slice(1).join(':')}?` };
@@ -54,16 +55,16 @@ async function attemptWhoami(o: HomeserverCheckOptions, url: string): Promise<At
   }
   if (response.status >= 500 || response.status === 429) return { ok: false, retry: true, reason: `HTTP ${response.status}` };
   if (body?.errcode === 'M_UNKNOWN_TOKEN' || response.status === 401) {
-    return { ok: false, retry: false, reason: `HTTP ${response.status} ${body?.errcode ?? ''}: ${UNKNOWN_TOKEN_ADVICE}`.replace('  ', ' ') };
+    return { ok: false, retry: false, reason: `${answer}: ${UNKNOWN_TOKEN_ADVICE}` };
   }
   if (response.status === 403) {
     return {
       ok: false, retry: false,
-      reason: `HTTP 403 ${body?.errcode ?? ''}: the homeserver does not let the appservice act as ${o.botUserId}; ` +
+      reason: `${answer}: the homeserver does not let the appservice act as ${o.botUserId}; ` +
         'check that the registration\'s sender_localpart is appservice.bot_username and homeserver.domain is the homeserver\'s server_name',
     };
   }
-  return { ok: false, retry: false, reason: `HTTP ${response.status} ${body?.errcode ?? ''}: is homeserver.url (${o.homeserverUrl}) the homeserver's client-server API?` };
+  return { ok: false, retry: false, reason: `${answer}: is homeserver.url (${o.homeserverUrl}) the homeserver's client-server API?` };
 }
 
 /** Resolves once the homeserver accepts the bot; throws StartupError (exit 1) or StartAborted. */
