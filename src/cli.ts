@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config';
 import { generateRegistration, writeRegistration } from './registration';
 import { start } from './runtime';
+import { StartAborted } from './startup';
 import { VERSION } from './version';
 
 const USAGE = `matrix-interop-bridge ${VERSION}: a Matrix bridge to the interop network
@@ -105,15 +106,23 @@ export async function main(argv: string[]): Promise<number> {
       console.log(`wrote ${path}; add it to the homeserver's app_service_config_files and restart the homeserver`);
       return 0;
     }
-    const bridge = await start(config);
-    await new Promise<void>((resolve) => {
-      const shutdown = () => resolve();
-      process.once('SIGINT', shutdown);
-      process.once('SIGTERM', shutdown);
-    });
+    // listening from the very start: a stop asked for while the bridge still waits for the
+    // homeserver must end that wait, not be ignored until it is over
+    const stopRequested = new AbortController();
+    const shutdown = () => stopRequested.abort();
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+    const bridge = await start(config, { signal: stopRequested.signal });
+    if (!stopRequested.signal.aborted) {
+      await new Promise<void>((resolve) => stopRequested.signal.addEventListener('abort', () => resolve(), { once: true }));
+    }
     await bridge.stop();
     return 0;
   } catch (error) {
+    if (error instanceof StartAborted) {
+      console.error('matrix-interop-bridge: stopped while starting');
+      return 0;
+    }
     if (error instanceof ConfigError) console.error(error.message);
     else console.error(`matrix-interop-bridge: ${(error as Error).message}`);
     return 1;

@@ -11,6 +11,7 @@ import { SqliteBridgeStore } from './store';
 import { DurableAppService, type MatrixEvent } from './matrix/transaction-intake';
 import { HeldBackProbe } from './matrix/held-back-transactions';
 import { BridgeBot } from './matrix/bot';
+import { KnownGhostsCache, ghostHasPortalRoom } from './matrix/known-ghosts';
 import { AppserviceMatrixPort } from './matrix/appservice-port';
 import { CommandRegistry } from './matrix/commands/registry';
 import { builtinCommands } from './matrix/commands/builtin';
@@ -19,6 +20,7 @@ import { InteropNetwork } from './network/interop/interop-network';
 import { BridgeKeyStore } from './network/interop/signal-keys';
 import { startMetrics } from './metrics';
 import { VERSION } from './version';
+import { checkHomeserver, checkRegistration, openDatabaseFile, providerSecretProblems } from './startup';
 
 /** Handled transactions, events and finished commands older than this are forgotten: a
  *  homeserver stops retrying long before (and an event that old is past any max age). */
@@ -42,24 +44,33 @@ function checkStartable(config: BridgeConfig): void {
   if (!secret) problems.push('security.key_store_secret: required (or key_store_secret_file, or INTEROP_KEY_STORE_SECRET)');
   else if (secret.includes(PLACEHOLDER_TOKEN_MARK)) problems.push('security.key_store_secret: is the sample\'s placeholder; generate one, e.g. `openssl rand -base64 32`');
   else if (secret.length < 16) problems.push('security.key_store_secret: must be at least 16 characters (e.g. `openssl rand -base64 32`)');
-  if (!config.network.provider_secret) problems.push('network.provider_secret: required (or provider_secret_file, or INTEROP_PROVIDER_SECRET)');
+  problems.push(...providerSecretProblems(config));
   if (problems.length > 0) throw new ConfigError(problems);
 }
 
-export async function start(config: BridgeConfig): Promise<RunningBridge> {
+export interface StartOptions {
+  /** aborting it (the CLI does on SIGINT/SIGTERM) ends a start still waiting for the homeserver: StartAborted */
+  signal?: AbortSignal;
+}
+
+export async function start(config: BridgeConfig, options: StartOptions = {}): Promise<RunningBridge> {
   if (current) throw new Error('the bridge is already running in this process');
   checkStartable(config);
   const registration = readRegistration(config.appservice.registration);
   Logger.configure({ console: config.logging.level });
   LogService.setLogger(Logger.botSdkLogger);
   const log = new Logger('bridge');
+  checkRegistration(registration, config, log);
+  const botUserId = `@${registration.sender_localpart}:${config.homeserver.domain}`;
 
-  const store = SqliteBridgeStore.open(config.database.path);
+  const store = openDatabaseFile(config.database.path, (path) => SqliteBridgeStore.open(path));
   const cleanups: (() => Promise<void> | void)[] = [() => store.close()];
   const cleanup = async () => {
     for (const fn of cleanups.reverse()) await fn();
   };
   try {
+    // before anything announces "listening": a bridge the homeserver does not accept only looks alive
+    await checkHomeserver(config, registration, botUserId, log, options.signal);
     const bridge = new Bridge({
       homeserverUrl: config.homeserver.url,
       domain: config.homeserver.domain,
@@ -71,11 +82,12 @@ export async function start(config: BridgeConfig): Promise<RunningBridge> {
       // ghost IDs are already valid (Matrix 1.8 allows '+', MSC4009); the library's escaping
       // would turn @wa_+49… into @wa_=2b49…, outside the registered namespace
       escapeUserIds: false,
+      // ghosts with a portal room are registered: no /register (and no ERROR line) after each restart
+      membershipCache: new KnownGhostsCache(ghostHasPortalRoom(store.portals, config.appservice.ghost_username_template, config.homeserver.domain)),
     });
     await bridge.initialise().catch((error: Error) => {
       throw new Error(`cannot reach the homeserver at ${config.homeserver.url}: ${error.message}`);
     });
-    const botUserId = `@${registration.sender_localpart}:${config.homeserver.domain}`;
     const ghostPattern = new RegExp(`^${ghostUserRegex(config)}$`);
     const matrix = new AppserviceMatrixPort(bridge, botUserId, config.appservice.ghost_username_template, config.homeserver.domain, ghostPattern);
 
@@ -139,6 +151,8 @@ export async function start(config: BridgeConfig): Promise<RunningBridge> {
     // the cast: TypeScript calls the replaced onTransaction private (see transaction-intake.ts)
     await bridge.listen(config.appservice.port, config.appservice.address, 10, appservice as unknown as AppService);
     cleanups.push(() => bridge.close());
+    // runs before the listener closes: what arrives meanwhile is answered 503 and retried by the homeserver
+    cleanups.push(() => appservice.stopIntake());
 
     await botIntent.setDisplayName(config.appservice.bot_displayname).catch((error: Error) =>
       log.warn(`could not set the bot's display name: ${error.message}`),
@@ -172,6 +186,8 @@ export async function start(config: BridgeConfig): Promise<RunningBridge> {
       commands,
       core,
       stop: async () => {
+        // the one line a stop leaves; the count is read before the store closes (the first cleanup pushed)
+        cleanups.splice(1, 0, () => log.info(`stopped: ${store.outbox.pendingCount()} outbox job(s) kept for the next start`));
         await cleanup();
         if (current === running) current = undefined;
       },

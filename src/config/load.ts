@@ -8,6 +8,7 @@ import Ajv from 'ajv';
 import { parseDocument } from 'yaml';
 import { ConfigError, formatAjvErrors } from './errors';
 import { configSchema } from './schema';
+import { describeReadError } from '../startup/file-errors';
 import type { BridgeConfig } from './types';
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: true });
@@ -72,7 +73,7 @@ export function resolveSecrets(config: BridgeConfig, env: NodeJS.ProcessEnv = pr
     try {
       return readFileSync(path, 'utf8').trim();
     } catch (error) {
-      problems.push(`${key}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      problems.push(`${key}: ${describeReadError(path, error)}`);
       return undefined;
     }
   };

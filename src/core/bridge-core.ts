@@ -46,6 +46,9 @@ export class BridgeCore {
 
   async stop(): Promise<void> {
     this.outbox.stop();
+    // a send in progress finishes while its session is still up: cut off, it would leave the
+    // network unsure whether it arrived
+    await this.outbox.settle();
     await this.sessions.stopAll();
     await this.queue.idle();
   }

@@ -62,6 +62,8 @@ export class Outbox {
   private readonly mediaServerErrors = new Map<number, number>();
   private readonly status: DelayReporter;
   private stopped = false;
+  /** portals' drains running now: stop() lets the send in progress finish (see settle) */
+  private readonly draining = new Set<Promise<void>>();
 
   constructor(private readonly ctx: CoreContext, private readonly queue: KeyedQueue, private readonly security: SecurityKeeper) {
     this.status = new DelayReporter(ctx, (job) => this.targetOf(job));
@@ -85,7 +87,14 @@ export class Outbox {
     const key = `out:${portalKey(owner, contact)}`;
     clearTimeout(this.timers.get(key));
     this.timers.delete(key);
-    void this.queue.run(key, () => this.drain(owner, contact, key));
+    const run: Promise<void> = this.queue.run(key, () => this.drain(owner, contact, key)).finally(() => this.draining.delete(run));
+    this.draining.add(run);
+    void run;
+  }
+
+  /** Resolves when the sends in progress when stop() was called have finished (each job is then sent or kept for later). */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.draining]);
   }
 
   /** Kicks every portal with pending jobs (at start, and when a session reconnects). */

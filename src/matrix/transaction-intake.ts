@@ -25,6 +25,7 @@ import { AppService } from 'matrix-appservice-bridge';
 import { isPermanent } from '../core/errors';
 import type { TransactionRepository } from '../store';
 import type { HeldBackProbe } from './held-back-transactions';
+import { HsTokenWarning } from './hs-token-warning';
 import { transactionHash, type TransactionBody } from './transaction-hash';
 
 export type { TransactionBody } from './transaction-hash';
@@ -119,10 +120,14 @@ export class DurableAppService extends AppService {
   readonly skipped: Record<SkipReason, number> = { malformed: 0, refused: 0, too_old: 0 };
   /** told about every skipped event (the runtime counts them in the metrics) */
   onSkipped: (skip: SkippedEvent) => void = () => undefined;
+  private readonly tokenWarning: HsTokenWarning;
+  /** set by stopIntake(): new transactions are answered 503 */
+  private stopping = false;
 
   constructor(homeserverToken: string, private readonly options: IntakeOptions) {
     super({ homeserverToken });
     this.token = homeserverToken;
+    this.tokenWarning = new HsTokenWarning(options.log);
     // Matrix 1.7: the homeserver pings the appservice on the admin's or the bridge's request
     this.expressApp.post('/_matrix/app/v1/ping', (req: Request, res: Response) => {
       if (!this.isInvalidToken(req, res)) res.status(200).send({});
@@ -147,10 +152,21 @@ export class DurableAppService extends AppService {
       return true;
     }
     if (provided !== this.token) {
+      this.tokenWarning.rejected(req.path);
       res.status(403).send({ errcode: 'M_FORBIDDEN', error: 'Bad token supplied' });
       return true;
     }
+    this.tokenWarning.accepted();
     return false;
+  }
+
+  /**
+   * Shutdown: transactions arriving from now on are answered 503 (the homeserver retries them
+   * after the next start); resolves once the ones being handled have finished and been answered.
+   */
+  async stopIntake(): Promise<void> {
+    this.stopping = true;
+    await Promise.allSettled([...this.inFlight.values()]);
   }
 
   // Replaces the base class's handler; see the comment at the top of this file.
@@ -159,6 +175,10 @@ export class DurableAppService extends AppService {
     const txnId = req.params.txnId;
     if (!this.handler || !this.transactions) {
       res.status(503).send({ errcode: 'M_UNKNOWN', error: 'bridge is starting' });
+      return;
+    }
+    if (this.stopping) {
+      res.status(503).send({ errcode: 'M_UNKNOWN', error: 'bridge is stopping; retry later' });
       return;
     }
     const body = (isRecord(req.body) ? req.body : {}) as TransactionBody;

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import Ajv, { type JSONSchemaType } from 'ajv';
 import { parse } from 'yaml';
 import { ConfigError } from '../config/errors';
+import { describeReadError } from '../startup/file-errors';
 import { PLACEHOLDER_TOKEN_MARK, type Registration } from './generate';
 
 type RequiredRegistration = Pick<Registration, 'id' | 'url' | 'as_token' | 'hs_token' | 'sender_localpart'>;
@@ -24,9 +25,15 @@ const schema: JSONSchemaType<RequiredRegistration> = {
 const validate = new Ajv({ allErrors: true }).compile(schema);
 
 export function readRegistration(path: string): Registration {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError([`appservice.registration: ${describeReadError(path, error)}; write one with -r (see the README)`], path);
+  }
   let data: unknown;
   try {
-    data = parse(readFileSync(path, 'utf8'));
+    data = parse(text);
   } catch (error) {
     throw new ConfigError([`cannot read registration: ${(error as Error).message.split('\n')[0]}`], path);
   }

@@ -126,6 +126,8 @@ export interface OutboxRepository {
   nextFor(owner: string, contact: string): OutboxJob | undefined;
   /** portals that have pending jobs */
   portalsWithPending(): { owner: string; contact: string }[];
+  /** how many jobs are pending, across every portal */
+  pendingCount(): number;
   markSent(id: number): void;
   retryLater(id: number, error: string, nextAttemptAt: number): void;
   markFailed(id: number, error: string): void;

@@ -61,6 +61,8 @@ export async function startBridgeEnv(opts: BridgeEnvOptions): Promise<BridgeEnv>
     config.bridge.permissions = opts.permissions;
     // the sample's key-store secret is a placeholder the bridge refuses; a real one, as an admin would set
     config.security.key_store_secret = randomBytes(32).toString('base64');
+    // the sample's provider secret (change-me) is refused too; tests with a gateway set the real one in adjust
+    config.network.provider_secret = randomBytes(16).toString('hex');
     opts.adjust?.(config);
 
     // The registration does not depend on the homeserver URL, which is only

@@ -63,6 +63,8 @@ export interface BridgeProcess {
   readonly running: boolean;
   /** how many times the bridge process has been started */
   readonly starts: number;
+  /** how the last bridge process that ended exited (undefined while none has) */
+  readonly lastExit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   configPath: string;
   logPath: string | undefined;
   /** SIGTERM (the CLI stops cleanly), SIGKILL after 10 s; waits for the exit */
@@ -108,6 +110,7 @@ export async function startBridgeProcess(opts: BridgeProcessOptions): Promise<Br
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   let starts = 0;
+  let lastExit: BridgeProcess['lastExit'];
   const crashListeners: Array<(code: number | null, signal: NodeJS.Signals | null) => void> = [];
 
   const start = async (): Promise<void> => {
@@ -128,6 +131,7 @@ export async function startBridgeProcess(opts: BridgeProcessOptions): Promise<Br
     alive.add(proc);
     exited = new Promise<void>((resolve) => proc.once('exit', (code, signal) => {
       alive.delete(proc);
+      lastExit = { code, signal };
       if (child === proc) {
         child = undefined;
         for (const listener of crashListeners) listener(code, signal);
@@ -160,6 +164,7 @@ export async function startBridgeProcess(opts: BridgeProcessOptions): Promise<Br
     get pid() { return child?.pid; },
     get running() { return child !== undefined; },
     get starts() { return starts; },
+    get lastExit() { return lastExit; },
     configPath,
     logPath: opts.logPath,
     stop: () => down('SIGTERM'),

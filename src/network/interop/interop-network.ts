@@ -21,11 +21,14 @@ export interface InteropNetworkOptions {
   provider: string;
   secret: string;
   keys: BridgeKeyStore;
-  log: { info(m: string): void; warn(m: string): void };
+  log: { info(m: string): void; warn(m: string): void; error(m: string): void };
   /** how long a login step or a session's connect waits for the gateway before answering
    *  "not reachable" (the gateway connection keeps retrying behind it); default 5 s */
   readyTimeoutMs?: number;
 }
+
+/** after the gateway refused the provider secret: 60 s growing to 15 min */
+export const AUTH_FAILED_BACKOFF = { initialDelayMs: 60_000, maxDelayMs: 15 * 60_000, factor: 2, jitter: 0.1 };
 
 const DEVICE = { bridged: true, name: 'matrix-interop-bridge' };
 
@@ -73,6 +76,7 @@ export class InteropNetwork implements RemoteNetwork {
   start(): Promise<void> {
     this.connecting ??= new Promise<void>((resolve) => {
       let attempt = 0;
+      let authAttempt = 0;
       const tryOnce = () => {
         if (this.closed) return resolve();
         this.conn.connect().then(
@@ -81,6 +85,15 @@ export class InteropNetwork implements RemoteNetwork {
             resolve();
           },
           (error: Error) => {
+            if (error instanceof InteropRequestError && error.code === 'auth_failed') {
+              // no quick retry fixes a refused secret: said once, as what it is, and asked again slowly
+              // (the gateway's admin may still be adding the provider)
+              if (authAttempt === 0) {
+                this.options.log.error(`the gateway refused the provider secret for provider ${this.options.provider}; check network.provider_secret (retrying every few minutes)`);
+              }
+              this.retryTimer = setTimeout(tryOnce, backoffDelay(authAttempt++, AUTH_FAILED_BACKOFF));
+              return;
+            }
             const delay = backoffDelay(attempt++, DEFAULT_BACKOFF);
             this.options.log.warn(`interop gateway not reachable (${error.message}); retrying in ${Math.round(delay)} ms`);
             this.retryTimer = setTimeout(tryOnce, delay);

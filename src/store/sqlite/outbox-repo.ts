@@ -43,6 +43,10 @@ export class SqliteOutbox implements OutboxRepository {
       .all();
   }
 
+  pendingCount(): number {
+    return (this.db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE state = 'pending'").get() as { n: number }).n;
+  }
+
   // Once a job is done its content is dropped: the outbox is a queue, not an archive of
   // what people wrote (the event ID stays, so a replayed event is still recognised).
   markSent(id: number): void {

@@ -64,9 +64,32 @@ test('starting with the placeholder registration exits 1 and says why', () => {
   const path = join(dir, 'placeholder.yaml');
   const sample = readFileSync(join(repoRoot, 'config.sample.yaml'), 'utf8');
   writeFileSync(path, sample.replace('registration: registration.yaml', `registration: ${join(repoRoot, 'registration.example.yaml')}`));
-  const { code, err } = runWith({ INTEROP_KEY_STORE_SECRET: 'a-real-secret-of-enough-length' }, '-c', path);
+  const { code, err } = runWith({ INTEROP_KEY_STORE_SECRET: 'a-real-secret-of-enough-length', INTEROP_PROVIDER_SECRET: 'a-real-provider-secret' }, '-c', path);
   assert.equal(code, 1);
   assert.match(err, /as_token: is a placeholder/);
+});
+
+test("starting with the sample's placeholder provider secret (change-me) exits 1 and names the key", () => {
+  const { code, err } = runWith({ INTEROP_KEY_STORE_SECRET: 'a-real-secret-of-enough-length' }, '-c', join(repoRoot, 'config.sample.yaml'));
+  assert.equal(code, 1);
+  assert.match(err, /network\.provider_secret: is the sample's placeholder \(change-me\)/);
+});
+
+test('a database path in a missing directory exits 1 at once, naming the path (the homeserver is not waited for)', () => {
+  const config = join(dir, 'bad-db.yaml');
+  const reg = join(dir, 'bad-db-registration.yaml');
+  const dbPath = join(dir, 'no-such-dir', 'bridge.db');
+  const sample = readFileSync(join(repoRoot, 'config.sample.yaml'), 'utf8');
+  writeFileSync(config, sample
+    .replace('registration: registration.yaml', `registration: ${reg}`)
+    .replace(/path: \S*bridge\.db/, `path: ${dbPath}`)
+    .replace('url: http://127.0.0.1:8008', 'url: http://127.0.0.1:9'));
+  assert.equal(run('-r', '-c', config).code, 0);
+  const started = Date.now();
+  const { code, err } = runWith({ INTEROP_KEY_STORE_SECRET: 'a-real-secret-of-enough-length', INTEROP_PROVIDER_SECRET: 'a-real-provider-secret' }, '-c', config);
+  assert.equal(code, 1, err);
+  assert.ok(err.includes(`cannot open the database at ${dbPath} (database.path): the directory ${join(dir, 'no-such-dir')} does not exist; the directory must exist and be writable by user `), err);
+  assert.ok(Date.now() - started < 10_000);
 });
 
 test("starting with the sample's placeholder key-store secret exits 1 and says how to make one", () => {

@@ -94,7 +94,7 @@ test('secrets come from files and environment variables, the environment winning
   assert.equal(resolveSecrets(config, {}).network.provider_secret, 'from-file');
   assert.equal(resolveSecrets(config, { INTEROP_PROVIDER_SECRET: 'from-env' }).network.provider_secret, 'from-env');
   const missing = parseConfig(minimal.replace('provider_id: bridge', 'provider_id: bridge, provider_secret_file: /nonexistent/x'));
-  assert.throws(() => resolveSecrets(missing, {}), /network\.provider_secret_file: cannot read \/nonexistent\/x/);
+  assert.throws(() => resolveSecrets(missing, {}), /network\.provider_secret_file: \/nonexistent\/x does not exist/);
 });
 
 test('loadConfig names the file it cannot read', () => {

@@ -21,7 +21,7 @@ import {
 import type { E164 } from '../../../src/network/phone';
 import { SECRETS, TestGateway } from './harness';
 
-const quiet = { info: () => {}, warn: () => {} };
+const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 
 class Recorder implements RemoteEventHandler {
   readonly messages: RemoteMessage[] = [];
@@ -65,6 +65,22 @@ describe('interop network: login lifecycle', () => {
     networks.push(n);
     return n;
   };
+  it('a refused provider secret is said once as such (ERROR naming the provider and the key), and not retried at the reachability rate', async () => {
+    const lines: string[] = [];
+    const wrongSecret = 'not-the-secret-of-provider-bridge';
+    const n = new InteropNetwork({
+      url: gw.url, provider: 'bridge', secret: wrongSecret, keys, readyTimeoutMs: 300,
+      log: { info: (m) => lines.push(`INFO ${m}`), warn: (m) => lines.push(`WARN ${m}`), error: (m) => lines.push(`ERROR ${m}`) },
+    });
+    networks.push(n);
+    void n.start();
+    // the reachability backoff starts at 100 ms: in 2 s it would have tried (and logged) several times
+    await sleep(2000);
+    assert.deepEqual(lines, ['ERROR the gateway refused the provider secret for provider bridge; check network.provider_secret (retrying every few minutes)']);
+    assert.equal(n.connected, false);
+    await n.stop();
+  });
+
   const login = async (n: InteropNetwork, owner: string, phone: E164) => {
     const { devCode } = await n.requestLoginCode(owner, phone);
     return n.completeLogin(owner, phone, devCode!);

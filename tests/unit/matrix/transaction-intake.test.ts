@@ -23,6 +23,8 @@ interface Listener {
   logs: string[];
   /** makes the handler throw for events this returns an error for */
   failWith: (event: MatrixEvent) => Error | undefined;
+  /** awaited before an event is handled (holds a transaction in flight) */
+  gate: (event: MatrixEvent) => Promise<void>;
   store: SqliteBridgeStore;
   appservice: DurableAppService;
   /** a new listener on the same database (a bridge restart) */
@@ -44,7 +46,7 @@ async function startListener(t: { after(fn: () => unknown): void }, dbPath?: str
   if (heldBack) t.after(() => heldBack.stop());
   const appservice = new DurableAppService(TOKEN, { maxAgeMs, log, heldBack });
   const l: Listener = {
-    url: '', handled: [], ephemeral: [], skipped: [], logs, failWith: () => undefined, store, appservice,
+    url: '', handled: [], ephemeral: [], skipped: [], logs, failWith: () => undefined, gate: async () => undefined, store, appservice,
     restart: async () => {
       await appservice.close();
       store.close();
@@ -54,6 +56,7 @@ async function startListener(t: { after(fn: () => unknown): void }, dbPath?: str
   appservice.onSkipped = (s) => l.skipped.push(s);
   appservice.attach({
     onEvent: async (e) => {
+      await l.gate(e);
       const error = l.failWith(e);
       if (error) throw error;
       l.handled.push(e);
@@ -268,4 +271,42 @@ test('transaction IDs that are not numbers, or a counter that starts again, are 
   assert.equal((await put(l, 'txn-abc', { events: [message('named')] })).status, 200);
   assert.equal((await put(l, 'txn-xyz', { events: [message('named too')] })).status, 200);
   assert.equal(l.handled.length, 4);
+});
+
+test('a wrong hs_token is logged once, plainly, not per request; again only after a right one was seen', async (t) => {
+  const l = await startListener(t);
+  const warnings = () => l.logs.filter((line) => line.includes('wrong hs_token'));
+  const wrong = 'a-token-from-another-registration';
+  for (let i = 0; i < 3; i++) assert.equal((await put(l, `bad${i}`, { events: [] }, `Bearer ${wrong}`)).status, 403);
+  assert.equal(warnings().length, 1);
+  assert.match(warnings()[0], /the registration the homeserver loaded is not the one the bridge reads \(appservice\.registration\)/);
+  assert.ok(!warnings()[0].includes(TOKEN) && !warnings()[0].includes(wrong), 'no token in the log');
+  assert.equal((await put(l, 'good', { events: [] })).status, 200);
+  assert.equal((await put(l, 'bad-again', { events: [] }, `Bearer ${wrong}`)).status, 403);
+  assert.equal(warnings().length, 2);
+});
+
+test('stopIntake: the transaction being handled finishes and is answered 200; new ones get 503 (the homeserver retries)', async (t) => {
+  const l = await startListener(t);
+  let release!: () => void;
+  const slow = new Promise<void>((resolve) => (release = resolve));
+  const handling = message('being handled when the stop comes');
+  let started!: () => void;
+  const startedHandling = new Promise<void>((resolve) => (started = resolve));
+  l.gate = async (event) => {
+    if (event.event_id !== handling.event_id) return;
+    started();
+    await slow;
+  };
+  const inFlight = put(l, 'in-flight', { events: [handling] });
+  await startedHandling;
+  let stopped = false;
+  const stopping = l.appservice.stopIntake().then(() => (stopped = true));
+  const refused = await put(l, 'after-stop', { events: [message('arrived after the stop')] });
+  assert.deepEqual(refused, { status: 503, body: { errcode: 'M_UNKNOWN', error: 'bridge is stopping; retry later' } });
+  assert.equal(stopped, false, 'stopIntake waits for the transaction in flight');
+  release();
+  assert.equal((await inFlight).status, 200);
+  await stopping;
+  assert.deepEqual(bodies(l.handled), ['being handled when the stop comes']);
 });

@@ -41,7 +41,7 @@ test('a written registration reads back; the committed example is refused as a p
   writeRegistration(path, reg);
   assert.deepEqual(readRegistration(path), reg);
   assert.throws(() => readRegistration(join(repoRoot, 'registration.example.yaml')), /as_token: is a placeholder/);
-  assert.throws(() => readRegistration(join(dir, 'missing.yaml')), /cannot read registration/);
+  assert.throws(() => readRegistration(join(dir, 'missing.yaml')), /appservice\.registration: \S*missing\.yaml does not exist; write one with -r/);
 });
 
 test('a registration is written 0600, also when it overwrites a world-readable file', () => {
