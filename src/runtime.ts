@@ -2,8 +2,7 @@
  * Starting and stopping the bridge in-process: the CLI calls start(), and so do the
  * end-to-end tests, which boot the real bridge against a real Synapse.
  */
-import { AppServiceRegistration, Bridge, Logger, type AppService } from 'matrix-appservice-bridge';
-import { LogService } from '@vector-im/matrix-bot-sdk';
+import { AppServiceRegistration, Bridge, type AppService } from 'matrix-appservice-bridge';
 import type { BridgeConfig } from './config/types';
 import { ConfigError } from './config/errors';
 import { readRegistration, ghostUserRegex, PLACEHOLDER_TOKEN_MARK } from './registration';
@@ -17,6 +16,7 @@ import { BridgeCore } from './core/bridge-core';
 import { InteropNetwork } from './network/interop/interop-network';
 import { BridgeKeyStore } from './network/interop/signal-keys';
 import { startMetrics } from './metrics';
+import { setupBridgeLogging } from './logging';
 import { VERSION } from './version';
 
 /** Handled transactions, events and finished commands older than this are forgotten: a
@@ -49,9 +49,8 @@ export async function start(config: BridgeConfig): Promise<RunningBridge> {
   if (current) throw new Error('the bridge is already running in this process');
   checkStartable(config);
   const registration = readRegistration(config.appservice.registration);
-  Logger.configure({ console: config.logging.level });
-  LogService.setLogger(Logger.botSdkLogger);
-  const log = new Logger('bridge');
+  const logging = setupBridgeLogging(config.logging);
+  const log = logging.component('bridge');
 
   const store = SqliteBridgeStore.open(config.database.path);
   const cleanups: (() => Promise<void> | void)[] = [() => store.close()];
@@ -84,10 +83,10 @@ export async function start(config: BridgeConfig): Promise<RunningBridge> {
       provider: config.network.provider_id,
       secret: config.network.provider_secret as string,
       keys,
-      log: new Logger('network'),
+      log: logging.component('network'),
     });
     cleanups.push(() => network.stop());
-    const core = new BridgeCore(config, store, matrix, network, new Logger('core'), await keys.sealer());
+    const core = new BridgeCore(config, store, matrix, network, logging.component('core'), await keys.sealer());
     cleanups.push(() => core.stop());
 
     const commands = new CommandRegistry();
@@ -107,7 +106,7 @@ export async function start(config: BridgeConfig): Promise<RunningBridge> {
     bot.resumeInterrupted();
     const appservice = new DurableAppService(registration.hs_token, {
       maxAgeMs: config.bridge.delivery.max_age_seconds * 1000,
-      log: new Logger('transactions'),
+      log: logging.component('transactions'),
     });
     appservice.attach(
       {

@@ -63,7 +63,7 @@ logging: { level: loud }
     'bridge.permissions.example.org: must be one of: user, admin',
     'homeserver: required',
     'homesever: unknown key (did you mean homeserver?)',
-    'logging.level: must be one of: debug, info, warn, error',
+    'logging.level: must be one of: trace, debug, info, warn, error',
     'network.gateway_url: must be a ws(s) URL',
   ]);
 });
