@@ -41,6 +41,9 @@ export class MatrixIntake {
     }
     if (event.sender !== portal.owner) return true;
     if (BRIDGED_TYPES.has(event.type) && event.event_id && event.state_key === undefined) {
+      // everything, for an admin tracing a problem; the logger hides the ghost's number and the
+      // content unless logging.redact is off
+      this.ctx.log.debug(`${event.type} ${event.event_id} in ${raw.room_id} to the outbox`, { contact: portal.contact, content: event.content });
       this.outbox.accept(portal, event as MatrixRoomEvent & { event_id: string });
     }
     return true;

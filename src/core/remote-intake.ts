@@ -113,6 +113,9 @@ export class RemoteIntake implements RemoteEventHandler {
   async onMessage(message: RemoteMessage, ack: () => Promise<void>): Promise<void> {
     const job: Job = { sentAt: message.serverTimestamp, moved: new Map() };
     const label = `message ${message.content.messageId} for ${this.owner}`;
+    // everything, for an admin tracing a problem; the logger hides the number and the content
+    // unless logging.redact is off
+    this.ctx.log.debug(`${label} received`, { from: message.from, encrypted: message.encrypted, content: message.content });
     await this.inPortal(message.from, () =>
       this.deliver(label, job.sentAt, ack, () => this.receive(message, job), (ending) => this.reportGivenUp(message, ending)),
     );
