@@ -15,6 +15,16 @@ const HIDDEN_KEYS = new Set([
 
 export const HIDDEN = '[redacted]';
 
+/**
+ * Whether `key: value` is hidden whole. A `body` that is an object is an HTTP response
+ * (`{errcode, error}` of a refused request), which is walked instead: its error code is what
+ * an admin needs, and a message event inside it still loses its `content`.
+ */
+function hidden(key: string, value: unknown): boolean {
+  if (!HIDDEN_KEYS.has(key)) return false;
+  return !(key === 'body' && value !== null && typeof value === 'object');
+}
+
 /** An E.164 number, also spelled with separators (+49 151 …), URL-encoded (%2B49…) or
  *  escaped the way matrix-appservice-bridge escapes user IDs (=2b49…). */
 const PHONE = /(\+|%2B|=2b)(?:[ .()-]?\d){6,15}/gi;
@@ -44,7 +54,7 @@ export function redactValue(value: unknown, depth = 0, seen = new WeakSet<object
     if (Array.isArray(value)) return value.map((item) => redactValue(item, depth + 1, seen));
     const copy: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
-      copy[key] = HIDDEN_KEYS.has(key) ? HIDDEN : redactValue(item, depth + 1, seen);
+      copy[key] = hidden(key, item) ? HIDDEN : redactValue(item, depth + 1, seen);
     }
     return copy;
   } catch {
@@ -59,7 +69,7 @@ function redactError(error: Error, depth: number, seen: WeakSet<object>): Record
   if (error.stack) plain.stack = redactText(error.stack);
   // extra fields some libraries add (errcode, statusCode, body of a failed request)
   for (const [key, item] of Object.entries(error)) {
-    plain[key] = HIDDEN_KEYS.has(key) ? HIDDEN : redactValue(item, depth + 1, seen);
+    plain[key] = hidden(key, item) ? HIDDEN : redactValue(item, depth + 1, seen);
   }
   if (error.cause !== undefined) plain.cause = redactValue(error.cause, depth + 1, seen);
   return plain;

@@ -68,7 +68,11 @@ test('numbers inside objects are replaced; bodies, content and secrets are hidde
 
 test('errors keep their type and message, without the numbers, also in the stack and extra fields', () => {
   const { logging, lines, all } = capture();
-  const error = Object.assign(new TypeError(`no account ${PHONE}`), { errcode: 'M_NOT_FOUND', body: { error: BODY } });
+  const error = Object.assign(new TypeError(`no account ${PHONE}`), {
+    errcode: 'M_NOT_FOUND',
+    // a refused request's response: kept for its error code, walked for what must go
+    body: { errcode: 'M_FORBIDDEN', error: `${GHOST} may not join`, event: { content: { body: BODY } } },
+  });
   logging.component('core').error('outbox job 7 failed:', error);
   assertPrivate(all());
   const err = lines[0].err as Record<string, unknown>;
@@ -76,7 +80,7 @@ test('errors keep their type and message, without the numbers, also in the stack
   assert.equal(err.message, 'no account +…');
   assert.match(String(err.stack), /^TypeError: no account \+…\n/);
   assert.equal(err.errcode, 'M_NOT_FOUND');
-  assert.equal(err.body, '[redacted]');
+  assert.deepEqual(err.body, { errcode: 'M_FORBIDDEN', error: '@wa_+…:example.org may not join', event: { content: '[redacted]' } });
 });
 
 test('the bot SDK and matrix-appservice-bridge log into the same logger, redacted', async () => {
