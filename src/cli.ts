@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config';
 import { generateRegistration, writeRegistration } from './registration';
 import { start } from './runtime';
+import { redactText } from './logging/redact';
 import { StartAborted } from './startup';
 import { VERSION } from './version';
 
@@ -49,7 +50,8 @@ export const CRASH_EXIT_CODE = 3;
  */
 export function exitOnUnhandledErrors(): void {
   const crash = (kind: string) => (error: unknown) => {
-    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    // plain stderr, not the logger (which may be what failed); numbers hidden all the same
+    const detail = redactText(error instanceof Error ? (error.stack ?? error.message) : String(error));
     console.error(`matrix-interop-bridge: crashed on an ${kind}, exiting with code ${CRASH_EXIT_CODE} (restart it; nothing durable is lost): ${detail}`);
     process.exit(CRASH_EXIT_CODE);
   };

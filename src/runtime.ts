@@ -2,8 +2,7 @@
  * Starting and stopping the bridge in-process: the CLI calls start(), and so do the
  * end-to-end tests, which boot the real bridge against a real Synapse.
  */
-import { AppServiceRegistration, Bridge, Logger, type AppService } from 'matrix-appservice-bridge';
-import { LogService } from '@vector-im/matrix-bot-sdk';
+import { AppServiceRegistration, Bridge, type AppService } from 'matrix-appservice-bridge';
 import type { BridgeConfig } from './config/types';
 import { ConfigError } from './config/errors';
 import { readRegistration, ghostUserRegex, PLACEHOLDER_TOKEN_MARK } from './registration';
@@ -19,6 +18,7 @@ import { BridgeCore } from './core/bridge-core';
 import { InteropNetwork } from './network/interop/interop-network';
 import { BridgeKeyStore } from './network/interop/signal-keys';
 import { startMetrics } from './metrics';
+import { setupBridgeLogging } from './logging';
 import { VERSION } from './version';
 import { checkHomeserver, checkRegistration, openDatabaseFile, providerSecretProblems } from './startup';
 
@@ -57,9 +57,8 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
   if (current) throw new Error('the bridge is already running in this process');
   checkStartable(config);
   const registration = readRegistration(config.appservice.registration);
-  Logger.configure({ console: config.logging.level });
-  LogService.setLogger(Logger.botSdkLogger);
-  const log = new Logger('bridge');
+  const logging = setupBridgeLogging(config.logging);
+  const log = logging.component('bridge');
   checkRegistration(registration, config, log);
   const botUserId = `@${registration.sender_localpart}:${config.homeserver.domain}`;
 
@@ -97,10 +96,10 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
       provider: config.network.provider_id,
       secret: config.network.provider_secret as string,
       keys,
-      log: new Logger('network'),
+      log: logging.component('network'),
     });
     cleanups.push(() => network.stop());
-    const core = new BridgeCore(config, store, matrix, network, new Logger('core'), await keys.sealer());
+    const core = new BridgeCore(config, store, matrix, network, logging.component('core'), await keys.sealer());
     cleanups.push(() => core.stop());
 
     const commands = new CommandRegistry();
@@ -118,7 +117,7 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
     cleanups.push(() => bot.stop());
     // before the listener opens, so a command interrupted by the last stop is answered first
     bot.resumeInterrupted();
-    const transactionLog = new Logger('transactions');
+    const transactionLog = logging.component('transactions');
     const heldBack = new HeldBackProbe({
       log: transactionLog,
       lastHandled: store.transactions.lastProcessed(),

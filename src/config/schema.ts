@@ -116,10 +116,11 @@ export const configSchema: JSONSchemaType<BridgeConfig> = {
     logging: {
       type: 'object',
       additionalProperties: false,
-      required: ['level'],
+      required: ['level', 'redact'],
       default: sectionDefault,
       properties: {
-        level: { type: 'string', enum: ['debug', 'info', 'warn', 'error'], default: 'info' },
+        level: { type: 'string', enum: ['trace', 'debug', 'info', 'warn', 'error'], default: 'info' },
+        redact: { type: 'boolean', default: true },
       },
     },
     metrics: {

@@ -4,7 +4,7 @@
  */
 
 export type PermissionLevel = 'user' | 'admin';
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 
 export interface HomeserverConfig {
   /** client-server API base URL the bridge talks to */
@@ -88,6 +88,9 @@ export interface SecurityConfig {
 
 export interface LoggingConfig {
   level: LogLevel;
+  /** hide phone numbers, remote people's Matrix IDs and message content (default); false
+   *  only when the admin wants full detail */
+  redact: boolean;
 }
 
 export interface MetricsConfig {

@@ -3,7 +3,6 @@
  * outbox; read receipts and typing become remote signals; turning on encryption is noted
  * (the bridge cannot read encrypted rooms yet, and says so rather than pretend).
  */
-import { withoutPhones } from '../lib/without-phones';
 import { readMarksFromReceipt, typingUserIds, type MatrixRoomEvent } from '../convert';
 import type { E164 } from '../network/phone';
 import type { PortalRecord } from '../store';
@@ -41,6 +40,9 @@ export class MatrixIntake {
     }
     if (event.sender !== portal.owner) return true;
     if (BRIDGED_TYPES.has(event.type) && event.event_id && event.state_key === undefined) {
+      // everything, for an admin tracing a problem; the logger hides the ghost's number and the
+      // content unless logging.redact is off
+      this.ctx.log.debug(`${event.type} ${event.event_id} in ${raw.room_id} to the outbox`, { contact: portal.contact, content: event.content });
       this.outbox.accept(portal, event as MatrixRoomEvent & { event_id: string });
     }
     return true;
@@ -59,12 +61,12 @@ export class MatrixIntake {
         .map((mark) => this.ctx.store.messages.byEvent(event.room_id as string, mark.eventId))
         .filter((m) => m !== undefined && m.sender === contact)
         .map((m) => m!.remoteId);
-      if (ids.length > 0) await session.sendReadStatus(contact, [...new Set(ids)]).catch((e: Error) => this.ctx.log.warn(`read status not sent: ${withoutPhones(e.message)}`));
+      if (ids.length > 0) await session.sendReadStatus(contact, [...new Set(ids)]).catch((e: Error) => this.ctx.log.warn(`read status not sent: ${e.message}`));
     } else if (event.type === 'm.typing') {
       const typing = typingUserIds(event.content).includes(portal.owner);
       if (this.typing.get(event.room_id) === typing) return;
       this.typing.set(event.room_id, typing);
-      await session.sendTyping(contact, typing).catch((e: Error) => this.ctx.log.warn(`typing not sent: ${withoutPhones(e.message)}`));
+      await session.sendTyping(contact, typing).catch((e: Error) => this.ctx.log.warn(`typing not sent: ${e.message}`));
     }
   }
 

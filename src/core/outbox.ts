@@ -11,7 +11,6 @@
 import { createHash } from 'node:crypto';
 import { completeMediaMessage, matrixRelations, matrixToRemote, noticeContent, type MatrixRoomEvent, type MatrixToRemote, type MatrixToRemoteRefs } from '../convert';
 import { backoffDelay } from '../lib/backoff';
-import { withoutPhones } from '../lib/without-phones';
 import type { E164 } from '../network/phone';
 import { RemoteRefusedError } from '../network/remote-network';
 import type { Content } from '../protocol/content';
@@ -174,7 +173,7 @@ export class Outbox {
         await this.status.succeeded(job, { roomId: event.room_id, eventId: job.sourceEventId }).catch((error: unknown) => {
           // the message went; a status the homeserver refuses for good is not worth resending it
           if (!isPermanent(error)) throw error;
-          log.warn(`outbox job ${job.id}: the delivery status was refused: ${withoutPhones((error as Error).message)}`);
+          log.warn(`outbox job ${job.id}: the delivery status was refused: ${(error as Error).message}`);
         });
         store.outbox.markSent(job.id);
         this.mediaServerErrors.delete(job.id);
@@ -189,11 +188,11 @@ export class Outbox {
     } catch (error) {
       // a transient failure to tell the room is retried with the job, so it is not lost
       if (!isPermanent(error)) return this.retry(job, event, error as Error);
-      log.error(`outbox job ${job.id}: the room could not be told that it failed: ${withoutPhones((error as Error).message)}`);
+      log.error(`outbox job ${job.id}: the room could not be told that it failed: ${(error as Error).message}`);
     }
     store.outbox.markFailed(job.id, refusal.reason);
     this.mediaServerErrors.delete(job.id);
-    log.warn(`outbox job ${job.id} failed for good: ${withoutPhones(refusal.reason)}`);
+    log.warn(`outbox job ${job.id} failed for good: ${refusal.reason}`);
     return undefined;
   }
 
@@ -204,7 +203,7 @@ export class Outbox {
     // never sleep past the moment the job is given up, so the room is told on time
     const at = Math.min(Date.now() + delay, this.expiresAt(job, event));
     store.outbox.retryLater(job.id, error.message, at);
-    log.info(`outbox job ${job.id} will be retried in ${at - Date.now()} ms (attempt ${job.attempts + 1}): ${withoutPhones(error.message)}`);
+    log.info(`outbox job ${job.id} will be retried in ${at - Date.now()} ms (attempt ${job.attempts + 1}): ${error.message}`);
     return at;
   }
 

@@ -8,7 +8,6 @@
  * envelope is left unacknowledged and the network hands it over again later).
  */
 import { backoffDelay, type BackoffOptions } from '../lib/backoff';
-import { withoutPhones } from '../lib/without-phones';
 import type { CoreContext } from './context';
 import { isDeterministicFailure, isPermanent, isServerError } from './errors';
 
@@ -89,7 +88,7 @@ export class Persistence {
           throw new GivenUp({ kind: 'expired', error });
         }
         const delay = backoffDelay(failures - 1, backoff);
-        const line = `${label} failed ${failures} time(s), retrying in ${delay} ms while the failure lasts: ${withoutPhones(error.message)}`;
+        const line = `${label} failed ${failures} time(s), retrying in ${delay} ms while the failure lasts: ${error.message}`;
         if (failures === 1 || failures % WARN_EVERY === 0) this.ctx.log.warn(line);
         else this.ctx.log.debug(line);
         await this.pause(delay);

@@ -13,7 +13,6 @@ import { imageMimeType } from './image-type';
 import { portalCreatedNotice } from '../security/notices';
 import type { CoreContext } from './context';
 import { isPermanent } from './errors';
-import { withoutPhones } from '../lib/without-phones';
 import type { SecurityKeeper } from './security-keeper';
 
 /** re-read a contact's profile (name, avatar) when it is older than this and they write */
@@ -50,7 +49,7 @@ export class Portals {
       try {
         remote = await session.fetchProfile(contact);
       } catch (error) {
-        log.warn(`profile of a contact of ${owner} not available: ${withoutPhones((error as Error).message)}`);
+        log.warn(`profile of a contact of ${owner} not available: ${(error as Error).message}`);
       }
     }
     const displayName = this.displayName(contact, remote.displayName);
@@ -59,7 +58,7 @@ export class Portals {
     const avatarRef = remote.avatarRef ?? null;
     if (session && avatarRef && avatarRef !== ghost.avatarRef) {
       avatarMxc = await this.moveAvatar(session, ghost.mxid, avatarRef).catch((error: Error) => {
-        log.warn(`avatar of a contact of ${owner} not bridged: ${withoutPhones(error.message)}`);
+        log.warn(`avatar of a contact of ${owner} not bridged: ${error.message}`);
         return ghost.avatarMxc;
       });
     } else if (!avatarRef && ghost.avatarRef) {
@@ -83,7 +82,7 @@ export class Portals {
   refreshInBackground(owner: string, contact: E164): void {
     const ghost = this.ctx.store.ghosts.get(contact);
     if (ghost?.profileUpdatedAt && Date.now() - ghost.profileUpdatedAt < PROFILE_MAX_AGE_MS) return;
-    void this.ensureGhost(owner, contact).catch((error: Error) => this.ctx.log.warn(`profile refresh of a contact of ${owner} failed: ${withoutPhones(error.message)}`));
+    void this.ensureGhost(owner, contact).catch((error: Error) => this.ctx.log.warn(`profile refresh of a contact of ${owner} failed: ${error.message}`));
   }
 
   /** The portal of (owner, contact), creating its room if it has none, or finishing the
@@ -131,7 +130,7 @@ export class Portals {
     await matrix.setDirectRooms(ghost, direct).catch((error: Error) => {
       // an outage is retried with the rest; a refusal only costs the DM marker
       if (!isPermanent(error)) throw error;
-      log.warn(`m.direct of the ghost in ${roomId} not set: ${withoutPhones(error.message)}`);
+      log.warn(`m.direct of the ghost in ${roomId} not set: ${error.message}`);
     });
     // a homeserver that encrypts new rooms by default did so as the room was made
     const encrypted = await matrix.isEncrypted(roomId);

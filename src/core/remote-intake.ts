@@ -20,7 +20,6 @@ import { heldMessagesNotice, refusedMessageNotice } from '../security/notices';
 import type { HopTrail } from '../security/hop-trail';
 import { DELAYED_KEY } from '../security/namespace';
 import { KeyedQueue, portalKey } from './keyed-queue';
-import { withoutPhones } from '../lib/without-phones';
 import { GivenUp, Persistence, Stopped, type Ending } from './persistence';
 import type { Portals, ReadyPortal } from './portals';
 import { moveRemoteMedia } from './remote-media';
@@ -95,7 +94,7 @@ export class RemoteIntake implements RemoteEventHandler {
         await this.persistence.run(label, work, { sentAt, poison: true });
       } catch (error) {
         if (!(error instanceof GivenUp)) throw error;
-        this.ctx.log.warn(`${label} given up (${error.ending.kind}): ${withoutPhones(error.message)}`);
+        this.ctx.log.warn(`${label} given up (${error.ending.kind}): ${error.message}`);
         await this.persistence.run(`report of ${label}`, () => giveUp(error.ending));
       }
       await this.persistence.run(`acknowledgement of ${label}`, ack);
@@ -106,13 +105,16 @@ export class RemoteIntake implements RemoteEventHandler {
       }
       // the room cannot even be told (the notice was refused): the network keeps the envelope
       // and hands it over again on the next subscription
-      this.ctx.log.error(`${label} neither bridged nor reported, left unacknowledged: ${withoutPhones((error as Error).message)}`);
+      this.ctx.log.error(`${label} neither bridged nor reported, left unacknowledged: ${(error as Error).message}`);
     }
   }
 
   async onMessage(message: RemoteMessage, ack: () => Promise<void>): Promise<void> {
     const job: Job = { sentAt: message.serverTimestamp, moved: new Map() };
     const label = `message ${message.content.messageId} for ${this.owner}`;
+    // everything, for an admin tracing a problem; the logger hides the number and the content
+    // unless logging.redact is off
+    this.ctx.log.debug(`${label} received`, { from: message.from, encrypted: message.encrypted, content: message.content });
     await this.inPortal(message.from, () =>
       this.deliver(label, job.sentAt, ack, () => this.receive(message, job), (ending) => this.reportGivenUp(message, ending)),
     );
@@ -278,7 +280,7 @@ export class RemoteIntake implements RemoteEventHandler {
       const label = `summary of unreadable messages for ${this.owner}`;
       this.inPortal(contact, () => this.persistence.run(label, () => this.unreadable.flush(contact))).catch((error: Error) => {
         // stopped: the next start sends it (resume); refused: the count stays for the next notice
-        if (!(error instanceof Stopped)) this.ctx.log.warn(`${label} not sent: ${withoutPhones(error.message)}`);
+        if (!(error instanceof Stopped)) this.ctx.log.warn(`${label} not sent: ${error.message}`);
       });
     }, Math.max(0, at - Date.now()));
     timer.unref();
@@ -299,7 +301,7 @@ export class RemoteIntake implements RemoteEventHandler {
       }
     };
     // a read mark the homeserver refuses for good loses no content: said in the log, not the room
-    const refused = async (ending: Ending) => this.ctx.log.warn(`${label} not bridged (${ending.kind}): ${withoutPhones(ending.error.message)}`);
+    const refused = async (ending: Ending) => this.ctx.log.warn(`${label} not bridged (${ending.kind}): ${ending.error.message}`);
     await this.inPortal(from, () => this.deliver(label, undefined, ack, bridge, refused));
   }
 
@@ -309,7 +311,7 @@ export class RemoteIntake implements RemoteEventHandler {
     if (!portal?.roomId) return;
     await this.ctx.matrix
       .setTyping(this.ctx.matrix.ghostUserId(from), portal.roomId, typing, typing ? 30_000 : 0)
-      .catch((error: Error) => this.ctx.log.warn(`typing for ${this.owner} not bridged: ${withoutPhones(error.message)}`));
+      .catch((error: Error) => this.ctx.log.warn(`typing for ${this.owner} not bridged: ${error.message}`));
   }
 
   async onIdentityChanged(contact: E164, change: { safetyNumber: string; fingerprint: string }): Promise<void> {
@@ -317,7 +319,7 @@ export class RemoteIntake implements RemoteEventHandler {
     await this.inPortal(contact, () => this.persistence.run(label, () => this.security.identityChanged(this.owner, contact, change))).catch(
       (error: Error) => {
         if (error instanceof Stopped) return;
-        this.ctx.log.error(`${label} not sent: ${withoutPhones(error.message)}`);
+        this.ctx.log.error(`${label} not sent: ${error.message}`);
       },
     );
   }

@@ -14,7 +14,6 @@ import type { RemoteSession } from '../network/remote-network';
 import type { Content } from '../protocol/content';
 import type { CoreContext } from './context';
 import { isPermanent } from './errors';
-import { withoutPhones } from '../lib/without-phones';
 
 function megabytes(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
@@ -49,7 +48,7 @@ export async function moveRemoteMedia(
     } catch (error) {
       // the connector already retried across disconnects; a blob that is gone or fails its
       // digest will not come back
-      ctx.log.warn(`attachment ${index} of ${content.messageId} could not be fetched: ${withoutPhones((error as Error).message)}`);
+      ctx.log.warn(`attachment ${index} of ${content.messageId} could not be fetched: ${(error as Error).message}`);
       moved.set(index, { failed: `it could not be fetched from the network (${(error as Error).message})` });
       continue;
     }
@@ -61,7 +60,7 @@ export async function moveRemoteMedia(
       moved.set(index, await ctx.matrix.uploadMedia(ghost, bytes, part.mimeType, part.fileName));
     } catch (error) {
       if (!isPermanent(error)) throw error;
-      ctx.log.warn(`attachment ${index} of ${content.messageId} refused by the homeserver: ${withoutPhones((error as Error).message)}`);
+      ctx.log.warn(`attachment ${index} of ${content.messageId} refused by the homeserver: ${(error as Error).message}`);
       moved.set(index, { failed: `the homeserver refused the file (${(error as Error).message})` });
     }
   }

@@ -7,7 +7,10 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, devConfig, loadConfigFile, type GatewayConfig, type ProviderConfig } from './config';
-import { startGateway } from './server';
+import { gatewayLogger, startGateway } from './server';
+import type { LogLevelName } from '../logging/root';
+
+const LOG_LEVELS: readonly string[] = ['trace', 'debug', 'info', 'warn', 'error'];
 
 const USAGE = `Usage: interop-gateway [options]
 
@@ -23,6 +26,9 @@ Options:
       --dev               development mode: return and print verification codes
       --provider <spec>   add a provider, id:secret:e2ee|plain (repeatable; replaces the
                           configured list)
+      --log-level <level> trace, debug, info (default), warn or error; the log is JSON lines
+                          on stderr
+      --log-full          do not redact phone numbers and message content in the log
   -h, --help              show this help
 `;
 
@@ -48,6 +54,8 @@ async function main(): Promise<void> {
         database: { type: 'string', short: 'd' },
         dev: { type: 'boolean' },
         provider: { type: 'string', multiple: true },
+        'log-level': { type: 'string' },
+        'log-full': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -77,10 +85,13 @@ async function main(): Promise<void> {
   if (args.database !== undefined) config.databasePath = args.database;
   if (args.dev) config.devMode = true;
   if (args.provider) config.providers = args.provider.map(parseProvider);
+  const level = args['log-level'] ?? 'info';
+  if (!LOG_LEVELS.includes(level)) fail(`--log-level ${level}: expected one of ${LOG_LEVELS.join(', ')}`);
+  const log = gatewayLogger({ level: level as LogLevelName, redact: !args['log-full'] });
 
   let gateway;
   try {
-    gateway = await startGateway({ ...config, databasePath: config.databasePath ?? 'interop-gateway.db' });
+    gateway = await startGateway({ ...config, databasePath: config.databasePath ?? 'interop-gateway.db', log });
   } catch (e) {
     if (e instanceof ConfigError) fail(e.message);
     process.stderr.write(`interop-gateway: cannot start: ${(e as Error).message}\n`);

@@ -3,7 +3,6 @@
  * handlers, answers. Every refusal is an error frame; nothing a client sends can throw out of
  * here, and the connection stays usable after any bad frame.
  */
-import { withoutPhones } from '../lib/without-phones';
 import {
   PROTOCOL_VERSION, type ErrorBody, type RequestFrame, type RequestParams, type RequestResult, type RequestType,
 } from '../protocol/frames';
@@ -54,7 +53,7 @@ export function handleMessage(services: Services, conn: Connection, data: Buffer
   try {
     handleFrame(services, conn, data, isBinary);
   } catch (e) {
-    services.log.error('frame handling failed', { connection: conn.id, error: quote(withoutPhones(e instanceof Error ? e.message : String(e)), 200) });
+    services.log.error('frame handling failed', { connection: conn.id, error: quote(e instanceof Error ? e.message : String(e), 200) });
     try {
       sendError(conn, null, { code: 'internal', message: 'internal error; the request may be retried' });
     } catch {
@@ -103,7 +102,7 @@ function handleFrame(services: Services, conn: Connection, data: Buffer, isBinar
     // request's savepoint was rolled back, so cached rows may describe undone writes
     services.accounts.forget();
     services.devices.forget();
-    services.log.error('request failed', { type: frame.type, error: quote(withoutPhones(e instanceof Error ? e.message : String(e)), 200) });
+    services.log.error('request failed', { type: frame.type, error: quote(e instanceof Error ? e.message : String(e), 200) });
     sendError(conn, frame.id, { code: 'internal', message: 'internal error; the request may be retried' });
     return;
   }
@@ -111,7 +110,7 @@ function handleFrame(services: Services, conn: Connection, data: Buffer, isBinar
     try {
       fn();
     } catch (e) {
-      services.log.error('post-reply action failed', { type: frame.type, error: quote(withoutPhones(e instanceof Error ? e.message : String(e)), 200) });
+      services.log.error('post-reply action failed', { type: frame.type, error: quote(e instanceof Error ? e.message : String(e), 200) });
     }
   }
 }

@@ -19,6 +19,9 @@ import { openDatabase } from './store/database';
 import { DeviceStore } from './store/devices';
 import { MediaStore } from './store/media';
 import { QueueStore } from './store/queue';
+// not '../logging': that also loads the Matrix libraries, which the gateway does not use
+import { createRootLogger, type LogSettings } from '../logging/root';
+import { fieldsLogger } from '../logging/components';
 
 export type GatewayOptions = Partial<GatewayConfig> & {
   databasePath: string;
@@ -41,12 +44,13 @@ export interface RunningGateway {
 const HEARTBEAT_MS = 30_000;
 const PRUNE_MS = 3600_000;
 
-/** Logs to stderr as one JSON line per event. */
-export const consoleLogger: Logger = {
-  info: (message, fields) => console.error(JSON.stringify({ level: 'info', message, ...fields })),
-  warn: (message, fields) => console.error(JSON.stringify({ level: 'warn', message, ...fields })),
-  error: (message, fields) => console.error(JSON.stringify({ level: 'error', message, ...fields })),
-};
+/**
+ * The gateway's log: one JSON line per event on stderr, through the same pino logger as the
+ * bridge (src/logging), so phone numbers and message content are redacted unless `redact` is false.
+ */
+export function gatewayLogger(settings: LogSettings = { level: 'info', redact: true }): Logger {
+  return fieldsLogger(createRootLogger(settings).child({ component: 'gateway' }));
+}
 
 export const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 
@@ -80,7 +84,7 @@ function corkedSender(ws: WebSocket): (frame: GatewayFrame) => void {
 }
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
-  const { log = consoleLogger, deliverCode, printDevCode, now = Date.now, ...partial } = options;
+  const { log = gatewayLogger(), deliverCode, printDevCode, now = Date.now, ...partial } = options;
   if (partial.devMode && !partial.providers) partial.providers = DEV_PROVIDERS;
   const config = completeConfig(checkConfig(partial, 'gateway options'));
   await initCrypto();

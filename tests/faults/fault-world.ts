@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BridgeConfig, DeliveryConfig } from '../../src/config/types';
+import type { BridgeConfig, DeliveryConfig, LoggingConfig } from '../../src/config/types';
 import type { SimUser } from '../../src/sim/sim-user';
 import { localBridgeConfig, startBridgeProcess, type BridgeProcess } from '../helpers/bridge-process';
 import { startGatewayProcess, type GatewayProcessHandle } from '../helpers/gateway-process';
@@ -46,6 +46,8 @@ export interface FaultWorld extends ChatWorld {
 
 export interface FaultWorldOptions {
   delivery?: Partial<DeliveryConfig>;
+  /** the bridge's logging settings; BRIDGE_LOG does not change a level given here */
+  logging?: Partial<LoggingConfig>;
 }
 
 export async function startFaultWorld(name: string, opts: FaultWorldOptions = {}): Promise<FaultWorld> {
@@ -67,6 +69,7 @@ export async function startFaultWorld(name: string, opts: FaultWorldOptions = {}
     config.bridge.delivery = { ...FAST_DELIVERY, ...opts.delivery };
     // BRIDGE_LOG=debug for more; the log goes to a file either way
     config.logging.level = (process.env.BRIDGE_LOG as BridgeConfig['logging']['level'] | undefined) ?? 'info';
+    Object.assign(config.logging, opts.logging);
     const hs = await startSynapse({ registrationFiles: [config.appservice.registration], dir: join(dir, 'synapse'), serverName: 'localhost' });
     cleanups.push(() => hs.stop());
     config.homeserver.url = hs.url;

@@ -8,7 +8,7 @@
  *   node gateway-child.js <database file> <port>      (port 0 picks a free one)
  */
 import { DEV_PROVIDERS } from '../../src/gateway/config';
-import { consoleLogger, silentLogger, startGateway } from '../../src/gateway/server';
+import { gatewayLogger, silentLogger, startGateway } from '../../src/gateway/server';
 
 function say(message: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(message)}\n`);
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     devMode: false,
     providers: DEV_PROVIDERS,
     // GATEWAY_LOG=1: the gateway's log on stderr (it never contains codes or keys)
-    log: process.env.GATEWAY_LOG ? consoleLogger : silentLogger,
+    log: process.env.GATEWAY_LOG ? gatewayLogger() : silentLogger,
     deliverCode: (phone, code) => say({ code: { phone, code } }),
   });
   say({ listening: gateway.url });

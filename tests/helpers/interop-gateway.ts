@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { consoleLogger, silentLogger, startGateway, type RunningGateway } from '../../src/gateway/server';
+import { gatewayLogger, silentLogger, startGateway, type RunningGateway } from '../../src/gateway/server';
 import { DEV_PROVIDERS } from '../../src/gateway/config';
 
 /** Provider secrets of the dev providers the test gateway runs with. */
@@ -79,7 +79,7 @@ export async function startTestGateway(): Promise<TestGatewayHandle> {
       devMode: false,
       providers: DEV_PROVIDERS,
       // GATEWAY_LOG=1 shows the gateway's log (it never contains codes or keys)
-      log: process.env.GATEWAY_LOG ? consoleLogger : silentLogger,
+      log: process.env.GATEWAY_LOG ? gatewayLogger() : silentLogger,
       deliverCode: (phone, code) => codes.deliver(phone, code),
     });
     port = gateway.port;

@@ -46,6 +46,7 @@ test('defaults fill every section that is left out', () => {
   assert.equal(config.database.path, 'bridge.db');
   assert.equal(config.appservice.bot_username, 'interopbot');
   assert.equal(config.logging.level, 'info');
+  assert.equal(config.logging.redact, true, 'logs are redacted unless the admin says otherwise');
   assert.equal(config.security.refuse_unencrypted_providers, false);
   assert.equal(config.metrics.enabled, false);
 });
@@ -56,14 +57,15 @@ homesever: { url: "http://x" }
 appservice: { port: 70000, url: "http://127.0.0.1:1" }
 bridge: { permissions: { example.org: owner } }
 network: { gateway_url: "http://nope", provider_id: bridge }
-logging: { level: loud }
+logging: { level: loud, redact: sometimes }
 `);
   assert.deepEqual(problems.sort(), [
     'appservice.port: must be an integer 1-65535',
     'bridge.permissions.example.org: must be one of: user, admin',
     'homeserver: required',
     'homesever: unknown key (did you mean homeserver?)',
-    'logging.level: must be one of: debug, info, warn, error',
+    'logging.level: must be one of: trace, debug, info, warn, error',
+    'logging.redact: must be true or false',
     'network.gateway_url: must be a ws(s) URL',
   ]);
 });

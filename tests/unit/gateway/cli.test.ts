@@ -21,6 +21,10 @@ test('--help prints usage; bad flags and bad configuration exit 2 naming the pro
   const port = spawnSync(process.execPath, [cli, '--port', 'eighty'], { encoding: 'utf8' });
   assert.equal(port.status, 2);
 
+  const level = spawnSync(process.execPath, [cli, '--log-level', 'loud'], { encoding: 'utf8' });
+  assert.equal(level.status, 2);
+  assert.match(level.stderr, /--log-level loud: expected one of trace, debug, info, warn, error/);
+
   const dir = mkdtempSync(join(tmpdir(), 'gw-cli-'));
   try {
     const file = join(dir, 'gw.yaml');
@@ -39,6 +43,8 @@ test('a configured gateway serves its providers and stops on SIGTERM', async () 
   writeFileSync(file, `port: 0\ndevMode: true\ndatabasePath: ${join(dir, 'g.db')}\nproviders:\n  - id: chat\n    secret: chat-secret-123\n    e2ee: false\n`);
   const child = spawn(process.execPath, [cli, '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
+  let log = '';
+  child.stderr.on('data', (d: Buffer) => (log += d.toString()));
   try {
     const url = await new Promise<string>((resolve, reject) => {
       child.stdout.on('data', (d: Buffer) => {
@@ -58,6 +64,9 @@ test('a configured gateway serves its providers and stops on SIGTERM', async () 
     child.kill('SIGTERM');
     assert.equal(await exited, 0);
     assert.ok(out.includes(`[DEV] verification code for ${phone}: ${req.devCode}`), 'dev mode prints the code on stdout');
+    // the log: pino JSON lines on stderr
+    const lines = log.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.ok(lines.some((l) => l.component === 'gateway' && l.level === 30 && l.msg === 'interop-gateway listening'), log);
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
