@@ -51,6 +51,8 @@ test('start-up: homeserver down (waited for, SIGTERM exits 0), then up (starts);
   const dir = mkdtempSync(join(tmpdir(), 'startup-checks-'));
   const config = await localBridgeConfig(dir, `ws://127.0.0.1:${await freePort()}`);
   const hs = await startSynapse({ registrationFiles: [config.appservice.registration], dir: join(dir, 'synapse'), serverName: 'localhost' });
+  // a bridge left running by a failed assertion would keep the test runner waiting for ever
+  let stopBridge = async () => undefined as unknown;
   try {
     config.homeserver.url = hs.url;
     await hs.shutdown();
@@ -74,8 +76,10 @@ test('start-up: homeserver down (waited for, SIGTERM exits 0), then up (starts);
     assert.ok(!log().includes('listening on'));
     await hs.restart();
     const bridge = await starting;
+    stopBridge = () => bridge.stop();
     assert.match(log(), /the homeserver at .* answers now/);
-    assert.match(log(), /listening on 127\.0\.0\.1/);
+    // the line follows the port opening (the bot's profile is set in between)
+    await until('the "listening on" line', () => /listening on 127\.0\.0\.1/.test(log()));
     const registration = readFileSync(config.appservice.registration, 'utf8');
     const asToken = /as_token: (\S+)/.exec(registration)?.[1] as string;
     assert.ok(!log().includes(asToken), 'the as_token is not logged');
@@ -90,6 +94,7 @@ test('start-up: homeserver down (waited for, SIGTERM exits 0), then up (starts);
     assert.match(refused.output(), /M_UNKNOWN_TOKEN/);
     assert.match(refused.output(), /not listed in homeserver\.yaml's app_service_config_files, or Synapse was not restarted/);
   } finally {
+    await stopBridge().catch(() => undefined);
     await hs.stop();
     if (process.env.KEEP_E2E_DIR) console.log(`# kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
