@@ -25,6 +25,9 @@ export interface ConnectionOptions {
   requestTimeoutMs?: number;
   /** false disables reconnecting (tests of failure paths) */
   reconnect?: Partial<BackoffOptions> | false;
+  /** how often a reconnect is tried again after the gateway refused the provider secret
+   *  (default AUTH_REFUSED_BACKOFF): no quick retry fixes a refused secret */
+  authRefusedBackoff?: Partial<BackoffOptions>;
   /** ping interval; a connection that misses one pong is dropped and reconnected */
   keepaliveMs?: number;
   /** largest frame read from the gateway (default 32 MiB, twice the gateway's default limit,
@@ -35,6 +38,9 @@ export interface ConnectionOptions {
 }
 
 export const DEFAULT_MAX_INBOUND_FRAME_BYTES = 32 * 1024 * 1024;
+
+/** From a minute growing to 15: the gateway's admin may still be fixing the provider's entry. */
+export const AUTH_REFUSED_BACKOFF: BackoffOptions = { initialDelayMs: 60_000, maxDelayMs: 15 * 60_000, factor: 2, jitter: 0.1 };
 
 export interface RequestOptions {
   timeoutMs?: number;
@@ -52,6 +58,9 @@ export interface ConnectionEvents {
   'subscription.ended': [SubscriptionEndedEvent];
   /** a frame the client could not make sense of; logged, never fatal */
   protocolError: [message: string];
+  /** a reconnect's hello was refused (auth_failed); `refusals` counts them since the last
+   *  accepted hello, from 1. Retried at authRefusedBackoff, not at the reconnect rate. */
+  authRefused: [refusals: number];
 }
 
 /** Requests without side effects: resent after a reconnect unless the caller says otherwise. */
@@ -71,9 +80,12 @@ export class InteropConnection extends EventEmitter<ConnectionEvents> {
   private readonly readyWaiters: Array<() => void> = [];
   private nextId = 1;
   private attempt = 0;
+  /** refused hellos since the last accepted one; while > 0 reconnects wait authRefusedBackoff */
+  private authRefusals = 0;
   private closed = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private readonly backoff: BackoffOptions | false;
+  private readonly authRefusedBackoff: BackoffOptions;
   private readonly timeoutMs: number;
   private readonly maxFrameBytes: number;
 
@@ -81,6 +93,7 @@ export class InteropConnection extends EventEmitter<ConnectionEvents> {
     super();
     this.setMaxListeners(0);
     this.backoff = options.reconnect === false ? false : { ...DEFAULT_BACKOFF, ...options.reconnect };
+    this.authRefusedBackoff = { ...AUTH_REFUSED_BACKOFF, ...options.authRefusedBackoff };
     this.timeoutMs = options.requestTimeoutMs ?? 15_000;
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_INBOUND_FRAME_BYTES;
   }
@@ -133,6 +146,7 @@ export class InteropConnection extends EventEmitter<ConnectionEvents> {
           .then(async (hello) => {
             this.helloResult = hello;
             this.attempt = 0;
+            this.authRefusals = 0;
             await this.resubscribeAll(ws);
             settled = true;
             resolve(hello);
@@ -140,6 +154,11 @@ export class InteropConnection extends EventEmitter<ConnectionEvents> {
             for (const wake of this.readyWaiters.splice(0)) wake();
           })
           .catch((err: Error) => {
+            if (err instanceof InteropRequestError && err.code === 'auth_failed') {
+              // counted before the close below, whose handler picks the next delay from it
+              this.authRefusals++;
+              if (reconnected) this.emit('authRefused', this.authRefusals);
+            }
             if (!settled) {
               settled = true;
               reject(err);
@@ -194,7 +213,8 @@ export class InteropConnection extends EventEmitter<ConnectionEvents> {
       for (const wake of this.readyWaiters.splice(0)) wake();
       return;
     }
-    const delay = backoffDelay(this.attempt++, this.backoff);
+    const delay =
+      this.authRefusals > 0 ? backoffDelay(this.authRefusals - 1, this.authRefusedBackoff) : backoffDelay(this.attempt++, this.backoff);
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       if (this.closed) return;

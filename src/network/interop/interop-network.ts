@@ -5,9 +5,9 @@
  * devices are published as bridged, so remote clients can show it.
  */
 import { InteropClient } from '../../interop-client/client';
-import { InteropConnection } from '../../interop-client/connection';
+import { AUTH_REFUSED_BACKOFF, InteropConnection } from '../../interop-client/connection';
 import { InteropRequestError } from '../../interop-client/errors';
-import { backoffDelay, DEFAULT_BACKOFF } from '../../lib/backoff';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from '../../lib/backoff';
 import type { E164 } from '../phone';
 import {
   RemoteUnavailableError, SessionEndedError, type LoginState, type RemoteEventHandler, type RemoteNetwork, type RemoteSession,
@@ -25,10 +25,10 @@ export interface InteropNetworkOptions {
   /** how long a login step or a session's connect waits for the gateway before answering
    *  "not reachable" (the gateway connection keeps retrying behind it); default 5 s */
   readyTimeoutMs?: number;
+  /** retry pace after the gateway refused the provider secret, at start or on a reconnect
+   *  (default AUTH_REFUSED_BACKOFF: 60 s growing to 15 min; tests shorten it) */
+  authRefusedBackoff?: BackoffOptions;
 }
-
-/** after the gateway refused the provider secret: 60 s growing to 15 min */
-export const AUTH_FAILED_BACKOFF = { initialDelayMs: 60_000, maxDelayMs: 15 * 60_000, factor: 2, jitter: 0.1 };
 
 const DEVICE = { bridged: true, name: 'matrix-interop-bridge' };
 
@@ -61,14 +61,22 @@ export class InteropNetwork implements RemoteNetwork {
   private readonly pendingLogins = new Map<string, InteropClient>();
 
   constructor(private readonly options: InteropNetworkOptions) {
-    this.conn = new InteropConnection({ url: options.url, provider: options.provider, secret: options.secret });
+    this.conn = new InteropConnection({
+      url: options.url, provider: options.provider, secret: options.secret, authRefusedBackoff: options.authRefusedBackoff,
+    });
     this.conn.on('disconnected', (reason) => options.log.warn(`interop gateway connection lost (${reason}); reconnecting`));
     this.conn.on('connected', (_hello, again) => again && options.log.info('interop gateway connection restored'));
     this.conn.on('protocolError', (message) => options.log.warn(`interop gateway sent something unreadable: ${message}`));
+    // the secret was accepted once and is refused now (rotated, provider removed): said once, as at start
+    this.conn.on('authRefused', (refusals) => refusals === 1 && this.secretRefused());
   }
 
   get connected(): boolean {
     return this.conn.isReady;
+  }
+
+  private secretRefused(): void {
+    this.options.log.error(`the gateway refused the provider secret for provider ${this.options.provider}; check network.provider_secret (retrying every few minutes)`);
   }
 
   /** Connects, retrying with backoff while the gateway is unreachable; later drops are the
@@ -88,10 +96,8 @@ export class InteropNetwork implements RemoteNetwork {
             if (error instanceof InteropRequestError && error.code === 'auth_failed') {
               // no quick retry fixes a refused secret: said once, as what it is, and asked again slowly
               // (the gateway's admin may still be adding the provider)
-              if (authAttempt === 0) {
-                this.options.log.error(`the gateway refused the provider secret for provider ${this.options.provider}; check network.provider_secret (retrying every few minutes)`);
-              }
-              this.retryTimer = setTimeout(tryOnce, backoffDelay(authAttempt++, AUTH_FAILED_BACKOFF));
+              if (authAttempt === 0) this.secretRefused();
+              this.retryTimer = setTimeout(tryOnce, backoffDelay(authAttempt++, this.options.authRefusedBackoff ?? AUTH_REFUSED_BACKOFF));
               return;
             }
             const delay = backoffDelay(attempt++, DEFAULT_BACKOFF);

@@ -29,12 +29,13 @@ export class TestGateway {
     return gw;
   }
 
-  private async boot(): Promise<void> {
+  private async boot(overrides: Partial<GatewayOptions> = {}): Promise<void> {
     this.running = await startGateway({
       devMode: true,
       log: silentLogger,
       printDevCode: () => {},
       ...this.options,
+      ...overrides,
       host: '127.0.0.1',
       port: this.port,
       databasePath: this.dbPath,
@@ -57,8 +58,9 @@ export class TestGateway {
     this.running = undefined;
   }
 
-  async startGatewayAgain(): Promise<void> {
-    await this.boot();
+  /** Starts it again on the same port and database; `overrides` for this run only (say, other provider secrets). */
+  async startGatewayAgain(overrides: Partial<GatewayOptions> = {}): Promise<void> {
+    await this.boot(overrides);
   }
 
   /** A simulated user on this gateway, registered unless `register: false`. */

@@ -19,6 +19,8 @@ import {
   RemoteUnavailableError, SessionEndedError, type RemoteEventHandler, type RemoteMessage, type SessionEndReason,
 } from '../../../src/network/remote-network';
 import type { E164 } from '../../../src/network/phone';
+import { DEV_PROVIDERS } from '../../../src/gateway/config';
+import { silentLogger } from '../../../src/gateway/server';
 import { SECRETS, TestGateway } from './harness';
 
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
@@ -79,6 +81,32 @@ describe('interop network: login lifecycle', () => {
     assert.deepEqual(lines, ['ERROR the gateway refused the provider secret for provider bridge; check network.provider_secret (retrying every few minutes)']);
     assert.equal(n.connected, false);
     await n.stop();
+  });
+
+  it('a secret refused on a reconnect (rotated at the gateway) is said once at ERROR and retried at the slow pace, then works again', async () => {
+    const lines: string[] = [];
+    const n = new InteropNetwork({
+      url: gw.url, provider: 'bridge', secret: SECRETS.bridge, keys, readyTimeoutMs: 300,
+      authRefusedBackoff: { initialDelayMs: 1500, maxDelayMs: 1500, factor: 1, jitter: 0 },
+      log: { info: (m) => lines.push(`INFO ${m}`), warn: (m) => lines.push(`WARN ${m}`), error: (m) => lines.push(`ERROR ${m}`) },
+    });
+    networks.push(n);
+    await n.start();
+    let hellos = 0;
+    await gw.stopGateway();
+    await gw.startGatewayAgain({
+      providers: DEV_PROVIDERS.map((p) => (p.id === 'bridge' ? { ...p, secret: 'rotated-bridge-secret-value' } : p)),
+      log: { ...silentLogger, warn: (message: string) => void (message === 'provider authentication failed' && hellos++) },
+    });
+    // at the reconnect rate (100 ms growing to 10 s) 2 s would see about five refused hellos
+    await sleep(2000);
+    assert.ok(hellos >= 1 && hellos <= 2, `${hellos} refused hello(s) in 2 s`);
+    assert.equal(lines.filter((l) => l.startsWith('ERROR')).length, 1, lines.join('\n'));
+    assert.match(lines.find((l) => l.startsWith('ERROR')) ?? '', /refused the provider secret for provider bridge; check network\.provider_secret/);
+    assert.equal(n.connected, false);
+    await gw.stopGateway();
+    await gw.startGatewayAgain();
+    await until('the connection restored with the right secret', () => n.connected, 5000);
   });
 
   const login = async (n: InteropNetwork, owner: string, phone: E164) => {
