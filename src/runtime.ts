@@ -103,7 +103,7 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
     cleanups.push(() => core.stop());
 
     const commands = new CommandRegistry();
-    commands.register(...builtinCommands(commands, VERSION, config.bridge.command_prefix), ...core.commands());
+    commands.register(...builtinCommands(commands, VERSION, config.bridge.command_prefix, config.bridge.user_guide_url), ...core.commands());
     const botIntent = bridge.getIntent();
     const botIdentity = {
       join: (roomId: string) => botIntent.join(roomId),

@@ -72,6 +72,7 @@ export const configSchema: JSONSchemaType<BridgeConfig> = {
         },
         command_prefix: { type: 'string', default: '!wa' },
         show_phone_in_displayname: { type: 'boolean', default: true },
+        user_guide_url: { ...httpUrl, nullable: true, maxLength: 2000 },
         max_media_bytes: { type: 'integer', minimum: 1, maximum: 2147483647, default: 104857600 },
         connection_notice_delay_ms: { type: 'integer', minimum: 0, maximum: 86_400_000, default: 30_000 },
         delivery: {

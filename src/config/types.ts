@@ -42,6 +42,8 @@ export interface BridgeSection {
   command_prefix: string;
   /** whether ghost display names show the phone number (privacy choice) */
   show_phone_in_displayname: boolean;
+  /** where users read docs/user-guide.md (an http(s) URL); the bot's `help` links it */
+  user_guide_url?: string;
   /** largest media file the bridge moves, in bytes */
   max_media_bytes: number;
   /** a login's connection must stay down this long before its owner is told (a blip is no

@@ -2,7 +2,15 @@
 import { escapeHtml } from '../../convert';
 import { usageOf, type Command, type CommandRegistry } from './registry';
 
-export function builtinCommands(registry: CommandRegistry, version: string, prefix: string): Command[] {
+/** The last line of `help`: where every command is explained with an example. */
+export function userGuidePointer(url: string | undefined): string {
+  return url
+    ? `Every command, with examples: ${url}`
+    : 'Every command, with examples, is in the bridge\'s user guide (docs/user-guide.md); ask your homeserver admin for a link.';
+}
+
+export function builtinCommands(registry: CommandRegistry, version: string, prefix: string, userGuideUrl?: string): Command[] {
+  const guide = userGuidePointer(userGuideUrl);
   return [
     {
       name: 'help',
@@ -20,11 +28,13 @@ export function builtinCommands(registry: CommandRegistry, version: string, pref
         const text = [
           'Commands (type them here; elsewhere start them with ' + prefix + '):',
           ...commands.map((c) => `• ${line(c)} — ${c.help}`),
+          '',
+          guide,
         ].join('\n');
         const html =
           `<p>Commands (type them here; elsewhere start them with <code>${escapeHtml(prefix)}</code>):</p><ul>` +
           commands.map((c) => `<li><code>${escapeHtml(line(c))}</code> — ${escapeHtml(c.help)}</li>`).join('') +
-          '</ul>';
+          `</ul><p>${userGuideUrl ? `Every command, with examples: <a href="${escapeHtml(userGuideUrl)}">${escapeHtml(userGuideUrl)}</a>` : escapeHtml(guide)}</p>`;
         await ctx.reply(text, html);
       },
     },

@@ -33,7 +33,7 @@ class FakeIdentity implements BotIdentity {
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-function setup(t: { after(fn: () => unknown): void }, extra: Command[] = []) {
+function setup(t: { after(fn: () => unknown): void }, extra: Command[] = [], userGuideUrl?: string) {
   const dir = mkdtempSync(join(tmpdir(), 'bot-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const config = parseConfig(readFileSync(join(repoRoot, 'config.sample.yaml'), 'utf8'), 'config.sample.yaml');
@@ -42,7 +42,7 @@ function setup(t: { after(fn: () => unknown): void }, extra: Command[] = []) {
   const open = () => {
     const store = SqliteBridgeStore.open(path);
     const commands = new CommandRegistry();
-    commands.register(...builtinCommands(commands, '1.2.3', config.bridge.command_prefix), ...extra);
+    commands.register(...builtinCommands(commands, '1.2.3', config.bridge.command_prefix, userGuideUrl), ...extra);
     const identity = new FakeIdentity();
     const bot = new BridgeBot(BOT, config, store, commands, identity, quiet, () => false);
     return { store, bot, identity };
@@ -181,4 +181,16 @@ test('a prefixed command outside the management room is answered, a refused user
     [shared, 'Sorry, you are not all'],
   ], 'an unprefixed message outside the management room is no command');
   store.close();
+});
+
+test('help ends by pointing to the user guide: the configured link, or the file and whom to ask', async (t) => {
+  for (const url of ['https://example.org/bridge/user-guide', undefined]) {
+    const { store, bot, identity } = setup(t, [], url);
+    bot.accept(text('help'));
+    await bot.stop();
+    const last = identity.sent.at(-1)?.body.split('\n').at(-1) ?? '';
+    if (url) assert.equal(last, `Every command, with examples: ${url}`);
+    else assert.match(last, /docs\/user-guide\.md\); ask your homeserver admin for a link\.$/);
+    store.close();
+  }
 });
