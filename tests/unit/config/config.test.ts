@@ -55,13 +55,14 @@ test('every bad key is named at once, with what is wrong', () => {
   const problems = problemsOf(`
 homesever: { url: "http://x" }
 appservice: { port: 70000, url: "http://127.0.0.1:1" }
-bridge: { permissions: { example.org: owner } }
+bridge: { permissions: { example.org: owner }, user_guide_url: "docs/user-guide.md" }
 network: { gateway_url: "http://nope", provider_id: bridge }
 logging: { level: loud, redact: sometimes }
 `);
   assert.deepEqual(problems.sort(), [
     'appservice.port: must be an integer 1-65535',
     'bridge.permissions.example.org: must be one of: user, admin',
+    'bridge.user_guide_url: must be an http(s) URL',
     'homeserver: required',
     'homesever: unknown key (did you mean homeserver?)',
     'logging.level: must be one of: trace, debug, info, warn, error',
