@@ -7,6 +7,7 @@ import type { Command } from '../matrix/commands/registry';
 import type { RemoteNetwork } from '../network/remote-network';
 import type { BridgeStore } from '../store';
 import type { CoreContext, CoreLogger, Sealer } from './context';
+import { Inbox } from './inbox';
 import { KeyedQueue } from './keyed-queue';
 import { loginCommands } from './login-commands';
 import { MatrixIntake } from './matrix-intake';
@@ -16,6 +17,7 @@ import { Portals } from './portals';
 import { Sessions } from './sessions';
 import { SecurityKeeper } from './security-keeper';
 import { securityCommands } from './security-commands';
+import { settingsCommands } from './settings-commands';
 
 export class BridgeCore {
   readonly ctx: CoreContext;
@@ -24,19 +26,25 @@ export class BridgeCore {
   readonly outbox: Outbox;
   readonly matrixIntake: MatrixIntake;
   readonly security: SecurityKeeper;
+  readonly inbox: Inbox;
   readonly queue = new KeyedQueue();
 
   constructor(config: BridgeConfig, store: BridgeStore, matrix: MatrixPort, network: RemoteNetwork, log: CoreLogger, sealer: Sealer) {
     this.ctx = { config, store, matrix, network, log, sealer, session: (owner) => this.sessions.get(owner) };
     this.security = new SecurityKeeper(this.ctx);
-    this.portals = new Portals(this.ctx, this.security);
+    this.inbox = new Inbox(this.ctx);
+    this.portals = new Portals(this.ctx, this.security, this.inbox);
     this.outbox = new Outbox(this.ctx, this.queue, this.security);
     this.sessions = new Sessions(this.ctx, this.portals, this.security, this.queue, this.outbox);
-    this.matrixIntake = new MatrixIntake(this.ctx, this.outbox, this.security);
+    this.matrixIntake = new MatrixIntake(this.ctx, this.outbox, this.security, this.inbox);
   }
 
   commands(): Command[] {
-    return [...loginCommands(this.ctx, this.sessions, this.portals), ...securityCommands(this.ctx, this.sessions, this.security)];
+    return [
+      ...loginCommands(this.ctx, this.sessions, this.portals),
+      ...securityCommands(this.ctx, this.sessions, this.security),
+      ...settingsCommands(this.ctx, this.inbox),
+    ];
   }
 
   /** reconnects stored logins and resumes the outbox, without waiting for the network */

@@ -6,6 +6,7 @@
 import { readMarksFromReceipt, typingUserIds, type MatrixRoomEvent } from '../convert';
 import type { E164 } from '../network/phone';
 import type { PortalRecord } from '../store';
+import type { Inbox } from './inbox';
 import type { CoreContext } from './context';
 import type { Outbox } from './outbox';
 import type { SecurityKeeper } from './security-keeper';
@@ -20,7 +21,12 @@ export class MatrixIntake {
   /** who is typing in each portal room, to send only changes */
   private readonly typing = new Map<string, boolean>();
 
-  constructor(private readonly ctx: CoreContext, private readonly outbox: Outbox, private readonly security: SecurityKeeper) {}
+  constructor(
+    private readonly ctx: CoreContext,
+    private readonly outbox: Outbox,
+    private readonly security: SecurityKeeper,
+    private readonly inbox: Inbox,
+  ) {}
 
   /** Handles an event if it belongs to a portal; returns false if the room is no portal. */
   async onEvent(raw: Omit<MatrixRoomEvent, 'content'> & { content?: Record<string, unknown> }): Promise<boolean> {
@@ -79,6 +85,7 @@ export class MatrixIntake {
     const { store, matrix, log } = this.ctx;
     store.portals.setRoom(portal.owner, portal.contact, null);
     log.info(`${portal.owner} left portal ${roomId}; the next message opens a new one`);
+    await this.inbox.remove(portal.owner, roomId);
     for (const user of [matrix.ghostUserId(portal.contact), matrix.botUserId]) {
       await matrix.leave(user, roomId).catch((error: Error) => log.warn(`${user} could not leave ${roomId}: ${error.message}`));
     }

@@ -14,6 +14,13 @@ export interface PortalRoomSpec {
   initialState: [string, string, Record<string, unknown>][];
 }
 
+/** A Space the bot owns for one user (their "Third-party chats" inbox). */
+export interface SpaceSpec {
+  owner: string;
+  name: string;
+  topic: string;
+}
+
 export interface DownloadedMedia {
   bytes: Uint8Array;
   mimeType?: string;
@@ -27,6 +34,8 @@ export interface MatrixPort {
   isBridgeUser(mxid: string): boolean;
   setGhostProfile(ghost: string, profile: { displayName?: string; avatarMxc?: string }): Promise<void>;
   createPortalRoom(spec: PortalRoomSpec): Promise<string>;
+  /** creates a Space (room type m.space) as the bot, with `owner` invited; returns its ID */
+  createSpace(spec: SpaceSpec): Promise<string>;
   /** sets `user`'s m.direct account data: Matrix user → their direct rooms with `user` */
   setDirectRooms(user: string, direct: Record<string, string[]>): Promise<void>;
   /** makes sure `user` (bot or ghost) is joined, re-inviting it with `inviter` if needed */

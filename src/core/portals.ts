@@ -11,6 +11,7 @@ import type { RemoteProfile, RemoteSession } from '../network/remote-network';
 import type { PortalRecord } from '../store';
 import { imageMimeType } from './image-type';
 import { portalCreatedNotice } from '../security/notices';
+import type { Inbox } from './inbox';
 import type { CoreContext } from './context';
 import { isPermanent } from './errors';
 import type { SecurityKeeper } from './security-keeper';
@@ -24,7 +25,7 @@ export class Portals {
   /** portal creations in flight, so two messages at once create one room */
   private readonly creating = new Map<string, Promise<ReadyPortal>>();
 
-  constructor(private readonly ctx: CoreContext, private readonly security: SecurityKeeper) {}
+  constructor(private readonly ctx: CoreContext, private readonly security: SecurityKeeper, private readonly inbox: Inbox) {}
 
   ghostOf(contact: string): string {
     return this.ctx.matrix.ghostUserId(contact);
@@ -144,6 +145,7 @@ export class Portals {
     // one transaction ID per room: a repeated setup shows the notice once
     const txnId = `mib-portal-${createHash('sha256').update(roomId).digest('base64url').slice(0, 32)}`;
     await matrix.sendEvent(matrix.botUserId, roomId, 'm.room.message', noticeContent(notice.body, notice.html), txnId);
+    await this.inbox.place(owner, roomId);
     store.portals.setupDone(owner, contact);
     return { ...(store.portals.get(owner, contact) as PortalRecord), roomId, ghost };
   }

@@ -3,7 +3,7 @@
  * through the appservice's token, each as itself.
  */
 import type { Bridge } from 'matrix-appservice-bridge';
-import type { DownloadedMedia, MatrixPort, PortalRoomSpec } from '../core/matrix-port';
+import type { DownloadedMedia, MatrixPort, PortalRoomSpec, SpaceSpec } from '../core/matrix-port';
 import { classifyMatrixError } from '../core/errors';
 
 /** Every method of the port throws MatrixRefusedError for a 4xx refusal, so core can tell a
@@ -77,6 +77,19 @@ export class AppserviceMatrixPort implements MatrixPort {
         users: { [this.botUserId]: 100, [spec.invitee]: 50 },
         events: { 'm.room.encryption': 50 },
       },
+    });
+  }
+
+  async createSpace(spec: SpaceSpec): Promise<string> {
+    const client = await this.client(this.botUserId);
+    return client.createRoom({
+      preset: 'private_chat',
+      creation_content: { type: 'm.space' },
+      invite: [spec.owner],
+      name: spec.name,
+      topic: spec.topic,
+      // the bot alone arranges the space: its children are the bridge's record of the inbox
+      power_level_content_override: { users: { [this.botUserId]: 100 }, events_default: 100, state_default: 100 },
     });
   }
 

@@ -13,8 +13,11 @@ export interface BridgeUser {
   mxid: string;
   /** room where this user talks to the bridge bot, once there is one */
   managementRoom: string | null;
-  /** per-user settings; free-form so later settings need no migration */
+  /** per-user settings; free-form so later settings need no migration (read and checked
+   *  by core/user-settings.ts) */
   settings: Record<string, unknown>;
+  /** the Space the bot made as this user's "Third-party chats" inbox, once there is one */
+  inboxSpace: string | null;
   createdAt: number;
 }
 
@@ -24,6 +27,7 @@ export interface UserRepository {
   ensure(mxid: string): BridgeUser;
   setManagementRoom(mxid: string, roomId: string | null): void;
   updateSettings(mxid: string, settings: Record<string, unknown>): void;
+  setInboxSpace(mxid: string, roomId: string | null): void;
   /** finds whose management room this is, if anyone's */
   findByManagementRoom(roomId: string): BridgeUser | undefined;
 }

@@ -12,7 +12,7 @@ import { parseConfig } from '../../src/config/load';
 import type { BridgeConfig } from '../../src/config/types';
 import { BridgeCore } from '../../src/core/bridge-core';
 import type { CoreLogger } from '../../src/core/context';
-import type { DownloadedMedia, MatrixPort, PortalRoomSpec } from '../../src/core/matrix-port';
+import type { DownloadedMedia, MatrixPort, PortalRoomSpec, SpaceSpec } from '../../src/core/matrix-port';
 import { MatrixRefusedError } from '../../src/core/errors';
 import type {
   LoginState, RemoteEventHandler, RemoteIdentity, RemoteMessage, RemoteNetwork, RemoteProfile, RemoteSession, SendResult,
@@ -94,6 +94,7 @@ export class FakeMatrix extends Faults<MatrixMethod> implements MatrixPort {
   /** events that exist in the rooms (each txnId once, as a homeserver keeps them) */
   readonly events: SentEvent[] = [];
   readonly rooms: PortalRoomSpec[] = [];
+  readonly spaces: SpaceSpec[] = [];
   readonly uploads: { asUser: string; bytes: Uint8Array; mimeType: string; fileName?: string; mxc: string }[] = [];
   readonly redactions: { asUser: string; roomId: string; eventId: string }[] = [];
   readonly encryptedRooms = new Set<string>();
@@ -125,6 +126,12 @@ export class FakeMatrix extends Faults<MatrixMethod> implements MatrixPort {
     this.enter('createPortalRoom', [spec]);
     this.rooms.push(spec);
     return `!room${this.rooms.length}:example.org`;
+  }
+
+  async createSpace(spec: SpaceSpec): Promise<string> {
+    this.enter('createSpace', [spec]);
+    this.spaces.push(spec);
+    return `!space${this.spaces.length}:example.org`;
   }
 
   async setDirectRooms(...args: [string, Record<string, string[]>]): Promise<void> {

@@ -211,4 +211,13 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 8,
+    name: 'users: the Space of their third-party inbox',
+    sql: `
+      -- the Space the bot created as the user's "Third-party chats" inbox (src/core/inbox.ts);
+      -- kept when the user switches to a merged inbox, so switching back reuses it
+      ALTER TABLE users ADD COLUMN inbox_space TEXT;
+    `,
+  },
 ];

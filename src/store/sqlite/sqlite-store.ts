@@ -29,6 +29,7 @@ interface UserRow {
   mxid: string;
   management_room: string | null;
   settings: string;
+  inbox_space: string | null;
   created_at: number;
 }
 
@@ -37,6 +38,7 @@ function toUser(row: UserRow): BridgeUser {
     mxid: row.mxid,
     managementRoom: row.management_room,
     settings: JSON.parse(row.settings) as Record<string, unknown>,
+    inboxSpace: row.inbox_space,
     createdAt: row.created_at,
   };
 }
@@ -76,6 +78,10 @@ class SqliteUsers implements UserRepository {
 
   updateSettings(mxid: string, settings: Record<string, unknown>): void {
     this.setSettings.run(JSON.stringify(settings), mxid);
+  }
+
+  setInboxSpace(mxid: string, roomId: string | null): void {
+    this.db.prepare('UPDATE users SET inbox_space = ? WHERE mxid = ?').run(roomId, mxid);
   }
 
   findByManagementRoom(roomId: string): BridgeUser | undefined {

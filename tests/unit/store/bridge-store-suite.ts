@@ -15,8 +15,11 @@ export function bridgeStoreSuite(name: string, open: () => BridgeStore): void {
       assert.deepEqual(first.settings, {});
       store.users.setManagementRoom('@alice:example.org', '!room:example.org');
       store.users.updateSettings('@alice:example.org', { lang: 'de' });
+      assert.equal(first.inboxSpace, null);
+      store.users.setInboxSpace('@alice:example.org', '!space:example.org');
       const again = store.users.ensure('@alice:example.org');
       assert.equal(again.managementRoom, '!room:example.org');
+      assert.equal(again.inboxSpace, '!space:example.org');
       assert.deepEqual(again.settings, { lang: 'de' });
       assert.equal(again.createdAt, first.createdAt);
       assert.equal(store.users.findByManagementRoom('!room:example.org')?.mxid, '@alice:example.org');

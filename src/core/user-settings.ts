@@ -1,0 +1,47 @@
+/**
+ * A user's own choices, kept in the store's free-form settings column and read through one
+ * schema here: a value that does not fit (a hand-edited database, an older release's key)
+ * falls back to its default instead of breaking the commands that read it, and keys this
+ * release does not know are kept when another setting is written.
+ */
+import Ajv, { type JSONSchemaType } from 'ajv';
+import type { BridgeStore } from '../store';
+
+export type InboxMode = 'separate' | 'merged';
+export const INBOX_MODES: readonly InboxMode[] = ['separate', 'merged'];
+
+export interface UserSettings {
+  /** separate: portals are children of a "Third-party chats" Space; merged: no Space */
+  inbox: InboxMode;
+}
+
+export const DEFAULT_SETTINGS: UserSettings = { inbox: 'separate' };
+
+const ajv = new Ajv({ allErrors: true });
+/** one validator per setting, so one bad value costs only that setting */
+const valid: { [K in keyof UserSettings]: (value: unknown) => value is UserSettings[K] } = {
+  inbox: ajv.compile<InboxMode>({ type: 'string', enum: [...INBOX_MODES] } satisfies JSONSchemaType<InboxMode>),
+};
+
+export function readSettings(store: BridgeStore, mxid: string): UserSettings {
+  const stored = store.users.get(mxid)?.settings ?? {};
+  return {
+    inbox: valid.inbox(stored.inbox) ? stored.inbox : DEFAULT_SETTINGS.inbox,
+  };
+}
+
+export function writeSetting<K extends keyof UserSettings>(store: BridgeStore, mxid: string, key: K, value: UserSettings[K]): void {
+  const user = store.users.ensure(mxid);
+  store.users.updateSettings(mxid, { ...user.settings, [key]: value });
+}
+
+/** What each setting now means, in the words the `settings` command answers with. */
+export function describeSettings(settings: UserSettings): string[] {
+  return [describeInbox(settings.inbox)];
+}
+
+export function describeInbox(mode: InboxMode): string {
+  return mode === 'separate'
+    ? 'inbox separate: your chats with interop contacts are kept together in the Space "Third-party chats" (your Matrix client shows it apart from your other rooms). Change it with "inbox merged".'
+    : 'inbox merged: your chats with interop contacts sit among your other Matrix rooms, in no Space. Change it with "inbox separate".';
+}
