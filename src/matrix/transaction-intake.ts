@@ -23,6 +23,7 @@
 import type { Request, Response } from 'express';
 import { AppService } from 'matrix-appservice-bridge';
 import { isPermanent } from '../core/errors';
+import { liveAnswer, READY_PATH, type HealthAnswer, type HealthEndpoints } from '../health';
 import type { TransactionRepository } from '../store';
 import type { HeldBackProbe } from './held-back-transactions';
 import { HsTokenWarning } from './hs-token-warning';
@@ -105,7 +106,7 @@ function describe(e: unknown): Pick<SkippedEvent, 'type' | 'eventId' | 'roomId'>
   return { type: text(e.type), eventId: text(e.event_id), roomId: text(e.room_id) };
 }
 
-// @ts-expect-error -- the base declares onTransaction and isInvalidToken private; replacing them is the point (see above)
+// @ts-expect-error -- the base declares onTransaction, isInvalidToken and onHealthCheck private; replacing them is the point (see above)
 export class DurableAppService extends AppService {
   private handler?: TransactionHandler;
   private transactions?: TransactionRepository;
@@ -123,6 +124,8 @@ export class DurableAppService extends AppService {
   private readonly tokenWarning: HsTokenWarning;
   /** set by stopIntake(): new transactions are answered 503 */
   private stopping = false;
+  /** /health and /ready on this listener (src/health), once attached */
+  private health?: HealthEndpoints;
 
   constructor(homeserverToken: string, private readonly options: IntakeOptions) {
     super({ homeserverToken });
@@ -132,6 +135,28 @@ export class DurableAppService extends AppService {
     this.expressApp.post('/_matrix/app/v1/ping', (req: Request, res: Response) => {
       if (!this.isInvalidToken(req, res)) res.status(200).send({});
     });
+    // no token: a container health check or a load balancer has none
+    this.expressApp.get(READY_PATH, (req: Request, res: Response) => {
+      const answer = this.health ? this.health.answer(READY_PATH) : Promise.resolve({ status: 503, body: { status: 'starting' } });
+      void answer.then(
+        (a) => this.sendHealth(res, a ?? { status: 404, body: {} }),
+        (error: Error) => this.sendHealth(res, { status: 500, body: { status: 'error', error: error.message } }),
+      );
+    });
+  }
+
+  /** Serves /ready from now on (and /health as JSON, which it does from the start). */
+  attachHealth(health: HealthEndpoints): void {
+    this.health = health;
+  }
+
+  /** Replaces the base's /health ("OK" as text) with the JSON every listener of the bridge answers. */
+  override onHealthCheck(_req: Request, res: Response): void {
+    this.sendHealth(res, liveAnswer());
+  }
+
+  private sendHealth(res: Response, answer: HealthAnswer): void {
+    res.status(answer.status).json(answer.body);
   }
 
   attach(handler: TransactionHandler, transactions: TransactionRepository): void {
