@@ -134,6 +134,7 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
       maxAgeMs: config.bridge.delivery.max_age_seconds * 1000,
       log: transactionLog,
       heldBack,
+      health,
     });
     appservice.attach(
       {
@@ -150,7 +151,6 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
       },
       store.transactions,
     );
-    appservice.attachHealth(health);
     // the cast: TypeScript calls the replaced onTransaction private (see transaction-intake.ts)
     await bridge.listen(config.appservice.port, config.appservice.address, 10, appservice as unknown as AppService);
     cleanups.push(() => bridge.close());

@@ -59,6 +59,8 @@ export interface IntakeOptions {
   log: IntakeLogger;
   /** refuses a transaction after a gap so that one the homeserver held back comes first */
   heldBack?: HeldBackProbe;
+  /** serves /ready on this listener (src/health); /health it answers anyway */
+  health?: HealthEndpoints;
 }
 
 /** Why an event was skipped: not well formed, refused for good, or still failing when too old. */
@@ -124,8 +126,6 @@ export class DurableAppService extends AppService {
   private readonly tokenWarning: HsTokenWarning;
   /** set by stopIntake(): new transactions are answered 503 */
   private stopping = false;
-  /** /health and /ready on this listener (src/health), once attached */
-  private health?: HealthEndpoints;
 
   constructor(homeserverToken: string, private readonly options: IntakeOptions) {
     super({ homeserverToken });
@@ -136,18 +136,15 @@ export class DurableAppService extends AppService {
       if (!this.isInvalidToken(req, res)) res.status(200).send({});
     });
     // no token: a container health check or a load balancer has none
-    this.expressApp.get(READY_PATH, (req: Request, res: Response) => {
-      const answer = this.health ? this.health.answer(READY_PATH) : Promise.resolve({ status: 503, body: { status: 'starting' } });
-      void answer.then(
-        (a) => this.sendHealth(res, a ?? { status: 404, body: {} }),
-        (error: Error) => this.sendHealth(res, { status: 500, body: { status: 'error', error: error.message } }),
-      );
-    });
-  }
-
-  /** Serves /ready from now on (and /health as JSON, which it does from the start). */
-  attachHealth(health: HealthEndpoints): void {
-    this.health = health;
+    const health = options.health;
+    if (health) {
+      this.expressApp.get(READY_PATH, (_req: Request, res: Response) => {
+        void health.answer(READY_PATH).then(
+          (answer) => this.sendHealth(res, answer ?? { status: 404, body: {} }),
+          (error: Error) => this.sendHealth(res, { status: 500, body: { status: 'error', error: error.message } }),
+        );
+      });
+    }
   }
 
   /** Replaces the base's /health ("OK" as text) with the JSON every listener of the bridge answers. */

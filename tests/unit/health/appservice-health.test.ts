@@ -7,25 +7,25 @@ import { HealthEndpoints, ReadinessCheck } from '../../../src/health';
 import type { LoginStateName } from '../../../src/core/sessions';
 import { freePort } from '../../helpers/free-port';
 
-test('the appservice listener answers /health and /ready without a token', async (t) => {
-  const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
-  const appservice = new DurableAppService('hs-token', { maxAgeMs: 1000, log });
+const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+async function listen(t: { after(fn: () => unknown): void }, appservice: DurableAppService): Promise<string> {
   const port = await freePort();
   await appservice.listen(port, '127.0.0.1', 10);
   t.after(() => appservice.close());
-  const base = `http://127.0.0.1:${port}`;
+  return `http://127.0.0.1:${port}`;
+}
+
+test('the appservice listener answers /health and /ready without a token', async (t) => {
+  const logins: LoginStateName[] = ['backing_off'];
+  const health = new HealthEndpoints(new ReadinessCheck(
+    { homeserver: async () => undefined, logins: () => logins.map((state) => ({ state })) }, { cacheMs: 0 },
+  ));
+  const base = await listen(t, new DurableAppService('hs-token', { maxAgeMs: 1000, log, health }));
 
   const live = await fetch(`${base}/health`);
   assert.equal(live.status, 200);
-  assert.deepEqual(await live.json(), { status: 'ok' });
-  const early = await fetch(`${base}/ready`);
-  assert.equal(early.status, 503, 'not ready before the bridge attached its checks');
-  assert.deepEqual(await early.json(), { status: 'starting' });
-
-  const logins: LoginStateName[] = ['backing_off'];
-  appservice.attachHealth(new HealthEndpoints(new ReadinessCheck(
-    { homeserver: async () => undefined, logins: () => logins.map((state) => ({ state })) }, { cacheMs: 0 },
-  )));
+  assert.deepEqual(await live.json(), { status: 'ok' }, 'JSON, not the library\'s plain "OK"');
   const down = await fetch(`${base}/ready`);
   assert.equal(down.status, 503);
   assert.deepEqual(((await down.json()) as { failed: string[] }).failed, ['network']);
@@ -35,4 +35,15 @@ test('the appservice listener answers /health and /ready without a token', async
   assert.equal(((await up.json()) as { status: string }).status, 'ready');
   // the homeserver-facing endpoints still want the token
   assert.equal((await fetch(`${base}/_matrix/app/v1/users/%40x%3Aexample.org`)).status, 401);
+});
+
+test('a readiness check that throws answers 500 with its message, not a hung request', async (t) => {
+  const health = new HealthEndpoints(new ReadinessCheck({
+    homeserver: async () => undefined,
+    logins: () => { throw new Error('sessions unavailable'); },
+  }));
+  const base = await listen(t, new DurableAppService('hs-token', { maxAgeMs: 1000, log, health }));
+  const res = await fetch(`${base}/ready`);
+  assert.equal(res.status, 500);
+  assert.deepEqual(await res.json(), { status: 'error', error: 'sessions unavailable' });
 });

@@ -102,3 +102,19 @@ test('the metrics listener: /metrics as Prometheus text, /health, /ready (503 na
   assert.equal((await fetch(`${base}/ready`)).status, 200);
   assert.equal((await fetch(`${base}/`)).status, 404);
 });
+
+test('a gauge whose source fails makes /metrics answer 500 with the reason, not hang or crash', async (t) => {
+  const registry = new Registry();
+  const s = fakeSources();
+  s.store.outbox.pendingCount = () => {
+    throw new Error('the database is closed');
+  };
+  registerStateGauges(registry, s);
+  const health = new HealthEndpoints(new ReadinessCheck({ homeserver: async () => undefined, logins: () => [] }));
+  const server = await startMetricsServer(registry, health, '127.0.0.1', 0);
+  t.after(() => server.close());
+  const res = await fetch(`http://127.0.0.1:${server.port}/metrics`);
+  assert.equal(res.status, 500);
+  assert.match(await res.text(), /the database is closed/);
+  assert.equal((await fetch(`http://127.0.0.1:${server.port}/health`)).status, 200, 'the listener still serves');
+});
