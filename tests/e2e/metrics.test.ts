@@ -1,7 +1,7 @@
 // metrics.enabled serves Prometheus metrics on their own listener, apart from the appservice
 // port; both listeners answer /health and /ready. Real Synapse, real gateway, the real bridge:
-// a message each way moves the counters and the latency histogram, and /ready turns 503 when
-// the gateway goes away.
+// a message each way moves the counters and the latency histogram, a poll the failure counter,
+// and /ready turns 503 when the gateway goes away.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBridgeEnv, TEST_SERVER_NAME } from '../helpers/bridge-env';
@@ -113,6 +113,17 @@ test('a message each way moves the message metrics; /health and /ready on both l
     assert.equal(sample(text, 'interop_bridge_logins{state="connected"}'), 1);
     assert.equal(sample(text, 'interop_bridge_outbox_pending_jobs'), 0);
     assert.equal(sample(text, 'interop_bridge_outbox_oldest_job_age_seconds'), 0);
+  });
+
+  await t.test('a Matrix poll, which the network has no form for, is counted as failed: unbridgeable', async () => {
+    const question = 'Lunch?';
+    await alice.sendEvent(portal, 'm.poll.start', {
+      body: question,
+      'm.text': [{ body: question }],
+      'm.poll': { kind: 'm.disclosed', max_selections: 1, question: { 'm.text': [{ body: question }] }, answers: [{ 'm.id': 'a', 'm.text': [{ body: 'yes' }] }] },
+    });
+    const text = await untilSample(scrape, 'interop_bridge_messages_failed_total{direction="matrix_to_remote",reason="unbridgeable"}', 1);
+    assert.equal(sample(text, 'interop_bridge_messages_bridged_total{direction="matrix_to_remote",kind="text"}'), 1, 'not counted as bridged');
   });
 
   await t.test('logged in and connected: ready on both listeners', async () => {
