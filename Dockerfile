@@ -32,5 +32,11 @@ USER node
 WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 29330
+# Liveness from the appservice listener, which answers /health whether metrics are on or not
+# (docs/metrics-and-health.md). The image has no curl: node's own fetch asks. With another
+# appservice.port, set INTEROP_HEALTHCHECK_URL to match.
+ENV INTEROP_HEALTHCHECK_URL=http://127.0.0.1:29330/health
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["node", "-e", "fetch(process.env.INTEROP_HEALTHCHECK_URL, { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["node", "/app/dist/src/cli.js"]
 CMD ["-c", "/data/config.yaml"]

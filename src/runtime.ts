@@ -17,7 +17,8 @@ import { builtinCommands } from './matrix/commands/builtin';
 import { BridgeCore } from './core/bridge-core';
 import { InteropNetwork } from './network/interop/interop-network';
 import { BridgeKeyStore } from './network/interop/signal-keys';
-import { startMetrics } from './metrics';
+import { Metrics } from './metrics';
+import { HealthEndpoints, ReadinessCheck } from './health';
 import { setupBridgeLogging } from './logging';
 import { VERSION } from './version';
 import { checkHomeserver, checkRegistration, openDatabaseFile, providerSecretProblems } from './startup';
@@ -99,8 +100,10 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
       log: logging.component('network'),
     });
     cleanups.push(() => network.stop());
-    const core = new BridgeCore(config, store, matrix, network, logging.component('core'), await keys.sealer());
+    const metrics = config.metrics.enabled ? new Metrics() : undefined;
+    const core = new BridgeCore(config, store, matrix, network, logging.component('core'), await keys.sealer(), metrics?.messages);
     cleanups.push(() => core.stop());
+    const health = new HealthEndpoints(new ReadinessCheck({ homeserver: () => matrix.ping(), logins: () => core.sessions.states() }));
 
     const commands = new CommandRegistry();
     commands.register(...builtinCommands(commands, VERSION, config.bridge.command_prefix, config.bridge.user_guide_url), ...core.commands());
@@ -131,6 +134,7 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
       maxAgeMs: config.bridge.delivery.max_age_seconds * 1000,
       log: transactionLog,
       heldBack,
+      health,
     });
     appservice.attach(
       {
@@ -156,16 +160,10 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
     await botIntent.setDisplayName(config.appservice.bot_displayname).catch((error: Error) =>
       log.warn(`could not set the bot's display name: ${error.message}`),
     );
-    if (config.metrics.enabled) {
-      const metrics = await startMetrics(bridge, config.metrics.address, config.metrics.port);
-      cleanups.push(() => metrics.close());
-      const prometheus = bridge.getPrometheusMetrics(false);
-      const skipped = prometheus.addCounter({
-        name: 'matrix_events_skipped_total',
-        help: 'Matrix events the intake skipped as bad input (malformed, refused for good, too old to retry)',
-        labels: ['reason'],
-      });
-      appservice.onSkipped = (skip) => skipped.inc({ reason: skip.reason });
+    if (metrics) {
+      const state = { store, logins: () => core.sessions.states() };
+      const server = await metrics.start({ bridge, health, state, intake: appservice, address: config.metrics.address, port: config.metrics.port });
+      cleanups.push(() => server.close());
     }
     const prune = () => {
       const before = Date.now() - TRANSACTION_MEMORY_MS;

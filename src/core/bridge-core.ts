@@ -6,6 +6,7 @@ import type { BridgeConfig } from '../config/types';
 import type { Command } from '../matrix/commands/registry';
 import type { RemoteNetwork } from '../network/remote-network';
 import type { BridgeStore } from '../store';
+import { NO_METRICS, type BridgeMetrics } from './bridge-metrics';
 import type { CoreContext, CoreLogger, Sealer } from './context';
 import { Inbox } from './inbox';
 import { KeyedQueue } from './keyed-queue';
@@ -29,8 +30,11 @@ export class BridgeCore {
   readonly inbox: Inbox;
   readonly queue = new KeyedQueue();
 
-  constructor(config: BridgeConfig, store: BridgeStore, matrix: MatrixPort, network: RemoteNetwork, log: CoreLogger, sealer: Sealer) {
-    this.ctx = { config, store, matrix, network, log, sealer, session: (owner) => this.sessions.get(owner) };
+  constructor(
+    config: BridgeConfig, store: BridgeStore, matrix: MatrixPort, network: RemoteNetwork, log: CoreLogger, sealer: Sealer,
+    metrics: BridgeMetrics = NO_METRICS,
+  ) {
+    this.ctx = { config, store, matrix, network, log, sealer, metrics, session: (owner) => this.sessions.get(owner) };
     this.security = new SecurityKeeper(this.ctx);
     this.inbox = new Inbox(this.ctx);
     this.portals = new Portals(this.ctx, this.security, this.inbox);

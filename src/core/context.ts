@@ -2,6 +2,7 @@
 import type { BridgeConfig } from '../config/types';
 import type { RemoteNetwork, RemoteSession } from '../network/remote-network';
 import type { BridgeStore } from '../store';
+import type { BridgeMetrics } from './bridge-metrics';
 import type { MatrixPort } from './matrix-port';
 
 export interface CoreLogger {
@@ -24,6 +25,8 @@ export interface CoreContext {
   network: RemoteNetwork;
   log: CoreLogger;
   sealer: Sealer;
+  /** told about every message bridged or failed (a no-op without metrics) */
+  metrics: BridgeMetrics;
   /** the connected session of a Matrix user, if logged in and connected */
   session(owner: string): RemoteSession | undefined;
 }

@@ -6,6 +6,7 @@
  * Connectors and the Matrix port throw the typed errors below; anything else is transient.
  */
 import { RemoteRefusedError } from '../network/remote-network';
+import type { FailureReason } from './bridge-metrics';
 
 /** The homeserver refused a request for good: a 4xx other than rate limiting. */
 export class MatrixRefusedError extends Error {
@@ -22,7 +23,8 @@ export class MatrixRefusedError extends Error {
 /** Something core decided cannot succeed however often it is tried (content refused by the
  *  bridge's own validator, a file over the size limit, a policy refusal). */
 export class PermanentDeliveryError extends Error {
-  constructor(message: string) {
+  /** `reason`: the failure's label in the metrics (bridge-metrics.ts) */
+  constructor(message: string, readonly reason: FailureReason = 'invalid') {
     super(message);
     this.name = 'PermanentDeliveryError';
   }
@@ -30,6 +32,13 @@ export class PermanentDeliveryError extends Error {
 
 export function isPermanent(error: unknown): boolean {
   return error instanceof MatrixRefusedError || error instanceof PermanentDeliveryError || error instanceof RemoteRefusedError;
+}
+
+/** The metrics' reason for a permanent failure: core's own says it; a refusal by either side is `rejected`. */
+export function failureReason(error: unknown): FailureReason {
+  if (error instanceof PermanentDeliveryError) return error.reason;
+  if (error instanceof RemoteRefusedError && error.code === 'not_end_to_end') return 'policy';
+  return 'rejected';
 }
 
 /** HTTP statuses a retry can fix: rate limiting and request time-outs, besides every 5xx. */

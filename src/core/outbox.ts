@@ -17,7 +17,8 @@ import type { Content } from '../protocol/content';
 import { parseContent } from '../protocol/validate';
 import type { OutboxJob, PortalRecord } from '../store';
 import type { CoreContext } from './context';
-import { isPermanent, isServerError, PermanentDeliveryError } from './errors';
+import { messageKind, secondsSince, type FailureReason } from './bridge-metrics';
+import { failureReason, isPermanent, isServerError, PermanentDeliveryError } from './errors';
 import { POISON_AFTER } from './persistence';
 import { KeyedQueue, portalKey } from './keyed-queue';
 import { DelayReporter, type StatusReason, type StatusTarget } from './outbox-status';
@@ -51,6 +52,8 @@ function noticeTxnId(eventId: string): string {
 interface Refusal {
   reason: string;
   status: StatusReason;
+  /** its label in the metrics */
+  metric: FailureReason;
   /** the notice for the room; default: "Not delivered to the contact: <reason>" as a reply */
   notice?: Record<string, unknown>;
 }
@@ -149,11 +152,15 @@ export class Outbox {
     }
   }
 
+  /** When the message was written (its homeserver timestamp) or queued, whichever was first. */
+  private writtenAt(job: OutboxJob, event: OutboxEvent | undefined): number {
+    const ts = event?.origin_server_ts;
+    return typeof ts === 'number' && Number.isSafeInteger(ts) && ts > 0 ? Math.min(ts, job.createdAt) : job.createdAt;
+  }
+
   /** When a job is given up: max_age_seconds after the message was written or queued. */
   private expiresAt(job: OutboxJob, event: OutboxEvent | undefined): number {
-    const ts = event?.origin_server_ts;
-    const written = typeof ts === 'number' && Number.isSafeInteger(ts) && ts > 0 ? Math.min(ts, job.createdAt) : job.createdAt;
-    return written + this.ctx.config.bridge.delivery.max_age_seconds * 1000;
+    return this.writtenAt(job, event) + this.ctx.config.bridge.delivery.max_age_seconds * 1000;
   }
 
   /** One attempt at the head job; returns when to try again, or undefined if the job is done. */
@@ -165,10 +172,10 @@ export class Outbox {
       event = this.eventOf(job);
       if (Date.now() >= this.expiresAt(job, event)) {
         const age = duration(config.bridge.delivery.max_age_seconds);
-        refusal = { reason: `it could not be sent for ${age} (the bridge gives up on messages older than that)`, status: 'm.event_too_old' };
-      } else {
-        refusal = await this.send(job, event);
+        refusal = { reason: `it could not be sent for ${age} (the bridge gives up on messages older than that)`, status: 'm.event_too_old', metric: 'gave_up' };
       }
+      const outcome = refusal ? { refusal } : await this.send(job, event);
+      refusal = outcome.refusal;
       if (refusal === undefined) {
         await this.status.succeeded(job, { roomId: event.room_id, eventId: job.sourceEventId }).catch((error: unknown) => {
           // the message went; a status the homeserver refuses for good is not worth resending it
@@ -177,11 +184,12 @@ export class Outbox {
         });
         store.outbox.markSent(job.id);
         this.mediaServerErrors.delete(job.id);
+        this.measureSent(job, event, outcome.sent);
         return undefined;
       }
     } catch (error) {
       if (!isPermanent(error)) return this.retry(job, event, error as Error);
-      refusal = { reason: (error as Error).message, status: 'm.foreign_network_error' };
+      refusal = { reason: (error as Error).message, status: 'm.foreign_network_error', metric: failureReason(error) };
     }
     try {
       await this.reportFailure(job, event, refusal);
@@ -192,8 +200,17 @@ export class Outbox {
     }
     store.outbox.markFailed(job.id, refusal.reason);
     this.mediaServerErrors.delete(job.id);
+    this.ctx.metrics.failed('matrix_to_remote', refusal.metric);
     log.warn(`outbox job ${job.id} failed for good: ${refusal.reason}`);
     return undefined;
+  }
+
+  /** Counts a job that reached the network (an event the bridge only ignores is not a message sent). */
+  private measureSent(job: OutboxJob, event: OutboxEvent, sent: Content | undefined): void {
+    const kind = sent && messageKind(sent);
+    if (!kind) return;
+    this.ctx.metrics.bridged('matrix_to_remote', kind);
+    this.ctx.metrics.latency('matrix_to_remote', secondsSince(this.writtenAt(job, event)));
   }
 
   private retry(job: OutboxJob, event: OutboxEvent | undefined, error: Error): number {
@@ -230,14 +247,14 @@ export class Outbox {
     };
   }
 
-  /** Sends a job; returns why it cannot be bridged, if so (the caller tells the room). */
-  private async send(job: OutboxJob, event: OutboxEvent): Promise<Refusal | undefined> {
+  /** Sends a job; returns what was sent, or why it cannot be bridged (the caller tells the room). */
+  private async send(job: OutboxJob, event: OutboxEvent): Promise<{ sent?: Content; refusal?: Refusal }> {
     const { config, matrix } = this.ctx;
     const session = this.ctx.session(job.owner);
     if (!session) throw new Error('not connected to the network');
     const contact = job.contact as E164;
     if (this.security.refuses(this.security.contact(job.owner, contact))) {
-      throw new PermanentDeliveryError("the contact's provider has no end-to-end encryption, and this bridge is set to refuse such contacts");
+      throw new PermanentDeliveryError("the contact's provider has no end-to-end encryption, and this bridge is set to refuse such contacts", 'policy');
     }
     let result: MatrixToRemote;
     try {
@@ -248,16 +265,18 @@ export class Outbox {
     }
     if (result.type === 'ignore') {
       if (result.notice) await matrix.sendEvent(matrix.botUserId, event.room_id, 'm.room.message', result.notice, noticeTxnId(job.sourceEventId));
-      return undefined;
+      return {};
     }
-    if (result.type === 'cannot-bridge') return { reason: result.reason, status: 'com.beeper.unsupported_event', notice: { ...result.notice } };
+    if (result.type === 'cannot-bridge') {
+      return { refusal: { reason: result.reason, status: 'com.beeper.unsupported_event', metric: 'unbridgeable', notice: { ...result.notice } } };
+    }
     let content: Content;
     if (result.type === 'send-media') {
       const limit = config.bridge.max_media_bytes;
-      if ((result.attachment.size ?? 0) > limit) throw new PermanentDeliveryError(`the file is larger than this bridge's limit of ${limit} bytes`);
-      if (result.attachment.encryptedFile) throw new PermanentDeliveryError('the file is encrypted and the bridge cannot read encrypted rooms yet');
+      if ((result.attachment.size ?? 0) > limit) throw new PermanentDeliveryError(`the file is larger than this bridge's limit of ${limit} bytes`, 'unbridgeable');
+      if (result.attachment.encryptedFile) throw new PermanentDeliveryError('the file is encrypted and the bridge cannot read encrypted rooms yet', 'unbridgeable');
       const { bytes } = await this.fetchMedia(job, result.attachment.mxcUrl);
-      if (bytes.length > limit) throw new PermanentDeliveryError(`the file is larger than this bridge's limit of ${limit} bytes`);
+      if (bytes.length > limit) throw new PermanentDeliveryError(`the file is larger than this bridge's limit of ${limit} bytes`, 'unbridgeable');
       const { mxcUrl: _mxc, encryptedFile: _file, size: _size, ...meta } = result.attachment;
       const uploaded = await session.uploadAttachment(bytes, meta);
       content = completeMediaMessage(result.base, result.attachment, { mediaId: uploaded.mediaId, key: uploaded.key, digest: uploaded.digest, size: uploaded.size });
@@ -277,13 +296,13 @@ export class Outbox {
     } catch (error) {
       if (error instanceof RemoteRefusedError && error.code === 'not_end_to_end') {
         await this.security.observeSend(job.owner, contact, false);
-        throw new PermanentDeliveryError("the contact's provider has no end-to-end encryption, and this bridge is set to refuse such contacts");
+        throw new PermanentDeliveryError("the contact's provider has no end-to-end encryption, and this bridge is set to refuse such contacts", 'policy');
       }
       throw error;
     }
     await this.security.observeSend(job.owner, contact, sent.encrypted);
     this.record(job, event, content);
-    return undefined;
+    return { sent: content };
   }
 
   /**
@@ -300,12 +319,12 @@ export class Outbox {
       return media;
     } catch (caught) {
       const error = caught instanceof Error ? caught : new Error(String(caught));
-      if (isPermanent(error)) throw new PermanentDeliveryError(`the file could not be fetched from the homeserver (${error.message})`);
+      if (isPermanent(error)) throw new PermanentDeliveryError(`the file could not be fetched from the homeserver (${error.message})`, 'rejected');
       const count = isServerError(error) ? (this.mediaServerErrors.get(job.id) ?? 0) + 1 : 0;
       this.mediaServerErrors.set(job.id, count);
       if (count >= POISON_AFTER && (await matrix.ping().then(() => true, () => false))) {
         this.mediaServerErrors.delete(job.id);
-        throw new PermanentDeliveryError(`the homeserver failed to give the file ${count} times in a row while answering other requests (${error.message}); files kept on a server it cannot reach do this`);
+        throw new PermanentDeliveryError(`the homeserver failed to give the file ${count} times in a row while answering other requests (${error.message}); files kept on a server it cannot reach do this`, 'gave_up');
       }
       throw error;
     }

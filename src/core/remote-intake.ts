@@ -14,6 +14,7 @@ import {
 import { displayPhone, type E164 } from '../network/phone';
 import type { RemoteEventHandler, RemoteMessage, UnreadableRemoteMessage } from '../network/remote-network';
 import type { Content } from '../protocol/content';
+import { messageKind, secondsSince } from './bridge-metrics';
 import { type CoreContext } from './context';
 import type { SecurityKeeper } from './security-keeper';
 import { heldMessagesNotice, refusedMessageNotice } from '../security/notices';
@@ -116,7 +117,10 @@ export class RemoteIntake implements RemoteEventHandler {
     // unless logging.redact is off
     this.ctx.log.debug(`${label} received`, { from: message.from, encrypted: message.encrypted, content: message.content });
     await this.inPortal(message.from, () =>
-      this.deliver(label, job.sentAt, ack, () => this.receive(message, job), (ending) => this.reportGivenUp(message, ending)),
+      this.deliver(label, job.sentAt, ack, () => this.receive(message, job), async (ending) => {
+        await this.reportGivenUp(message, ending);
+        this.ctx.metrics.failed('remote_to_matrix', ending.kind === 'refused' ? 'rejected' : 'gave_up');
+      }),
     );
   }
 
@@ -148,6 +152,7 @@ export class RemoteIntake implements RemoteEventHandler {
     if (this.security.refuses(record)) {
       const reason = `${name}'s provider (${message.sender.provider}) has no end-to-end encryption, and this bridge is set to refuse such contacts`;
       await notice(refusedMessageNotice({ contactName: name, reason }), 'refused');
+      this.ctx.metrics.failed('remote_to_matrix', 'policy');
       return;
     }
     if (this.security.holds(record)) {
@@ -158,7 +163,16 @@ export class RemoteIntake implements RemoteEventHandler {
       await notice(heldMessagesNotice({ contactName: name, count, phone: from }), 'held');
       return;
     }
-    await this.bridgeContent(from, message.content, message.encrypted, job);
+    if (await this.bridgeContent(from, message.content, message.encrypted, job)) this.measureBridged(message.content, job.sentAt);
+  }
+
+  /** Counts a message whose Matrix events now exist; content of no kind of ours became a notice, so it failed. */
+  private measureBridged(content: Content, sentAt: number | undefined): void {
+    const { metrics } = this.ctx;
+    const kind = messageKind(content);
+    if (!kind) return metrics.failed('remote_to_matrix', 'unbridgeable');
+    metrics.bridged('remote_to_matrix', kind);
+    if (sentAt !== undefined) metrics.latency('remote_to_matrix', secondsSince(sentAt));
   }
 
   /** whether a message was bridged only in part (a failure or crash between its parts) */
@@ -172,14 +186,17 @@ export class RemoteIntake implements RemoteEventHandler {
       const held = this.ctx.store.held.of(this.owner, contact);
       for (const entry of held) {
         const message = JSON.parse(this.ctx.sealer.open(String(entry.message.sealed))) as RemoteMessage;
-        await this.bridgeContent(contact, message.content, message.encrypted, { sentAt: message.serverTimestamp, moved: new Map() });
+        const bridged = await this.bridgeContent(contact, message.content, message.encrypted, { sentAt: message.serverTimestamp, moved: new Map() });
         this.ctx.store.held.release(entry.id);
+        // no latency: the wait for the user's confirmation is no delivery delay
+        if (bridged) this.measureBridged(message.content, undefined);
       }
       return held.length;
     });
   }
 
-  private async bridgeContent(from: E164, remote: Content, encrypted: boolean, job: Job): Promise<void> {
+  /** Sends the events still missing; returns how many it sent (0: all were there, or nothing to show). */
+  private async bridgeContent(from: E164, remote: Content, encrypted: boolean, job: Job): Promise<number> {
     // repaired once, for every use: a lone surrogate in an attachment's file name made the
     // upload's URL encoding throw (URIError), and the homeserver refuses it in events
     const content = wellFormed(remote);
@@ -204,14 +221,17 @@ export class RemoteIntake implements RemoteEventHandler {
     const wanted = wantedParts(content, editing, done);
     const media = await moveRemoteMedia(this.ctx, this.ctx.session(owner), portal.ghost, content, wanted, job.moved);
     const actions = remoteToMatrix(content, { replyTo, targets, previousReaction, media });
+    let performed = 0;
     for (const [part, action] of actions.entries()) {
       if (done.has(part)) continue;
       await this.perform(portal, from, content, part, action, trail, job);
+      performed += 1;
     }
     if (actions.length === 0 && !done.has(0)) {
       // nothing to show (a reaction to an unknown message, say): remember it was handled
       store.messages.put({ owner, contact: from, remoteId: content.messageId, part: 0, sender: from, roomId: portal.roomId, eventId: `none:${content.messageId}`, timestamp: content.timestamp });
     }
+    return performed;
   }
 
   /** How late this message goes out; a stretch of late ones is announced once. */
@@ -265,6 +285,7 @@ export class RemoteIntake implements RemoteEventHandler {
       // a notice, or a count that one summary reports (unreadable-streaks.ts)
       const summaryDue = await this.unreadable.report(message);
       if (summaryDue !== undefined) this.summaryAt(message.from, summaryDue);
+      this.ctx.metrics.failed('remote_to_matrix', 'unreadable');
     };
     // no age limit: this notice is all that is left of the message
     await this.inPortal(message.from, () => this.deliver(label, undefined, ack, report, async (ending) => {

@@ -25,7 +25,8 @@ import type { Portals } from './portals';
 import { RemoteIntake } from './remote-intake';
 import type { SecurityKeeper } from './security-keeper';
 
-export type LoginStateName = 'connecting' | 'connected' | 'backing_off' | 'device_removed' | 'auth_failed' | 'logged_out';
+export const LOGIN_STATES = ['connecting', 'connected', 'backing_off', 'device_removed', 'auth_failed', 'logged_out'] as const;
+export type LoginStateName = (typeof LOGIN_STATES)[number];
 
 /** A login's state as users, admins and metrics see it. */
 export interface LoginStatus {

@@ -23,6 +23,7 @@
 import type { Request, Response } from 'express';
 import { AppService } from 'matrix-appservice-bridge';
 import { isPermanent } from '../core/errors';
+import { liveAnswer, READY_PATH, type HealthAnswer, type HealthEndpoints } from '../health';
 import type { TransactionRepository } from '../store';
 import type { HeldBackProbe } from './held-back-transactions';
 import { HsTokenWarning } from './hs-token-warning';
@@ -58,6 +59,8 @@ export interface IntakeOptions {
   log: IntakeLogger;
   /** refuses a transaction after a gap so that one the homeserver held back comes first */
   heldBack?: HeldBackProbe;
+  /** serves /ready on this listener (src/health); /health it answers anyway */
+  health?: HealthEndpoints;
 }
 
 /** Why an event was skipped: not well formed, refused for good, or still failing when too old. */
@@ -105,7 +108,7 @@ function describe(e: unknown): Pick<SkippedEvent, 'type' | 'eventId' | 'roomId'>
   return { type: text(e.type), eventId: text(e.event_id), roomId: text(e.room_id) };
 }
 
-// @ts-expect-error -- the base declares onTransaction and isInvalidToken private; replacing them is the point (see above)
+// @ts-expect-error -- the base declares onTransaction, isInvalidToken and onHealthCheck private; replacing them is the point (see above)
 export class DurableAppService extends AppService {
   private handler?: TransactionHandler;
   private transactions?: TransactionRepository;
@@ -132,6 +135,25 @@ export class DurableAppService extends AppService {
     this.expressApp.post('/_matrix/app/v1/ping', (req: Request, res: Response) => {
       if (!this.isInvalidToken(req, res)) res.status(200).send({});
     });
+    // no token: a container health check or a load balancer has none
+    const health = options.health;
+    if (health) {
+      this.expressApp.get(READY_PATH, (_req: Request, res: Response) => {
+        void health.answer(READY_PATH).then(
+          (answer) => this.sendHealth(res, answer ?? { status: 404, body: {} }),
+          (error: Error) => this.sendHealth(res, { status: 500, body: { status: 'error', error: error.message } }),
+        );
+      });
+    }
+  }
+
+  /** Replaces the base's /health ("OK" as text) with the JSON every listener of the bridge answers. */
+  override onHealthCheck(_req: Request, res: Response): void {
+    this.sendHealth(res, liveAnswer());
+  }
+
+  private sendHealth(res: Response, answer: HealthAnswer): void {
+    res.status(answer.status).json(answer.body);
   }
 
   attach(handler: TransactionHandler, transactions: TransactionRepository): void {

@@ -34,6 +34,8 @@ export interface GhostRepository {
   get(phone: string): GhostRecord | undefined;
   ensure(phone: string, mxid: string): GhostRecord;
   updateProfile(phone: string, profile: { displayName: string | null; avatarRef: string | null; avatarMxc: string | null }): void;
+  /** how many ghosts (remote people) the bridge knows */
+  count(): number;
 }
 
 export interface PortalRecord {
@@ -62,6 +64,8 @@ export interface PortalRepository {
   /** every Matrix user's portal with this contact */
   ofContact(contact: string): PortalRecord[];
   count(): number;
+  /** portals that have a Matrix room now (a portal whose room was left has none until the next message) */
+  withRoomCount(): number;
 }
 
 export interface MessageRecord {
@@ -128,6 +132,8 @@ export interface OutboxRepository {
   portalsWithPending(): { owner: string; contact: string }[];
   /** how many jobs are pending, across every portal */
   pendingCount(): number;
+  /** when the oldest pending job was queued, if there is one */
+  oldestPendingAt(): number | undefined;
   markSent(id: number): void;
   retryLater(id: number, error: string, nextAttemptAt: number): void;
   markFailed(id: number, error: string): void;

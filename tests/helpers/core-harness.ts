@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { parseConfig } from '../../src/config/load';
 import type { BridgeConfig } from '../../src/config/types';
 import { BridgeCore } from '../../src/core/bridge-core';
+import type { BridgeMetrics, Direction, FailureReason, MessageKind } from '../../src/core/bridge-metrics';
 import type { CoreLogger } from '../../src/core/context';
 import type { DownloadedMedia, MatrixPort, PortalRoomSpec, SpaceSpec } from '../../src/core/matrix-port';
 import { MatrixRefusedError } from '../../src/core/errors';
@@ -371,12 +372,31 @@ export class RecordingLogger implements CoreLogger {
   }
 }
 
+/** The metrics port, recording every call in order. */
+export class RecordingMetrics implements BridgeMetrics {
+  readonly calls: (
+    | { call: 'bridged'; direction: Direction; kind: MessageKind }
+    | { call: 'failed'; direction: Direction; reason: FailureReason }
+    | { call: 'latency'; direction: Direction; seconds: number }
+  )[] = [];
+  bridged(direction: Direction, kind: MessageKind): void {
+    this.calls.push({ call: 'bridged', direction, kind });
+  }
+  failed(direction: Direction, reason: FailureReason): void {
+    this.calls.push({ call: 'failed', direction, reason });
+  }
+  latency(direction: Direction, seconds: number): void {
+    this.calls.push({ call: 'latency', direction, seconds });
+  }
+}
+
 export interface CoreHarness {
   config: BridgeConfig;
   store: SqliteBridgeStore;
   matrix: FakeMatrix;
   network: FakeNetwork;
   log: RecordingLogger;
+  metrics: RecordingMetrics;
   core: BridgeCore;
   dir: string;
   /** logs `owner` in with `phone` and waits until its session is connected */
@@ -407,12 +427,13 @@ export async function startCoreHarness(opts: { adjust?: (config: BridgeConfig) =
   const matrix = new FakeMatrix();
   const network = new FakeNetwork();
   const log = new RecordingLogger();
-  const core = new BridgeCore(config, store, matrix, network, log, await keys.sealer());
+  const metrics = new RecordingMetrics();
+  const core = new BridgeCore(config, store, matrix, network, log, await keys.sealer(), metrics);
   core.start();
   // one set of command handlers, as the bot registers them once
   const commands = core.commands();
   const harness: CoreHarness = {
-    config, store, matrix, network, log, core, dir,
+    config, store, matrix, network, log, metrics, core, dir,
     async login(owner, phone) {
       store.users.ensure(owner);
       store.logins.put(owner, phone, {});

@@ -80,4 +80,8 @@ export class SqliteGhosts implements GhostRepository {
       .prepare('UPDATE ghosts SET display_name = ?, avatar_ref = ?, avatar_mxc = ?, profile_updated_at = ? WHERE phone = ?')
       .run(p.displayName, p.avatarRef, p.avatarMxc, Date.now(), phone);
   }
+
+  count(): number {
+    return (this.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM ghosts').get() as { n: number }).n;
+  }
 }

@@ -47,6 +47,11 @@ export class SqliteOutbox implements OutboxRepository {
     return (this.db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE state = 'pending'").get() as { n: number }).n;
   }
 
+  oldestPendingAt(): number | undefined {
+    const row = this.db.prepare<[], { at: number | null }>("SELECT MIN(created_at) AS at FROM outbox WHERE state = 'pending'").get();
+    return row?.at ?? undefined;
+  }
+
   // Once a job is done its content is dropped: the outbox is a queue, not an archive of
   // what people wrote (the event ID stays, so a replayed event is still recognised).
   markSent(id: number): void {

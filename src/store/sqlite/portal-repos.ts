@@ -75,6 +75,10 @@ export class SqlitePortals implements PortalRepository {
   count(): number {
     return (this.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM portals').get() as { n: number }).n;
   }
+
+  withRoomCount(): number {
+    return (this.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM portals WHERE room_id IS NOT NULL').get() as { n: number }).n;
+  }
 }
 
 export class SqliteMessages implements MessageRepository {

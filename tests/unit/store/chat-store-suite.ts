@@ -42,6 +42,9 @@ export function chatStoreSuite(name: string, open: () => BridgeStore): void {
       assert.equal(again.mxid, '@wa_+4915112345678:example.org');
       assert.equal(again.displayName, 'Carol');
       assert.ok(again.profileUpdatedAt);
+      assert.equal(store.ghosts.count(), 1);
+      store.ghosts.ensure('+14155552671', '@wa_+14155552671:example.org');
+      assert.equal(store.ghosts.count(), 2);
     }));
 
   test(`${name}: portals are per (user, contact) and isolated between users`, () =>
@@ -57,6 +60,10 @@ export function chatStoreSuite(name: string, open: () => BridgeStore): void {
       store.portals.setEncrypted(alice, contact, true);
       assert.equal(store.portals.get(alice, contact)?.encrypted, true);
       assert.equal(store.portals.get(bob, contact)?.encrypted, false);
+      assert.equal(store.portals.count(), 2);
+      assert.equal(store.portals.withRoomCount(), 2);
+      store.portals.setRoom(bob, contact, null);
+      assert.equal(store.portals.withRoomCount(), 1, 'a portal whose room was left has no room');
       assert.equal(store.portals.count(), 2);
     }));
 
@@ -108,6 +115,25 @@ export function chatStoreSuite(name: string, open: () => BridgeStore): void {
       assert.equal(store.outbox.get(second!.id)?.state, 'failed');
       assert.equal(store.outbox.nextFor(alice, contact), undefined);
       assert.deepEqual(store.outbox.portalsWithPending(), []);
+    }));
+
+  test(`${name}: outbox depth and the age of its oldest pending job`, () =>
+    withStore(open, (store) => {
+      store.portals.ensure(alice, contact);
+      assert.equal(store.outbox.pendingCount(), 0);
+      assert.equal(store.outbox.oldestPendingAt(), undefined);
+      const before = Date.now();
+      store.outbox.enqueue(alice, contact, '$o1', { n: 1 });
+      store.outbox.enqueue(alice, contact, '$o2', { n: 2 });
+      const [first, second] = [store.outbox.nextFor(alice, contact)!, store.outbox.delayedUnreported(Date.now())[1]];
+      assert.equal(store.outbox.pendingCount(), 2);
+      assert.equal(store.outbox.oldestPendingAt(), first.createdAt);
+      assert.ok(first.createdAt >= before);
+      store.outbox.markSent(first.id);
+      assert.equal(store.outbox.oldestPendingAt(), second.createdAt, 'a sent job no longer counts');
+      store.outbox.markFailed(second.id, 'refused');
+      assert.equal(store.outbox.oldestPendingAt(), undefined, 'nor does a failed one');
+      assert.equal(store.outbox.pendingCount(), 0);
     }));
 
   test(`${name}: outbox remembers which pending jobs were shown as delayed`, () =>

@@ -1,0 +1,2 @@
+export { HealthEndpoints, HEALTH_PATH, READY_PATH, liveAnswer, type HealthAnswer } from './endpoints';
+export { ReadinessCheck, type ReadinessReport, type ReadinessSources, type CheckResult } from './readiness';

@@ -1,0 +1,57 @@
+/**
+ * The metrics port of core (core/bridge-metrics.ts) in prom-client: messages bridged by
+ * direction and kind, failed by direction and reason, and the delivery latency. Every label
+ * combination starts at 0, so a rate() or an alert sees the series before the first message.
+ */
+import { Counter, Histogram, type Registry } from 'prom-client';
+import {
+  DIRECTIONS, FAILURE_REASONS, MESSAGE_KINDS, type BridgeMetrics, type Direction, type FailureReason, type MessageKind,
+} from '../core/bridge-metrics';
+
+/** seconds; from "at once" to the 24 h a message may wait by default (bridge.delivery.max_age_seconds) */
+export const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400];
+
+export class PrometheusMessageMetrics implements BridgeMetrics {
+  private readonly bridgedTotal: Counter<'direction' | 'kind'>;
+  private readonly failedTotal: Counter<'direction' | 'reason'>;
+  private readonly latencySeconds: Histogram<'direction'>;
+
+  constructor(registry: Registry) {
+    this.bridgedTotal = new Counter({
+      name: 'interop_bridge_messages_bridged_total',
+      help: 'Messages delivered to the other side, by direction and kind',
+      labelNames: ['direction', 'kind'],
+      registers: [registry],
+    });
+    this.failedTotal = new Counter({
+      name: 'interop_bridge_messages_failed_total',
+      help: 'Messages that ended without reaching the other side (the room was told why), by direction and reason',
+      labelNames: ['direction', 'reason'],
+      registers: [registry],
+    });
+    this.latencySeconds = new Histogram({
+      name: 'interop_bridge_delivery_latency_seconds',
+      help: 'Seconds from when a message was sent to when it was delivered to the other side, by direction',
+      labelNames: ['direction'],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    });
+    for (const direction of DIRECTIONS) {
+      for (const kind of MESSAGE_KINDS) this.bridgedTotal.inc({ direction, kind }, 0);
+      for (const reason of FAILURE_REASONS) this.failedTotal.inc({ direction, reason }, 0);
+      this.latencySeconds.zero({ direction });
+    }
+  }
+
+  bridged(direction: Direction, kind: MessageKind): void {
+    this.bridgedTotal.inc({ direction, kind });
+  }
+
+  failed(direction: Direction, reason: FailureReason): void {
+    this.failedTotal.inc({ direction, reason });
+  }
+
+  latency(direction: Direction, seconds: number): void {
+    this.latencySeconds.observe({ direction }, seconds);
+  }
+}
