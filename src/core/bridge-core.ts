@@ -9,6 +9,7 @@ import type { BridgeStore } from '../store';
 import type { CoreContext, CoreLogger, Sealer } from './context';
 import { KeyedQueue } from './keyed-queue';
 import { loginCommands } from './login-commands';
+import { LoginFlow } from './login-flow';
 import { MatrixIntake } from './matrix-intake';
 import type { MatrixPort } from './matrix-port';
 import { Outbox } from './outbox';
@@ -24,6 +25,8 @@ export class BridgeCore {
   readonly outbox: Outbox;
   readonly matrixIntake: MatrixIntake;
   readonly security: SecurityKeeper;
+  /** login, code, logout, status and start-chat, shared by the bot's commands and the provisioning API */
+  readonly logins: LoginFlow;
   readonly queue = new KeyedQueue();
 
   constructor(config: BridgeConfig, store: BridgeStore, matrix: MatrixPort, network: RemoteNetwork, log: CoreLogger, sealer: Sealer) {
@@ -33,10 +36,11 @@ export class BridgeCore {
     this.outbox = new Outbox(this.ctx, this.queue, this.security);
     this.sessions = new Sessions(this.ctx, this.portals, this.security, this.queue, this.outbox);
     this.matrixIntake = new MatrixIntake(this.ctx, this.outbox, this.security);
+    this.logins = new LoginFlow(this.ctx, this.sessions, this.portals);
   }
 
   commands(): Command[] {
-    return [...loginCommands(this.ctx, this.sessions, this.portals), ...securityCommands(this.ctx, this.sessions, this.security)];
+    return [...loginCommands(this.ctx, this.sessions, this.logins), ...securityCommands(this.ctx, this.sessions, this.security)];
   }
 
   /** reconnects stored logins and resumes the outbox, without waiting for the network */
