@@ -44,7 +44,8 @@ export type LoginView =
   | { kind: 'stopping'; phone: E164 }
   | { kind: 'waiting_for_code'; phone: E164 }
   | { kind: 'waiting_for_network' }
-  | { kind: 'not_logged_in' };
+  /** `failure`: why the last code request that waited for the network gave up */
+  | { kind: 'not_logged_in'; failure?: string };
 
 export type StartChatOutcome = { outcome: 'opened'; contact: E164; roomId: string } | { outcome: 'not_logged_in' };
 
@@ -64,6 +65,8 @@ export class LoginFlow {
   /** code requests retried in the background while the network is down; a newer login or a
    *  logout replaces or cancels them */
   private readonly waiting = new Map<string, symbol>();
+  /** why a background code request gave up, until the next login or logout (status shows it) */
+  private readonly failures = new Map<string, string>();
   private readonly backoff: BackoffOptions;
 
   constructor(private readonly core: CoreContext, private readonly sessions: Sessions, private readonly portals: Portals) {
@@ -93,6 +96,7 @@ export class LoginFlow {
   private async requestCode(owner: string, phone: E164, later: (result: LaterOutcome) => Promise<void>): Promise<LoginStartOutcome> {
     const token = Symbol(phone);
     this.waiting.set(owner, token);
+    this.failures.delete(owner);
     const ask = async () => {
       await this.core.network.requestLoginCode(owner, phone);
       if (this.waiting.get(owner) !== token) return false;
@@ -116,7 +120,10 @@ export class LoginFlow {
           (sent) => (sent ? later({ outcome: 'code_sent', phone }) : undefined),
           (error: Error) => {
             if (error instanceof RemoteUnavailableError && !this.sessions.isStopped) return retry();
-            if (this.waiting.get(owner) === token) this.waiting.delete(owner);
+            if (this.waiting.get(owner) === token) {
+              this.waiting.delete(owner);
+              this.failures.set(owner, error.message);
+            }
             return later({ outcome: 'failed', phone, reason: error.message });
           },
         ).catch((error: Error) => this.core.log.warn(`login of ${owner}: telling the result failed: ${error.message}`));
@@ -163,6 +170,7 @@ export class LoginFlow {
   async logout(owner: string): Promise<LogoutOutcome> {
     const { store, network } = this.core;
     this.waiting.delete(owner);
+    this.failures.delete(owner);
     store.logins.clearPending(owner);
     const login = store.logins.get(owner);
     if (!login) return { outcome: 'not_logged_in' };
@@ -181,7 +189,9 @@ export class LoginFlow {
     if (login) return { kind: 'stopping', phone: login.phone as E164 };
     const pending = logins.getPending(owner);
     if (pending) return { kind: 'waiting_for_code', phone: pending.phone as E164 };
-    return this.waiting.has(owner) ? { kind: 'waiting_for_network' } : { kind: 'not_logged_in' };
+    if (this.waiting.has(owner)) return { kind: 'waiting_for_network' };
+    const failure = this.failures.get(owner);
+    return failure === undefined ? { kind: 'not_logged_in' } : { kind: 'not_logged_in', failure };
   }
 
   /** Opens (or finds) `owner`'s portal with `input` and makes sure they are in it or invited. */
