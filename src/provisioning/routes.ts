@@ -9,7 +9,7 @@ import type { BridgeConfig } from '../config/types';
 import { loginBridgeState } from '../core/bridge-state';
 import type { LaterOutcome, LoginFlow, LoginView } from '../core/login-flow';
 import { isTerminal } from '../core/sessions';
-import type { PartsLogger } from '../logging';
+import type { CoreLogger } from '../core/context';
 import { InvalidPhoneNumberError, type E164 } from '../network/phone';
 import type { BridgeStore } from '../store';
 import type { ActingUser } from './auth';
@@ -27,7 +27,7 @@ export interface ProvisioningDeps {
   networkName: string;
   /** the bot and the ghosts: never acted for */
   isBridgeUser(mxid: string): boolean;
-  log: PartsLogger;
+  log: CoreLogger;
 }
 
 export type Method = 'GET' | 'POST' | 'PUT';
