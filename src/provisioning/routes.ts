@@ -23,7 +23,7 @@ export interface ProvisioningDeps {
   config: BridgeConfig;
   logins: LoginFlow;
   store: BridgeStore;
-  /** the network's human name, e.g. `Interop network` */
+  /** the network's human name, e.g. `interop network` */
   networkName: string;
   /** the bot and the ghosts: never acted for */
   isBridgeUser(mxid: string): boolean;
