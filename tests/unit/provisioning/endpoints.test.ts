@@ -174,3 +174,18 @@ test('settings: what exists is returned (no per-user setting yet, the bridge-wid
   const admin = await call('GET', '/status', { user: '@admin:example.org' });
   assert.equal(admin.body.permission, 'admin');
 });
+
+test('a logout through the API cancels a code request the bot left waiting for the network', async (t) => {
+  const { call, h } = await startApiHarness(t);
+  h.network.refuseLogin = () => new RemoteUnavailableError();
+  const [waiting] = await h.command(ALICE, `login ${ALICE_PHONE}`);
+  assert.match(waiting, /not reachable/);
+  assert.equal((await call('GET', '/status')).body.state, 'waiting_for_network', 'the API sees what the bot started');
+  const out = await call('POST', '/logout');
+  assert.equal(out.status, 409, 'nothing was logged in yet');
+  h.network.refuseLogin = undefined;
+  // the retries run every few ms in the harness: long enough for several of them
+  await sleep(200);
+  assert.equal(h.store.logins.getPending(ALICE), undefined, 'the cancelled request did not come back');
+  assert.equal((await call('GET', '/status')).body.state, 'not_logged_in');
+});

@@ -6,7 +6,7 @@
 // logged). None of them reaches the network or changes the store.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_BODY_BYTES } from '../../../src/provisioning';
+import { MAX_BODY_BYTES, startProvisioningServer } from '../../../src/provisioning';
 import { ALICE, startApiHarness } from './api-harness';
 
 const ALICE_PHONE = '+4915112345678';
@@ -136,4 +136,13 @@ test('500 M_UNKNOWN when a step fails unexpectedly: answered with the reason and
   assert.equal(logged.length, 1, JSON.stringify(h.log.lines));
   assert.match(logged[0].text, /gateway exploded/);
   assert.equal(h.store.logins.getPending(ALICE), undefined);
+});
+
+test('a port already in use stops the start with the address and the config keys named', async (t) => {
+  const { h, server } = await startApiHarness(t);
+  const deps = { config: h.config, logins: h.core.logins, store: h.store, networkName: 'x', isBridgeUser: () => false, log: h.log };
+  await assert.rejects(
+    startProvisioningServer(deps, { address: '127.0.0.1', port: server.port, secret: 'a-provisioning-secret-for-tests-0123' }),
+    new RegExp(`the provisioning API cannot listen on 127\\.0\\.0\\.1:${server.port} \\(provisioning\\.address/port\\): EADDRINUSE`),
+  );
 });
