@@ -9,8 +9,12 @@
  * retried in the background with the one backoff helper; its later result goes to the
  * `later` callback the caller gave. One flow object per core: the retries in flight are
  * shared, so a logout through the API cancels a retry started by the bot, and the reverse.
+ * Login, code and logout run one at a time per user: the bot answers a room's commands in
+ * order, but API requests (and the bot and the API together) can arrive at once, and two
+ * codes checked in parallel would register two devices at the network.
  */
 import { backoffDelay, type BackoffOptions } from '../lib/backoff';
+import { KeyedQueue } from '../lib/keyed-queue';
 import { InvalidPhoneNumberError, parsePhone, parseShownPhone, type E164 } from '../network/phone';
 import { RemoteUnavailableError } from '../network/remote-network';
 import type { BridgeStore } from '../store';
@@ -68,6 +72,8 @@ export class LoginFlow {
   /** why a background code request gave up, until the next login or logout (status shows it) */
   private readonly failures = new Map<string, string>();
   private readonly backoff: BackoffOptions;
+  /** one login step at a time per user */
+  private readonly steps = new KeyedQueue();
 
   constructor(private readonly core: CoreContext, private readonly sessions: Sessions, private readonly portals: Portals) {
     const delivery = core.config.bridge.delivery;
@@ -75,7 +81,11 @@ export class LoginFlow {
   }
 
   /** Starts linking `input` (a phone number) for `owner`: the network sends a one-time code. */
-  async start(owner: string, input: string, later: (result: LaterOutcome) => Promise<void>): Promise<LoginStartOutcome> {
+  start(owner: string, input: string, later: (result: LaterOutcome) => Promise<void>): Promise<LoginStartOutcome> {
+    return this.steps.run(owner, () => this.startNow(owner, input, later));
+  }
+
+  private async startNow(owner: string, input: string, later: (result: LaterOutcome) => Promise<void>): Promise<LoginStartOutcome> {
     const { store, network } = this.core;
     const existing = store.logins.get(owner);
     const status = this.sessions.state(owner);
@@ -135,7 +145,11 @@ export class LoginFlow {
   }
 
   /** Finishes the pending login of `owner` with the one-time code, and connects it. */
-  async submitCode(owner: string, code: string): Promise<CodeOutcome> {
+  submitCode(owner: string, code: string): Promise<CodeOutcome> {
+    return this.steps.run(owner, () => this.submitCodeNow(owner, code));
+  }
+
+  private async submitCodeNow(owner: string, code: string): Promise<CodeOutcome> {
     const { store, network } = this.core;
     const pending = store.logins.getPending(owner);
     if (!pending) return { outcome: 'no_pending_login' };
@@ -167,7 +181,11 @@ export class LoginFlow {
   }
 
   /** Ends `owner`'s login: cancels a code request, removes the device and its keys. */
-  async logout(owner: string): Promise<LogoutOutcome> {
+  logout(owner: string): Promise<LogoutOutcome> {
+    return this.steps.run(owner, () => this.logoutNow(owner));
+  }
+
+  private async logoutNow(owner: string): Promise<LogoutOutcome> {
     const { store, network } = this.core;
     this.waiting.delete(owner);
     this.failures.delete(owner);

@@ -189,3 +189,22 @@ test('a logout through the API cancels a code request the bot left waiting for t
   assert.equal(h.store.logins.getPending(ALICE), undefined, 'the cancelled request did not come back');
   assert.equal((await call('GET', '/status')).body.state, 'not_logged_in');
 });
+
+test('two codes sent at once are checked one after the other: one login, one device, the second told there is no pending login', async (t) => {
+  const { call, h } = await startApiHarness(t);
+  assert.equal((await call('POST', '/login/start', { body: { phone: ALICE_PHONE } })).status, 200);
+  let checks = 0;
+  const complete = h.network.completeLogin.bind(h.network);
+  h.network.completeLogin = async (...args) => {
+    checks += 1;
+    // slow enough that the second request arrives while the first is at the network
+    await sleep(50);
+    return complete(...args);
+  };
+  const answers = await Promise.all([
+    call('POST', '/login/code', { body: { code: '123456' } }),
+    call('POST', '/login/code', { body: { code: '123456' } }),
+  ]);
+  assert.deepEqual(answers.map((a) => a.status).sort(), [200, 409]);
+  assert.equal(checks, 1, 'the network checked one code and registered one device');
+});
