@@ -208,3 +208,13 @@ test('two codes sent at once are checked one after the other: one login, one dev
   assert.deepEqual(answers.map((a) => a.status).sort(), [200, 409]);
   assert.equal(checks, 1, 'the network checked one code and registered one device');
 });
+
+test('status of a stored login without a running session (the bridge is stopping): logged in, state stopping', async (t) => {
+  const { call, h } = await startApiHarness(t);
+  h.store.users.ensure(ALICE);
+  h.store.logins.put(ALICE, ALICE_PHONE, {});
+  const status = await call('GET', '/status');
+  assert.equal(status.body.state, 'stopping');
+  assert.equal(status.body.logged_in, true);
+  assert.equal(status.body.phone, ALICE_PHONE);
+});
