@@ -11,7 +11,7 @@ import type { Command, CommandContext } from '../matrix/commands/registry';
 import { InvalidPhoneNumberError, displayPhone, type E164 } from '../network/phone';
 import { loginBridgeState } from './bridge-state';
 import type { CoreContext } from './context';
-import type { LaterOutcome, LoginFlow } from './login-flow';
+import type { LaterOutcome, LoginFlow, LoginStartOutcome } from './login-flow';
 import type { LoginStatus, Sessions } from './sessions';
 
 const UNREACHABLE = 'The network is not reachable right now; retrying…';
@@ -64,13 +64,33 @@ export function loginCommands(core: CoreContext, sessions: Sessions, flow: Login
 
   const codeSent = (phone: E164) => `The network is sending a one-time code to ${displayPhone(phone)}. Send the code here (just the digits).`;
 
-  /** the reply for a code request that had to wait for the network */
-  const laterReply = (ctx: CommandContext) => (result: LaterOutcome) =>
-    ctx.reply(
+  /** the reply for a code request that had to wait for the network, sent after `answered`
+   *  (the first reply), so the user reads "not reachable" before "code sent" */
+  const laterReply = (ctx: CommandContext, answered: Promise<void>) => async (result: LaterOutcome) => {
+    await answered;
+    await ctx.reply(
       result.outcome === 'code_sent'
         ? codeSent(result.phone)
         : `The one-time code could not be requested: ${result.reason}. Send "login" again to retry.`,
     );
+  };
+
+  const replyToLogin = async (ctx: CommandContext, started: LoginStartOutcome) => {
+    switch (started.outcome) {
+      case 'already_logged_in':
+        await ctx.reply(`You are already logged in as ${displayPhone(started.phone)}. Send "logout" first to link another number.`);
+        return;
+      case 'code_sent':
+        await ctx.reply(codeSent(started.phone));
+        return;
+      case 'waiting_for_network':
+        await ctx.reply(`${UNREACHABLE} The one-time code for ${displayPhone(started.phone)} is requested as soon as it is back; you do not need to send "login" again.`);
+        return;
+      case 'superseded':
+        // the newer request answers for itself
+        return;
+    }
+  };
 
   return [
     {
@@ -79,20 +99,12 @@ export function loginCommands(core: CoreContext, sessions: Sessions, flow: Login
       help: 'Link your phone number: the network sends you a one-time code, which you then send here.',
       permission: 'user',
       handler: friendly(async (ctx) => {
-        const started = await flow.start(ctx.sender, ctx.args.join(' '), laterReply(ctx));
-        switch (started.outcome) {
-          case 'already_logged_in':
-            await ctx.reply(`You are already logged in as ${displayPhone(started.phone)}. Send "logout" first to link another number.`);
-            return;
-          case 'code_sent':
-            await ctx.reply(codeSent(started.phone));
-            return;
-          case 'waiting_for_network':
-            await ctx.reply(`${UNREACHABLE} The one-time code for ${displayPhone(started.phone)} is requested as soon as it is back; you do not need to send "login" again.`);
-            return;
-          case 'superseded':
-            // the newer request answers for itself
-            return;
+        let answer = () => {};
+        const answered = new Promise<void>((resolve) => (answer = resolve));
+        try {
+          await replyToLogin(ctx, await flow.start(ctx.sender, ctx.args.join(' '), laterReply(ctx, answered)));
+        } finally {
+          answer();
         }
       }),
     },
