@@ -21,7 +21,8 @@ import { Metrics } from './metrics';
 import { HealthEndpoints, ReadinessCheck } from './health';
 import { setupBridgeLogging } from './logging';
 import { VERSION } from './version';
-import { checkHomeserver, checkRegistration, openDatabaseFile, providerSecretProblems } from './startup';
+import { checkHomeserver, checkRegistration, openDatabaseFile, providerSecretProblems, provisioningSecretProblems } from './startup';
+import { startProvisioning } from './provisioning';
 
 /** Handled transactions, events and finished commands older than this are forgotten: a
  *  homeserver stops retrying long before (and an event that old is past any max age). */
@@ -40,12 +41,12 @@ let current: RunningBridge | undefined;
 /** Refuses what would start a bridge that cannot work or is unsafe, before touching anything. */
 function checkStartable(config: BridgeConfig): void {
   const problems: string[] = [];
-  if (config.provisioning.enabled) problems.push('provisioning.enabled: the provisioning API is not available in this release; set it to false');
   const secret = config.security.key_store_secret;
   if (!secret) problems.push('security.key_store_secret: required (or key_store_secret_file, or INTEROP_KEY_STORE_SECRET)');
   else if (secret.includes(PLACEHOLDER_TOKEN_MARK)) problems.push('security.key_store_secret: is the sample\'s placeholder; generate one, e.g. `openssl rand -base64 32`');
   else if (secret.length < 16) problems.push('security.key_store_secret: must be at least 16 characters (e.g. `openssl rand -base64 32`)');
   problems.push(...providerSecretProblems(config));
+  problems.push(...provisioningSecretProblems(config));
   if (problems.length > 0) throw new ConfigError(problems);
 }
 
@@ -164,6 +165,10 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
       const state = { store, logins: () => core.sessions.states() };
       const server = await metrics.start({ bridge, health, state, intake: appservice, address: config.metrics.address, port: config.metrics.port });
       cleanups.push(() => server.close());
+    }
+    if (config.provisioning.enabled) {
+      const provisioning = await startProvisioning(config, core, logging.component('provisioning'));
+      cleanups.push(() => provisioning.close());
     }
     const prune = () => {
       const before = Date.now() - TRANSACTION_MEMORY_MS;

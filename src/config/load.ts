@@ -22,7 +22,8 @@ export const SECRET_ENV = {
 } as const;
 
 /**
- * Where a listener binds when the file does not say (appservice.address, metrics.address):
+ * Where a listener binds when the file does not say (appservice.address, metrics.address,
+ * provisioning.address):
  * this variable if set, else 127.0.0.1. The container image sets it to 0.0.0.0, because a
  * published port cannot reach a loopback listener inside a container; an address written in
  * the file always wins.
@@ -37,7 +38,7 @@ function isMapping(value: unknown): value is Record<string, unknown> {
 function defaultListenAddresses(data: unknown, env: NodeJS.ProcessEnv): void {
   const address = env[LISTEN_ADDRESS_ENV];
   if (!address || !isMapping(data)) return;
-  for (const section of ['appservice', 'metrics']) {
+  for (const section of ['appservice', 'metrics', 'provisioning']) {
     const value = data[section];
     if (isMapping(value) && value.address === undefined) value.address = address;
   }

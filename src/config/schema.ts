@@ -138,10 +138,12 @@ export const configSchema: JSONSchemaType<BridgeConfig> = {
     provisioning: {
       type: 'object',
       additionalProperties: false,
-      required: ['enabled'],
+      required: ['enabled', 'address', 'port'],
       default: sectionDefault,
       properties: {
         enabled: { type: 'boolean', default: false },
+        address: { type: 'string', minLength: 1, default: '127.0.0.1' },
+        port: { ...port, default: 29331 },
         shared_secret: optionalString,
       },
     },

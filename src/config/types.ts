@@ -103,6 +103,9 @@ export interface MetricsConfig {
 
 export interface ProvisioningConfig {
   enabled: boolean;
+  /** address the provisioning API's HTTP listener binds to (see docs/provisioning.openapi.yaml) */
+  address: string;
+  port: number;
   /** shared secret for the provisioning API; prefer the env var INTEROP_PROVISIONING_SECRET */
   shared_secret?: string;
 }

@@ -11,6 +11,7 @@ import type { CoreContext, CoreLogger, Sealer } from './context';
 import { Inbox } from './inbox';
 import { KeyedQueue } from './keyed-queue';
 import { loginCommands } from './login-commands';
+import { LoginFlow } from './login-flow';
 import { MatrixIntake } from './matrix-intake';
 import type { MatrixPort } from './matrix-port';
 import { Outbox } from './outbox';
@@ -28,6 +29,8 @@ export class BridgeCore {
   readonly matrixIntake: MatrixIntake;
   readonly security: SecurityKeeper;
   readonly inbox: Inbox;
+  /** login, code, logout, status and start-chat, shared by the bot's commands and the provisioning API */
+  readonly logins: LoginFlow;
   readonly queue = new KeyedQueue();
 
   constructor(
@@ -41,11 +44,12 @@ export class BridgeCore {
     this.outbox = new Outbox(this.ctx, this.queue, this.security);
     this.sessions = new Sessions(this.ctx, this.portals, this.security, this.queue, this.outbox);
     this.matrixIntake = new MatrixIntake(this.ctx, this.outbox, this.security, this.inbox);
+    this.logins = new LoginFlow(this.ctx, this.sessions, this.portals);
   }
 
   commands(): Command[] {
     return [
-      ...loginCommands(this.ctx, this.sessions, this.portals),
+      ...loginCommands(this.ctx, this.sessions, this.logins),
       ...securityCommands(this.ctx, this.sessions, this.security),
       ...settingsCommands(this.ctx, this.inbox),
     ];

@@ -4,30 +4,18 @@
  * and never shared. Handlers answer within seconds even while the network is down (a code
  * request is then retried in the background), and refuse arguments they do not take rather
  * than ignore them (`logout +49…` with someone else's number once logged out the caller).
+ * What each step does is in login-flow.ts (shared with the provisioning API); this file
+ * only turns its outcomes into replies.
  */
 import type { Command, CommandContext } from '../matrix/commands/registry';
-import { backoffDelay } from '../lib/backoff';
-import { InvalidPhoneNumberError, displayPhone, parsePhone, parseShownPhone, type E164 } from '../network/phone';
-import { RemoteUnavailableError } from '../network/remote-network';
-import type { BridgeStore } from '../store';
+import { InvalidPhoneNumberError, displayPhone, type E164 } from '../network/phone';
 import { loginBridgeState } from './bridge-state';
 import type { CoreContext } from './context';
-import type { Portals } from './portals';
-import { isTerminal, type LoginStatus, type Sessions } from './sessions';
+import type { LaterOutcome, LoginFlow, LoginStartOutcome } from './login-flow';
+import type { LoginStatus, Sessions } from './sessions';
 
 const UNREACHABLE = 'The network is not reachable right now; retrying…';
-
-function phoneArg(ctx: CommandContext, shown?: (phone: E164) => boolean): E164 {
-  const input = ctx.args.join(' ');
-  if (!input) throw new InvalidPhoneNumberError('', 'no number given');
-  return shown ? parseShownPhone(input, shown) : parsePhone(input);
-}
-
-/** Numbers the bridge has shown `owner`: their contacts, portals and ghosts. A command about
- *  one of them accepts it by E.164 syntax alone (see parseShownPhone). */
-export function shownTo(store: BridgeStore, owner: string): (phone: E164) => boolean {
-  return (phone) => store.contacts.get(owner, phone) !== undefined || store.portals.get(owner, phone) !== undefined || store.ghosts.get(phone) !== undefined;
-}
+const NOT_LOGGED_IN = 'You are not logged in. Link your phone number first: login +<country code><number>';
 
 /** Runs a handler, turning a bad phone number into a reply instead of a failure. */
 export function friendly(handler: (ctx: CommandContext) => Promise<void>) {
@@ -71,60 +59,38 @@ export function describeStatus(status: LoginStatus, networkName: string): string
   }
 }
 
-export function loginCommands(core: CoreContext, sessions: Sessions, portals: Portals): Command[] {
+export function loginCommands(core: CoreContext, sessions: Sessions, flow: LoginFlow): Command[] {
   const { store, network } = core;
-  const delivery = core.config.bridge.delivery;
-  const backoff = { initialDelayMs: delivery.retry_initial_ms, maxDelayMs: delivery.retry_max_ms, factor: 2, jitter: 0.3 };
-  /** code requests retried in the background while the network is down; a newer login or a
-   *  logout replaces or cancels them */
-  const waiting = new Map<string, symbol>();
-
-  const needLogin = async (ctx: CommandContext) => {
-    const login = store.logins.get(ctx.sender);
-    if (!login) await ctx.reply('You are not logged in. Link your phone number first: login +<country code><number>');
-    return login;
-  };
 
   const codeSent = (phone: E164) => `The network is sending a one-time code to ${displayPhone(phone)}. Send the code here (just the digits).`;
 
-  /** Asks for the code; while the network is unreachable, answers at once and keeps trying. */
-  async function requestCode(ctx: CommandContext, phone: E164): Promise<void> {
-    const token = Symbol(phone);
-    waiting.set(ctx.sender, token);
-    const ask = async () => {
-      await network.requestLoginCode(ctx.sender, phone);
-      if (waiting.get(ctx.sender) !== token) return false;
-      waiting.delete(ctx.sender);
-      store.logins.setPending(ctx.sender, phone);
-      return true;
-    };
-    try {
-      if (await ask()) await ctx.reply(codeSent(phone));
-      return;
-    } catch (error) {
-      if (!(error instanceof RemoteUnavailableError)) {
-        waiting.delete(ctx.sender);
-        throw error;
-      }
+  /** the reply for a code request that had to wait for the network, sent after `answered`
+   *  (the first reply), so the user reads "not reachable" before "code sent" */
+  const laterReply = (ctx: CommandContext, answered: Promise<void>) => async (result: LaterOutcome) => {
+    await answered;
+    await ctx.reply(
+      result.outcome === 'code_sent'
+        ? codeSent(result.phone)
+        : `The one-time code could not be requested: ${result.reason}. Send "login" again to retry.`,
+    );
+  };
+
+  const replyToLogin = async (ctx: CommandContext, started: LoginStartOutcome) => {
+    switch (started.outcome) {
+      case 'already_logged_in':
+        await ctx.reply(`You are already logged in as ${displayPhone(started.phone)}. Send "logout" first to link another number.`);
+        return;
+      case 'code_sent':
+        await ctx.reply(codeSent(started.phone));
+        return;
+      case 'waiting_for_network':
+        await ctx.reply(`${UNREACHABLE} The one-time code for ${displayPhone(started.phone)} is requested as soon as it is back; you do not need to send "login" again.`);
+        return;
+      case 'superseded':
+        // the newer request answers for itself
+        return;
     }
-    await ctx.reply(`${UNREACHABLE} The one-time code for ${displayPhone(phone)} is requested as soon as it is back; you do not need to send "login" again.`);
-    let attempt = 0;
-    const retry = () => {
-      const timer = setTimeout(() => {
-        if (waiting.get(ctx.sender) !== token || sessions.isStopped) return;
-        ask().then(
-          (sent) => (sent ? ctx.reply(codeSent(phone)) : undefined),
-          (error: Error) => {
-            if (error instanceof RemoteUnavailableError && !sessions.isStopped) return retry();
-            if (waiting.get(ctx.sender) === token) waiting.delete(ctx.sender);
-            return ctx.reply(`The one-time code could not be requested: ${error.message}. Send "login" again to retry.`);
-          },
-        ).catch((error: Error) => core.log.warn(`login of ${ctx.sender}: reply failed: ${error.message}`));
-      }, backoffDelay(attempt++, backoff));
-      timer.unref();
-    };
-    retry();
-  }
+  };
 
   return [
     {
@@ -133,22 +99,13 @@ export function loginCommands(core: CoreContext, sessions: Sessions, portals: Po
       help: 'Link your phone number: the network sends you a one-time code, which you then send here.',
       permission: 'user',
       handler: friendly(async (ctx) => {
-        const existing = store.logins.get(ctx.sender);
-        const status = sessions.state(ctx.sender);
-        const ended = status !== undefined && isTerminal(status.state);
-        if (existing && !ended) {
-          await ctx.reply(`You are already logged in as ${displayPhone(existing.phone as E164)}. Send "logout" first to link another number.`);
-          return;
+        let answer = () => {};
+        const answered = new Promise<void>((resolve) => (answer = resolve));
+        try {
+          await replyToLogin(ctx, await flow.start(ctx.sender, ctx.args.join(' '), laterReply(ctx, answered)));
+        } finally {
+          answer();
         }
-        const phone = phoneArg(ctx);
-        if (existing) {
-          // the network ended the old login (device removed, say): clear what is left of it
-          await sessions.disconnect(ctx.sender);
-          await network.logout(ctx.sender, { phone: existing.phone as E164, data: existing.state }).catch(() => []);
-          store.logins.remove(ctx.sender);
-        }
-        store.users.ensure(ctx.sender);
-        await requestCode(ctx, phone);
       }),
     },
     {
@@ -157,35 +114,26 @@ export function loginCommands(core: CoreContext, sessions: Sessions, portals: Po
       help: 'Finish logging in with the one-time code (sending just the digits works too).',
       permission: 'user',
       async handler(ctx) {
-        const pending = store.logins.getPending(ctx.sender);
-        if (!pending) {
-          await ctx.reply('No login is waiting for a code. Start with: login +<country code><number>');
-          return;
-        }
-        const code = ctx.args.join('');
-        const phone = pending.phone as E164;
-        let state;
-        try {
-          state = await network.completeLogin(ctx.sender, phone, code);
-        } catch (error) {
-          if (error instanceof RemoteUnavailableError) {
+        const result = await flow.submitCode(ctx.sender, ctx.args.join(''));
+        switch (result.outcome) {
+          case 'no_pending_login':
+            await ctx.reply('No login is waiting for a code. Start with: login +<country code><number>');
+            return;
+          case 'network_unreachable':
             await ctx.reply('The network is not reachable right now, so the code could not be checked. Send it again in a moment.');
-          } else {
-            await ctx.reply(`That code was not accepted (${(error as Error).message}). Send the right code, or "login" again for a new one.`);
-          }
-          return;
+            return;
+          case 'refused':
+            await ctx.reply(`That code was not accepted (${result.reason}). Send the right code, or "login" again for a new one.`);
+            return;
+          case 'logged_in':
+            await ctx.reply(
+              `Logged in as ${displayPhone(result.phone)}. ` +
+                (result.status.state === 'connected'
+                  ? 'Messages to this number now reach you here; "start-chat <number>" opens a chat.'
+                  : `${UNREACHABLE} Messages to this number reach you here once connected; "status" shows the state.`),
+            );
+            return;
         }
-        store.atomically(() => {
-          store.logins.put(ctx.sender, phone, state.data);
-          store.logins.clearPending(ctx.sender);
-        });
-        const connected = await sessions.connect(store.logins.get(ctx.sender)!);
-        await ctx.reply(
-          `Logged in as ${displayPhone(phone)}. ` +
-            (connected.state === 'connected'
-              ? 'Messages to this number now reach you here; "start-chat <number>" opens a chat.'
-              : `${UNREACHABLE} Messages to this number reach you here once connected; "status" shows the state.`),
-        );
       },
     },
     {
@@ -195,31 +143,20 @@ export function loginCommands(core: CoreContext, sessions: Sessions, portals: Po
       permission: 'user',
       async handler(ctx) {
         const login = store.logins.get(ctx.sender);
-        if (login && ctx.args.length > 0) {
-          let named: E164 | undefined;
-          try {
-            named = parseShownPhone(ctx.args.join(' '), (p) => p === login.phone);
-          } catch {
-            named = undefined;
-          }
-          if (named !== login.phone) {
-            await ctx.reply(
-              `Nothing was logged out: ${quoted(ctx.args)} is not your login. "logout" takes no argument, or your own number (${displayPhone(login.phone as E164)}).`,
-            );
-            return;
-          }
+        if (login && !flow.isOwnLogin(ctx.sender, ctx.args.join(' '))) {
+          await ctx.reply(
+            `Nothing was logged out: ${quoted(ctx.args)} is not your login. "logout" takes no argument, or your own number (${displayPhone(login.phone as E164)}).`,
+          );
+          return;
         }
-        waiting.delete(ctx.sender);
-        store.logins.clearPending(ctx.sender);
-        if (!(await needLogin(ctx))) return;
-        await sessions.disconnect(ctx.sender);
-        const deleted = await network.logout(ctx.sender, { phone: login!.phone as E164, data: login!.state });
-        store.logins.remove(ctx.sender);
-        deleted.push('the login record');
-        const portalCount = store.portals.ofOwner(ctx.sender).length;
+        const result = await flow.logout(ctx.sender);
+        if (result.outcome === 'not_logged_in') {
+          await ctx.reply(NOT_LOGGED_IN);
+          return;
+        }
         await ctx.reply(
-          `Logged out of ${displayPhone(login!.phone as E164)}. Deleted: ${deleted.join('; ')}. ` +
-            `Your ${portalCount} chat room(s) stay, but nothing is bridged until you log in again.`,
+          `Logged out of ${displayPhone(result.phone)}. Deleted: ${result.deleted.join('; ')}. ` +
+            `Your ${result.portalCount} chat room(s) stay, but nothing is bridged until you log in again.`,
         );
       },
     },
@@ -232,17 +169,15 @@ export function loginCommands(core: CoreContext, sessions: Sessions, portals: Po
           await ctx.reply(`"status" takes no argument (got ${quoted(ctx.args)}).`);
           return;
         }
-        const status = sessions.state(ctx.sender);
-        const login = store.logins.get(ctx.sender);
-        const pending = store.logins.getPending(ctx.sender);
+        const view = flow.view(ctx.sender);
         const lines = [
-          status
-            ? describeStatus(status, network.displayName)
-            : login
-              ? `${displayPhone(login.phone as E164)}: not connected (the bridge is stopping).`
-              : pending
-                ? `Not logged in yet: waiting for the one-time code sent to ${displayPhone(pending.phone as E164)}.`
-                : waiting.has(ctx.sender)
+          view.kind === 'session'
+            ? describeStatus(view.status, network.displayName)
+            : view.kind === 'stopping'
+              ? `${displayPhone(view.phone)}: not connected (the bridge is stopping).`
+              : view.kind === 'waiting_for_code'
+                ? `Not logged in yet: waiting for the one-time code sent to ${displayPhone(view.phone)}.`
+                : view.kind === 'waiting_for_network'
                   ? `Not logged in yet: ${UNREACHABLE}`
                   : 'Not logged in. Link your phone number: login +<country code><number>',
         ];
@@ -263,15 +198,12 @@ export function loginCommands(core: CoreContext, sessions: Sessions, portals: Po
       help: 'Open a chat room with a contact on the network.',
       permission: 'user',
       handler: friendly(async (ctx) => {
-        const contact = phoneArg(ctx, shownTo(store, ctx.sender));
-        if (!(await needLogin(ctx))) return;
-        await portals.ensureGhost(ctx.sender, contact, true);
-        const portal = await portals.ensure(ctx.sender, contact);
-        const membership = await core.matrix.membership(portal.roomId, ctx.sender);
-        if (membership !== 'join' && membership !== 'invite') await core.matrix.invite(portal.ghost, portal.roomId, ctx.sender);
-        await ctx.reply(
-          `Chat with ${displayPhone(contact)}: https://matrix.to/#/${portal.roomId} (room ${portal.roomId})`,
-        );
+        const result = await flow.startChat(ctx.sender, ctx.args.join(' '));
+        if (result.outcome === 'not_logged_in') {
+          await ctx.reply(NOT_LOGGED_IN);
+          return;
+        }
+        await ctx.reply(`Chat with ${displayPhone(result.contact)}: https://matrix.to/#/${result.roomId} (room ${result.roomId})`);
       }),
     },
   ];

@@ -7,7 +7,8 @@
 import type { Command } from '../matrix/commands/registry';
 import { escapeHtml } from '../convert';
 import { InvalidPhoneNumberError, displayPhone, parseShownPhone } from '../network/phone';
-import { friendly, shownTo } from './login-commands';
+import { friendly } from './login-commands';
+import { shownTo } from './login-flow';
 import { confirmCode, safetyNumberText } from '../security/notices';
 import type { CoreContext } from './context';
 import { safetyNumbersOf, type SecurityKeeper } from './security-keeper';

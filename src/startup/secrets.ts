@@ -20,3 +20,16 @@ export function providerSecretProblems(config: BridgeConfig): string[] {
   }
   return [];
 }
+
+/** The provisioning API's secret lets its holder act for every permitted user: with the API
+ *  enabled, a missing, placeholder or short secret is refused. */
+export function provisioningSecretProblems(config: BridgeConfig): string[] {
+  if (!config.provisioning.enabled) return [];
+  const secret = config.provisioning.shared_secret;
+  if (!secret) return ['provisioning.shared_secret: required when provisioning.enabled is true (or INTEROP_PROVISIONING_SECRET)'];
+  if (isPlaceholderSecret(secret)) {
+    return ['provisioning.shared_secret: is the sample\'s placeholder (change-me); generate one, e.g. `openssl rand -hex 32` (better: INTEROP_PROVISIONING_SECRET)'];
+  }
+  if (secret.length < 16) return ['provisioning.shared_secret: must be at least 16 characters (e.g. `openssl rand -hex 32`)'];
+  return [];
+}

@@ -112,6 +112,9 @@ test('listeners left without an address bind to INTEROP_LISTEN_ADDRESS (the cont
   const inContainer = loadConfig(unset, { INTEROP_LISTEN_ADDRESS: '0.0.0.0' });
   assert.equal(inContainer.appservice.address, '0.0.0.0');
   assert.equal(inContainer.metrics.address, '0.0.0.0');
+  assert.equal(inContainer.provisioning.address, '0.0.0.0');
+  assert.equal(loadConfig(unset, {}).provisioning.address, '127.0.0.1');
+  assert.equal(loadConfig(unset, {}).provisioning.port, 29331);
   const explicit = join(dir, 'explicit.yaml');
   writeFileSync(explicit, sampleText.replace('# address: 127.0.0.1', 'address: 192.0.2.7'));
   assert.equal(loadConfig(explicit, { INTEROP_LISTEN_ADDRESS: '0.0.0.0' }).appservice.address, '192.0.2.7');

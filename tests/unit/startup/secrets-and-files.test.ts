@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { parseConfig } from '../../../src/config';
 import { start } from '../../../src/runtime';
 import { SqliteBridgeStore } from '../../../src/store';
-import { describeReadError, isPlaceholderSecret, openDatabaseFile, providerSecretProblems, StartupError } from '../../../src/startup';
+import {
+  describeReadError, isPlaceholderSecret, openDatabaseFile, providerSecretProblems, provisioningSecretProblems, StartupError,
+} from '../../../src/startup';
 
 const repoRoot = join(__dirname, '..', '..', '..', '..');
 const sample = () => parseConfig(readFileSync(join(repoRoot, 'config.sample.yaml'), 'utf8'));
@@ -29,6 +31,31 @@ test('start() refuses the placeholder provider secret before opening anything', 
   config.security.key_store_secret = 'a-real-key-store-secret-0123456789';
   config.database.path = join(dir, 'bridge.db');
   await assert.rejects(start(config), /network\.provider_secret: is the sample's placeholder/);
+  assert.throws(() => readFileSync(config.database.path), /ENOENT/, 'no database was created');
+});
+
+test('provisioning enabled: a missing, placeholder or short shared secret is refused by name; disabled, none is needed', () => {
+  const config = sample();
+  assert.deepEqual(provisioningSecretProblems(config), [], 'disabled (the default): no secret needed');
+  config.provisioning.enabled = true;
+  assert.match(provisioningSecretProblems(config)[0], /^provisioning\.shared_secret: required when provisioning\.enabled is true/);
+  config.provisioning.shared_secret = 'change-me';
+  assert.match(provisioningSecretProblems(config)[0], /^provisioning\.shared_secret: is the sample's placeholder/);
+  config.provisioning.shared_secret = 'short-secret';
+  assert.match(provisioningSecretProblems(config)[0], /^provisioning\.shared_secret: must be at least 16 characters/);
+  config.provisioning.shared_secret = 'a-long-enough-provisioning-secret';
+  assert.deepEqual(provisioningSecretProblems(config), []);
+});
+
+test('start() refuses provisioning enabled with the placeholder secret before opening anything', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mib-startup-'));
+  const config = sample();
+  config.security.key_store_secret = 'a-real-key-store-secret-0123456789';
+  config.network.provider_secret = 'a-real-secret-from-the-gateway';
+  config.provisioning.enabled = true;
+  config.provisioning.shared_secret = 'change-me';
+  config.database.path = join(dir, 'bridge.db');
+  await assert.rejects(start(config), /provisioning\.shared_secret: is the sample's placeholder/);
   assert.throws(() => readFileSync(config.database.path), /ENOENT/, 'no database was created');
 });
 

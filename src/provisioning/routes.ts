@@ -1,0 +1,198 @@
+/**
+ * The provisioning API's routes under /_matrix/provision/v1, each a thin rendering of a
+ * LoginFlow step (src/core/login-flow.ts) or a read of the store, so the API does exactly
+ * what the bot's commands do. docs/provisioning.openapi.yaml documents every route here; a
+ * unit test checks that the two list the same paths and methods.
+ */
+import type { ValidateFunction } from 'ajv';
+import type { BridgeConfig } from '../config/types';
+import { loginBridgeState } from '../core/bridge-state';
+import type { LaterOutcome, LoginFlow, LoginView } from '../core/login-flow';
+import { isTerminal } from '../core/sessions';
+import type { CoreLogger } from '../core/context';
+import { InvalidPhoneNumberError, type E164 } from '../network/phone';
+import type { BridgeStore } from '../store';
+import type { ActingUser } from './auth';
+import { ApiError, ERRCODE } from './errors';
+import { validators, type CodeBody, type EmptyBody, type PhoneBody } from './schemas';
+
+export const API_PREFIX = '/_matrix/provision/v1';
+
+/** what the routes need of the running bridge */
+export interface ProvisioningDeps {
+  config: BridgeConfig;
+  logins: LoginFlow;
+  store: BridgeStore;
+  /** the network's human name, e.g. `interop network` */
+  networkName: string;
+  /** the bot and the ghosts: never acted for */
+  isBridgeUser(mxid: string): boolean;
+  log: CoreLogger;
+}
+
+export type Method = 'GET' | 'POST' | 'PUT';
+
+export interface RouteResponse {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+export interface Route {
+  method: Method;
+  /** below API_PREFIX, e.g. `/status` */
+  path: string;
+  /** the body's validator; none: the route reads no body */
+  body?: ValidateFunction;
+  /** a missing body counts as `{}` (logout, which takes nothing) */
+  bodyOptional?: boolean;
+  handle(user: ActingUser, body: unknown): Promise<RouteResponse>;
+}
+
+function route<B>(
+  method: Method,
+  path: string,
+  body: ValidateFunction<B> | undefined,
+  handle: (user: ActingUser, body: B) => Promise<RouteResponse>,
+  bodyOptional = false,
+): Route {
+  return { method, path, body, bodyOptional, handle: (user, raw) => handle(user, raw as B) };
+}
+
+const ok = (body: Record<string, unknown>, status = 200): RouteResponse => ({ status, body });
+
+/** a phone number the flow refused, as a 400 naming the input */
+async function phoneErrors<T>(step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (error instanceof InvalidPhoneNumberError) throw new ApiError(400, ERRCODE.invalidParam, error.message);
+    throw error;
+  }
+}
+
+/** a login's state for programs: one `state` word, and what goes with it */
+export function statusBody(userId: string, view: LoginView, networkName: string): Record<string, unknown> {
+  const base = { user_id: userId, network: networkName };
+  switch (view.kind) {
+    case 'session': {
+      const s = view.status;
+      return {
+        ...base,
+        state: s.state,
+        logged_in: !isTerminal(s.state),
+        phone: s.phone,
+        since: s.since,
+        ...(s.reason ? { reason: s.reason } : {}),
+        ...(s.nextAttemptAt ? { next_attempt_at: s.nextAttemptAt } : {}),
+        bridge_state: loginBridgeState(s).state_event,
+      };
+    }
+    case 'stopping':
+      return { ...base, state: 'stopping', logged_in: true, phone: view.phone };
+    case 'waiting_for_code':
+      return { ...base, state: 'waiting_for_code', logged_in: false, phone: view.phone };
+    case 'waiting_for_network':
+      return { ...base, state: 'waiting_for_network', logged_in: false };
+    case 'not_logged_in':
+      return { ...base, state: 'not_logged_in', logged_in: false, ...(view.failure ? { reason: view.failure } : {}) };
+  }
+}
+
+export function provisioningRoutes(deps: ProvisioningDeps): Route[] {
+  const { logins, store, log } = deps;
+  const notLoggedIn = (userId: string) => new ApiError(409, ERRCODE.notLoggedIn, `${userId} is not logged in; POST /login/start first`);
+
+  /** a code request that waited for the network: its end is logged, and shown by GET /status */
+  const later = (userId: string) => async (result: LaterOutcome) => {
+    if (result.outcome === 'code_sent') log.info(`login of ${userId} (provisioning API): the network is back, the one-time code was requested`);
+    else log.warn(`login of ${userId} (provisioning API): the one-time code could not be requested: ${result.reason}`);
+  };
+
+  return [
+    route('GET', '/status', undefined, async (user) => ok({ ...statusBody(user.userId, logins.view(user.userId), deps.networkName), permission: user.access })),
+
+    route('POST', '/login/start', validators.phone, (user, body: PhoneBody) =>
+      phoneErrors(async () => {
+        const started = await logins.start(user.userId, body.phone, later(user.userId));
+        switch (started.outcome) {
+          case 'code_sent':
+            return ok({ state: 'waiting_for_code', phone: started.phone });
+          case 'waiting_for_network':
+            // accepted: the code is requested as soon as the network is back
+            return ok({ state: 'waiting_for_network', phone: started.phone }, 202);
+          case 'already_logged_in':
+            throw new ApiError(409, ERRCODE.alreadyLoggedIn, `${user.userId} is already logged in as ${started.phone}; POST /logout first`);
+          case 'superseded':
+            throw new ApiError(409, ERRCODE.superseded, 'a newer login or a logout for this user replaced this request');
+        }
+      }),
+    ),
+
+    route('POST', '/login/code', validators.code, async (user, body: CodeBody) => {
+      const result = await logins.submitCode(user.userId, body.code);
+      switch (result.outcome) {
+        case 'logged_in':
+          return ok({ state: result.status.state, logged_in: true, phone: result.phone });
+        case 'no_pending_login':
+          throw new ApiError(409, ERRCODE.noPendingLogin, 'no login is waiting for a code; POST /login/start first');
+        case 'network_unreachable':
+          throw new ApiError(503, ERRCODE.networkUnreachable, 'the network is not reachable right now, so the code could not be checked; send it again in a moment');
+        case 'refused':
+          throw new ApiError(400, ERRCODE.codeRefused, `the code was not accepted: ${result.reason}`);
+      }
+    }),
+
+    route('POST', '/logout', validators.empty, async (user, _body: EmptyBody) => {
+      const result = await logins.logout(user.userId);
+      if (result.outcome === 'not_logged_in') throw notLoggedIn(user.userId);
+      return ok({ state: 'logged_out', phone: result.phone, deleted: result.deleted, portal_count: result.portalCount });
+    }, true),
+
+    route('GET', '/contacts', undefined, async (user) => {
+      // the contacts the bridge has a chat (portal) with for this user
+      const contacts = store.portals.ofOwner(user.userId).map((portal) => {
+        const contact = store.contacts.get(user.userId, portal.contact);
+        const ghost = store.ghosts.get(portal.contact);
+        return {
+          phone: portal.contact as E164,
+          room_id: portal.roomId,
+          display_name: ghost?.displayName ?? null,
+          provider: contact?.provider ?? null,
+          end_to_end_encrypted: contact?.e2ee ?? null,
+          verified: contact?.verified ?? false,
+        };
+      });
+      return ok({ contacts });
+    }),
+
+    route('POST', '/chats', validators.phone, (user, body: PhoneBody) =>
+      phoneErrors(async () => {
+        const result = await logins.startChat(user.userId, body.phone);
+        if (result.outcome === 'not_logged_in') throw notLoggedIn(user.userId);
+        return ok({ room_id: result.roomId, phone: result.contact, matrix_to: `https://matrix.to/#/${result.roomId}` });
+      }),
+    ),
+
+    route('GET', '/settings', undefined, async (user) => ok(settingsBody(deps, user.userId))),
+
+    // nothing can be changed yet: `{}` is accepted (and changes nothing), any key is refused by the schema
+    route('PUT', '/settings', validators.empty, async (user, _body: EmptyBody) => ok(settingsBody(deps, user.userId))),
+  ];
+}
+
+/** What exists today: no per-user setting the bridge reads, and the bridge-wide ones that
+ *  shape the user's chats, read-only (they are the admin's config). */
+function settingsBody(deps: ProvisioningDeps, userId: string): Record<string, unknown> {
+  const { bridge, security } = deps.config;
+  return {
+    user: deps.store.users.get(userId)?.settings ?? {},
+    writable: [],
+    bridge: {
+      command_prefix: bridge.command_prefix,
+      show_phone_in_displayname: bridge.show_phone_in_displayname,
+      max_media_bytes: bridge.max_media_bytes,
+      refuse_unencrypted_providers: security.refuse_unencrypted_providers,
+      hold_on_key_change: security.hold_on_key_change,
+    },
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * Request bodies of the provisioning API. Each schema is typed as JSONSchemaType<T> of the
+ * body type the handler reads, so the validation and the code cannot drift; the same shapes
+ * are written out in docs/provisioning.openapi.yaml (a unit test compares the two).
+ */
+import Ajv, { type JSONSchemaType, type ValidateFunction } from 'ajv';
+
+const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
+
+export interface PhoneBody {
+  /** a phone number, best in international form (+49…); the bot's rules apply */
+  phone: string;
+}
+
+export interface CodeBody {
+  /** the one-time code the network sent to the phone */
+  code: string;
+}
+
+/** a body that takes no keys (logout; settings, of which none can be changed yet) */
+export type EmptyBody = Record<string, never>;
+
+const phoneBody: JSONSchemaType<PhoneBody> = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['phone'],
+  properties: { phone: { type: 'string', minLength: 1, maxLength: 64 } },
+};
+
+const codeBody: JSONSchemaType<CodeBody> = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['code'],
+  properties: { code: { type: 'string', minLength: 1, maxLength: 32 } },
+};
+
+const emptyBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {},
+} as unknown as JSONSchemaType<EmptyBody>;
+
+export const validators = {
+  phone: ajv.compile(phoneBody),
+  code: ajv.compile(codeBody),
+  empty: ajv.compile(emptyBody),
+} satisfies Record<string, ValidateFunction>;
+
+/** the JSON schemas by name, for the documentation test */
+export const bodySchemas = { phone: phoneBody, code: codeBody, empty: emptyBody };

@@ -1,0 +1,220 @@
+// Every provisioning endpoint over the real core with a fake network and Matrix side: login
+// start and code (with the refusals the flow gives: a bad number, no pending login, a wrong
+// code, the network down, already logged in), status through the session lifecycle, start a
+// chat, contacts, settings, logout. The API and the bot share one login flow: a login
+// started through the API can be finished with the bot's `code` command.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { RemoteUnavailableError } from '../../../src/network/remote-network';
+import { ALICE, startApiHarness } from './api-harness';
+
+const ALICE_PHONE = '+4915112345678';
+const SAM = '+14155552671';
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 3000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+test('login start, code, status, start a chat, contacts, logout: the whole life of a login through the API', async (t) => {
+  const { call, h } = await startApiHarness(t);
+
+  const before = await call('GET', '/status');
+  assert.equal(before.status, 200);
+  assert.deepEqual(before.body, { user_id: ALICE, network: 'Fake network', state: 'not_logged_in', logged_in: false, permission: 'user' });
+
+  const noPending = await call('POST', '/login/code', { body: { code: '123456' } });
+  assert.equal(noPending.status, 409);
+  assert.equal(noPending.body.errcode, 'ORG.INTEROP_BRIDGE.NO_PENDING_LOGIN');
+
+  const invalid = await call('POST', '/login/start', { body: { phone: '12345' } });
+  assert.equal(invalid.status, 400);
+  assert.equal(invalid.body.errcode, 'M_INVALID_PARAM');
+  assert.match(String(invalid.body.error), /12345/);
+
+  const started = await call('POST', '/login/start', { body: { phone: '+49 1511 2345678' } });
+  assert.equal(started.status, 200);
+  assert.deepEqual(started.body, { state: 'waiting_for_code', phone: ALICE_PHONE });
+  assert.equal(h.store.logins.getPending(ALICE)?.phone, ALICE_PHONE);
+  assert.equal((await call('GET', '/status')).body.state, 'waiting_for_code');
+
+  h.network.refuseLogin = () => new Error('wrong code');
+  const wrong = await call('POST', '/login/code', { body: { code: '000000' } });
+  assert.equal(wrong.status, 400);
+  assert.equal(wrong.body.errcode, 'ORG.INTEROP_BRIDGE.CODE_REFUSED');
+  assert.match(String(wrong.body.error), /wrong code/);
+  h.network.refuseLogin = () => new RemoteUnavailableError();
+  const down = await call('POST', '/login/code', { body: { code: '123456' } });
+  assert.equal(down.status, 503);
+  assert.equal(down.body.errcode, 'ORG.INTEROP_BRIDGE.NETWORK_UNREACHABLE');
+  assert.equal(h.store.logins.getPending(ALICE)?.phone, ALICE_PHONE, 'a refused or unchecked code keeps the login pending');
+  h.network.refuseLogin = undefined;
+
+  const noChat = await call('POST', '/chats', { body: { phone: SAM } });
+  assert.equal(noChat.status, 409);
+  assert.equal(noChat.body.errcode, 'ORG.INTEROP_BRIDGE.NOT_LOGGED_IN');
+
+  const done = await call('POST', '/login/code', { body: { code: '123456' } });
+  assert.equal(done.status, 200);
+  assert.deepEqual(done.body, { state: 'connected', logged_in: true, phone: ALICE_PHONE });
+  const status = await call('GET', '/status');
+  assert.equal(status.body.state, 'connected');
+  assert.equal(status.body.logged_in, true);
+  assert.equal(status.body.phone, ALICE_PHONE);
+  assert.equal(status.body.bridge_state, 'CONNECTED');
+  assert.equal(typeof status.body.since, 'number');
+
+  const again = await call('POST', '/login/start', { body: { phone: ALICE_PHONE } });
+  assert.equal(again.status, 409);
+  assert.equal(again.body.errcode, 'ORG.INTEROP_BRIDGE.ALREADY_LOGGED_IN');
+
+  assert.deepEqual((await call('GET', '/contacts')).body, { contacts: [] });
+  const badChat = await call('POST', '/chats', { body: { phone: 'not a number' } });
+  assert.equal(badChat.status, 400);
+  assert.equal(badChat.body.errcode, 'M_INVALID_PARAM');
+  const chat = await call('POST', '/chats', { body: { phone: SAM } });
+  assert.equal(chat.status, 200);
+  const roomId = String(chat.body.room_id);
+  assert.deepEqual(chat.body, { room_id: roomId, phone: SAM, matrix_to: `https://matrix.to/#/${roomId}` });
+  assert.equal(h.matrix.rooms.length, 1);
+  assert.equal(h.matrix.rooms[0].invitee, ALICE, 'the portal invites the user it belongs to');
+  assert.equal(h.store.portals.get(ALICE, SAM)?.roomId, roomId);
+  const twice = await call('POST', '/chats', { body: { phone: SAM } });
+  assert.equal(twice.body.room_id, roomId, 'the same contact opens the same room');
+  assert.equal(h.matrix.rooms.length, 1);
+
+  const contacts = await call('GET', '/contacts');
+  assert.deepEqual(contacts.body, {
+    contacts: [{ phone: SAM, room_id: roomId, display_name: '+1 415 555 2671', provider: null, end_to_end_encrypted: null, verified: false }],
+  });
+  assert.deepEqual((await call('GET', '/contacts', { user: '@bob:example.org' })).body, { contacts: [] }, 'contacts are per user');
+
+  const out = await call('POST', '/logout');
+  assert.equal(out.status, 200);
+  assert.equal(out.body.state, 'logged_out');
+  assert.equal(out.body.phone, ALICE_PHONE);
+  assert.equal(out.body.portal_count, 1);
+  assert.ok((out.body.deleted as string[]).includes('the login record'));
+  assert.equal(h.network.sessions.get(ALICE)?.disconnected, true, 'the session was closed');
+  assert.equal(h.store.logins.get(ALICE), undefined);
+  assert.equal((await call('GET', '/status')).body.state, 'not_logged_in');
+  const outAgain = await call('POST', '/logout', { body: {} });
+  assert.equal(outAgain.status, 409);
+  assert.equal(outAgain.body.errcode, 'ORG.INTEROP_BRIDGE.NOT_LOGGED_IN');
+});
+
+test('login start with the network down: 202, status waits for the network, then for the code once it is back', async (t) => {
+  const { call, h } = await startApiHarness(t);
+  h.network.refuseLogin = () => new RemoteUnavailableError();
+  const accepted = await call('POST', '/login/start', { body: { phone: ALICE_PHONE } });
+  assert.equal(accepted.status, 202);
+  assert.deepEqual(accepted.body, { state: 'waiting_for_network', phone: ALICE_PHONE });
+  assert.equal((await call('GET', '/status')).body.state, 'waiting_for_network');
+  h.network.refuseLogin = undefined;
+  await until('the code request after the network came back', async () => (await call('GET', '/status')).body.state === 'waiting_for_code');
+  await until('the log line', async () => h.log.lines.some((l) => l.level === 'info' && l.text.includes('the one-time code was requested')));
+});
+
+test('a code request that gives up in the background is logged and shown by status, not lost', async (t) => {
+  const { call, h } = await startApiHarness(t);
+  h.network.refuseLogin = () => new RemoteUnavailableError();
+  assert.equal((await call('POST', '/login/start', { body: { phone: ALICE_PHONE } })).status, 202);
+  h.network.refuseLogin = () => new Error('number blocked by the network');
+  await until('the failure', async () => (await call('GET', '/status')).body.state === 'not_logged_in');
+  const status = await call('GET', '/status');
+  assert.equal(status.body.reason, 'number blocked by the network');
+  assert.ok(h.log.lines.some((l) => l.level === 'warn' && l.text.includes('could not be requested: number blocked by the network')));
+});
+
+test('the API and the bot share one login flow: started through the API, finished with the bot\'s code command', async (t) => {
+  const { call, h } = await startApiHarness(t);
+  assert.equal((await call('POST', '/login/start', { body: { phone: ALICE_PHONE } })).status, 200);
+  const [reply] = await h.command(ALICE, 'code 123456');
+  assert.match(reply, /^Logged in as \+49 1511 2345678/);
+  assert.equal((await call('GET', '/status')).body.state, 'connected');
+  const [bot] = await h.command(ALICE, `login ${ALICE_PHONE}`);
+  assert.match(bot, /already logged in/);
+});
+
+test('status of an ended login: not logged in any more, with the network\'s reason and the bridge state', async (t) => {
+  const { call, h } = await startApiHarness(t);
+  const session = await h.login(ALICE, ALICE_PHONE as never);
+  session.handler.onSessionEnded?.('device_removed');
+  await until('the end', async () => (await call('GET', '/status')).body.state === 'device_removed');
+  const status = await call('GET', '/status');
+  assert.equal(status.body.logged_in, false);
+  assert.equal(status.body.bridge_state, 'BAD_CREDENTIALS');
+  assert.equal(status.body.reason, 'device_removed');
+  // a new login replaces the ended one
+  assert.equal((await call('POST', '/login/start', { body: { phone: ALICE_PHONE } })).status, 200);
+});
+
+test('settings: what exists is returned (no per-user setting yet, the bridge-wide ones read-only); PUT {} changes nothing', async (t) => {
+  const { call, h } = await startApiHarness(t);
+  const settings = await call('GET', '/settings');
+  assert.equal(settings.status, 200);
+  assert.deepEqual(settings.body, {
+    user: {},
+    writable: [],
+    bridge: {
+      command_prefix: h.config.bridge.command_prefix,
+      show_phone_in_displayname: h.config.bridge.show_phone_in_displayname,
+      max_media_bytes: h.config.bridge.max_media_bytes,
+      refuse_unencrypted_providers: h.config.security.refuse_unencrypted_providers,
+      hold_on_key_change: h.config.security.hold_on_key_change,
+    },
+  });
+  const put = await call('PUT', '/settings', { body: {} });
+  assert.equal(put.status, 200);
+  assert.deepEqual(put.body, settings.body);
+  const admin = await call('GET', '/status', { user: '@admin:example.org' });
+  assert.equal(admin.body.permission, 'admin');
+});
+
+test('a logout through the API cancels a code request the bot left waiting for the network', async (t) => {
+  const { call, h } = await startApiHarness(t);
+  h.network.refuseLogin = () => new RemoteUnavailableError();
+  const [waiting] = await h.command(ALICE, `login ${ALICE_PHONE}`);
+  assert.match(waiting, /not reachable/);
+  assert.equal((await call('GET', '/status')).body.state, 'waiting_for_network', 'the API sees what the bot started');
+  const out = await call('POST', '/logout');
+  assert.equal(out.status, 409, 'nothing was logged in yet');
+  h.network.refuseLogin = undefined;
+  // the retries run every few ms in the harness: long enough for several of them
+  await sleep(200);
+  assert.equal(h.store.logins.getPending(ALICE), undefined, 'the cancelled request did not come back');
+  assert.equal((await call('GET', '/status')).body.state, 'not_logged_in');
+});
+
+test('two codes sent at once are checked one after the other: one login, one device, the second told there is no pending login', async (t) => {
+  const { call, h } = await startApiHarness(t);
+  assert.equal((await call('POST', '/login/start', { body: { phone: ALICE_PHONE } })).status, 200);
+  let checks = 0;
+  const complete = h.network.completeLogin.bind(h.network);
+  h.network.completeLogin = async (...args) => {
+    checks += 1;
+    // slow enough that the second request arrives while the first is at the network
+    await sleep(50);
+    return complete(...args);
+  };
+  const answers = await Promise.all([
+    call('POST', '/login/code', { body: { code: '123456' } }),
+    call('POST', '/login/code', { body: { code: '123456' } }),
+  ]);
+  assert.deepEqual(answers.map((a) => a.status).sort(), [200, 409]);
+  assert.equal(checks, 1, 'the network checked one code and registered one device');
+});
+
+test('status of a stored login without a running session (the bridge is stopping): logged in, state stopping', async (t) => {
+  const { call, h } = await startApiHarness(t);
+  h.store.users.ensure(ALICE);
+  h.store.logins.put(ALICE, ALICE_PHONE, {});
+  const status = await call('GET', '/status');
+  assert.equal(status.body.state, 'stopping');
+  assert.equal(status.body.logged_in, true);
+  assert.equal(status.body.phone, ALICE_PHONE);
+});
