@@ -6,6 +6,8 @@ import type { BridgeConfig } from '../config/types';
 import type { Command } from '../matrix/commands/registry';
 import type { RemoteNetwork } from '../network/remote-network';
 import type { BridgeStore } from '../store';
+import { blockCommands } from './block-commands';
+import { BlockSync } from './block-sync';
 import type { CoreContext, CoreLogger, Sealer } from './context';
 import { KeyedQueue } from './keyed-queue';
 import { loginCommands } from './login-commands';
@@ -24,6 +26,7 @@ export class BridgeCore {
   readonly outbox: Outbox;
   readonly matrixIntake: MatrixIntake;
   readonly security: SecurityKeeper;
+  readonly blockSync: BlockSync;
   readonly queue = new KeyedQueue();
 
   constructor(config: BridgeConfig, store: BridgeStore, matrix: MatrixPort, network: RemoteNetwork, log: CoreLogger, sealer: Sealer) {
@@ -31,12 +34,14 @@ export class BridgeCore {
     this.security = new SecurityKeeper(this.ctx);
     this.portals = new Portals(this.ctx, this.security);
     this.outbox = new Outbox(this.ctx, this.queue, this.security);
-    this.sessions = new Sessions(this.ctx, this.portals, this.security, this.queue, this.outbox);
+    this.blockSync = new BlockSync(this.ctx, this.queue);
+    this.sessions = new Sessions(this.ctx, this.portals, this.security, this.queue, this.outbox, (owner) => this.blockSync.connected(owner));
     this.matrixIntake = new MatrixIntake(this.ctx, this.outbox, this.security);
   }
 
   commands(): Command[] {
-    return [...loginCommands(this.ctx, this.sessions, this.portals), ...securityCommands(this.ctx, this.sessions, this.security)];
+    return [...loginCommands(this.ctx, this.sessions, this.portals), ...securityCommands(this.ctx, this.sessions, this.security),
+      ...blockCommands(this.ctx, this.blockSync)];
   }
 
   /** reconnects stored logins and resumes the outbox, without waiting for the network */
@@ -46,6 +51,7 @@ export class BridgeCore {
 
   async stop(): Promise<void> {
     this.outbox.stop();
+    this.blockSync.stop();
     // a send in progress finishes while its session is still up: cut off, it would leave the
     // network unsure whether it arrived
     await this.outbox.settle();
