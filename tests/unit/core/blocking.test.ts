@@ -160,7 +160,8 @@ test('a block made while logged out goes to the network at the next connect, and
 test('with nothing blocked and nothing pending, a connect sends no list', async (t) => {
   const h = await harness(t);
   const session = await h.login(ALICE, ALICE_PHONE);
-  await sleep(20);
+  // a sync would run in core's keyed queue: once it is idle, none is under way
+  await h.core.queue.idle();
   assert.equal(session.count('setBlockList'), 0);
   assert.match((await h.command(ALICE, 'blocked'))[0], /^You have blocked no one\.$/);
 });
