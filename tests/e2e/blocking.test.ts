@@ -45,6 +45,9 @@ test('block, unblock and blocked, with the network dropping what a blocked numbe
     const typing = (await sam.client.sendTyping(ALICE_PHONE, 'started')) as { devices: number };
     assert.equal(typing.devices, 1, "counted as reached, like any typing to a subscribed device");
     assert.equal(dropped('typing signal'), 1);
+    const receipt = (await sam.client.sendStatus(ALICE_PHONE, 'read', ['some-message'])) as { devices: number };
+    assert.equal(receipt.devices, 1, 'queued, as far as Sam can tell');
+    assert.equal(dropped('receipt'), 1);
   });
 
   await t.test('blocked lists the number', async () => {

@@ -95,6 +95,9 @@ test('refusals: a bad number, no number, blocking twice, unblocking someone not 
   assert.match((await h.command(ALICE, `block ${SAM}`))[0], /is already blocked/);
   assert.match((await h.command(ALICE, `unblock ${CAROL}`))[0], /is not blocked; nothing was changed/);
   assert.equal(session.blockLists.length, 1, 'refusals sent nothing to the network');
+  // the number as `blocked` shows it (with spaces) is accepted
+  assert.match((await h.command(ALICE, 'unblock +1 415 555 2671'))[0], /^Unblocked/);
+  await h.command(ALICE, `block ${SAM}`);
   for (let i = 1; i < MAX_BLOCKLIST; i++) h.store.blocks.add(ALICE, `+4930${String(1_000_000 + i)}`);
   assert.match((await h.command(ALICE, `block ${CAROL}`))[0], new RegExp(`You have blocked ${MAX_BLOCKLIST} numbers.*Nothing was changed`));
   assert.equal(h.store.blocks.isBlocked(ALICE, CAROL), false);
