@@ -55,6 +55,7 @@ export function blockCommands(core: CoreContext, sync: BlockSync): Command[] {
       handler: friendly(async (ctx) => {
         const contact = contactArg(ctx);
         const name = nameOf(contact);
+        if (store.logins.get(ctx.sender)?.phone === contact) return ctx.reply(`${name} is your own number; nothing was changed.`);
         if (store.blocks.isBlocked(ctx.sender, contact)) return ctx.reply(`${name} is already blocked. "blocked" lists everyone you blocked.`);
         if (store.blocks.count(ctx.sender) >= MAX_BLOCKLIST) {
           return ctx.reply(`You have blocked ${MAX_BLOCKLIST} numbers, the most the network keeps; unblock one first. Nothing was changed.`);

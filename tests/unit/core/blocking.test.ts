@@ -85,11 +85,12 @@ test('blocking a contact with a portal keeps the room and says nothing more arri
   assert.deepEqual(inRoom(), ['before', 'after'], 'the one sent while blocked stays gone');
 });
 
-test('refusals: a bad number, no number, blocking twice, unblocking someone not blocked, a full list', async (t) => {
+test('refusals: a bad number, no number, your own number, blocking twice, unblocking someone not blocked, a full list', async (t) => {
   const h = await harness(t);
   const session = await h.login(ALICE, ALICE_PHONE);
   assert.match((await h.command(ALICE, 'block 12ab'))[0], /^"12ab" is not a valid phone number/);
   assert.match((await h.command(ALICE, 'block'))[0], /no number given/);
+  assert.match((await h.command(ALICE, `block ${ALICE_PHONE}`))[0], /is your own number; nothing was changed/);
   assert.match((await h.command(ALICE, 'unblock +999'))[0], /is not a valid phone number/);
   await h.command(ALICE, `block ${SAM}`);
   assert.match((await h.command(ALICE, `block ${SAM}`))[0], /is already blocked/);
