@@ -18,13 +18,14 @@ import type { KeyedQueue } from './keyed-queue';
 export const UNSUPPORTED_TEXT =
   'This network has no block lists: messages from the numbers you block still reach the bridge, which drops them, so nothing appears here. They are not told.';
 
-/** how long a command waits for the network before answering "not confirmed yet" */
-const COMMAND_WAIT_MS = 5000;
 
 export class BlockSync {
   private readonly retries = new Map<string, { timer?: NodeJS.Timeout; attempt: number }>();
   private stopped = false;
   private readonly backoff: BackoffOptions;
+  /** how long a command waits for the network before answering "not confirmed yet" (the
+   *  attempt goes on; its outcome is told by notice) */
+  commandWaitMs = 5000;
 
   constructor(private readonly ctx: CoreContext, private readonly queue: KeyedQueue) {
     const delivery = ctx.config.bridge.delivery;
@@ -38,19 +39,22 @@ export class BlockSync {
    */
   async afterChange(owner: string): Promise<{ state: BlockSyncState; detail: string | null; tellUnsupported: boolean }> {
     let timer: NodeJS.Timeout | undefined;
-    const waited = new Promise<'pending'>((resolve) => {
-      timer = setTimeout(() => resolve('pending'), COMMAND_WAIT_MS);
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.commandWaitMs);
     });
-    const raced = await Promise.race([this.sync(owner), waited]);
+    // set the moment the attempt lands, even just after the wait ran out: an attempt that
+    // has not landed is "pending", whatever an earlier change left stored
+    let landed: BlockSyncState | undefined;
+    await Promise.race([this.sync(owner).then((state) => (landed = state)), waited]);
     clearTimeout(timer);
     const { blocks } = this.ctx.store;
+    const state = landed ?? 'pending';
     const record = blocks.syncState(owner);
-    // the attempt may have landed just after the wait ran out: what is stored is the truth
-    const state = raced === 'pending' && record && record.state !== 'pending' ? record.state : raced;
-    if (state === 'pending') blocks.setSyncState(owner, 'pending', record?.detail ?? 'no answer from the network yet', { pending: true });
+    const detail = state === 'pending' && landed === undefined ? 'no answer from the network yet' : (record?.detail ?? null);
+    if (state === 'pending') blocks.setSyncState(owner, 'pending', detail, { pending: true });
     const tellUnsupported = state === 'unsupported' && !(record?.toldUnsupported ?? false);
     if (tellUnsupported) blocks.setSyncState(owner, 'unsupported', null, { unsupported: true });
-    return { state, detail: record?.detail ?? null, tellUnsupported };
+    return { state, detail, tellUnsupported };
   }
 
   /** At every connect: the list goes to the network again if it holds anything or a change

@@ -216,6 +216,8 @@ export class FakeSession extends Faults<SessionMethod> implements RemoteSession 
   readonly blockLists: E164[][] = [];
   /** what setBlockList answers: the network blocks, or it has no block lists */
   blockListOutcome: BlockListOutcome = 'network';
+  /** while set, setBlockList waits for it (a network that is slow to answer) */
+  blockListGate?: Promise<void>;
   disconnected = false;
   private counter = 0;
 
@@ -272,6 +274,7 @@ export class FakeSession extends Faults<SessionMethod> implements RemoteSession 
 
   async setBlockList(blocked: readonly E164[]): Promise<BlockListOutcome> {
     this.enter('setBlockList', [blocked]);
+    if (this.blockListGate) await this.blockListGate;
     this.blockLists.push([...blocked]);
     return this.blockListOutcome;
   }

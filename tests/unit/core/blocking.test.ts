@@ -134,6 +134,23 @@ test('an unreachable network: told it is not confirmed, retried until it is, the
   assert.match((await h.command(ALICE, 'blocked'))[0], /^You blocked 1:\n• \+1 415 555 2671, since \d{4}-\d\d-\d\d\nThe network drops what they send\.$/);
 });
 
+test('a network slow to answer: the command does not wait for it, and an earlier confirmation is not taken for this one', async (t) => {
+  const h = await harness(t);
+  const session = await h.login(ALICE, ALICE_PHONE);
+  await h.command(ALICE, `block ${CAROL}`);
+  assert.equal(h.store.blocks.syncState(ALICE)?.state, 'network');
+  h.core.blockSync.commandWaitMs = 20;
+  let answer = () => {};
+  session.blockListGate = new Promise<void>((resolve) => (answer = resolve));
+  const [reply] = await h.command(ALICE, `block ${SAM}`);
+  assert.match(reply, /The network has not confirmed this yet \(no answer from the network yet\)/);
+  assert.match((await h.command(ALICE, 'blocked'))[0], /not confirmed your latest change yet/);
+  answer();
+  await until('the confirmation notice', () => notices(h).some((n) => /now confirmed your block list/.test(n)));
+  assert.deepEqual(session.blockLists.at(-1)?.sort(), [SAM, CAROL].sort());
+  assert.equal(h.store.blocks.syncState(ALICE)?.state, 'network');
+});
+
 test('a refused list is said, and the bridge blocks anyway', async (t) => {
   const h = await harness(t);
   const session = await h.login(ALICE, ALICE_PHONE);
