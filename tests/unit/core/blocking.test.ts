@@ -85,6 +85,23 @@ test('blocking a contact with a portal keeps the room and says nothing more arri
   assert.deepEqual(inRoom(), ['before', 'after'], 'the one sent while blocked stays gone');
 });
 
+test('a message that was waiting for the homeserver when its sender got blocked is dropped, not bridged later', async (t) => {
+  const h = await harness(t);
+  const session = await h.login(ALICE, ALICE_PHONE);
+  await session.deliver(FakeSession.text(SAM, 'm-1', 'before'));
+  const room = h.store.portals.get(ALICE, SAM)?.roomId as string;
+  h.matrix.fail('sendEvent', Infinity);
+  const attempts = h.matrix.count('sendEvent');
+  const waiting = session.deliver(FakeSession.text(SAM, 'm-2', 'waiting'));
+  await until('a failed attempt', () => h.matrix.count('sendEvent') > attempts);
+  await h.command(ALICE, `block ${SAM}`);
+  h.matrix.heal();
+  assert.equal((await waiting).acked(), 1, 'acknowledged, so the network forgets it');
+  assert.equal(h.store.messages.byRemoteId(ALICE, SAM, 'm-2').length, 0);
+  const bodies = h.matrix.inRoom(room).filter((e) => e.asUser !== h.matrix.botUserId).map((e) => e.content.body);
+  assert.deepEqual(bodies.filter((b) => b !== undefined), ['before']);
+});
+
 test('refusals: a bad number, no number, your own number, blocking twice, unblocking someone not blocked, a full list', async (t) => {
   const h = await harness(t);
   const session = await h.login(ALICE, ALICE_PHONE);
