@@ -7,6 +7,8 @@ import type { Command } from '../matrix/commands/registry';
 import type { RemoteNetwork } from '../network/remote-network';
 import type { BridgeStore } from '../store';
 import { NO_METRICS, type BridgeMetrics } from './bridge-metrics';
+import { blockCommands } from './block-commands';
+import { BlockSync } from './block-sync';
 import type { CoreContext, CoreLogger, Sealer } from './context';
 import { Inbox } from './inbox';
 import { KeyedQueue } from './keyed-queue';
@@ -31,6 +33,7 @@ export class BridgeCore {
   readonly inbox: Inbox;
   /** login, code, logout, status and start-chat, shared by the bot's commands and the provisioning API */
   readonly logins: LoginFlow;
+  readonly blockSync: BlockSync;
   readonly queue = new KeyedQueue();
 
   constructor(
@@ -42,7 +45,8 @@ export class BridgeCore {
     this.inbox = new Inbox(this.ctx);
     this.portals = new Portals(this.ctx, this.security, this.inbox);
     this.outbox = new Outbox(this.ctx, this.queue, this.security);
-    this.sessions = new Sessions(this.ctx, this.portals, this.security, this.queue, this.outbox);
+    this.blockSync = new BlockSync(this.ctx, this.queue);
+    this.sessions = new Sessions(this.ctx, this.portals, this.security, this.queue, this.outbox, (owner) => this.blockSync.connected(owner));
     this.matrixIntake = new MatrixIntake(this.ctx, this.outbox, this.security, this.inbox);
     this.logins = new LoginFlow(this.ctx, this.sessions, this.portals);
   }
@@ -51,6 +55,7 @@ export class BridgeCore {
     return [
       ...loginCommands(this.ctx, this.sessions, this.logins),
       ...securityCommands(this.ctx, this.sessions, this.security),
+      ...blockCommands(this.ctx, this.blockSync),
       ...settingsCommands(this.ctx, this.inbox),
     ];
   }
@@ -62,6 +67,7 @@ export class BridgeCore {
 
   async stop(): Promise<void> {
     this.outbox.stop();
+    this.blockSync.stop();
     // a send in progress finishes while its session is still up: cut off, it would leave the
     // network unsure whether it arrived
     await this.outbox.settle();

@@ -138,6 +138,9 @@ export class RemoteIntake implements RemoteEventHandler {
   private async receive(message: RemoteMessage, job: Job): Promise<void> {
     const { store } = this.ctx;
     const from = message.from;
+    // blocked while it waited in line (a homeserver outage, say): dropped like what arrives
+    // after the block (block-filter.ts), then acknowledged
+    if (store.blocks.isBlocked(this.owner, from)) return this.ctx.log.debug(`dropped a waiting message from a now blocked contact for ${this.owner}`);
     if (store.messages.byRemoteId(this.owner, from, message.content.messageId).length > 0 && !this.partial(message)) return;
     if (message.encrypted) await this.security.learnIdentity(this.owner, from);
     const { before, after: record } = this.security.recordSender(this.owner, from, message.sender);

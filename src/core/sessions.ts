@@ -17,6 +17,7 @@ import { displayPhone, type E164 } from '../network/phone';
 import { backoffDelay, type BackoffOptions } from '../lib/backoff';
 import { noticeContent } from '../convert';
 import { connectionLostNotice, connectionRestoredNotice, loginEndedNotice, type Notice } from '../security/notices';
+import { dropBlocked } from './block-filter';
 import { loginBridgeState, type LoginBridgeState } from './bridge-state';
 import type { CoreContext } from './context';
 import type { KeyedQueue } from './keyed-queue';
@@ -83,6 +84,8 @@ export class Sessions {
     private readonly security: SecurityKeeper,
     private readonly queue: KeyedQueue,
     private readonly outbox: Outbox,
+    /** told each time a login is (again) connected, with its session in place */
+    private readonly onConnected: (owner: string) => void = () => {},
   ) {
     const delivery = ctx.config.bridge.delivery;
     this.backoff = { initialDelayMs: delivery.retry_initial_ms, maxDelayMs: delivery.retry_max_ms, factor: 2, jitter: 0.3 };
@@ -195,11 +198,10 @@ export class Sessions {
 
   /** core's handler for the session: the intake, plus the lifecycle's own events */
   private handlerFor(entry: LoginEntry, intake: RemoteIntake): RemoteEventHandler {
+    // nothing from a blocked number reaches the intake, so no Matrix event exists for it
+    const inbound = dropBlocked(this.ctx, entry.login.mxid, intake);
     return {
-      onMessage: (message, ack) => intake.onMessage(message, ack),
-      onUnreadable: (message, ack) => intake.onUnreadable(message, ack),
-      onStatus: (from, status, ids, ack) => intake.onStatus(from, status, ids, ack),
-      onTyping: (from, typing) => intake.onTyping(from, typing),
+      ...inbound,
       onIdentityChanged: (contact, change) => intake.onIdentityChanged(contact, change),
       onConnectionChange: (up) => {
         if (entry.closed || !entry.session) return;
@@ -227,6 +229,7 @@ export class Sessions {
     entry.toldDown = false;
     this.ctx.log.info(`session of ${entry.login.mxid} connected`);
     this.outbox.kickAll(entry.login.mxid);
+    this.onConnected(entry.login.mxid);
     if (wasDown) this.tell(entry, connectionRestoredNotice({ phone: displayPhone(entry.status.phone), networkName: this.ctx.network.displayName }));
   }
 

@@ -5,6 +5,7 @@ import type { GatewayConfig, ProviderConfig } from './config';
 import type { DeliveryHub } from './delivery';
 import type { TokenBucket } from './rate-limit';
 import type { AccountStore } from './store/accounts';
+import type { BlockStore } from './store/blocks';
 import type { DeviceStore } from './store/devices';
 import type { MediaStore } from './store/media';
 import type { QueueStore } from './store/queue';
@@ -30,6 +31,7 @@ export interface Services {
   /** runs a function in the current group-commit transaction (see batch.ts) */
   transact<T>(fn: () => T): T;
   accounts: AccountStore;
+  blocks: BlockStore;
   devices: DeviceStore;
   queue: QueueStore;
   media: MediaStore;

@@ -11,6 +11,7 @@ import { MAX_PREKEYS_PER_UPLOAD, parseRequestFrame } from '../protocol/validate'
 import { GatewayError, type Connection, type RequestContext, type Services } from './context';
 import { secretsEqual } from './crypto';
 import * as accounts from './handlers/accounts';
+import * as blocklist from './handlers/blocklist';
 import * as devices from './handlers/devices';
 import * as media from './handlers/media';
 import * as messages from './handlers/messages';
@@ -36,6 +37,8 @@ const HANDLERS: { [K in AuthedType]: Handler<K> } = {
   'signal.send': messages.signalSend,
   'media.upload': media.mediaUpload,
   'media.download': media.mediaDownload,
+  'blocklist.set': blocklist.blocklistSet,
+  'blocklist.get': blocklist.blocklistGet,
 };
 
 export const MAX_FAILED_HELLOS = 5;

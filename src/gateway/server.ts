@@ -15,6 +15,7 @@ import { DeliveryHub } from './delivery';
 import { handleMessage } from './dispatch';
 import { TokenBucket } from './rate-limit';
 import { AccountStore } from './store/accounts';
+import { BlockStore } from './store/blocks';
 import { openDatabase } from './store/database';
 import { DeviceStore } from './store/devices';
 import { MediaStore } from './store/media';
@@ -111,6 +112,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     config,
     transact: (fn) => batch.run(() => savepoint(fn)),
     accounts,
+    blocks: new BlockStore(db),
     devices,
     queue,
     media: new MediaStore(db),

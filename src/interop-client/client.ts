@@ -250,6 +250,18 @@ export class InteropClient extends EventEmitter<InteropClientEvents> {
     return this.conn.request('profile.get', { phone }, { retryOnDisconnect: true });
   }
 
+  /** Replaces this account's block list at the gateway (docs/interop-protocol.md §14). The
+   *  whole list each time, so resending it after a lost answer is safe. A gateway without
+   *  block lists refuses with InteropRequestError code `unknown_type`. */
+  async setBlocklist(blocked: readonly string[]): Promise<string[]> {
+    const result = await this.conn.request('blocklist.set', { phone: this.phone, blocked: [...blocked] }, { retryOnDisconnect: true });
+    return result.blocked;
+  }
+
+  async getBlocklist(): Promise<string[]> {
+    return (await this.conn.request('blocklist.get', { phone: this.phone }, { retryOnDisconnect: true })).blocked;
+  }
+
   listDevices(phone = this.phone): Promise<DeviceListResult> {
     return this.conn.request('device.list', { phone });
   }

@@ -103,6 +103,10 @@ export interface SendResult {
   encrypted: boolean;
 }
 
+/** What a network said to a block list: it now drops messages from those numbers itself, or
+ *  it has no block lists (the bridge then only drops what arrives). */
+export type BlockListOutcome = 'network' | 'unsupported';
+
 /** A Matrix user's connected session on the network. */
 export interface RemoteSession {
   readonly phone: E164;
@@ -120,6 +124,10 @@ export interface RemoteSession {
   /** the contact's identity key in use: the safety number to compare out of band, and a
    *  short fingerprint of the key; undefined while there is no Signal session with them */
   identity(contact: E164): Promise<RemoteIdentity | undefined>;
+  /** Optional capability: hands the user's whole block list to the network, which then drops
+   *  what those numbers send without telling them. Throws RemoteRefusedError when the
+   *  network refuses the list for good, any other error when it may work later. */
+  setBlockList?(blocked: readonly E164[]): Promise<BlockListOutcome>;
   disconnect(): Promise<void>;
 }
 

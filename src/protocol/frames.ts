@@ -303,6 +303,23 @@ export interface Profile {
   avatarMediaId?: string;
 }
 
+/** Most numbers one account may block (blocklist.set refuses a longer list). */
+export const MAX_BLOCKLIST = 1000;
+
+export interface BlocklistSetParams {
+  /** the blocking account (own provider only) */
+  phone: Phone;
+  /** the whole list, replacing the one stored: E.164 numbers, no duplicates, at most MAX_BLOCKLIST */
+  blocked: Phone[];
+}
+export interface BlocklistGetParams {
+  phone: Phone;
+}
+export interface BlocklistResult {
+  /** the stored list, sorted */
+  blocked: Phone[];
+}
+
 export type PingParams = Record<string, never>;
 export interface PingResult {
   serverTime: number;
@@ -329,6 +346,8 @@ export interface RequestMap {
   'media.download': { params: MediaDownloadParams; result: MediaDownloadResult };
   'profile.set': { params: ProfileSetParams; result: Profile };
   'profile.get': { params: ProfileGetParams; result: Profile };
+  'blocklist.set': { params: BlocklistSetParams; result: BlocklistResult };
+  'blocklist.get': { params: BlocklistGetParams; result: BlocklistResult };
 }
 export type RequestType = keyof RequestMap;
 export type RequestParams<T extends RequestType> = RequestMap[T]['params'];
@@ -342,6 +361,7 @@ export const REQUEST_TYPES = [
   'message.submit', 'envelope.ack', 'signal.send',
   'media.upload', 'media.download',
   'profile.set', 'profile.get',
+  'blocklist.set', 'blocklist.get',
 ] as const satisfies readonly RequestType[];
 
 /** A client request; `id` is chosen by the client and echoed in the answer. */

@@ -4,3 +4,4 @@ export type {
 export { SqliteBridgeStore } from './sqlite/sqlite-store';
 export { SchemaTooNewError } from './sqlite/migrate';
 export type * from './chat-repositories';
+export type * from './block-repositories';

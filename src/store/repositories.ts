@@ -7,6 +7,7 @@ import type {
   ContactRepository, GhostRepository, HeldMessageRepository, LoginRepository, MessageRepository, OutboxRepository,
   PortalRepository, ReactionRepository, UnreadableStreakRepository,
 } from './chat-repositories';
+import type { BlockRepository } from './block-repositories';
 
 export interface BridgeUser {
   /** Matrix user ID */
@@ -86,6 +87,7 @@ export interface BridgeStore {
   contacts: ContactRepository;
   held: HeldMessageRepository;
   unreadable: UnreadableStreakRepository;
+  blocks: BlockRepository;
   /** runs `fn` in one transaction: all its writes land, or none */
   atomically<T>(fn: () => T): T;
   /** the schema version the database is at */

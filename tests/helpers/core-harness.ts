@@ -16,7 +16,7 @@ import type { CoreLogger } from '../../src/core/context';
 import type { DownloadedMedia, MatrixPort, PortalRoomSpec, SpaceSpec } from '../../src/core/matrix-port';
 import { MatrixRefusedError } from '../../src/core/errors';
 import type {
-  LoginState, RemoteEventHandler, RemoteIdentity, RemoteMessage, RemoteNetwork, RemoteProfile, RemoteSession, SendResult,
+  BlockListOutcome, LoginState, RemoteEventHandler, RemoteIdentity, RemoteMessage, RemoteNetwork, RemoteProfile, RemoteSession, SendResult,
 } from '../../src/network/remote-network';
 import type { Access } from '../../src/matrix/permissions';
 import type { E164 } from '../../src/network/phone';
@@ -211,7 +211,7 @@ export class FakeMatrix extends Faults<MatrixMethod> implements MatrixPort {
   }
 }
 
-type SessionMethod = 'send' | 'sendTyping' | 'sendReadStatus' | 'uploadAttachment' | 'downloadAttachment' | 'fetchProfile' | 'identity';
+type SessionMethod = 'send' | 'sendTyping' | 'sendReadStatus' | 'uploadAttachment' | 'downloadAttachment' | 'fetchProfile' | 'identity' | 'setBlockList';
 
 export class FakeSession extends Faults<SessionMethod> implements RemoteSession {
   /** what reached the network, in order */
@@ -220,6 +220,12 @@ export class FakeSession extends Faults<SessionMethod> implements RemoteSession 
   readonly profiles = new Map<string, RemoteProfile>();
   /** what identity() answers per contact (none: no Signal session yet) */
   readonly identities = new Map<string, RemoteIdentity>();
+  /** every block list handed to the network that it accepted, in order */
+  readonly blockLists: E164[][] = [];
+  /** what setBlockList answers: the network blocks, or it has no block lists */
+  blockListOutcome: BlockListOutcome = 'network';
+  /** while set, setBlockList waits for it (a network that is slow to answer) */
+  blockListGate?: Promise<void>;
   disconnected = false;
   private counter = 0;
 
@@ -272,6 +278,13 @@ export class FakeSession extends Faults<SessionMethod> implements RemoteSession 
   async identity(contact: E164): Promise<{ safetyNumber: string; fingerprint: string } | undefined> {
     this.enter('identity', [contact]);
     return this.identities.get(contact);
+  }
+
+  async setBlockList(blocked: readonly E164[]): Promise<BlockListOutcome> {
+    this.enter('setBlockList', [blocked]);
+    if (this.blockListGate) await this.blockListGate;
+    this.blockLists.push([...blocked]);
+    return this.blockListOutcome;
   }
 
   async disconnect(): Promise<void> {

@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from '../../src/gateway/context';
 import { gatewayLogger, silentLogger, startGateway, type RunningGateway } from '../../src/gateway/server';
 import { DEV_PROVIDERS } from '../../src/gateway/config';
 
@@ -56,6 +57,9 @@ export interface TestGatewayHandle {
   /** temp dir holding the gateway database and the sims' key databases */
   readonly dir: string;
   readonly codes: CodeInbox;
+  /** every line the in-process gateway logged (messages only, as an operator reads them);
+   *  absent for gateways in another process */
+  readonly logLines?: string[];
   readonly running: boolean;
   /** Closes the gateway (every socket dropped); the database stays. */
   stop(): Promise<void>;
@@ -69,6 +73,13 @@ export async function startTestGateway(): Promise<TestGatewayHandle> {
   const dir = mkdtempSync(join(tmpdir(), 'interop-e2e-gw-'));
   const dbPath = join(dir, 'gateway.db');
   const codes = new CodeInbox();
+  const logLines: string[] = [];
+  const shown = process.env.GATEWAY_LOG ? gatewayLogger() : silentLogger;
+  const log: Logger = {
+    info: (message, fields) => (logLines.push(message), shown.info(message, fields)),
+    warn: (message, fields) => (logLines.push(message), shown.warn(message, fields)),
+    error: (message, fields) => (logLines.push(message), shown.error(message, fields)),
+  };
   let gateway: RunningGateway | undefined;
   let port = 0;
   const boot = async () => {
@@ -79,7 +90,7 @@ export async function startTestGateway(): Promise<TestGatewayHandle> {
       devMode: false,
       providers: DEV_PROVIDERS,
       // GATEWAY_LOG=1 shows the gateway's log (it never contains codes or keys)
-      log: process.env.GATEWAY_LOG ? gatewayLogger() : silentLogger,
+      log,
       deliverCode: (phone, code) => codes.deliver(phone, code),
     });
     port = gateway.port;
@@ -96,6 +107,7 @@ export async function startTestGateway(): Promise<TestGatewayHandle> {
     dbPath,
     dir,
     codes,
+    logLines,
     get running() { return gateway !== undefined; },
     stop,
     async restart() {

@@ -1,4 +1,9 @@
-/** message.submit, envelope.ack, signal.send: store-and-forward per device. */
+/**
+ * message.submit, envelope.ack, signal.send: store-and-forward per device. A sender the
+ * recipient has blocked (blocklist.set) gets exactly the answer a delivered submit or signal
+ * gets, after exactly the same checks, and nothing is queued or pushed: the block is
+ * invisible to the sender, and what was sent while blocked is gone, not held.
+ */
 import type { DeviceCiphertext, EnvelopeEvent, RequestParams, RequestResult, SenderInfo } from '../../protocol/frames';
 import { eventFrame, GatewayError, type RequestContext } from '../context';
 import { anyAccount, ownDevice, providerE2ee } from './common';
@@ -58,6 +63,13 @@ function announce(
   });
 }
 
+/** the recipient blocked this sender: said in the log without either number */
+function blockedBy(ctx: RequestContext, recipient: string, sender: string, what: string): boolean {
+  if (!ctx.services.blocks.isBlocked(recipient, sender)) return false;
+  ctx.services.log.info(`${what} from a blocked sender dropped`, { provider: ctx.provider.id });
+  return true;
+}
+
 export function submit(ctx: RequestContext, p: RequestParams<'message.submit'>): RequestResult<'message.submit'> {
   const sender = senderInfo(ctx, p.from);
   const { queue, devices, now } = ctx.services;
@@ -73,6 +85,11 @@ export function submit(ctx: RequestContext, p: RequestParams<'message.submit'>):
     return { kind: 'message' as const, clientMessageId: p.clientMessageId, type: m.type, body: m.body };
   });
   const serverTimestamp = now();
+  if (blockedBy(ctx, p.to, p.from.phone, 'message')) {
+    // remembered like a delivered one, so a resubmission answers `duplicate: true` as usual
+    queue.submit(p.from.phone, p.clientMessageId, p.to, [], sender, serverTimestamp, []);
+    return { serverTimestamp, duplicate: false };
+  }
   const seqs = queue.submit(p.from.phone, p.clientMessageId, p.to, deviceIds, sender, serverTimestamp, payloads);
   ctx.afterReply(() => announce(ctx, p.to, deviceIds, seqs, sender, serverTimestamp, payloads));
   return { serverTimestamp, duplicate: false };
@@ -94,17 +111,20 @@ export function signalSend(ctx: RequestContext, p: RequestParams<'signal.send'>)
   const { devices, hub, queue, now } = ctx.services;
   const deviceIds = devices.ids(p.to);
   const serverTimestamp = now();
+  const blocked = blockedBy(ctx, p.to, p.from.phone, p.signal.kind === 'typing' ? 'typing signal' : 'receipt');
   if (p.signal.kind === 'typing') {
     // transient: only devices listening right now; a stale typing notice is worse than none
     let reached = 0;
     for (const deviceId of deviceIds) {
       const conn = hub.connectionFor(p.to, deviceId);
       if (!conn) continue;
-      conn.send(eventFrame('typing', { recipient: { phone: p.to, deviceId }, sender, state: p.signal.state, serverTimestamp }));
+      // counted as reached all the same: the count must not tell the sender about the block
+      if (!blocked) conn.send(eventFrame('typing', { recipient: { phone: p.to, deviceId }, sender, state: p.signal.state, serverTimestamp }));
       reached++;
     }
     return { serverTimestamp, devices: reached };
   }
+  if (blocked) return { serverTimestamp, devices: deviceIds.length };
   const payload = { kind: 'status' as const, status: p.signal.status, messageIds: p.signal.messageIds };
   const payloads = deviceIds.map(() => payload);
   const seqs = queue.enqueue(p.to, deviceIds, sender, serverTimestamp, payloads);

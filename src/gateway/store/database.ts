@@ -1,6 +1,6 @@
 /**
  * The gateway's SQLite database: accounts, devices and keys, per-device queues, media,
- * profiles. WAL journal, foreign keys on (deleting an account cascades to everything it owns),
+ * profiles, block lists. WAL journal, foreign keys on (deleting an account cascades to everything it owns),
  * numbered migrations applied each in one transaction; a database newer than this code is
  * refused rather than half-understood.
  */
@@ -82,6 +82,15 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE queue ADD COLUMN sender_phone TEXT NOT NULL DEFAULT '';
   UPDATE queue SET sender_phone = json_extract(sender, '$.phone');
   CREATE INDEX queue_by_sender ON queue (phone, device_id, sender_phone, seq);
+  `,
+  // 3: each account's block list (blocklist.set): submits and signals from a blocked number
+  // to the account are dropped at submit time, without telling the sender
+  `
+  CREATE TABLE blocks (
+    phone TEXT NOT NULL REFERENCES accounts(phone) ON DELETE CASCADE,
+    blocked_phone TEXT NOT NULL,
+    PRIMARY KEY (phone, blocked_phone)
+  ) WITHOUT ROWID;
   `,
 ];
 

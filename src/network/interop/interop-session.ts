@@ -4,7 +4,7 @@ import type { InteropClient } from '../../interop-client/client';
 import type { AttachmentPart, Content } from '../../protocol/content';
 import { isE164, type E164 } from '../phone';
 import {
-  RemoteRefusedError, type RemoteEventHandler, type RemoteIdentity, type RemoteProfile, type RemoteSession, type SendResult,
+  RemoteRefusedError, type BlockListOutcome, type RemoteEventHandler, type RemoteIdentity, type RemoteProfile, type RemoteSession, type SendResult,
 } from '../remote-network';
 
 /** gateway answers that no retry can change */
@@ -137,6 +137,18 @@ export class InteropSession implements RemoteSession {
     }
     const newest = devices[devices.length - 1];
     return { safetyNumber: newest.safetyNumber, fingerprint: devices.map((d) => d.fingerprint).join(', '), devices };
+  }
+
+  /** blocklist.set; a gateway older than block lists answers `unknown_type`, which is no
+   *  failure: blocking then happens at the bridge alone */
+  async setBlockList(blocked: readonly E164[]): Promise<BlockListOutcome> {
+    try {
+      await this.client.setBlocklist(blocked);
+      return 'network';
+    } catch (error) {
+      if (error instanceof InteropRequestError && error.code === 'unknown_type') return 'unsupported';
+      refusedOrRaw(error);
+    }
   }
 
   disconnect(): Promise<void> {

@@ -1,6 +1,6 @@
 /** JSON schemas of every request's `params` (types in ../frames.ts). */
 import type { SchemaObject } from 'ajv';
-import type { RequestType } from '../frames';
+import { MAX_BLOCKLIST, type RequestType } from '../frames';
 import {
   base64, ciphertextType, deviceAddress, deviceAttributes, deviceId, messageIds, obj, oneTimePreKey,
   opaqueId, phone, providerId, receiptStatus, shortBase64, signedPreKey,
@@ -75,4 +75,6 @@ export const REQUEST_PARAM_SCHEMAS: Record<RequestType, SchemaObject> = {
     ['phone'],
   ),
   'profile.get': obj({ phone }),
+  'blocklist.set': obj({ phone, blocked: { type: 'array', items: phone, maxItems: MAX_BLOCKLIST, uniqueItems: true } }),
+  'blocklist.get': obj({ phone }),
 };

@@ -75,6 +75,8 @@ export const RESULT_SCHEMAS: Record<RequestType, SchemaObject> = {
   'media.download': obj({ mediaId: opaqueId, size: count, data: base64 }),
   'profile.set': profile,
   'profile.get': profile,
+  'blocklist.set': obj({ blocked: { type: 'array', items: phone } }),
+  'blocklist.get': obj({ blocked: { type: 'array', items: phone } }),
 };
 
 const sender = obj({

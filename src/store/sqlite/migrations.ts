@@ -220,4 +220,27 @@ export const migrations: Migration[] = [
       ALTER TABLE users ADD COLUMN inbox_space TEXT;
     `,
   },
+  {
+    version: 9,
+    name: 'blocked numbers and their sync to the network',
+    sql: `
+      -- numbers a Matrix user blocked (src/core/block-commands.ts): nothing from them becomes a
+      -- Matrix event, and the network is asked to drop their messages before they leave it
+      CREATE TABLE blocked_contacts (
+        owner TEXT NOT NULL REFERENCES users(mxid) ON DELETE CASCADE,
+        contact TEXT NOT NULL,
+        blocked_at INTEGER NOT NULL,
+        PRIMARY KEY (owner, contact)
+      );
+      -- how far the network is with each user's list (src/core/block-sync.ts), so a change
+      -- the network has not confirmed is sent again after a restart
+      CREATE TABLE block_sync (
+        owner TEXT PRIMARY KEY REFERENCES users(mxid) ON DELETE CASCADE,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'network', 'unsupported', 'refused')),
+        detail TEXT,
+        told_pending INTEGER NOT NULL DEFAULT 0,
+        told_unsupported INTEGER NOT NULL DEFAULT 0
+      );
+    `,
+  },
 ];

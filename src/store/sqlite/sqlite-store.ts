@@ -9,10 +9,12 @@ import type {
   ContactRepository, GhostRepository, HeldMessageRepository, LoginRepository, MessageRepository, OutboxRepository,
   PortalRepository, ReactionRepository, UnreadableStreakRepository,
 } from '../chat-repositories';
+import type { BlockRepository } from '../block-repositories';
 import { SqliteGhosts, SqliteLogins } from './login-ghost-repos';
 import { SqliteMessages, SqlitePortals, SqliteReactions } from './portal-repos';
 import { SqliteOutbox } from './outbox-repo';
 import { SqliteBotCommands, SqliteTransactions } from './intake-repos';
+import { SqliteBlocks } from './block-repos';
 import { SqliteContacts, SqliteHeldMessages, SqliteUnreadableStreaks } from './contact-repos';
 import { withStatementCache } from '../../sqlite/statement-cache';
 import { preparePrivateDatabaseFile } from '../../sqlite/private-file';
@@ -103,6 +105,7 @@ export class SqliteBridgeStore implements BridgeStore {
   readonly contacts: ContactRepository;
   readonly held: HeldMessageRepository;
   readonly unreadable: UnreadableStreakRepository;
+  readonly blocks: BlockRepository;
 
   private constructor(private readonly db: Database.Database) {
     db = withStatementCache(db);
@@ -118,6 +121,7 @@ export class SqliteBridgeStore implements BridgeStore {
     this.contacts = new SqliteContacts(db);
     this.held = new SqliteHeldMessages(db);
     this.unreadable = new SqliteUnreadableStreaks(db);
+    this.blocks = new SqliteBlocks(db);
   }
 
   atomically<T>(fn: () => T): T {

@@ -80,6 +80,9 @@ function validParams(type: (typeof REQUEST_TYPES)[number]): Record<string, unkno
     case 'media.upload': return { data: body };
     case 'media.download': return { mediaId: 'no-such-media' };
     case 'profile.set': return { phone: ALICE, displayName: 'Alice', avatarMediaId: null };
+    // Alice blocks numbers that never send here, so the fuzz's own traffic keeps flowing
+    case 'blocklist.set': return { phone: ALICE, blocked: pick([[], ['+15550001111'], ['+15550001111', '+4930123456']]) };
+    case 'blocklist.get': return { phone: ALICE };
   }
 }
 

@@ -209,6 +209,31 @@ export function chatStoreSuite(name: string, open: () => BridgeStore): void {
       assert.equal(store.portals.get(alice, contact)?.setupPending, false);
     }));
 
+  test(`${name}: blocked numbers per user, added once, removed once, with the network's sync state`, () =>
+    withStore(open, (store) => {
+      const other = '+14155552671';
+      assert.equal(store.blocks.add(alice, contact), true);
+      assert.equal(store.blocks.add(alice, contact), false, 'blocked already');
+      store.blocks.add(alice, other);
+      assert.deepEqual(store.blocks.list(alice).map((b) => b.contact).sort(), [other, contact].sort());
+      assert.equal(store.blocks.count(alice), 2);
+      assert.equal(store.blocks.isBlocked(alice, contact), true);
+      assert.equal(store.blocks.isBlocked(bob, contact), false, "one user's block is not another's");
+      assert.equal(store.blocks.remove(alice, contact), true);
+      assert.equal(store.blocks.remove(alice, contact), false);
+      assert.equal(store.blocks.isBlocked(alice, contact), false);
+
+      assert.equal(store.blocks.syncState(alice), undefined);
+      store.blocks.setSyncState(alice, 'pending', 'gateway down', { pending: true });
+      assert.deepEqual(store.blocks.syncState(alice), { owner: alice, state: 'pending', detail: 'gateway down', toldPending: true, toldUnsupported: false });
+      store.blocks.setSyncState(alice, 'unsupported', null, { unsupported: true });
+      assert.deepEqual(store.blocks.syncState(alice), { owner: alice, state: 'unsupported', detail: null, toldPending: true, toldUnsupported: true }, 'flags left out are kept');
+      store.blocks.setSyncState(alice, 'network', null, { pending: false });
+      assert.equal(store.blocks.syncState(alice)?.toldPending, false);
+      assert.equal(store.blocks.syncState(alice)?.toldUnsupported, true);
+      assert.equal(store.blocks.syncState(bob), undefined);
+    }));
+
   test(`${name}: atomically rolls back every write when one fails`, () =>
     withStore(open, (store) => {
       assert.throws(() =>

@@ -50,3 +50,17 @@ test('sqlite: a failing migration rolls back with its version bump', () => {
   assert.equal(leftover, undefined);
   db.close();
 });
+
+test('sqlite: a version 7 database gains the inbox column and the block tables, and keeps its data', () => {
+  const path = join(dir, 'v7.db');
+  const raw = new Database(path);
+  migrate(raw, migrations.filter((m) => m.version <= 7));
+  raw.prepare("INSERT INTO users (mxid, created_at) VALUES ('@alice:example.org', 1)").run();
+  raw.close();
+  const store = SqliteBridgeStore.open(path);
+  assert.equal(store.schemaVersion(), 9);
+  assert.equal(store.users.get('@alice:example.org')?.inboxSpace, null);
+  assert.equal(store.blocks.add('@alice:example.org', '+4915112345678'), true);
+  assert.equal(store.blocks.isBlocked('@alice:example.org', '+4915112345678'), true);
+  store.close();
+});

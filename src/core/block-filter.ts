@@ -1,0 +1,28 @@
+/**
+ * The bridge's own block: whatever still arrives from a number the user blocked (a network
+ * without block lists, a block the network has not confirmed yet, a message already in flight)
+ * is acknowledged and dropped here, before any Matrix event exists. Dropped, not held: the
+ * network forgets it, and unblocking brings back only new messages. Counted in a debug line
+ * without the number (the user blocked it; the log need not keep it).
+ */
+import type { E164, RemoteEventHandler } from '../network/remote-network';
+import type { CoreContext } from './context';
+
+type Inbound = Pick<RemoteEventHandler, 'onMessage' | 'onUnreadable' | 'onStatus' | 'onTyping'>;
+
+export function dropBlocked(ctx: CoreContext, owner: string, next: Inbound): Inbound {
+  let dropped = 0;
+  const blocked = (from: E164) => ctx.store.blocks.isBlocked(owner, from);
+  const drop = async (what: string, ack?: () => Promise<void>) => {
+    dropped += 1;
+    ctx.log.debug(`dropped ${what} from a blocked contact for ${owner} (${dropped} this session)`);
+    // an ack that fails leaves the envelope with the network: it comes again and is dropped again
+    await ack?.().catch((error: Error) => ctx.log.warn(`acknowledgement of a dropped ${what} for ${owner} failed: ${error.message}`));
+  };
+  return {
+    onMessage: (message, ack) => (blocked(message.from) ? drop('a message', ack) : next.onMessage(message, ack)),
+    onUnreadable: (message, ack) => (blocked(message.from) ? drop('an unreadable message', ack) : next.onUnreadable(message, ack)),
+    onStatus: (from, status, ids, ack) => (blocked(from) ? drop(`a ${status} receipt`, ack) : next.onStatus(from, status, ids, ack)),
+    onTyping: (from, typing) => (blocked(from) ? drop('a typing signal') : next.onTyping(from, typing)),
+  };
+}
