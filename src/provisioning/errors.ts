@@ -21,6 +21,7 @@ export const ERRCODE = {
   codeRefused: 'ORG.INTEROP_BRIDGE.CODE_REFUSED',
   superseded: 'ORG.INTEROP_BRIDGE.SUPERSEDED',
   networkUnreachable: 'ORG.INTEROP_BRIDGE.NETWORK_UNREACHABLE',
+  homeserverUnavailable: 'ORG.INTEROP_BRIDGE.HOMESERVER_UNAVAILABLE',
 } as const;
 
 export type Errcode = (typeof ERRCODE)[keyof typeof ERRCODE];

@@ -19,6 +19,7 @@ export function startProvisioning(config: BridgeConfig, core: BridgeCore, log: P
   const deps = {
     config,
     logins: core.logins,
+    inbox: core.inbox,
     store: core.ctx.store,
     networkName: core.ctx.network.displayName,
     isBridgeUser: (mxid: string) => core.ctx.matrix.isBridgeUser(mxid),

@@ -9,12 +9,14 @@ import type { BridgeConfig } from '../config/types';
 import { loginBridgeState } from '../core/bridge-state';
 import type { LaterOutcome, LoginFlow, LoginView } from '../core/login-flow';
 import { isTerminal } from '../core/sessions';
+import type { Inbox } from '../core/inbox';
+import { DEFAULT_SETTINGS, readSettings } from '../core/user-settings';
 import type { CoreLogger } from '../core/context';
 import { InvalidPhoneNumberError, type E164 } from '../network/phone';
 import type { BridgeStore } from '../store';
 import type { ActingUser } from './auth';
 import { ApiError, ERRCODE } from './errors';
-import { validators, type CodeBody, type EmptyBody, type PhoneBody } from './schemas';
+import { validators, type CodeBody, type EmptyBody, type PhoneBody, type SettingsBody } from './schemas';
 
 export const API_PREFIX = '/_matrix/provision/v1';
 
@@ -22,6 +24,8 @@ export const API_PREFIX = '/_matrix/provision/v1';
 export interface ProvisioningDeps {
   config: BridgeConfig;
   logins: LoginFlow;
+  /** where the user's portals sit (the `inbox` setting) */
+  inbox: Inbox;
   store: BridgeStore;
   /** the network's human name, e.g. `interop network` */
   networkName: string;
@@ -175,18 +179,27 @@ export function provisioningRoutes(deps: ProvisioningDeps): Route[] {
 
     route('GET', '/settings', undefined, async (user) => ok(settingsBody(deps, user.userId))),
 
-    // nothing can be changed yet: `{}` is accepted (and changes nothing), any key is refused by the schema
-    route('PUT', '/settings', validators.empty, async (user, _body: EmptyBody) => ok(settingsBody(deps, user.userId))),
+    // as the bot's `inbox` command: the setting is kept, and the portals are moved
+    route('PUT', '/settings', validators.settings, async (user, body: SettingsBody) => {
+      if (body.inbox === undefined) return ok(settingsBody(deps, user.userId));
+      let moved;
+      try {
+        moved = await deps.inbox.switchTo(user.userId, body.inbox);
+      } catch (error) {
+        throw new ApiError(503, ERRCODE.homeserverUnavailable, `inbox ${body.inbox} is kept, but the Space could not be set up: ${(error as Error).message}; PUT it again to retry`);
+      }
+      return ok({ ...settingsBody(deps, user.userId), moved: { rooms: moved.moved, failed: moved.failed } });
+    }),
   ];
 }
 
-/** What exists today: no per-user setting the bridge reads, and the bridge-wide ones that
- *  shape the user's chats, read-only (they are the admin's config). */
+/** The user's settings (as the bot's `settings` shows them), what PUT can change, and the
+ *  bridge-wide settings that shape the user's chats, read-only (they are the admin's config). */
 function settingsBody(deps: ProvisioningDeps, userId: string): Record<string, unknown> {
   const { bridge, security } = deps.config;
   return {
-    user: deps.store.users.get(userId)?.settings ?? {},
-    writable: [],
+    user: readSettings(deps.store, userId),
+    writable: Object.keys(DEFAULT_SETTINGS),
     bridge: {
       command_prefix: bridge.command_prefix,
       show_phone_in_displayname: bridge.show_phone_in_displayname,

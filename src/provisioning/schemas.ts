@@ -4,6 +4,7 @@
  * are written out in docs/provisioning.openapi.yaml (a unit test compares the two).
  */
 import Ajv, { type JSONSchemaType, type ValidateFunction } from 'ajv';
+import { INBOX_MODES, type InboxMode } from '../core/user-settings';
 
 const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
 
@@ -17,8 +18,13 @@ export interface CodeBody {
   code: string;
 }
 
-/** a body that takes no keys (logout; settings, of which none can be changed yet) */
+/** a body that takes no keys (logout) */
 export type EmptyBody = Record<string, never>;
+
+/** the settings PUT /settings changes; a key left out stays as it is */
+export interface SettingsBody {
+  inbox?: InboxMode;
+}
 
 const phoneBody: JSONSchemaType<PhoneBody> = {
   type: 'object',
@@ -34,6 +40,12 @@ const codeBody: JSONSchemaType<CodeBody> = {
   properties: { code: { type: 'string', minLength: 1, maxLength: 32 } },
 };
 
+const settingsBody: JSONSchemaType<SettingsBody> = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { inbox: { type: 'string', enum: [...INBOX_MODES], nullable: true } },
+};
+
 const emptyBody = {
   type: 'object',
   additionalProperties: false,
@@ -44,7 +56,8 @@ export const validators = {
   phone: ajv.compile(phoneBody),
   code: ajv.compile(codeBody),
   empty: ajv.compile(emptyBody),
+  settings: ajv.compile(settingsBody),
 } satisfies Record<string, ValidateFunction>;
 
 /** the JSON schemas by name, for the documentation test */
-export const bodySchemas = { phone: phoneBody, code: codeBody, empty: emptyBody };
+export const bodySchemas = { phone: phoneBody, code: codeBody, empty: emptyBody, settings: settingsBody };

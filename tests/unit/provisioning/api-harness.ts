@@ -30,6 +30,7 @@ export async function startApiHarness(t: { after(fn: () => Promise<void>): void 
     {
       config: h.config,
       logins: core.logins,
+      inbox: core.inbox,
       store: h.store,
       networkName: h.network.displayName,
       isBridgeUser: (mxid) => h.matrix.isBridgeUser(mxid),

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RemoteUnavailableError } from '../../../src/network/remote-network';
+import type { E164 } from '../../../src/network/phone';
 import { ALICE, startApiHarness } from './api-harness';
 
 const ALICE_PHONE = '+4915112345678';
@@ -153,13 +154,13 @@ test('status of an ended login: not logged in any more, with the network\'s reas
   assert.equal((await call('POST', '/login/start', { body: { phone: ALICE_PHONE } })).status, 200);
 });
 
-test('settings: what exists is returned (no per-user setting yet, the bridge-wide ones read-only); PUT {} changes nothing', async (t) => {
+test('settings: the user\'s (inbox) and the bridge-wide ones read-only; PUT {} changes nothing, PUT inbox moves the portals as the bot\'s command does', async (t) => {
   const { call, h } = await startApiHarness(t);
   const settings = await call('GET', '/settings');
   assert.equal(settings.status, 200);
   assert.deepEqual(settings.body, {
-    user: {},
-    writable: [],
+    user: { inbox: 'separate' },
+    writable: ['inbox'],
     bridge: {
       command_prefix: h.config.bridge.command_prefix,
       show_phone_in_displayname: h.config.bridge.show_phone_in_displayname,
@@ -171,6 +172,23 @@ test('settings: what exists is returned (no per-user setting yet, the bridge-wid
   const put = await call('PUT', '/settings', { body: {} });
   assert.equal(put.status, 200);
   assert.deepEqual(put.body, settings.body);
+  h.store.users.ensure(ALICE);
+  const portal = await h.core.portals.ensure(ALICE, SAM as E164);
+  const space = h.store.users.get(ALICE)!.inboxSpace!;
+  const merged = await call('PUT', '/settings', { body: { inbox: 'merged' } });
+  assert.equal(merged.status, 200);
+  assert.deepEqual(merged.body.user, { inbox: 'merged' });
+  assert.deepEqual(merged.body.moved, { rooms: 1, failed: [] });
+  assert.deepEqual(h.matrix.state.get(`${space}|m.space.child|${portal.roomId}`), {}, 'the portal left the Space');
+  assert.match((await h.command(ALICE, 'settings')).join('\n'), /inbox merged/, 'the bot sees what the API set');
+  const bad = await call('PUT', '/settings', { body: { inbox: 'sideways' } });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.errcode, 'M_BAD_JSON');
+  h.matrix.fail('membership', 1);
+  const down = await call('PUT', '/settings', { body: { inbox: 'separate' } });
+  assert.equal(down.status, 503);
+  assert.equal(down.body.errcode, 'ORG.INTEROP_BRIDGE.HOMESERVER_UNAVAILABLE');
+  assert.match(String(down.body.error), /inbox separate is kept, but the Space could not be set up: .*PUT it again to retry/);
   const admin = await call('GET', '/status', { user: '@admin:example.org' });
   assert.equal(admin.body.permission, 'admin');
 });
