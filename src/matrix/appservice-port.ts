@@ -88,8 +88,10 @@ export class AppserviceMatrixPort implements MatrixPort {
       invite: [spec.owner],
       name: spec.name,
       topic: spec.topic,
-      // the bot alone arranges the space: its children are the bridge's record of the inbox
-      power_level_content_override: { users: { [this.botUserId]: 100 }, events_default: 100, state_default: 100 },
+      // the bot alone arranges the space: its children are the bridge's record of the inbox.
+      // The bot, its creator, has full power already (implicit from room version 12, where
+      // naming it in `users` is refused)
+      power_level_content_override: { events_default: 100, state_default: 100 },
     });
   }
 
