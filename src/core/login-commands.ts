@@ -12,6 +12,7 @@ import { InvalidPhoneNumberError, displayPhone, type E164 } from '../network/pho
 import { loginBridgeState } from './bridge-state';
 import type { CoreContext } from './context';
 import type { LaterOutcome, LoginFlow, LoginStartOutcome } from './login-flow';
+import { optInNotice } from './opt-in-notice';
 import type { LoginStatus, Sessions } from './sessions';
 
 const UNREACHABLE = 'The network is not reachable right now; retrying…';
@@ -102,7 +103,8 @@ export function loginCommands(core: CoreContext, sessions: Sessions, flow: Login
         let answer = () => {};
         const answered = new Promise<void>((resolve) => (answer = resolve));
         try {
-          await replyToLogin(ctx, await flow.start(ctx.sender, ctx.args.join(' '), laterReply(ctx, answered)));
+          const explain = (phone: E164) => ctx.reply(...optInNotice(phone, network.displayName));
+          await replyToLogin(ctx, await flow.start(ctx.sender, ctx.args.join(' '), laterReply(ctx, answered), explain));
         } finally {
           answer();
         }

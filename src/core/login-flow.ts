@@ -80,12 +80,18 @@ export class LoginFlow {
     this.backoff = { initialDelayMs: delivery.retry_initial_ms, maxDelayMs: delivery.retry_max_ms, factor: 2, jitter: 0.3 };
   }
 
-  /** Starts linking `input` (a phone number) for `owner`: the network sends a one-time code. */
-  start(owner: string, input: string, later: (result: LaterOutcome) => Promise<void>): Promise<LoginStartOutcome> {
-    return this.steps.run(owner, () => this.startNow(owner, input, later));
+  /** Starts linking `input` (a phone number) for `owner`: the network sends a one-time code.
+   *  `beforeRequest` runs once the number is valid and no login is in the way, just before the
+   *  code is asked for (the bot says there what logging in means). */
+  start(
+    owner: string, input: string, later: (result: LaterOutcome) => Promise<void>, beforeRequest?: (phone: E164) => Promise<void>,
+  ): Promise<LoginStartOutcome> {
+    return this.steps.run(owner, () => this.startNow(owner, input, later, beforeRequest));
   }
 
-  private async startNow(owner: string, input: string, later: (result: LaterOutcome) => Promise<void>): Promise<LoginStartOutcome> {
+  private async startNow(
+    owner: string, input: string, later: (result: LaterOutcome) => Promise<void>, beforeRequest?: (phone: E164) => Promise<void>,
+  ): Promise<LoginStartOutcome> {
     const { store, network } = this.core;
     const existing = store.logins.get(owner);
     const status = this.sessions.state(owner);
@@ -99,6 +105,7 @@ export class LoginFlow {
       store.logins.remove(owner);
     }
     store.users.ensure(owner);
+    await beforeRequest?.(phone);
     return this.requestCode(owner, phone, later);
   }
 

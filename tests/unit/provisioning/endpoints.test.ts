@@ -196,7 +196,8 @@ test('settings: the user\'s (inbox) and the bridge-wide ones read-only; PUT {} c
 test('a logout through the API cancels a code request the bot left waiting for the network', async (t) => {
   const { call, h } = await startApiHarness(t);
   h.network.refuseLogin = () => new RemoteUnavailableError();
-  const [waiting] = await h.command(ALICE, `login ${ALICE_PHONE}`);
+  const [consent, waiting] = await h.command(ALICE, `login ${ALICE_PHONE}`);
+  assert.match(consent, /^Before .* is linked: what this means/);
   assert.match(waiting, /not reachable/);
   assert.equal((await call('GET', '/status')).body.state, 'waiting_for_network', 'the API sees what the bot started');
   const out = await call('POST', '/logout');
