@@ -6,6 +6,7 @@
  * without the number (the user blocked it; the log need not keep it).
  */
 import type { E164, RemoteEventHandler } from '../network/remote-network';
+import type { BlockedKind } from './bridge-metrics';
 import type { CoreContext } from './context';
 
 type Inbound = Pick<RemoteEventHandler, 'onMessage' | 'onUnreadable' | 'onStatus' | 'onTyping'>;
@@ -13,16 +14,17 @@ type Inbound = Pick<RemoteEventHandler, 'onMessage' | 'onUnreadable' | 'onStatus
 export function dropBlocked(ctx: CoreContext, owner: string, next: Inbound): Inbound {
   let dropped = 0;
   const blocked = (from: E164) => ctx.store.blocks.isBlocked(owner, from);
-  const drop = async (what: string, ack?: () => Promise<void>) => {
+  const drop = async (what: string, kind: BlockedKind, ack?: () => Promise<void>) => {
     dropped += 1;
+    ctx.metrics.blocked(kind);
     ctx.log.debug(`dropped ${what} from a blocked contact for ${owner} (${dropped} this session)`);
     // an ack that fails leaves the envelope with the network: it comes again and is dropped again
     await ack?.().catch((error: Error) => ctx.log.warn(`acknowledgement of a dropped ${what} for ${owner} failed: ${error.message}`));
   };
   return {
-    onMessage: (message, ack) => (blocked(message.from) ? drop('a message', ack) : next.onMessage(message, ack)),
-    onUnreadable: (message, ack) => (blocked(message.from) ? drop('an unreadable message', ack) : next.onUnreadable(message, ack)),
-    onStatus: (from, status, ids, ack) => (blocked(from) ? drop(`a ${status} receipt`, ack) : next.onStatus(from, status, ids, ack)),
-    onTyping: (from, typing) => (blocked(from) ? drop('a typing signal') : next.onTyping(from, typing)),
+    onMessage: (message, ack) => (blocked(message.from) ? drop('a message', 'message', ack) : next.onMessage(message, ack)),
+    onUnreadable: (message, ack) => (blocked(message.from) ? drop('an unreadable message', 'message', ack) : next.onUnreadable(message, ack)),
+    onStatus: (from, status, ids, ack) => (blocked(from) ? drop(`a ${status} receipt`, 'receipt', ack) : next.onStatus(from, status, ids, ack)),
+    onTyping: (from, typing) => (blocked(from) ? drop('a typing signal', 'typing') : next.onTyping(from, typing)),
   };
 }

@@ -29,6 +29,10 @@ export const FAILURE_REASONS = [
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
+/** what the bridge drops from a number the user blocked (what the network dropped never reaches it) */
+export const BLOCKED_KINDS = ['message', 'receipt', 'typing'] as const;
+export type BlockedKind = (typeof BLOCKED_KINDS)[number];
+
 export interface BridgeMetrics {
   /** a message reached the other side (its events exist, or the network accepted it) */
   bridged(direction: Direction, kind: MessageKind): void;
@@ -36,10 +40,14 @@ export interface BridgeMetrics {
   failed(direction: Direction, reason: FailureReason): void;
   /** seconds from when the message was sent to when it was delivered */
   latency(direction: Direction, seconds: number): void;
+  /** something from a blocked number reached the bridge and was dropped there */
+  blocked(kind: BlockedKind): void;
 }
 
 /** for a bridge without metrics: every call does nothing */
-export const NO_METRICS: BridgeMetrics = { bridged: () => undefined, failed: () => undefined, latency: () => undefined };
+export const NO_METRICS: BridgeMetrics = {
+  bridged: () => undefined, failed: () => undefined, latency: () => undefined, blocked: () => undefined,
+};
 
 /** The kind label of a piece of content; undefined for content with no kind of ours (unsupported). */
 export function messageKind(content: Content): MessageKind | undefined {

@@ -5,7 +5,8 @@
  */
 import { Counter, Histogram, type Registry } from 'prom-client';
 import {
-  DIRECTIONS, FAILURE_REASONS, MESSAGE_KINDS, type BridgeMetrics, type Direction, type FailureReason, type MessageKind,
+  BLOCKED_KINDS, DIRECTIONS, FAILURE_REASONS, MESSAGE_KINDS, type BlockedKind, type BridgeMetrics, type Direction, type FailureReason,
+  type MessageKind,
 } from '../core/bridge-metrics';
 
 /** seconds; from "at once" to the 24 h a message may wait by default (bridge.delivery.max_age_seconds) */
@@ -15,6 +16,7 @@ export class PrometheusMessageMetrics implements BridgeMetrics {
   private readonly bridgedTotal: Counter<'direction' | 'kind'>;
   private readonly failedTotal: Counter<'direction' | 'reason'>;
   private readonly latencySeconds: Histogram<'direction'>;
+  private readonly blockedTotal: Counter<'kind'>;
 
   constructor(registry: Registry) {
     this.bridgedTotal = new Counter({
@@ -36,6 +38,13 @@ export class PrometheusMessageMetrics implements BridgeMetrics {
       buckets: LATENCY_BUCKETS,
       registers: [registry],
     });
+    this.blockedTotal = new Counter({
+      name: 'interop_bridge_blocked_dropped_total',
+      help: 'Messages, receipts and typing from a blocked number that reached the bridge and were dropped there (the network drops most before)',
+      labelNames: ['kind'],
+      registers: [registry],
+    });
+    for (const kind of BLOCKED_KINDS) this.blockedTotal.inc({ kind }, 0);
     for (const direction of DIRECTIONS) {
       for (const kind of MESSAGE_KINDS) this.bridgedTotal.inc({ direction, kind }, 0);
       for (const reason of FAILURE_REASONS) this.failedTotal.inc({ direction, reason }, 0);
@@ -53,5 +62,9 @@ export class PrometheusMessageMetrics implements BridgeMetrics {
 
   latency(direction: Direction, seconds: number): void {
     this.latencySeconds.observe({ direction }, seconds);
+  }
+
+  blocked(kind: BlockedKind): void {
+    this.blockedTotal.inc({ kind });
   }
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseConfig } from '../../src/config/load';
 import type { BridgeConfig } from '../../src/config/types';
 import { BridgeCore } from '../../src/core/bridge-core';
-import type { BridgeMetrics, Direction, FailureReason, MessageKind } from '../../src/core/bridge-metrics';
+import type { BlockedKind, BridgeMetrics, Direction, FailureReason, MessageKind } from '../../src/core/bridge-metrics';
 import type { CoreLogger } from '../../src/core/context';
 import type { DownloadedMedia, MatrixPort, PortalRoomSpec, SpaceSpec } from '../../src/core/matrix-port';
 import { MatrixRefusedError } from '../../src/core/errors';
@@ -391,6 +391,7 @@ export class RecordingMetrics implements BridgeMetrics {
     | { call: 'bridged'; direction: Direction; kind: MessageKind }
     | { call: 'failed'; direction: Direction; reason: FailureReason }
     | { call: 'latency'; direction: Direction; seconds: number }
+    | { call: 'blocked'; kind: BlockedKind }
   )[] = [];
   bridged(direction: Direction, kind: MessageKind): void {
     this.calls.push({ call: 'bridged', direction, kind });
@@ -400,6 +401,9 @@ export class RecordingMetrics implements BridgeMetrics {
   }
   latency(direction: Direction, seconds: number): void {
     this.calls.push({ call: 'latency', direction, seconds });
+  }
+  blocked(kind: BlockedKind): void {
+    this.calls.push({ call: 'blocked', kind });
   }
 }
 

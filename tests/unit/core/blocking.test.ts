@@ -58,6 +58,9 @@ test('a blocked number: the network gets the list, and what still arrives is ack
   const drops = h.log.lines.filter((l) => l.level === 'debug' && /from a blocked contact/.test(l.text));
   assert.equal(drops.length, 4);
   assert.ok(drops.every((l) => !l.text.includes(SAM) && !l.text.includes('4155552671')), 'the count is logged without the number');
+  assert.deepEqual(h.metrics.calls.filter((c) => c.call === 'blocked'), [
+    { call: 'blocked', kind: 'message' }, { call: 'blocked', kind: 'receipt' }, { call: 'blocked', kind: 'message' }, { call: 'blocked', kind: 'typing' },
+  ], 'each drop counted by kind');
 
   // someone else still gets through
   const other = await session.deliver(FakeSession.text(CAROL, 'c-1', 'hi'));

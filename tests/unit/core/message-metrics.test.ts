@@ -12,7 +12,10 @@ const ALICE = '@alice:example.org';
 const ALICE_PHONE = '+4915112345678' as E164;
 const SAM = '+14155552671' as E164;
 
-const calls = (h: CoreHarness, call: string) => h.metrics.calls.filter((c) => c.call === call);
+type Call = CoreHarness['metrics']['calls'][number];
+/** the calls of one kind that carry a direction (every kind but `blocked`) */
+const calls = (h: CoreHarness, call: Exclude<Call['call'], 'blocked'>) =>
+  h.metrics.calls.filter((c): c is Exclude<Call, { call: 'blocked' }> => c.call === call);
 
 test('a remote message bridged: counted once as remote_to_matrix text, with its latency; a redelivery is not counted again', async (t) => {
   const h = await startCoreHarness();

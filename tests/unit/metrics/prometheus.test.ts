@@ -29,6 +29,9 @@ test('bridged, failed and latency move their series; the others start at 0', asy
   metrics.failed('matrix_to_remote', 'rejected');
   metrics.latency('remote_to_matrix', 0.3);
   metrics.latency('remote_to_matrix', 120);
+  assert.equal(await value(registry, 'interop_bridge_blocked_dropped_total', { kind: 'typing' }), 0);
+  metrics.blocked('message');
+  assert.equal(await value(registry, 'interop_bridge_blocked_dropped_total', { kind: 'message' }), 1);
   assert.equal(await value(registry, 'interop_bridge_messages_bridged_total', { direction: 'remote_to_matrix', kind: 'text' }), 2);
   assert.equal(await value(registry, 'interop_bridge_messages_bridged_total', { direction: 'matrix_to_remote', kind: 'reaction' }), 1);
   assert.equal(await value(registry, 'interop_bridge_messages_bridged_total', { direction: 'matrix_to_remote', kind: 'text' }), 0);
