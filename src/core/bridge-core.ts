@@ -56,7 +56,7 @@ export class BridgeCore {
       ...loginCommands(this.ctx, this.sessions, this.logins),
       ...securityCommands(this.ctx, this.sessions, this.security),
       ...blockCommands(this.ctx, this.blockSync),
-      ...settingsCommands(this.ctx, this.inbox),
+      ...settingsCommands(this.ctx, this.inbox, this.sessions),
     ];
   }
 

@@ -175,6 +175,8 @@ export function loginCommands(core: CoreContext, sessions: Sessions, flow: Login
         const lines = [
           view.kind === 'session'
             ? describeStatus(view.status, network.displayName)
+            : view.kind === 'paused'
+              ? `${displayPhone(view.phone)}: paused by you; nothing is bridged until you send "resume".`
             : view.kind === 'stopping'
               ? `${displayPhone(view.phone)}: not connected (the bridge is stopping).`
               : view.kind === 'waiting_for_code'

@@ -14,6 +14,7 @@
  * codes checked in parallel would register two devices at the network.
  */
 import { backoffDelay, type BackoffOptions } from '../lib/backoff';
+import { isPaused, writeSetting } from './user-settings';
 import { KeyedQueue } from '../lib/keyed-queue';
 import { InvalidPhoneNumberError, parsePhone, parseShownPhone, type E164 } from '../network/phone';
 import { RemoteUnavailableError } from '../network/remote-network';
@@ -44,6 +45,8 @@ export type LogoutOutcome = { outcome: 'logged_out'; phone: E164; deleted: strin
 /** a login's state as far as the bridge knows it, from the session lifecycle and the store */
 export type LoginView =
   | { kind: 'session'; status: LoginStatus }
+  /** the user paused bridging: logged in, no session until `resume` */
+  | { kind: 'paused'; phone: E164 }
   /** a stored login without a lifecycle entry: the bridge is stopping */
   | { kind: 'stopping'; phone: E164 }
   | { kind: 'waiting_for_code'; phone: E164 }
@@ -202,6 +205,8 @@ export class LoginFlow {
     await this.sessions.disconnect(owner);
     const deleted = await network.logout(owner, { phone: login.phone as E164, data: login.state });
     store.logins.remove(owner);
+    // a later login starts bridging at once, as logins do
+    if (isPaused(store, owner)) writeSetting(store, owner, 'paused', false);
     deleted.push('the login record');
     return { outcome: 'logged_out', phone: login.phone as E164, deleted, portalCount: store.portals.ofOwner(owner).length };
   }
@@ -211,6 +216,7 @@ export class LoginFlow {
     if (status) return { kind: 'session', status };
     const { logins } = this.core.store;
     const login = logins.get(owner);
+    if (login && isPaused(this.core.store, owner)) return { kind: 'paused', phone: login.phone as E164 };
     if (login) return { kind: 'stopping', phone: login.phone as E164 };
     const pending = logins.getPending(owner);
     if (pending) return { kind: 'waiting_for_code', phone: pending.phone as E164 };

@@ -9,6 +9,7 @@
  * resumes from the outbox. Delay and failure are also shown as status events (outbox-status.ts).
  */
 import { createHash } from 'node:crypto';
+import { isPaused } from './user-settings';
 import { completeMediaMessage, matrixRelations, matrixToRemote, noticeContent, type MatrixRoomEvent, type MatrixToRemote, type MatrixToRemoteRefs } from '../convert';
 import { backoffDelay } from '../lib/backoff';
 import type { E164 } from '../network/phone';
@@ -123,6 +124,8 @@ export class Outbox {
   private async drain(owner: string, contact: string, key: string): Promise<void> {
     for (;;) {
       if (this.stopped) return;
+      // paused: the jobs wait, untried, until `resume` kicks this portal again
+      if (isPaused(this.ctx.store, owner)) return;
       const job = this.ctx.store.outbox.nextFor(owner, contact);
       if (!job) return;
       if (job.nextAttemptAt > Date.now()) return this.later(owner, contact, key, job.nextAttemptAt);

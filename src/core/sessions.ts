@@ -12,6 +12,7 @@
  * notice) and when it is back; a terminal end is told at once.
  */
 import type { LoginRecord } from '../store';
+import { isPaused } from './user-settings';
 import { SessionEndedError, type RemoteEventHandler, type RemoteSession, type SessionEndReason } from '../network/remote-network';
 import { displayPhone, type E164 } from '../network/phone';
 import { backoffDelay, type BackoffOptions } from '../lib/backoff';
@@ -143,7 +144,8 @@ export class Sessions {
 
   /** reconnects every stored login (in the background: the bridge starts without waiting) */
   startAll(): void {
-    for (const login of this.ctx.store.logins.all()) void this.connect(login);
+    // a paused user's login stays unconnected until `resume`
+    for (const login of this.ctx.store.logins.all()) if (!isPaused(this.ctx.store, login.mxid)) void this.connect(login);
   }
 
   /** ends `owner`'s login (logout): a connect still in flight is discarded when it lands */

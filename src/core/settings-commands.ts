@@ -1,10 +1,16 @@
-/** The user's own settings: `settings` shows them all, `inbox` changes where portals sit. */
+/** The user's own settings: `settings` shows them all, `inbox` changes where portals sit,
+ *  `pause` / `resume` stop and restart all bridging without logging out. */
 import type { Command } from '../matrix/commands/registry';
 import type { CoreContext } from './context';
+import { displayPhone, type E164 } from '../network/phone';
 import type { Inbox } from './inbox';
-import { describeInbox, describeSettings, INBOX_MODES, readSettings, type InboxMode } from './user-settings';
+import type { Sessions } from './sessions';
+import { describeInbox, describeSettings, INBOX_MODES, readSettings, writeSetting, type InboxMode } from './user-settings';
 
-export function settingsCommands(core: CoreContext, inbox: Inbox): Command[] {
+const NOT_LOGGED_IN = 'You are not logged in, so there is nothing to pause or resume. Link your phone number first: login +<country code><number>';
+
+export function settingsCommands(core: CoreContext, inbox: Inbox, sessions: Sessions): Command[] {
+  const hours = (seconds: number) => `${Math.round(seconds / 360) / 10} h`;
   return [
     {
       name: 'settings',
@@ -40,6 +46,45 @@ export function settingsCommands(core: CoreContext, inbox: Inbox): Command[] {
           ? ` ${result.failed.length} could not be moved (${result.failed.slice(0, 3).join('; ')}); send "inbox ${mode}" again to retry.`
           : '';
         await ctx.reply(`${describeInbox(mode)} ${moved} moved${mode === current ? ' (again)' : ''}.${failed}`);
+      },
+    },
+      {
+      name: 'pause',
+      help: 'Stop bridging your chats, both ways, without logging out ("resume" restarts it).',
+      permission: 'user',
+      args: [],
+      async handler(ctx) {
+        const login = core.store.logins.get(ctx.sender);
+        if (!login) return ctx.reply(NOT_LOGGED_IN);
+        if (readSettings(core.store, ctx.sender).paused) return ctx.reply('Bridging is paused already. Send "resume" to restart it.');
+        // recorded first: a restart in between keeps it paused
+        writeSetting(core.store, ctx.sender, 'paused', true);
+        await sessions.disconnect(ctx.sender);
+        await ctx.reply(
+          `Paused: nothing is bridged for ${displayPhone(login.phone as E164)}, either way, until you send "resume". ` +
+            'Your contacts\' messages wait at the network; what you write in chat rooms waits here ' +
+            `(for up to ${hours(core.config.bridge.delivery.max_age_seconds)}, then it is given up with a notice). ` +
+            'You stay logged in, and your contacts are not told.',
+        );
+      },
+    },
+    {
+      name: 'resume',
+      help: 'Restart bridging after "pause": what waited is delivered.',
+      permission: 'user',
+      args: [],
+      async handler(ctx) {
+        const login = core.store.logins.get(ctx.sender);
+        if (!login) return ctx.reply(NOT_LOGGED_IN);
+        if (!readSettings(core.store, ctx.sender).paused) return ctx.reply('Bridging is not paused.');
+        writeSetting(core.store, ctx.sender, 'paused', false);
+        // connecting kicks the outbox: what was written meanwhile goes out, in order
+        const status = await sessions.connect(login);
+        await ctx.reply(
+          status.state === 'connected'
+            ? 'Resumed: your chats are bridged again; what waited on either side is being delivered, in order.'
+            : `Resumed, but the network is not reachable right now (${status.reason ?? status.state}); the bridge keeps trying, and what waited is delivered once it is back. "status" shows the state.`,
+        );
       },
     },
   ];

@@ -13,20 +13,24 @@ export const INBOX_MODES: readonly InboxMode[] = ['separate', 'merged'];
 export interface UserSettings {
   /** separate: portals are children of a "Third-party chats" Space; merged: no Space */
   inbox: InboxMode;
+  /** `pause`d: no session, nothing sent either way, until `resume` (the login stays) */
+  paused: boolean;
 }
 
-export const DEFAULT_SETTINGS: UserSettings = { inbox: 'separate' };
+export const DEFAULT_SETTINGS: UserSettings = { inbox: 'separate', paused: false };
 
 const ajv = new Ajv({ allErrors: true });
 /** one validator per setting, so one bad value costs only that setting */
 const valid: { [K in keyof UserSettings]: (value: unknown) => value is UserSettings[K] } = {
   inbox: ajv.compile<InboxMode>({ type: 'string', enum: [...INBOX_MODES] } satisfies JSONSchemaType<InboxMode>),
+  paused: ajv.compile<boolean>({ type: 'boolean' } satisfies JSONSchemaType<boolean>),
 };
 
 export function readSettings(store: BridgeStore, mxid: string): UserSettings {
   const stored = store.users.get(mxid)?.settings ?? {};
   return {
     inbox: valid.inbox(stored.inbox) ? stored.inbox : DEFAULT_SETTINGS.inbox,
+    paused: valid.paused(stored.paused) ? stored.paused : DEFAULT_SETTINGS.paused,
   };
 }
 
@@ -37,7 +41,17 @@ export function writeSetting<K extends keyof UserSettings>(store: BridgeStore, m
 
 /** What each setting now means, in the words the `settings` command answers with. */
 export function describeSettings(settings: UserSettings): string[] {
-  return [describeInbox(settings.inbox)];
+  return [describeInbox(settings.inbox), describePaused(settings.paused)];
+}
+
+export function describePaused(paused: boolean): string {
+  return paused
+    ? 'paused: nothing is bridged, either way, until you send "resume" (you stay logged in).'
+    : 'not paused: your chats are bridged both ways. "pause" stops that without logging out.';
+}
+
+export function isPaused(store: BridgeStore, mxid: string): boolean {
+  return readSettings(store, mxid).paused;
 }
 
 export function describeInbox(mode: InboxMode): string {

@@ -10,7 +10,7 @@ import { loginBridgeState } from '../core/bridge-state';
 import type { LaterOutcome, LoginFlow, LoginView } from '../core/login-flow';
 import { isTerminal } from '../core/sessions';
 import type { Inbox } from '../core/inbox';
-import { DEFAULT_SETTINGS, readSettings } from '../core/user-settings';
+import { readSettings } from '../core/user-settings';
 import type { CoreLogger } from '../core/context';
 import { InvalidPhoneNumberError, type E164 } from '../network/phone';
 import type { BridgeStore } from '../store';
@@ -91,6 +91,8 @@ export function statusBody(userId: string, view: LoginView, networkName: string)
         bridge_state: loginBridgeState(s).state_event,
       };
     }
+    case 'paused':
+      return { ...base, state: 'paused', logged_in: true, phone: view.phone };
     case 'stopping':
       return { ...base, state: 'stopping', logged_in: true, phone: view.phone };
     case 'waiting_for_code':
@@ -199,7 +201,8 @@ function settingsBody(deps: ProvisioningDeps, userId: string): Record<string, un
   const { bridge, security } = deps.config;
   return {
     user: readSettings(deps.store, userId),
-    writable: Object.keys(DEFAULT_SETTINGS),
+    // `paused` is the bot's `pause` / `resume` (they open and close the session): read-only here
+    writable: ['inbox'],
     bridge: {
       command_prefix: bridge.command_prefix,
       show_phone_in_displayname: bridge.show_phone_in_displayname,
