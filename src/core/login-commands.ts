@@ -158,7 +158,8 @@ export function loginCommands(core: CoreContext, sessions: Sessions, flow: Login
         }
         await ctx.reply(
           `Logged out of ${displayPhone(result.phone)}. Deleted: ${result.deleted.join('; ')}. ` +
-            `Your ${result.portalCount} chat room(s) stay, but nothing is bridged until you log in again.`,
+            `Kept: your ${result.portalCount} chat room(s) with their history (nothing is bridged in them until you log in again), ` +
+            `your ${store.blocks.count(ctx.sender)} blocked number(s) and your settings.`,
         );
       },
     },
