@@ -62,7 +62,7 @@ export const configSchema: JSONSchemaType<BridgeConfig> = {
     bridge: {
       type: 'object',
       additionalProperties: false,
-      required: ['permissions', 'command_prefix', 'show_phone_in_displayname', 'max_media_bytes', 'connection_notice_delay_ms', 'delivery'],
+      required: ['permissions', 'command_prefix', 'show_phone_in_displayname', 'max_media_bytes', 'connection_notice_delay_ms', 'new_chats', 'delivery'],
       properties: {
         permissions: {
           type: 'object',
@@ -73,6 +73,16 @@ export const configSchema: JSONSchemaType<BridgeConfig> = {
         command_prefix: { type: 'string', default: '!wa' },
         show_phone_in_displayname: { type: 'boolean', default: true },
         user_guide_url: { ...httpUrl, nullable: true, maxLength: 2000 },
+        new_chats: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['burst', 'per_hour'],
+          default: { burst: 20, per_hour: 60 },
+          properties: {
+            burst: { type: 'integer', minimum: 1, maximum: 100_000, default: 20 },
+            per_hour: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 60 },
+          },
+        },
         max_media_bytes: { type: 'integer', minimum: 1, maximum: 2147483647, default: 104857600 },
         connection_notice_delay_ms: { type: 'integer', minimum: 0, maximum: 86_400_000, default: 30_000 },
         delivery: {

@@ -44,6 +44,9 @@ export interface BridgeSection {
   show_phone_in_displayname: boolean;
   /** where users read docs/user-guide.md (an http(s) URL); the bot's `help` links it */
   user_guide_url?: string;
+  /** chats with numbers a user has no chat with yet, per user: each one is a directory
+   *  look-up at the network, so this keeps the bridge from being used to enumerate numbers */
+  new_chats: { burst: number; per_hour: number };
   /** largest media file the bridge moves, in bytes */
   max_media_bytes: number;
   /** a login's connection must stay down this long before its owner is told (a blip is no

@@ -208,6 +208,13 @@ export function loginCommands(core: CoreContext, sessions: Sessions, flow: Login
           await ctx.reply(NOT_LOGGED_IN);
           return;
         }
+        if (result.outcome === 'rate_limited') {
+          await ctx.reply(
+            `Not opened: you started chats with many new numbers in a short time, and each one is a look-up at the network. ` +
+              `Try again in ${Math.ceil(result.retryAfterMs / 1000)} s. Chats you have already are not limited.`,
+          );
+          return;
+        }
         await ctx.reply(`Chat with ${displayPhone(result.contact)}: https://matrix.to/#/${result.roomId} (room ${result.roomId})`);
       }),
     },

@@ -14,6 +14,7 @@
  * codes checked in parallel would register two devices at the network.
  */
 import { backoffDelay, type BackoffOptions } from '../lib/backoff';
+import { TokenBucket } from '../lib/token-bucket';
 import { isPaused, writeSetting } from './user-settings';
 import { KeyedQueue } from '../lib/keyed-queue';
 import { InvalidPhoneNumberError, parsePhone, parseShownPhone, type E164 } from '../network/phone';
@@ -54,7 +55,11 @@ export type LoginView =
   /** `failure`: why the last code request that waited for the network gave up */
   | { kind: 'not_logged_in'; failure?: string };
 
-export type StartChatOutcome = { outcome: 'opened'; contact: E164; roomId: string } | { outcome: 'not_logged_in' };
+export type StartChatOutcome =
+  | { outcome: 'opened'; contact: E164; roomId: string }
+  | { outcome: 'not_logged_in' }
+  /** too many new chats in a short time (bridge.new_chats): try again after `retryAfterMs` */
+  | { outcome: 'rate_limited'; retryAfterMs: number };
 
 /** Numbers the bridge has shown `owner`: their contacts, portals and ghosts. A command about
  *  one of them accepts it by E.164 syntax alone (see parseShownPhone). */
@@ -77,6 +82,8 @@ export class LoginFlow {
   private readonly backoff: BackoffOptions;
   /** one login step at a time per user */
   private readonly steps = new KeyedQueue();
+  /** per user: chats with numbers they had no chat with (each a directory look-up) */
+  private readonly newChats = new Map<string, TokenBucket>();
 
   constructor(private readonly core: CoreContext, private readonly sessions: Sessions, private readonly portals: Portals) {
     const delivery = core.config.bridge.delivery;
@@ -230,10 +237,27 @@ export class LoginFlow {
     const { store, matrix } = this.core;
     const contact = phoneInput(input, shownTo(store, owner));
     if (!store.logins.get(owner)) return { outcome: 'not_logged_in' };
+    if (!store.portals.get(owner, contact)?.roomId) {
+      const retryAfterMs = this.newChatBucket(owner).take();
+      if (retryAfterMs > 0) {
+        this.core.log.warn(`start-chat of ${owner} refused: more new chats than bridge.new_chats allows`);
+        return { outcome: 'rate_limited', retryAfterMs };
+      }
+    }
     await this.portals.ensureGhost(owner, contact, true);
     const portal = await this.portals.ensure(owner, contact);
     const membership = await matrix.membership(portal.roomId, owner);
     if (membership !== 'join' && membership !== 'invite') await matrix.invite(portal.ghost, portal.roomId, owner);
     return { outcome: 'opened', contact, roomId: portal.roomId };
+  }
+
+  private newChatBucket(owner: string): TokenBucket {
+    let bucket = this.newChats.get(owner);
+    if (!bucket) {
+      const { burst, per_hour: perHour } = this.core.config.bridge.new_chats;
+      bucket = new TokenBucket(burst, perHour / 3600);
+      this.newChats.set(owner, bucket);
+    }
+    return bucket;
   }
 }

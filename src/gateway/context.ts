@@ -3,7 +3,7 @@ import type { ErrorBody, ErrorCode, EventFrame, EventMap, EventName, GatewayFram
 import { PROTOCOL_VERSION } from '../protocol/frames';
 import type { GatewayConfig, ProviderConfig } from './config';
 import type { DeliveryHub } from './delivery';
-import type { TokenBucket } from './rate-limit';
+import type { TokenBucket } from '../lib/token-bucket';
 import type { AccountStore } from './store/accounts';
 import type { BlockStore } from './store/blocks';
 import type { DeviceStore } from './store/devices';

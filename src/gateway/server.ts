@@ -13,7 +13,7 @@ import { GroupCommit } from './batch';
 import { initCrypto } from './crypto';
 import { DeliveryHub } from './delivery';
 import { handleMessage } from './dispatch';
-import { TokenBucket } from './rate-limit';
+import { TokenBucket } from '../lib/token-bucket';
 import { AccountStore } from './store/accounts';
 import { BlockStore } from './store/blocks';
 import { openDatabase } from './store/database';

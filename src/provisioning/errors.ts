@@ -14,6 +14,7 @@ export const ERRCODE = {
   invalidParam: 'M_INVALID_PARAM',
   unrecognized: 'M_UNRECOGNIZED',
   tooLarge: 'M_TOO_LARGE',
+  limitExceeded: 'M_LIMIT_EXCEEDED',
   unknown: 'M_UNKNOWN',
   alreadyLoggedIn: 'ORG.INTEROP_BRIDGE.ALREADY_LOGGED_IN',
   notLoggedIn: 'ORG.INTEROP_BRIDGE.NOT_LOGGED_IN',

@@ -175,6 +175,10 @@ export function provisioningRoutes(deps: ProvisioningDeps): Route[] {
       phoneErrors(async () => {
         const result = await logins.startChat(user.userId, body.phone);
         if (result.outcome === 'not_logged_in') throw notLoggedIn(user.userId);
+        if (result.outcome === 'rate_limited') {
+          const seconds = Math.ceil(result.retryAfterMs / 1000);
+          throw new ApiError(429, ERRCODE.limitExceeded, `too many new chats for this user (bridge.new_chats); retry in ${seconds} s`, { 'Retry-After': String(seconds) });
+        }
         return ok({ room_id: result.roomId, phone: result.contact, matrix_to: `https://matrix.to/#/${result.roomId}` });
       }),
     ),

@@ -2,6 +2,7 @@
 // fake network, real SQLite store), on a port the OS picks, and a small client for it. Used
 // by tests/unit/provisioning/.
 import { startCoreHarness, type CoreHarness } from '../../helpers/core-harness';
+import type { BridgeConfig } from '../../../src/config/types';
 import { API_PREFIX, startProvisioningServer, type ProvisioningServer } from '../../../src/provisioning';
 
 export const SECRET = 'a-provisioning-secret-for-tests-0123';
@@ -23,8 +24,10 @@ export interface CallOptions {
   authorization?: string | null;
 }
 
-export async function startApiHarness(t: { after(fn: () => Promise<void>): void }): Promise<ApiHarness> {
-  const h = await startCoreHarness();
+export async function startApiHarness(
+  t: { after(fn: () => Promise<void>): void }, adjust?: (config: BridgeConfig) => void,
+): Promise<ApiHarness> {
+  const h = await startCoreHarness({ adjust });
   const { core } = h;
   const server = await startProvisioningServer(
     {

@@ -237,3 +237,15 @@ test('status of a stored login without a running session (the bridge is stopping
   assert.equal(status.body.logged_in, true);
   assert.equal(status.body.phone, ALICE_PHONE);
 });
+
+test('POST /chats beyond bridge.new_chats: 429 M_LIMIT_EXCEEDED with Retry-After; a chat the user has is still opened', async (t) => {
+  const { call, h } = await startApiHarness(t, (config) => (config.bridge.new_chats = { burst: 1, per_hour: 1 }));
+  await h.login(ALICE, ALICE_PHONE as E164);
+  assert.equal((await call('POST', '/chats', { body: { phone: SAM } })).status, 200);
+  const limited = await call('POST', '/chats', { body: { phone: '+14155552672' } });
+  assert.equal(limited.status, 429);
+  assert.equal(limited.body.errcode, 'M_LIMIT_EXCEEDED');
+  assert.match(String(limited.body.error), /bridge\.new_chats\); retry in \d+ s$/);
+  assert.ok(Number(limited.headers.get('retry-after')) > 0, 'Retry-After in seconds');
+  assert.equal((await call('POST', '/chats', { body: { phone: SAM } })).status, 200);
+});

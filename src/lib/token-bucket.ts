@@ -1,5 +1,6 @@
-/** Token bucket per provider for directory look-ups, so no provider can enumerate the phone
- *  numbers of the network faster than its configured budget. In memory: a restart refills. */
+/** Token bucket: a burst, then a steady rate. The gateway limits each provider's directory
+ *  look-ups with it, the bridge each user's new chats (against enumeration through either). In
+ *  memory: a restart refills. */
 export class TokenBucket {
   private tokens: number;
   private last: number;
