@@ -35,8 +35,10 @@ test('login, start-chat, isolation and logout', async (t) => {
   });
 
   await t.test('login: a code is sent to the phone; a wrong code is refused and the login stays pending', async () => {
-    const asked = await botReply(env, alice, aliceRoom, `login ${ALICE_PHONE}`);
-    assert.match(bodyOf(asked), /code/i);
+    const asked = await botReply(env, alice, aliceRoom, `login ${ALICE_PHONE}`, /code/i);
+    const history = await alice.roomHistory(aliceRoom);
+    const consent = history.findIndex((e) => e.sender === env.botUserId && /^Before \+49 1511 2345678 is linked: what this means/.test(String(e.content.body)));
+    assert.ok(consent >= 0 && consent < history.findIndex((e) => e.event_id === asked.event_id), 'what logging in means is said before the code is sent');
     const code = await env.gateway.codes.next(ALICE_PHONE);
     assert.doesNotMatch(bodyOf(asked), new RegExp(code), 'the bot never echoes the code');
     const wrong = code.replace(/.$/, (d) => String((Number(d) + 1) % 10));
