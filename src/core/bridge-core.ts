@@ -18,6 +18,7 @@ import { MatrixIntake } from './matrix-intake';
 import type { MatrixPort } from './matrix-port';
 import { Outbox } from './outbox';
 import { Portals } from './portals';
+import { ProfileShare } from './profile-share';
 import { Sessions } from './sessions';
 import { SecurityKeeper } from './security-keeper';
 import { securityCommands } from './security-commands';
@@ -31,6 +32,7 @@ export class BridgeCore {
   readonly matrixIntake: MatrixIntake;
   readonly security: SecurityKeeper;
   readonly inbox: Inbox;
+  readonly profileShare: ProfileShare;
   /** login, code, logout, status and start-chat, shared by the bot's commands and the provisioning API */
   readonly logins: LoginFlow;
   readonly blockSync: BlockSync;
@@ -46,7 +48,11 @@ export class BridgeCore {
     this.portals = new Portals(this.ctx, this.security, this.inbox);
     this.outbox = new Outbox(this.ctx, this.queue, this.security);
     this.blockSync = new BlockSync(this.ctx, this.queue);
-    this.sessions = new Sessions(this.ctx, this.portals, this.security, this.queue, this.outbox, (owner) => this.blockSync.connected(owner));
+    this.profileShare = new ProfileShare(this.ctx);
+    this.sessions = new Sessions(this.ctx, this.portals, this.security, this.queue, this.outbox, (owner) => {
+      this.blockSync.connected(owner);
+      this.profileShare.connected(owner);
+    });
     this.matrixIntake = new MatrixIntake(this.ctx, this.outbox, this.security, this.inbox);
     this.logins = new LoginFlow(this.ctx, this.sessions, this.portals);
   }
@@ -56,7 +62,7 @@ export class BridgeCore {
       ...loginCommands(this.ctx, this.sessions, this.logins),
       ...securityCommands(this.ctx, this.sessions, this.security),
       ...blockCommands(this.ctx, this.blockSync),
-      ...settingsCommands(this.ctx, this.inbox, this.sessions),
+      ...settingsCommands(this.ctx, this.inbox, this.sessions, this.profileShare),
     ];
   }
 

@@ -33,6 +33,8 @@ export interface MatrixPort {
   /** whether a Matrix user is one of the bridge's own (bot or ghost) */
   isBridgeUser(mxid: string): boolean;
   setGhostProfile(ghost: string, profile: { displayName?: string; avatarMxc?: string }): Promise<void>;
+  /** a Matrix user's global profile, as the bot reads it */
+  userProfile(user: string): Promise<{ displayName?: string; avatarMxc?: string }>;
   createPortalRoom(spec: PortalRoomSpec): Promise<string>;
   /** creates a Space (room type m.space) as the bot, with `owner` invited; returns its ID */
   createSpace(spec: SpaceSpec): Promise<string>;

@@ -4,12 +4,13 @@ import type { Command } from '../matrix/commands/registry';
 import type { CoreContext } from './context';
 import { displayPhone, type E164 } from '../network/phone';
 import type { Inbox } from './inbox';
+import type { ProfileShare } from './profile-share';
 import type { Sessions } from './sessions';
-import { describeInbox, describeSettings, INBOX_MODES, readSettings, writeSetting, type InboxMode } from './user-settings';
+import { describeInbox, describeProfileShare, describeSettings, INBOX_MODES, readSettings, writeSetting, type InboxMode } from './user-settings';
 
 const NOT_LOGGED_IN = 'You are not logged in, so there is nothing to pause or resume. Link your phone number first: login +<country code><number>';
 
-export function settingsCommands(core: CoreContext, inbox: Inbox, sessions: Sessions): Command[] {
+export function settingsCommands(core: CoreContext, inbox: Inbox, sessions: Sessions, profiles: ProfileShare): Command[] {
   const hours = (seconds: number) => `${Math.round(seconds / 360) / 10} h`;
   return [
     {
@@ -85,6 +86,33 @@ export function settingsCommands(core: CoreContext, inbox: Inbox, sessions: Sess
             ? 'Resumed: your chats are bridged again; what waited on either side is being delivered, in order.'
             : `Resumed, but the network is not reachable right now (${status.reason ?? status.state}); the bridge keeps trying, and what waited is delivered once it is back. "status" shows the state.`,
         );
+      },
+    },
+      {
+      name: 'profile',
+      usage: 'share on|off',
+      help: 'Whether your Matrix display name and avatar are your profile on the network (off by default: only your number is known).',
+      permission: 'user',
+      args: [{ name: 'share' }, { name: 'on|off' }],
+      async handler(ctx) {
+        const current = readSettings(core.store, ctx.sender).profileShare;
+        if (ctx.args.length === 0) return ctx.reply(describeProfileShare(current));
+        const [what, choice] = ctx.args.map((a) => a.toLowerCase());
+        if (what !== 'share' || (choice !== 'on' && choice !== 'off')) {
+          return ctx.reply('"profile" takes "share on" or "share off"; nothing was changed.');
+        }
+        let result;
+        try {
+          result = await profiles.set(ctx.sender, choice === 'on');
+        } catch (error) {
+          core.log.warn(`profile share of ${ctx.sender} not applied: ${(error as Error).message}`);
+          return ctx.reply(`Your setting is now "profile share ${choice}", but the network was not updated (${(error as Error).message}); it is tried again at your next connect.`);
+        }
+        const now = describeProfileShare(choice === 'on');
+        if (result.outcome === 'later') return ctx.reply(`${now} You are not connected now: the network is updated when you are.`);
+        if (result.outcome === 'cleared') return ctx.reply(`${now} Nothing of your profile is on the network.`);
+        const shown = result.displayName === null ? 'no display name (you have none on Matrix)' : `the name "${result.displayName}"`;
+        return ctx.reply(`${now} Published: ${shown}${result.avatar ? ' and your avatar' : ''}.${result.avatarNote ? ` Note: ${result.avatarNote}.` : ''}`);
       },
     },
   ];

@@ -15,15 +15,18 @@ export interface UserSettings {
   inbox: InboxMode;
   /** `pause`d: no session, nothing sent either way, until `resume` (the login stays) */
   paused: boolean;
+  /** whether the user's Matrix display name and avatar are published to the network */
+  profileShare: boolean;
 }
 
-export const DEFAULT_SETTINGS: UserSettings = { inbox: 'separate', paused: false };
+export const DEFAULT_SETTINGS: UserSettings = { inbox: 'separate', paused: false, profileShare: false };
 
 const ajv = new Ajv({ allErrors: true });
 /** one validator per setting, so one bad value costs only that setting */
 const valid: { [K in keyof UserSettings]: (value: unknown) => value is UserSettings[K] } = {
   inbox: ajv.compile<InboxMode>({ type: 'string', enum: [...INBOX_MODES] } satisfies JSONSchemaType<InboxMode>),
   paused: ajv.compile<boolean>({ type: 'boolean' } satisfies JSONSchemaType<boolean>),
+  profileShare: ajv.compile<boolean>({ type: 'boolean' } satisfies JSONSchemaType<boolean>),
 };
 
 export function readSettings(store: BridgeStore, mxid: string): UserSettings {
@@ -31,6 +34,7 @@ export function readSettings(store: BridgeStore, mxid: string): UserSettings {
   return {
     inbox: valid.inbox(stored.inbox) ? stored.inbox : DEFAULT_SETTINGS.inbox,
     paused: valid.paused(stored.paused) ? stored.paused : DEFAULT_SETTINGS.paused,
+    profileShare: valid.profileShare(stored.profileShare) ? stored.profileShare : DEFAULT_SETTINGS.profileShare,
   };
 }
 
@@ -41,7 +45,13 @@ export function writeSetting<K extends keyof UserSettings>(store: BridgeStore, m
 
 /** What each setting now means, in the words the `settings` command answers with. */
 export function describeSettings(settings: UserSettings): string[] {
-  return [describeInbox(settings.inbox), describePaused(settings.paused)];
+  return [describeInbox(settings.inbox), describePaused(settings.paused), describeProfileShare(settings.profileShare)];
+}
+
+export function describeProfileShare(share: boolean): string {
+  return share
+    ? 'profile share on: your Matrix display name and avatar are your profile on the network; everyone there who looks up your number sees them. "profile share off" takes them back.'
+    : 'profile share off: the network and your contacts get your number only, no name or avatar. "profile share on" publishes your Matrix display name and avatar.';
 }
 
 export function describePaused(paused: boolean): string {

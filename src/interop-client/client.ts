@@ -242,8 +242,15 @@ export class InteropClient extends EventEmitter<InteropClientEvents> {
     return decryptAttachment(fromBase64(res.data, 'media data'), part);
   }
 
-  setProfile(displayName: string | null): Promise<Profile> {
-    return this.conn.request('profile.set', { phone: this.phone, displayName });
+  /** `avatarMediaId` left out keeps the avatar; null clears it (as displayName: null does the name) */
+  setProfile(displayName: string | null, avatarMediaId?: string | null): Promise<Profile> {
+    return this.conn.request('profile.set', { phone: this.phone, displayName, ...(avatarMediaId !== undefined && { avatarMediaId }) });
+  }
+
+  /** Uploads bytes as they are: for an avatar, which is public to the network (protocol §10). */
+  async uploadPublic(data: Uint8Array): Promise<string> {
+    const res = await this.conn.request('media.upload', { data: toBase64(data) }, { timeoutMs: 120_000 });
+    return res.mediaId;
   }
 
   getProfile(phone: string): Promise<Profile> {

@@ -80,6 +80,14 @@ export class AppserviceMatrixPort implements MatrixPort {
     });
   }
 
+  async userProfile(user: string): Promise<{ displayName?: string; avatarMxc?: string }> {
+    const profile = (await (await this.client(this.botUserId)).getUserProfile(user)) as { displayname?: unknown; avatar_url?: unknown };
+    return {
+      ...(typeof profile.displayname === 'string' && { displayName: profile.displayname }),
+      ...(typeof profile.avatar_url === 'string' && { avatarMxc: profile.avatar_url }),
+    };
+  }
+
   async createSpace(spec: SpaceSpec): Promise<string> {
     const client = await this.client(this.botUserId);
     return client.createRoom({

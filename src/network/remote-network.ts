@@ -119,6 +119,8 @@ export interface RemoteSession {
   /** downloads, checks the digest and decrypts; throws on a tampered blob */
   downloadAttachment(part: AttachmentPart): Promise<Uint8Array>;
   fetchProfile(contact: E164): Promise<RemoteProfile>;
+  /** publishes the user's own profile to the network (null clears a field); avatars are public */
+  publishProfile(profile: { displayName: string | null; avatar: Uint8Array | null }): Promise<void>;
   /** the bytes of a profile avatar named by RemoteProfile.avatarRef */
   downloadAvatar(ref: string): Promise<Uint8Array>;
   /** the contact's identity key in use: the safety number to compare out of band, and a

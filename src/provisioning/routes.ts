@@ -205,7 +205,8 @@ function settingsBody(deps: ProvisioningDeps, userId: string): Record<string, un
   const { bridge, security } = deps.config;
   return {
     user: readSettings(deps.store, userId),
-    // `paused` is the bot's `pause` / `resume` (they open and close the session): read-only here
+    // `paused` (the bot's pause / resume, which open and close the session) and `profileShare`
+    // (which publishes to the network) are the bot's to change: read-only here
     writable: ['inbox'],
     bridge: {
       command_prefix: bridge.command_prefix,

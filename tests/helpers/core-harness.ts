@@ -129,6 +129,13 @@ export class FakeMatrix extends Faults<MatrixMethod> implements MatrixPort {
     return `!room${this.rooms.length}:example.org`;
   }
 
+  /** what userProfile answers, per Matrix user */
+  readonly userProfiles = new Map<string, { displayName?: string; avatarMxc?: string }>();
+  async userProfile(user: string): Promise<{ displayName?: string; avatarMxc?: string }> {
+    this.enter('userProfile', [user]);
+    return this.userProfiles.get(user) ?? {};
+  }
+
   async createSpace(spec: SpaceSpec): Promise<string> {
     this.enter('createSpace', [spec]);
     this.spaces.push(spec);
@@ -211,13 +218,15 @@ export class FakeMatrix extends Faults<MatrixMethod> implements MatrixPort {
   }
 }
 
-type SessionMethod = 'send' | 'sendTyping' | 'sendReadStatus' | 'uploadAttachment' | 'downloadAttachment' | 'fetchProfile' | 'identity' | 'setBlockList';
+type SessionMethod =
+  | 'send' | 'sendTyping' | 'sendReadStatus' | 'uploadAttachment' | 'downloadAttachment' | 'fetchProfile' | 'identity' | 'setBlockList' | 'publishProfile';
 
 export class FakeSession extends Faults<SessionMethod> implements RemoteSession {
   /** what reached the network, in order */
   readonly sent: { to: E164; content: Content }[] = [];
   readonly attachments = new Map<string, Uint8Array>();
-  readonly profiles = new Map<string, RemoteProfile>();
+  /** the network's profiles by number (shared by the sessions of one FakeNetwork, as a directory is) */
+  readonly profiles: Map<string, RemoteProfile>;
   /** what identity() answers per contact (none: no Signal session yet) */
   readonly identities = new Map<string, RemoteIdentity>();
   /** every block list handed to the network that it accepted, in order */
@@ -232,8 +241,10 @@ export class FakeSession extends Faults<SessionMethod> implements RemoteSession 
   constructor(
     readonly phone: E164,
     readonly handler: RemoteEventHandler,
+    profiles = new Map<string, RemoteProfile>(),
   ) {
     super();
+    this.profiles = profiles;
   }
 
   async send(to: E164, content: Content): Promise<SendResult> {
@@ -269,6 +280,17 @@ export class FakeSession extends Faults<SessionMethod> implements RemoteSession 
   async fetchProfile(contact: E164): Promise<RemoteProfile> {
     this.enter('fetchProfile', [contact]);
     return this.profiles.get(contact) ?? {};
+  }
+
+  /** every own profile published, in order (the network's copy is profiles.get(phone)) */
+  readonly published: { displayName: string | null; avatar: Uint8Array | null }[] = [];
+  async publishProfile(profile: { displayName: string | null; avatar: Uint8Array | null }): Promise<void> {
+    this.enter('publishProfile', [profile]);
+    this.published.push(profile);
+    this.profiles.set(this.phone, {
+      ...(profile.displayName !== null && { displayName: profile.displayName }),
+      ...(profile.avatar && { avatarRef: `avatar-${this.published.length}` }),
+    });
   }
 
   async downloadAvatar(): Promise<Uint8Array> {
@@ -327,6 +349,8 @@ export class FakeNetwork implements RemoteNetwork {
   readonly id = 'fake';
   readonly displayName = 'Fake network';
   readonly sessions = new Map<string, FakeSession>();
+  /** the directory's profiles, by number, seen by every session */
+  readonly profiles = new Map<string, RemoteProfile>();
   /** connect() fails while this is set */
   refuseConnect?: () => Error;
   /** requestLoginCode() and completeLogin() fail while this is set */
@@ -356,7 +380,7 @@ export class FakeNetwork implements RemoteNetwork {
   async connect(userKey: string, login: LoginState, handler: RemoteEventHandler): Promise<RemoteSession> {
     if (this.connectGate) await this.connectGate;
     if (this.refuseConnect) throw this.refuseConnect();
-    const session = new FakeSession(login.phone, handler);
+    const session = new FakeSession(login.phone, handler, this.profiles);
     this.sessions.set(userKey, session);
     return session;
   }

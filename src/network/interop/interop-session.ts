@@ -115,6 +115,11 @@ export class InteropSession implements RemoteSession {
     return { displayName: profile.displayName, avatarRef: profile.avatarMediaId };
   }
 
+  async publishProfile(profile: { displayName: string | null; avatar: Uint8Array | null }): Promise<void> {
+    const avatarMediaId = profile.avatar ? await this.client.uploadPublic(profile.avatar) : null;
+    await this.client.setProfile(profile.displayName, avatarMediaId);
+  }
+
   /** avatars are public to the network, stored unencrypted (docs/interop-protocol.md §10) */
   async downloadAvatar(ref: string): Promise<Uint8Array> {
     return this.downloadPublic(ref);

@@ -159,7 +159,7 @@ test('settings: the user\'s (inbox) and the bridge-wide ones read-only; PUT {} c
   const settings = await call('GET', '/settings');
   assert.equal(settings.status, 200);
   assert.deepEqual(settings.body, {
-    user: { inbox: 'separate', paused: false },
+    user: { inbox: 'separate', paused: false, profileShare: false },
     writable: ['inbox'],
     bridge: {
       command_prefix: h.config.bridge.command_prefix,
@@ -177,7 +177,7 @@ test('settings: the user\'s (inbox) and the bridge-wide ones read-only; PUT {} c
   const space = h.store.users.get(ALICE)!.inboxSpace!;
   const merged = await call('PUT', '/settings', { body: { inbox: 'merged' } });
   assert.equal(merged.status, 200);
-  assert.deepEqual(merged.body.user, { inbox: 'merged', paused: false });
+  assert.deepEqual(merged.body.user, { inbox: 'merged', paused: false, profileShare: false });
   assert.deepEqual(merged.body.moved, { rooms: 1, failed: [] });
   assert.deepEqual(h.matrix.state.get(`${space}|m.space.child|${portal.roomId}`), {}, 'the portal left the Space');
   assert.match((await h.command(ALICE, 'settings')).join('\n'), /inbox merged/, 'the bot sees what the API set');
