@@ -18,7 +18,7 @@ import { BridgeCore } from './core/bridge-core';
 import { InteropNetwork } from './network/interop/interop-network';
 import { BridgeKeyStore } from './network/interop/signal-keys';
 import { Metrics } from './metrics';
-import { HealthEndpoints, ReadinessCheck } from './health';
+import { HealthEndpoints, homeserverProbe, ReadinessCheck } from './health';
 import { setupBridgeLogging } from './logging';
 import { VERSION } from './version';
 import { checkHomeserver, checkRegistration, openDatabaseFile, providerSecretProblems, provisioningSecretProblems } from './startup';
@@ -104,7 +104,7 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
     const metrics = config.metrics.enabled ? new Metrics() : undefined;
     const core = new BridgeCore(config, store, matrix, network, logging.component('core'), await keys.sealer(), metrics?.messages);
     cleanups.push(() => core.stop());
-    const health = new HealthEndpoints(new ReadinessCheck({ homeserver: () => matrix.ping(), logins: () => core.sessions.states() }));
+    const health = new HealthEndpoints(new ReadinessCheck({ homeserver: homeserverProbe(config.homeserver.url), logins: () => core.sessions.states() }));
 
     const commands = new CommandRegistry();
     commands.register(...builtinCommands(commands, VERSION, config.bridge.command_prefix, config.bridge.user_guide_url), ...core.commands());
