@@ -31,7 +31,8 @@ RUN mkdir -p /data && chown node:node /data
 USER node
 WORKDIR /data
 VOLUME ["/data"]
-EXPOSE 29330
+# the appservice port; metrics (9002) and the provisioning API (29331) when enabled
+EXPOSE 29330 9002 29331
 # Liveness from the appservice listener, which answers /health whether metrics are on or not
 # (docs/metrics-and-health.md). The image has no curl: node's own fetch asks. With another
 # appservice.port, set INTEROP_HEALTHCHECK_URL to match.

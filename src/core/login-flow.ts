@@ -15,7 +15,6 @@
  */
 import { backoffDelay, type BackoffOptions } from '../lib/backoff';
 import { TokenBucket } from '../lib/token-bucket';
-import { isPaused, writeSetting } from './user-settings';
 import { KeyedQueue } from '../lib/keyed-queue';
 import { InvalidPhoneNumberError, parsePhone, parseShownPhone, type E164 } from '../network/phone';
 import { RemoteUnavailableError } from '../network/remote-network';
@@ -23,6 +22,7 @@ import type { BridgeStore } from '../store';
 import type { CoreContext } from './context';
 import type { Portals } from './portals';
 import { isTerminal, type LoginStatus, type Sessions } from './sessions';
+import { isPaused, writeSetting } from './user-settings';
 
 export type LoginStartOutcome =
   | { outcome: 'code_sent'; phone: E164 }

@@ -9,7 +9,6 @@
  * resumes from the outbox. Delay and failure are also shown as status events (outbox-status.ts).
  */
 import { createHash } from 'node:crypto';
-import { isPaused } from './user-settings';
 import { completeMediaMessage, matrixRelations, matrixToRemote, noticeContent, type MatrixRoomEvent, type MatrixToRemote, type MatrixToRemoteRefs } from '../convert';
 import { backoffDelay } from '../lib/backoff';
 import type { E164 } from '../network/phone';
@@ -25,6 +24,7 @@ import { KeyedQueue, portalKey } from './keyed-queue';
 import { DelayReporter, type StatusReason, type StatusTarget } from './outbox-status';
 import type { SecurityKeeper } from './security-keeper';
 import { toContentHopTrail } from '../security/hop-trail';
+import { isPaused } from './user-settings';
 
 type OutboxEvent = MatrixRoomEvent & { event_id: string; room_id: string; sender: string };
 

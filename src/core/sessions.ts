@@ -12,7 +12,6 @@
  * notice) and when it is back; a terminal end is told at once.
  */
 import type { LoginRecord } from '../store';
-import { isPaused } from './user-settings';
 import { SessionEndedError, type RemoteEventHandler, type RemoteSession, type SessionEndReason } from '../network/remote-network';
 import { displayPhone, type E164 } from '../network/phone';
 import { backoffDelay, type BackoffOptions } from '../lib/backoff';
@@ -26,6 +25,7 @@ import type { Outbox } from './outbox';
 import type { Portals } from './portals';
 import { RemoteIntake } from './remote-intake';
 import type { SecurityKeeper } from './security-keeper';
+import { isPaused } from './user-settings';
 
 export const LOGIN_STATES = ['connecting', 'connected', 'backing_off', 'device_removed', 'auth_failed', 'logged_out'] as const;
 export type LoginStateName = (typeof LOGIN_STATES)[number];
