@@ -49,7 +49,7 @@ export function settingsCommands(core: CoreContext, inbox: Inbox, sessions: Sess
         await ctx.reply(`${describeInbox(mode)} ${moved} moved${mode === current ? ' (again)' : ''}.${failed}`);
       },
     },
-      {
+    {
       name: 'pause',
       help: 'Stop bridging your chats, both ways, without logging out ("resume" restarts it).',
       permission: 'user',
@@ -88,7 +88,7 @@ export function settingsCommands(core: CoreContext, inbox: Inbox, sessions: Sess
         );
       },
     },
-      {
+    {
       name: 'profile',
       usage: 'share on|off',
       help: 'Whether your Matrix display name and avatar are your profile on the network (off by default: only your number is known).',
