@@ -17,6 +17,7 @@ import { LoginFlow } from './login-flow';
 import { MatrixIntake } from './matrix-intake';
 import type { MatrixPort } from './matrix-port';
 import { Outbox } from './outbox';
+import { Pausing } from './pausing';
 import { Portals } from './portals';
 import { ProfileShare } from './profile-share';
 import { Sessions } from './sessions';
@@ -33,6 +34,8 @@ export class BridgeCore {
   readonly security: SecurityKeeper;
   readonly inbox: Inbox;
   readonly profileShare: ProfileShare;
+  /** pause / resume, shared by the bot's commands and the provisioning API */
+  readonly pausing: Pausing;
   /** login, code, logout, status and start-chat, shared by the bot's commands and the provisioning API */
   readonly logins: LoginFlow;
   readonly blockSync: BlockSync;
@@ -53,6 +56,7 @@ export class BridgeCore {
       this.blockSync.connected(owner);
       this.profileShare.connected(owner);
     });
+    this.pausing = new Pausing(this.ctx, this.sessions);
     this.matrixIntake = new MatrixIntake(this.ctx, this.outbox, this.security, this.inbox);
     this.logins = new LoginFlow(this.ctx, this.sessions, this.portals);
   }
@@ -62,7 +66,7 @@ export class BridgeCore {
       ...loginCommands(this.ctx, this.sessions, this.logins),
       ...securityCommands(this.ctx, this.sessions, this.security),
       ...blockCommands(this.ctx, this.blockSync),
-      ...settingsCommands(this.ctx, this.inbox, this.sessions, this.profileShare),
+      ...settingsCommands(this.ctx, this.inbox, this.pausing, this.profileShare),
     ];
   }
 

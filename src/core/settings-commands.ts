@@ -2,15 +2,15 @@
  *  `pause` / `resume` stop and restart all bridging without logging out. */
 import type { Command } from '../matrix/commands/registry';
 import type { CoreContext } from './context';
-import { displayPhone, type E164 } from '../network/phone';
+import { displayPhone } from '../network/phone';
 import type { Inbox } from './inbox';
+import type { Pausing } from './pausing';
 import type { ProfileShare } from './profile-share';
-import type { Sessions } from './sessions';
-import { describeInbox, describeProfileShare, describeSettings, INBOX_MODES, readSettings, writeSetting, type InboxMode } from './user-settings';
+import { describeInbox, describeProfileShare, describeSettings, INBOX_MODES, readSettings, type InboxMode } from './user-settings';
 
 const NOT_LOGGED_IN = 'You are not logged in, so there is nothing to pause or resume. Link your phone number first: login +<country code><number>';
 
-export function settingsCommands(core: CoreContext, inbox: Inbox, sessions: Sessions, profiles: ProfileShare): Command[] {
+export function settingsCommands(core: CoreContext, inbox: Inbox, pausing: Pausing, profiles: ProfileShare): Command[] {
   const hours = (seconds: number) => `${Math.round(seconds / 360) / 10} h`;
   return [
     {
@@ -55,14 +55,11 @@ export function settingsCommands(core: CoreContext, inbox: Inbox, sessions: Sess
       permission: 'user',
       args: [],
       async handler(ctx) {
-        const login = core.store.logins.get(ctx.sender);
-        if (!login) return ctx.reply(NOT_LOGGED_IN);
-        if (readSettings(core.store, ctx.sender).paused) return ctx.reply('Bridging is paused already. Send "resume" to restart it.');
-        // recorded first: a restart in between keeps it paused
-        writeSetting(core.store, ctx.sender, 'paused', true);
-        await sessions.disconnect(ctx.sender);
+        const result = await pausing.pause(ctx.sender);
+        if (result.outcome === 'not_logged_in') return ctx.reply(NOT_LOGGED_IN);
+        if (result.outcome === 'already') return ctx.reply('Bridging is paused already. Send "resume" to restart it.');
         await ctx.reply(
-          `Paused: nothing is bridged for ${displayPhone(login.phone as E164)}, either way, until you send "resume". ` +
+          `Paused: nothing is bridged for ${displayPhone(result.phone)}, either way, until you send "resume". ` +
             'Your contacts\' messages wait at the network; what you write in chat rooms waits here ' +
             `(for up to ${hours(core.config.bridge.delivery.max_age_seconds)}, then it is given up with a notice). ` +
             'You stay logged in, and your contacts are not told.',
@@ -75,12 +72,10 @@ export function settingsCommands(core: CoreContext, inbox: Inbox, sessions: Sess
       permission: 'user',
       args: [],
       async handler(ctx) {
-        const login = core.store.logins.get(ctx.sender);
-        if (!login) return ctx.reply(NOT_LOGGED_IN);
-        if (!readSettings(core.store, ctx.sender).paused) return ctx.reply('Bridging is not paused.');
-        writeSetting(core.store, ctx.sender, 'paused', false);
-        // connecting kicks the outbox: what was written meanwhile goes out, in order
-        const status = await sessions.connect(login);
+        const result = await pausing.resume(ctx.sender);
+        if (result.outcome === 'not_logged_in') return ctx.reply(NOT_LOGGED_IN);
+        if (result.outcome === 'not_paused') return ctx.reply('Bridging is not paused.');
+        const { status } = result;
         await ctx.reply(
           status.state === 'connected'
             ? 'Resumed: your chats are bridged again; what waited on either side is being delivered, in order.'

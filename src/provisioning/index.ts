@@ -20,6 +20,8 @@ export function startProvisioning(config: BridgeConfig, core: BridgeCore, log: P
     config,
     logins: core.logins,
     inbox: core.inbox,
+    pausing: core.pausing,
+    profiles: core.profileShare,
     store: core.ctx.store,
     networkName: core.ctx.network.displayName,
     isBridgeUser: (mxid: string) => core.ctx.matrix.isBridgeUser(mxid),

@@ -10,6 +10,8 @@ import { loginBridgeState } from '../core/bridge-state';
 import type { LaterOutcome, LoginFlow, LoginView } from '../core/login-flow';
 import { isTerminal } from '../core/sessions';
 import type { Inbox } from '../core/inbox';
+import type { Pausing } from '../core/pausing';
+import type { ProfileShare } from '../core/profile-share';
 import { readSettings } from '../core/user-settings';
 import type { CoreLogger } from '../core/context';
 import { InvalidPhoneNumberError, type E164 } from '../network/phone';
@@ -26,6 +28,8 @@ export interface ProvisioningDeps {
   logins: LoginFlow;
   /** where the user's portals sit (the `inbox` setting) */
   inbox: Inbox;
+  pausing: Pausing;
+  profiles: ProfileShare;
   store: BridgeStore;
   /** the network's human name, e.g. `interop network` */
   networkName: string;
@@ -186,15 +190,31 @@ export function provisioningRoutes(deps: ProvisioningDeps): Route[] {
     route('GET', '/settings', undefined, async (user) => ok(settingsBody(deps, user.userId))),
 
     // as the bot's `inbox` command: the setting is kept, and the portals are moved
+    // each key as the bot's command for it does; the answer is the settings after all of them
     route('PUT', '/settings', validators.settings, async (user, body: SettingsBody) => {
-      if (body.inbox === undefined) return ok(settingsBody(deps, user.userId));
-      let moved;
-      try {
-        moved = await deps.inbox.switchTo(user.userId, body.inbox);
-      } catch (error) {
-        throw new ApiError(503, ERRCODE.homeserverUnavailable, `inbox ${body.inbox} is kept, but the Space could not be set up: ${(error as Error).message}; PUT it again to retry`);
+      const extra: Record<string, unknown> = {};
+      if (body.paused !== undefined) {
+        const result = body.paused ? await deps.pausing.pause(user.userId) : await deps.pausing.resume(user.userId);
+        if (result.outcome === 'not_logged_in') throw notLoggedIn(user.userId);
       }
-      return ok({ ...settingsBody(deps, user.userId), moved: { rooms: moved.moved, failed: moved.failed } });
+      if (body.profileShare !== undefined) {
+        try {
+          const shared = await deps.profiles.set(user.userId, body.profileShare);
+          extra.profile = shared.outcome === 'later' ? 'applied at the next connect' : shared.outcome;
+        } catch (error) {
+          throw new ApiError(503, ERRCODE.networkUnreachable, `profileShare ${body.profileShare} is kept, but the network was not updated: ${(error as Error).message}; it is tried again at the next connect`);
+        }
+      }
+      if (body.inbox !== undefined) {
+        let moved;
+        try {
+          moved = await deps.inbox.switchTo(user.userId, body.inbox);
+        } catch (error) {
+          throw new ApiError(503, ERRCODE.homeserverUnavailable, `inbox ${body.inbox} is kept, but the Space could not be set up: ${(error as Error).message}; PUT it again to retry`);
+        }
+        extra.moved = { rooms: moved.moved, failed: moved.failed };
+      }
+      return ok({ ...settingsBody(deps, user.userId), ...extra });
     }),
   ];
 }
@@ -205,9 +225,7 @@ function settingsBody(deps: ProvisioningDeps, userId: string): Record<string, un
   const { bridge, security } = deps.config;
   return {
     user: readSettings(deps.store, userId),
-    // `paused` (the bot's pause / resume, which open and close the session) and `profileShare`
-    // (which publishes to the network) are the bot's to change: read-only here
-    writable: ['inbox'],
+    writable: ['inbox', 'paused', 'profileShare'],
     bridge: {
       command_prefix: bridge.command_prefix,
       show_phone_in_displayname: bridge.show_phone_in_displayname,

@@ -24,6 +24,9 @@ export type EmptyBody = Record<string, never>;
 /** the settings PUT /settings changes; a key left out stays as it is */
 export interface SettingsBody {
   inbox?: InboxMode;
+  /** true: as the bot's `pause`; false: as `resume` */
+  paused?: boolean;
+  profileShare?: boolean;
 }
 
 const phoneBody: JSONSchemaType<PhoneBody> = {
@@ -43,7 +46,11 @@ const codeBody: JSONSchemaType<CodeBody> = {
 const settingsBody: JSONSchemaType<SettingsBody> = {
   type: 'object',
   additionalProperties: false,
-  properties: { inbox: { type: 'string', enum: [...INBOX_MODES], nullable: true } },
+  properties: {
+    inbox: { type: 'string', enum: [...INBOX_MODES], nullable: true },
+    paused: { type: 'boolean', nullable: true },
+    profileShare: { type: 'boolean', nullable: true },
+  },
 };
 
 const emptyBody = {

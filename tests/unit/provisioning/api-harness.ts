@@ -34,6 +34,8 @@ export async function startApiHarness(
       config: h.config,
       logins: core.logins,
       inbox: core.inbox,
+      pausing: core.pausing,
+      profiles: core.profileShare,
       store: h.store,
       networkName: h.network.displayName,
       isBridgeUser: (mxid) => h.matrix.isBridgeUser(mxid),

@@ -160,7 +160,7 @@ test('settings: the user\'s (inbox) and the bridge-wide ones read-only; PUT {} c
   assert.equal(settings.status, 200);
   assert.deepEqual(settings.body, {
     user: { inbox: 'separate', paused: false, profileShare: false },
-    writable: ['inbox'],
+    writable: ['inbox', 'paused', 'profileShare'],
     bridge: {
       command_prefix: h.config.bridge.command_prefix,
       show_phone_in_displayname: h.config.bridge.show_phone_in_displayname,
@@ -248,4 +248,26 @@ test('POST /chats beyond bridge.new_chats: 429 M_LIMIT_EXCEEDED with Retry-After
   assert.match(String(limited.body.error), /bridge\.new_chats\); retry in \d+ s$/);
   assert.ok(Number(limited.headers.get('retry-after')) > 0, 'Retry-After in seconds');
   assert.equal((await call('POST', '/chats', { body: { phone: SAM } })).status, 200);
+});
+
+test('PUT /settings paused and profileShare do what the bot\'s pause / resume and profile share do', async (t) => {
+  const { call, h } = await startApiHarness(t);
+  assert.equal((await call('PUT', '/settings', { body: { paused: true } })).status, 409, 'not logged in: nothing to pause');
+  const session = await h.login(ALICE, ALICE_PHONE as E164);
+  h.matrix.userProfiles.set(ALICE, { displayName: 'Alice' });
+  const paused = await call('PUT', '/settings', { body: { paused: true } });
+  assert.equal(paused.status, 200);
+  assert.equal((paused.body.user as { paused: boolean }).paused, true);
+  assert.equal(session.disconnected, true, 'the session is closed, as by the bot');
+  assert.equal((await call('GET', '/status')).body.state, 'paused');
+  const later = await call('PUT', '/settings', { body: { profileShare: true } });
+  assert.equal(later.body.profile, 'applied at the next connect', 'paused: no session to publish through');
+  const resumed = await call('PUT', '/settings', { body: { paused: false } });
+  assert.equal((resumed.body.user as { paused: boolean }).paused, false);
+  const again = h.network.sessions.get(ALICE)!;
+  for (let i = 0; i < 100 && again.published.length === 0; i++) await sleep(10);
+  assert.deepEqual(again.published, [{ displayName: 'Alice', avatar: null }], 'the name published once connected again');
+  const off = await call('PUT', '/settings', { body: { profileShare: false } });
+  assert.equal(off.body.profile, 'cleared');
+  assert.equal((await call('PUT', '/settings', { body: { paused: 'yes' } })).body.errcode, 'M_BAD_JSON');
 });
