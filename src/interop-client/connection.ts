@@ -6,65 +6,20 @@
  */
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
-import type {
-  EnvelopeEvent, EventFrame, HelloResult, KeysLowEvent, RequestParams, RequestResult, RequestType,
-  SubscribeResult, SubscriptionEndedEvent, TypingEvent,
-} from '../protocol/frames';
+import type { EventFrame, HelloResult, RequestParams, RequestResult, RequestType, SubscribeResult } from '../protocol/frames';
 import { PROTOCOL_VERSION } from '../protocol/frames';
 import { quote } from '../protocol/quote';
 import { parseGatewayFrame, validateResult } from '../protocol/validate';
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from '../lib/backoff';
+import {
+  AUTH_REFUSED_BACKOFF, DEFAULT_MAX_INBOUND_FRAME_BYTES, SAFE_TO_RETRY, type ConnectionEvents, type ConnectionOptions, type RequestOptions,
+} from './connection-options';
 import { flushBeforeSend } from './durability';
 import { InteropRequestError } from './errors';
 
-export interface ConnectionOptions {
-  /** ws:// URL of the gateway */
-  url: string;
-  provider: string;
-  secret: string;
-  requestTimeoutMs?: number;
-  /** false disables reconnecting (tests of failure paths) */
-  reconnect?: Partial<BackoffOptions> | false;
-  /** how often a reconnect is tried again after the gateway refused the provider secret
-   *  (default AUTH_REFUSED_BACKOFF): no quick retry fixes a refused secret */
-  authRefusedBackoff?: Partial<BackoffOptions>;
-  /** ping interval; a connection that misses one pong is dropped and reconnected */
-  keepaliveMs?: number;
-  /** largest frame read from the gateway (default 32 MiB, twice the gateway's default limit,
-   *  which leaves room for envelope overhead and large key directories). A larger frame is
-   *  reported as a protocolError without being parsed; one beyond twice this is cut off by the
-   *  WebSocket layer (close 1009, then the usual reconnect). */
-  maxFrameBytes?: number;
-}
-
-export const DEFAULT_MAX_INBOUND_FRAME_BYTES = 32 * 1024 * 1024;
-
-/** From a minute growing to 15: the gateway's admin may still be fixing the provider's entry. */
-export const AUTH_REFUSED_BACKOFF: BackoffOptions = { initialDelayMs: 60_000, maxDelayMs: 15 * 60_000, factor: 2, jitter: 0.1 };
-
-export interface RequestOptions {
-  timeoutMs?: number;
-  /** resend after a reconnect instead of failing; only for idempotent requests
-   *  (default: true for requests without side effects, false otherwise) */
-  retryOnDisconnect?: boolean;
-}
-
-export interface ConnectionEvents {
-  connected: [hello: HelloResult, reconnected: boolean];
-  disconnected: [reason: string];
-  envelope: [EnvelopeEvent];
-  typing: [TypingEvent];
-  'keys.low': [KeysLowEvent];
-  'subscription.ended': [SubscriptionEndedEvent];
-  /** a frame the client could not make sense of; logged, never fatal */
-  protocolError: [message: string];
-  /** a reconnect's hello was refused (auth_failed); `refusals` counts them since the last
-   *  accepted hello, from 1. Retried at authRefusedBackoff, not at the reconnect rate. */
-  authRefused: [refusals: number];
-}
-
-/** Requests without side effects: resent after a reconnect unless the caller says otherwise. */
-const SAFE_TO_RETRY: ReadonlySet<RequestType> = new Set(['ping', 'keys.fetch', 'profile.get', 'device.list', 'media.download']);
+export {
+  AUTH_REFUSED_BACKOFF, DEFAULT_MAX_INBOUND_FRAME_BYTES, type ConnectionEvents, type ConnectionOptions, type RequestOptions,
+} from './connection-options';
 
 interface Pending {
   type: RequestType;
