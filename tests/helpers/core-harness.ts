@@ -353,6 +353,9 @@ export class FakeNetwork implements RemoteNetwork {
   readonly profiles = new Map<string, RemoteProfile>();
   /** connect() fails while this is set */
   refuseConnect?: () => Error;
+  /** the next session made fails this method this many times from its start (before core's
+   *  on-connect work can run), then the setting is used up */
+  failNextSessions?: { method: SessionMethod; times: number };
   /** requestLoginCode() and completeLogin() fail while this is set */
   refuseLogin?: () => Error;
   private connectGate?: Promise<void>;
@@ -381,6 +384,8 @@ export class FakeNetwork implements RemoteNetwork {
     if (this.connectGate) await this.connectGate;
     if (this.refuseConnect) throw this.refuseConnect();
     const session = new FakeSession(login.phone, handler, this.profiles);
+    if (this.failNextSessions) session.fail(this.failNextSessions.method, this.failNextSessions.times);
+    this.failNextSessions = undefined;
     this.sessions.set(userKey, session);
     return session;
   }

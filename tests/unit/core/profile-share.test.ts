@@ -54,3 +54,27 @@ test('an avatar that is no image is left out and said; a change while disconnect
   assert.deepEqual(again.published, [{ displayName: null, avatar: null }], 'cleared at the next connect');
   assert.deepEqual(h.network.profiles.get(ALICE_PHONE), {});
 });
+
+test('a network that refuses the profile: the setting is kept and said so; the next connect tries again, and a failure there is logged', async (t) => {
+  const h = await startCoreHarness();
+  t.after(() => h.stop());
+  h.matrix.userProfiles.set(ALICE, { displayName: 'Alice' });
+  const session = await h.login(ALICE, ALICE_PHONE);
+  session.fail('publishProfile', 1);
+  const [reply] = await h.command(ALICE, 'profile share on');
+  assert.match(reply, /^Your setting is now "profile share on", but the network was not updated \(.*\); it is tried again at your next connect\.$/);
+  assert.match((await h.command(ALICE, 'settings')).join('\n'), /• profile share on: /, 'the choice is kept');
+  assert.equal(session.published.length, 0);
+
+  await h.core.sessions.disconnect(ALICE);
+  const again = await h.login(ALICE, ALICE_PHONE);
+  for (let i = 0; i < 100 && again.published.length === 0; i++) await sleep(10);
+  assert.deepEqual(again.published, [{ displayName: 'Alice', avatar: null }], 'published at the next connect');
+
+  await h.core.sessions.disconnect(ALICE);
+  h.network.failNextSessions = { method: 'publishProfile', times: 1 };
+  await h.login(ALICE, ALICE_PHONE);
+  const warned = () => h.log.lines.some((l) => l.level === 'warn' && l.text.includes(`profile of ${ALICE} not brought in line with "profile share"`));
+  for (let i = 0; i < 100 && !warned(); i++) await sleep(10);
+  assert.ok(warned(), 'a failure at connect is logged, for the connect after it to repair');
+});

@@ -271,3 +271,14 @@ test('PUT /settings paused and profileShare do what the bot\'s pause / resume an
   assert.equal(off.body.profile, 'cleared');
   assert.equal((await call('PUT', '/settings', { body: { paused: 'yes' } })).body.errcode, 'M_BAD_JSON');
 });
+
+test('PUT /settings profileShare with the network refusing: 503 naming it, the setting kept', async (t) => {
+  const { call, h } = await startApiHarness(t);
+  const session = await h.login(ALICE, ALICE_PHONE as E164);
+  session.fail('publishProfile', 1);
+  const refused = await call('PUT', '/settings', { body: { profileShare: true } });
+  assert.equal(refused.status, 503);
+  assert.equal(refused.body.errcode, 'ORG.INTEROP_BRIDGE.NETWORK_UNREACHABLE');
+  assert.match(String(refused.body.error), /^profileShare true is kept, but the network was not updated: .*; it is tried again at the next connect$/);
+  assert.equal(((await call('GET', '/settings')).body.user as { profileShare: boolean }).profileShare, true);
+});
