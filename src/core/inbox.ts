@@ -38,11 +38,17 @@ export class Inbox {
     }
   }
 
-  /** A portal the owner left leaves their Space too (best effort: the room is gone for them). */
+  /** A portal the owner left leaves their Space too. An outage throws, so the leave is handled
+   *  again (the caller runs this before it forgets the room); a refusal costs only the link. */
   async remove(owner: string, roomId: string): Promise<void> {
     const space = this.ctx.store.users.get(owner)?.inboxSpace;
     if (!space) return;
-    await this.unlink(space, roomId).catch((error: Error) => this.ctx.log.warn(`portal ${roomId} not removed from the inbox space of ${owner}: ${error.message}`));
+    try {
+      await this.unlink(space, roomId);
+    } catch (error) {
+      if (!isPermanent(error)) throw error;
+      this.ctx.log.warn(`portal ${roomId} not removed from the inbox space of ${owner}: ${(error as Error).message}`);
+    }
   }
 
   /** Records the setting and moves every existing portal of `owner` accordingly. */

@@ -83,9 +83,11 @@ export class MatrixIntake {
    */
   private async onOwnerLeft(portal: PortalRecord, roomId: string): Promise<void> {
     const { store, matrix, log } = this.ctx;
+    // before the room is forgotten: an outage here answers the transaction 500, and the retry
+    // finds the portal again
+    await this.inbox.remove(portal.owner, roomId);
     store.portals.setRoom(portal.owner, portal.contact, null);
     log.info(`${portal.owner} left portal ${roomId}; the next message opens a new one`);
-    await this.inbox.remove(portal.owner, roomId);
     for (const user of [matrix.ghostUserId(portal.contact), matrix.botUserId]) {
       await matrix.leave(user, roomId).catch((error: Error) => log.warn(`${user} could not leave ${roomId}: ${error.message}`));
     }

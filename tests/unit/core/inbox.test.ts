@@ -99,6 +99,19 @@ test('a portal the user leaves leaves their Space too', async (t) => {
   assert.deepEqual(child(h, space, portal.roomId), {});
 });
 
+test('the homeserver down while a left portal leaves the Space: the transaction fails, and its retry finishes the leave', async (t) => {
+  const h = await harness(t);
+  const portal = await h.core.portals.ensure(ALICE, SAM);
+  const space = h.store.users.get(ALICE)!.inboxSpace!;
+  const left = { type: 'm.room.member', room_id: portal.roomId, sender: ALICE, state_key: ALICE, event_id: '$left', content: { membership: 'leave' } };
+  h.matrix.fail('setState', 1);
+  await assert.rejects(h.core.matrixIntake.onEvent(left), /ECONNREFUSED/);
+  assert.equal(h.store.portals.get(ALICE, SAM)?.roomId, portal.roomId, 'the room is not forgotten before the Space is updated');
+  await h.core.matrixIntake.onEvent(left);
+  assert.deepEqual(child(h, space, portal.roomId), {});
+  assert.equal(h.store.portals.get(ALICE, SAM)?.roomId, null);
+});
+
 test('inbox with a word it does not take changes nothing; without one it says the setting; a stored value that does not fit reads as the default', async (t) => {
   const h = await harness(t);
   assert.match((await h.command(ALICE, 'inbox sideways')).join('\n'), /^"inbox" takes "separate" or "merged" \(got "sideways"\); nothing was changed\.$/);
