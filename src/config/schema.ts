@@ -62,7 +62,7 @@ export const configSchema: JSONSchemaType<BridgeConfig> = {
     bridge: {
       type: 'object',
       additionalProperties: false,
-      required: ['permissions', 'command_prefix', 'show_phone_in_displayname', 'max_media_bytes', 'connection_notice_delay_ms', 'new_chats', 'delivery'],
+      required: ['permissions', 'command_prefix', 'show_phone_in_displayname', 'max_media_bytes', 'connection_notice_delay_ms', 'new_chats', 'message_requests', 'delivery'],
       properties: {
         permissions: {
           type: 'object',
@@ -81,6 +81,19 @@ export const configSchema: JSONSchemaType<BridgeConfig> = {
           properties: {
             burst: { type: 'integer', minimum: 1, maximum: 100_000, default: 20 },
             per_hour: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 60 },
+          },
+        },
+        message_requests: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['enabled', 'notices_per_hour', 'held_per_sender', 'held_total', 'summary_quiet_seconds'],
+          default: sectionDefault,
+          properties: {
+            enabled: { type: 'boolean', default: true },
+            notices_per_hour: { type: 'integer', minimum: 1, maximum: 10_000, default: 10 },
+            held_per_sender: { type: 'integer', minimum: 1, maximum: 100_000, default: 50 },
+            held_total: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 500 },
+            summary_quiet_seconds: { type: 'integer', minimum: 1, maximum: 86_400, default: 60 },
           },
         },
         max_media_bytes: { type: 'integer', minimum: 1, maximum: 2147483647, default: 104857600 },

@@ -47,12 +47,28 @@ export interface BridgeSection {
   /** chats with numbers a user has no chat with yet, per user: each one is a directory
    *  look-up at the network, so this keeps the bridge from being used to enumerate numbers */
   new_chats: { burst: number; per_hour: number };
+  message_requests: MessageRequestsConfig;
   /** largest media file the bridge moves, in bytes */
   max_media_bytes: number;
   /** a login's connection must stay down this long before its owner is told (a blip is no
    *  notice); the return is told only after a drop was */
   connection_notice_delay_ms: number;
   delivery: DeliveryConfig;
+}
+
+/** First messages from unknown numbers (docs/user-guide.md, "Message requests"). */
+export interface MessageRequestsConfig {
+  /** false: a message from anyone opens a portal at once (no requests) */
+  enabled: boolean;
+  /** request notices per user and hour, overall (a burst of this many, then this rate);
+   *  requests past it wait without a notice and are listed by `requests` */
+  notices_per_hour: number;
+  /** messages held from one unknown number; more are dropped */
+  held_per_sender: number;
+  /** messages held from all of a user's unknown numbers together; more are dropped */
+  held_total: number;
+  /** dropped messages are summarised once this long passed without another drop */
+  summary_quiet_seconds: number;
 }
 
 /** How the bridge retries delivery, both directions (see docs/delivery.md). */

@@ -5,3 +5,4 @@ export { SqliteBridgeStore } from './sqlite/sqlite-store';
 export { SchemaTooNewError } from './sqlite/migrate';
 export type * from './chat-repositories';
 export type * from './block-repositories';
+export type * from './request-repositories';

@@ -8,6 +8,7 @@ import type {
   PortalRepository, ReactionRepository, UnreadableStreakRepository,
 } from './chat-repositories';
 import type { BlockRepository } from './block-repositories';
+import type { RequestRepository } from './request-repositories';
 
 export interface BridgeUser {
   /** Matrix user ID */
@@ -88,6 +89,7 @@ export interface BridgeStore {
   held: HeldMessageRepository;
   unreadable: UnreadableStreakRepository;
   blocks: BlockRepository;
+  requests: RequestRepository;
   /** runs `fn` in one transaction: all its writes land, or none */
   atomically<T>(fn: () => T): T;
   /** the schema version the database is at */

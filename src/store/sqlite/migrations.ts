@@ -243,4 +243,44 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 10,
+    name: 'message requests',
+    sql: `
+      -- a first message from a number the user never wrote to and never accepted waits here as
+      -- a request (src/core/message-requests.ts) instead of opening a portal
+      CREATE TABLE message_requests (
+        owner TEXT NOT NULL REFERENCES users(mxid) ON DELETE CASCADE,
+        contact TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        e2ee INTEGER NOT NULL,
+        encrypted INTEGER NOT NULL,
+        first_at INTEGER NOT NULL,
+        notice TEXT NOT NULL CHECK (notice IN ('due', 'sent', 'silent')),
+        unreadable INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (owner, contact)
+      );
+      -- what a request holds, sealed like held_messages; deleted with its request
+      CREATE TABLE request_messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        owner TEXT NOT NULL,
+        contact TEXT NOT NULL,
+        remote_id TEXT NOT NULL,
+        message TEXT NOT NULL,
+        held_at INTEGER NOT NULL,
+        UNIQUE (owner, contact, remote_id),
+        FOREIGN KEY (owner, contact) REFERENCES message_requests (owner, contact) ON DELETE CASCADE
+      );
+      CREATE INDEX request_messages_by_owner ON request_messages (owner);
+      -- messages dropped past the caps, per number, until a summary reports them
+      CREATE TABLE request_drops (
+        owner TEXT NOT NULL REFERENCES users(mxid) ON DELETE CASCADE,
+        contact TEXT NOT NULL,
+        messages INTEGER NOT NULL,
+        first_at INTEGER NOT NULL,
+        last_at INTEGER NOT NULL,
+        PRIMARY KEY (owner, contact)
+      );
+    `,
+  },
 ];

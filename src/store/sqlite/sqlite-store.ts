@@ -10,11 +10,13 @@ import type {
   PortalRepository, ReactionRepository, UnreadableStreakRepository,
 } from '../chat-repositories';
 import type { BlockRepository } from '../block-repositories';
+import type { RequestRepository } from '../request-repositories';
 import { SqliteGhosts, SqliteLogins } from './login-ghost-repos';
 import { SqliteMessages, SqlitePortals, SqliteReactions } from './portal-repos';
 import { SqliteOutbox } from './outbox-repo';
 import { SqliteBotCommands, SqliteTransactions } from './intake-repos';
 import { SqliteBlocks } from './block-repos';
+import { SqliteRequests } from './request-repos';
 import { SqliteContacts, SqliteHeldMessages, SqliteUnreadableStreaks } from './contact-repos';
 import { withStatementCache } from '../../sqlite/statement-cache';
 import { preparePrivateDatabaseFile } from '../../sqlite/private-file';
@@ -106,6 +108,7 @@ export class SqliteBridgeStore implements BridgeStore {
   readonly held: HeldMessageRepository;
   readonly unreadable: UnreadableStreakRepository;
   readonly blocks: BlockRepository;
+  readonly requests: RequestRepository;
 
   private constructor(private readonly db: Database.Database) {
     db = withStatementCache(db);
@@ -122,6 +125,7 @@ export class SqliteBridgeStore implements BridgeStore {
     this.held = new SqliteHeldMessages(db);
     this.unreadable = new SqliteUnreadableStreaks(db);
     this.blocks = new SqliteBlocks(db);
+    this.requests = new SqliteRequests(db);
   }
 
   atomically<T>(fn: () => T): T {

@@ -9,11 +9,13 @@ import { migrate } from '../../../src/store/sqlite/migrate';
 import { migrations } from '../../../src/store/sqlite/migrations';
 import { bridgeStoreSuite } from './bridge-store-suite';
 import { chatStoreSuite } from './chat-store-suite';
+import { requestStoreSuite } from './request-store-suite';
 
 const dir = mkdtempSync(join(tmpdir(), 'mib-store-'));
 let counter = 0;
 bridgeStoreSuite('sqlite', () => SqliteBridgeStore.open(join(dir, `suite-${++counter}.db`)));
 chatStoreSuite('sqlite', () => SqliteBridgeStore.open(join(dir, `suite-${++counter}.db`)));
+requestStoreSuite('sqlite', () => SqliteBridgeStore.open(join(dir, `suite-${++counter}.db`)));
 
 test('sqlite: WAL and foreign keys are on; data survives reopening', () => {
   const path = join(dir, 'reopen.db');
@@ -51,16 +53,18 @@ test('sqlite: a failing migration rolls back with its version bump', () => {
   db.close();
 });
 
-test('sqlite: a version 7 database gains the inbox column and the block tables, and keeps its data', () => {
+test('sqlite: a version 7 database gains the inbox column, the block and the request tables, and keeps its data', () => {
   const path = join(dir, 'v7.db');
   const raw = new Database(path);
   migrate(raw, migrations.filter((m) => m.version <= 7));
   raw.prepare("INSERT INTO users (mxid, created_at) VALUES ('@alice:example.org', 1)").run();
   raw.close();
   const store = SqliteBridgeStore.open(path);
-  assert.equal(store.schemaVersion(), 9);
+  assert.equal(store.schemaVersion(), migrations.at(-1)?.version);
   assert.equal(store.users.get('@alice:example.org')?.inboxSpace, null);
   assert.equal(store.blocks.add('@alice:example.org', '+4915112345678'), true);
   assert.equal(store.blocks.isBlocked('@alice:example.org', '+4915112345678'), true);
+  store.requests.open({ owner: '@alice:example.org', contact: '+447700900123', provider: 'native', e2ee: true, encrypted: true, firstAt: 1, notice: 'due' });
+  assert.equal(store.requests.list('@alice:example.org').length, 1);
   store.close();
 });

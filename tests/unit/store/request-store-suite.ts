@@ -1,0 +1,77 @@
+/** Shared cases for the message-request repository; every BridgeStore implementation runs them. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { BridgeStore } from '../../../src/store';
+
+const alice = '@alice:example.org';
+const bob = '@bob:example.org';
+const sam = '+4915112345678';
+const uk = '+447700900123';
+
+function withStore(open: () => BridgeStore, fn: (store: BridgeStore) => void): void {
+  const store = open();
+  try {
+    store.users.ensure(alice);
+    store.users.ensure(bob);
+    fn(store);
+  } finally {
+    store.close();
+  }
+}
+
+const request = (owner: string, contact: string, firstAt = 1) =>
+  ({ owner, contact, provider: 'native', e2ee: true, encrypted: true, firstAt, notice: 'due' as const });
+
+export function requestStoreSuite(name: string, open: () => BridgeStore): void {
+  test(`${name}: a request opens once, holds each remote message once and in order, and closes with what it held`, () =>
+    withStore(open, (store) => {
+      assert.equal(store.requests.get(alice, sam), undefined);
+      store.requests.open(request(alice, sam, 10));
+      const again = store.requests.open({ ...request(alice, sam, 20), provider: 'other' });
+      assert.equal(again.firstAt, 10, 'an open request is kept as it was');
+      assert.equal(again.provider, 'native');
+      assert.equal(store.requests.hold(alice, sam, 'm1', 'sealed-1'), true);
+      assert.equal(store.requests.hold(alice, sam, 'm2', 'sealed-2'), true);
+      assert.equal(store.requests.hold(alice, sam, 'm1', 'sealed-1 again'), false, 'held once per remote ID');
+      assert.equal(store.requests.isHeld(alice, sam, 'm1'), true);
+      assert.equal(store.requests.isHeld(bob, sam, 'm1'), false);
+      assert.deepEqual(store.requests.held(alice, sam).map((m) => [m.remoteId, m.sealed]), [['m1', 'sealed-1'], ['m2', 'sealed-2']]);
+      store.requests.open(request(alice, uk, 30));
+      store.requests.hold(alice, uk, 'u1', 'sealed-u1');
+      assert.equal(store.requests.heldCount(alice, sam), 2);
+      assert.equal(store.requests.heldTotal(alice), 3);
+      assert.deepEqual(store.requests.list(alice).map((r) => [r.contact, r.held]), [[sam, 2], [uk, 1]], 'oldest first');
+      store.requests.release(store.requests.held(alice, sam)[0].id);
+      assert.deepEqual(store.requests.held(alice, sam).map((m) => m.remoteId), ['m2']);
+      store.requests.setNotice(alice, sam, 'sent');
+      store.requests.countUnreadable(alice, sam);
+      assert.equal(store.requests.get(alice, sam)?.notice, 'sent');
+      assert.equal(store.requests.get(alice, sam)?.unreadable, 1);
+      assert.equal(store.requests.close(alice, sam), true);
+      assert.equal(store.requests.close(alice, sam), false);
+      assert.deepEqual(store.requests.held(alice, sam), [], 'closing deletes what it held');
+      assert.equal(store.requests.heldTotal(alice), 1);
+    }));
+
+  test(`${name}: drops are counted per number and a summary clears only what it reported`, () =>
+    withStore(open, (store) => {
+      assert.equal(store.requests.drops(alice), undefined);
+      store.requests.recordDrop(alice, sam);
+      store.requests.recordDrop(alice, sam);
+      store.requests.recordDrop(alice, uk);
+      store.requests.recordDrop(bob, uk);
+      const drops = store.requests.drops(alice);
+      assert.equal(drops?.messages, 3);
+      assert.equal(drops?.numbers, 2);
+      assert.deepEqual(store.requests.ownersWithDrops(), [alice, bob]);
+      // one more drop lands between the summary's read and its clearing: it stays
+      store.requests.recordDrop(alice, sam);
+      store.requests.clearDrops(alice, drops!.byContact);
+      const left = store.requests.drops(alice);
+      assert.equal(left?.messages, 1);
+      assert.deepEqual([...left!.byContact], [[sam, 1]]);
+      store.requests.clearDrops(alice, left!.byContact);
+      assert.equal(store.requests.drops(alice), undefined);
+      assert.deepEqual(store.requests.ownersWithDrops(), [bob]);
+    }));
+}
