@@ -143,9 +143,9 @@ async function main(): Promise<void> {
     const bob = await matrixUser(env, 'bob');
     const managementRoom = await loginMatrixUser(env, alice, ALICE_PHONE);
 
-    // the bridged chats: each sim writes first, Alice accepts the portal invite
+    // the bridged chats: each sim writes first, Alice accepts the request and the portal invite
     const chats: Array<Awaited<ReturnType<typeof openChat>>> = [];
-    for (let i = 0; i < Math.max(1, SPREAD); i++) chats.push(await openChat(env, alice, ALICE_PHONE, `+1415555${2680 + i}`));
+    for (let i = 0; i < Math.max(1, SPREAD); i++) chats.push(await openChat(env, alice, managementRoom, ALICE_PHONE, `+1415555${2680 + i}`));
     const { sim: sam, portal } = chats[0];
 
     // baseline A's room, baseline B's pair

@@ -171,14 +171,19 @@ export async function loginMatrixUser(env: BridgedEnv, client: MatrixClient, pho
 }
 
 /**
- * A chat as it starts in real life: the sim `phone` writes first, the bridge creates the portal and
- * invites the user, who joins and sees the message. Returns the sim and the portal room.
+ * A chat as it starts in real life: the sim `phone` writes first, the user accepts the message
+ * request, the bridge creates the portal and invites the user, who joins and sees the message. Returns the sim and the portal room.
  */
-export async function openChat(env: BridgedEnv, client: MatrixClient, userPhone: string, phone: string): Promise<{ sim: SimUser; portal: string }> {
+export async function openChat(
+  env: BridgedEnv, client: MatrixClient, managementRoom: string, userPhone: string, phone: string,
+): Promise<{ sim: SimUser; portal: string }> {
   const sim = await newSim(env, phone);
   const ghost = `@${env.config.appservice.ghost_username_template.replace('{phone}', phone)}:${env.config.homeserver.domain}`;
   const mark = await client.catchUp();
   await sim.sendText(userPhone, 'hello');
+  // a first message from a number the user never wrote to is a message request: accept it
+  await client.waitForEvent(botMessage(env, managementRoom, /^📨 Message request from /), { after: mark, timeoutMs: 30_000 });
+  await botReply(env, client, managementRoom, `accept ${phone}`, /^Accepted /);
   const invite = await client.waitForEvent(
     (e) => e.section === 'invite' && e.event.type === 'm.room.member' && e.event.state_key === client.userId && e.event.sender === ghost,
     { after: mark, timeoutMs: 30_000 },

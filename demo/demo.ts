@@ -15,7 +15,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SimUser } from '../src/sim/sim-user';
 import { repoRoot } from '../tests/helpers/synapse';
-import { DEMO_LOCALPART, demoUser, joinPortal, linkPhone } from './matrix-side';
+import { acceptRequest, DEMO_LOCALPART, demoUser, joinPortal, linkPhone } from './matrix-side';
 import { logLength, startService, waitForHttp, waitForLogLine, waitForPort, type Service } from './processes';
 import { prepareDemo, SERVER_NAME } from './setup';
 
@@ -112,6 +112,9 @@ async function main(): Promise<void> {
     if (!sim.registered) await sim.register();
     const mark = await client.catchUp();
     await sim.sendText(USER_PHONE, FIRST_MESSAGE);
+    // an unknown number's first message is a message request; the demo user accepts it
+    await acceptRequest(client, bot, state.managementRoom, CONTACT_PHONE, mark);
+    say(`accepted ${CONTACT_NAME}'s message request`);
     state.portal = await joinPortal(client, `@wa_${CONTACT_PHONE}:${SERVER_NAME}`, FIRST_MESSAGE, mark);
     await sim.close();
     saveState(state);

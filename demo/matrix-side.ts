@@ -54,6 +54,12 @@ export async function linkPhone(client: MatrixClient, bot: string, phone: string
   return room;
 }
 
+/** Waits for the bot's notice of a message request from `phone`, then accepts it. */
+export async function acceptRequest(client: MatrixClient, bot: string, room: string, phone: string, after: number): Promise<void> {
+  await client.waitForEvent((e) => e.roomId === room && e.event.sender === bot && body(e).startsWith('📨 Message request from '), { after, timeoutMs: 60_000 });
+  await ask(client, bot, room, `accept ${phone}`, /^Accepted /);
+}
+
 /** Waits for the ghost's invite to a portal, joins it, and waits for `text` in it. */
 export async function joinPortal(client: MatrixClient, ghost: string, text: string, after: number): Promise<string> {
   const invite = await client.waitForEvent(

@@ -15,6 +15,7 @@ import { MAX_BLOCKLIST } from '../protocol/frames';
 import type { BlockSyncState } from '../store';
 import { UNSUPPORTED_TEXT, type BlockSync } from './block-sync';
 import type { CoreContext } from './context';
+import type { MessageRequests } from './message-requests';
 import { friendly } from './login-commands';
 import { shownTo } from './login-flow';
 
@@ -34,7 +35,7 @@ function networkLine(state: BlockSyncState, detail: string | null, tellUnsupport
   }
 }
 
-export function blockCommands(core: CoreContext, sync: BlockSync): Command[] {
+export function blockCommands(core: CoreContext, sync: BlockSync, requests: MessageRequests): Command[] {
   const { store } = core;
   /** a number the bridge has shown the user, or one they blocked, is accepted as shown */
   const contactArg = (ctx: CommandContext): E164 => {
@@ -63,11 +64,13 @@ export function blockCommands(core: CoreContext, sync: BlockSync): Command[] {
         }
         store.users.ensure(ctx.sender);
         store.blocks.add(ctx.sender, contact);
+        // a waiting request from them is declined with the block: what it held is deleted
+        const declined = requests.decline(ctx.sender, contact, 'blocked') ? ' Their message request is declined and what they sent deleted.' : '';
         const result = await sync.afterChange(ctx.sender);
         const portal = store.portals.get(ctx.sender, contact)?.roomId
           ? ' Your chat room with them stays, but nothing more from them arrives in it.'
           : '';
-        await ctx.reply(`Blocked ${name}. ${networkLine(result.state, result.detail, result.tellUnsupported)}${portal}`);
+        await ctx.reply(`Blocked ${name}.${declined} ${networkLine(result.state, result.detail, result.tellUnsupported)}${portal}`);
       }),
     },
     {

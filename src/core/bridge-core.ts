@@ -15,6 +15,7 @@ import { KeyedQueue } from './keyed-queue';
 import { loginCommands } from './login-commands';
 import { LoginFlow } from './login-flow';
 import { MatrixIntake } from './matrix-intake';
+import { MessageRequests } from './message-requests';
 import type { MatrixPort } from './matrix-port';
 import { Outbox } from './outbox';
 import { Pausing } from './pausing';
@@ -22,6 +23,7 @@ import { Portals } from './portals';
 import { ProfileShare } from './profile-share';
 import { Sessions } from './sessions';
 import { SecurityKeeper } from './security-keeper';
+import { requestCommands } from './request-commands';
 import { securityCommands } from './security-commands';
 import { settingsCommands } from './settings-commands';
 
@@ -39,6 +41,8 @@ export class BridgeCore {
   /** login, code, logout, status and start-chat, shared by the bot's commands and the provisioning API */
   readonly logins: LoginFlow;
   readonly blockSync: BlockSync;
+  /** first messages from unknown numbers, held until the user accepts them */
+  readonly requests: MessageRequests;
   readonly queue = new KeyedQueue();
 
   constructor(
@@ -52,7 +56,8 @@ export class BridgeCore {
     this.outbox = new Outbox(this.ctx, this.queue, this.security);
     this.blockSync = new BlockSync(this.ctx, this.queue);
     this.profileShare = new ProfileShare(this.ctx);
-    this.sessions = new Sessions(this.ctx, this.portals, this.security, this.queue, this.outbox, (owner) => {
+    this.requests = new MessageRequests(this.ctx);
+    this.sessions = new Sessions(this.ctx, this.portals, this.security, this.queue, this.outbox, this.requests, (owner) => {
       this.blockSync.connected(owner);
       this.profileShare.connected(owner);
     });
@@ -65,19 +70,22 @@ export class BridgeCore {
     return [
       ...loginCommands(this.ctx, this.sessions, this.logins),
       ...securityCommands(this.ctx, this.sessions, this.security),
-      ...blockCommands(this.ctx, this.blockSync),
+      ...blockCommands(this.ctx, this.blockSync, this.requests),
+      ...requestCommands(this.ctx, this.requests, this.sessions),
       ...settingsCommands(this.ctx, this.inbox, this.pausing, this.profileShare),
     ];
   }
 
   /** reconnects stored logins and resumes the outbox, without waiting for the network */
   start(): void {
+    this.requests.start();
     this.sessions.startAll();
   }
 
   async stop(): Promise<void> {
     this.outbox.stop();
     this.blockSync.stop();
+    this.requests.stop();
     // a send in progress finishes while its session is still up: cut off, it would leave the
     // network unsure whether it arrived
     await this.outbox.settle();

@@ -33,6 +33,11 @@ export type FailureReason = (typeof FAILURE_REASONS)[number];
 export const BLOCKED_KINDS = ['message', 'receipt', 'typing'] as const;
 export type BlockedKind = (typeof BLOCKED_KINDS)[number];
 
+/** what happens to message requests (core/message-requests.ts): a request opened, a message
+ *  of one held or dropped past the caps, a request accepted, declined or blocked */
+export const REQUEST_EVENTS = ['opened', 'held', 'dropped', 'accepted', 'declined', 'blocked'] as const;
+export type RequestEvent = (typeof REQUEST_EVENTS)[number];
+
 export interface BridgeMetrics {
   /** a message reached the other side (its events exist, or the network accepted it) */
   bridged(direction: Direction, kind: MessageKind): void;
@@ -42,11 +47,12 @@ export interface BridgeMetrics {
   latency(direction: Direction, seconds: number): void;
   /** something from a blocked number reached the bridge and was dropped there */
   blocked(kind: BlockedKind): void;
+  request(event: RequestEvent): void;
 }
 
 /** for a bridge without metrics: every call does nothing */
 export const NO_METRICS: BridgeMetrics = {
-  bridged: () => undefined, failed: () => undefined, latency: () => undefined, blocked: () => undefined,
+  bridged: () => undefined, failed: () => undefined, latency: () => undefined, blocked: () => undefined, request: () => undefined,
 };
 
 /** The kind label of a piece of content; undefined for content with no kind of ours (unsupported). */

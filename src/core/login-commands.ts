@@ -103,7 +103,7 @@ export function loginCommands(core: CoreContext, sessions: Sessions, flow: Login
         let answer = () => {};
         const answered = new Promise<void>((resolve) => (answer = resolve));
         try {
-          const explain = (phone: E164) => ctx.reply(...optInNotice(phone, network.displayName));
+          const explain = (phone: E164) => ctx.reply(...optInNotice(phone, network.displayName, core.config.bridge.message_requests.enabled));
           await replyToLogin(ctx, await flow.start(ctx.sender, ctx.args.join(' '), laterReply(ctx, answered), explain));
         } finally {
           answer();

@@ -64,7 +64,9 @@ export type StartChatOutcome =
 /** Numbers the bridge has shown `owner`: their contacts, portals and ghosts. A command about
  *  one of them accepts it by E.164 syntax alone (see parseShownPhone). */
 export function shownTo(store: BridgeStore, owner: string): (phone: E164) => boolean {
-  return (phone) => store.contacts.get(owner, phone) !== undefined || store.portals.get(owner, phone) !== undefined || store.ghosts.get(phone) !== undefined;
+  return (phone) =>
+    store.contacts.get(owner, phone) !== undefined || store.portals.get(owner, phone) !== undefined || store.ghosts.get(phone) !== undefined ||
+    store.requests.get(owner, phone) !== undefined;
 }
 
 function phoneInput(input: string, shown?: (phone: E164) => boolean): E164 {
@@ -244,6 +246,8 @@ export class LoginFlow {
         return { outcome: 'rate_limited', retryAfterMs };
       }
     }
+    // writing to someone whose request waits accepts it: what they sent comes first, in order
+    if (store.requests.get(owner, contact)) await this.sessions.acceptRequest(owner, contact);
     await this.portals.ensureGhost(owner, contact, true);
     const portal = await this.portals.ensure(owner, contact);
     const membership = await matrix.membership(portal.roomId, owner);

@@ -18,9 +18,11 @@ import { messageKind, secondsSince } from './bridge-metrics';
 import { type CoreContext } from './context';
 import type { SecurityKeeper } from './security-keeper';
 import { heldMessagesNotice, refusedMessageNotice } from '../security/notices';
+import { unreadableBeforeAcceptNotice } from '../security/request-notices';
 import type { HopTrail } from '../security/hop-trail';
 import { DELAYED_KEY } from '../security/namespace';
 import { KeyedQueue, portalKey } from './keyed-queue';
+import type { MessageRequests } from './message-requests';
 import { GivenUp, Persistence, Stopped, type Ending } from './persistence';
 import type { Portals, ReadyPortal } from './portals';
 import { moveRemoteMedia } from './remote-media';
@@ -43,6 +45,9 @@ interface Job {
   sentAt: number;
   /** attachments moved so far, by part index: a retry neither loses nor re-uploads them */
   moved: Map<number, MediaUpload>;
+  /** it waited for the user (a message request): dated when sent, but neither late nor a
+   *  delivery delay */
+  waited?: boolean;
 }
 
 export class RemoteIntake implements RemoteEventHandler {
@@ -52,6 +57,9 @@ export class RemoteIntake implements RemoteEventHandler {
   private readonly unreadable: UnreadableStreaks;
   /** summaries of unreadable stretches, due when their window ends (by contact) */
   private readonly summaryTimers = new Map<string, NodeJS.Timeout>();
+  /** contacts whose accepted request is being delivered: their held messages go through
+   *  receive() again, which must not start the same delivery */
+  private readonly flushing = new Set<string>();
 
   constructor(
     private readonly ctx: CoreContext,
@@ -59,6 +67,7 @@ export class RemoteIntake implements RemoteEventHandler {
     private readonly security: SecurityKeeper,
     private readonly queue: KeyedQueue,
     private readonly owner: string,
+    private readonly requests: MessageRequests,
     private readonly onConnection: (connected: boolean) => void,
   ) {
     this.persistence = new Persistence(ctx);
@@ -142,6 +151,13 @@ export class RemoteIntake implements RemoteEventHandler {
     // after the block (block-filter.ts), then acknowledged
     if (store.blocks.isBlocked(this.owner, from)) return this.ctx.log.debug(`dropped a waiting message from a now blocked contact for ${this.owner}`);
     if (store.messages.byRemoteId(this.owner, from, message.content.messageId).length > 0 && !this.partial(message)) return;
+    // a number the user never wrote to and never accepted: a request, not a room
+    if (this.requests.isRequest(this.owner, from)) {
+      await this.requests.receive(this.owner, message);
+      return;
+    }
+    // accepted, but a crash cut the delivery of what the request held short: that goes first
+    if (!this.flushing.has(from) && store.requests.get(this.owner, from)) await this.deliverRequest(from);
     if (message.encrypted) await this.security.learnIdentity(this.owner, from);
     const { before, after: record } = this.security.recordSender(this.owner, from, message.sender);
     const portal = await this.portals.ensure(this.owner, from);
@@ -166,7 +182,87 @@ export class RemoteIntake implements RemoteEventHandler {
       await notice(heldMessagesNotice({ contactName: name, count, phone: from }), 'held');
       return;
     }
-    if (await this.bridgeContent(from, message.content, message.encrypted, job)) this.measureBridged(message.content, job.sentAt);
+    if (await this.bridgeContent(from, message.content, message.encrypted, job)) this.measureBridged(message.content, job.waited ? undefined : job.sentAt);
+  }
+
+  /** Opens the portal of an accepted request and delivers what it held, in order; undefined
+   *  when there is no such request. */
+  async acceptRequest(contact: E164): Promise<{ delivered: number; unreadable: number } | undefined> {
+    return this.inPortal(contact, async () => {
+      const request = this.ctx.store.requests.get(this.owner, contact);
+      if (!request) return undefined;
+      // what the first message showed of its sender is recorded before the portal exists, as
+      // for any first message, so the room's first notice and state already know it
+      const [first] = this.ctx.store.requests.held(this.owner, contact);
+      const message = first && this.openHeld(first.sealed);
+      const sender = message?.sender ?? { provider: request.provider, e2ee: request.e2ee, bridged: false };
+      if (message?.encrypted) await this.security.learnIdentity(this.owner, contact);
+      const { before, after } = this.security.recordSender(this.owner, contact, sender);
+      await this.persistence.run(`portal of an accepted request for ${this.owner}`, async () => {
+        await this.portals.ensure(this.owner, contact);
+        await this.security.senderRecorded(this.owner, contact, before, after);
+      });
+      const outcome = await this.deliverRequest(contact);
+      this.ctx.metrics.request('accepted');
+      return outcome;
+    });
+  }
+
+  /** Delivers a request's held messages through the normal path (the portal exists now, so
+   *  the security policy applies as to any message), then closes the request. Each message is
+   *  released once its events exist, so a crash in between repeats none. */
+  private async deliverRequest(contact: E164): Promise<{ delivered: number; unreadable: number }> {
+    const { store } = this.ctx;
+    const request = store.requests.get(this.owner, contact);
+    if (!request) return { delivered: 0, unreadable: 0 };
+    this.flushing.add(contact);
+    try {
+      let delivered = 0;
+      let unreadable = request.unreadable;
+      for (const entry of store.requests.held(this.owner, contact)) {
+        const message = this.openHeld(entry.sealed);
+        if (!message) {
+          // retrying cannot mend a record that does not open: it is counted as unreadable, so
+          // the room hears of it, instead of stalling the portal behind it forever
+          unreadable += 1;
+          store.requests.release(entry.id);
+          continue;
+        }
+        const label = `held request message for ${this.owner}`;
+        const job: Job = { sentAt: message.serverTimestamp, moved: new Map(), waited: true };
+        try {
+          // no age limit: the wait was the user's, not a delivery failure
+          await this.persistence.run(label, () => this.receive(message, job), { poison: true });
+        } catch (error) {
+          if (!(error instanceof GivenUp)) throw error;
+          await this.persistence.run(`report of ${label}`, () => this.reportGivenUp(message, error.ending));
+          this.ctx.metrics.failed('remote_to_matrix', error.ending.kind === 'refused' ? 'rejected' : 'gave_up');
+        }
+        store.requests.release(entry.id);
+        delivered += 1;
+      }
+      if (unreadable > 0) {
+        const portal = await this.portals.ensure(this.owner, contact);
+        const notice = unreadableBeforeAcceptNotice({ contactName: displayPhone(contact), count: unreadable });
+        const { matrix } = this.ctx;
+        await this.persistence.run(`unreadable count of an accepted request for ${this.owner}`, () =>
+          matrix.sendEvent(matrix.botUserId, portal.roomId, 'm.room.message', noticeContent(notice.body, notice.html),
+            txnId(this.owner, contact, `request:${request.firstAt}`, 'unreadable')));
+      }
+      store.requests.close(this.owner, contact);
+      return { delivered, unreadable };
+    } finally {
+      this.flushing.delete(contact);
+    }
+  }
+
+  private openHeld(sealed: string): RemoteMessage | undefined {
+    try {
+      return JSON.parse(this.ctx.sealer.open(sealed)) as RemoteMessage;
+    } catch (error) {
+      this.ctx.log.error(`a held message-request message for ${this.owner} does not open (a damaged database?): ${(error as Error).message}`);
+      return undefined;
+    }
   }
 
   /** Counts a message whose Matrix events now exist; content of no kind of ours became a notice, so it failed. */
@@ -241,6 +337,7 @@ export class RemoteIntake implements RemoteEventHandler {
   private async lateness(portal: ReadyPortal, from: E164, content: Content, job: Job): Promise<{ ts?: number; marker?: Record<string, unknown> }> {
     const now = Date.now();
     const delay = now - job.sentAt;
+    if (job.waited) return { ts: job.sentAt };
     if (delay <= this.ctx.config.bridge.delivery.delayed_after_ms) {
       this.late.delete(from);
       return {};
@@ -283,6 +380,10 @@ export class RemoteIntake implements RemoteEventHandler {
   async onUnreadable(message: UnreadableRemoteMessage, ack: () => Promise<void>): Promise<void> {
     const label = `unreadable message for ${this.owner}`;
     const report = async () => {
+      if (this.requests.isRequest(this.owner, message.from)) {
+        await this.requests.receiveUnreadable(this.owner, message);
+        return this.ctx.metrics.failed('remote_to_matrix', 'unreadable');
+      }
       // what the envelope showed is known even when its content is not
       if (message.sender) this.security.recordSender(this.owner, message.from, message.sender);
       // a notice, or a count that one summary reports (unreadable-streaks.ts)

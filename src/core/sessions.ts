@@ -23,6 +23,7 @@ import type { CoreContext } from './context';
 import type { KeyedQueue } from './keyed-queue';
 import type { Outbox } from './outbox';
 import type { Portals } from './portals';
+import type { MessageRequests } from './message-requests';
 import { RemoteIntake } from './remote-intake';
 import type { SecurityKeeper } from './security-keeper';
 import { isPaused } from './user-settings';
@@ -85,6 +86,7 @@ export class Sessions {
     private readonly security: SecurityKeeper,
     private readonly queue: KeyedQueue,
     private readonly outbox: Outbox,
+    private readonly requests: MessageRequests,
     /** told each time a login is (again) connected, with its session in place */
     private readonly onConnected: (owner: string) => void = () => {},
   ) {
@@ -123,6 +125,13 @@ export class Sessions {
     const intake = this.entries.get(owner)?.intake;
     if (!intake) throw new Error('not connected to the network; try again in a moment');
     return intake.releaseHeld(contact);
+  }
+
+  /** opens the portal of an accepted message request and delivers what it held */
+  async acceptRequest(owner: string, contact: E164): Promise<{ delivered: number; unreadable: number } | undefined> {
+    const intake = this.entries.get(owner)?.intake;
+    if (!intake) throw new Error('not connected to the network (paused, or the connection is down); try again once connected');
+    return intake.acceptRequest(contact);
   }
 
   /**
@@ -178,7 +187,7 @@ export class Sessions {
     // a retry stays "backing off": the login has been down since it first failed
     if (entry.status.state !== 'backing_off') this.enter(entry, 'connecting', entry.status.reason);
     // the lifecycle kicks the outbox itself when the connection is (back) up
-    const intake = new RemoteIntake(this.ctx, this.portals, this.security, this.queue, mxid, () => {});
+    const intake = new RemoteIntake(this.ctx, this.portals, this.security, this.queue, mxid, this.requests, () => {});
     let session: RemoteSession;
     try {
       session = await this.ctx.network.connect(mxid, { phone: entry.login.phone as E164, data: entry.login.state }, this.handlerFor(entry, intake));

@@ -5,8 +5,8 @@
  */
 import { Counter, Histogram, type Registry } from 'prom-client';
 import {
-  BLOCKED_KINDS, DIRECTIONS, FAILURE_REASONS, MESSAGE_KINDS, type BlockedKind, type BridgeMetrics, type Direction, type FailureReason,
-  type MessageKind,
+  BLOCKED_KINDS, DIRECTIONS, FAILURE_REASONS, MESSAGE_KINDS, REQUEST_EVENTS, type BlockedKind, type BridgeMetrics, type Direction, type FailureReason,
+  type MessageKind, type RequestEvent,
 } from '../core/bridge-metrics';
 
 /** seconds; from "at once" to the 24 h a message may wait by default (bridge.delivery.max_age_seconds) */
@@ -17,6 +17,7 @@ export class PrometheusMessageMetrics implements BridgeMetrics {
   private readonly failedTotal: Counter<'direction' | 'reason'>;
   private readonly latencySeconds: Histogram<'direction'>;
   private readonly blockedTotal: Counter<'kind'>;
+  private readonly requestsTotal: Counter<'event'>;
 
   constructor(registry: Registry) {
     this.bridgedTotal = new Counter({
@@ -45,6 +46,13 @@ export class PrometheusMessageMetrics implements BridgeMetrics {
       registers: [registry],
     });
     for (const kind of BLOCKED_KINDS) this.blockedTotal.inc({ kind }, 0);
+    this.requestsTotal = new Counter({
+      name: 'interop_bridge_message_requests_total',
+      help: 'Message requests from unknown numbers: opened, a message held or dropped past the caps, accepted, declined, blocked',
+      labelNames: ['event'],
+      registers: [registry],
+    });
+    for (const event of REQUEST_EVENTS) this.requestsTotal.inc({ event }, 0);
     for (const direction of DIRECTIONS) {
       for (const kind of MESSAGE_KINDS) this.bridgedTotal.inc({ direction, kind }, 0);
       for (const reason of FAILURE_REASONS) this.failedTotal.inc({ direction, reason }, 0);
@@ -66,5 +74,9 @@ export class PrometheusMessageMetrics implements BridgeMetrics {
 
   blocked(kind: BlockedKind): void {
     this.blockedTotal.inc({ kind });
+  }
+
+  request(event: RequestEvent): void {
+    this.requestsTotal.inc({ event });
   }
 }

@@ -15,7 +15,7 @@ export interface Notice {
 const MAX_NAME = 100;
 
 /** A notice made of paragraphs: the first is the title (bold in HTML). */
-function notice(title: string, ...paragraphs: Array<Line | undefined>): Notice {
+export function notice(title: string, ...paragraphs: Array<Line | undefined>): Notice {
   const present = paragraphs.filter((p): p is Line => p !== undefined);
   return {
     body: [title, ...present.map((p) => p.text)].join('\n'),
@@ -23,13 +23,13 @@ function notice(title: string, ...paragraphs: Array<Line | undefined>): Notice {
   };
 }
 
-interface Line {
+export interface Line {
   text: string;
   html: string;
 }
 
 /** a paragraph of plain text; `code` spans in backticks become <code> in HTML */
-function line(text: string): Line {
+export function line(text: string): Line {
   const html = text
     .split(/(`[^`]*`)/)
     .map((piece) => (piece.startsWith('`') && piece.endsWith('`') && piece.length > 1 ? `<code>${escapeHtml(piece.slice(1, -1))}</code>` : escapeHtml(piece)))

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  acceptPortalInvite, botReply, displayName, ghostId, loginMatrixUser, matrixUser, messageFrom, networkDevices,
+  acceptMessageRequest, acceptPortalInvite, botReply, displayName, ghostId, loginMatrixUser, matrixUser, messageFrom, networkDevices,
   newSim, openManagementRoom, roomState, simReceivesText, startInteropEnv, waitForPortalInvite,
 } from '../helpers/interop-env';
 
@@ -117,6 +117,7 @@ test('login, start-chat, isolation and logout', async (t) => {
     const uk = await newSim(env, UK_PHONE, 'plainchat', { displayName: 'Ursula K' });
     const mark = await alice.catchUp();
     await uk.sendText(ALICE_PHONE, 'cheerio');
+    await acceptMessageRequest(env, alice, aliceRoom, UK_PHONE, mark);
     const { roomId, invite } = await waitForPortalInvite(alice, ghostId(env, UK_PHONE), { after: mark, timeoutMs: 30_000 });
     assert.equal(invite.content.is_direct, true);
     await alice.join(roomId);

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SeenEvent } from '../helpers/matrix-client';
 import {
-  acceptPortalInvite, ghostId, matrixUser, messageFrom, networkDevices, newSim, remoteText, simReceivesText,
+  acceptMessageRequest, acceptPortalInvite, ghostId, matrixUser, messageFrom, networkDevices, newSim, remoteText, simReceivesText,
   startChatFromRemote, startInteropEnv,
 } from '../helpers/interop-env';
 
@@ -91,6 +91,7 @@ test('unbridgeable content and garbage become notices', async (t) => {
     const ukGhost = ghostId(env, UK_PHONE);
     let mark = await alice.catchUp();
     await uk.sendText(ALICE_PHONE, 'uk hello');
+    await acceptMessageRequest(env, alice, managementRoom, UK_PHONE, mark);
     const ukPortal = await acceptPortalInvite(alice, ukGhost, { after: mark, timeoutMs: 30_000 });
     await alice.waitForEvent(messageFrom(ukPortal, ukGhost, 'uk hello'));
     const [device] = await networkDevices(uk, ALICE_PHONE);

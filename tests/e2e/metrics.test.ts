@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBridgeEnv, TEST_SERVER_NAME } from '../helpers/bridge-env';
 import { freePort } from '../helpers/free-port';
-import { matrixUser, simReceivesText, startChatFromRemote, startInteropEnv } from '../helpers/interop-env';
+import { matrixUser, messageFrom, simReceivesText, startChatFromRemote, startInteropEnv } from '../helpers/interop-env';
 
 const ALICE_PHONE = '+4915112345678';
 const SAM_PHONE = '+14155552671';
@@ -97,19 +97,24 @@ test('a message each way moves the message metrics; /health and /ready on both l
   });
 
   const alice = await matrixUser(env, 'alice');
-  const { sim: sam, portal } = await startChatFromRemote(env, alice, ALICE_PHONE, SAM_PHONE);
+  const { sim: sam, ghost, portal } = await startChatFromRemote(env, alice, ALICE_PHONE, SAM_PHONE);
+  // Sam's first message waited for Alice as a message request: bridged, but that wait is no
+  // delivery latency; the second one has a latency
+  await sam.sendText(ALICE_PHONE, 'second');
+  await alice.waitForEvent(messageFrom(portal, ghost, 'second'), { timeoutMs: 20_000 });
   await alice.sendText(portal, 'hi from Matrix');
   await simReceivesText(sam, ALICE_PHONE, 'hi from Matrix');
 
   await t.test('the message from the network and the one to it are counted, with their latency', async () => {
     // the sim can see the message a moment before the bridge has its send confirmed and counts it
     const text = await untilSample(scrape, 'interop_bridge_messages_bridged_total{direction="matrix_to_remote",kind="text"}', 1);
-    assert.equal(sample(text, 'interop_bridge_messages_bridged_total{direction="remote_to_matrix",kind="text"}'), 1);
+    assert.equal(sample(text, 'interop_bridge_messages_bridged_total{direction="remote_to_matrix",kind="text"}'), 2);
     assert.equal(sample(text, 'interop_bridge_delivery_latency_seconds_count{direction="remote_to_matrix"}'), 1);
     assert.equal(sample(text, 'interop_bridge_delivery_latency_seconds_count{direction="matrix_to_remote"}'), 1);
     assert.equal(sample(text, 'interop_bridge_messages_failed_total{direction="remote_to_matrix",reason="rejected"}'), 0);
     assert.equal(sample(text, 'interop_bridge_portals'), 1);
     assert.equal(sample(text, 'interop_bridge_ghosts'), 1);
+    assert.equal(sample(text, 'interop_bridge_message_requests_total{event="accepted"}'), 1);
     assert.equal(sample(text, 'interop_bridge_logins{state="connected"}'), 1);
     assert.equal(sample(text, 'interop_bridge_outbox_pending_jobs'), 0);
     assert.equal(sample(text, 'interop_bridge_outbox_oldest_job_age_seconds'), 0);

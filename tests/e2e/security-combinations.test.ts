@@ -15,7 +15,7 @@ import {
 import type { SimUser } from '../../src/sim/sim-user';
 import type { MatrixClient } from '../helpers/matrix-client';
 import {
-  acceptPortalInvite, botReply, displayName, ghostId, loginMatrixUser, matrixUser, messageFrom, simReceivesText, startInteropEnv,
+  acceptMessageRequest, acceptPortalInvite, botReply, displayName, ghostId, loginMatrixUser, matrixUser, messageFrom, simReceivesText, startInteropEnv,
   type InteropEnv,
 } from '../helpers/interop-env';
 import {
@@ -177,6 +177,7 @@ test('hop trails, room state and notices over provider × room encryption × key
       if (w.e2ee) w.fingerprint = await ownFingerprint(w.sim);
       const mark = await alice.catchUp();
       await w.sim.sendText(ALICE_PHONE, 'hello');
+      await acceptMessageRequest(env, alice, managementRoom, w.spec.phone, mark);
       w.room = await acceptPortalInvite(alice, w.ghost, { after: mark, timeoutMs: 30_000 });
       const hello = (await alice.waitForEvent(messageFrom(w.room, w.ghost, 'hello'), { after: mark, timeoutMs: 20_000 })).event;
       w.name = (await displayName(alice, w.ghost)) ?? '';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { remoteToMatrixTrail } from '../../src/security/hop-trail';
 import { HOP_TRAIL_KEY, SECURITY_STATE_TYPE } from '../../src/security/namespace';
 import { portalCreatedNotice } from '../../src/security/notices';
-import { acceptPortalInvite, loginMatrixUser, matrixUser, messageFrom, newSim, ghostId, startInteropEnv } from '../helpers/interop-env';
+import { acceptMessageRequest, acceptPortalInvite, loginMatrixUser, matrixUser, messageFrom, newSim, ghostId, startInteropEnv } from '../helpers/interop-env';
 
 const ALICE_PHONE = '+4915112345678';
 const SAM_PHONE = '+14155552671';
@@ -16,11 +16,12 @@ test('portals on a homeserver that encrypts rooms by default', async () => {
   const env = await startInteropEnv({ synapseConfig: { encryption_enabled_by_default_for_room_type: 'all' } });
   try {
     const alice = await matrixUser(env, 'alice');
-    await loginMatrixUser(env, alice, ALICE_PHONE);
+    const { managementRoom } = await loginMatrixUser(env, alice, ALICE_PHONE);
     const sam = await newSim(env, SAM_PHONE, 'native', { displayName: 'Sam' });
     const ghost = ghostId(env, SAM_PHONE);
     const mark = await alice.catchUp();
     await sam.sendText(ALICE_PHONE, 'hello');
+    await acceptMessageRequest(env, alice, managementRoom, SAM_PHONE, mark);
     const room = await acceptPortalInvite(alice, ghost, { after: mark, timeoutMs: 30_000 });
     const hello = await alice.waitForEvent(messageFrom(room, ghost, 'hello'), { after: mark, timeoutMs: 20_000 });
 

@@ -11,7 +11,7 @@ import {
   safetyNumberText, securitySummary, unencryptedProviderNotice,
 } from '../../src/security';
 import {
-  acceptPortalInvite, botReply, displayName, ghostId, loginMatrixUser, matrixUser, messageFrom, remoteText, simReceivesText,
+  acceptMessageRequest, acceptPortalInvite, botReply, displayName, ghostId, loginMatrixUser, matrixUser, messageFrom, remoteText, simReceivesText,
   startInteropEnv,
 } from '../helpers/interop-env';
 import {
@@ -43,6 +43,7 @@ test('policy: refuse providers without end-to-end encryption, hold messages afte
     const ghost = ghostId(env, PLAIN.phone);
     const mark = await alice.catchUp();
     await sim.sendText(ALICE_PHONE, 'hello from plainchat');
+    await acceptMessageRequest(env, alice, managementRoom, PLAIN.phone, mark);
     const room = await acceptPortalInvite(alice, ghost, { after: mark, timeoutMs: 30_000 });
     const name = (await displayName(alice, ghost)) ?? '';
     const reason = `${name}'s provider (plainchat) has no end-to-end encryption, and this bridge is set to refuse such contacts`;
@@ -109,6 +110,7 @@ test('policy: refuse providers without end-to-end encryption, hold messages afte
     const ghost = ghostId(env, HELD.phone);
     let mark = await alice.catchUp();
     await sim.sendText(ALICE_PHONE, 'hello before the new phone');
+    await acceptMessageRequest(env, alice, managementRoom, HELD.phone, mark);
     const room = await acceptPortalInvite(alice, ghost, { after: mark, timeoutMs: 30_000 });
     await alice.waitForEvent(messageFrom(room, ghost, 'hello before the new phone'), { after: mark, timeoutMs: 20_000 });
     const name = (await displayName(alice, ghost)) ?? '';

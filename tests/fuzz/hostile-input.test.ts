@@ -267,11 +267,11 @@ test('hostile input: the bridge and the gateway survive, nothing stays stuck, ot
   // the watcher syncs every few seconds while hundreds of events arrive: Synapse's default of
   // 10 events per room and sync would leave gaps where a probe could hide
   user.timelineLimit = 1000;
-  await loginMatrixUser(e, user, USER_PHONE);
+  const managementRoom = await loginMatrixUser(e, user, USER_PHONE);
   const contacts: Contact[] = [];
   const ghostOf = (phone: string) => `@${e.config.appservice.ghost_username_template.replace('{phone}', phone)}:${e.config.homeserver.domain}`;
   for (const phone of [...Array.from({ length: HOSTILE_CONTACTS }, (_, i) => hostilePhone(i)), UNTOUCHED_PHONE]) {
-    const { sim, portal } = await openChat(e, user, USER_PHONE, phone);
+    const { sim, portal } = await openChat(e, user, managementRoom, USER_PHONE, phone);
     contacts.push({ phone, sim, portal, ghost: ghostOf(phone) });
   }
   const hostile = contacts.slice(0, HOSTILE_CONTACTS);

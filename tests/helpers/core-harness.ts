@@ -5,13 +5,13 @@
 // dir and the sealer the real key-store sealer, so what core persists is what production
 // persists. Used by tests/unit/core/.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/config/load';
 import type { BridgeConfig } from '../../src/config/types';
 import { BridgeCore } from '../../src/core/bridge-core';
-import type { BlockedKind, BridgeMetrics, Direction, FailureReason, MessageKind } from '../../src/core/bridge-metrics';
+import type { BlockedKind, BridgeMetrics, Direction, FailureReason, MessageKind, RequestEvent } from '../../src/core/bridge-metrics';
 import type { CoreLogger } from '../../src/core/context';
 import type { DownloadedMedia, MatrixPort, PortalRoomSpec, SpaceSpec } from '../../src/core/matrix-port';
 import { MatrixRefusedError } from '../../src/core/errors';
@@ -421,6 +421,7 @@ export class RecordingMetrics implements BridgeMetrics {
     | { call: 'failed'; direction: Direction; reason: FailureReason }
     | { call: 'latency'; direction: Direction; seconds: number }
     | { call: 'blocked'; kind: BlockedKind }
+    | { call: 'request'; event: RequestEvent }
   )[] = [];
   bridged(direction: Direction, kind: MessageKind): void {
     this.calls.push({ call: 'bridged', direction, kind });
@@ -433,6 +434,9 @@ export class RecordingMetrics implements BridgeMetrics {
   }
   blocked(kind: BlockedKind): void {
     this.calls.push({ call: 'blocked', kind });
+  }
+  request(event: RequestEvent): void {
+    this.calls.push({ call: 'request', event });
   }
 }
 
@@ -454,19 +458,26 @@ export interface CoreHarness {
 }
 
 /** Short delivery delays so retry tests run in milliseconds. */
-function testConfig(adjust?: (config: BridgeConfig) => void): BridgeConfig {
+function testConfig(dir: string, adjust?: (config: BridgeConfig) => void): BridgeConfig {
   const config = parseConfig(readFileSync(join(repoRoot, 'config.sample.yaml'), 'utf8'), 'config.sample.yaml');
-  config.security.key_store_secret = randomBytes(32).toString('base64');
+  // kept beside the database, so a harness restarted on the same directory opens what the
+  // first one sealed, as a restarted bridge with the same config does
+  const secretFile = join(dir, 'key_store_secret');
+  if (!existsSync(secretFile)) writeFileSync(secretFile, randomBytes(32).toString('base64'), { mode: 0o600 });
+  config.security.key_store_secret = readFileSync(secretFile, 'utf8');
   config.bridge.delivery.retry_initial_ms = 5;
   config.bridge.delivery.retry_max_ms = 20;
   config.bridge.delivery.delayed_after_ms = 50;
+  // the delivery-path tests speak as established contacts whose first message opens the
+  // portal; tests/unit/core/message-requests.test.ts turns requests on
+  config.bridge.message_requests.enabled = false;
   adjust?.(config);
   return config;
 }
 
 export async function startCoreHarness(opts: { adjust?: (config: BridgeConfig) => void; dir?: string } = {}): Promise<CoreHarness> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'core-harness-'));
-  const config = testConfig(opts.adjust);
+  const config = testConfig(dir, opts.adjust);
   config.database.path = join(dir, 'bridge.db');
   const store = SqliteBridgeStore.open(config.database.path);
   const keys = await BridgeKeyStore.open(store.connection, config.security.key_store_secret);

@@ -11,6 +11,7 @@ import { startBridgeEnv, TEST_SERVER_NAME, type BridgeEnv } from './bridge-env';
 import { startTestGateway, PROVIDER_SECRETS, type TestGatewayHandle } from './interop-gateway';
 import { clientFor, type MatrixClient, type MatrixEvent, type SeenEvent } from './matrix-client';
 import { registerUser } from './synapse';
+import { displayPhone, type E164 } from '../../src/network/phone';
 
 export { TEST_SERVER_NAME };
 
@@ -202,6 +203,15 @@ export interface Chat {
  * `simPhone` writes first ("hello"), the user accepts the portal invite and
  * sees the hello from the ghost.
  */
+/** Waits for the bot's notice of a message request from `phone` and accepts it. */
+export async function acceptMessageRequest(
+  env: ChatWorld, client: MatrixClient, managementRoom: string, phone: string, after?: number,
+): Promise<MatrixEvent> {
+  const shown = displayPhone(phone as E164).replace(/[+]/g, '\\+');
+  await client.waitForEvent(messageFrom(managementRoom, env.botUserId, new RegExp(`Message request from ${shown}\\b`)), { after, timeoutMs: 30_000 });
+  return botReply(env, client, managementRoom, `accept ${phone}`, /^Accepted /);
+}
+
 export async function startChatFromRemote(
   env: ChatWorld, client: MatrixClient, userPhone: string, simPhone: string, simOpts: Partial<SimUserOptions> = {},
 ): Promise<Chat> {
@@ -210,6 +220,8 @@ export async function startChatFromRemote(
   const ghost = ghostId(env, simPhone);
   const mark = await client.catchUp();
   await sim.sendText(userPhone, 'hello');
+  // a number the user never wrote to is a message request until the user accepts it
+  await acceptMessageRequest(env, client, managementRoom, simPhone, mark);
   const portal = await acceptPortalInvite(client, ghost, { after: mark, timeoutMs: 30_000 });
   await client.waitForEvent(messageFrom(portal, ghost, 'hello'), { timeoutMs: 20_000 });
   return { userPhone, sim, ghost, portal, managementRoom };

@@ -14,8 +14,9 @@ const SAM = '+14155552671' as E164;
 
 type Call = CoreHarness['metrics']['calls'][number];
 /** the calls of one kind that carry a direction (every kind but `blocked`) */
-const calls = (h: CoreHarness, call: Exclude<Call['call'], 'blocked'>) =>
-  h.metrics.calls.filter((c): c is Exclude<Call, { call: 'blocked' }> => c.call === call);
+type MessageCall = Exclude<Call, { call: 'blocked' | 'request' }>;
+const calls = (h: CoreHarness, call: MessageCall['call']) =>
+  h.metrics.calls.filter((c): c is MessageCall => c.call === call);
 
 test('a remote message bridged: counted once as remote_to_matrix text, with its latency; a redelivery is not counted again', async (t) => {
   const h = await startCoreHarness();
