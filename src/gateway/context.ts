@@ -26,6 +26,9 @@ export interface Connection {
   close(code: number, reason: string): void;
 }
 
+/** a request a provider made, carried out */
+export type RequestObserver = (seen: { provider: string; type: string; params: unknown }) => void;
+
 export interface Services {
   config: GatewayConfig;
   /** runs a function in the current group-commit transaction (see batch.ts) */
@@ -40,6 +43,8 @@ export interface Services {
   lookupBuckets: ReadonlyMap<string, TokenBucket>;
   log: Logger;
   now(): number;
+  /** see GatewayOptions.onRequest */
+  onRequest?: RequestObserver;
   /** production code delivery (SMS or similar); absent: register_request answers `unavailable` */
   deliverCode?: (phone: string, code: string) => void;
   /** development mode: where the "[DEV] verification code ..." line goes (stdout by default) */

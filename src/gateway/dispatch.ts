@@ -125,7 +125,14 @@ function route(services: Services, conn: Connection, frame: RequestFrame, after:
   if (!provider) throw new GatewayError('unauthenticated', `authenticate with hello before ${frame.type}`);
   const ctx: RequestContext = { conn, provider, services, afterReply: (fn) => after.push(fn) };
   const handler = HANDLERS[frame.type] as Handler<AuthedType>;
-  return handler(ctx, frame.params as never) as RequestResult<RequestType>;
+  const result = handler(ctx, frame.params as never) as RequestResult<RequestType>;
+  try {
+    services.onRequest?.({ provider: provider.id, type: frame.type, params: frame.params });
+  } catch (e) {
+    // an observer's bug must not undo a request that was carried out
+    services.log.error('request observer failed', { type: frame.type, error: quote(e instanceof Error ? e.message : String(e), 200) });
+  }
+  return result;
 }
 
 function hello(services: Services, conn: Connection, p: RequestParams<'hello'>): RequestResult<'hello'> {

@@ -8,7 +8,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { completeConfig, checkConfig, DEFAULT_LOOKUP_BURST, DEFAULT_LOOKUPS_PER_SECOND, DEV_PROVIDERS, type GatewayConfig } from './config';
 import type { GatewayFrame } from '../protocol/frames';
 import { quote } from '../protocol/quote';
-import type { Connection, Logger, Services } from './context';
+import type { Connection, Logger, RequestObserver, Services } from './context';
 import { GroupCommit } from './batch';
 import { initCrypto } from './crypto';
 import { DeliveryHub } from './delivery';
@@ -33,6 +33,9 @@ export type GatewayOptions = Partial<GatewayConfig> & {
   printDevCode?: (line: string) => void;
   /** clock, for tests of expiry */
   now?: () => number;
+  /** told of every request a provider made that the gateway carried out (type and params,
+   *  after validation): how an embedding test or audit sees what crossed, beyond the log */
+  onRequest?: RequestObserver;
 };
 
 export interface RunningGateway {
@@ -85,7 +88,7 @@ function corkedSender(ws: WebSocket): (frame: GatewayFrame) => void {
 }
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
-  const { log = gatewayLogger(), deliverCode, printDevCode, now = Date.now, ...partial } = options;
+  const { log = gatewayLogger(), deliverCode, printDevCode, onRequest, now = Date.now, ...partial } = options;
   if (partial.devMode && !partial.providers) partial.providers = DEV_PROVIDERS;
   const config = completeConfig(checkConfig(partial, 'gateway options'));
   await initCrypto();
@@ -129,6 +132,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     printDevCode: printDevCode ?? ((line) => process.stdout.write(`${line}\n`)),
   };
   if (deliverCode) services.deliverCode = deliverCode;
+  if (onRequest) services.onRequest = onRequest;
 
   // maxPayload above maxFrameBytes: frames between the two get a `frame_too_large` answer
   // instead of a dropped socket; only absurd ones are cut off by ws itself (close 1009).

@@ -60,6 +60,9 @@ export interface TestGatewayHandle {
   /** every line the in-process gateway logged (messages only, as an operator reads them);
    *  absent for gateways in another process */
   readonly logLines?: string[];
+  /** every request a provider made that the in-process gateway carried out, in order;
+   *  absent for gateways in another process */
+  readonly requests?: { provider: string; type: string; params: unknown }[];
   readonly running: boolean;
   /** Closes the gateway (every socket dropped); the database stays. */
   stop(): Promise<void>;
@@ -74,6 +77,7 @@ export async function startTestGateway(): Promise<TestGatewayHandle> {
   const dbPath = join(dir, 'gateway.db');
   const codes = new CodeInbox();
   const logLines: string[] = [];
+  const requests: { provider: string; type: string; params: unknown }[] = [];
   const shown = process.env.GATEWAY_LOG ? gatewayLogger() : silentLogger;
   const log: Logger = {
     info: (message, fields) => (logLines.push(message), shown.info(message, fields)),
@@ -92,6 +96,7 @@ export async function startTestGateway(): Promise<TestGatewayHandle> {
       // GATEWAY_LOG=1 shows the gateway's log (it never contains codes or keys)
       log,
       deliverCode: (phone, code) => codes.deliver(phone, code),
+      onRequest: (seen) => void requests.push(seen),
     });
     port = gateway.port;
   };
@@ -108,6 +113,7 @@ export async function startTestGateway(): Promise<TestGatewayHandle> {
     dir,
     codes,
     logLines,
+    requests,
     get running() { return gateway !== undefined; },
     stop,
     async restart() {

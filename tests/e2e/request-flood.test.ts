@@ -1,0 +1,100 @@
+// A flood of message requests (real Synapse, the real gateway, the real bridge): 1,000 first
+// messages from 100 numbers Alice never wrote to, sent as fast as the gateway takes them,
+// leave her with no new room, no more request notices than configured, one summary of what
+// was dropped, and an established chat that keeps working. The chat's latency with and
+// without the flood is printed (a figure to read, not an assertion: timing on a shared
+// 2-core machine is noise).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
+import { botReply, matrixUser, messageFrom, newSim, startChatFromRemote, startInteropEnv } from '../helpers/interop-env';
+import type { MatrixClient, SeenEvent } from '../helpers/matrix-client';
+import type { SimUser } from '../../src/sim/sim-user';
+
+const ALICE_PHONE = '+4915112345678';
+const SAM_PHONE = '+14155552671';
+const NUMBERS = 100;
+const PER_NUMBER = 10;
+const LIMITS = { notices_per_hour: 5, held_per_sender: 5, held_total: 100, summary_quiet_seconds: 8 };
+/** held: the first 100 that came, at most 5 of any number; the total cap drops the rest */
+const HELD = LIMITS.held_total;
+const DROPPED = NUMBERS * PER_NUMBER - HELD;
+
+const spammer = (i: number) => `+1202555${String(1000 + i).padStart(4, '0')}`;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** ms from Sam's send to the message showing in Alice's portal */
+async function probe(alice: MatrixClient, sam: SimUser, portal: string, ghost: string, label: string): Promise<number> {
+  const mark = alice.mark();
+  const started = Date.now();
+  await sam.sendText(ALICE_PHONE, label);
+  await alice.waitForEvent(messageFrom(portal, ghost, label), { after: mark, timeoutMs: 60_000 });
+  return Date.now() - started;
+}
+
+test(`${NUMBERS * PER_NUMBER} first messages from ${NUMBERS} unknown numbers: no room, at most ${LIMITS.notices_per_hour} notices, one summary`, async () => {
+  const env = await startInteropEnv({ adjust: (c) => void Object.assign(c.bridge.message_requests, LIMITS) });
+  try {
+    const alice = await matrixUser(env, 'alice');
+    const { sim: sam, ghost, portal, managementRoom } = await startChatFromRemote(env, alice, ALICE_PHONE, SAM_PHONE);
+    // half on an end-to-end encrypted provider, half on one without
+    const spammers: SimUser[] = [];
+    for (let i = 0; i < NUMBERS; i++) spammers.push(await newSim(env, spammer(i), i % 2 === 0 ? 'native' : 'plainchat'));
+
+    const quiet: number[] = [];
+    for (let i = 0; i < 15; i++) quiet.push(await probe(alice, sam, portal, ghost, `quiet ${i}`));
+
+    const mark = await alice.catchUp();
+    let flooding = true;
+    const flood = Promise.all(spammers.map(async (s, i) => {
+      for (let m = 0; m < PER_NUMBER; m++) await s.sendText(ALICE_PHONE, `win a prize ${i}/${m} at https://prize.example.com`);
+    })).finally(() => void (flooding = false));
+    // the flood lasts until the bridge has taken in all of it (held or dropped), which is
+    // after the gateway took the last one
+    const db = new Database(env.config.database.path, { readonly: true });
+    const takenIn = () => Number((db.prepare(`SELECT (SELECT COUNT(*) FROM request_messages) + (SELECT COALESCE(SUM(messages), 0) FROM request_drops) AS n`).get() as { n: number }).n);
+    const during: number[] = [];
+    const floodStart = Date.now();
+    let sentSeconds = 0;
+    void flood.then(() => void (sentSeconds = (Date.now() - floodStart) / 1000));
+    while (flooding || takenIn() < NUMBERS * PER_NUMBER) during.push(await probe(alice, sam, portal, ghost, `during ${during.length}`));
+    await flood;
+    const floodSeconds = (Date.now() - floodStart) / 1000;
+    db.close();
+
+    const isSummary = (e: SeenEvent) => messageFrom(managementRoom, env.botUserId, /^🗑️ /)(e);
+    const summary = await alice.waitForEvent(isSummary, { after: mark, timeoutMs: 120_000 });
+    // one summary: nothing more in another quiet time
+    await sleep((LIMITS.summary_quiet_seconds + 4) * 1000);
+    await alice.sync();
+    const seen = alice.seen.slice(mark);
+    const bot = seen.filter((e) => e.roomId === managementRoom && e.section === 'timeline' && e.event.sender === env.botUserId && e.event.type === 'm.room.message');
+    const bodies = bot.map((e) => String(e.event.content.body));
+
+    console.log(`flood: ${NUMBERS * PER_NUMBER} messages from ${NUMBERS} numbers, taken by the gateway in ${sentSeconds.toFixed(1)} s, by the bridge in ${floodSeconds.toFixed(1)} s`);
+    console.log(`established chat, p50 without the flood: ${median(quiet)} ms (${quiet.length} messages); during it: ${median(during)} ms (${during.length} messages); ratio ${(median(during) / median(quiet)).toFixed(2)} (aim: at most 2)`);
+
+    assert.match(String(summary.event.content.body), new RegExp(`^🗑️ ${DROPPED} more messages from ${NUMBERS} unknown numbers were dropped`));
+    assert.equal(bodies.filter((b) => b.startsWith('🗑️ ')).length, 1, 'one summary');
+    // the hour's allowance counts Sam's request too: the rest of it went to the flood
+    const allNotices = alice.seen.filter((e) => messageFrom(managementRoom, env.botUserId, /^📨 Message request from /)(e));
+    assert.equal(allNotices.length, LIMITS.notices_per_hour, 'no more request notices than configured');
+    assert.equal(bodies.filter((b) => b.startsWith('📨 Message request from ')).length, LIMITS.notices_per_hour - 1);
+    const invites = seen.filter((e) => e.section === 'invite' && e.event.type === 'm.room.member' && e.event.state_key === alice.userId);
+    assert.deepEqual(invites.map((e) => e.roomId), [], 'no new rooms');
+    assert.equal(seen.filter((e) => /win a prize/.test(String(e.event.content.body ?? '')) && e.roomId !== managementRoom).length, 0, 'nothing of the flood outside the bridge chat');
+
+    const listed = String((await botReply(env, alice, managementRoom, 'requests', /message request/)).content.body);
+    // how the held ones spread over the numbers depends on how the senders interleaved: from
+    // held_per_sender each (20 requests) to one each (100)
+    const waiting = Number(/^(\d+) message request/.exec(listed)?.[1]);
+    assert.ok(waiting >= HELD / LIMITS.held_per_sender && waiting <= Math.min(NUMBERS, HELD), `${waiting} requests waiting`);
+    // the established chat kept working all along, in order
+    const history = await alice.roomHistory(portal);
+    const probes = history.filter((e) => e.sender === ghost && /^during \d+$/.test(String(e.content.body))).map((e) => Number(String(e.content.body).split(' ')[1]));
+    assert.deepEqual(probes, during.map((_, i) => i));
+  } finally {
+    await env.stop();
+  }
+});
