@@ -1,7 +1,7 @@
 /**
  * Attachment encryption for the interop network's media store. Every attachment gets a
- * fresh random secretbox key; the blob is nonce || ciphertext; the digest is SHA-256 of the
- * whole blob and is checked before anything is decrypted, so a swapped or tampered blob is
+ * fresh random secretbox key and nonce; the blob is nonce || tag || ciphertext; the digest is
+ * SHA-256 of the whole blob and is checked before anything is decrypted, so a swapped or tampered blob is
  * refused without touching the key.
  */
 import { fromBase64, getSodium, toBase64 } from './sodium';
@@ -27,15 +27,29 @@ export class MediaIntegrityError extends Error {
 export async function encryptAttachment(plaintext: Uint8Array): Promise<EncryptedAttachment> {
   const sodium = await getSodium();
   const key = sodium.crypto_secretbox_keygen();
-  const nonce = sodium.randombytes_buf(sodium.crypto_secretbox_NONCEBYTES);
+  try {
+    return await sealAttachment(plaintext, key, sodium.randombytes_buf(sodium.crypto_secretbox_NONCEBYTES));
+  } finally {
+    sodium.memzero(key);
+  }
+}
+
+/**
+ * The blob for `plaintext` under a given key and nonce: nonce (24 bytes) || secretbox_easy
+ * output (16-byte Poly1305 tag, then the ciphertext, as long as the plaintext). The layout
+ * is the protocol's (docs/interop-protocol.md §9); encryptAttachment supplies a fresh key and
+ * nonce, and the spec's test vectors fix them.
+ */
+export async function sealAttachment(plaintext: Uint8Array, key: Uint8Array, nonce: Uint8Array): Promise<EncryptedAttachment> {
+  const sodium = await getSodium();
+  if (key.length !== sodium.crypto_secretbox_KEYBYTES) throw new Error(`an attachment key must be ${sodium.crypto_secretbox_KEYBYTES} bytes, not ${key.length}`);
+  if (nonce.length !== sodium.crypto_secretbox_NONCEBYTES) throw new Error(`an attachment nonce must be ${sodium.crypto_secretbox_NONCEBYTES} bytes, not ${nonce.length}`);
   const boxed = sodium.crypto_secretbox_easy(plaintext, nonce, key);
   const blob = new Uint8Array(nonce.length + boxed.length);
   blob.set(nonce, 0);
   blob.set(boxed, nonce.length);
   const digest = sodium.crypto_hash_sha256(blob);
-  const result = { blob, key: toBase64(key), digest: toBase64(digest), size: plaintext.length };
-  sodium.memzero(key);
-  return result;
+  return { blob, key: toBase64(key), digest: toBase64(digest), size: plaintext.length };
 }
 
 export async function digestOf(blob: Uint8Array): Promise<string> {

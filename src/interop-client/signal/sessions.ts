@@ -60,6 +60,26 @@ export function formatSafetyNumber(digits: string): string {
   return (digits.match(/.{1,5}/g) ?? []).join(' ');
 }
 
+/**
+ * The safety number of two identities: libsignal `Fingerprint` with Signal's parameters for
+ * phone numbers, each side identified by the UTF-8 bytes of its E.164 number ("+" included).
+ * Symmetric: both sides compute the same 60 digits, shown in 12 groups of 5.
+ */
+export function safetyNumberOf(localPhone: string, localKey: PublicKey, remotePhone: string, remoteKey: PublicKey): string {
+  const fingerprint = Fingerprint.new(
+    FINGERPRINT_ITERATIONS,
+    FINGERPRINT_VERSION,
+    new Uint8Array(Buffer.from(localPhone, 'utf8')),
+    localKey,
+    new Uint8Array(Buffer.from(remotePhone, 'utf8')),
+    remoteKey,
+  );
+  return formatSafetyNumber(fingerprint.displayableFingerprint().toString());
+}
+
+/** The short fingerprint shown in room state: the first 128 bits of SHA-256 over the
+ *  serialized identity key (33 bytes: the type byte 0x05, then the Curve25519 key), as hex in
+ *  groups of four. */
 export async function keyFingerprint(key: PublicKey): Promise<string> {
   const sodium = await getSodium();
   const hex = sodium.to_hex(sodium.crypto_hash_sha256(key.serialize())).slice(0, 32);
@@ -180,15 +200,7 @@ export class SignalSessions extends EventEmitter<{ identityChanged: [IdentityCha
   async safetyNumber(remotePhone: string, remoteKey: PublicKey): Promise<string> {
     const local = await this.stores.local.load();
     if (!local) throw new Error(`no local Signal identity for ${this.localPhone}`);
-    const fingerprint = Fingerprint.new(
-      FINGERPRINT_ITERATIONS,
-      FINGERPRINT_VERSION,
-      new Uint8Array(Buffer.from(this.localPhone, 'utf8')),
-      local.identityKeyPair.publicKey,
-      new Uint8Array(Buffer.from(remotePhone, 'utf8')),
-      remoteKey,
-    );
-    return formatSafetyNumber(fingerprint.displayableFingerprint().toString());
+    return safetyNumberOf(this.localPhone, local.identityKeyPair.publicKey, remotePhone, remoteKey);
   }
 
   /** One safety number per known device of `remotePhone` (each device has its own identity key). */
