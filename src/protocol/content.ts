@@ -29,11 +29,11 @@ export interface AttachmentPart {
   type: 'attachment';
   kind: AttachmentKind;
   mediaId: string;
-  /** base64 of the 32-byte secretbox key */
+  /** base64 of the 32-byte secretbox key; the blob is nonce (24) || tag (16) || ciphertext */
   key: string;
   /** base64 of the SHA-256 of the encrypted blob */
   digest: string;
-  /** size of the plaintext in bytes */
+  /** size of the plaintext in bytes (the stored blob is 40 bytes longer) */
   size: number;
   mimeType: string;
   fileName?: string;
@@ -56,7 +56,8 @@ export interface LocationPart {
 
 export type ContentPart = TextPart | AttachmentPart | LocationPart;
 
-/** A hop the message crossed before it was encrypted for the next one (see docs/security.md). */
+/** One hop of the message's whole path, crossed or still to cross, with its protection and
+ *  where the content is readable once it is crossed (see docs/security.md). */
 export interface HopTrailEntry {
   from: string;
   to: string;

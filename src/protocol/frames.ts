@@ -273,6 +273,7 @@ export interface MediaUploadParams {
 }
 export interface MediaUploadResult {
   mediaId: string;
+  /** bytes stored: the blob as uploaded, not the plaintext an attachment part's `size` names */
   size: number;
   /** base64 SHA-256 of the stored bytes */
   digest: Base64;
