@@ -137,6 +137,20 @@ test('signed prekey: the gateway accepts the vector signature over the 33 public
   assert.throws(() => checkKeys(bob, { signedPreKey: signed }, '/params/keys'), (e: unknown) => e instanceof GatewayError && e.code === 'invalid_params');
 });
 
+test('signed prekey: the spec examples of device.register and keys.fetch carry the vector identity and signed prekey', () => {
+  const { alice } = vectors.identities;
+  const spk = vectors.signedPreKey;
+  const register = examples.find((e) => e.type === 'device.register') as { params: { keys: { identityKey: string; signedPreKey: unknown } } };
+  const fetched = examples.find((e) => (e.result as { devices?: unknown[] } | undefined)?.devices?.some((d) => 'bundle' in (d as object))) as {
+    result: { devices: { bundle: { identityKey: string; signedPreKey: unknown } }[] };
+  };
+  const signed = { keyId: spk.keyId, publicKey: spk.publicKey, signature: spk.signature };
+  for (const keys of [register.params.keys, fetched.result.devices[0].bundle]) {
+    assert.equal(keys.identityKey, alice.identityKey);
+    assert.deepEqual(keys.signedPreKey, signed);
+  }
+});
+
 test('content: the plaintext bodies of the spec are the UTF-8 JSON of valid content, unpadded', () => {
   const bodies = examples.flatMap((e) => {
     const messages = (e.params as { messages?: { type: string; body: string }[] } | undefined)?.messages ?? [];
