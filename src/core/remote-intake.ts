@@ -182,7 +182,10 @@ export class RemoteIntake implements RemoteEventHandler {
       await notice(heldMessagesNotice({ contactName: name, count, phone: from }), 'held');
       return;
     }
-    if (await this.bridgeContent(from, message.content, message.encrypted, job)) this.measureBridged(message.content, job.waited ? undefined : job.sentAt);
+    if (await this.bridgeContent(from, message.content, message.encrypted, job)) {
+      this.measureBridged(message.content, job.waited ? undefined : job.sentAt);
+      this.confirmDelivered(from, message.content);
+    }
   }
 
   /** Opens the portal of an accepted request and delivers what it held, in order; undefined
@@ -272,6 +275,19 @@ export class RemoteIntake implements RemoteEventHandler {
     if (!kind) return metrics.failed('remote_to_matrix', 'unbridgeable');
     metrics.bridged('remote_to_matrix', kind);
     if (sentAt !== undefined) metrics.latency('remote_to_matrix', secondsSince(sentAt));
+  }
+
+  /**
+   * Tells the sender their message arrived (the "delivered" tick), once its Matrix events
+   * exist; a message request's messages get it when the user accepts, as they reach Matrix
+   * only then. Not awaited: the tick must not hold up the next message, and if it is lost (the
+   * connection dropped) the read status that follows says more.
+   */
+  private confirmDelivered(from: E164, content: Content): void {
+    if (content.kind !== 'message' || content.replaces !== undefined || content.parts.length === 0) return;
+    const session = this.ctx.session(this.owner);
+    if (!session) return;
+    session.sendDeliveredStatus(from, [content.messageId]).catch((error: Error) => this.ctx.log.warn(`delivered status not sent for ${this.owner}: ${error.message}`));
   }
 
   /** whether a message was bridged only in part (a failure or crash between its parts) */

@@ -115,6 +115,8 @@ export interface RemoteSession {
   send(to: E164, content: Content, options?: { requireEndToEnd?: boolean }): Promise<SendResult>;
   sendTyping(to: E164, typing: boolean): Promise<void>;
   sendReadStatus(to: E164, messageIds: string[]): Promise<void>;
+  /** the "delivered" tick: the messages reached the user's Matrix room */
+  sendDeliveredStatus(to: E164, messageIds: string[]): Promise<void>;
   uploadAttachment(bytes: Uint8Array, meta: Omit<AttachmentPart, 'type' | 'mediaId' | 'key' | 'digest' | 'size'>): Promise<AttachmentPart>;
   /** downloads, checks the digest and decrypts; throws on a tampered blob */
   downloadAttachment(part: AttachmentPart): Promise<Uint8Array>;

@@ -26,10 +26,12 @@ test('read receipts and typing, both directions', async (t) => {
   const alice = await matrixUser(env, 'alice');
   const { sim: sam, ghost, portal } = await startChatFromRemote(env, alice, ALICE_PHONE, SAM_PHONE);
 
-  await t.test('Matrix read receipt on a bridged message → the contact sees it read', async () => {
+  await t.test('a bridged message → the contact sees it delivered; a Matrix read receipt → read', async () => {
     const mark = await alice.catchUp();
     const samMsgId = await sam.sendText(ALICE_PHONE, 'did you read this?');
     const ev = (await alice.waitForEvent(messageFrom(portal, ghost, 'did you read this?'), { after: mark })).event;
+    const tick = await sam.waitFor('status', (s) => s.status === 'delivered' && s.messageIds.includes(samMsgId), 20_000);
+    assert.equal(tick.sender.phone, ALICE_PHONE);
     await alice.sendReceipt(portal, ev.event_id!);
     const status = await sam.waitFor('status', (s) => s.status === 'read' && s.messageIds.includes(samMsgId), 20_000);
     assert.equal(status.sender.phone, ALICE_PHONE);

@@ -219,7 +219,7 @@ export class FakeMatrix extends Faults<MatrixMethod> implements MatrixPort {
 }
 
 type SessionMethod =
-  | 'send' | 'sendTyping' | 'sendReadStatus' | 'uploadAttachment' | 'downloadAttachment' | 'fetchProfile' | 'identity' | 'setBlockList' | 'publishProfile';
+  | 'send' | 'sendTyping' | 'sendReadStatus' | 'sendDeliveredStatus' | 'uploadAttachment' | 'downloadAttachment' | 'fetchProfile' | 'identity' | 'setBlockList' | 'publishProfile';
 
 export class FakeSession extends Faults<SessionMethod> implements RemoteSession {
   /** what reached the network, in order */
@@ -259,6 +259,10 @@ export class FakeSession extends Faults<SessionMethod> implements RemoteSession 
 
   async sendReadStatus(to: E164, messageIds: string[]): Promise<void> {
     this.enter('sendReadStatus', [to, messageIds]);
+  }
+
+  async sendDeliveredStatus(to: E164, messageIds: string[]): Promise<void> {
+    this.enter('sendDeliveredStatus', [to, messageIds]);
   }
 
   async uploadAttachment(bytes: Uint8Array, meta: Omit<AttachmentPart, 'type' | 'mediaId' | 'key' | 'digest' | 'size'>): Promise<AttachmentPart> {

@@ -98,6 +98,10 @@ export class InteropSession implements RemoteSession {
     await this.client.sendStatus(to, 'read', messageIds);
   }
 
+  async sendDeliveredStatus(to: E164, messageIds: string[]): Promise<void> {
+    await this.client.sendStatus(to, 'delivered', messageIds);
+  }
+
   async uploadAttachment(bytes: Uint8Array, meta: Omit<AttachmentPart, 'type' | 'mediaId' | 'key' | 'digest' | 'size'>): Promise<AttachmentPart> {
     try {
       return await this.client.uploadAttachment(bytes, meta);

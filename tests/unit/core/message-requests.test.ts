@@ -38,7 +38,7 @@ const chatEffects = (h: CoreHarness) =>
 const bodiesIn = (h: CoreHarness, room: string) => h.matrix.inRoom(room).filter((e) => e.asUser !== h.matrix.botUserId).map((e) => String(e.content.body));
 /** what went back to the network about `contact` (anything a sender could notice) */
 const towards = (session: FakeSession, contact: E164) =>
-  session.calls.filter(([m, args]) => ['send', 'sendTyping', 'sendReadStatus', 'fetchProfile'].includes(m) && args[0] === contact);
+  session.calls.filter(([m, args]) => ['send', 'sendTyping', 'sendReadStatus', 'sendDeliveredStatus', 'fetchProfile'].includes(m) && args[0] === contact);
 
 async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
   const end = Date.now() + timeoutMs;
