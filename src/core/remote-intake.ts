@@ -91,6 +91,16 @@ export class RemoteIntake implements RemoteEventHandler {
   }
 
   /**
+   * Message requests of one user take their turn one at a time (each still inside its own
+   * contact's line, so order and accept stay as for any message): a flood from many unknown
+   * numbers then holds at most one unit of work at once, and the messages of established
+   * contacts do not queue behind all of it.
+   */
+  private inRequestLane<T>(task: () => Promise<T>): Promise<T> {
+    return this.queue.run(`requests:${this.owner}`, task);
+  }
+
+  /**
    * Every remote delivery has this shape: the work, retried until it succeeds or cannot; when
    * it cannot, the notice that says why (retried the same way); then the acknowledgement.
    * Nothing here acknowledges what was neither bridged nor reported.
@@ -153,7 +163,7 @@ export class RemoteIntake implements RemoteEventHandler {
     if (store.messages.byRemoteId(this.owner, from, message.content.messageId).length > 0 && !this.partial(message)) return;
     // a number the user never wrote to and never accepted: a request, not a room
     if (this.requests.isRequest(this.owner, from)) {
-      await this.requests.receive(this.owner, message);
+      await this.inRequestLane(() => this.requests.receive(this.owner, message));
       return;
     }
     // accepted, but a crash cut the delivery of what the request held short: that goes first
@@ -397,7 +407,7 @@ export class RemoteIntake implements RemoteEventHandler {
     const label = `unreadable message for ${this.owner}`;
     const report = async () => {
       if (this.requests.isRequest(this.owner, message.from)) {
-        await this.requests.receiveUnreadable(this.owner, message);
+        await this.inRequestLane(() => this.requests.receiveUnreadable(this.owner, message));
         return this.ctx.metrics.failed('remote_to_matrix', 'unreadable');
       }
       // what the envelope showed is known even when its content is not

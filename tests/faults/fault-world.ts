@@ -48,6 +48,8 @@ export interface FaultWorldOptions {
   delivery?: Partial<DeliveryConfig>;
   /** the bridge's logging settings; BRIDGE_LOG does not change a level given here */
   logging?: Partial<LoggingConfig>;
+  /** further config changes, made last */
+  adjust?: (config: BridgeConfig) => void;
 }
 
 export async function startFaultWorld(name: string, opts: FaultWorldOptions = {}): Promise<FaultWorld> {
@@ -70,6 +72,7 @@ export async function startFaultWorld(name: string, opts: FaultWorldOptions = {}
     // BRIDGE_LOG=debug for more; the log goes to a file either way
     config.logging.level = (process.env.BRIDGE_LOG as BridgeConfig['logging']['level'] | undefined) ?? 'info';
     Object.assign(config.logging, opts.logging);
+    opts.adjust?.(config);
     const hs = await startSynapse({ registrationFiles: [config.appservice.registration], dir: join(dir, 'synapse'), serverName: 'localhost' });
     cleanups.push(() => hs.stop());
     config.homeserver.url = hs.url;
@@ -102,6 +105,8 @@ export interface FaultChat {
   sam: SimUser;
   ghost: string;
   portal: string;
+  /** Alice's chat with the bridge bot */
+  managementRoom: string;
 }
 
 /** Alice (Matrix) logs in as ALICE_PHONE; Sam (a sim on the native provider) writes first; Alice joins the portal. */
@@ -110,7 +115,7 @@ export async function openFaultChat(world: FaultWorld): Promise<FaultChat> {
   // streams of hundreds of messages: one /sync must be able to return all of them
   alice.timelineLimit = 1000;
   const chat = await startChatFromRemote(world, alice, ALICE_PHONE, SAM_PHONE);
-  return { alice, sam: chat.sim, ghost: chat.ghost, portal: chat.portal };
+  return { alice, sam: chat.sim, ghost: chat.ghost, portal: chat.portal, managementRoom: chat.managementRoom };
 }
 
 /**
