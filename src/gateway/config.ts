@@ -14,6 +14,8 @@ export interface ProviderConfig {
   secret: string;
   /** false: accounts of this provider exchange plaintext content (no Signal keys) */
   e2ee: boolean;
+  /** a name to show people (providers.list); absent: the id is the name */
+  displayName?: string;
   /** directory look-ups (keys.fetch, profile.get): bucket size and refill per second */
   lookupBurst?: number;
   lookupsPerSecond?: number;
@@ -71,6 +73,7 @@ const providerSchema: SchemaObject = {
     id: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' },
     secret: { type: 'string', minLength: 8, maxLength: 1024 },
     e2ee: { type: 'boolean' },
+    displayName: { type: 'string', minLength: 1, maxLength: 64 },
     lookupBurst: positive,
     lookupsPerSecond: { type: 'number', exclusiveMinimum: 0 },
   },

@@ -15,6 +15,7 @@ import * as blocklist from './handlers/blocklist';
 import * as devices from './handlers/devices';
 import * as media from './handlers/media';
 import * as messages from './handlers/messages';
+import * as providers from './handlers/providers';
 
 type AuthedType = Exclude<RequestType, 'hello' | 'ping'>;
 type Handler<T extends RequestType> = (ctx: RequestContext, params: RequestParams<T>) => RequestResult<T>;
@@ -39,6 +40,7 @@ const HANDLERS: { [K in AuthedType]: Handler<K> } = {
   'media.download': media.mediaDownload,
   'blocklist.set': blocklist.blocklistSet,
   'blocklist.get': blocklist.blocklistGet,
+  'providers.list': providers.providersList,
 };
 
 export const MAX_FAILED_HELLOS = 5;

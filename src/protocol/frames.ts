@@ -321,6 +321,20 @@ export interface BlocklistResult {
   blocked: Phone[];
 }
 
+/** providers.list takes nothing: the answer is the same for every provider asking. */
+export type ProvidersListParams = Record<string, never>;
+export interface ProviderInfo {
+  id: string;
+  /** false: the provider's accounts exchange plaintext content (no end-to-end encryption) */
+  e2ee: boolean;
+  /** a name to show people, when the operator configured one */
+  displayName?: string;
+}
+export interface ProvidersListResult {
+  /** every provider the gateway is configured with, sorted by id */
+  providers: ProviderInfo[];
+}
+
 export type PingParams = Record<string, never>;
 export interface PingResult {
   serverTime: number;
@@ -349,6 +363,7 @@ export interface RequestMap {
   'profile.get': { params: ProfileGetParams; result: Profile };
   'blocklist.set': { params: BlocklistSetParams; result: BlocklistResult };
   'blocklist.get': { params: BlocklistGetParams; result: BlocklistResult };
+  'providers.list': { params: ProvidersListParams; result: ProvidersListResult };
 }
 export type RequestType = keyof RequestMap;
 export type RequestParams<T extends RequestType> = RequestMap[T]['params'];
@@ -363,6 +378,7 @@ export const REQUEST_TYPES = [
   'media.upload', 'media.download',
   'profile.set', 'profile.get',
   'blocklist.set', 'blocklist.get',
+  'providers.list',
 ] as const satisfies readonly RequestType[];
 
 /** A client request; `id` is chosen by the client and echoed in the answer. */

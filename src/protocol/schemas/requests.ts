@@ -77,4 +77,5 @@ export const REQUEST_PARAM_SCHEMAS: Record<RequestType, SchemaObject> = {
   'profile.get': obj({ phone }),
   'blocklist.set': obj({ phone, blocked: { type: 'array', items: phone, maxItems: MAX_BLOCKLIST, uniqueItems: true } }),
   'blocklist.get': obj({ phone }),
+  'providers.list': obj({}),
 };

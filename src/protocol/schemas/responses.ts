@@ -77,6 +77,12 @@ export const RESULT_SCHEMAS: Record<RequestType, SchemaObject> = {
   'profile.get': profile,
   'blocklist.set': obj({ blocked: { type: 'array', items: phone } }),
   'blocklist.get': obj({ blocked: { type: 'array', items: phone } }),
+  'providers.list': obj({
+    providers: {
+      type: 'array',
+      items: obj({ id: providerId, e2ee: { type: 'boolean' }, displayName: { type: 'string', maxLength: 64 } }, ['id', 'e2ee']),
+    },
+  }),
 };
 
 const sender = obj({

@@ -66,7 +66,7 @@ function validParams(type: (typeof REQUEST_TYPES)[number]): Record<string, unkno
   const body = Buffer.from('ciphertext').toString('base64');
   switch (type) {
     case 'hello': return { provider: 'native', secret: 'native-test-secret' };
-    case 'ping': return {};
+    case 'ping': case 'providers.list': return {};
     case 'account.register_request': case 'account.unregister': case 'device.list': case 'keys.fetch': case 'profile.get':
       return { phone: pick([ALICE, BOB]) };
     case 'account.register_confirm': return { phone: ALICE, code: '123456' };
