@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import type { AttachmentPart, Content } from '../protocol/content';
 import type {
-  DeviceListResult, KeysLowEvent, KeysUploadResult, Profile, ReceiptStatus, RegisterConfirmResult,
+  DeviceListResult, KeysLowEvent, KeysUploadResult, Profile, ProviderInfo, ReceiptStatus, RegisterConfirmResult,
   RegisterRequestResult, SubmitParams, SubscriptionEndedEvent, TypingEvent,
 } from '../protocol/frames';
 import { parseContent } from '../protocol/validate';
@@ -267,6 +267,12 @@ export class InteropClient extends EventEmitter<InteropClientEvents> {
 
   async getBlocklist(): Promise<string[]> {
     return (await this.conn.request('blocklist.get', { phone: this.phone }, { retryOnDisconnect: true })).blocked;
+  }
+
+  /** Every provider the gateway is configured with (docs/interop-protocol.md §15). A gateway
+   *  without the list refuses with InteropRequestError code `unknown_type`. */
+  async listProviders(): Promise<ProviderInfo[]> {
+    return (await this.conn.request('providers.list', {}, { retryOnDisconnect: true })).providers;
   }
 
   listDevices(phone = this.phone): Promise<DeviceListResult> {

@@ -107,6 +107,16 @@ export interface SendResult {
  *  it has no block lists (the bridge then only drops what arrives). */
 export type BlockListOutcome = 'network' | 'unsupported';
 
+/** One provider on the network, as the network describes it (for the user's choice of who may
+ *  reach them). `id` is what RemoteSender.provider names. */
+export interface RemoteProviderInfo {
+  id: string;
+  /** the provider encrypts end to end */
+  e2ee: boolean;
+  /** a name to show people, when the network has one */
+  displayName?: string;
+}
+
 /** A Matrix user's connected session on the network. */
 export interface RemoteSession {
   readonly phone: E164;
@@ -132,6 +142,10 @@ export interface RemoteSession {
    *  what those numbers send without telling them. Throws RemoteRefusedError when the
    *  network refuses the list for good, any other error when it may work later. */
   setBlockList?(blocked: readonly E164[]): Promise<BlockListOutcome>;
+  /** Optional capability: every provider the network knows, sorted by id; 'unsupported' when
+   *  the network cannot say (core then knows providers only from what they sent). Any error:
+   *  it may work later. */
+  listProviders?(): Promise<RemoteProviderInfo[] | 'unsupported'>;
   disconnect(): Promise<void>;
 }
 

@@ -16,7 +16,8 @@ import type { CoreLogger } from '../../src/core/context';
 import type { DownloadedMedia, MatrixPort, PortalRoomSpec, SpaceSpec } from '../../src/core/matrix-port';
 import { MatrixRefusedError } from '../../src/core/errors';
 import type {
-  BlockListOutcome, LoginState, RemoteEventHandler, RemoteIdentity, RemoteMessage, RemoteNetwork, RemoteProfile, RemoteSession, SendResult,
+  BlockListOutcome, LoginState, RemoteEventHandler, RemoteIdentity, RemoteMessage, RemoteNetwork, RemoteProfile, RemoteProviderInfo,
+  RemoteSession, SendResult,
 } from '../../src/network/remote-network';
 import type { Access } from '../../src/matrix/permissions';
 import type { E164 } from '../../src/network/phone';
@@ -219,7 +220,8 @@ export class FakeMatrix extends Faults<MatrixMethod> implements MatrixPort {
 }
 
 type SessionMethod =
-  | 'send' | 'sendTyping' | 'sendReadStatus' | 'sendDeliveredStatus' | 'uploadAttachment' | 'downloadAttachment' | 'fetchProfile' | 'identity' | 'setBlockList' | 'publishProfile';
+  | 'send' | 'sendTyping' | 'sendReadStatus' | 'sendDeliveredStatus' | 'uploadAttachment' | 'downloadAttachment' | 'fetchProfile' | 'identity' | 'setBlockList'
+  | 'publishProfile' | 'listProviders';
 
 export class FakeSession extends Faults<SessionMethod> implements RemoteSession {
   /** what reached the network, in order */
@@ -235,6 +237,9 @@ export class FakeSession extends Faults<SessionMethod> implements RemoteSession 
   blockListOutcome: BlockListOutcome = 'network';
   /** while set, setBlockList waits for it (a network that is slow to answer) */
   blockListGate?: Promise<void>;
+  /** what listProviders answers (shared by the sessions of one FakeNetwork): the list, or
+   *  'unsupported' for a network without one */
+  providers: () => RemoteProviderInfo[] | 'unsupported';
   disconnected = false;
   private counter = 0;
 
@@ -242,9 +247,11 @@ export class FakeSession extends Faults<SessionMethod> implements RemoteSession 
     readonly phone: E164,
     readonly handler: RemoteEventHandler,
     profiles = new Map<string, RemoteProfile>(),
+    providers: () => RemoteProviderInfo[] | 'unsupported' = () => 'unsupported',
   ) {
     super();
     this.profiles = profiles;
+    this.providers = providers;
   }
 
   async send(to: E164, content: Content): Promise<SendResult> {
@@ -313,6 +320,12 @@ export class FakeSession extends Faults<SessionMethod> implements RemoteSession 
     return this.blockListOutcome;
   }
 
+  async listProviders(): Promise<RemoteProviderInfo[] | 'unsupported'> {
+    this.enter('listProviders', []);
+    const list = this.providers();
+    return list === 'unsupported' ? list : list.map((p) => ({ ...p }));
+  }
+
   async disconnect(): Promise<void> {
     this.disconnected = true;
   }
@@ -355,6 +368,11 @@ export class FakeNetwork implements RemoteNetwork {
   readonly sessions = new Map<string, FakeSession>();
   /** the directory's profiles, by number, seen by every session */
   readonly profiles = new Map<string, RemoteProfile>();
+  /** what every session's listProviders answers; 'unsupported': a network without the list */
+  providers: RemoteProviderInfo[] | 'unsupported' = [
+    { id: 'native', e2ee: true },
+    { id: 'plainchat', e2ee: false },
+  ];
   /** connect() fails while this is set */
   refuseConnect?: () => Error;
   /** the next session made fails this method this many times from its start (before core's
@@ -387,7 +405,7 @@ export class FakeNetwork implements RemoteNetwork {
   async connect(userKey: string, login: LoginState, handler: RemoteEventHandler): Promise<RemoteSession> {
     if (this.connectGate) await this.connectGate;
     if (this.refuseConnect) throw this.refuseConnect();
-    const session = new FakeSession(login.phone, handler, this.profiles);
+    const session = new FakeSession(login.phone, handler, this.profiles, () => this.providers);
     if (this.failNextSessions) session.fail(this.failNextSessions.method, this.failNextSessions.times);
     this.failNextSessions = undefined;
     this.sessions.set(userKey, session);

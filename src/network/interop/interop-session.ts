@@ -4,7 +4,7 @@ import type { InteropClient } from '../../interop-client/client';
 import type { AttachmentPart, Content } from '../../protocol/content';
 import { isE164, type E164 } from '../phone';
 import {
-  RemoteRefusedError, type BlockListOutcome, type RemoteEventHandler, type RemoteIdentity, type RemoteProfile, type RemoteSession, type SendResult,
+  RemoteRefusedError, type BlockListOutcome, type RemoteEventHandler, type RemoteProviderInfo, type RemoteIdentity, type RemoteProfile, type RemoteSession, type SendResult,
 } from '../remote-network';
 
 /** gateway answers that no retry can change */
@@ -154,6 +154,17 @@ export class InteropSession implements RemoteSession {
     try {
       await this.client.setBlocklist(blocked);
       return 'network';
+    } catch (error) {
+      if (error instanceof InteropRequestError && error.code === 'unknown_type') return 'unsupported';
+      refusedOrRaw(error);
+    }
+  }
+
+  /** providers.list; a gateway older than the list answers `unknown_type`, which is no
+   *  failure: core then knows providers from the messages it received */
+  async listProviders(): Promise<RemoteProviderInfo[] | 'unsupported'> {
+    try {
+      return await this.client.listProviders();
     } catch (error) {
       if (error instanceof InteropRequestError && error.code === 'unknown_type') return 'unsupported';
       refusedOrRaw(error);
