@@ -62,7 +62,7 @@ export const configSchema: JSONSchemaType<BridgeConfig> = {
     bridge: {
       type: 'object',
       additionalProperties: false,
-      required: ['permissions', 'command_prefix', 'show_phone_in_displayname', 'max_media_bytes', 'connection_notice_delay_ms', 'new_chats', 'message_requests', 'delivery'],
+      required: ['permissions', 'command_prefix', 'show_phone_in_displayname', 'max_media_bytes', 'connection_notice_delay_ms', 'new_chats', 'message_requests', 'providers', 'delivery'],
       properties: {
         permissions: {
           type: 'object',
@@ -94,6 +94,16 @@ export const configSchema: JSONSchemaType<BridgeConfig> = {
             held_per_sender: { type: 'integer', minimum: 1, maximum: 100_000, default: 50 },
             held_total: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 500 },
             summary_quiet_seconds: { type: 'integer', minimum: 1, maximum: 86_400, default: 60 },
+          },
+        },
+        providers: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['default', 'summary_interval_hours'],
+          default: sectionDefault,
+          properties: {
+            default: { type: 'string', enum: ['allow', 'block', 'allow-e2ee-only'], default: 'allow' },
+            summary_interval_hours: { type: 'number', exclusiveMinimum: 0, maximum: 8760, default: 24 },
           },
         },
         max_media_bytes: { type: 'integer', minimum: 1, maximum: 2147483647, default: 104857600 },

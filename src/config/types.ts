@@ -48,6 +48,7 @@ export interface BridgeSection {
    *  look-up at the network, so this keeps the bridge from being used to enumerate numbers */
   new_chats: { burst: number; per_hour: number };
   message_requests: MessageRequestsConfig;
+  providers: ProvidersConfig;
   /** largest media file the bridge moves, in bytes */
   max_media_bytes: number;
   /** a login's connection must stay down this long before its owner is told (a blip is no
@@ -69,6 +70,18 @@ export interface MessageRequestsConfig {
   held_total: number;
   /** dropped messages are summarised once this long passed without another drop */
   summary_quiet_seconds: number;
+}
+
+/** What a provider's users may send a Matrix user by default, before that user chose
+ *  (docs/user-guide.md, "Providers"). `allow-e2ee-only`: a provider without end-to-end
+ *  encryption is blocked unless the user allows it. */
+export type ProviderDefault = 'allow' | 'block' | 'allow-e2ee-only';
+
+export interface ProvidersConfig {
+  default: ProviderDefault;
+  /** messages dropped from blocked providers are summarised to the user at most once per
+   *  this many hours */
+  summary_interval_hours: number;
 }
 
 /** How the bridge retries delivery, both directions (see docs/delivery.md). */
