@@ -6,3 +6,4 @@ export { SchemaTooNewError } from './sqlite/migrate';
 export type * from './chat-repositories';
 export type * from './block-repositories';
 export type * from './request-repositories';
+export type * from './provider-repositories';

@@ -8,6 +8,7 @@ import type {
   PortalRepository, ReactionRepository, UnreadableStreakRepository,
 } from './chat-repositories';
 import type { BlockRepository } from './block-repositories';
+import type { ProviderRepository } from './provider-repositories';
 import type { RequestRepository } from './request-repositories';
 
 export interface BridgeUser {
@@ -90,6 +91,7 @@ export interface BridgeStore {
   unreadable: UnreadableStreakRepository;
   blocks: BlockRepository;
   requests: RequestRepository;
+  providers: ProviderRepository;
   /** runs `fn` in one transaction: all its writes land, or none */
   atomically<T>(fn: () => T): T;
   /** the schema version the database is at */

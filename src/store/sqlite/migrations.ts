@@ -283,4 +283,34 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 11,
+    name: 'provider choices',
+    sql: `
+      -- which providers a user allows or blocks (src/core/provider-commands.ts); a provider
+      -- without a row follows bridge.providers.default
+      CREATE TABLE provider_choices (
+        owner TEXT NOT NULL REFERENCES users(mxid) ON DELETE CASCADE,
+        provider TEXT NOT NULL,
+        allowed INTEGER NOT NULL CHECK (allowed IN (0, 1)),
+        chosen_at INTEGER NOT NULL,
+        PRIMARY KEY (owner, provider)
+      );
+      -- what was dropped from a blocked provider: pending until a summary reports it, total
+      -- since the first drop; e2ee as the last dropped envelope said
+      CREATE TABLE provider_drops (
+        owner TEXT NOT NULL REFERENCES users(mxid) ON DELETE CASCADE,
+        provider TEXT NOT NULL,
+        e2ee INTEGER NOT NULL,
+        pending INTEGER NOT NULL,
+        total INTEGER NOT NULL,
+        PRIMARY KEY (owner, provider)
+      );
+      -- when each user was last sent a summary of those drops (at most one per interval)
+      CREATE TABLE provider_summaries (
+        owner TEXT PRIMARY KEY REFERENCES users(mxid) ON DELETE CASCADE,
+        last_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];

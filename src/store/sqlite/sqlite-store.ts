@@ -10,12 +10,14 @@ import type {
   PortalRepository, ReactionRepository, UnreadableStreakRepository,
 } from '../chat-repositories';
 import type { BlockRepository } from '../block-repositories';
+import type { ProviderRepository } from '../provider-repositories';
 import type { RequestRepository } from '../request-repositories';
 import { SqliteGhosts, SqliteLogins } from './login-ghost-repos';
 import { SqliteMessages, SqlitePortals, SqliteReactions } from './portal-repos';
 import { SqliteOutbox } from './outbox-repo';
 import { SqliteBotCommands, SqliteTransactions } from './intake-repos';
 import { SqliteBlocks } from './block-repos';
+import { SqliteProviders } from './provider-repos';
 import { SqliteRequests } from './request-repos';
 import { SqliteContacts, SqliteHeldMessages, SqliteUnreadableStreaks } from './contact-repos';
 import { withStatementCache } from '../../sqlite/statement-cache';
@@ -109,6 +111,7 @@ export class SqliteBridgeStore implements BridgeStore {
   readonly unreadable: UnreadableStreakRepository;
   readonly blocks: BlockRepository;
   readonly requests: RequestRepository;
+  readonly providers: ProviderRepository;
 
   private constructor(private readonly db: Database.Database) {
     db = withStatementCache(db);
@@ -126,6 +129,7 @@ export class SqliteBridgeStore implements BridgeStore {
     this.unreadable = new SqliteUnreadableStreaks(db);
     this.blocks = new SqliteBlocks(db);
     this.requests = new SqliteRequests(db);
+    this.providers = new SqliteProviders(db);
   }
 
   atomically<T>(fn: () => T): T {

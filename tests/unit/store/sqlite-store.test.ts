@@ -9,6 +9,7 @@ import { migrate } from '../../../src/store/sqlite/migrate';
 import { migrations } from '../../../src/store/sqlite/migrations';
 import { bridgeStoreSuite } from './bridge-store-suite';
 import { chatStoreSuite } from './chat-store-suite';
+import { providerStoreSuite } from './provider-store-suite';
 import { requestStoreSuite } from './request-store-suite';
 
 const dir = mkdtempSync(join(tmpdir(), 'mib-store-'));
@@ -16,6 +17,7 @@ let counter = 0;
 bridgeStoreSuite('sqlite', () => SqliteBridgeStore.open(join(dir, `suite-${++counter}.db`)));
 chatStoreSuite('sqlite', () => SqliteBridgeStore.open(join(dir, `suite-${++counter}.db`)));
 requestStoreSuite('sqlite', () => SqliteBridgeStore.open(join(dir, `suite-${++counter}.db`)));
+providerStoreSuite('sqlite', () => SqliteBridgeStore.open(join(dir, `suite-${++counter}.db`)));
 
 test('sqlite: WAL and foreign keys are on; data survives reopening', () => {
   const path = join(dir, 'reopen.db');
@@ -53,7 +55,7 @@ test('sqlite: a failing migration rolls back with its version bump', () => {
   db.close();
 });
 
-test('sqlite: a version 7 database gains the inbox column, the block and the request tables, and keeps its data', () => {
+test('sqlite: a version 7 database gains the inbox column, the block, request and provider tables, and keeps its data', () => {
   const path = join(dir, 'v7.db');
   const raw = new Database(path);
   migrate(raw, migrations.filter((m) => m.version <= 7));
@@ -66,5 +68,7 @@ test('sqlite: a version 7 database gains the inbox column, the block and the req
   assert.equal(store.blocks.isBlocked('@alice:example.org', '+4915112345678'), true);
   store.requests.open({ owner: '@alice:example.org', contact: '+447700900123', provider: 'native', e2ee: true, encrypted: true, firstAt: 1, notice: 'due' });
   assert.equal(store.requests.list('@alice:example.org').length, 1);
+  store.providers.setChoice('@alice:example.org', 'plainchat', false);
+  assert.equal(store.providers.choice('@alice:example.org', 'plainchat'), false);
   store.close();
 });
