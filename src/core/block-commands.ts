@@ -20,6 +20,11 @@ import { friendly } from './login-commands';
 import { shownTo } from './login-flow';
 
 const PHONE_ARG = [{ name: 'phone number', required: true, rest: true }];
+/** `block` also takes a provider (provider-commands.ts): one name, two kinds of argument */
+const BLOCK_ARG = [{ name: 'phone number or provider', required: true, rest: true }];
+
+/** the provider side of `block`: true when it took the argument (a provider, or what reads as one) */
+export type ProviderBlock = (ctx: CommandContext, input: string) => Promise<boolean>;
 
 /** what the network's state means for the user, in a sentence */
 function networkLine(state: BlockSyncState, detail: string | null, tellUnsupported: boolean): string {
@@ -35,7 +40,7 @@ function networkLine(state: BlockSyncState, detail: string | null, tellUnsupport
   }
 }
 
-export function blockCommands(core: CoreContext, sync: BlockSync, requests: MessageRequests): Command[] {
+export function blockCommands(core: CoreContext, sync: BlockSync, requests: MessageRequests, providerBlock?: ProviderBlock): Command[] {
   const { store } = core;
   /** a number the bridge has shown the user, or one they blocked, is accepted as shown */
   const contactArg = (ctx: CommandContext): E164 => {
@@ -51,11 +56,18 @@ export function blockCommands(core: CoreContext, sync: BlockSync, requests: Mess
   return [
     {
       name: 'block',
-      help: 'Stop a number from reaching you: the network drops what they send (where it can), the bridge drops the rest; they are not told.',
+      help: 'Stop a number, or a whole provider, from reaching you: what they send is dropped (a number by the network where it can); they are not told.',
       permission: 'user',
-      args: PHONE_ARG,
+      args: BLOCK_ARG,
       handler: friendly(async (ctx) => {
-        const contact = contactArg(ctx);
+        let contact: E164;
+        try {
+          contact = contactArg(ctx);
+        } catch (error) {
+          // not a phone number: perhaps a provider's name; otherwise the number's error stands
+          if (error instanceof InvalidPhoneNumberError && providerBlock && (await providerBlock(ctx, ctx.args.join(' ')))) return;
+          throw error;
+        }
         const name = nameOf(contact);
         if (store.logins.get(ctx.sender)?.phone === contact) return ctx.reply(`${name} is your own number; nothing was changed.`);
         if (store.blocks.isBlocked(ctx.sender, contact)) return ctx.reply(`${name} is already blocked. "blocked" lists everyone you blocked.`);

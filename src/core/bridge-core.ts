@@ -20,6 +20,10 @@ import type { MatrixPort } from './matrix-port';
 import { Outbox } from './outbox';
 import { Pausing } from './pausing';
 import { Portals } from './portals';
+import { ProviderFilter } from './provider-filter';
+import { ProviderPolicy } from './provider-policy';
+import { ProviderDropSummary } from './provider-summary';
+import { providerCommands } from './provider-commands';
 import { ProfileShare } from './profile-share';
 import { Sessions } from './sessions';
 import { SecurityKeeper } from './security-keeper';
@@ -43,6 +47,8 @@ export class BridgeCore {
   readonly blockSync: BlockSync;
   /** first messages from unknown numbers, held until the user accepts them */
   readonly requests: MessageRequests;
+  /** who may reach each user by provider, the filter and the summary of what it dropped */
+  readonly providers: ProviderFilter;
   readonly queue = new KeyedQueue();
 
   constructor(
@@ -57,7 +63,8 @@ export class BridgeCore {
     this.blockSync = new BlockSync(this.ctx, this.queue);
     this.profileShare = new ProfileShare(this.ctx);
     this.requests = new MessageRequests(this.ctx);
-    this.sessions = new Sessions(this.ctx, this.portals, this.security, this.queue, this.outbox, this.requests, (owner) => {
+    this.providers = new ProviderFilter(this.ctx, new ProviderPolicy(this.ctx), new ProviderDropSummary(this.ctx));
+    this.sessions = new Sessions(this.ctx, this.portals, this.security, this.queue, this.outbox, this.requests, this.providers, (owner) => {
       this.blockSync.connected(owner);
       this.profileShare.connected(owner);
     });
@@ -67,11 +74,13 @@ export class BridgeCore {
   }
 
   commands(): Command[] {
+    const provider = providerCommands(this.ctx, this.providers.policy, this.requests);
     return [
       ...loginCommands(this.ctx, this.sessions, this.logins),
       ...securityCommands(this.ctx, this.sessions, this.security),
-      ...blockCommands(this.ctx, this.blockSync, this.requests),
+      ...blockCommands(this.ctx, this.blockSync, this.requests, provider.block),
       ...requestCommands(this.ctx, this.requests, this.sessions),
+      ...provider.commands,
       ...settingsCommands(this.ctx, this.inbox, this.pausing, this.profileShare),
     ];
   }
@@ -79,6 +88,7 @@ export class BridgeCore {
   /** reconnects stored logins and resumes the outbox, without waiting for the network */
   start(): void {
     this.requests.start();
+    this.providers.summary.start();
     this.sessions.startAll();
   }
 
@@ -86,6 +96,7 @@ export class BridgeCore {
     this.outbox.stop();
     this.blockSync.stop();
     this.requests.stop();
+    this.providers.summary.stop();
     // a send in progress finishes while its session is still up: cut off, it would leave the
     // network unsure whether it arrived
     await this.outbox.settle();

@@ -48,11 +48,15 @@ export interface BridgeMetrics {
   /** something from a blocked number reached the bridge and was dropped there */
   blocked(kind: BlockedKind): void;
   request(event: RequestEvent): void;
+  /** something from a provider the user blocked reached the bridge and was dropped there
+   *  (core/provider-filter.ts) */
+  providerBlocked(kind: BlockedKind): void;
 }
 
 /** for a bridge without metrics: every call does nothing */
 export const NO_METRICS: BridgeMetrics = {
   bridged: () => undefined, failed: () => undefined, latency: () => undefined, blocked: () => undefined, request: () => undefined,
+  providerBlocked: () => undefined,
 };
 
 /** The kind label of a piece of content; undefined for content with no kind of ours (unsupported). */

@@ -23,6 +23,7 @@ import type { HopTrail } from '../security/hop-trail';
 import { DELAYED_KEY } from '../security/namespace';
 import { KeyedQueue, portalKey } from './keyed-queue';
 import type { MessageRequests } from './message-requests';
+import type { ProviderFilter } from './provider-filter';
 import { GivenUp, Persistence, Stopped, type Ending } from './persistence';
 import type { Portals, ReadyPortal } from './portals';
 import { moveRemoteMedia } from './remote-media';
@@ -68,6 +69,7 @@ export class RemoteIntake implements RemoteEventHandler {
     private readonly queue: KeyedQueue,
     private readonly owner: string,
     private readonly requests: MessageRequests,
+    private readonly providers: ProviderFilter,
     private readonly onConnection: (connected: boolean) => void,
   ) {
     this.persistence = new Persistence(ctx);
@@ -160,6 +162,8 @@ export class RemoteIntake implements RemoteEventHandler {
     // blocked while it waited in line (a homeserver outage, say): dropped like what arrives
     // after the block (block-filter.ts), then acknowledged
     if (store.blocks.isBlocked(this.owner, from)) return this.ctx.log.debug(`dropped a waiting message from a now blocked contact for ${this.owner}`);
+    // the same for a provider blocked meanwhile (provider-filter.ts drops what arrives after)
+    if (this.providers.dropsWaiting(this.owner, message)) return;
     if (store.messages.byRemoteId(this.owner, from, message.content.messageId).length > 0 && !this.partial(message)) return;
     // a number the user never wrote to and never accepted: a request, not a room
     if (this.requests.isRequest(this.owner, from)) {

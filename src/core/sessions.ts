@@ -24,6 +24,7 @@ import type { KeyedQueue } from './keyed-queue';
 import type { Outbox } from './outbox';
 import type { Portals } from './portals';
 import type { MessageRequests } from './message-requests';
+import type { ProviderFilter } from './provider-filter';
 import { RemoteIntake } from './remote-intake';
 import type { SecurityKeeper } from './security-keeper';
 import { isPaused } from './user-settings';
@@ -87,6 +88,7 @@ export class Sessions {
     private readonly queue: KeyedQueue,
     private readonly outbox: Outbox,
     private readonly requests: MessageRequests,
+    private readonly providers: ProviderFilter,
     /** told each time a login is (again) connected, with its session in place */
     private readonly onConnected: (owner: string) => void = () => {},
   ) {
@@ -187,7 +189,7 @@ export class Sessions {
     // a retry stays "backing off": the login has been down since it first failed
     if (entry.status.state !== 'backing_off') this.enter(entry, 'connecting', entry.status.reason);
     // the lifecycle kicks the outbox itself when the connection is (back) up
-    const intake = new RemoteIntake(this.ctx, this.portals, this.security, this.queue, mxid, this.requests, () => {});
+    const intake = new RemoteIntake(this.ctx, this.portals, this.security, this.queue, mxid, this.requests, this.providers, () => {});
     let session: RemoteSession;
     try {
       session = await this.ctx.network.connect(mxid, { phone: entry.login.phone as E164, data: entry.login.state }, this.handlerFor(entry, intake));
@@ -209,8 +211,9 @@ export class Sessions {
 
   /** core's handler for the session: the intake, plus the lifecycle's own events */
   private handlerFor(entry: LoginEntry, intake: RemoteIntake): RemoteEventHandler {
-    // nothing from a blocked number reaches the intake, so no Matrix event exists for it
-    const inbound = dropBlocked(this.ctx, entry.login.mxid, intake);
+    // nothing from a blocked number or a blocked provider reaches the intake, so no Matrix
+    // event exists for it (a blocked number is counted as such, whatever its provider)
+    const inbound = dropBlocked(this.ctx, entry.login.mxid, this.providers.wrap(entry.login.mxid, intake));
     return {
       ...inbound,
       onIdentityChanged: (contact, change) => intake.onIdentityChanged(contact, change),

@@ -18,6 +18,7 @@ export class PrometheusMessageMetrics implements BridgeMetrics {
   private readonly latencySeconds: Histogram<'direction'>;
   private readonly blockedTotal: Counter<'kind'>;
   private readonly requestsTotal: Counter<'event'>;
+  private readonly providerDroppedTotal: Counter<'kind'>;
 
   constructor(registry: Registry) {
     this.bridgedTotal = new Counter({
@@ -53,6 +54,15 @@ export class PrometheusMessageMetrics implements BridgeMetrics {
       registers: [registry],
     });
     for (const event of REQUEST_EVENTS) this.requestsTotal.inc({ event }, 0);
+    // by kind, not by provider: provider names come from the network, and a label from outside
+    // could grow without bound
+    this.providerDroppedTotal = new Counter({
+      name: 'interop_bridge_provider_dropped_total',
+      help: 'Messages, receipts and typing from a provider the user blocked, dropped at the bridge before any Matrix event',
+      labelNames: ['kind'],
+      registers: [registry],
+    });
+    for (const kind of BLOCKED_KINDS) this.providerDroppedTotal.inc({ kind }, 0);
     for (const direction of DIRECTIONS) {
       for (const kind of MESSAGE_KINDS) this.bridgedTotal.inc({ direction, kind }, 0);
       for (const reason of FAILURE_REASONS) this.failedTotal.inc({ direction, reason }, 0);
@@ -78,5 +88,9 @@ export class PrometheusMessageMetrics implements BridgeMetrics {
 
   request(event: RequestEvent): void {
     this.requestsTotal.inc({ event });
+  }
+
+  providerBlocked(kind: BlockedKind): void {
+    this.providerDroppedTotal.inc({ kind });
   }
 }

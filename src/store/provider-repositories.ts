@@ -30,7 +30,7 @@ export interface ProviderRepository {
   lastSummaryAt(owner: string): number | undefined;
   /** owners with drops not yet summarised */
   ownersWithDrops(): string[];
-  /** providers the bridge has seen on the owner's behalf (contacts and drops), with e2ee as
-   *  last seen: for a network that cannot list its providers */
+  /** providers the bridge has seen on the owner's behalf (contacts, message requests, drops),
+   *  with e2ee as last seen: for a network that cannot list its providers */
   seen(owner: string): Map<string, boolean>;
 }

@@ -444,6 +444,7 @@ export class RecordingMetrics implements BridgeMetrics {
     | { call: 'latency'; direction: Direction; seconds: number }
     | { call: 'blocked'; kind: BlockedKind }
     | { call: 'request'; event: RequestEvent }
+    | { call: 'providerBlocked'; kind: BlockedKind }
   )[] = [];
   bridged(direction: Direction, kind: MessageKind): void {
     this.calls.push({ call: 'bridged', direction, kind });
@@ -459,6 +460,9 @@ export class RecordingMetrics implements BridgeMetrics {
   }
   request(event: RequestEvent): void {
     this.calls.push({ call: 'request', event });
+  }
+  providerBlocked(kind: BlockedKind): void {
+    this.calls.push({ call: 'providerBlocked', kind });
   }
 }
 

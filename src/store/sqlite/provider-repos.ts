@@ -69,14 +69,16 @@ export class SqliteProviders implements ProviderRepository {
   }
 
   seen(owner: string): Map<string, boolean> {
-    // drops first, so a contact's later, fresher e2ee overwrites it (both are what envelopes said)
+    // drops and requests first, so a contact's e2ee, the freshest, wins (all are what envelopes said)
     const rows = this.db
-      .prepare<[string, string], { provider: string; e2ee: number }>(
+      .prepare<[string, string, string], { provider: string; e2ee: number }>(
         `SELECT provider, e2ee FROM provider_drops WHERE owner = ?
+         UNION ALL
+         SELECT provider, e2ee FROM message_requests WHERE owner = ? AND provider <> 'unknown'
          UNION ALL
          SELECT provider, e2ee FROM contacts WHERE owner = ? AND provider IS NOT NULL AND e2ee IS NOT NULL`,
       )
-      .all(owner, owner);
+      .all(owner, owner, owner);
     return new Map(rows.map((r) => [r.provider, r.e2ee === 1]));
   }
 }

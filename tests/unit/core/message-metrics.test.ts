@@ -13,8 +13,8 @@ const ALICE_PHONE = '+4915112345678' as E164;
 const SAM = '+14155552671' as E164;
 
 type Call = CoreHarness['metrics']['calls'][number];
-/** the calls of one kind that carry a direction (every kind but `blocked`) */
-type MessageCall = Exclude<Call, { call: 'blocked' | 'request' }>;
+/** the calls of one kind that carry a direction (every kind but the drop and request counts) */
+type MessageCall = Exclude<Call, { call: 'blocked' | 'request' | 'providerBlocked' }>;
 const calls = (h: CoreHarness, call: MessageCall['call']) =>
   h.metrics.calls.filter((c): c is MessageCall => c.call === call);
 

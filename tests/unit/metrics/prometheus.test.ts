@@ -32,6 +32,9 @@ test('bridged, failed and latency move their series; the others start at 0', asy
   assert.equal(await value(registry, 'interop_bridge_blocked_dropped_total', { kind: 'typing' }), 0);
   metrics.blocked('message');
   assert.equal(await value(registry, 'interop_bridge_blocked_dropped_total', { kind: 'message' }), 1);
+  assert.equal(await value(registry, 'interop_bridge_provider_dropped_total', { kind: 'receipt' }), 0);
+  metrics.providerBlocked('receipt');
+  assert.equal(await value(registry, 'interop_bridge_provider_dropped_total', { kind: 'receipt' }), 1);
   assert.equal(await value(registry, 'interop_bridge_messages_bridged_total', { direction: 'remote_to_matrix', kind: 'text' }), 2);
   assert.equal(await value(registry, 'interop_bridge_messages_bridged_total', { direction: 'matrix_to_remote', kind: 'reaction' }), 1);
   assert.equal(await value(registry, 'interop_bridge_messages_bridged_total', { direction: 'matrix_to_remote', kind: 'text' }), 0);

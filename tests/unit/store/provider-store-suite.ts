@@ -53,12 +53,14 @@ export function providerStoreSuite(name: string, open: () => BridgeStore): void 
       assert.deepEqual(store.providers.ownersWithDrops(), [bob]);
     }));
 
-  test(`${name}: the providers seen for a user come from their contacts and their drops`, () =>
+  test(`${name}: the providers seen for a user come from their contacts, message requests and drops`, () =>
     withStore(open, (store) => {
       store.contacts.observe(alice, '+4915112345678', { provider: 'native', e2ee: true });
       store.providers.recordDrop(alice, 'plainchat', false);
+      store.requests.open({ owner: alice, contact: '+14155552671', provider: 'third', e2ee: false, encrypted: false, firstAt: 1, notice: 'due' });
+      store.requests.open({ owner: alice, contact: '+14155552672', provider: 'unknown', e2ee: false, encrypted: false, firstAt: 1, notice: 'due' });
       store.contacts.observe(bob, '+447700900123', { provider: 'other', e2ee: true });
-      assert.deepEqual([...store.providers.seen(alice)].sort(), [['native', true], ['plainchat', false]]);
+      assert.deepEqual([...store.providers.seen(alice)].sort(), [['native', true], ['plainchat', false], ['third', false]]);
       store.providers.clearDrops(alice, new Map([['plainchat', 1]]), 1);
       assert.equal(store.providers.seen(alice).get('plainchat'), false, 'still seen after its drops were summarised');
     }));

@@ -1,0 +1,94 @@
+/**
+ * Providers the user blocked (provider-policy.ts): whatever arrives from them is acknowledged
+ * and dropped here, before any Matrix event, room, invitation or message request exists, even
+ * from a contact the user already has a chat with (the user blocked the whole provider).
+ * Dropped, not held: the network forgets it, and allowing the provider again brings back only
+ * new messages. Messages are counted per provider in the store, for the summary
+ * (provider-summary.ts); receipts and typing only in the metric.
+ *
+ * A message names its sender's provider; a receipt or typing signal does not, so it is judged
+ * by the provider the contact was last seen on (nothing is known of a contact never seen, and
+ * then there is no room for it to reach either). Logged at debug, without the number.
+ */
+import type { E164, RemoteEventHandler, RemoteMessage, RemoteSender } from '../network/remote-network';
+import type { BlockedKind } from './bridge-metrics';
+import type { CoreContext } from './context';
+import type { ProviderPolicy } from './provider-policy';
+import type { ProviderDropSummary } from './provider-summary';
+
+type Inbound = Pick<RemoteEventHandler, 'onMessage' | 'onUnreadable' | 'onStatus' | 'onTyping'>;
+
+export class ProviderFilter {
+  constructor(
+    private readonly ctx: CoreContext,
+    readonly policy: ProviderPolicy,
+    readonly summary: ProviderDropSummary,
+  ) {}
+
+  private blockedSender(owner: string, sender: RemoteSender | undefined): RemoteSender | undefined {
+    return sender && !this.policy.allowed(owner, sender.provider, sender.e2ee) ? sender : undefined;
+  }
+
+  private blockedContact(owner: string, from: E164): { provider: string; e2ee: boolean | undefined } | undefined {
+    const seen = this.policy.contactProvider(owner, from);
+    return seen && !this.policy.allowed(owner, seen.provider, seen.e2ee) ? seen : undefined;
+  }
+
+  /** counts a dropped message for the summary */
+  private count(owner: string, provider: { provider: string; e2ee: boolean | undefined }): void {
+    this.ctx.store.users.ensure(owner);
+    this.ctx.store.providers.recordDrop(owner, provider.provider, provider.e2ee === true);
+    this.summary.dropped(owner);
+  }
+
+  /**
+   * A message that waited in line (a homeserver outage, say) while the user blocked its
+   * provider: counted and dropped like what arrives after the block; true if so (the caller
+   * then acknowledges it without a Matrix event).
+   */
+  dropsWaiting(owner: string, message: RemoteMessage): boolean {
+    const blocked = this.blockedSender(owner, message.sender);
+    if (!blocked) return false;
+    this.ctx.metrics.providerBlocked('message');
+    this.ctx.log.debug(`dropped a waiting message from now blocked provider ${blocked.provider} for ${owner}`);
+    this.count(owner, blocked);
+    return true;
+  }
+
+  /** `next`, behind the filter: what a blocked provider sends never reaches it */
+  wrap(owner: string, next: Inbound): Inbound {
+    const { ctx } = this;
+    const drop = async (what: string, kind: BlockedKind, provider: { provider: string; e2ee: boolean | undefined }, ack?: () => Promise<void>) => {
+      ctx.metrics.providerBlocked(kind);
+      ctx.log.debug(`dropped ${what} from blocked provider ${provider.provider} for ${owner}`);
+      if (ack) {
+        try {
+          await ack();
+        } catch (error) {
+          // the envelope stays with the network: it comes again, and is dropped (and counted) then
+          ctx.log.warn(`acknowledgement of a dropped ${what} for ${owner} failed: ${(error as Error).message}`);
+          return;
+        }
+      }
+      if (kind === 'message') this.count(owner, provider);
+    };
+    return {
+      onMessage: (message, ack) => {
+        const blocked = this.blockedSender(owner, message.sender);
+        return blocked ? drop('a message', 'message', blocked, ack) : next.onMessage(message, ack);
+      },
+      onUnreadable: (message, ack) => {
+        const blocked = this.blockedSender(owner, message.sender);
+        return blocked ? drop('an unreadable message', 'message', blocked, ack) : next.onUnreadable(message, ack);
+      },
+      onStatus: (from, status, ids, ack) => {
+        const blocked = this.blockedContact(owner, from);
+        return blocked ? drop(`a ${status} receipt`, 'receipt', blocked, ack) : next.onStatus(from, status, ids, ack);
+      },
+      onTyping: (from, typing) => {
+        const blocked = this.blockedContact(owner, from);
+        return blocked ? drop('a typing signal', 'typing', blocked) : next.onTyping(from, typing);
+      },
+    };
+  }
+}
