@@ -238,3 +238,22 @@ test('drops survive a restart: counts and choices are in the store, and the next
   await session2.deliver(on('plainchat', SAM, 'p-3'));
   assert.equal(again.store.portals.get(ALICE, SAM), undefined, 'still blocked after the restart');
 });
+
+test('a message waiting in line (the homeserver failing) when its provider is blocked is dropped, not shown, once the line moves', async (t) => {
+  const h = await harness(t);
+  const session = await h.login(ALICE, ALICE_PHONE);
+  await session.deliver(on('plainchat', PAT, 'p-1', 'before'));
+  const room = h.store.portals.get(ALICE, PAT)?.roomId;
+  assert.ok(room);
+  h.matrix.failWhen('sendEvent', (args) => args[1] === room);
+  const waiting = session.deliver(on('plainchat', PAT, 'p-2', 'waited in line'));
+  await until('the message failing a few times', () => h.matrix.calls.filter(([m, args]) => m === 'sendEvent' && args[1] === room).length >= 3);
+  await h.command(ALICE, 'block plainchat');
+  h.matrix.heal('sendEvent');
+  const delivered = await waiting;
+  assert.equal(delivered.acked(), 1, 'acknowledged, so the network forgets it');
+  assert.deepEqual(h.matrix.inRoom(room).filter((e) => e.asUser !== h.matrix.botUserId).map((e) => e.content.body), ['before']);
+  assert.deepEqual(drops(h), ['message']);
+  await until('the summary', () => summaries(h).length === 1);
+  assert.match(summaries(h)[0], /plainchat \(1\)/);
+});
