@@ -269,7 +269,7 @@ export class InteropClient extends EventEmitter<InteropClientEvents> {
     return (await this.conn.request('blocklist.get', { phone: this.phone }, { retryOnDisconnect: true })).blocked;
   }
 
-  /** Every provider the gateway is configured with (docs/interop-protocol.md §15). A gateway
+  /** Every provider the gateway is configured with (docs/interop-protocol.md §16). A gateway
    *  without the list refuses with InteropRequestError code `unknown_type`. */
   async listProviders(): Promise<ProviderInfo[]> {
     return (await this.conn.request('providers.list', {}, { retryOnDisconnect: true })).providers;
