@@ -1,0 +1,142 @@
+/**
+ * A minimal stand-in for the homeserver, for bench:internal only: it answers the client-server
+ * calls the bridge makes (register, whoami, profile, createRoom, join, invite, send, state,
+ * receipts, typing, media, account data) with plausible JSON and no checking, and it plays the
+ * homeserver's push side: appservice transactions to the bridge, signed with the hs_token.
+ *
+ * It is NOT evidence that the bridge works against Matrix (it accepts anything); it exists so
+ * the bridge's own cost per message can be measured without Synapse's cost in the way.
+ * Paths it does not know are answered `{}` and counted, so a new call the bridge starts making
+ * shows up in the bench's output instead of failing silently.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A PUT /rooms/{room}/send/{type}/{txn} the bridge made. */
+export interface SentEvent {
+  roomId: string;
+  type: string;
+  sender: string;
+  content: Record<string, unknown>;
+}
+
+export interface HomeserverSink {
+  url: string;
+  /** every send the bridge makes is handed to these listeners */
+  onSend(listener: (e: SentEvent) => void): void;
+  /** rooms the bridge created, with the users it invited at creation */
+  readonly createdRooms: Array<{ roomId: string; creator: string; invite: string[] }>;
+  /** unknown "METHOD path" → times asked */
+  readonly unknown: Map<string, number>;
+  /** Pushes one appservice transaction of `events` to the bridge; resolves when it answers 200. */
+  push(events: Array<Record<string, unknown>>): Promise<void>;
+  close(): Promise<void>;
+}
+
+let counter = 0;
+const id = (prefix: string, server: string) => `${prefix}${(++counter).toString(36)}-${Date.now().toString(36)}:${server}`;
+
+async function bodyOf(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  if (chunks.length === 0) return {};
+  const text = Buffer.concat(chunks).toString('utf8');
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return {}; // media upload bodies are bytes, not JSON
+  }
+}
+
+export async function startHomeserverSink(opts: { serverName: string; asToken: string; hsToken: string; botUserId: string; appserviceUrl: string }): Promise<HomeserverSink> {
+  const listeners: Array<(e: SentEvent) => void> = [];
+  const createdRooms: HomeserverSink['createdRooms'] = [];
+  const unknown = new Map<string, number>();
+  const server = opts.serverName;
+
+  const answer = (res: ServerResponse, status: number, json: unknown) => {
+    const text = JSON.stringify(json);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://sink');
+    const path = decodeURIComponent(url.pathname);
+    const method = req.method ?? 'GET';
+    const body = await bodyOf(req);
+    const auth = req.headers.authorization;
+    if (path !== '/_matrix/client/versions' && auth !== `Bearer ${opts.asToken}`) {
+      return answer(res, 401, { errcode: 'M_UNKNOWN_TOKEN', error: 'sink: bad as_token' });
+    }
+    const asUser = url.searchParams.get('user_id') ?? opts.botUserId;
+    let m: RegExpExecArray | null;
+    if (path === '/_matrix/client/versions') return answer(res, 200, { versions: ['v1.1', 'v1.5', 'v1.11'], unstable_features: {} });
+    if (/\/register$/.test(path)) return answer(res, 200, { user_id: `@${String(body.username)}:${server}` });
+    if (/\/account\/whoami$/.test(path)) return answer(res, 200, { user_id: asUser });
+    if ((m = /\/rooms\/([^/]+)\/send\/([^/]+)\/[^/]+$/.exec(path)) && method === 'PUT') {
+      const sent: SentEvent = { roomId: m[1], type: m[2], sender: asUser, content: body };
+      for (const l of listeners) l(sent);
+      return answer(res, 200, { event_id: id('$ev', server) });
+    }
+    if (/\/rooms\/[^/]+\/(state|redact)\//.test(path) && method === 'PUT') return answer(res, 200, { event_id: id('$st', server) });
+    // no room is encrypted; everyone asked about is joined (the portal's user is always present)
+    if (/\/rooms\/[^/]+\/state\/m\.room\.encryption/.test(path)) return answer(res, 404, { errcode: 'M_NOT_FOUND', error: 'no encryption' });
+    if (/\/rooms\/[^/]+\/state\/m\.room\.member\//.test(path)) return answer(res, 200, { membership: 'join' });
+    if (/\/rooms\/[^/]+\/state\/m\.room\.power_levels/.test(path)) {
+      return answer(res, 200, { users: { [opts.botUserId]: 100 }, users_default: 0, events_default: 0, state_default: 50 });
+    }
+    if (/\/createRoom$/.test(path)) {
+      const roomId = id('!room', server);
+      createdRooms.push({ roomId, creator: asUser, invite: Array.isArray(body.invite) ? (body.invite as string[]) : [] });
+      return answer(res, 200, { room_id: roomId });
+    }
+    if ((m = /\/(?:rooms\/([^/]+)\/join|join\/([^/]+))$/.exec(path))) return answer(res, 200, { room_id: m[1] ?? m[2] });
+    if (/\/rooms\/[^/]+\/(invite|leave|kick|receipt\/.*|read_markers)$/.test(path)) return answer(res, 200, {});
+    if (/\/rooms\/[^/]+\/typing\//.test(path)) return answer(res, 200, {});
+    if (/\/profile\/[^/]+\/(displayname|avatar_url)$/.test(path) && method === 'PUT') return answer(res, 200, {});
+    if (/\/profile\/[^/]+$/.test(path)) return answer(res, 200, { displayname: 'Sink User' });
+    if (/\/account_data\//.test(path)) return method === 'PUT' ? answer(res, 200, {}) : answer(res, 404, { errcode: 'M_NOT_FOUND', error: 'none' });
+    if (/\/media\/v3\/upload$/.test(path)) return answer(res, 200, { content_uri: `mxc://${server}/${id('m', 'x').replace(/[^a-z0-9]/gi, '')}` });
+    if (/\/appservice\/[^/]+\/ping$/.test(path)) return answer(res, 200, { duration_ms: 1 });
+    const key = `${method} ${path.replace(/![^/]+|@[^/]+|\$[^/]+/g, ':id')}`;
+    unknown.set(key, (unknown.get(key) ?? 0) + 1);
+    return answer(res, 200, {});
+  };
+
+  const http: Server = createServer((req, res) => {
+    handle(req, res).catch((error: Error) => answer(res, 500, { errcode: 'M_UNKNOWN', error: error.message }));
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const port = (http.address() as AddressInfo).port;
+
+  let txn = 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    createdRooms,
+    unknown,
+    onSend: (l) => listeners.push(l),
+    async push(events) {
+      const n = ++txn;
+      const res = await fetch(`${opts.appserviceUrl}/_matrix/app/v1/transactions/sink-${process.pid}-${n}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${opts.hsToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ events }),
+      });
+      const text = await res.text();
+      if (res.status !== 200) throw new Error(`the bridge answered transaction ${n} with ${res.status}: ${text.slice(0, 200)}`);
+    },
+    close: () => new Promise<void>((resolve) => {
+      http.closeAllConnections();
+      http.close(() => resolve());
+    }),
+  };
+}
+
+/** A timeline event as the homeserver would push it. */
+export function roomEvent(serverName: string, roomId: string, sender: string, type: string, content: Record<string, unknown>, stateKey?: string): Record<string, unknown> {
+  return {
+    event_id: id('$hs', serverName), room_id: roomId, sender, type, content, origin_server_ts: Date.now(),
+    ...(stateKey === undefined ? {} : { state_key: stateKey }),
+  };
+}
