@@ -28,6 +28,7 @@ import { ProfileShare } from './profile-share';
 import { Sessions } from './sessions';
 import { SecurityKeeper } from './security-keeper';
 import { requestCommands } from './request-commands';
+import { RequestActions } from './request-actions';
 import { securityCommands } from './security-commands';
 import { settingsCommands } from './settings-commands';
 
@@ -47,6 +48,8 @@ export class BridgeCore {
   readonly blockSync: BlockSync;
   /** first messages from unknown numbers, held until the user accepts them */
   readonly requests: MessageRequests;
+  /** accept / decline, for the bot's commands and the provisioning API */
+  readonly requestActions: RequestActions;
   /** who may reach each user by provider, the filter and the summary of what it dropped */
   readonly providers: ProviderFilter;
   readonly queue = new KeyedQueue();
@@ -69,6 +72,7 @@ export class BridgeCore {
       this.profileShare.connected(owner);
     });
     this.pausing = new Pausing(this.ctx, this.sessions);
+    this.requestActions = new RequestActions(this.ctx, this.requests, this.sessions);
     this.matrixIntake = new MatrixIntake(this.ctx, this.outbox, this.security, this.inbox);
     this.logins = new LoginFlow(this.ctx, this.sessions, this.portals);
   }
@@ -79,7 +83,7 @@ export class BridgeCore {
       ...loginCommands(this.ctx, this.sessions, this.logins),
       ...securityCommands(this.ctx, this.sessions, this.security),
       ...blockCommands(this.ctx, this.blockSync, this.requests, provider.block),
-      ...requestCommands(this.ctx, this.requests, this.sessions),
+      ...requestCommands(this.ctx, this.requestActions),
       ...provider.commands,
       ...settingsCommands(this.ctx, this.inbox, this.pausing, this.profileShare),
     ];

@@ -2,25 +2,24 @@
  * `requests`, `accept`, `decline`: what the user does with message requests
  * (core/message-requests.ts). `block` (block-commands.ts) also declines a waiting request.
  */
-import { parseShownPhone, InvalidPhoneNumberError, displayPhone, type E164 } from '../network/phone';
+import { InvalidPhoneNumberError, displayPhone, type E164 } from '../network/phone';
 import type { Command, CommandContext } from '../matrix/commands/registry';
 import type { CoreContext } from './context';
 import { friendly } from './login-commands';
-import type { MessageRequests } from './message-requests';
-import type { Sessions } from './sessions';
+import type { RequestActions } from './request-actions';
 
 const PHONE_ARG = [{ name: 'phone number', required: true, rest: true }];
 
 /** requests listed at most, oldest first: a flood must not make one endless message */
 const LISTED_MAX = 20;
 
-export function requestCommands(core: CoreContext, requests: MessageRequests, sessions: Sessions): Command[] {
+export function requestCommands(core: CoreContext, actions: RequestActions): Command[] {
   const { store } = core;
   /** the number of one of the user's requests, typed as the notice showed it or as E.164 */
   const requester = (ctx: CommandContext): E164 => {
     const input = ctx.args.join(' ');
     if (!input) throw new InvalidPhoneNumberError('', 'no number given');
-    return parseShownPhone(input, (p) => store.requests.get(ctx.sender, p) !== undefined);
+    return actions.requester(ctx.sender, input);
   };
   const noRequest = (contact: E164) => `There is no message request from ${displayPhone(contact)}. "requests" lists the ones waiting.`;
   return [
@@ -52,15 +51,11 @@ export function requestCommands(core: CoreContext, requests: MessageRequests, se
       args: PHONE_ARG,
       handler: friendly(async (ctx) => {
         const contact = requester(ctx);
-        if (!store.requests.get(ctx.sender, contact)) return ctx.reply(noRequest(contact));
-        let result;
-        try {
-          result = await sessions.acceptRequest(ctx.sender, contact);
-        } catch (error) {
-          core.log.warn(`accepting a message request of ${ctx.sender} failed: ${(error as Error).message}`);
-          return ctx.reply(`The request from ${displayPhone(contact)} could not be accepted yet: ${(error as Error).message}. It still waits; nothing was lost.`);
+        const result = await actions.accept(ctx.sender, contact);
+        if (result.outcome === 'no_request') return ctx.reply(noRequest(contact));
+        if (result.outcome === 'failed') {
+          return ctx.reply(`The request from ${displayPhone(contact)} could not be accepted yet: ${result.reason}. It still waits; nothing was lost.`);
         }
-        if (!result) return ctx.reply(noRequest(contact));
         const delivered = result.delivered === 1 ? '1 message' : `${result.delivered} messages`;
         const unreadable = result.unreadable > 0 ? ` ${result.unreadable} could not be decrypted; the room says so.` : '';
         await ctx.reply(
@@ -76,8 +71,7 @@ export function requestCommands(core: CoreContext, requests: MessageRequests, se
       args: PHONE_ARG,
       handler: friendly(async (ctx) => {
         const contact = requester(ctx);
-        const request = requests.decline(ctx.sender, contact, 'declined');
-        if (!request) return ctx.reply(noRequest(contact));
+        if (!actions.decline(ctx.sender, contact)) return ctx.reply(noRequest(contact));
         await ctx.reply(
           `Declined ${displayPhone(contact)}: what they sent is deleted, and they were not told. ` +
             `If they write again it is a new request; to stop them for good: block ${displayPhone(contact)}`,

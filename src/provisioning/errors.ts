@@ -13,6 +13,7 @@ export const ERRCODE = {
   missingParam: 'M_MISSING_PARAM',
   invalidParam: 'M_INVALID_PARAM',
   unrecognized: 'M_UNRECOGNIZED',
+  notFound: 'M_NOT_FOUND',
   tooLarge: 'M_TOO_LARGE',
   limitExceeded: 'M_LIMIT_EXCEEDED',
   unknown: 'M_UNKNOWN',

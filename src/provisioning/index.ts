@@ -22,6 +22,7 @@ export function startProvisioning(config: BridgeConfig, core: BridgeCore, log: P
     inbox: core.inbox,
     pausing: core.pausing,
     profiles: core.profileShare,
+    requests: core.requestActions,
     store: core.ctx.store,
     networkName: core.ctx.network.displayName,
     isBridgeUser: (mxid: string) => core.ctx.matrix.isBridgeUser(mxid),

@@ -12,6 +12,7 @@ import { isTerminal } from '../core/sessions';
 import type { Inbox } from '../core/inbox';
 import type { Pausing } from '../core/pausing';
 import type { ProfileShare } from '../core/profile-share';
+import type { RequestActions } from '../core/request-actions';
 import { readSettings } from '../core/user-settings';
 import type { CoreLogger } from '../core/context';
 import { InvalidPhoneNumberError, type E164 } from '../network/phone';
@@ -30,6 +31,8 @@ export interface ProvisioningDeps {
   inbox: Inbox;
   pausing: Pausing;
   profiles: ProfileShare;
+  /** message requests: accept and decline as the bot's commands do */
+  requests: RequestActions;
   store: BridgeStore;
   /** the network's human name, e.g. `interop network` */
   networkName: string;
@@ -110,6 +113,7 @@ export function statusBody(userId: string, view: LoginView, networkName: string)
 
 export function provisioningRoutes(deps: ProvisioningDeps): Route[] {
   const { logins, store, log } = deps;
+  const noRequest = (contact: E164) => new ApiError(404, ERRCODE.notFound, `there is no message request from ${contact}; GET /requests lists them`);
   const notLoggedIn = (userId: string) => new ApiError(409, ERRCODE.notLoggedIn, `${userId} is not logged in; POST /login/start first`);
 
   /** a code request that waited for the network: its end is logged, and shown by GET /status */
@@ -184,6 +188,43 @@ export function provisioningRoutes(deps: ProvisioningDeps): Route[] {
           throw new ApiError(429, ERRCODE.limitExceeded, `too many new chats for this user (bridge.new_chats); retry in ${seconds} s`, { 'Retry-After': String(seconds) });
         }
         return ok({ room_id: result.roomId, phone: result.contact, matrix_to: `https://matrix.to/#/${result.roomId}` });
+      }),
+    ),
+
+    // message requests (first messages from numbers the user never wrote to), as the bot's
+    // `requests`, `accept` and `decline`: a user of the API alone has no management room
+    // where the bot would announce them
+    route('GET', '/requests', undefined, async (user) => {
+      const requests = store.requests.list(user.userId).map((r) => ({
+        phone: r.contact as E164,
+        provider: r.provider,
+        end_to_end_encrypted: r.e2ee,
+        messages: r.held,
+        unreadable: r.unreadable,
+        since: r.firstAt,
+        notice_sent: r.notice === 'sent',
+      }));
+      const drops = store.requests.drops(user.userId);
+      return ok({ requests, dropped: drops ? { messages: drops.messages, numbers: drops.numbers, since: drops.firstAt } : null });
+    }),
+
+    route('POST', '/requests/accept', validators.phone, (user, body: PhoneBody) =>
+      phoneErrors(async () => {
+        const contact = deps.requests.requester(user.userId, body.phone);
+        const result = await deps.requests.accept(user.userId, contact);
+        if (result.outcome === 'no_request') throw noRequest(contact);
+        if (result.outcome === 'failed') {
+          throw new ApiError(503, ERRCODE.networkUnreachable, `the request could not be accepted yet: ${result.reason}; it still waits, nothing was lost`);
+        }
+        return ok({ phone: contact, room_id: result.roomId, delivered: result.delivered, unreadable: result.unreadable });
+      }),
+    ),
+
+    route('POST', '/requests/decline', validators.phone, (user, body: PhoneBody) =>
+      phoneErrors(async () => {
+        const contact = deps.requests.requester(user.userId, body.phone);
+        if (!deps.requests.decline(user.userId, contact)) throw noRequest(contact);
+        return ok({ phone: contact, declined: true });
       }),
     ),
 

@@ -36,6 +36,7 @@ export async function startApiHarness(
       inbox: core.inbox,
       pausing: core.pausing,
       profiles: core.profileShare,
+      requests: core.requestActions,
       store: h.store,
       networkName: h.network.displayName,
       isBridgeUser: (mxid) => h.matrix.isBridgeUser(mxid),

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RemoteUnavailableError } from '../../../src/network/remote-network';
 import type { E164 } from '../../../src/network/phone';
 import { ALICE, startApiHarness } from './api-harness';
+import { FakeSession } from '../../helpers/core-harness';
 
 const ALICE_PHONE = '+4915112345678';
 const SAM = '+14155552671';
@@ -281,4 +282,34 @@ test('PUT /settings profileShare with the network refusing: 503 naming it, the s
   assert.equal(refused.body.errcode, 'ORG.INTEROP_BRIDGE.NETWORK_UNREACHABLE');
   assert.match(String(refused.body.error), /^profileShare true is kept, but the network was not updated: .*; it is tried again at the next connect$/);
   assert.equal(((await call('GET', '/settings')).body.user as { profileShare: boolean }).profileShare, true);
+});
+
+test('message requests through the API: listed, accepted (the held messages delivered in order), declined; 404 without one', async (t) => {
+  const { h, call } = await startApiHarness(t, (c) => void (c.bridge.message_requests.enabled = true));
+  // a login through the API alone: no management room, so no notice; the API is where they show
+  const session = await h.login(ALICE, '+4915112345678' as E164);
+  const SAM = '+14155552671' as E164;
+  const CAROL = '+33612345678' as E164;
+  for (const id of ['a', 'b']) await session.deliver(FakeSession.text(SAM, id, `sam ${id}`));
+  await session.deliver(FakeSession.text(CAROL, 'c', 'carol'));
+  const listed = await call('GET', '/requests');
+  assert.equal(listed.status, 200);
+  assert.deepEqual((listed.body.requests as Array<Record<string, unknown>>).map((r) => [r.phone, r.messages, r.notice_sent]), [[SAM, 2, false], [CAROL, 1, false]]);
+  assert.equal(listed.body.dropped, null);
+
+  const accepted = await call('POST', '/requests/accept', { body: { phone: '+1 415 555 2671' } });
+  assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
+  assert.equal(accepted.body.delivered, 2);
+  const room = h.store.portals.get(ALICE, SAM)?.roomId;
+  assert.equal(accepted.body.room_id, room);
+  assert.deepEqual(h.matrix.inRoom(room!).filter((e) => e.asUser !== h.matrix.botUserId).map((e) => e.content.body), ['sam a', 'sam b']);
+
+  const declined = await call('POST', '/requests/decline', { body: { phone: CAROL } });
+  assert.deepEqual([declined.status, declined.body.declined], [200, true]);
+  assert.equal(h.store.requests.get(ALICE, CAROL), undefined);
+  const again = await call('POST', '/requests/decline', { body: { phone: CAROL } });
+  assert.deepEqual([again.status, again.body.errcode], [404, 'M_NOT_FOUND']);
+  const bad = await call('POST', '/requests/accept', { body: { phone: 'not a number' } });
+  assert.deepEqual([bad.status, bad.body.errcode], [400, 'M_INVALID_PARAM']);
+  assert.deepEqual((await call('GET', '/requests')).body.requests, []);
 });

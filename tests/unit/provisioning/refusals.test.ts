@@ -140,7 +140,7 @@ test('500 M_UNKNOWN when a step fails unexpectedly: answered with the reason and
 
 test('a port already in use stops the start with the address and the config keys named', async (t) => {
   const { h, server } = await startApiHarness(t);
-  const deps = { config: h.config, logins: h.core.logins, inbox: h.core.inbox, pausing: h.core.pausing, profiles: h.core.profileShare, store: h.store, networkName: 'x', isBridgeUser: () => false, log: h.log };
+  const deps = { config: h.config, logins: h.core.logins, inbox: h.core.inbox, pausing: h.core.pausing, profiles: h.core.profileShare, requests: h.core.requestActions, store: h.store, networkName: 'x', isBridgeUser: () => false, log: h.log };
   await assert.rejects(
     startProvisioningServer(deps, { address: '127.0.0.1', port: server.port, secret: 'a-provisioning-secret-for-tests-0123' }),
     new RegExp(`the provisioning API cannot listen on 127\\.0\\.0\\.1:${server.port} \\(provisioning\\.address/port\\): EADDRINUSE`),
