@@ -39,6 +39,13 @@ export class RequestActions {
     return { outcome: 'accepted', ...result, roomId: this.ctx.store.portals.get(owner, contact)?.roomId ?? null };
   }
 
+  /** declines every waiting request of `owner` (after a flood); how many there were */
+  declineAll(owner: string): number {
+    let declined = 0;
+    for (const request of this.ctx.store.requests.list(owner)) if (this.decline(owner, request.contact as E164)) declined += 1;
+    return declined;
+  }
+
   /** deletes what the request held; false when there is none */
   decline(owner: string, contact: E164): boolean {
     return this.requests.decline(owner, contact, 'declined') !== undefined;

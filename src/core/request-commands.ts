@@ -41,7 +41,7 @@ export function requestCommands(core: CoreContext, actions: RequestActions): Com
           return `• ${displayPhone(r.contact as E164)}, provider "${r.provider}" (${encryption}): ${held}${unreadable}, since ${new Date(r.firstAt).toISOString().slice(0, 16).replace('T', ' ')} UTC${silent}`;
         });
         if (waiting.length > LISTED_MAX) lines.push(`…and ${waiting.length - LISTED_MAX} more, newer ones (answer some to see the rest).`);
-        await ctx.reply([`${waiting.length} message request(s) waiting:`, ...lines, 'Answer each with "accept <number>", "decline <number>" or "block <number>".'].join('\n') + dropped);
+        await ctx.reply([`${waiting.length} message request(s) waiting:`, ...lines, 'Answer each with "accept <number>", "decline <number>" or "block <number>" ("decline all" declines every one).'].join('\n') + dropped);
       },
     },
     {
@@ -66,10 +66,14 @@ export function requestCommands(core: CoreContext, actions: RequestActions): Com
     },
     {
       name: 'decline',
-      help: 'Decline a message request: deletes what they sent; they are not told. If they write again, it is a new request.',
+      help: 'Decline a message request ("decline all": every one waiting): deletes what they sent; they are not told. If they write again, it is a new request.',
       permission: 'user',
       args: PHONE_ARG,
       handler: friendly(async (ctx) => {
+        if (ctx.args.join(' ').trim().toLowerCase() === 'all') {
+          const declined = actions.declineAll(ctx.sender);
+          return ctx.reply(declined === 0 ? 'No message requests are waiting.' : `Declined all ${declined} message request(s): what they sent is deleted, and they were not told.`);
+        }
         const contact = requester(ctx);
         if (!actions.decline(ctx.sender, contact)) return ctx.reply(noRequest(contact));
         await ctx.reply(

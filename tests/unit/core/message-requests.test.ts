@@ -111,6 +111,20 @@ test('decline deletes what was held and tells no one; a later message is a new r
   assert.equal(notices(h).length, 2, 'a new request, a new notice');
 });
 
+test('decline all: every waiting request declined, nothing sent back', async (t) => {
+  const h = await harness(t);
+  const session = await h.login(ALICE, ALICE_PHONE);
+  await session.deliver(FakeSession.text(SAM, 'm-1', 'one'));
+  await session.deliver(FakeSession.text(CAROL, 'm-2', 'two'));
+  const [reply] = await h.command(ALICE, 'decline all');
+  assert.equal(reply, 'Declined all 2 message request(s): what they sent is deleted, and they were not told.');
+  assert.deepEqual(h.store.requests.list(ALICE), []);
+  assert.equal(h.store.requests.heldTotal(ALICE), 0);
+  assert.deepEqual([...towards(session, SAM), ...towards(session, CAROL)], []);
+  const [none] = await h.command(ALICE, 'decline all');
+  assert.equal(none, 'No message requests are waiting.');
+});
+
 test('block on a waiting request declines it and blocks the number; what they send next is dropped', async (t) => {
   const h = await harness(t);
   const session = await h.login(ALICE, ALICE_PHONE);
