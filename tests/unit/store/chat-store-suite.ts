@@ -2,21 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BridgeStore } from '../../../src/store';
+import { alice, bob, withStore } from './with-store';
 
-const alice = '@alice:example.org';
-const bob = '@bob:example.org';
 const contact = '+4915112345678';
-
-function withStore(open: () => BridgeStore, fn: (store: BridgeStore) => void): void {
-  const store = open();
-  try {
-    store.users.ensure(alice);
-    store.users.ensure(bob);
-    fn(store);
-  } finally {
-    store.close();
-  }
-}
 
 export function chatStoreSuite(name: string, open: () => BridgeStore): void {
   test(`${name}: logins and pending logins per user; removing the user removes them`, () =>

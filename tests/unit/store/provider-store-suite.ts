@@ -2,20 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BridgeStore } from '../../../src/store';
+import { alice, bob, withStore } from './with-store';
 
-const alice = '@alice:example.org';
-const bob = '@bob:example.org';
-
-function withStore(open: () => BridgeStore, fn: (store: BridgeStore) => void): void {
-  const store = open();
-  try {
-    store.users.ensure(alice);
-    store.users.ensure(bob);
-    fn(store);
-  } finally {
-    store.close();
-  }
-}
 
 export function providerStoreSuite(name: string, open: () => BridgeStore): void {
   test(`${name}: a provider choice is stored per user, replaced by the next one, and absent until made`, () =>

@@ -2,22 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BridgeStore } from '../../../src/store';
+import { alice, bob, withStore } from './with-store';
 
-const alice = '@alice:example.org';
-const bob = '@bob:example.org';
 const sam = '+4915112345678';
 const uk = '+447700900123';
-
-function withStore(open: () => BridgeStore, fn: (store: BridgeStore) => void): void {
-  const store = open();
-  try {
-    store.users.ensure(alice);
-    store.users.ensure(bob);
-    fn(store);
-  } finally {
-    store.close();
-  }
-}
 
 const request = (owner: string, contact: string, firstAt = 1) =>
   ({ owner, contact, provider: 'native', e2ee: true, encrypted: true, firstAt, notice: 'due' as const });
