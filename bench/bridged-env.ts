@@ -14,6 +14,7 @@ import { localBridgeConfig, startBridgeProcess } from '../tests/helpers/bridge-p
 import { startTestGateway, PROVIDER_SECRETS, type TestGatewayHandle } from '../tests/helpers/interop-gateway';
 import { clientFor, type MatrixClient, type SeenEvent } from '../tests/helpers/matrix-client';
 import { registerUser, startSynapse, type SynapseHandle } from '../tests/helpers/synapse';
+import { synapseDatabase } from './synapse-database';
 
 export interface BridgedEnv {
   dir: string;
@@ -23,6 +24,8 @@ export interface BridgedEnv {
   botUserId: string;
   /** pid of the bridge child process */
   bridgePid: number;
+  /** the database Synapse runs on: sqlite or postgres (BENCH_SYNAPSE_DB) */
+  synapseDb: string;
   /** pid of Synapse (from its pid file), for CPU accounting */
   synapsePid: number | undefined;
   sims: SimUser[];
@@ -83,9 +86,11 @@ export async function startBridgedEnv(): Promise<BridgedEnv> {
     const config = await localBridgeConfig(dir, gateway.url);
     // 1,000 start-chats with numbers the network does not know each log a warning; keep the bench readable
     config.logging.level = (process.env.BRIDGE_LOG as BridgeConfig['logging']['level'] | undefined) ?? 'error';
+    const database = synapseDatabase();
+    cleanups.push(() => database.drop());
     const hs = await startSynapse({
       registrationFiles: [config.appservice.registration], dir: join(dir, 'synapse'), serverName: 'localhost',
-      extraConfig: synapseExtraConfig(),
+      extraConfig: { ...(database.config && { database: database.config }), ...synapseExtraConfig() },
     });
     cleanups.push(() => hs.stop());
     config.homeserver.url = hs.url;
@@ -95,7 +100,7 @@ export async function startBridgedEnv(): Promise<BridgedEnv> {
     cleanups.push(() => bridge.stop());
     const synapsePid = findProcess(join(hs.dir, 'homeserver.yaml'));
     return {
-      dir, gateway, hs, config, sims, synapsePid,
+      dir, gateway, hs, config, sims, synapsePid, synapseDb: database.kind,
       botUserId: `@${config.appservice.bot_username}:localhost`,
       bridgePid: bridge.pid as number,
       stop,

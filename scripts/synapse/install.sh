@@ -19,7 +19,15 @@ installed_version() {
   "$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("matrix-synapse"))' 2>/dev/null || true
 }
 
+# the PostgreSQL driver joins a venv made before it was part of the install
+ensure_psycopg2() {
+  if ! "$venv/bin/python" -c 'import psycopg2' 2>/dev/null; then
+    "$venv/bin/python" -m pip install --quiet --no-cache-dir "psycopg2-binary==$PSYCOPG2_BINARY_VERSION"
+  fi
+}
+
 if [[ -x "$venv/bin/python" && "$(installed_version)" == "$SYNAPSE_VERSION" ]]; then
+  ensure_psycopg2
   echo "synapse $SYNAPSE_VERSION already installed in $venv"
   exit 0
 fi
@@ -36,6 +44,7 @@ mkdir -p "$(dirname "$venv")"
 # Quiet pip but keep errors; no cache dir so CI images do not grow a pip cache.
 "$venv/bin/python" -m pip install --quiet --no-cache-dir --upgrade pip
 "$venv/bin/python" -m pip install --quiet --no-cache-dir "matrix-synapse==$SYNAPSE_VERSION"
+ensure_psycopg2
 
 got="$(installed_version)"
 if [[ "$got" != "$SYNAPSE_VERSION" ]]; then

@@ -166,7 +166,7 @@ export async function startFuzzEnv(opts: { gatewayMaxFrameBytes?: number } = {})
     const bridge = watch('bridge', child, join(dir, 'bridge.log'));
     await waitForPort(port, child, 30_000, join(dir, 'bridge.log'));
     return {
-      dir, gateway, hs, config, sims, synapsePid: undefined,
+      dir, gateway, hs, config, sims, synapsePid: undefined, synapseDb: 'sqlite',
       botUserId: `@${config.appservice.bot_username}:localhost`,
       bridgePid: bridge.pid,
       bridge, gatewayProcess, gatewayMaxFrameBytes,
