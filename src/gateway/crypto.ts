@@ -1,8 +1,11 @@
 /**
- * The little cryptography the gateway itself does, all from libsodium: random IDs and codes,
- * hashing of verification codes, constant-time secret comparison, media digests.
+ * The little cryptography the gateway itself does, from libsodium: random codes, hashing of
+ * verification codes, constant-time secret comparison, media digests. Random IDs (one per
+ * envelope) take their bytes from node:crypto directly: libsodium.js reads the same CSPRNG,
+ * but its randombytes_buf costs about 150 µs a call against 5 µs.
  */
 import sodiumModule from 'libsodium-wrappers-sumo';
+import { randomFillSync } from 'node:crypto';
 
 type Sodium = typeof sodiumModule;
 let sodium: Sodium | undefined;
@@ -20,7 +23,7 @@ function s(): Sodium {
 
 /** 128 random bits, URL-safe base64 without padding. */
 export function randomId(): string {
-  return s().to_base64(s().randombytes_buf(16), s().base64_variants.URLSAFE_NO_PADDING);
+  return s().to_base64(randomFillSync(new Uint8Array(16)), s().base64_variants.URLSAFE_NO_PADDING);
 }
 
 /** Uniformly random decimal code of `digits` digits. */

@@ -4,7 +4,7 @@
  * file alone does not reveal keys. The bridge uses SodiumSecretBox with a secret from its
  * config; simulated users and benchmarks use PlaintextSecretBox.
  */
-import { getSodium, type Sodium } from '../sodium';
+import { getSodium, randomBytes, type Sodium } from '../sodium';
 
 export interface SecretBox {
   seal(plaintext: Uint8Array): Uint8Array;
@@ -72,7 +72,7 @@ export class SodiumSecretBox implements SecretBox {
   }
 
   seal(plaintext: Uint8Array): Uint8Array {
-    const nonce = this.sodium.randombytes_buf(this.sodium.crypto_secretbox_NONCEBYTES);
+    const nonce = randomBytes(this.sodium.crypto_secretbox_NONCEBYTES);
     const boxed = this.sodium.crypto_secretbox_easy(plaintext, nonce, this.key);
     const out = new Uint8Array(nonce.length + boxed.length);
     out.set(nonce, 0);
