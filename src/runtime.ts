@@ -61,6 +61,7 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
   const registration = readRegistration(config.appservice.registration);
   const logging = setupBridgeLogging(config.logging);
   const log = logging.component('bridge');
+  const httpLog = logging.component('appservice-http');
   checkRegistration(registration, config, log);
   const botUserId = `@${registration.sender_localpart}:${config.homeserver.domain}`;
 
@@ -76,7 +77,9 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
       homeserverUrl: config.homeserver.url,
       domain: config.homeserver.domain,
       registration: AppServiceRegistration.fromObject(registration as never),
-      controller: { onEvent: () => undefined },
+      // the appservice's request log (one line per transaction the homeserver pushes) is
+      // debug detail, not the info an admin reads
+      controller: { onEvent: () => undefined, onLog: (line: string, isError: boolean) => (isError ? httpLog.warn(line) : httpLog.debug(line)) },
       // the bridge keeps its own SQLite store; the bundled NeDB stores would be a second one
       disableStores: true,
       disableContext: true,

@@ -90,6 +90,9 @@ function bridgeLibraryStream(root: RootLogger): Writable {
   });
 }
 
+/** our level as winston's (npm levels): below it, winston's transport formats nothing */
+const WINSTON_LEVEL_OF: Record<Level, string> = { trace: 'silly', debug: 'debug', info: 'info', warn: 'warn', error: 'error' };
+
 const SDK_LEVELS: Record<Level, LogLevel> = {
   trace: LogLevel.TRACE, debug: LogLevel.DEBUG, info: LogLevel.INFO, warn: LogLevel.WARN, error: LogLevel.ERROR,
 };
@@ -98,6 +101,10 @@ const SDK_LEVELS: Record<Level, LogLevel> = {
 export function routeLibraryLogs(root: RootLogger, settings: LogSettings): void {
   // json: the stream gets parsable lines; no `console`: winston writes nowhere else
   BridgeLibraryLogger.root.configureLogging({ json: true }, bridgeLibraryStream(root));
+  // the library fixes its stream transport at debug, so every debug line (two per request a
+  // ghost makes) was formatted as JSON, parsed back here and only then dropped: measured at
+  // about 0.4 ms of CPU per bridged message
+  for (const transport of BridgeLibraryLogger.root.winston?.transports ?? []) transport.level = WINSTON_LEVEL_OF[settings.level];
   // after configureLogging, which points the SDK at winston again
   LogService.setLogger(botSdkLogger(root, settings));
   LogService.setLevel(SDK_LEVELS[settings.level]);

@@ -25,6 +25,10 @@ function classified<T extends object>(port: T): T {
 }
 
 export class AppserviceMatrixPort implements MatrixPort {
+  /** ghosts registered (or known to be) in this process: the library's check logs two debug
+   *  lines on every call, so it is made once per ghost, not once per request */
+  private readonly registered = new Set<string>();
+
   constructor(
     private readonly bridge: Bridge,
     readonly botUserId: string,
@@ -50,7 +54,10 @@ export class AppserviceMatrixPort implements MatrixPort {
   /** the raw client of a user; ghosts are registered first, the bot never (see runtime.ts) */
   private async client(user: string) {
     const intent = this.intent(user);
-    if (user !== this.botUserId) await intent.ensureRegistered();
+    if (user !== this.botUserId && !this.registered.has(user)) {
+      await intent.ensureRegistered();
+      this.registered.add(user);
+    }
     return intent.matrixClient;
   }
 

@@ -131,3 +131,17 @@ test('odd values are logged, not thrown on: cycles, binary data, null, very deep
   assert.equal(data[1], '[4 bytes]');
   assert.doesNotMatch(JSON.stringify(lines[0]), /4915112345678/);
 });
+
+test("matrix-appservice-bridge's lines below the level stop at winston, unformatted; at debug they still arrive", async () => {
+  capture({ level: 'info' });
+  // the library's own transport is fixed at debug: each debug line (two per ghost request)
+  // was formatted, written, parsed again and only then dropped
+  const transports = BridgeLibraryLogger.root.winston?.transports ?? [];
+  assert.ok(transports.length > 0);
+  assert.ok(transports.every((t) => t.level === 'info'), transports.map((t) => t.level).join(','));
+
+  const { lines } = capture({ level: 'debug' });
+  new BridgeLibraryLogger('Intent').debug('a debug line');
+  for (let i = 0; i < 50 && !lines.some((l) => l.msg === 'a debug line'); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(lines.some((l) => l.component === 'Intent' && l.level === 20 && l.msg === 'a debug line'));
+});
