@@ -24,7 +24,7 @@ import type { ContentPart } from '../src/protocol/content';
 import { SimUser } from '../src/sim/sim-user';
 import { localBridgeConfig, startBridgeProcess } from '../tests/helpers/bridge-process';
 import { PROVIDER_SECRETS, startTestGateway, type TestGatewayHandle } from '../tests/helpers/interop-gateway';
-import { cpuSecondsOf } from './bridged-env';
+import { bridgeNodeArgs, cpuSecondsOf } from './bridged-env';
 import { Arrivals, runFlow } from './flow';
 import { roomEvent, startHomeserverSink, type HomeserverSink, type SentEvent } from './homeserver-sink';
 import type { Summary } from './stats';
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
       if (e.type === 'm.room.message' && e.sender !== botUserId) arrivals.seen(bodyText(e.content));
     });
     config.homeserver.url = sink.url;
-    const bridge = await startBridgeProcess({ dir, config });
+    const bridge = await startBridgeProcess({ dir, config, nodeArgs: bridgeNodeArgs() });
     cleanups.push(() => bridge.stop());
     const bridgePid = bridge.pid as number;
 

@@ -34,7 +34,7 @@ export interface BridgedEnv {
 
 /** BENCH_BRIDGE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the bridge child;
  *  BENCH_HEAP_SNAPSHOT=1 lets heapSnapshot() ask it for a heap snapshot. */
-function bridgeNodeArgs(): string[] {
+export function bridgeNodeArgs(): string[] {
   const args = (process.env.BENCH_BRIDGE_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
   if (process.env.BENCH_HEAP_SNAPSHOT) args.push('--heapsnapshot-signal=SIGUSR2');
   return args;

@@ -3,6 +3,9 @@
  * calls the bridge makes (register, whoami, profile, createRoom, join, invite, send, state,
  * receipts, typing, media, account data) with plausible JSON and no checking, and it plays the
  * homeserver's push side: appservice transactions to the bridge, signed with the hs_token.
+ * Like Synapse, it pushes every event the bridge's own users send back to the bridge (their
+ * IDs are in its namespace), one transaction in flight at a time, carrying whatever queued
+ * meanwhile: handling those echoes is part of the bridge's cost per message.
  *
  * It is NOT evidence that the bridge works against Matrix (it accepts anything); it exists so
  * the bridge's own cost per message can be measured without Synapse's cost in the way.
@@ -60,6 +63,33 @@ export async function startHomeserverSink(opts: { serverName: string; asToken: s
     res.end(text);
   };
 
+  // Synapse sends an appservice one transaction at a time: the pushes of the bench and the
+  // echoes of the bridge's own events share one line, and the echoes waiting in it go as one
+  let txn = 0;
+  let line: Promise<unknown> = Promise.resolve();
+  const sendTransaction = async (events: Array<Record<string, unknown>>) => {
+    const n = ++txn;
+    const res = await fetch(`${opts.appserviceUrl}/_matrix/app/v1/transactions/sink-${process.pid}-${n}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${opts.hsToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ events }),
+    });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`the bridge answered transaction ${n} with ${res.status}: ${text.slice(0, 200)}`);
+  };
+  const inLine = <T>(job: () => Promise<T>): Promise<T> => {
+    const run = line.then(job, job);
+    line = run.catch(() => undefined);
+    return run;
+  };
+  const pushTransaction = (events: Array<Record<string, unknown>>) => inLine(() => sendTransaction(events));
+  const echoes: Array<Record<string, unknown>> = [];
+  const echo = (event: Record<string, unknown>) => {
+    echoes.push(event);
+    if (echoes.length > 1) return; // a transaction for the echoes is already waiting in line
+    inLine(() => sendTransaction(echoes.splice(0))).catch((error: Error) => console.error(`sink: echo not taken: ${error.message}`));
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://sink');
     const path = decodeURIComponent(url.pathname);
@@ -77,7 +107,9 @@ export async function startHomeserverSink(opts: { serverName: string; asToken: s
     if ((m = /\/rooms\/([^/]+)\/send\/([^/]+)\/[^/]+$/.exec(path)) && method === 'PUT') {
       const sent: SentEvent = { roomId: m[1], type: m[2], sender: asUser, content: body };
       for (const l of listeners) l(sent);
-      return answer(res, 200, { event_id: id('$ev', server) });
+      const eventId = id('$ev', server);
+      answer(res, 200, { event_id: eventId });
+      return echo({ ...roomEvent(server, m[1], asUser, m[2], body), event_id: eventId });
     }
     if (/\/rooms\/[^/]+\/(state|redact)\//.test(path) && method === 'PUT') return answer(res, 200, { event_id: id('$st', server) });
     // no room is encrypted; everyone asked about is joined (the portal's user is always present)
@@ -110,22 +142,12 @@ export async function startHomeserverSink(opts: { serverName: string; asToken: s
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const port = (http.address() as AddressInfo).port;
 
-  let txn = 0;
   return {
     url: `http://127.0.0.1:${port}`,
     createdRooms,
     unknown,
     onSend: (l) => listeners.push(l),
-    async push(events) {
-      const n = ++txn;
-      const res = await fetch(`${opts.appserviceUrl}/_matrix/app/v1/transactions/sink-${process.pid}-${n}`, {
-        method: 'PUT',
-        headers: { authorization: `Bearer ${opts.hsToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ events }),
-      });
-      const text = await res.text();
-      if (res.status !== 200) throw new Error(`the bridge answered transaction ${n} with ${res.status}: ${text.slice(0, 200)}`);
-    },
+    push: pushTransaction,
     close: () => new Promise<void>((resolve) => {
       http.closeAllConnections();
       http.close(() => resolve());
