@@ -1,12 +1,12 @@
 /** What request handlers work with: the connection, its provider, and the gateway's services. */
-import type { ErrorBody, ErrorCode, EventFrame, EventMap, EventName, GatewayFrame } from '../protocol/frames';
-import { PROTOCOL_VERSION } from '../protocol/frames';
+import type { ErrorBody, ErrorCode, EventFrame, EventMap, EventName, GatewayFrame, ProtocolVersion } from '../protocol/frames';
 import type { GatewayConfig, ProviderConfig } from './config';
 import type { DeliveryHub } from './delivery';
 import type { TokenBucket } from '../lib/token-bucket';
 import type { AccountStore } from './store/accounts';
 import type { BlockStore } from './store/blocks';
 import type { DeviceStore } from './store/devices';
+import type { GroupStore } from './store/groups';
 import type { MediaStore } from './store/media';
 import type { QueueStore } from './store/queue';
 
@@ -21,6 +21,9 @@ export interface Connection {
   readonly id: number;
   /** set once `hello` succeeded */
   provider?: ProviderConfig;
+  /** the `v` of its hello (1 before one): every frame to it carries this, and a version-1
+   *  connection neither makes group requests nor receives group envelopes */
+  version: ProtocolVersion;
   failedHellos: number;
   send(frame: GatewayFrame): void;
   close(code: number, reason: string): void;
@@ -36,6 +39,7 @@ export interface Services {
   accounts: AccountStore;
   blocks: BlockStore;
   devices: DeviceStore;
+  groups: GroupStore;
   queue: QueueStore;
   media: MediaStore;
   hub: DeliveryHub;
@@ -78,6 +82,7 @@ export class GatewayError extends Error {
   }
 }
 
-export function eventFrame<E extends EventName>(event: E, data: EventMap[E]): EventFrame<E> {
-  return { v: PROTOCOL_VERSION, type: 'event', event, data } as EventFrame<E>;
+/** An event for `conn`, in the protocol version that connection speaks. */
+export function eventFrame<E extends EventName>(conn: Pick<Connection, 'version'>, event: E, data: EventMap[E]): EventFrame<E> {
+  return { v: conn.version, type: 'event', event, data } as EventFrame<E>;
 }

@@ -13,7 +13,7 @@
 import type { Connection } from './context';
 import { eventFrame } from './context';
 import type { QueueStore } from './store/queue';
-import type { EnvelopeEvent, SubscriptionEndedEvent } from '../protocol/frames';
+import { GROUPS_VERSION, isGroupPayload, type EnvelopeEvent, type SubscriptionEndedEvent } from '../protocol/frames';
 
 interface SenderCursor {
   lastSeq: number;
@@ -92,6 +92,7 @@ export class DeliveryHub {
     const sender = event.sender.phone;
     const cursor = sub.senders.get(sender);
     const seq = Number(event.envelopeId);
+    if (sub.conn.version < GROUPS_VERSION && isGroupPayload(event.payload)) return;
     if (cursor?.caughtUp && seq > cursor.lastSeq && cursor.inflight.size < this.window) {
       this.push(sub, sender, seq, event);
     } else {
@@ -104,18 +105,35 @@ export class DeliveryHub {
     for (const { seq, event } of this.take(sub, sender)) this.push(sub, sender, seq, event);
   }
 
-  /** The next envelopes of one sender that its window has room for (marks how far it read). */
+  /** The next envelopes of one sender that its window has room for (marks how far it read).
+   *  Group envelopes are passed over for a version-1 subscriber, which cannot read them: they
+   *  stay queued for a later subscription in version 2. */
   private take(sub: Subscription, sender: string): { seq: number; event: EnvelopeEvent }[] {
     let cursor = sub.senders.get(sender);
     if (!cursor) sub.senders.set(sender, (cursor = newCursor()));
-    const room = this.window - cursor.inflight.size;
+    let room = this.window - cursor.inflight.size;
     if (room <= 0) return [];
-    const rows = this.queue.after(sub.phone, sub.deviceId, sender, cursor.lastSeq, room);
-    cursor.caughtUp = rows.length < room;
+    const out: { seq: number; event: EnvelopeEvent }[] = [];
+    let readTo = cursor.lastSeq;
+    for (;;) {
+      const want = room;
+      const rows = this.queue.after(sub.phone, sub.deviceId, sender, readTo, want);
+      for (const row of rows) {
+        readTo = row.seq;
+        if (sub.conn.version >= GROUPS_VERSION || !isGroupPayload(row.event.payload)) {
+          out.push(row);
+          room--;
+        }
+      }
+      cursor.caughtUp = rows.length < want;
+      if (cursor.caughtUp || room === 0) break;
+    }
+    // only passed-over rows: remember how far, so they are not read again for nothing
+    if (out.length === 0) cursor.lastSeq = readTo;
     // nothing pushed and nothing left to read: forget the sender; its next envelope starts a
     // fresh cursor, which reads the queue once and finds exactly the unacknowledged ones
-    if (rows.length === 0 && cursor.inflight.size === 0) sub.senders.delete(sender);
-    return rows;
+    if (out.length === 0 && cursor.inflight.size === 0 && cursor.caughtUp) sub.senders.delete(sender);
+    return out;
   }
 
   private push(sub: Subscription, sender: string, seq: number, event: EnvelopeEvent): void {
@@ -124,7 +142,7 @@ export class DeliveryHub {
     cursor.lastSeq = seq;
     cursor.inflight.add(seq);
     sub.owner.set(seq, sender);
-    sub.conn.send(eventFrame('envelope', event));
+    sub.conn.send(eventFrame(sub.conn, 'envelope', event));
   }
 
   acked(phone: string, deviceId: number, seq: number): void {
@@ -156,7 +174,7 @@ export class DeliveryHub {
       if (sub.phone !== phone || (deviceId !== undefined && sub.deviceId !== deviceId)) continue;
       this.subs.delete(k);
       this.byConn.get(sub.conn)?.delete(k);
-      sub.conn.send(eventFrame('subscription.ended', { device: { phone, deviceId: sub.deviceId }, reason }));
+      sub.conn.send(eventFrame(sub.conn, 'subscription.ended', { device: { phone, deviceId: sub.deviceId }, reason }));
     }
   }
 

@@ -4,7 +4,8 @@
  * here, and the connection stays usable after any bad frame.
  */
 import {
-  PROTOCOL_VERSION, type ErrorBody, type RequestFrame, type RequestParams, type RequestResult, type RequestType,
+  GROUP_REQUEST_TYPES, GROUPS_VERSION, type ErrorBody, type ProtocolVersion, type RequestFrame, type RequestParams, type RequestResult,
+  type RequestType,
 } from '../protocol/frames';
 import { quote } from '../protocol/quote';
 import { MAX_PREKEYS_PER_UPLOAD, parseRequestFrame } from '../protocol/validate';
@@ -13,6 +14,8 @@ import { secretsEqual } from './crypto';
 import * as accounts from './handlers/accounts';
 import * as blocklist from './handlers/blocklist';
 import * as devices from './handlers/devices';
+import * as groupMessages from './handlers/group-messages';
+import * as groups from './handlers/groups';
 import * as media from './handlers/media';
 import * as messages from './handlers/messages';
 import * as providers from './handlers/providers';
@@ -41,12 +44,26 @@ const HANDLERS: { [K in AuthedType]: Handler<K> } = {
   'blocklist.set': blocklist.blocklistSet,
   'blocklist.get': blocklist.blocklistGet,
   'providers.list': providers.providersList,
+  'group.create': groups.create,
+  'group.get': groups.get,
+  'group.list': groups.list,
+  'group.update': groups.update,
+  'group.add': groups.add,
+  'group.remove': groups.remove,
+  'group.leave': groups.leave,
+  'group.promote': groups.promote,
+  'group.demote': groups.demote,
+  'group.distribute': groupMessages.distribute,
+  'group.submit': groupMessages.submit,
 };
+
+const groupTypes: ReadonlySet<string> = new Set(GROUP_REQUEST_TYPES);
 
 export const MAX_FAILED_HELLOS = 5;
 
-export function sendError(conn: Connection, id: string | null, error: ErrorBody): void {
-  conn.send({ v: PROTOCOL_VERSION, id, type: 'error', error });
+/** `v`: the connection's version once it said hello; before, the version the request used. */
+export function sendError(conn: Connection, id: string | null, error: ErrorBody, v: ProtocolVersion = conn.version): void {
+  conn.send({ v, id, type: 'error', error });
 }
 
 /**
@@ -86,6 +103,20 @@ function handleFrame(services: Services, conn: Connection, data: Buffer, isBinar
   }
   const after: (() => void)[] = [];
   const frame = parsed.frame;
+  const v = conn.provider ? conn.version : frame.v;
+  if (conn.provider && frame.v !== conn.version) {
+    sendError(conn, frame.id, {
+      code: 'unsupported_version',
+      message: `this connection speaks version ${conn.version} (the "v" of its hello); every frame must say so`,
+      field: '/v',
+    });
+    return;
+  }
+  if (groupTypes.has(frame.type) && frame.v < GROUPS_VERSION) {
+    // as a gateway of version 1 would answer: groups need a hello in version 2
+    sendError(conn, frame.id, { code: 'unknown_type', message: `${frame.type} needs protocol version ${GROUPS_VERSION}: say "v": 2 in hello`, field: '/type' }, v);
+    return;
+  }
   try {
     // A refusal (GatewayError) keeps what the handler wrote before refusing, e.g. a counted
     // wrong code; any other exception rolls the request's savepoint back.
@@ -98,17 +129,18 @@ function handleFrame(services: Services, conn: Connection, data: Buffer, isBinar
       }
     });
     if ('refusal' in outcome) {
-      sendError(conn, frame.id, outcome.refusal.toBody());
+      sendError(conn, frame.id, outcome.refusal.toBody(), v);
       return;
     }
-    conn.send({ v: PROTOCOL_VERSION, id: frame.id, type: 'result', result: outcome.result });
+    // a successful hello has just fixed the connection's version
+    conn.send({ v: conn.provider ? conn.version : v, id: frame.id, type: 'result', result: outcome.result });
   } catch (e) {
     // a bug: say so without echoing the request (it may hold secrets or ciphertext); the
     // request's savepoint was rolled back, so cached rows may describe undone writes
     services.accounts.forget();
     services.devices.forget();
     services.log.error('request failed', { type: frame.type, error: quote(e instanceof Error ? e.message : String(e), 200) });
-    sendError(conn, frame.id, { code: 'internal', message: 'internal error; the request may be retried' });
+    sendError(conn, frame.id, { code: 'internal', message: 'internal error; the request may be retried' }, v);
     return;
   }
   for (const fn of after) {
@@ -122,7 +154,7 @@ function handleFrame(services: Services, conn: Connection, data: Buffer, isBinar
 
 function route(services: Services, conn: Connection, frame: RequestFrame, after: (() => void)[]): RequestResult<RequestType> {
   if (frame.type === 'ping') return { serverTime: services.now() };
-  if (frame.type === 'hello') return hello(services, conn, frame.params);
+  if (frame.type === 'hello') return hello(services, conn, frame.params, frame.v);
   const provider = conn.provider;
   if (!provider) throw new GatewayError('unauthenticated', `authenticate with hello before ${frame.type}`);
   const ctx: RequestContext = { conn, provider, services, afterReply: (fn) => after.push(fn) };
@@ -137,7 +169,7 @@ function route(services: Services, conn: Connection, frame: RequestFrame, after:
   return result;
 }
 
-function hello(services: Services, conn: Connection, p: RequestParams<'hello'>): RequestResult<'hello'> {
+function hello(services: Services, conn: Connection, p: RequestParams<'hello'>, version: ProtocolVersion): RequestResult<'hello'> {
   if (conn.provider) throw new GatewayError('already_authenticated', `this connection is already provider ${conn.provider.id}`);
   const provider = services.providers.get(p.provider);
   // compare against a dummy when the provider is unknown, so timing does not reveal which IDs exist
@@ -151,12 +183,13 @@ function hello(services: Services, conn: Connection, p: RequestParams<'hello'>):
     throw new GatewayError('auth_failed', 'unknown provider or wrong secret');
   }
   conn.provider = provider;
-  services.log.info('provider connected', { connection: conn.id, provider: provider.id });
+  conn.version = version;
+  services.log.info('provider connected', { connection: conn.id, provider: provider.id, protocolVersion: version });
   const { config } = services;
   return {
     provider: provider.id,
     e2ee: provider.e2ee,
-    protocolVersion: PROTOCOL_VERSION,
+    protocolVersion: version,
     serverTime: services.now(),
     devMode: config.devMode,
     limits: {

@@ -18,6 +18,7 @@ import { AccountStore } from './store/accounts';
 import { BlockStore } from './store/blocks';
 import { openDatabase } from './store/database';
 import { DeviceStore } from './store/devices';
+import { GroupStore } from './store/groups';
 import { MediaStore } from './store/media';
 import { QueueStore } from './store/queue';
 // not '../logging': that also loads the Matrix libraries, which the gateway does not use
@@ -117,6 +118,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     accounts,
     blocks: new BlockStore(db),
     devices,
+    groups: new GroupStore(db),
     queue,
     media: new MediaStore(db),
     hub: new DeliveryHub(queue, config.deliveryWindow),
@@ -158,6 +160,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const direct = { send: corkedSender(ws) };
     const conn: Connection = {
       id: nextConnectionId++,
+      version: 1,
       failedHellos: 0,
       send: (frame) => batch.send(direct, frame),
       close: (code, reason) => ws.close(code, reason),

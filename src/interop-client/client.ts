@@ -13,6 +13,9 @@ import type {
 } from '../protocol/frames';
 import { parseContent } from '../protocol/validate';
 import type { InteropConnection } from './connection';
+import { GroupApi } from './group-api';
+import { GroupReceiver } from './group-receiver';
+import { GroupSender } from './group-sender';
 import { decryptAttachment, encryptAttachment } from './media';
 import { InboundReceiver } from './receiver';
 import { OutboundSender } from './sender';
@@ -62,6 +65,7 @@ export class InteropClient extends EventEmitter<InteropClientEvents> {
   private sessions: SignalSessions | undefined;
   private sender: OutboundSender | undefined;
   private receiver: InboundReceiver | undefined;
+  private groupApi: GroupApi | undefined;
   private refilling: Promise<void> | undefined;
   private readonly onEnvelope = (ev: Parameters<InboundReceiver['enqueue']>[0]) => this.receiver?.enqueue(ev);
   private readonly onTyping = (ev: TypingEvent) => {
@@ -156,12 +160,26 @@ export class InteropClient extends EventEmitter<InteropClientEvents> {
       this.sessions,
       this.options.holdOnIdentityChange ?? false,
     );
+    const address = () => ({ phone: this.phone, deviceId });
+    const groupSender = new GroupSender(this.conn, address, this.stores, this.sessions ? this.sender : undefined);
+    this.groupApi = new GroupApi(this.conn, address, groupSender);
+    const groupReceiver = new GroupReceiver(this.sessions, this.stores, {
+      groupMessage: (m) => this.emit('groupMessage', m),
+      groupUpdate: (u) => this.emit('groupUpdate', u),
+      unreadable: (u) => this.emit('unreadable', u),
+      warning: (e) => this.emit('warning', e),
+      changed: async (update) => {
+        const out = (update.change.action === 'removed' || update.change.action === 'left') && update.change.members.includes(this.phone);
+        if (out) await groupSender.left(update.groupId);
+        else groupSender.remember(update.group);
+      },
+    });
     this.receiver = new InboundReceiver(this.conn, this.phone, deviceId, this.sessions, this.stores.pending, {
       message: (m) => this.emit('message', m),
       status: (s) => this.emit('status', s),
       unreadable: (u) => this.emit('unreadable', u),
       warning: (e) => this.emit('warning', e),
-    }, this.options.autoAck ?? false);
+    }, this.options.autoAck ?? false, groupReceiver);
     this.conn.on('envelope', this.onEnvelope);
     this.conn.on('typing', this.onTyping);
     this.conn.on('keys.low', this.onKeysLow);
@@ -186,6 +204,12 @@ export class InteropClient extends EventEmitter<InteropClientEvents> {
   /** Resolves when every envelope received so far has been handed over. */
   idle(): Promise<void> {
     return this.receiver?.idle() ?? Promise.resolve();
+  }
+
+  /** Groups (protocol version 2): create, manage, send. Available after start(). */
+  get groups(): GroupApi {
+    if (!this.groupApi) throw new Error('call start() before using groups');
+    return this.groupApi;
   }
 
   private requireSender(): OutboundSender {

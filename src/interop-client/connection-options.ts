@@ -3,7 +3,7 @@
  * their defaults, the events, and which requests are safe to resend after a reconnect. Kept
  * apart from connection.ts, which is the connection's behaviour.
  */
-import type { EnvelopeEvent, HelloResult, KeysLowEvent, RequestType, SubscriptionEndedEvent, TypingEvent } from '../protocol/frames';
+import type { EnvelopeEvent, HelloResult, KeysLowEvent, ProtocolVersion, RequestType, SubscriptionEndedEvent, TypingEvent } from '../protocol/frames';
 import type { BackoffOptions } from '../lib/backoff';
 
 export interface ConnectionOptions {
@@ -24,6 +24,9 @@ export interface ConnectionOptions {
    *  reported as a protocolError without being parsed; one beyond twice this is cut off by the
    *  WebSocket layer (close 1009, then the usual reconnect). */
   maxFrameBytes?: number;
+  /** the version to ask for in hello (default the newest, 2, with groups); a gateway that
+   *  only speaks 1 is then spoken to in 1. Set 1 to behave as a client without groups. */
+  protocolVersion?: ProtocolVersion;
 }
 
 export const DEFAULT_MAX_INBOUND_FRAME_BYTES = 32 * 1024 * 1024;
@@ -53,4 +56,6 @@ export interface ConnectionEvents {
 }
 
 /** Requests without side effects: resent after a reconnect unless the caller says otherwise. */
-export const SAFE_TO_RETRY: ReadonlySet<RequestType> = new Set(['ping', 'keys.fetch', 'profile.get', 'device.list', 'media.download']);
+export const SAFE_TO_RETRY: ReadonlySet<RequestType> = new Set([
+  'ping', 'keys.fetch', 'profile.get', 'device.list', 'media.download', 'group.get', 'group.list',
+]);

@@ -6,8 +6,8 @@
  */
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
-import type { EventFrame, HelloResult, RequestParams, RequestResult, RequestType, SubscribeResult } from '../protocol/frames';
-import { PROTOCOL_VERSION } from '../protocol/frames';
+import type { EventFrame, HelloResult, ProtocolVersion, RequestParams, RequestResult, RequestType, SubscribeResult } from '../protocol/frames';
+import { LATEST_PROTOCOL_VERSION } from '../protocol/frames';
 import { quote } from '../protocol/quote';
 import { parseGatewayFrame, validateResult } from '../protocol/validate';
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from '../lib/backoff';
@@ -43,6 +43,8 @@ export class InteropConnection extends EventEmitter<ConnectionEvents> {
   private readonly authRefusedBackoff: BackoffOptions;
   private readonly timeoutMs: number;
   private readonly maxFrameBytes: number;
+  /** the version frames are sent in: the one asked for, or 1 from a gateway without groups */
+  private version: ProtocolVersion;
 
   constructor(private readonly options: ConnectionOptions) {
     super();
@@ -51,6 +53,28 @@ export class InteropConnection extends EventEmitter<ConnectionEvents> {
     this.authRefusedBackoff = { ...AUTH_REFUSED_BACKOFF, ...options.authRefusedBackoff };
     this.timeoutMs = options.requestTimeoutMs ?? 15_000;
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_INBOUND_FRAME_BYTES;
+    this.version = options.protocolVersion ?? LATEST_PROTOCOL_VERSION;
+  }
+
+  /** The protocol version agreed in the last hello (groups need 2). */
+  get protocolVersion(): ProtocolVersion {
+    return this.helloResult?.protocolVersion ?? this.version;
+  }
+
+  /**
+   * hello in the newest version asked for; a gateway that does not speak it answers
+   * `unsupported_version` (and stays connected), so ask again in version 1 (§3).
+   */
+  private async helloWithFallback(ws: WebSocket): Promise<HelloResult> {
+    const params = { provider: this.options.provider, secret: this.options.secret };
+    this.version = this.options.protocolVersion ?? LATEST_PROTOCOL_VERSION;
+    try {
+      return await this.sendRaw<'hello'>(ws, 'hello', params, this.timeoutMs);
+    } catch (err) {
+      if (!(err instanceof InteropRequestError) || err.code !== 'unsupported_version' || this.version === 1) throw err;
+      this.version = 1;
+      return this.sendRaw<'hello'>(ws, 'hello', params, this.timeoutMs);
+    }
   }
 
   get hello(): HelloResult | undefined {
@@ -97,7 +121,7 @@ export class InteropConnection extends EventEmitter<ConnectionEvents> {
       });
       ws.on('open', () => {
         this.watchLiveness(ws);
-        this.sendRaw<'hello'>(ws, 'hello', { provider: this.options.provider, secret: this.options.secret }, this.timeoutMs)
+        this.helloWithFallback(ws)
           .then(async (hello) => {
             this.helloResult = hello;
             this.attempt = 0;
@@ -271,7 +295,7 @@ export class InteropConnection extends EventEmitter<ConnectionEvents> {
         },
       });
       this.corkUntilNextTick(ws);
-      ws.send(JSON.stringify({ v: PROTOCOL_VERSION, id, type, params }), (err) => {
+      ws.send(JSON.stringify({ v: this.version, id, type, params }), (err) => {
         if (err && this.pending.delete(id)) {
           clearTimeout(timer);
           reject(new InteropRequestError('disconnected', `${type}: send failed: ${err.message}`));

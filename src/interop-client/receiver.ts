@@ -11,7 +11,8 @@
  * A delivery the consumer gives back with `release()` is: the next redelivery in this
  * process reaches the consumer, as it would after a restart.
  */
-import type { EnvelopeEvent, EnvelopeMessagePayload } from '../protocol/frames';
+import { isGroupPayload, type EnvelopeEvent, type EnvelopeMessagePayload } from '../protocol/frames';
+import type { GroupReceiver } from './group-receiver';
 import { parseContent } from '../protocol/validate';
 import type { InteropConnection } from './connection';
 import { DuplicateMessageError, type SignalSessions } from './signal/sessions';
@@ -40,6 +41,8 @@ export class InboundReceiver {
     private readonly pending: PendingPlaintextStore,
     private readonly sink: ReceiverSink,
     private readonly autoAck: boolean,
+    /** group envelopes (protocol version 2); a version-1 connection never receives any */
+    private readonly groups?: GroupReceiver,
   ) {}
 
   enqueue(ev: EnvelopeEvent): void {
@@ -89,6 +92,15 @@ export class InboundReceiver {
     const payload = ev.payload;
     if (payload.kind === 'status') {
       await this.deliver(ev, () => this.sink.status({ ...this.base(ev), status: payload.status, messageIds: payload.messageIds }));
+      return;
+    }
+    if (isGroupPayload(payload)) {
+      if (!this.groups) throw new Error(`${payload.kind} envelope without group support`);
+      await this.groups.process(ev, payload, {
+        base: () => this.base(ev),
+        deliver: (hand) => this.deliver(ev, hand),
+        ackNow: () => this.makeAck(ev.envelopeId).ack(),
+      });
       return;
     }
     const plaintext = await this.open(ev, payload);

@@ -30,6 +30,12 @@ export class IdentityChangedError extends Error {
   }
 }
 
+export interface EncryptedDevice {
+  deviceId: number;
+  type: 'prekey' | 'whisper';
+  body: string;
+}
+
 /** A stale_devices answer is retried this often before giving up (devices churning). */
 const MAX_ATTEMPTS = 4;
 /** How often a rate-limited look-up waits and tries again before the send fails. */
@@ -177,6 +183,25 @@ export class OutboundSender {
     for (const key of this.established) if (key.startsWith(`${to}.`)) this.established.delete(key);
     await this.mutex.run(to, async () => {
       await this.fetch(to);
+    });
+  }
+
+  /**
+   * Encrypts `plaintext` in the pairwise sessions with the given devices of `to` (a group's
+   * sender key on its way to a member): the devices come from the group, so a cached device
+   * list that lacks one is looked up again. Refuses a recipient without end-to-end encryption.
+   */
+  async encryptForDevices(to: string, deviceIds: readonly number[], plaintext: Uint8Array): Promise<EncryptedDevice[]> {
+    return this.mutex.run(to, async () => {
+      const covers = (ids: readonly number[]): boolean => deviceIds.every((id) => ids.includes(id));
+      const cached = this.recipients.get(to);
+      if (cached && !covers(cached.deviceIds)) this.forget(to);
+      let info = await this.recipient(to);
+      if (!covers(info.deviceIds)) info = await this.fetch(to);
+      if (!covers(info.deviceIds)) throw new Error(`${to} has other devices than the group says; try again`);
+      const { messages, encrypted } = await this.encryptFor(to, plaintext);
+      if (!encrypted) throw new PlaintextRefusedError(to);
+      return messages.filter((m): m is EncryptedDevice => deviceIds.includes(m.deviceId) && m.type !== 'plaintext');
     });
   }
 

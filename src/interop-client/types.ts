@@ -1,6 +1,6 @@
 /** What the client library hands to its consumer (the bridge's connector or a simulated user). */
 import type { Content } from '../protocol/content';
-import type { ReceiptStatus, SenderInfo } from '../protocol/frames';
+import type { GroupChange, GroupInfo, ReceiptStatus, SenderInfo } from '../protocol/frames';
 import type { IdentityChangedEvent } from './signal/sessions';
 
 export type { IdentityChangedEvent };
@@ -38,6 +38,8 @@ export interface UnreadableMessage extends Delivery {
   clientMessageId: string;
   /** it crossed the network Signal-encrypted (with invalid_content: and was decrypted) */
   encrypted: boolean;
+  /** set for a group message (protocol version 2) */
+  groupId?: string;
 }
 
 export interface IncomingTyping {
@@ -61,6 +63,8 @@ export interface InteropClientEvents {
   status: [IncomingStatus];
   typing: [IncomingTyping];
   unreadable: [UnreadableMessage];
+  groupMessage: [IncomingGroupMessage];
+  groupUpdate: [IncomingGroupUpdate];
   identityChanged: [IdentityChangedEvent];
   /** the gateway stopped sending this device's queue here (another connection took it over,
    *  or the device or account was removed); call start() again to take it back */
@@ -70,4 +74,29 @@ export interface InteropClientEvents {
   /** background work failed (prekey refill, a frame it could not read); never thrown.
    *  Not called 'error' so that an unheard one cannot crash the process. */
   warning: [Error];
+}
+
+/** A message in a group (protocol version 2), decrypted with its sender's sender key. */
+export interface IncomingGroupMessage extends Delivery {
+  groupId: string;
+  content: Content;
+  /** false when it crossed the network in plaintext (a member or the sender without e2ee) */
+  encrypted: boolean;
+  clientMessageId: string;
+}
+
+/** A change of a group's members or metadata, with the group as it is after the change. */
+export interface IncomingGroupUpdate extends Delivery {
+  groupId: string;
+  change: GroupChange;
+  group: GroupInfo;
+}
+
+export interface GroupSendResult {
+  serverTimestamp: number;
+  duplicate: boolean;
+  /** a sender-key ciphertext went to the members with end-to-end encryption */
+  encrypted: boolean;
+  /** members who got the message in plaintext (their provider has no end-to-end encryption) */
+  plaintextTo: string[];
 }

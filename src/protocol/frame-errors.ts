@@ -35,6 +35,16 @@ export const ERROR_CODES = [
   /** e.g. code delivery not configured in production mode */
   'unavailable',
   'internal',
+  // version 2, groups (§17)
+  'group_not_found',
+  /** the acting account (or the member named) is not a member of the group */
+  'not_group_member',
+  /** only admins change membership and metadata */
+  'not_group_admin',
+  /** the change would leave the group without an admin */
+  'last_admin',
+  /** more than MAX_GROUP_MEMBERS members */
+  'group_full',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -1,5 +1,6 @@
 /** Events of the interop protocol: frames the gateway pushes without being asked. */
 import type { Base64, CiphertextType, DeviceAddress, ProtocolVersion, ReceiptStatus } from './frames';
+import type { EnvelopeGroupPayload } from './groups';
 
 export interface SenderInfo extends DeviceAddress {
   provider: string;
@@ -28,7 +29,8 @@ export interface EnvelopeEvent {
   envelopeId: string;
   sender: SenderInfo;
   serverTimestamp: number;
-  payload: EnvelopeMessagePayload | EnvelopeStatusPayload;
+  /** group payloads (version 2) are never pushed to a version-1 connection */
+  payload: EnvelopeMessagePayload | EnvelopeStatusPayload | EnvelopeGroupPayload;
 }
 
 /** Transient: pushed only to devices subscribed at that moment, never queued. */

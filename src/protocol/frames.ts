@@ -16,8 +16,16 @@
 import type { ErrorFrame } from './frame-errors';
 import type { EventFrame } from './frame-events';
 
+import type { GroupRequestMap } from './groups';
+import { GROUP_REQUEST_TYPES } from './groups';
+
+/** Version 1: everything but groups. Frames of a version-1 connection carry `"v": 1`. */
 export const PROTOCOL_VERSION = 1;
-export type ProtocolVersion = typeof PROTOCOL_VERSION;
+/** Every version this code speaks; a connection's version is the `v` of its hello (§3). */
+export const PROTOCOL_VERSIONS = [1, 2] as const;
+export type ProtocolVersion = (typeof PROTOCOL_VERSIONS)[number];
+/** The newest version: 2 adds groups (groups.ts, §17). */
+export const LATEST_PROTOCOL_VERSION: ProtocolVersion = 2;
 
 /** Largest device ID the gateway assigns; libsignal accepts 1..127. */
 export const MAX_DEVICE_ID = 127;
@@ -341,7 +349,7 @@ export interface PingResult {
 }
 
 /** Every request type: its params and its result. */
-export interface RequestMap {
+export interface RequestMap extends GroupRequestMap {
   hello: { params: HelloParams; result: HelloResult };
   ping: { params: PingParams; result: PingResult };
   'account.register_request': { params: RegisterRequestParams; result: RegisterRequestResult };
@@ -379,6 +387,7 @@ export const REQUEST_TYPES = [
   'profile.set', 'profile.get',
   'blocklist.set', 'blocklist.get',
   'providers.list',
+  ...GROUP_REQUEST_TYPES,
 ] as const satisfies readonly RequestType[];
 
 /** A client request; `id` is chosen by the client and echoed in the answer. */
@@ -395,6 +404,7 @@ export interface ResultFrame<T extends RequestType = RequestType> {
 
 export * from './frame-errors';
 export * from './frame-events';
+export * from './groups';
 
 /** Anything the gateway sends. */
 export type GatewayFrame = ResultFrame | ErrorFrame | EventFrame;

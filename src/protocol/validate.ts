@@ -7,7 +7,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Content } from './content';
 import {
   type ErrorBody, type EventFrame, type EventName, type GatewayFrame, type RequestFrame,
-  type RequestResult, type RequestType, PROTOCOL_VERSION, REQUEST_TYPES,
+  type ProtocolVersion, type RequestResult, type RequestType, PROTOCOL_VERSIONS, REQUEST_TYPES,
 } from './frames';
 import { quote } from './quote';
 import { BASE64_FORMAT, ID_PATTERN, isBase64 } from './schemas/common';
@@ -57,6 +57,14 @@ export function describeAjvError(errors: ErrorObject[] | null | undefined, prefi
     problem = `has an unknown or missing "${String(e.params.tag)}"`;
   }
   return { error: `${field || '/'} ${problem}`, field: field || '/' };
+}
+
+const versions: ReadonlySet<unknown> = new Set(PROTOCOL_VERSIONS);
+const VERSION_RULE = `"v" must be one of ${PROTOCOL_VERSIONS.join(', ')}`;
+
+/** Whether `v` is a protocol version this code speaks (1: everything but groups; 2: groups too). */
+export function isProtocolVersion(v: unknown): v is ProtocolVersion {
+  return versions.has(v);
 }
 
 function isObject(x: unknown): x is Record<string, unknown> {
@@ -126,9 +134,8 @@ export function parseRequestFrame(raw: string | unknown): RequestParseResult {
   const f = json.value;
   if (!isObject(f)) return fail(null, 'bad_frame', 'frame must be a JSON object');
   const id = typeof f.id === 'string' && f.id.length <= 128 && idPattern.test(f.id) ? f.id : null;
-  if (f.v !== PROTOCOL_VERSION) {
-    return fail(id, 'unsupported_version', `"v" must be ${PROTOCOL_VERSION}`, '/v');
-  }
+  if (!isProtocolVersion(f.v)) return fail(id, 'unsupported_version', VERSION_RULE, '/v');
+  const v = f.v;
   if (id === null) return fail(null, 'bad_frame', '"id" must be 1 to 128 letters, digits or . _ ~ : @ $ + / = [ ] -', '/id');
   if (typeof f.type !== 'string') return fail(id, 'bad_frame', '"type" must be a string', '/type');
   if (!requestTypes.has(f.type)) return fail(id, 'unknown_type', `unknown request type ${quote(f.type)}`, '/type');
@@ -145,7 +152,7 @@ export function parseRequestFrame(raw: string | unknown): RequestParseResult {
     const { error, field } = describeAjvError(validate.errors, '/params');
     return fail(id, 'invalid_params', error, field);
   }
-  return { ok: true, frame: { v: PROTOCOL_VERSION, id, type, params: f.params } as RequestFrame };
+  return { ok: true, frame: { v, id, type, params: f.params } as RequestFrame };
 }
 
 function fail(id: string | null, code: ErrorBody['code'], message: string, field?: string): RequestParseResult {
@@ -161,7 +168,7 @@ export function parseGatewayFrame(raw: string | unknown): Parsed<GatewayFrame> {
   if (!json.ok) return { ok: false, error: json.error };
   const f = json.value;
   if (!isObject(f)) return { ok: false, error: 'frame must be a JSON object' };
-  if (f.v !== PROTOCOL_VERSION) return { ok: false, error: `"v" must be ${PROTOCOL_VERSION}`, field: '/v' };
+  if (!isProtocolVersion(f.v)) return { ok: false, error: VERSION_RULE, field: '/v' };
   switch (f.type) {
     case 'result':
       if (typeof f.id !== 'string') return { ok: false, error: '"id" must be a string', field: '/id' };

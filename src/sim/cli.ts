@@ -85,6 +85,16 @@ async function main(): Promise<void> {
     else if (c.replaces) say(`${m.sender.phone} edited {${c.replaces.slice(0, 8)}}: ${textOf(c.parts)}`);
     else say(`${m.sender.phone}${bridged}${mark}: ${textOf(c.parts)}${c.inReplyTo ? `  (reply to {${c.inReplyTo.slice(0, 8)}})` : ''}`);
   });
+  sim.on('groupMessage', (m) => {
+    const c = m.content;
+    const mark = m.encrypted ? '' : ' (NOT end-to-end encrypted)';
+    if (c.kind === 'message') say(`[group ${m.groupId.slice(0, 8)}] ${m.sender.phone}${mark}: ${textOf(c.parts)}`);
+    else say(`[group ${m.groupId.slice(0, 8)}] ${m.sender.phone} sent a ${c.kind}`);
+  });
+  sim.on('groupUpdate', (u) => {
+    const who = u.change.members.length ? ` ${u.change.members.join(', ')}` : '';
+    say(`[group ${u.groupId.slice(0, 8)} "${u.group.name}"] ${u.change.actor} ${u.change.action}${who}`);
+  });
   sim.on('status', (s) => say(`${s.sender.phone} ${s.status} ${s.messageIds.length} message(s)`));
   sim.on('typing', (t) => say(`${t.sender.phone} ${t.state === 'started' ? 'is typing…' : 'stopped typing'}`));
   sim.on('unreadable', (u) => say(`a message from ${u.sender.phone} could not be shown: ${u.error}`));

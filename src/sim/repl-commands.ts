@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { AttachmentKind } from '../protocol/content';
 import { textOf, type ChatMessage } from './chat-log';
+import { GROUP_HELP, runGroupCommand } from './group-commands';
 import type { SimUser } from './sim-user';
 
 export const HELP = `commands:
@@ -23,6 +24,7 @@ export const HELP = `commands:
   safety <phone>                  show the safety number(s) with that contact
   profile <phone>                 show a contact's profile
   whoami                          this phone number and device
+${GROUP_HELP}
   help, quit`;
 
 const KIND_BY_EXT: Record<string, { kind: AttachmentKind; mime: string }> = {
@@ -155,7 +157,10 @@ export async function runCommand(sim: SimUser, line: string): Promise<string> {
       const p = await sim.profile(needPhone(args[0]));
       return `${p.phone} on ${p.provider}: ${p.displayName ?? '(no name)'}`;
     }
-    default:
-      throw new Error(`unknown command "${cmd}" (try help)`);
+    default: {
+      const out = await runGroupCommand(sim, cmd, args);
+      if (out === undefined) throw new Error(`unknown command "${cmd}" (try help)`);
+      return out;
+    }
   }
 }

@@ -14,8 +14,11 @@ import { InteropConnection } from '../interop-client/connection';
 import type { BackoffOptions } from '../lib/backoff';
 import { SignalDatabase } from '../interop-client/signal/sqlite-database';
 import type {
-  IdentityChangedEvent, IncomingMessage, IncomingStatus, IncomingTyping, SendResult, UnreadableMessage,
+  GroupSendResult, IdentityChangedEvent, IncomingGroupMessage, IncomingGroupUpdate, IncomingMessage, IncomingStatus, IncomingTyping, SendResult,
+  UnreadableMessage,
 } from '../interop-client/types';
+import type { SignalAccountStores } from '../interop-client/signal/stores';
+import type { ProtocolVersion } from '../protocol/frames';
 import { ChatLog, type ChatMessage, type ChatSummary } from './chat-log';
 
 export interface SimUserOptions {
@@ -38,6 +41,8 @@ export interface SimUserOptions {
   holdOnIdentityChange?: boolean;
   preKeyBatch?: number;
   kyberPreKeyBatch?: number;
+  /** the protocol version to ask the gateway for (default the newest; 1: an app without groups) */
+  protocolVersion?: ProtocolVersion;
 }
 
 export interface SimUserEvents {
@@ -46,6 +51,8 @@ export interface SimUserEvents {
   typing: [IncomingTyping];
   unreadable: [UnreadableMessage];
   identityChanged: [IdentityChangedEvent];
+  groupMessage: [IncomingGroupMessage];
+  groupUpdate: [IncomingGroupUpdate];
   warning: [Error];
 }
 
@@ -65,6 +72,8 @@ export class SimUser extends EventEmitter<SimUserEvents> {
   readonly typingEvents: IncomingTyping[] = [];
   readonly identityChanges: IdentityChangedEvent[] = [];
   readonly unreadable: UnreadableMessage[] = [];
+  readonly groupMessages: IncomingGroupMessage[] = [];
+  readonly groupUpdates: IncomingGroupUpdate[] = [];
 
   private constructor(
     private readonly options: SimUserOptions,
@@ -92,6 +101,14 @@ export class SimUser extends EventEmitter<SimUserEvents> {
       this.identityChanges.push(e);
       this.emit('identityChanged', e);
     });
+    client.on('groupMessage', (m) => {
+      this.groupMessages.push(m);
+      this.emit('groupMessage', m);
+    });
+    client.on('groupUpdate', (u) => {
+      this.groupUpdates.push(u);
+      this.emit('groupUpdate', u);
+    });
     client.on('warning', (e) => this.emit('warning', e));
   }
 
@@ -104,6 +121,7 @@ export class SimUser extends EventEmitter<SimUserEvents> {
       provider: options.provider,
       secret: options.secret,
       reconnect: options.reconnect,
+      ...(options.protocolVersion !== undefined && { protocolVersion: options.protocolVersion }),
     });
     try {
       await connection.connect();
@@ -254,7 +272,7 @@ export class SimUser extends EventEmitter<SimUserEvents> {
   }
 
   /** Resolves with the first event (already seen or future) that matches; rejects after timeoutMs. */
-  waitFor<K extends 'message' | 'status' | 'typing' | 'unreadable' | 'identityChanged'>(
+  waitFor<K extends 'message' | 'status' | 'typing' | 'unreadable' | 'identityChanged' | 'groupMessage' | 'groupUpdate'>(
     event: K,
     match: (value: SimUserEvents[K][0]) => boolean = () => true,
     timeoutMs = 10_000,
@@ -265,6 +283,8 @@ export class SimUser extends EventEmitter<SimUserEvents> {
       typing: this.typingEvents,
       unreadable: this.unreadable,
       identityChanged: this.identityChanges,
+      groupMessage: this.groupMessages,
+      groupUpdate: this.groupUpdates,
     }[event] as Array<SimUserEvents[K][0]>;
     const already = seen.find(match);
     if (already) return Promise.resolve(already);
@@ -281,6 +301,20 @@ export class SimUser extends EventEmitter<SimUserEvents> {
       }, timeoutMs);
       this.on(event, listener as never);
     });
+  }
+
+  /** Sends a text to a group (protocol version 2); returns its messageId. */
+  async sendGroupText(groupId: string, body: string): Promise<{ messageId: string; result: GroupSendResult }> {
+    const messageId = randomUUID();
+    const result = await this.client.groups.send(groupId, {
+      kind: 'message', messageId, timestamp: Date.now(), parts: [{ type: 'text', body, format: 'plain' }],
+    });
+    return { messageId, result };
+  }
+
+  /** This person's Signal key stores (tests look inside, as an attacker with the device would). */
+  keyStores(): SignalAccountStores {
+    return this.db.forAccount(this.phone);
   }
 
   /** Stops receiving, closes the socket and the key database. */

@@ -4,6 +4,7 @@ import { quote } from '../../protocol/quote';
 import { GatewayError, type RequestContext } from '../context';
 import { hashCode, randomCode, secretsEqual } from '../crypto';
 import type { AccountRow } from '../store/accounts';
+import { leaveGroup } from './groups';
 import { anyAccount, ownAccount, spendLookup } from './common';
 
 export const MAX_CODE_ATTEMPTS = 5;
@@ -65,9 +66,18 @@ export function registerConfirm(
 export function unregister(ctx: RequestContext, p: RequestParams<'account.unregister'>): RequestResult<'account.unregister'> {
   ownAccount(ctx, p.phone);
   ctx.services.hub.end(p.phone, undefined, 'account_removed');
+  leaveAllGroups(ctx, p.phone);
   ctx.services.accounts.delete(p.phone);
   ctx.services.devices.forget(p.phone); // deleted by cascade
   return {};
+}
+
+/** An account that goes away leaves its groups as if it had left each one (the others are told,
+ *  and a group it was the last admin of gets a new one) before its memberships are deleted. */
+function leaveAllGroups(ctx: RequestContext, phone: string): void {
+  const device = ctx.services.devices.list(phone)[0];
+  const sender = { phone, deviceId: device?.deviceId ?? 1, provider: ctx.provider.id, bridged: device?.attributes.bridged ?? false, e2ee: ctx.provider.e2ee };
+  for (const groupId of ctx.services.groups.groupsOf(phone)) leaveGroup(ctx, sender, groupId, phone);
 }
 
 function toProfile(account: AccountRow): Profile {

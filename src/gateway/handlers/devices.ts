@@ -87,7 +87,7 @@ function warnIfLow(ctx: RequestContext, phone: string, deviceId: number): void {
   if (!conn) return;
   const counts = preKeyCounts(ctx, phone, deviceId);
   if (counts.oneTimePreKeyCount >= config.preKeyLowWater) return;
-  conn.send(eventFrame('keys.low', { device: { phone, deviceId }, ...counts, lowWater: config.preKeyLowWater }));
+  conn.send(eventFrame(conn, 'keys.low', { device: { phone, deviceId }, ...counts, lowWater: config.preKeyLowWater }));
 }
 
 export function keysUpload(ctx: RequestContext, p: RequestParams<'keys.upload'>): RequestResult<'keys.upload'> {

@@ -119,7 +119,7 @@ export function signalSend(ctx: RequestContext, p: RequestParams<'signal.send'>)
       const conn = hub.connectionFor(p.to, deviceId);
       if (!conn) continue;
       // counted as reached all the same: the count must not tell the sender about the block
-      if (!blocked) conn.send(eventFrame('typing', { recipient: { phone: p.to, deviceId }, sender, state: p.signal.state, serverTimestamp }));
+      if (!blocked) conn.send(eventFrame(conn, 'typing', { recipient: { phone: p.to, deviceId }, sender, state: p.signal.state, serverTimestamp }));
       reached++;
     }
     return { serverTimestamp, devices: reached };

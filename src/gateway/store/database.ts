@@ -1,6 +1,6 @@
 /**
  * The gateway's SQLite database: accounts, devices and keys, per-device queues, media,
- * profiles, block lists. WAL journal, foreign keys on (deleting an account cascades to everything it owns),
+ * profiles, block lists, groups. WAL journal, foreign keys on (deleting an account cascades to everything it owns),
  * numbered migrations applied each in one transaction; a database newer than this code is
  * refused rather than half-understood.
  */
@@ -91,6 +91,26 @@ const MIGRATIONS: readonly string[] = [
     blocked_phone TEXT NOT NULL,
     PRIMARY KEY (phone, blocked_phone)
   ) WITHOUT ROWID;
+  `,
+  // 4: groups (protocol version 2): metadata, and members in the order they joined; an
+  // account's deletion takes its memberships with it (the handler moves the admin role first)
+  `
+  CREATE TABLE groups (
+    group_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    avatar_media_id TEXT,
+    revision INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE group_members (
+    group_id TEXT NOT NULL REFERENCES groups(group_id) ON DELETE CASCADE,
+    phone TEXT NOT NULL REFERENCES accounts(phone) ON DELETE CASCADE,
+    admin INTEGER NOT NULL,
+    joined_seq INTEGER NOT NULL,
+    PRIMARY KEY (group_id, phone)
+  ) WITHOUT ROWID;
+  CREATE INDEX group_members_by_phone ON group_members (phone, group_id);
   `,
 ];
 

@@ -122,6 +122,12 @@ export class QueueStore {
     return this.submitTx(senderPhone, clientMessageId, recipientPhone, deviceIds, sender, serverTs, payloads);
   }
 
+  /** Records an accepted submission whose envelopes were queued separately in the same
+   *  transaction (a group message: one enqueue per member). */
+  remember(senderPhone: string, clientMessageId: string, serverTs: number): void {
+    this.recordSubmissionStmt.run(senderPhone, clientMessageId, serverTs);
+  }
+
   pruneSubmissions(olderThan: number): number {
     return this.pruneStmt.run(olderThan).changes;
   }

@@ -102,6 +102,47 @@ const MIGRATIONS: ReadonlyArray<Omit<Migration, 'name'>> = [
       ALTER TABLE signal_identity_changes ADD COLUMN old_device_id INTEGER;
     `,
   },
+  {
+    // Groups (protocol version 2): libsignal sender keys, received and own; which distribution
+    // this account sends with in each group and which member devices hold it (rotated when one
+    // leaves); which distribution each member device announced per group, so that a sender key
+    // sent for one group is never accepted for another.
+    version: 3,
+    sql: `
+      CREATE TABLE signal_sender_keys (
+        account TEXT NOT NULL,
+        name TEXT NOT NULL,
+        device_id INTEGER NOT NULL,
+        distribution_id TEXT NOT NULL,
+        record_sealed BLOB NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (account, name, device_id, distribution_id)
+      );
+      CREATE TABLE signal_group_sending (
+        account TEXT NOT NULL,
+        group_id TEXT NOT NULL,
+        distribution_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (account, group_id)
+      );
+      CREATE TABLE signal_group_key_holders (
+        account TEXT NOT NULL,
+        group_id TEXT NOT NULL,
+        distribution_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        device_id INTEGER NOT NULL,
+        PRIMARY KEY (account, group_id, distribution_id, name, device_id)
+      );
+      CREATE TABLE signal_group_senders (
+        account TEXT NOT NULL,
+        group_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        device_id INTEGER NOT NULL,
+        distribution_id TEXT NOT NULL,
+        PRIMARY KEY (account, group_id, name, device_id)
+      );
+    `,
+  },
 ];
 
 export const SIGNAL_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

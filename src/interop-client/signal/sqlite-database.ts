@@ -17,6 +17,7 @@ import {
   SqliteSignedPreKeyStore,
 } from './sqlite-key-stores';
 import type { SignalAccountStores } from './stores';
+import { SqliteGroupKeyStateStore, SqliteSenderKeyStore } from './sqlite-group-stores';
 
 export interface SignalDatabaseOptions {
   /**
@@ -71,6 +72,8 @@ export class SignalDatabase {
       signedPreKey: new SqliteSignedPreKeyStore(this.db, account, box, gate),
       kyberPreKey: new SqliteKyberPreKeyStore(this.db, account, box, gate),
       pending: new SqlitePendingPlaintextStore(this.db, account, box, gate),
+      senderKey: new SqliteSenderKeyStore(this.db, account, box, gate),
+      groups: new SqliteGroupKeyStateStore(this.db, account, gate),
     };
   }
 

@@ -11,6 +11,7 @@ import type {
   KyberPreKeyStore,
   PreKeyStore,
   PublicKey,
+  SenderKeyStore,
   SessionStore,
   SignedPreKeyStore,
 } from '@signalapp/libsignal-client';
@@ -99,6 +100,31 @@ export interface PendingPlaintextStore {
   delete(envelopeId: string): Promise<void>;
 }
 
+/** libsignal's sender-key store (received keys and our own), plus forgetting a sender's. */
+export type InteropSenderKeyStore = SenderKeyStore;
+
+/** A device, as "phone/deviceId" keys are awkward to pass around. */
+export interface MemberDevice {
+  phone: string;
+  deviceId: number;
+}
+
+/** Which sender key this account uses in each group and who holds it; which key each member
+ *  device announced for each group. */
+export interface GroupKeyStateStore {
+  /** the distribution this account sends with in the group, and the devices that were sent it */
+  sending(groupId: string): Promise<{ distributionId: string; holders: MemberDevice[] } | undefined>;
+  /** a new distribution (after a rotation, or the first): nobody holds it yet */
+  startSending(groupId: string, distributionId: string): Promise<void>;
+  addHolders(groupId: string, distributionId: string, devices: readonly MemberDevice[]): Promise<void>;
+  /** rotate: the next group message starts a new distribution */
+  stopSending(groupId: string): Promise<void>;
+  bindSender(groupId: string, sender: MemberDevice, distributionId: string): Promise<void>;
+  senderDistribution(groupId: string, sender: MemberDevice): Promise<string | undefined>;
+  /** this account is no longer in the group: forget everything about it */
+  forgetGroup(groupId: string): Promise<void>;
+}
+
 export interface SignalAccountStores {
   readonly account: string;
   readonly local: LocalAccountStore;
@@ -108,4 +134,6 @@ export interface SignalAccountStores {
   readonly signedPreKey: InteropSignedPreKeyStore;
   readonly kyberPreKey: InteropKyberPreKeyStore;
   readonly pending: PendingPlaintextStore;
+  readonly senderKey: InteropSenderKeyStore;
+  readonly groups: GroupKeyStateStore;
 }

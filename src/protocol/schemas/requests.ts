@@ -5,6 +5,7 @@ import {
   base64, ciphertextType, deviceAddress, deviceAttributes, deviceId, messageIds, obj, oneTimePreKey,
   opaqueId, phone, providerId, receiptStatus, shortBase64, signedPreKey,
 } from './common';
+import { GROUP_PARAM_SCHEMAS } from './groups';
 
 /** Upper bound of one-time prekeys in a single upload or registration. */
 export const MAX_PREKEYS_PER_UPLOAD = 200;
@@ -78,4 +79,5 @@ export const REQUEST_PARAM_SCHEMAS: Record<RequestType, SchemaObject> = {
   'blocklist.set': obj({ phone, blocked: { type: 'array', items: phone, maxItems: MAX_BLOCKLIST, uniqueItems: true } }),
   'blocklist.get': obj({ phone }),
   'providers.list': obj({}),
+  ...GROUP_PARAM_SCHEMAS,
 };

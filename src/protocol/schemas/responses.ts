@@ -2,11 +2,12 @@
  *  Clients use them so that a broken or hostile gateway yields an error, never a crash. */
 import type { SchemaObject } from 'ajv';
 import type { EventName, RequestType } from '../frames';
-import { ERROR_CODES } from '../frames';
+import { ERROR_CODES, PROTOCOL_VERSIONS } from '../frames';
 import {
   base64, ciphertextType, deviceAddress, deviceAttributes, deviceId, messageIds, obj, oneTimePreKey,
   opaqueId, phone, providerId, receiptStatus, shortBase64, signedPreKey, timestamp,
 } from './common';
+import { GROUP_PAYLOAD_SCHEMAS, GROUP_RESULT_SCHEMAS } from './groups';
 
 const count: SchemaObject = { type: 'integer', minimum: 0 };
 const empty = obj({});
@@ -33,7 +34,7 @@ export const RESULT_SCHEMAS: Record<RequestType, SchemaObject> = {
   hello: obj({
     provider: providerId,
     e2ee: { type: 'boolean' },
-    protocolVersion: { const: 1 },
+    protocolVersion: { type: 'integer', enum: [...PROTOCOL_VERSIONS] },
     serverTime: timestamp,
     devMode: { type: 'boolean' },
     limits,
@@ -83,6 +84,7 @@ export const RESULT_SCHEMAS: Record<RequestType, SchemaObject> = {
       items: obj({ id: providerId, e2ee: { type: 'boolean' }, displayName: { type: 'string', maxLength: 64 } }, ['id', 'e2ee']),
     },
   }),
+  ...GROUP_RESULT_SCHEMAS,
 };
 
 const sender = obj({
@@ -100,6 +102,7 @@ const envelopePayload: SchemaObject = {
   oneOf: [
     obj({ kind: { const: 'message' }, clientMessageId: opaqueId, type: ciphertextType, body: base64 }),
     obj({ kind: { const: 'status' }, status: receiptStatus, messageIds }),
+    ...GROUP_PAYLOAD_SCHEMAS,
   ],
 };
 

@@ -83,6 +83,8 @@ function validParams(type: (typeof REQUEST_TYPES)[number]): Record<string, unkno
     // Alice blocks numbers that never send here, so the fuzz's own traffic keeps flowing
     case 'blocklist.set': return { phone: ALICE, blocked: pick([[], ['+15550001111'], ['+15550001111', '+4930123456']]) };
     case 'blocklist.get': return { phone: ALICE };
+    // group requests (version 2): refused as unknown_type on this version-1 connection
+    default: return { from: { phone: ALICE, deviceId: aliceDevice }, groupId: 'no-such-group', name: 'g', members: [BOB] };
   }
 }
 

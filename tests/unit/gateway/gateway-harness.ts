@@ -88,9 +88,13 @@ export class RawClient {
     return new RawClient(ws);
   }
 
-  /** Connect and authenticate as a provider of PROVIDERS. */
-  static async as(url: string, providerId: string): Promise<RawClient> {
+  /** the `v` every frame is sent with (2: groups) */
+  version = 1;
+
+  /** Connect and authenticate as a provider of PROVIDERS, in protocol version `version`. */
+  static async as(url: string, providerId: string, version = 1): Promise<RawClient> {
     const c = await RawClient.connect(url);
+    c.version = version;
     const secret = PROVIDERS.find((p) => p.id === providerId)?.secret ?? 'unknown-secret';
     await c.ok('hello', { provider: providerId, secret });
     return c;
@@ -131,7 +135,7 @@ export class RawClient {
         if (frame.type === 'result') resolve({ ok: true, result: frame.result as RequestResult<T> });
         else if (frame.type === 'error') resolve({ ok: false, error: frame.error });
       });
-      this.ws.send(JSON.stringify({ v: 1, id, type, params }));
+      this.ws.send(JSON.stringify({ v: this.version, id, type, params }));
     });
   }
 

@@ -53,7 +53,7 @@ describe('malformed frames', () => {
       assert.equal((await next()).error?.code, 'bad_frame');
       ws.send(Buffer.from([1, 2, 3]), { binary: true });
       assert.equal((await next()).error?.code, 'bad_frame');
-      ws.send(JSON.stringify({ v: 2, id: 'a', type: 'ping', params: {} }));
+      ws.send(JSON.stringify({ v: 3, id: 'a', type: 'ping', params: {} }));
       assert.equal((await next()).error?.code, 'unsupported_version');
       ws.send(JSON.stringify({ v: 1, id: 'b', type: 'no.such.thing', params: {} }));
       const unknown = await next();

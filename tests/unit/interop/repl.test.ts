@@ -52,4 +52,21 @@ describe('interop-sim REPL commands', () => {
     await assert.rejects(runCommand(a, 'frobnicate'), /unknown command/);
     await assert.rejects(runCommand(a, `file ${B} /no/such/file`), /ENOENT/);
   });
+
+  it('creates a group, adds a member, chats in it and leaves it', async () => {
+    const created = await runCommand(a, `group create Picnic ${B}`);
+    assert.match(created, /^created\n\S+ "Picnic" revision 1, 2 members/);
+    assert.match(created, new RegExp(`\\${A} on native \\(admin\\)`));
+    const id = /^created\n(\S+)/.exec(created)?.[1] as string;
+    assert.match(await runCommand(a, 'groups'), new RegExp(`^${id.slice(0, 8)}\\s+"Picnic"\\s+2 members`));
+    await b.waitFor('groupUpdate', (u) => u.groupId === id);
+    assert.match(await runCommand(b, `gsend ${id.slice(0, 6)} bring the blanket`), /^sent to "Picnic"/);
+    await a.waitFor('groupMessage', (m) => m.groupId === id);
+    assert.match(await runCommand(a, `ghistory ${id.slice(0, 6)}`), new RegExp(`1\\. \\${B}: bring the blanket`));
+    assert.match(await runCommand(a, `group rename ${id} Picnic Sunday`), /"Picnic Sunday"/);
+    await assert.rejects(runCommand(b, `group add ${id} ${A}`), /not_group_admin/);
+    await assert.rejects(runCommand(b, 'group add zzz +4915100000903'), /in no group zzz/);
+    assert.match(await runCommand(b, `group leave ${id}`), /left "Picnic Sunday"/);
+    assert.match(await runCommand(b, 'groups'), /no groups yet/);
+  });
 });

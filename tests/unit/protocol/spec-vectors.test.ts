@@ -9,7 +9,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PrivateKey, PublicKey } from '@signalapp/libsignal-client';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import {
+  PrivateKey, ProtocolAddress, PublicKey, SenderKeyDistributionMessage, SenderKeyMessage, groupDecrypt, processSenderKeyDistributionMessage,
+} from '@signalapp/libsignal-client';
+import { SignalDatabase } from '../../../src/interop-client/signal/sqlite-database';
 import { decryptAttachment, digestOf, MediaIntegrityError, sealAttachment } from '../../../src/interop-client/media';
 import { keyFingerprint, safetyNumberOf } from '../../../src/interop-client/signal/sessions';
 import { initCrypto, sha256Base64 } from '../../../src/gateway/crypto';
@@ -31,6 +36,10 @@ interface Vectors {
   identities: { alice: Identity; bob: Identity };
   safetyNumber: { iterations: number; aliceHalf: string; bobHalf: string; safetyNumber: string };
   signedPreKey: { keyId: number; privateKeyHex: string; publicKeyHex: string; publicKey: string; signature: string };
+  senderKey: {
+    senderPhone: string; senderDeviceId: number; distributionId: string; skdmHex: string;
+    senderKeyMessageHex: string; senderKeyMessage: string; plaintextUtf8: string;
+  };
 }
 const vectors = JSON.parse(readFileSync(join(root, 'docs', 'test-vectors.json'), 'utf8')) as Vectors;
 
@@ -162,6 +171,30 @@ test('content: the plaintext bodies of the spec are the UTF-8 JSON of valid cont
     const parsed = parseContent(new Uint8Array(bytes));
     assert.ok(parsed.ok, parsed.ok ? '' : parsed.error);
     assert.equal(bytes.toString('utf8'), JSON.stringify(JSON.parse(bytes.toString('utf8'))), 'the example is the JSON alone: no padding, nothing around it');
+  }
+});
+
+test('sender key: the distribution message and the group message of the vectors decrypt to their content', async () => {
+  const v = vectors.senderKey;
+  assert.equal(Buffer.from(v.senderKeyMessage, 'base64').toString('hex'), v.senderKeyMessageHex);
+  const skdm = SenderKeyDistributionMessage.deserialize(hex(v.skdmHex));
+  assert.equal(skdm.distributionId(), v.distributionId);
+  assert.equal(SenderKeyMessage.deserialize(hex(v.senderKeyMessageHex)).distributionId(), v.distributionId);
+  // the store the client keeps sender keys in (sealed at rest in production)
+  const dir = mkdtempSync(join(tmpdir(), 'sk-vector-'));
+  const db = new SignalDatabase(join(dir, 'keys.db'));
+  try {
+    const store = db.forAccount('+33612345678').senderKey;
+    const sender = ProtocolAddress.new(v.senderPhone, v.senderDeviceId);
+    await processSenderKeyDistributionMessage(sender, skdm, store);
+    const plaintext = await groupDecrypt(sender, store, hex(v.senderKeyMessageHex));
+    assert.equal(Buffer.from(plaintext).toString('utf8'), v.plaintextUtf8);
+    assert.ok(parseContent(plaintext).ok, 'the plaintext is valid content (section 11)');
+    // the iteration is used up: a redelivery is refused, as the spec says
+    await assert.rejects(groupDecrypt(sender, store, hex(v.senderKeyMessageHex)));
+  } finally {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
