@@ -63,6 +63,10 @@ export class InteropNetwork implements RemoteNetwork {
   constructor(private readonly options: InteropNetworkOptions) {
     this.conn = new InteropConnection({
       url: options.url, provider: options.provider, secret: options.secret, authRefusedBackoff: options.authRefusedBackoff,
+      // version 1 until the bridge has group portals: a version-2 connection would be handed
+      // group envelopes that core cannot bridge, left unacknowledged and redelivered forever;
+      // on version 1 the gateway keeps them queued instead (docs/interop-protocol.md §17)
+      protocolVersion: 1,
     });
     this.conn.on('disconnected', (reason) => options.log.warn(`interop gateway connection lost (${reason}); reconnecting`));
     this.conn.on('connected', (_hello, again) => again && options.log.info('interop gateway connection restored'));
