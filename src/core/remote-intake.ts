@@ -105,20 +105,25 @@ export class RemoteIntake implements RemoteEventHandler {
   /**
    * Every remote delivery has this shape: the work, retried until it succeeds or cannot; when
    * it cannot, the notice that says why (retried the same way); then the acknowledgement.
-   * Nothing here acknowledges what was neither bridged nor reported.
+   * Nothing here acknowledges what was neither bridged nor reported. The work and its notice
+   * take their turn in the contact's line; the acknowledgement does not: it only tells the
+   * network to forget the envelope (a lost one is redelivered and recognised by its remote
+   * ID), so the next message of the contact need not wait for its round trip.
    */
   private async deliver(
-    label: string, sentAt: number | undefined, ack: () => Promise<void>,
+    contact: E164, label: string, sentAt: number | undefined, ack: () => Promise<void>,
     work: () => Promise<void>, giveUp: (ending: Ending) => Promise<void>,
   ): Promise<void> {
     try {
-      try {
-        await this.persistence.run(label, work, { sentAt, poison: true });
-      } catch (error) {
-        if (!(error instanceof GivenUp)) throw error;
-        this.ctx.log.warn(`${label} given up (${error.ending.kind}): ${error.message}`);
-        await this.persistence.run(`report of ${label}`, () => giveUp(error.ending));
-      }
+      await this.inPortal(contact, async () => {
+        try {
+          await this.persistence.run(label, work, { sentAt, poison: true });
+        } catch (error) {
+          if (!(error instanceof GivenUp)) throw error;
+          this.ctx.log.warn(`${label} given up (${error.ending.kind}): ${error.message}`);
+          await this.persistence.run(`report of ${label}`, () => giveUp(error.ending));
+        }
+      });
       await this.persistence.run(`acknowledgement of ${label}`, ack);
     } catch (error) {
       if (error instanceof Stopped) {
@@ -137,12 +142,10 @@ export class RemoteIntake implements RemoteEventHandler {
     // everything, for an admin tracing a problem; the logger hides the number and the content
     // unless logging.redact is off
     this.ctx.log.debug(`${label} received`, { from: message.from, encrypted: message.encrypted, content: message.content });
-    await this.inPortal(message.from, () =>
-      this.deliver(label, job.sentAt, ack, () => this.receive(message, job), async (ending) => {
-        await this.reportGivenUp(message, ending);
-        this.ctx.metrics.failed('remote_to_matrix', ending.kind === 'refused' ? 'rejected' : 'gave_up');
-      }),
-    );
+    await this.deliver(message.from, label, job.sentAt, ack, () => this.receive(message, job), async (ending) => {
+      await this.reportGivenUp(message, ending);
+      this.ctx.metrics.failed('remote_to_matrix', ending.kind === 'refused' ? 'rejected' : 'gave_up');
+    });
   }
 
   private async reportGivenUp(message: RemoteMessage, ending: Ending): Promise<void> {
@@ -422,9 +425,9 @@ export class RemoteIntake implements RemoteEventHandler {
       this.ctx.metrics.failed('remote_to_matrix', 'unreadable');
     };
     // no age limit: this notice is all that is left of the message
-    await this.inPortal(message.from, () => this.deliver(label, undefined, ack, report, async (ending) => {
+    await this.deliver(message.from, label, undefined, ack, report, async (ending) => {
       throw new Error(`the notice was refused (${ending.error.message})`);
-    }));
+    });
   }
 
   /** Arranges the summary of a contact's unreadable stretch (one timer per contact). */
@@ -457,7 +460,7 @@ export class RemoteIntake implements RemoteEventHandler {
     };
     // a read mark the homeserver refuses for good loses no content: said in the log, not the room
     const refused = async (ending: Ending) => this.ctx.log.warn(`${label} not bridged (${ending.kind}): ${ending.error.message}`);
-    await this.inPortal(from, () => this.deliver(label, undefined, ack, bridge, refused));
+    await this.deliver(from, label, undefined, ack, bridge, refused);
   }
 
   async onTyping(from: E164, typing: boolean): Promise<void> {

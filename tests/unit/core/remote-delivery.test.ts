@@ -134,3 +134,31 @@ test('stopping during an outage ends the retries without an ack', async (t) => {
   stopped = true;
   assert.equal((await pending).acked(), 0);
 });
+
+test("a contact's next message does not wait for the network to take the last one's acknowledgement", async (t) => {
+  const h = await startCoreHarness();
+  t.after(() => h.stop());
+  const session = await h.login(ALICE, ALICE_PHONE);
+  let releaseAck!: () => void;
+  const ackTaken = new Promise<void>((resolve) => (releaseAck = resolve));
+  // the first acknowledgement hangs (a slow gateway); the message behind it goes on meanwhile
+  const first = session.handler.onMessage(FakeSession.text(SAM, 'a1', 'one'), () => ackTaken);
+  const second = await session.deliver(FakeSession.text(SAM, 'a2', 'two'));
+  assert.equal(second.acked(), 1);
+  assert.deepEqual(ghostTexts(h, SAM), ['one', 'two']);
+  releaseAck();
+  await first;
+});
+
+test('an acknowledgement that fails is retried, outside the line: nothing is bridged twice', async (t) => {
+  const h = await startCoreHarness();
+  t.after(() => h.stop());
+  const session = await h.login(ALICE, ALICE_PHONE);
+  let attempts = 0;
+  await session.handler.onMessage(FakeSession.text(SAM, 'b1', 'one'), async () => {
+    attempts += 1;
+    if (attempts < 3) throw new Error('gateway connection lost');
+  });
+  assert.equal(attempts, 3);
+  assert.deepEqual(ghostTexts(h, SAM), ['one']);
+});
