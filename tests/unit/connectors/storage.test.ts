@@ -14,7 +14,7 @@ import { SqliteBridgeStore } from '../../../src/store';
 import { SignalDatabase } from '../../../src/interop-client/signal/sqlite-database';
 import { SodiumSecretBox } from '../../../src/interop-client/signal/secret-box';
 import { generateDeviceKeys } from '../../../src/interop-client/signal/keys';
-import { ACCOUNT_TABLES, SIGNAL_TABLES } from '../../../src/interop-client/signal/migrations';
+import { ACCOUNT_TABLES, SIGNAL_SCHEMA_VERSION, SIGNAL_TABLES } from '../../../src/interop-client/signal/migrations';
 import { BridgeKeyStore } from '../../../src/network/interop/signal-keys';
 import { interopConnector } from '../../../src/network/interop/connector';
 import { StartupError } from '../../../src/startup';
@@ -83,6 +83,23 @@ test("an old install's keys move into the connector's own file and still work; t
   assert.deepEqual((await keysOf(reopened.storage.database)).publicKey, old.publicKey);
   reopened.close();
   again.close();
+});
+
+test("an install whose key store is an older schema (v1): moved as it is, then migrated in the connector's file", async () => {
+  const old = await oldInstall();
+  // what key-store schema 1 left: no retired_at / old_device_id columns, version 1
+  const raw = new Database(old.path);
+  raw.exec('ALTER TABLE signal_remote_identities DROP COLUMN retired_at; ALTER TABLE signal_identity_changes DROP COLUMN old_device_id');
+  raw.exec('DELETE FROM signal_schema_version; INSERT INTO signal_schema_version (version) VALUES (1)');
+  raw.close();
+  const store = SqliteBridgeStore.open(old.path);
+  const opened = openConnectorStorage(store.connection, old.path, interopConnector);
+  assert.deepEqual((await keysOf(opened.storage.database)).publicKey, old.publicKey);
+  const columns = opened.storage.database.prepare<[], { name: string }>('PRAGMA table_info(signal_remote_identities)').all().map((c) => c.name);
+  assert.ok(columns.includes('retired_at'), 'migration 2 ran on the moved tables');
+  assert.equal(opened.storage.database.prepare<[], { version: number }>('SELECT version FROM signal_schema_version').get()?.version, SIGNAL_SCHEMA_VERSION);
+  opened.close();
+  store.close();
 });
 
 test('a stop between the copy and the drop: the next start finishes the move and keeps the keys', async () => {
