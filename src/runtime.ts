@@ -82,6 +82,14 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
     for (const fn of cleanups.reverse()) await fn();
   };
   try {
+    // the connector gets a database of its own, never the bridge's handle (opened before the
+    // homeserver wait, so a problem with it is told at once)
+    const { definition } = connector;
+    const storage = openConnectorStorage(store.connection, config.database.path, definition);
+    cleanups.push(() => storage.close());
+    if (storage.moved.length > 0) {
+      log.info(`moved the ${definition.name} connector's ${storage.moved.length} tables from ${config.database.path} into its own database ${storage.path}`);
+    }
     // before anything announces "listening": a bridge the homeserver does not accept only looks alive
     await checkHomeserver(config, registration, botUserId, log, options.signal);
     const bridge = new Bridge({
@@ -104,13 +112,6 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
     const ghostPattern = new RegExp(`^${ghostUserRegex(config)}$`);
     const matrix = new AppserviceMatrixPort(bridge, botUserId, config.appservice.ghost_username_template, config.homeserver.domain, ghostPattern);
 
-    // the connector gets a database of its own, never the bridge's handle
-    const { definition } = connector;
-    const storage = openConnectorStorage(store.connection, config.database.path, definition);
-    cleanups.push(() => storage.close());
-    if (storage.moved.length > 0) {
-      log.info(`moved the ${definition.name} connector's ${storage.moved.length} tables from ${config.database.path} into its own database ${storage.path}`);
-    }
     // one key at rest for core's sealed messages and the connector's keys: the composition's choice
     const atRest = await keysAtRest(config.security.key_store_secret);
     const network = definition.create({ config: connector.config, storage: storage.storage, keysAtRest: atRest, log: logging.component('network') });

@@ -14,6 +14,7 @@ import Database from 'better-sqlite3';
 import { parse, join } from 'node:path';
 import { preparePrivateDatabaseFile } from '../sqlite/private-file';
 import { StartupError } from '../startup/errors';
+import { openDatabaseFile } from '../startup/file-errors';
 import type { ConnectorStorage } from '../network/connector';
 
 /** bytes of WAL kept after a checkpoint, as for the bridge's own file */
@@ -116,7 +117,7 @@ export function openConnectorStorage(
   bridge: Database.Database, bridgePath: string, connector: { name: string; legacyTables?: readonly string[] },
 ): { storage: ConnectorStorage; path: string; moved: string[]; close(): void } {
   const path = connectorDatabasePath(bridgePath, connector.name);
-  const database = openConnectorDatabase(path);
+  const database = openDatabaseFile(path, openConnectorDatabase, `the ${connector.name} connector's database, beside database.path`);
   try {
     const moved = moveLegacyTables(bridge, bridgePath, database, path, connector.legacyTables ?? []);
     return { storage: { database }, path, moved, close: () => database.open && database.close() };

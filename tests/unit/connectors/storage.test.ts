@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -165,4 +165,17 @@ test('logout deletes from every table keyed by account, which the key store name
   }
   assert.ok(await keys.forAccount('@bob:example.org').local.load(), "another user's keys stay");
   db.close();
+});
+
+test("a connector file that cannot be opened is named, with the reason, as the bridge's own", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'connector-storage-'));
+  const path = join(dir, 'bridge.db');
+  const store = SqliteBridgeStore.open(path);
+  mkdirSync(join(dir, 'bridge.interop.db'));
+  assert.throws(() => openConnectorStorage(store.connection, path, interopConnector), (error: Error) => {
+    assert.ok(error instanceof StartupError);
+    assert.match(error.message, /^cannot open the database at .*bridge\.interop\.db \(the interop connector's database, beside database\.path\): /);
+    return true;
+  });
+  store.close();
 });
