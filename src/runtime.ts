@@ -15,13 +15,14 @@ import { AppserviceMatrixPort } from './matrix/appservice-port';
 import { CommandRegistry } from './matrix/commands/registry';
 import { builtinCommands } from './matrix/commands/builtin';
 import { BridgeCore } from './core/bridge-core';
-import { InteropNetwork } from './network/interop/interop-network';
-import { BridgeKeyStore } from './network/interop/signal-keys';
+import { prepareConnector, type PreparedConnector } from './connectors/prepare';
+import { openConnectorStorage } from './connectors/storage';
+import { keysAtRest, textSealer } from './connectors/at-rest';
 import { Metrics } from './metrics';
 import { HealthEndpoints, homeserverProbe, ReadinessCheck } from './health';
 import { setupBridgeLogging } from './logging';
 import { VERSION } from './version';
-import { checkHomeserver, checkRegistration, openDatabaseFile, providerSecretProblems, provisioningSecretProblems } from './startup';
+import { checkHomeserver, checkRegistration, openDatabaseFile, provisioningSecretProblems } from './startup';
 import { startProvisioning } from './provisioning';
 
 /** Handled transactions, events and finished commands older than this are forgotten: a
@@ -38,30 +39,41 @@ export interface RunningBridge {
 
 let current: RunningBridge | undefined;
 
-/** Refuses what would start a bridge that cannot work or is unsafe, before touching anything. */
-function checkStartable(config: BridgeConfig): void {
+/** Refuses what would start a bridge that cannot work or is unsafe, before touching anything;
+ *  the connector's section is checked with the rest, so every problem is named at once. */
+function checkStartable(config: BridgeConfig, env: NodeJS.ProcessEnv): PreparedConnector {
   const problems: string[] = [];
+  let connector: PreparedConnector | undefined;
+  try {
+    connector = prepareConnector(config.network, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
   const secret = config.security.key_store_secret;
   if (!secret) problems.push('security.key_store_secret: required (or key_store_secret_file, or INTEROP_KEY_STORE_SECRET)');
   else if (secret.includes(PLACEHOLDER_TOKEN_MARK)) problems.push('security.key_store_secret: is the sample\'s placeholder; generate one, e.g. `openssl rand -base64 32`');
   else if (secret.length < 16) problems.push('security.key_store_secret: must be at least 16 characters (e.g. `openssl rand -base64 32`)');
-  problems.push(...providerSecretProblems(config));
   problems.push(...provisioningSecretProblems(config));
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0 || !connector) throw new ConfigError(problems);
+  return connector;
 }
 
 export interface StartOptions {
   /** aborting it (the CLI does on SIGINT/SIGTERM) ends a start still waiting for the homeserver: StartAborted */
   signal?: AbortSignal;
+  /** where the connector reads secrets kept outside the YAML (default: process.env) */
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function start(config: BridgeConfig, options: StartOptions = {}): Promise<RunningBridge> {
   if (current) throw new Error('the bridge is already running in this process');
-  checkStartable(config);
+  const connector = checkStartable(config, options.env ?? process.env);
   const registration = readRegistration(config.appservice.registration);
   const logging = setupBridgeLogging(config.logging);
   const log = logging.component('bridge');
   const httpLog = logging.component('appservice-http');
+  for (const warning of connector.warnings) log.warn(warning);
   checkRegistration(registration, config, log);
   const botUserId = `@${registration.sender_localpart}:${config.homeserver.domain}`;
 
@@ -71,6 +83,14 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
     for (const fn of cleanups.reverse()) await fn();
   };
   try {
+    // the connector gets a database of its own, never the bridge's handle (opened before the
+    // homeserver wait, so a problem with it is told at once)
+    const { definition } = connector;
+    const storage = openConnectorStorage(store.connection, config.database.path, definition);
+    cleanups.push(() => storage.close());
+    if (storage.moved.length > 0) {
+      log.info(`moved the ${definition.name} connector's ${storage.moved.length} tables from ${config.database.path} into its own database ${storage.path}`);
+    }
     // before anything announces "listening": a bridge the homeserver does not accept only looks alive
     await checkHomeserver(config, registration, botUserId, log, options.signal);
     const bridge = new Bridge({
@@ -95,17 +115,12 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
     const ghostPattern = new RegExp(`^${ghostUserRegex(config)}$`);
     const matrix = new AppserviceMatrixPort(bridge, botUserId, config.appservice.ghost_username_template, config.homeserver.domain, ghostPattern);
 
-    const keys = await BridgeKeyStore.open(store.connection, config.security.key_store_secret);
-    const network = new InteropNetwork({
-      url: config.network.gateway_url,
-      provider: config.network.provider_id,
-      secret: config.network.provider_secret as string,
-      keys,
-      log: logging.component('network'),
-    });
+    // one key at rest for core's sealed messages and the connector's keys: the composition's choice
+    const atRest = await keysAtRest(config.security.key_store_secret);
+    const network = definition.create({ config: connector.config, storage: storage.storage, keysAtRest: atRest, log: logging.component('network') });
     cleanups.push(() => network.stop());
     const metrics = config.metrics.enabled ? new Metrics() : undefined;
-    const core = new BridgeCore(config, store, matrix, network, logging.component('core'), await keys.sealer(), metrics?.messages);
+    const core = new BridgeCore(config, store, matrix, network, logging.component('core'), textSealer(atRest), metrics?.messages);
     cleanups.push(() => core.stop());
     const health = new HealthEndpoints(new ReadinessCheck({ homeserver: homeserverProbe(config.homeserver.url), logins: () => core.sessions.states() }));
 

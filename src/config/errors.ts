@@ -20,8 +20,8 @@ export class ConfigError extends Error {
   }
 }
 
-function keyPath(instancePath: string, extra?: string): string {
-  const parts = instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+function pathOf(instancePath: string, extra: string | undefined, base: string[]): string {
+  const parts = [...base, ...instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))];
   if (extra !== undefined) parts.push(extra);
   return parts.length === 0 ? '(top level)' : parts.join('.');
 }
@@ -68,7 +68,11 @@ function describeExpectation(schema: SchemaNode): string {
   return `must be a ${schema.type ?? 'valid value'}`;
 }
 
-export function formatAjvErrors(errors: ErrorObject[]): string[] {
+/** `section`: where the validated object sits in the YAML (`network` for a connector's
+ *  section, validated on its own), so every path still reads as the admin wrote it. */
+export function formatAjvErrors(errors: ErrorObject[], section?: string): string[] {
+  const base = section === undefined ? [] : section.split('.');
+  const keyPath = (instancePath: string, extra?: string) => pathOf(instancePath, extra, base);
   const problems = new Set<string>();
   for (const error of errors) {
     const schema = error.parentSchema as SchemaNode | undefined;

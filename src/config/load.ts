@@ -14,9 +14,9 @@ import type { BridgeConfig } from './types';
 const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: true });
 const validate = ajv.compile(configSchema);
 
-/** Environment variables that override secrets in the file (documented in the README). */
+/** Environment variables that override secrets in the file (documented in the README); the
+ *  connector's own (INTEROP_PROVIDER_SECRET) are its own (src/network/interop/config.ts). */
 export const SECRET_ENV = {
-  providerSecret: 'INTEROP_PROVIDER_SECRET',
   keyStoreSecret: 'INTEROP_KEY_STORE_SECRET',
   provisioningSecret: 'INTEROP_PROVISIONING_SECRET',
 } as const;
@@ -66,7 +66,8 @@ export function validateConfig(data: unknown, source = 'config'): BridgeConfig {
   return data;
 }
 
-/** Reads secrets from `*_file` keys and the environment; the environment wins. */
+/** Reads core's secrets from `*_file` keys and the environment; the environment wins. The
+ *  connector reads its own when it is prepared (src/connectors/prepare.ts). */
 export function resolveSecrets(config: BridgeConfig, env: NodeJS.ProcessEnv = process.env): BridgeConfig {
   const problems: string[] = [];
   const fromFile = (path: string | undefined, key: string): string | undefined => {
@@ -78,11 +79,6 @@ export function resolveSecrets(config: BridgeConfig, env: NodeJS.ProcessEnv = pr
       return undefined;
     }
   };
-  const network = { ...config.network };
-  network.provider_secret =
-    env[SECRET_ENV.providerSecret] ??
-    fromFile(network.provider_secret_file, 'network.provider_secret_file') ??
-    network.provider_secret;
   const security = { ...config.security };
   security.key_store_secret =
     env[SECRET_ENV.keyStoreSecret] ??
@@ -91,7 +87,7 @@ export function resolveSecrets(config: BridgeConfig, env: NodeJS.ProcessEnv = pr
   const provisioning = { ...config.provisioning };
   provisioning.shared_secret = env[SECRET_ENV.provisioningSecret] ?? provisioning.shared_secret;
   if (problems.length > 0) throw new ConfigError(problems);
-  return { ...config, network, security, provisioning };
+  return { ...config, security, provisioning };
 }
 
 /** Reads a config file, validates it and resolves its secrets. */

@@ -8,7 +8,6 @@ import type { JSONSchemaType } from 'ajv';
 import type { BridgeConfig, PermissionLevel } from './types';
 
 const port = { type: 'integer', minimum: 1, maximum: 65535 } as const;
-const nonEmpty = { type: 'string', minLength: 1 } as const;
 const httpUrl = { type: 'string', pattern: '^https?://[^\\s]+$' } as const;
 const optionalString = { type: 'string', nullable: true, minLength: 1 } as const;
 /** A section that may be left out: ajv inserts `{}` and then fills each key's own default.
@@ -123,17 +122,16 @@ export const configSchema: JSONSchemaType<BridgeConfig> = {
         },
       },
     },
+    // cast: JSONSchemaType cannot express NetworkSection's index signature (the connector's
+    // own keys, which its schema checks: src/connectors/prepare.ts)
     network: {
       type: 'object',
-      additionalProperties: false,
-      required: ['gateway_url', 'provider_id'],
+      additionalProperties: true,
+      required: [],
       properties: {
-        gateway_url: { type: 'string', pattern: '^wss?://[^\\s]+$' },
-        provider_id: nonEmpty,
-        provider_secret: optionalString,
-        provider_secret_file: optionalString,
+        connector: { type: 'string', nullable: true, pattern: '^[a-z0-9_-]+$' },
       },
-    },
+    } as never,
     security: {
       type: 'object',
       additionalProperties: false,

@@ -99,13 +99,16 @@ export interface DeliveryConfig {
   unreadable_notice_window_ms: number;
 }
 
-export interface NetworkConfig {
-  /** WebSocket URL of the interop gateway */
-  gateway_url: string;
-  provider_id: string;
-  /** provider secret; prefer provider_secret_file or the env var INTEROP_PROVIDER_SECRET */
-  provider_secret?: string;
-  provider_secret_file?: string;
+/**
+ * Which connector the bridge runs, and that connector's own settings beside the name. Core
+ * knows only `connector`; the rest is validated by the connector's schema (src/connectors/,
+ * e.g. src/network/interop/config.ts), and its problems are reported under `network.`.
+ */
+export interface NetworkSection {
+  /** the connector's name (`interop`); left out only by configs older than connectors,
+   *  which get `interop` and a deprecation warning */
+  connector?: string;
+  [key: string]: unknown;
 }
 
 export interface SecurityConfig {
@@ -147,7 +150,7 @@ export interface BridgeConfig {
   appservice: AppserviceConfig;
   database: DatabaseConfig;
   bridge: BridgeSection;
-  network: NetworkConfig;
+  network: NetworkSection;
   security: SecurityConfig;
   logging: LoggingConfig;
   metrics: MetricsConfig;

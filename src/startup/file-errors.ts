@@ -30,14 +30,15 @@ function diagnose(path: string, error: unknown): string {
   return (error as Error).message;
 }
 
-/** Runs `open(path)`; a failure becomes a StartupError naming the path, the reason and the user. */
-export function openDatabaseFile<T>(path: string, open: (path: string) => T): T {
+/** Runs `open(path)`; a failure becomes a StartupError naming the path, the reason and the
+ *  user. `from`: the config key the path comes from. */
+export function openDatabaseFile<T>(path: string, open: (path: string) => T, from = 'database.path'): T {
   try {
     return open(path);
   } catch (error) {
     const full = resolve(path);
     throw new StartupError(
-      `cannot open the database at ${full} (database.path): ${diagnose(full, error)}; ` +
+      `cannot open the database at ${full} (${from}): ${diagnose(full, error)}; ` +
         `the directory must exist and be writable by ${whoRuns()}`,
     );
   }

@@ -12,7 +12,7 @@ import { checkRegistrationConsistency } from './registration-consistency';
 
 export { StartAborted, StartupError, type StartupLog } from './errors';
 export { openDatabaseFile, describeReadError } from './file-errors';
-export { providerSecretProblems, provisioningSecretProblems, isPlaceholderSecret } from './secrets';
+export { provisioningSecretProblems, isPlaceholderSecret } from './secrets';
 export { waitForHomeserver } from './homeserver-check';
 
 /** Refuses a registration that cannot work with this config (ConfigError naming each key); warns about one that might not. */

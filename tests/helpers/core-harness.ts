@@ -23,7 +23,7 @@ import type { Access } from '../../src/matrix/permissions';
 import type { E164 } from '../../src/network/phone';
 import type { AttachmentPart, Content, ContentPart } from '../../src/protocol/content';
 import { SqliteBridgeStore } from '../../src/store';
-import { BridgeKeyStore } from '../../src/network/interop/signal-keys';
+import { keysAtRest, textSealer } from '../../src/connectors/at-rest';
 import { repoRoot } from './synapse';
 
 /** A programmed failure: fail the next `times` calls (Infinity: until cleared). */
@@ -506,12 +506,13 @@ export async function startCoreHarness(opts: { adjust?: (config: BridgeConfig) =
   const config = testConfig(dir, opts.adjust);
   config.database.path = join(dir, 'bridge.db');
   const store = SqliteBridgeStore.open(config.database.path);
-  const keys = await BridgeKeyStore.open(store.connection, config.security.key_store_secret);
+  // the sealer the composition gives core (runtime.ts), from the same secret
+  const sealer = textSealer(await keysAtRest(config.security.key_store_secret));
   const matrix = new FakeMatrix();
   const network = new FakeNetwork();
   const log = new RecordingLogger();
   const metrics = new RecordingMetrics();
-  const core = new BridgeCore(config, store, matrix, network, log, await keys.sealer(), metrics);
+  const core = new BridgeCore(config, store, matrix, network, log, sealer, metrics);
   core.start();
   // one set of command handlers, as the bot registers them once
   const commands = core.commands();

@@ -145,6 +145,17 @@ const MIGRATIONS: ReadonlyArray<Omit<Migration, 'name'>> = [
   },
 ];
 
+/** Every table of the key store keyed by local account, named here once: deleting an account
+ *  deletes from exactly these (a test checks the schema has no other). */
+export const ACCOUNT_TABLES = [
+  'signal_local_accounts', 'signal_remote_identities', 'signal_identity_changes', 'signal_sessions', 'signal_prekeys',
+  'signal_signed_prekeys', 'signal_kyber_prekeys', 'signal_kyber_base_keys_seen', 'signal_pending_plaintexts',
+  'signal_sender_keys', 'signal_group_sending', 'signal_group_key_holders', 'signal_group_senders',
+] as const;
+
+/** Every table of the key store, its version table included (what a move to another file takes). */
+export const SIGNAL_TABLES: readonly string[] = [...ACCOUNT_TABLES, 'signal_schema_version'];
+
 export const SIGNAL_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
 /** Its own version table, not user_version: the key store may share the bridge's database file. */

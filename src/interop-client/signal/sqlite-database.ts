@@ -1,11 +1,11 @@
 /**
  * Opens (or adopts) the SQLite database that holds Signal keys and hands out per-account
  * store sets. One database, keyed by local account: the bridge holds many linked numbers
- * and may keep them in its main database; a simulated user simply opens its own file.
+ * in the connector's own database file (src/connectors/storage.ts); a simulated user opens its own file.
  */
 import Database from 'better-sqlite3';
 import { preparePrivateDatabaseFile } from '../../sqlite/private-file';
-import { migrateSignalDatabase } from './migrations';
+import { ACCOUNT_TABLES, migrateSignalDatabase } from './migrations';
 import { PlaintextSecretBox, type SecretBox } from './secret-box';
 import { GroupCommit } from './group-commit';
 import { AUTOCOMMIT, SqliteIdentityStore, SqliteLocalAccountStore, type WriteGate } from './sqlite-identity-store';
@@ -75,6 +75,16 @@ export class SignalDatabase {
       senderKey: new SqliteSenderKeyStore(this.db, account, box, gate),
       groups: new SqliteGroupKeyStateStore(this.db, account, gate),
     };
+  }
+
+  /** Deletes every record held for `account`, in one transaction; the count per table. */
+  deleteAccount(account: string): Record<(typeof ACCOUNT_TABLES)[number], number> {
+    this.flush();
+    return this.db.transaction(() => {
+      const counts = {} as Record<(typeof ACCOUNT_TABLES)[number], number>;
+      for (const table of ACCOUNT_TABLES) counts[table] = this.db.prepare(`DELETE FROM ${table} WHERE account = ?`).run(account).changes;
+      return counts;
+    })();
   }
 
   /** Commits what this turn wrote so far (for tests and orderly shutdown). */

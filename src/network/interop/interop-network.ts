@@ -10,9 +10,10 @@ import { InteropRequestError } from '../../interop-client/errors';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from '../../lib/backoff';
 import type { E164 } from '../phone';
 import {
-  RemoteUnavailableError, SessionEndedError, type LoginState, type RemoteEventHandler, type RemoteNetwork, type RemoteSession,
+  RemoteUnavailableError, SessionEndedError, type LoginState, type RemoteEventHandler, type RemoteSession,
   type SessionEndReason,
 } from '../remote-network';
+import type { NetworkConnector } from '../connector';
 import { InteropSession } from './interop-session';
 import type { BridgeKeyStore } from './signal-keys';
 
@@ -51,7 +52,7 @@ function typed(error: unknown): unknown {
   return unavailableOr(error);
 }
 
-export class InteropNetwork implements RemoteNetwork {
+export class InteropNetwork implements NetworkConnector {
   readonly id = 'interop';
   readonly displayName = 'interop network';
   private readonly conn: InteropConnection;

@@ -22,7 +22,7 @@ const minimal = `
 homeserver: { url: "http://127.0.0.1:8008", domain: example.org }
 appservice: { port: 29330, url: "http://127.0.0.1:29330" }
 bridge: { permissions: { example.org: user } }
-network: { gateway_url: "ws://127.0.0.1:29340", provider_id: bridge }
+network: { connector: interop, gateway_url: "ws://127.0.0.1:29340", provider_id: bridge }
 `;
 
 test('the sample config is valid against the schema', () => {
@@ -56,7 +56,7 @@ test('every bad key is named at once, with what is wrong', () => {
 homesever: { url: "http://x" }
 appservice: { port: 70000, url: "http://127.0.0.1:1" }
 bridge: { permissions: { example.org: owner }, user_guide_url: "docs/user-guide.md" }
-network: { gateway_url: "http://nope", provider_id: bridge }
+network: { connector: "No Such" }
 logging: { level: loud, redact: sometimes }
 `);
   assert.deepEqual(problems.sort(), [
@@ -67,7 +67,7 @@ logging: { level: loud, redact: sometimes }
     'homesever: unknown key (did you mean homeserver?)',
     'logging.level: must be one of: trace, debug, info, warn, error',
     'logging.redact: must be true or false',
-    'network.gateway_url: must be a ws(s) URL',
+    'network.connector: must match ^[a-z0-9_-]+$',
   ]);
 });
 
@@ -89,15 +89,14 @@ test('YAML syntax errors are reported, not thrown raw', () => {
   assert.match(problems[0], /^YAML syntax:/);
 });
 
-test('secrets come from files and environment variables, the environment winning', () => {
+test('core secrets come from files and environment variables, the environment winning (the connector reads its own: tests/unit/connectors)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mib-config-'));
   writeFileSync(join(dir, 'secret'), 'from-file\n');
-  const withFile = minimal.replace('provider_id: bridge', `provider_id: bridge, provider_secret_file: ${join(dir, 'secret')}`);
-  const config = parseConfig(withFile);
-  assert.equal(resolveSecrets(config, {}).network.provider_secret, 'from-file');
-  assert.equal(resolveSecrets(config, { INTEROP_PROVIDER_SECRET: 'from-env' }).network.provider_secret, 'from-env');
-  const missing = parseConfig(minimal.replace('provider_id: bridge', 'provider_id: bridge, provider_secret_file: /nonexistent/x'));
-  assert.throws(() => resolveSecrets(missing, {}), /network\.provider_secret_file: \/nonexistent\/x does not exist/);
+  const config = parseConfig(minimal + `security: { key_store_secret_file: ${join(dir, 'secret')} }\n`);
+  assert.equal(resolveSecrets(config, {}).security.key_store_secret, 'from-file');
+  assert.equal(resolveSecrets(config, { INTEROP_KEY_STORE_SECRET: 'from-env' }).security.key_store_secret, 'from-env');
+  const missing = parseConfig(minimal + 'security: { key_store_secret_file: /nonexistent/x }\n');
+  assert.throws(() => resolveSecrets(missing, {}), /security\.key_store_secret_file: \/nonexistent\/x does not exist/);
 });
 
 test('loadConfig names the file it cannot read', () => {

@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig } from '../../../src/config';
+import { prepareConnector } from '../../../src/connectors/prepare';
+import type { InteropConfig } from '../../../src/network/interop/config';
 import { COMPOSE, composeFile, writeComposeFiles } from '../../../demo/compose-files';
 import { repoRoot } from '../../helpers/synapse';
 
@@ -55,9 +57,13 @@ test('docker-compose.yml and the files compose-files.js writes for it agree', (t
 
   // the gateway listens where the bridge looks for it, with the secret the bridge presents
   const gatewayArgs = gateway.command as string[];
-  assert.equal(config.network.gateway_url, `ws://gateway:${gatewayArgs[gatewayArgs.indexOf('-p') + 1]}`);
+  // (the connector's section, as start() reads it: its own schema, its secret from the env)
+  const connector = prepareConnector(config.network, env);
+  assert.deepEqual(connector.warnings, [], 'the compose config names its connector');
+  const network = connector.config as InteropConfig;
+  assert.equal(network.gateway_url, `ws://gateway:${gatewayArgs[gatewayArgs.indexOf('-p') + 1]}`);
   assert.equal(gatewayArgs[gatewayArgs.indexOf('--host') + 1], '0.0.0.0');
-  assert.ok(gatewayArgs.includes('--dev') && config.network.provider_secret === COMPOSE.providerSecret && config.network.provider_id === 'bridge');
+  assert.ok(gatewayArgs.includes('--dev') && network.provider_secret === COMPOSE.providerSecret && network.provider_id === 'bridge');
 
   // Synapse loads the bridge's registration, which points at the bridge service
   const homeserver = parse(readFileSync(hostPath(dir, synapse, (synapse.environment as Record<string, string>).SYNAPSE_CONFIG_PATH), 'utf8')) as Record<string, unknown>;

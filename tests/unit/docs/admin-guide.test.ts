@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { SqliteBridgeStore } from '../../../src/store';
+import { openConnectorDatabase } from '../../../src/connectors/storage';
 import { homeserverConfig, repoRoot } from '../../helpers/synapse';
 
 interface Block { lang: string; text: string }
@@ -31,6 +32,7 @@ test('the admin guide\'s sh blocks run as written', (t) => {
   copyFileSync(join(repoRoot, 'config.sample.yaml'), join(dir, 'config.sample.yaml'));
   // a database as a stopped bridge leaves it, for the backup step
   SqliteBridgeStore.open(join(dir, 'bridge.db')).close();
+  openConnectorDatabase(join(dir, 'bridge.interop.db')).close();
   const script = blocks(guide).filter((b) => b.lang === 'sh').map((b) => b.text).join('\n');
   execFileSync('bash', ['-euo', 'pipefail', '-c', script], { cwd: dir, stdio: 'pipe', timeout: 60_000 });
 
@@ -42,6 +44,7 @@ test('the admin guide\'s sh blocks run as written', (t) => {
   assert.ok(readFileSync(join(dir, 'key_store_secret'), 'utf8').trim().length >= 32);
   assert.equal(statSync(join(dir, 'bridge.db.backup')).mode & 0o777, 0o600);
   SqliteBridgeStore.open(join(dir, 'bridge.db.backup')).close();
+  assert.equal(statSync(join(dir, 'bridge.interop.db.backup')).mode & 0o777, 0o600);
   assert.ok(existsSync(join(dir, 'compose-data', 'bridge', 'config.yaml')));
 });
 

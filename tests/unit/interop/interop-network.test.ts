@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { InteropConnection } from '../../../src/interop-client/connection';
 import { BridgeKeyStore } from '../../../src/network/interop/signal-keys';
+import { SodiumSecretBox } from '../../../src/interop-client/signal/secret-box';
 import { InteropNetwork } from '../../../src/network/interop/interop-network';
 import {
   RemoteUnavailableError, SessionEndedError, type RemoteEventHandler, type RemoteMessage, type SessionEndReason,
@@ -117,7 +118,7 @@ describe('interop network: login lifecycle', () => {
   before(async () => {
     gw = await TestGateway.start();
     db = new Database(join(gw.dir, 'bridge.db'));
-    keys = await BridgeKeyStore.open(db, 'a-test-key-store-secret-of-length');
+    keys = new BridgeKeyStore(db, await SodiumSecretBox.fromSecret('a-test-key-store-secret-of-length'));
   });
   after(async () => {
     for (const n of networks) await n.stop();

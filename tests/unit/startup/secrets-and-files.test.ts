@@ -7,8 +7,9 @@ import { parseConfig } from '../../../src/config';
 import { start } from '../../../src/runtime';
 import { SqliteBridgeStore } from '../../../src/store';
 import {
-  describeReadError, isPlaceholderSecret, openDatabaseFile, providerSecretProblems, provisioningSecretProblems, StartupError,
+  describeReadError, isPlaceholderSecret, openDatabaseFile, provisioningSecretProblems, StartupError,
 } from '../../../src/startup';
+import { interopStartProblems, type InteropConfig } from '../../../src/network/interop/config';
 
 const repoRoot = join(__dirname, '..', '..', '..', '..');
 const sample = () => parseConfig(readFileSync(join(repoRoot, 'config.sample.yaml'), 'utf8'));
@@ -18,11 +19,11 @@ test("the sample's provider secret (change-me) is a placeholder; a real one is n
   assert.equal(isPlaceholderSecret(' CHANGE-ME '), true);
   assert.equal(isPlaceholderSecret('CHANGE_ME_generate_with_openssl_rand'), true);
   assert.equal(isPlaceholderSecret('bridge-dev-secret'), false);
-  const config = sample();
-  assert.equal(config.network.provider_secret, 'change-me', 'the sample still ships the placeholder this refuses');
-  assert.match(providerSecretProblems(config)[0], /^network\.provider_secret: is the sample's placeholder \(change-me\)/);
-  config.network.provider_secret = 'a-real-secret-from-the-gateway';
-  assert.deepEqual(providerSecretProblems(config), []);
+  const section = sample().network as unknown as InteropConfig;
+  assert.equal(section.provider_secret, 'change-me', 'the sample still ships the placeholder this refuses');
+  assert.match(interopStartProblems(section)[0], /^network\.provider_secret: is the sample's placeholder \(change-me\)/);
+  section.provider_secret = 'a-real-secret-from-the-gateway';
+  assert.deepEqual(interopStartProblems(section), []);
 });
 
 test('start() refuses the placeholder provider secret before opening anything', async () => {
