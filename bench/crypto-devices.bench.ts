@@ -74,7 +74,7 @@ async function main(): Promise<void> {
     const after = settledMemory();
 
     // close every ghost machine, then time the first message of a reopened one
-    await devices.closeAll();
+    await devices.closeIdle();
     const closed = settledMemory();
     const reopened: number[] = [];
     for (const [i, g] of ghosts.entries()) {

@@ -21,6 +21,12 @@ export interface DeviceManagerOptions {
   maxOpen: number;
   /** Device display name; says the device is the bridge's, for the people who see it in their device lists. */
   displayName?: string;
+  /**
+   * A machine that stays busy is never closed by the cap, so its journal would only grow: once
+   * it has written this many rows since its last compaction, it is closed when next idle
+   * (compacting the journal) and reopened on its next use. Default 2000.
+   */
+  compactAfterRows?: number;
 }
 
 export const DEFAULT_DEVICE_DISPLAY_NAME = 'Bridged by matrix-interop-bridge';
@@ -29,6 +35,8 @@ interface Entry {
   ready: Promise<BridgedDevice>;
   users: number;
   lastUsed: number;
+  /** Calls of withDevice running on this entry, so a shutdown can wait for them. */
+  running: Set<Promise<unknown>>;
 }
 
 /** A device ID that says whose it is when an admin lists devices: BRIDGE + 10 random characters. */
@@ -42,6 +50,7 @@ export class DeviceManager {
   /** Closings in progress per user: a reopen waits for the close so one store never has two machines. */
   private readonly closing = new Map<string, Promise<void>>();
   private clock = 0;
+  private shutDown = false;
 
   constructor(private readonly options: DeviceManagerOptions) {
     if (!Number.isInteger(options.maxOpen) || options.maxOpen < 1) throw new Error('crypto: maxOpen must be a whole number of at least 1');
@@ -59,24 +68,38 @@ export class DeviceManager {
    * write makes the call fail, because `fn` may have acted on state that is not on disk.
    */
   async withDevice<T>(userId: string, fn: (device: BridgedDevice) => Promise<T>): Promise<T> {
+    if (this.shutDown) throw new Error('crypto: the device manager is closed');
     const entry = this.entryFor(userId);
     entry.users++;
     entry.lastUsed = ++this.clock;
-    try {
+    const run = (async () => {
       const device = await entry.ready;
       const result = await fn(device);
       const failure = device.idb.failure;
       if (failure) throw failure;
       return result;
+    })();
+    entry.running.add(run);
+    try {
+      return await run;
     } finally {
+      entry.running.delete(run);
       entry.users--;
       entry.lastUsed = ++this.clock;
       await this.trim(userId);
     }
   }
 
-  /** Closes every machine (orderly shutdown). */
+  /** Closes every machine not in use now (memory pressure, tests); they reopen on their next use. */
+  async closeIdle(): Promise<void> {
+    const idle = [...this.open.entries()].filter(([, entry]) => entry.users === 0).map(([userId]) => userId);
+    await Promise.all(idle.map((userId) => this.closeOne(userId)));
+  }
+
+  /** Orderly shutdown: refuses new calls, lets running ones finish, then closes every machine. */
   async closeAll(): Promise<void> {
+    this.shutDown = true;
+    await Promise.allSettled([...this.open.values()].flatMap((entry) => [...entry.running]));
     await Promise.all([...this.open.keys()].map((userId) => this.closeOne(userId)));
     await Promise.all(this.closing.values());
   }
@@ -85,7 +108,7 @@ export class DeviceManager {
     let entry = this.open.get(userId);
     if (!entry) {
       const ready = this.openDevice(userId);
-      entry = { ready, users: 0, lastUsed: ++this.clock };
+      entry = { ready, users: 0, lastUsed: ++this.clock, running: new Set() };
       this.open.set(userId, entry);
       // a failed opening is forgotten so the next call starts over
       ready.catch(() => {
@@ -125,7 +148,8 @@ export class DeviceManager {
     const device = this.open.get(justUsed);
     if (device && device.users === 0) {
       const settled = await device.ready.then((d) => d, () => undefined);
-      if (settled?.idb.failure) await this.closeOne(justUsed);
+      const journalTooLong = (settled?.idb.uncompactedRows ?? 0) > (this.options.compactAfterRows ?? 2000);
+      if (settled?.idb.failure || journalTooLong) await this.closeOne(justUsed);
     }
     while (this.open.size > this.options.maxOpen) {
       const idle = [...this.open.entries()].filter(([, e]) => e.users === 0).sort((a, b) => a[1].lastUsed - b[1].lastUsed);

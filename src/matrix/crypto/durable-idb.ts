@@ -81,6 +81,11 @@ export class DurableIdb {
     return journalFailure(this.factory);
   }
 
+  /** Journal rows written since the last compaction (each is replayed by the next open). */
+  get uncompactedRows(): number {
+    return this.journal.rowsSinceCompaction;
+  }
+
   /** Compacts the journal into a snapshot (call after the machine using it closed). */
   async close(): Promise<void> {
     if (this.closed) return;

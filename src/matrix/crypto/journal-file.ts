@@ -64,6 +64,8 @@ export class CryptoStoreFile {
 /** One device's rows: the sink the IndexedDB hooks write to, and what its replay reads. */
 export class NamespaceJournal implements JournalSink {
   private readonly insert: Database.Statement;
+  /** Rows written since this journal was last loaded or compacted: what a reopen would replay. */
+  rowsSinceCompaction = 0;
 
   constructor(private readonly file: CryptoStoreFile, readonly namespace: string) {
     this.insert = file.db.prepare('INSERT INTO idb_journal (namespace, db_name, sealed) VALUES (?, ?, ?)');
@@ -71,6 +73,7 @@ export class NamespaceJournal implements JournalSink {
 
   commit(tx: CommittedTransaction): void {
     this.insert.run(this.namespace, tx.database, this.seal(tx));
+    this.rowsSinceCompaction++;
   }
 
   dropDatabase(database: string): void {
@@ -82,6 +85,7 @@ export class NamespaceJournal implements JournalSink {
     const rows = this.file.db
       .prepare('SELECT seq, sealed FROM idb_journal WHERE namespace = ? ORDER BY seq')
       .all(this.namespace) as { seq: number; sealed: Buffer }[];
+    this.rowsSinceCompaction = 0;
     return {
       transactions: rows.map((row) => this.open(row.sealed)),
       lastSeq: rows.at(-1)?.seq ?? 0,
@@ -94,6 +98,7 @@ export class NamespaceJournal implements JournalSink {
       this.file.db.prepare('DELETE FROM idb_journal WHERE namespace = ? AND seq <= ?').run(this.namespace, lastSeq);
       for (const tx of snapshot) this.commit(tx);
     })();
+    this.rowsSinceCompaction = 0;
   }
 
   /** How many rows this namespace holds (for compaction decisions and tests). */

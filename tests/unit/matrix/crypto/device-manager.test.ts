@@ -17,11 +17,11 @@ import { FakeAppserviceHttp } from '../../../helpers/fake-appservice-http';
 const ghost = '@wa_+15550001:localhost';
 const other = '@wa_+15550002:localhost';
 
-async function withManager(maxOpen: number, fn: (m: DeviceManager, http: FakeAppserviceHttp, store: CryptoStoreFile) => Promise<void>): Promise<void> {
+async function withManager(maxOpen: number | { maxOpen: number; compactAfterRows: number }, fn: (m: DeviceManager, http: FakeAppserviceHttp, store: CryptoStoreFile) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'device-manager-'));
   const store = new CryptoStoreFile(join(dir, 'crypto.db'), new PlaintextSecretBox());
   const http = new FakeAppserviceHttp();
-  const manager = new DeviceManager({ store, http, maxOpen });
+  const manager = new DeviceManager({ store, http, ...(typeof maxOpen === 'number' ? { maxOpen } : maxOpen) });
   try {
     await fn(manager, http, store);
   } finally {
@@ -95,4 +95,27 @@ test('a crypto store write that fails fails the call and closes the device; the 
   assert.equal(m.openCount, 0, 'the device whose memory ran ahead of its disk was closed');
   store.db.exec('DELETE FROM fail_writes');
   assert.equal(await identity(m, ghost), before);
+}));
+
+test('a machine that never goes idle long enough for the cap still gets its journal compacted', () => withManager({ maxOpen: 4, compactAfterRows: 5 }, async (m, _http, store) => {
+  const before = await identity(m, ghost);
+  const rows = () => (store.db.prepare('SELECT count(*) AS n FROM idb_journal').get() as { n: number }).n;
+  for (let i = 0; i < 6; i++) {
+    await m.withDevice(ghost, (d) => d.machine.updateTrackedUsers([new wasm.UserId(`@u${i}:localhost`)]));
+  }
+  assert.ok(rows() <= 7, `the journal was compacted on the way (${rows()} rows)`);
+  assert.equal(await identity(m, ghost), before);
+}));
+
+test('closeAll lets running calls finish, then refuses new ones', () => withManager(2, async (m) => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  const running = m.withDevice(ghost, async (d) => { await gate; return d.machine.outgoingRequests(); });
+  await new Promise((r) => setImmediate(r));
+  const closed = m.closeAll();
+  release();
+  await running;
+  await closed;
+  assert.equal(m.openCount, 0);
+  await assert.rejects(m.withDevice(ghost, async () => undefined), /device manager is closed/);
 }));
