@@ -5,7 +5,9 @@
 // "exclude insecure devices") from the ghost's device with no sender mismatch. With one
 // machine allowed open, the ghost's machine is closed when the bot speaks and reopened from
 // disk for the ghost's next message. A failed key upload fails the call and is sent again by
-// the next one.
+// the next one. The other way, Alice's encrypted message reaches the ghost's device: its room
+// key comes as a to-device event inside an appservice transaction (MSC2409), which the
+// DeviceManager hands to the ghost's machine before the room event is decrypted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -19,6 +21,7 @@ import { SodiumSecretBox } from '../../src/interop-client/signal/secret-box';
 import { CryptoStoreFile } from '../../src/matrix/crypto/journal-file';
 import { DeviceManager, DEFAULT_DEVICE_DISPLAY_NAME } from '../../src/matrix/crypto/device-manager';
 import { DeviceRecords } from '../../src/matrix/crypto/device-records';
+import { cryptoOfTransaction, TO_DEVICE_KEY } from '../../src/matrix/crypto/transaction-crypto';
 import { FetchAppserviceHttp, HomeserverRequestError, type AppserviceHttp } from '../../src/matrix/crypto/appservice-http';
 import { startAppserviceRecorder } from '../helpers/appservice-recorder';
 import { withCryptoExtensions } from '../helpers/crypto-registration';
@@ -42,6 +45,7 @@ test('a ghost speaks from its own cross-signed device, trusted under CrossSigned
 
   const alice = await CryptoTestClient.register(hs, 'alice');
   t.after(() => alice.close());
+  await alice.crossSign();
   const ghost = await registerAppserviceUser(hs.url, registration.as_token, config.appservice.ghost_username_template.replace('{phone}', '+4915112345678'));
   const botUserId = `@${registration.sender_localpart}:localhost`;
   const roomId = await alice.matrix.createRoom({
@@ -109,6 +113,21 @@ test('a ghost speaks from its own cross-signed device, trusted under CrossSigned
   assert.equal(second.event.content.body, 'and again after a reopen');
   assert.equal(second.senderDevice, deviceId);
   assert.equal(second.shield.color, wasm.ShieldColor.None, `shield: ${second.shield.message}`);
+
+  // Alice -> ghost: the room key travels in a transaction to the ghost's device
+  const fromAlice = await alice.sendEncrypted(roomId, [alice.userId, ghost.userId], { msgtype: 'm.text', body: 'hello, ghost' });
+  const withKey = await recorder.waitFor((txn) => Array.isArray(txn.body[TO_DEVICE_KEY]) &&
+    (txn.body[TO_DEVICE_KEY] as { to_device_id?: string }[]).some((e) => e.to_device_id === deviceId));
+  const withEvent = await recorder.waitFor((txn) => ((txn.body.events ?? []) as { event_id?: string }[]).some((e) => e.event_id === fromAlice));
+  for (const txn of recorder.transactions.slice(0, Math.max(recorder.transactions.indexOf(withKey), recorder.transactions.indexOf(withEvent)) + 1)) {
+    const crypto = cryptoOfTransaction(txn.body);
+    assert.deepEqual(crypto.skipped, []);
+    await devices.receiveTransaction(crypto);
+  }
+  const roomEvent = ((withEvent.body.events ?? []) as { event_id?: string }[]).find((e) => e.event_id === fromAlice)!;
+  const readByGhost = await devices.withDevice(ghost.userId, async (device) => JSON.parse((await device.machine.decryptRoomEvent(
+    JSON.stringify(roomEvent), new wasm.RoomId(roomId), new wasm.DecryptionSettings(wasm.TrustRequirement.CrossSignedOrLegacy))).event) as { content: { body: string } });
+  assert.equal(readByGhost.content.body, 'hello, ghost');
 
   // the cross-signing private keys are kept sealed, not in the clear
   const vaulted = records.crossSigningKeys(ghost.userId);

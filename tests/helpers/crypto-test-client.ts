@@ -52,13 +52,23 @@ export class CryptoTestClient {
     for (let round = 0; round < 20; round++) {
       const requests = await this.machine.outgoingRequests();
       if (requests.length === 0) return;
-      for (const request of requests) {
-        const wire = toWire(request as OutgoingRequestLike);
-        const response = await this.matrix.request(wire.method, wire.path, JSON.parse(wire.body));
-        if (wire.id !== undefined && wire.type !== 'signing-keys') await this.machine.markRequestAsSent(wire.id, wire.type, JSON.stringify(response));
-      }
+      for (const request of requests) await this.sendRequest(request as OutgoingRequestLike);
     }
     throw new Error('test client keeps producing requests');
+  }
+
+  /**
+   * Publishes a cross-signing identity for this user and signs this device with it, as Element
+   * does at first login. Without it, a receiver requiring CrossSignedOrLegacy refuses this
+   * device's messages ("legacy" covers old sessions, not users without cross-signing). The
+   * first upload needs no user-interactive auth.
+   */
+  async crossSign(): Promise<void> {
+    const requests = await this.machine.bootstrapCrossSigning(true);
+    if (requests.uploadKeysRequest) await this.sendRequest(requests.uploadKeysRequest as OutgoingRequestLike);
+    await this.matrix.request('POST', '/_matrix/client/v3/keys/device_signing/upload', JSON.parse(requests.uploadSigningKeysRequest.body));
+    await this.sendRequest(requests.uploadSignaturesRequest as OutgoingRequestLike);
+    await this.flushOutgoing();
   }
 
   /** Asks the homeserver for these users' devices now (fresh UserId objects: crypto-wasm consumes them). */
@@ -95,6 +105,26 @@ export class CryptoTestClient {
       if (Date.now() > deadline) throw new Error(`no matching event in ${roomId} within ${timeoutMs} ms`);
       await this.sync(1000);
     }
+  }
+
+  /** Sends an encrypted message as a client does: devices queried, sessions claimed, room key shared first. */
+  async sendEncrypted(roomId: string, members: string[], content: Record<string, unknown>): Promise<string> {
+    const users = () => members.map((m) => new wasm.UserId(m));
+    await this.machine.updateTrackedUsers(users());
+    await this.flushOutgoing();
+    const claim = await this.machine.getMissingSessions(users());
+    if (claim) await this.sendRequest(claim as OutgoingRequestLike);
+    for (const request of await this.machine.shareRoomKey(new wasm.RoomId(roomId), users(), new wasm.EncryptionSettings())) {
+      await this.sendRequest(request as OutgoingRequestLike);
+    }
+    const encrypted = JSON.parse(await this.machine.encryptRoomEvent(new wasm.RoomId(roomId), 'm.room.message', JSON.stringify(content))) as Record<string, unknown>;
+    return this.matrix.sendEvent(roomId, 'm.room.encrypted', encrypted);
+  }
+
+  private async sendRequest(request: OutgoingRequestLike): Promise<void> {
+    const wire = toWire(request);
+    const response = await this.matrix.request(wire.method, wire.path, JSON.parse(wire.body));
+    if (wire.id !== undefined && wire.type !== 'signing-keys') await this.machine.markRequestAsSent(wire.id, wire.type, JSON.stringify(response));
   }
 
   async decrypt(roomId: string, event: MatrixEvent, trust: wasm.TrustRequirement): Promise<DecryptedForTest> {

@@ -9,6 +9,7 @@ import * as wasm from '@matrix-org/matrix-sdk-crypto-wasm';
 import type { AppserviceHttp } from './appservice-http';
 import type { DeviceRecords } from './device-records';
 import type { DurableIdb } from './durable-idb';
+import type { DeviceCryptoData } from './transaction-crypto';
 import { signingKeysUpload, toWire, type OutgoingRequestLike, type WireRequest } from './outgoing-requests';
 
 /** crypto-wasm keeps producing a request until it is marked sent; more rounds than this is a bug. */
@@ -41,6 +42,24 @@ export class BridgedDevice {
       for (const request of requests) await this.send(toWire(request as OutgoingRequestLike));
     }
     throw new Error(`crypto: ${this.deviceId} still has outgoing requests after ${MAX_ROUNDS} rounds`);
+  }
+
+  /**
+   * Feeds what a transaction brought for this device (to-device events, key counts, fallback
+   * key types) and the transaction's device list changes to the machine, as a client does with
+   * /sync, then sends what that produced (new one-time keys, key queries). Room events of the
+   * same transaction must be decrypted only after this, since the room keys come this way.
+   */
+  async receive(data: Omit<DeviceCryptoData, 'userId' | 'deviceId'>, lists: { changed: string[]; left: string[] } = { changed: [], left: [] }): Promise<wasm.ProcessedToDeviceEvent[]> {
+    const processed = await this.machine.receiveSyncChanges(
+      JSON.stringify(data.toDevice),
+      new wasm.DeviceLists(lists.changed.map((u) => new wasm.UserId(u)), lists.left.map((u) => new wasm.UserId(u))),
+      new Map(Object.entries(data.oneTimeKeyCounts ?? {})),
+      // absent means "not reported", not "none left": an empty set would make a new fallback key
+      data.unusedFallbackKeyTypes ? new Set(data.unusedFallbackKeyTypes) : undefined,
+    );
+    await this.flushOutgoing();
+    return processed;
   }
 
   /**

@@ -12,6 +12,7 @@ import { BridgedDevice } from './bridged-device';
 import { DeviceRecords } from './device-records';
 import { DurableIdb } from './durable-idb';
 import type { CryptoStoreFile } from './journal-file';
+import type { TransactionCrypto } from './transaction-crypto';
 import { loadCryptoWasm } from './wasm';
 
 export interface DeviceManagerOptions {
@@ -90,6 +91,36 @@ export class DeviceManager {
     }
   }
 
+  /**
+   * Hands a transaction's crypto data to the devices it is for (opening closed ones: their
+   * to-device messages carry room keys and must not wait) and its device list changes to every
+   * open machine; a closed machine re-queries its tracked users when it reopens instead. Data
+   * for a device the bridge does not have (unknown user, or an older device ID) is counted,
+   * not acted on. Throws if a device failed, so the transaction is answered with an error and
+   * retried.
+   */
+  async receiveTransaction(crypto: TransactionCrypto): Promise<{ delivered: number; unknownDevices: number }> {
+    const lists = { changed: crypto.changed, left: crypto.left };
+    let delivered = 0;
+    let unknownDevices = 0;
+    const fed = new Set<string>();
+    for (const data of crypto.devices) {
+      if (this.records.get(data.userId)?.deviceId !== data.deviceId) {
+        unknownDevices++;
+        continue;
+      }
+      await this.withDevice(data.userId, (device) => device.receive(data, lists));
+      fed.add(data.userId);
+      delivered++;
+    }
+    if (lists.changed.length + lists.left.length > 0) {
+      for (const userId of [...this.open.keys()].filter((u) => !fed.has(u))) {
+        await this.withDevice(userId, (device) => device.receive({ toDevice: [] }, lists));
+      }
+    }
+    return { delivered, unknownDevices };
+  }
+
   /** Closes every machine not in use now (memory pressure, tests); they reopen on their next use. */
   async closeIdle(): Promise<void> {
     const idle = [...this.open.entries()].filter(([, entry]) => entry.users === 0).map(([userId]) => userId);
@@ -133,6 +164,8 @@ export class DeviceManager {
       wasmModule.OlmMachine.initialize(new wasm.UserId(userId), new wasm.DeviceId(record.deviceId), 'crypto'));
     const device = new BridgedDevice(userId, record.deviceId, machine, idb, this.options.http, this.records);
     try {
+      // device list changes that came while the machine was closed never reached it
+      await machine.markAllTrackedUsersAsDirty();
       await device.flushOutgoing();
       await device.ensureCrossSigned();
     } catch (error) {

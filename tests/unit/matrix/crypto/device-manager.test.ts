@@ -119,3 +119,29 @@ test('closeAll lets running calls finish, then refuses new ones', () => withMana
   assert.equal(m.openCount, 0);
   await assert.rejects(m.withDevice(ghost, async () => undefined), /device manager is closed/);
 }));
+
+test('a reopened machine asks again for the devices of the users it tracks (changes it missed while closed)', () => withManager(2, async (m, http) => {
+  await m.withDevice(ghost, async (d) => {
+    await d.machine.updateTrackedUsers([new wasm.UserId('@alice:localhost')]);
+    await d.flushOutgoing();
+  });
+  await m.closeIdle();
+  const queriesBefore = http.callsTo(/\/keys\/query$/).length;
+  await m.withDevice(ghost, async () => undefined);
+  const after = http.callsTo(/\/keys\/query$/).slice(queriesBefore).map((c) => Object.keys((JSON.parse(c.body!) as { device_keys: object }).device_keys));
+  assert.ok(after.some((users) => users.includes('@alice:localhost')), `queries after the reopen: ${JSON.stringify(after)}`);
+}));
+
+test('receiveTransaction hands each device its data and ignores devices the bridge does not have', () => withManager(2, async (m) => {
+  const deviceId = await m.withDevice(ghost, async (d) => d.deviceId);
+  const result = await m.receiveTransaction({
+    changed: [], left: [], skipped: [],
+    devices: [
+      { userId: ghost, deviceId, toDevice: [], oneTimeKeyCounts: { signed_curve25519: 0 } },
+      { userId: ghost, deviceId: 'SOMEOLDDEVICE', toDevice: [] },
+      { userId: other, deviceId: 'NEVERMADE', toDevice: [] },
+    ],
+  });
+  assert.deepEqual(result, { delivered: 1, unknownDevices: 2 });
+  assert.equal(m.openCount, 1, 'no device was made for a user that never spoke');
+}));
