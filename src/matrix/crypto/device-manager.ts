@@ -178,11 +178,13 @@ export class DeviceManager {
 
   /** Closes least recently used idle machines while more than maxOpen are open. */
   private async trim(justUsed: string): Promise<void> {
-    const device = this.open.get(justUsed);
-    if (device && device.users === 0) {
-      const settled = await device.ready.then((d) => d, () => undefined);
+    const entry = this.open.get(justUsed);
+    if (entry && entry.users === 0) {
+      const settled = await entry.ready.then((d) => d, () => undefined);
       const journalTooLong = (settled?.idb.uncompactedRows ?? 0) > (this.options.compactAfterRows ?? 2000);
-      if (settled?.idb.failure || journalTooLong) await this.closeOne(justUsed);
+      // checked again after the await: a call that started meanwhile keeps its machine
+      const stillIdle = this.open.get(justUsed) === entry && entry.users === 0;
+      if (stillIdle && (settled?.idb.failure || journalTooLong)) await this.closeOne(justUsed);
     }
     while (this.open.size > this.options.maxOpen) {
       const idle = [...this.open.entries()].filter(([, e]) => e.users === 0).sort((a, b) => a[1].lastUsed - b[1].lastUsed);
