@@ -75,6 +75,8 @@ export class DeviceManager {
     entry.lastUsed = ++this.clock;
     const run = (async () => {
       const device = await entry.ready;
+      // a device whose journal broke under an earlier call is closed once idle; until then, refuse it
+      if (device.idb.failure) throw device.idb.failure;
       const result = await fn(device);
       const failure = device.idb.failure;
       if (failure) throw failure;
