@@ -106,6 +106,13 @@ export function homeserverConfig(p: {
     rc_room_creation: relaxed,
     rc_profile: relaxed,
     rc_key_requests: relaxed,
+    // end-to-bridge encryption (issue 12): to-device messages, device list changes and key
+    // counts of the appservice's users arrive in its transactions (MSC2409, MSC3202); an
+    // appservice without those registration keys gets nothing more than before
+    experimental_features: {
+      msc2409_to_device_messages_enabled: true,
+      msc3202_transaction_extensions: true,
+    },
   };
 }
 
