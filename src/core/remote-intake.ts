@@ -29,8 +29,14 @@ import type { Portals, ReadyPortal } from './portals';
 import { moveRemoteMedia } from './remote-media';
 import { givenUpNotice, lateNotice } from './remote-notices';
 import { remoteTxnId as txnId } from './remote-txn-id';
+import { TypingRelay } from './typing-relay';
 import { UnreadableStreaks } from './unreadable-streaks';
 
+
+/** how long the homeserver shows a contact typing, and how often a phone's repeated "typing"
+ *  is passed on so that it never lapses while they still type */
+const TYPING_TIMEOUT_MS = 30_000;
+const TYPING_REFRESH_MS = 20_000;
 
 /** The parts whose events are still missing (by part index): their media is needed. An edit
  *  of a known message replaces it with its first part only. */
@@ -61,6 +67,11 @@ export class RemoteIntake implements RemoteEventHandler {
   /** contacts whose accepted request is being delivered: their held messages go through
    *  receive() again, which must not start the same delivery */
   private readonly flushing = new Set<string>();
+  /** remote typing, with repeats of the same state left out (typing-relay.ts) */
+  private readonly typing: TypingRelay;
+  /** per contact, the newest message a read status that arrived names (its timestamp): an
+   *  older read status still waiting in line is covered by it and sends no receipt */
+  private readonly newestRead = new Map<string, number>();
 
   constructor(
     private readonly ctx: CoreContext,
@@ -74,6 +85,11 @@ export class RemoteIntake implements RemoteEventHandler {
   ) {
     this.persistence = new Persistence(ctx);
     this.unreadable = new UnreadableStreaks(ctx, security, owner, async (contact) => (await portals.ensure(owner, contact)).roomId);
+    this.typing = new TypingRelay(
+      (contact, typing) => this.sendTyping(contact as E164, typing),
+      (message) => ctx.log.warn(`typing for ${owner} not bridged: ${message}`),
+      TYPING_REFRESH_MS,
+    );
   }
 
   /** Once connected: stretches of unreadable messages a crash left unsummarised get their summary. */
@@ -447,29 +463,39 @@ export class RemoteIntake implements RemoteEventHandler {
 
   async onStatus(from: E164, status: 'delivered' | 'read', messageIds: string[], ack: () => Promise<void>): Promise<void> {
     const label = `${status} status for ${this.owner}`;
+    const { store, matrix } = this.ctx;
+    const bridged = () => messageIds.flatMap((id) =>
+      store.messages.byRemoteId(this.owner, from, id).filter((m) => m.eventId.startsWith('$')).slice(0, 1).map((m) => ({ eventId: m.eventId, ts: m.timestamp })),
+    );
+    const action = remoteStatusToMatrix(status, bridged());
+    // the newest message read so far, known now, before this status waits its turn in line
+    if (action.type === 'read-receipt') this.newestRead.set(from, Math.max(this.newestRead.get(from) ?? 0, this.timestampOf(bridged(), action.eventId)));
     const bridge = async () => {
-      const { store, matrix } = this.ctx;
       const portal = store.portals.get(this.owner, from);
-      const events = messageIds.flatMap((id) =>
-        store.messages.byRemoteId(this.owner, from, id).filter((m) => m.eventId.startsWith('$')).slice(0, 1).map((m) => ({ eventId: m.eventId, ts: m.timestamp })),
-      );
-      const action = remoteStatusToMatrix(status, events);
-      if (action.type === 'read-receipt' && portal?.roomId) {
-        await matrix.sendReadReceipt(matrix.ghostUserId(from), portal.roomId, action.eventId);
-      }
+      const now = remoteStatusToMatrix(status, bridged());
+      if (now.type !== 'read-receipt' || !portal?.roomId) return;
+      // a read status for a newer message arrived meanwhile: its receipt says this one too
+      if (this.timestampOf(bridged(), now.eventId) < (this.newestRead.get(from) ?? 0)) return;
+      await matrix.sendReadReceipt(matrix.ghostUserId(from), portal.roomId, now.eventId);
     };
     // a read mark the homeserver refuses for good loses no content: said in the log, not the room
     const refused = async (ending: Ending) => this.ctx.log.warn(`${label} not bridged (${ending.kind}): ${ending.error.message}`);
     await this.deliver(from, label, undefined, ack, bridge, refused);
   }
 
+  private timestampOf(events: ReadonlyArray<{ eventId: string; ts: number }>, eventId: string): number {
+    return events.find((e) => e.eventId === eventId)?.ts ?? 0;
+  }
+
   async onTyping(from: E164, typing: boolean): Promise<void> {
-    // typing is momentary: a late "is typing" would be wrong, so it is not retried
+    await this.typing.update(from, typing);
+  }
+
+  private async sendTyping(from: E164, typing: boolean): Promise<boolean> {
     const portal = this.ctx.store.portals.get(this.owner, from);
-    if (!portal?.roomId) return;
-    await this.ctx.matrix
-      .setTyping(this.ctx.matrix.ghostUserId(from), portal.roomId, typing, typing ? 30_000 : 0)
-      .catch((error: Error) => this.ctx.log.warn(`typing for ${this.owner} not bridged: ${error.message}`));
+    if (!portal?.roomId) return false;
+    await this.ctx.matrix.setTyping(this.ctx.matrix.ghostUserId(from), portal.roomId, typing, typing ? TYPING_TIMEOUT_MS : 0);
+    return true;
   }
 
   async onIdentityChanged(contact: E164, change: { safetyNumber: string; fingerprint: string }): Promise<void> {

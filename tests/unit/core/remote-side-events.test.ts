@@ -75,3 +75,38 @@ test('an identity change notice is retried while the homeserver is down', async 
   await session.handler.onIdentityChanged(SAM, { safetyNumber: '12345 67890', fingerprint: 'fp' });
   assert.ok(h.matrix.events.some((e) => String(e.content.body).includes('12345 67890')));
 });
+
+test('read statuses that wait in line behind an outage end as one receipt, for the newest message; each is acked', async (t) => {
+  const h = await startCoreHarness();
+  t.after(() => h.stop());
+  const session = await h.login(ALICE, ALICE_PHONE);
+  await session.deliver(FakeSession.text(SAM, 'r0', 'hello'));
+  const roomId = String(h.store.portals.get(ALICE, SAM)?.roomId);
+  for (const [i, id] of ['$m1', '$m2', '$m3'].entries()) {
+    await h.core.matrixIntake.onEvent({
+      type: 'm.room.message', event_id: id, room_id: roomId, sender: ALICE, content: { msgtype: 'm.text', body: `mine ${i}` }, origin_server_ts: Date.now() + i,
+    });
+  }
+  await h.core.queue.idle();
+  h.matrix.fail('sendReadReceipt', 2);
+  let acks = 0;
+  // the phone reads them one by one while the first receipt is still failing
+  await Promise.all(['$m1', '$m2', '$m3'].map((id) => session.handler.onStatus(SAM, 'read', [id], async () => void acks++)));
+  assert.equal(acks, 3);
+  const receipts = h.matrix.calls.filter(([m]) => m === 'sendReadReceipt').map(([, args]) => args[2]);
+  // $m1 was tried while failing (the newer statuses were not there yet), then only $m3 went out
+  assert.equal(receipts.at(-1), '$m3', receipts.join(','));
+  assert.ok(!receipts.includes('$m2'), receipts.join(','));
+});
+
+test("a phone's repeated 'typing' reaches the homeserver once per refresh; 'stopped' always", async (t) => {
+  const h = await startCoreHarness();
+  t.after(() => h.stop());
+  const session = await h.login(ALICE, ALICE_PHONE);
+  await session.deliver(FakeSession.text(SAM, 'r0', 'hello'));
+  for (let i = 0; i < 5; i++) await session.handler.onTyping(SAM, true);
+  await session.handler.onTyping(SAM, false);
+  await session.handler.onTyping(SAM, false);
+  const typing = h.matrix.calls.filter(([m]) => m === 'setTyping').map(([, args]) => args[2]);
+  assert.deepEqual(typing, [true, false]);
+});
