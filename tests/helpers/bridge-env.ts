@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { parseConfig } from '../../src/config/load';
 import type { BridgeConfig, PermissionLevel } from '../../src/config/types';
 import { generateRegistration, writeRegistration } from '../../src/registration/generate';
-import { withCryptoExtensions } from './crypto-registration';
 import { start } from '../../src/index';
 import { freePort } from './free-port';
 import { repoRoot, startSynapse, type SynapseHandle } from './synapse';
@@ -68,7 +67,7 @@ export async function startBridgeEnv(opts: BridgeEnvOptions): Promise<BridgeEnv>
 
     // The registration does not depend on the homeserver URL, which is only
     // known once Synapse listens; so: generate, start Synapse with it, then point the bridge at it.
-    writeRegistration(config.appservice.registration, withCryptoExtensions(generateRegistration(config, config.appservice.url)));
+    writeRegistration(config.appservice.registration, generateRegistration(config, config.appservice.url));
     const hs = await startSynapse({ registrationFiles: [config.appservice.registration], dir: join(dir, 'synapse'), serverName: TEST_SERVER_NAME, extraConfig: opts.synapseConfig });
     cleanups.push(() => hs.stop());
     config.homeserver.url = hs.url;

@@ -14,7 +14,6 @@ import { stringify } from 'yaml';
 import { parseConfig } from '../../src/config/load';
 import type { BridgeConfig } from '../../src/config/types';
 import { generateRegistration, writeRegistration } from '../../src/registration/generate';
-import { withCryptoExtensions } from './crypto-registration';
 import { freePort } from './free-port';
 import { PROVIDER_SECRETS } from './interop-gateway';
 import { repoRoot } from './synapse';
@@ -42,7 +41,7 @@ export async function localBridgeConfig(dir: string, gatewayUrl: string, serverN
   config.security.key_store_secret = randomBytes(32).toString('base64');
   delete config.security.key_store_secret_file;
   config.metrics.enabled = false;
-  writeRegistration(config.appservice.registration, withCryptoExtensions(generateRegistration(config, config.appservice.url)));
+  writeRegistration(config.appservice.registration, generateRegistration(config, config.appservice.url));
   return config;
 }
 

@@ -21,7 +21,6 @@ import type { BridgedEnv } from '../../bench/bridged-env';
 import { parseConfig } from '../../src/config/load';
 import type { BridgeConfig } from '../../src/config/types';
 import { generateRegistration, writeRegistration } from '../../src/registration/generate';
-import { withCryptoExtensions } from './crypto-registration';
 import { waitForPort } from './bridge-process';
 import { freePort } from './free-port';
 import { CodeInbox, PROVIDER_SECRETS, type TestGatewayHandle } from './interop-gateway';
@@ -151,7 +150,7 @@ export async function startFuzzEnv(opts: { gatewayMaxFrameBytes?: number } = {})
     config.logging.level = (process.env.FUZZ_BRIDGE_LOG as BridgeConfig['logging']['level'] | undefined) ?? 'warn';
     config.metrics.enabled = false;
 
-    writeRegistration(config.appservice.registration, withCryptoExtensions(generateRegistration(config, config.appservice.url)));
+    writeRegistration(config.appservice.registration, generateRegistration(config, config.appservice.url));
     const hs = await startSynapse({ registrationFiles: [config.appservice.registration], dir: join(dir, 'synapse'), serverName: 'localhost' });
     cleanups.push(() => hs.stop());
     config.homeserver.url = hs.url;
