@@ -75,6 +75,15 @@ function phoneInput(input: string, shown?: (phone: E164) => boolean): E164 {
   return shown ? parseShownPhone(text, shown) : parsePhone(text);
 }
 
+/** The network logs in by steps (login-steps.ts), which only the bot's `login` drives; this
+ *  flow is for phone-and-code logins. */
+export class PhoneLoginUnsupportedError extends Error {
+  constructor(networkName: string) {
+    super(`the ${networkName} does not log in with a phone number and code; the user logs in with "login" in their management room with the bridge bot`);
+    this.name = 'PhoneLoginUnsupportedError';
+  }
+}
+
 export class LoginFlow {
   /** code requests retried in the background while the network is down; a newer login or a
    *  logout replaces or cancels them */
@@ -193,9 +202,7 @@ export class LoginFlow {
    *  (login-steps.ts), which only the bot's step login drives. */
   private phoneCode(network = this.core.network): Required<Pick<typeof network, 'requestLoginCode' | 'completeLogin'>> {
     const { requestLoginCode, completeLogin } = network;
-    if (!requestLoginCode || !completeLogin) {
-      throw new Error(`the ${network.displayName} does not log in with a phone number and code; send "login" to the bridge bot`);
-    }
+    if (!requestLoginCode || !completeLogin) throw new PhoneLoginUnsupportedError(network.displayName);
     return { requestLoginCode: requestLoginCode.bind(network), completeLogin: completeLogin.bind(network) };
   }
 
