@@ -9,6 +9,7 @@
  * Submit, begin and cancel run one at a time per user. A wait runs outside that queue (it
  * may last minutes) and is dropped when its process is no longer the user's current one.
  */
+import { backoffDelay, type BackoffOptions } from '../lib/backoff';
 import { KeyedQueue } from '../lib/keyed-queue';
 import type { LoginField, LoginProcess, LoginStep } from '../network/login-steps';
 import { RemoteUnavailableError } from '../network/remote-network';
@@ -40,17 +41,23 @@ interface Running {
   render: StepRenderer;
   step: LoginStep;
   timer: NodeJS.Timeout;
+  /** waits that failed in a row because the network was down (the next waits that long) */
+  downWaits: number;
 }
 
 export class StepLogins {
   private readonly running = new Map<string, Running>();
   private readonly queue = new KeyedQueue();
+  private readonly backoff: BackoffOptions;
 
   constructor(
     private readonly core: CoreContext,
     private readonly sessions: Sessions,
     private readonly timeoutMs = STEP_LOGIN_TIMEOUT_MS,
-  ) {}
+  ) {
+    const delivery = core.config.bridge.delivery;
+    this.backoff = { initialDelayMs: delivery.retry_initial_ms, maxDelayMs: delivery.retry_max_ms, factor: 2, jitter: 0.3 };
+  }
 
   /** The network logs in by steps rather than with core's phone-and-code flow. */
   get supported(): boolean {
@@ -86,7 +93,7 @@ export class StepLogins {
         throw error;
       }
       const { first, process } = start;
-      const entry: Running = { process, render, step: first, timer: this.arm(owner) };
+      const entry: Running = { process, render, step: first, timer: this.arm(owner), downWaits: 0 };
       this.running.set(owner, entry);
       await this.advance(owner, entry, first);
       return 'started';
@@ -147,17 +154,23 @@ export class StepLogins {
     if (step.kind === 'display_and_wait') this.waitOn(owner, entry);
   }
 
-  /** Waits on a display step outside the queue; what it brings is applied in the queue. */
+  /** Waits on a display step outside the queue; what it brings is applied in the queue. A
+   *  wait the network could not answer is waited on again after a backoff (the person is told
+   *  once per outage), until the login completes, fails, is cancelled or times out. */
   private waitOn(owner: string, entry: Running): void {
     entry.process.wait().then(
       (next) => this.queue.run(owner, async () => {
+        entry.downWaits = 0;
         if (this.running.get(owner) === entry) await this.advance(owner, entry, next);
       }),
       (error: unknown) => this.queue.run(owner, async () => {
         if (this.running.get(owner) !== entry) return;
-        await this.onStepError(owner, entry, error);
-        // still shown and still current: wait again (the network was down for a moment)
-        if (this.running.get(owner) === entry) this.waitOn(owner, entry);
+        if (!(error instanceof RemoteUnavailableError)) return this.onStepError(owner, entry, error);
+        if (entry.downWaits === 0) await entry.render({ kind: 'network_unreachable' });
+        const again = setTimeout(() => {
+          if (this.running.get(owner) === entry) this.waitOn(owner, entry);
+        }, backoffDelay(entry.downWaits++, this.backoff));
+        again.unref();
       }),
     ).catch((error: Error) => this.core.log.warn(`step login of ${owner}: showing a step failed: ${error.message}`));
   }

@@ -42,9 +42,10 @@ const qr = (data: string): LoginStep => ({
   kind: 'display_and_wait', id: 'qr', instructions: 'Scan this QR code with the app on your phone.', display: { type: 'qr', data },
 });
 
-/** until `check` holds, letting background work run (no time is assumed) */
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setImmediate(r));
+/** until `check` holds, letting background work run (`timers`: also the harness's short
+ *  retry timers, 5–20 ms; the cap is only there to fail instead of hanging) */
+async function until(check: () => boolean, timers = false): Promise<void> {
+  for (let i = 0; i < 2000 && !check(); i++) await new Promise((r) => (timers ? setTimeout(r, 1) : setImmediate(r)));
   assert.ok(check(), 'the expected state was not reached');
 }
 
@@ -72,6 +73,21 @@ test('a QR login that refreshes once and then completes, through the same login 
   assert.ok(network.sessions.get(ALICE), 'the login is connected');
   assert.equal(h.core.stepLogins.current(ALICE), undefined);
   assert.equal(network.cancelled, 0);
+});
+
+test('a wait the network cannot answer is waited on again after a backoff, and the person is told once', async (t) => {
+  const network = new QrNetwork();
+  const h = await startCoreHarness({ network });
+  t.after(() => h.stop());
+  const replies = await h.command(ALICE, 'login');
+  network.waits[0].reject(new RemoteUnavailableError());
+  await until(() => network.waits.length === 2, true);
+  network.waits[1].reject(new RemoteUnavailableError());
+  await until(() => network.waits.length === 3, true);
+  assert.deepEqual(replies.slice(1).map((r) => /not reachable/.test(r)), [true], 'told once, not at every failed wait');
+  network.waits[2].resolve({ kind: 'complete', login: { phone: PHONE, data: {} } });
+  await until(() => replies.length === 3);
+  assert.match(replies[2], /^Logged in as /);
 });
 
 test('cancel gives a QR login up: what the network brings later is not used', async (t) => {
