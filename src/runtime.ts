@@ -134,7 +134,7 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
       // and Synapse answers that with a 500 for its own appservice sender user.
       leave: (roomId: string, reason?: string) => botIntent.matrixClient.leaveRoom(roomId, reason),
     };
-    const bot = new BridgeBot(botUserId, config, store, commands, botIdentity, log, (mxid) => matrix.isBridgeUser(mxid));
+    const bot = new BridgeBot(botUserId, config, store, commands, botIdentity, log, (mxid) => matrix.isBridgeUser(mxid), (mxid) => core.expectsCode(mxid));
 
     cleanups.push(() => bot.stop());
     // before the listener opens, so a command interrupted by the last stop is answered first

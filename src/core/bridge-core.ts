@@ -14,6 +14,8 @@ import { Inbox } from './inbox';
 import { KeyedQueue } from './keyed-queue';
 import { loginCommands } from './login-commands';
 import { LoginFlow } from './login-flow';
+import { StepLogins } from './step-login';
+import { codeField } from '../network/login-steps';
 import { MatrixIntake } from './matrix-intake';
 import { MessageRequests } from './message-requests';
 import type { MatrixPort } from './matrix-port';
@@ -45,6 +47,8 @@ export class BridgeCore {
   readonly pausing: Pausing;
   /** login, code, logout, status and start-chat, shared by the bot's commands and the provisioning API */
   readonly logins: LoginFlow;
+  /** the network's step login (login-steps.ts), when it has one */
+  readonly stepLogins: StepLogins;
   readonly blockSync: BlockSync;
   /** first messages from unknown numbers, held until the user accepts them */
   readonly requests: MessageRequests;
@@ -75,12 +79,21 @@ export class BridgeCore {
     this.requestActions = new RequestActions(this.ctx, this.requests, this.sessions);
     this.matrixIntake = new MatrixIntake(this.ctx, this.outbox, this.security, this.inbox);
     this.logins = new LoginFlow(this.ctx, this.sessions, this.portals);
+    this.stepLogins = new StepLogins(this.ctx, this.sessions);
+  }
+
+  /** Whether a bare code `owner` types in the management room answers their login: for a
+   *  step login only while its step asks for a code; for phone-and-code always (the `code`
+   *  command then says when no login waits for one). */
+  expectsCode(owner: string): boolean {
+    if (!this.stepLogins.supported) return true;
+    return codeField(this.stepLogins.current(owner)) !== undefined;
   }
 
   commands(): Command[] {
     const provider = providerCommands(this.ctx, this.providers.policy, this.requests);
     return [
-      ...loginCommands(this.ctx, this.sessions, this.logins),
+      ...loginCommands(this.ctx, this.sessions, this.logins, this.stepLogins),
       ...securityCommands(this.ctx, this.sessions, this.security),
       ...blockCommands(this.ctx, this.blockSync, this.requests, provider.block),
       ...requestCommands(this.ctx, this.requestActions),
@@ -97,6 +110,7 @@ export class BridgeCore {
   }
 
   async stop(): Promise<void> {
+    await this.stepLogins.stop();
     this.outbox.stop();
     this.blockSync.stop();
     this.requests.stop();

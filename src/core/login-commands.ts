@@ -14,6 +14,8 @@ import type { CoreContext } from './context';
 import type { LaterOutcome, LoginFlow, LoginStartOutcome } from './login-flow';
 import { optInNotice } from './opt-in-notice';
 import type { LoginStatus, Sessions } from './sessions';
+import type { StepLogins } from './step-login';
+import { stepLoginHandlers } from './step-login-commands';
 
 const UNREACHABLE = 'The network is not reachable right now; retrying…';
 const NOT_LOGGED_IN = 'You are not logged in. Link your phone number first: login +<country code><number>';
@@ -60,8 +62,9 @@ export function describeStatus(status: LoginStatus, networkName: string): string
   }
 }
 
-export function loginCommands(core: CoreContext, sessions: Sessions, flow: LoginFlow): Command[] {
+export function loginCommands(core: CoreContext, sessions: Sessions, flow: LoginFlow, steps: StepLogins): Command[] {
   const { store, network } = core;
+  const stepped = stepLoginHandlers(core, steps);
 
   const codeSent = (phone: E164) => `The network is sending a one-time code to ${displayPhone(phone)}. Send the code here (just the digits).`;
 
@@ -96,10 +99,12 @@ export function loginCommands(core: CoreContext, sessions: Sessions, flow: Login
   return [
     {
       name: 'login',
-      usage: '<phone number>',
-      help: 'Link your phone number: the network sends you a one-time code, which you then send here.',
+      ...(steps.supported
+        ? { usage: '[answer]', help: 'Log in to the network: I show each step (what to send, or a code to scan or type).' }
+        : { usage: '<phone number>', help: 'Link your phone number: the network sends you a one-time code, which you then send here.' }),
       permission: 'user',
       handler: friendly(async (ctx) => {
+        if (steps.supported) return stepped.login(ctx);
         let answer = () => {};
         const answered = new Promise<void>((resolve) => (answer = resolve));
         try {
@@ -116,6 +121,7 @@ export function loginCommands(core: CoreContext, sessions: Sessions, flow: Login
       help: 'Finish logging in with the one-time code (sending just the digits works too).',
       permission: 'user',
       async handler(ctx) {
+        if (await stepped.code(ctx)) return;
         const result = await flow.submitCode(ctx.sender, ctx.args.join(''));
         switch (result.outcome) {
           case 'no_pending_login':
@@ -136,6 +142,16 @@ export function loginCommands(core: CoreContext, sessions: Sessions, flow: Login
             );
             return;
         }
+      },
+    },
+    {
+      name: 'cancel',
+      args: [],
+      help: 'Give up a login in progress (a code not yet sent, or a step not yet done).',
+      permission: 'user',
+      async handler(ctx) {
+        const cancelled = (await steps.cancel(ctx.sender)) || (await flow.cancelPending(ctx.sender));
+        await ctx.reply(cancelled ? 'The login in progress was given up; nothing was linked.' : 'No login is in progress; nothing was done.');
       },
     },
     {
@@ -174,7 +190,9 @@ export function loginCommands(core: CoreContext, sessions: Sessions, flow: Login
         }
         const view = flow.view(ctx.sender);
         const lines = [
-          view.kind === 'session'
+          steps.current(ctx.sender) && view.kind === 'not_logged_in'
+            ? 'Not logged in yet: a login is in progress (the last step I showed waits for you); "cancel" gives it up.'
+            : view.kind === 'session'
             ? describeStatus(view.status, network.displayName)
             : view.kind === 'paused'
               ? `${displayPhone(view.phone)}: paused by you; nothing is bridged until you send "resume".`

@@ -75,6 +75,15 @@ function phoneInput(input: string, shown?: (phone: E164) => boolean): E164 {
   return shown ? parseShownPhone(text, shown) : parsePhone(text);
 }
 
+/** The network logs in by steps (login-steps.ts), which only the bot's `login` drives; this
+ *  flow is for phone-and-code logins. */
+export class PhoneLoginUnsupportedError extends Error {
+  constructor(networkName: string) {
+    super(`the ${networkName} does not log in with a phone number and code; the user logs in with "login" in their management room with the bridge bot`);
+    this.name = 'PhoneLoginUnsupportedError';
+  }
+}
+
 export class LoginFlow {
   /** code requests retried in the background while the network is down; a newer login or a
    *  logout replaces or cancels them */
@@ -110,6 +119,7 @@ export class LoginFlow {
     const ended = status !== undefined && isTerminal(status.state);
     if (existing && !ended) return { outcome: 'already_logged_in', phone: existing.phone as E164 };
     const phone = phoneInput(input);
+    this.phoneCode();
     if (existing) {
       // the network ended the old login (device removed, say): clear what is left of it
       await this.sessions.disconnect(owner);
@@ -127,7 +137,7 @@ export class LoginFlow {
     this.waiting.set(owner, token);
     this.failures.delete(owner);
     const ask = async () => {
-      await this.core.network.requestLoginCode(owner, phone);
+      await this.phoneCode().requestLoginCode(owner, phone);
       if (this.waiting.get(owner) !== token) return false;
       this.waiting.delete(owner);
       this.core.store.logins.setPending(owner, phone);
@@ -175,7 +185,7 @@ export class LoginFlow {
     const phone = pending.phone as E164;
     let state;
     try {
-      state = await network.completeLogin(owner, phone, code);
+      state = await this.phoneCode(network).completeLogin(owner, phone, code);
     } catch (error) {
       if (error instanceof RemoteUnavailableError) return { outcome: 'network_unreachable' };
       return { outcome: 'refused', reason: (error as Error).message };
@@ -186,6 +196,24 @@ export class LoginFlow {
     });
     const status = await this.sessions.connect(store.logins.get(owner)!);
     return { outcome: 'logged_in', phone, status };
+  }
+
+  /** The network's phone-and-code login; a clear error for a network that logs in by steps
+   *  (login-steps.ts), which only the bot's step login drives. */
+  private phoneCode(network = this.core.network): Required<Pick<typeof network, 'requestLoginCode' | 'completeLogin'>> {
+    const { requestLoginCode, completeLogin } = network;
+    if (!requestLoginCode || !completeLogin) throw new PhoneLoginUnsupportedError(network.displayName);
+    return { requestLoginCode: requestLoginCode.bind(network), completeLogin: completeLogin.bind(network) };
+  }
+
+  /** Gives up a code request or a login waiting for its code; true if there was one. */
+  cancelPending(owner: string): Promise<boolean> {
+    return this.steps.run(owner, async () => {
+      const had = this.waiting.delete(owner) || this.core.store.logins.getPending(owner) !== undefined;
+      this.failures.delete(owner);
+      this.core.store.logins.clearPending(owner);
+      return had;
+    });
   }
 
   /** Whether `owner` could log out `input` (empty, or their own number as shown). */

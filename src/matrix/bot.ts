@@ -38,10 +38,10 @@ export const REFUSAL =
 /** How long stop() waits for running commands; what is still running stays pending (interrupted). */
 const STOP_GRACE_MS = 3000;
 
-/** The command word of a text, as dispatch() will read it. */
-function commandWords(text: string): string[] {
-  // a one-time code on its own is the answer to `login`
-  const normalised = /^\d[\d -]{2,14}$/.test(text) ? `code ${text.replace(/\D/g, '')}` : text;
+/** The command word of a text, as dispatch() will read it. `codeExpected`: the sender's login
+ *  asks for a code now, so a code on its own is its answer; otherwise digits are no command. */
+function commandWords(text: string, codeExpected: boolean): string[] {
+  const normalised = codeExpected && /^\d[\d -]{2,14}$/.test(text) ? `code ${text.replace(/\D/g, '')}` : text;
   return normalised.split(/\s+/);
 }
 
@@ -59,6 +59,8 @@ export class BridgeBot {
     private readonly log: Logger,
     /** users the bridge itself puppets (ghosts): never treated as people talking to the bot */
     private readonly isBridgeUser: (mxid: string) => boolean,
+    /** whether `mxid`'s login asks for a code now (core decides; see BridgeCore.expectsCode) */
+    private readonly expectsCode: (mxid: string) => boolean = () => true,
   ) {}
 
   /**
@@ -84,7 +86,7 @@ export class BridgeBot {
     const text = this.commandText(roomId, sender, event.content.body);
     if (text === undefined || text === '') return;
     // only a registered command's name is kept: the text may hold a phone number or a code
-    const name = this.commands.get(commandWords(text)[0])?.name ?? '';
+    const name = this.commands.get(commandWords(text, this.expectsCode(sender))[0])?.name ?? '';
     if (this.store.botCommands.accept({ eventId, roomId, sender, kind: 'command', name })) {
       this.schedule(roomId, eventId, () => this.onCommand(roomId, sender, text));
     }
@@ -194,7 +196,7 @@ export class BridgeBot {
     roomId: string,
     reply: (plain: string, html?: string) => Promise<void>,
   ): Promise<void> {
-    const [name, ...args] = commandWords(text);
+    const [name, ...args] = commandWords(text, this.expectsCode(sender));
     const command = this.commands.get(name);
     if (!command) {
       const hint = suggest(this.commands, name);

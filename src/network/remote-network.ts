@@ -8,6 +8,7 @@
  */
 import type { AttachmentPart, Content } from '../protocol/content';
 import type { E164 } from './phone';
+import type { LoginStart } from './login-steps';
 
 export type { E164 };
 
@@ -155,10 +156,15 @@ export interface RemoteNetwork {
   readonly id: string;
   /** human name, e.g. `Interop network` */
   readonly displayName: string;
-  /** asks the network to send a one-time code to `phone` */
-  requestLoginCode(userKey: string, phone: E164): Promise<{ devCode?: string }>;
+  /** Phone-and-code login (core's LoginFlow, also behind the provisioning API): asks the
+   *  network to send a one-time code to `phone`. A connector offers either this pair or
+   *  beginLogin. */
+  requestLoginCode?(userKey: string, phone: E164): Promise<{ devCode?: string }>;
   /** proves possession with the code and registers a device; returns what to persist */
-  completeLogin(userKey: string, phone: E164, code: string): Promise<LoginState>;
+  completeLogin?(userKey: string, phone: E164, code: string): Promise<LoginState>;
+  /** Step login (src/network/login-steps.ts): starts a login for `userKey` and returns its
+   *  first step. Core renders the steps; the connector decides what they are. */
+  beginLogin?(userKey: string): Promise<LoginStart>;
   connect(userKey: string, login: LoginState, handler: RemoteEventHandler): Promise<RemoteSession>;
   /** removes the device and every key held for it; returns what was deleted, for the user */
   logout(userKey: string, login: LoginState): Promise<string[]>;

@@ -7,7 +7,7 @@
 import type { ValidateFunction } from 'ajv';
 import type { BridgeConfig } from '../config/types';
 import { loginBridgeState } from '../core/bridge-state';
-import type { LaterOutcome, LoginFlow, LoginView } from '../core/login-flow';
+import { PhoneLoginUnsupportedError, type LaterOutcome, type LoginFlow, type LoginView } from '../core/login-flow';
 import { isTerminal } from '../core/sessions';
 import type { Inbox } from '../core/inbox';
 import type { Pausing } from '../core/pausing';
@@ -77,6 +77,7 @@ async function phoneErrors<T>(step: () => Promise<T>): Promise<T> {
     return await step();
   } catch (error) {
     if (error instanceof InvalidPhoneNumberError) throw new ApiError(400, ERRCODE.invalidParam, error.message);
+    if (error instanceof PhoneLoginUnsupportedError) throw new ApiError(501, ERRCODE.unrecognized, error.message);
     throw error;
   }
 }

@@ -501,7 +501,9 @@ function testConfig(dir: string, adjust?: (config: BridgeConfig) => void): Bridg
   return config;
 }
 
-export async function startCoreHarness(opts: { adjust?: (config: BridgeConfig) => void; dir?: string } = {}): Promise<CoreHarness> {
+export async function startCoreHarness(
+  opts: { adjust?: (config: BridgeConfig) => void; dir?: string; network?: FakeNetwork } = {},
+): Promise<CoreHarness> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'core-harness-'));
   const config = testConfig(dir, opts.adjust);
   config.database.path = join(dir, 'bridge.db');
@@ -509,7 +511,7 @@ export async function startCoreHarness(opts: { adjust?: (config: BridgeConfig) =
   // the sealer the composition gives core (runtime.ts), from the same secret
   const sealer = textSealer(await keysAtRest(config.security.key_store_secret));
   const matrix = new FakeMatrix();
-  const network = new FakeNetwork();
+  const network = opts.network ?? new FakeNetwork();
   const log = new RecordingLogger();
   const metrics = new RecordingMetrics();
   const core = new BridgeCore(config, store, matrix, network, log, sealer, metrics);

@@ -40,3 +40,14 @@ test('login with the network down: the "not reachable" reply comes before the la
   assert.match(replies[0], /not reachable/);
   assert.match(replies[1], /sending a one-time code/);
 });
+
+test('cancel gives up a login waiting for its code: a code sent afterwards is not taken', async (t) => {
+  const h = await startCoreHarness();
+  t.after(() => h.stop());
+  assert.match((await h.command(ALICE, 'login +4915112345678')).at(-1)!, /sending a one-time code/);
+  assert.deepEqual(await h.command(ALICE, 'cancel'), ['The login in progress was given up; nothing was linked.']);
+  assert.equal(h.store.logins.getPending(ALICE), undefined);
+  assert.match((await h.command(ALICE, 'code 123456'))[0], /^No login is waiting for a code/);
+  assert.equal(h.store.logins.get(ALICE), undefined, 'nothing was linked');
+  assert.deepEqual(await h.command(ALICE, 'cancel'), ['No login is in progress; nothing was done.']);
+});

@@ -33,7 +33,9 @@ class FakeIdentity implements BotIdentity {
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-function setup(t: { after(fn: () => unknown): void }, extra: Command[] = [], userGuideUrl?: string) {
+function setup(
+  t: { after(fn: () => unknown): void }, extra: Command[] = [], userGuideUrl?: string, expectsCode?: (mxid: string) => boolean,
+) {
   const dir = mkdtempSync(join(tmpdir(), 'bot-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const config = parseConfig(readFileSync(join(repoRoot, 'config.sample.yaml'), 'utf8'), 'config.sample.yaml');
@@ -44,7 +46,7 @@ function setup(t: { after(fn: () => unknown): void }, extra: Command[] = [], use
     const commands = new CommandRegistry();
     commands.register(...builtinCommands(commands, '1.2.3', config.bridge.command_prefix, userGuideUrl), ...extra);
     const identity = new FakeIdentity();
-    const bot = new BridgeBot(BOT, config, store, commands, identity, quiet, () => false);
+    const bot = new BridgeBot(BOT, config, store, commands, identity, quiet, () => false, expectsCode);
     return { store, bot, identity };
   };
   const first = open();
@@ -193,4 +195,19 @@ test('help ends by pointing to the user guide: the configured link, or the file 
     else assert.match(last, /docs\/user-guide\.md\); ask your homeserver admin for a link\.$/);
     store.close();
   }
+});
+
+test('bare digits answer the login only while it asks for a code', async (t) => {
+  const codes: string[][] = [];
+  const code: Command = { name: 'code', help: 'the code', permission: 'user', handler: async (ctx) => void codes.push(ctx.args) };
+  let asking = true;
+  const { bot, identity } = setup(t, [code], undefined, () => asking);
+  bot.accept(text('123 456'));
+  await settle();
+  assert.deepEqual(codes, [['123456']], 'the code command got the digits');
+  asking = false; // a QR step, say: digits are no command then
+  bot.accept(text('123456'));
+  await settle();
+  assert.equal(codes.length, 1);
+  assert.match(identity.sent.at(-1)!.body, /^Unknown command "123456"/);
 });

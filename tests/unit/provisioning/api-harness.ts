@@ -1,7 +1,7 @@
 // The provisioning API served over the real BridgeCore of the core harness (fake Matrix side,
 // fake network, real SQLite store), on a port the OS picks, and a small client for it. Used
 // by tests/unit/provisioning/.
-import { startCoreHarness, type CoreHarness } from '../../helpers/core-harness';
+import { startCoreHarness, type CoreHarness, type FakeNetwork } from '../../helpers/core-harness';
 import type { BridgeConfig } from '../../../src/config/types';
 import { API_PREFIX, startProvisioningServer, type ProvisioningServer } from '../../../src/provisioning';
 
@@ -25,9 +25,9 @@ export interface CallOptions {
 }
 
 export async function startApiHarness(
-  t: { after(fn: () => Promise<void>): void }, adjust?: (config: BridgeConfig) => void,
+  t: { after(fn: () => Promise<void>): void }, adjust?: (config: BridgeConfig) => void, network?: FakeNetwork,
 ): Promise<ApiHarness> {
-  const h = await startCoreHarness({ adjust });
+  const h = await startCoreHarness({ adjust, network });
   const { core } = h;
   const server = await startProvisioningServer(
     {

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_BODY_BYTES, startProvisioningServer } from '../../../src/provisioning';
 import { ALICE, startApiHarness } from './api-harness';
+import { FakeNetwork } from '../../helpers/core-harness';
 
 const ALICE_PHONE = '+4915112345678';
 
@@ -136,6 +137,18 @@ test('500 M_UNKNOWN when a step fails unexpectedly: answered with the reason and
   assert.equal(logged.length, 1, JSON.stringify(h.log.lines));
   assert.match(logged[0].text, /gateway exploded/);
   assert.equal(h.store.logins.getPending(ALICE), undefined);
+});
+
+test('501 M_UNRECOGNIZED: a network that logs in by steps has no phone-and-code login to start', async (t) => {
+  // a connector that offers beginLogin and not requestLoginCode/completeLogin
+  const network = Object.assign(new FakeNetwork(), { requestLoginCode: undefined, completeLogin: undefined });
+  const { call, h } = await startApiHarness(t, undefined, network);
+  const refused = await call('POST', '/login/start', { body: { phone: ALICE_PHONE } });
+  assert.equal(refused.status, 501);
+  assert.equal(refused.body.errcode, 'M_UNRECOGNIZED');
+  assert.match(String(refused.body.error), /does not log in with a phone number and code.*"login"/);
+  assert.equal(h.store.logins.getPending(ALICE), undefined);
+  assert.equal(h.log.lines.filter((l) => l.level === 'error').length, 0, 'a refusal, not an internal error');
 });
 
 test('a port already in use stops the start with the address and the config keys named', async (t) => {
