@@ -9,6 +9,7 @@
  * resumes from the outbox. Delay and failure are also shown as status events (outbox-status.ts).
  */
 import { createHash } from 'node:crypto';
+import { cannotCarry, MEDIA, missingCapability } from './chat-capabilities';
 import { completeMediaMessage, matrixRelations, matrixToRemote, noticeContent, type MatrixRoomEvent, type MatrixToRemote, type MatrixToRemoteRefs } from '../convert';
 import { backoffDelay } from '../lib/backoff';
 import type { E164 } from '../network/phone';
@@ -273,8 +274,12 @@ export class Outbox {
     if (result.type === 'cannot-bridge') {
       return { refusal: { reason: result.reason, status: 'com.beeper.unsupported_event', metric: 'unbridgeable', notice: { ...result.notice } } };
     }
+    const capabilities = session.capabilities?.(contact);
+    const network = this.ctx.network.displayName;
     let content: Content;
     if (result.type === 'send-media') {
+      // before the file is fetched: a chat without media would refuse it anyway
+      if (capabilities?.media === false) throw new PermanentDeliveryError(cannotCarry(network, MEDIA), 'unbridgeable');
       const limit = config.bridge.max_media_bytes;
       if ((result.attachment.size ?? 0) > limit) throw new PermanentDeliveryError(`the file is larger than this bridge's limit of ${limit} bytes`, 'unbridgeable');
       if (result.attachment.encryptedFile) throw new PermanentDeliveryError('the file is encrypted and the bridge cannot read encrypted rooms yet', 'unbridgeable');
@@ -286,6 +291,8 @@ export class Outbox {
     } else {
       content = result.content;
     }
+    const missing = missingCapability(content, capabilities);
+    if (missing) throw new PermanentDeliveryError(cannotCarry(network, missing), 'unbridgeable');
     // the hops before the Signal session travel inside the content, so the contact's client
     // can show that plaintext existed on the Matrix side and on this bridge
     content = { ...content, hopTrail: toContentHopTrail(this.security.matrixTrail(job.owner, contact)) };

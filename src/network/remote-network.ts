@@ -119,8 +119,23 @@ export interface RemoteProviderInfo {
 }
 
 /** A Matrix user's connected session on the network. */
+/**
+ * What one chat of a network can carry. A field that is missing or true: supported. Core
+ * refuses what a chat cannot carry before sending, and tells the room why, instead of sending
+ * something the other side would drop or show wrongly.
+ */
+export interface ChatCapabilities {
+  edits?: boolean;
+  deletes?: boolean;
+  reactions?: boolean;
+  /** files, images, voice notes, video */
+  media?: boolean;
+}
+
 export interface RemoteSession {
   readonly phone: E164;
+  /** Optional capability: what the chat with `contact` can carry; absent, everything. */
+  capabilities?(contact: E164): ChatCapabilities;
   /** `requireEndToEnd`: refuse (RemoteRefusedError, code `not_end_to_end`) rather than send
    *  to a contact who can only be reached in plaintext */
   send(to: E164, content: Content, options?: { requireEndToEnd?: boolean }): Promise<SendResult>;

@@ -16,7 +16,7 @@ import type { CoreLogger } from '../../src/core/context';
 import type { DownloadedMedia, MatrixPort, PortalRoomSpec, SpaceSpec } from '../../src/core/matrix-port';
 import { MatrixRefusedError } from '../../src/core/errors';
 import type {
-  BlockListOutcome, LoginState, RemoteEventHandler, RemoteIdentity, RemoteMessage, RemoteNetwork, RemoteProfile, RemoteProviderInfo,
+  BlockListOutcome, ChatCapabilities, LoginState, RemoteEventHandler, RemoteIdentity, RemoteMessage, RemoteNetwork, RemoteProfile, RemoteProviderInfo,
   RemoteSession, SendResult,
 } from '../../src/network/remote-network';
 import type { Access } from '../../src/matrix/permissions';
@@ -241,6 +241,8 @@ export class FakeSession extends Faults<SessionMethod> implements RemoteSession 
    *  'unsupported' for a network without one */
   providers: () => RemoteProviderInfo[] | 'unsupported';
   disconnected = false;
+  /** what every chat of this session can carry (ChatCapabilities); unset: everything */
+  chatCapabilities?: ChatCapabilities;
   private counter = 0;
 
   constructor(
@@ -258,6 +260,10 @@ export class FakeSession extends Faults<SessionMethod> implements RemoteSession 
     this.enter('send', [to, content]);
     this.sent.push({ to, content });
     return { serverTimestamp: Date.now(), encrypted: true };
+  }
+
+  capabilities(): ChatCapabilities {
+    return this.chatCapabilities ?? {};
   }
 
   async sendTyping(to: E164, typing: boolean): Promise<void> {
