@@ -311,7 +311,7 @@ export class Outbox {
       throw error;
     }
     await this.security.observeSend(job.owner, contact, sent.encrypted);
-    this.record(job, event, content);
+    this.record(job, event, content, sent.messageId);
     return { sent: content };
   }
 
@@ -341,7 +341,8 @@ export class Outbox {
   }
 
   /** The message-ID map and reactions learn what was sent, so later relations find it. */
-  private record(job: OutboxJob, event: OutboxEvent, content: Content): void {
+  /** `networkId`: the ID the network assigned, when it does (SendResult.messageId) */
+  private record(job: OutboxJob, event: OutboxEvent, content: Content, networkId?: string): void {
     const { store } = this.ctx;
     const contact = job.contact;
     const roomId = event.room_id;
@@ -354,7 +355,7 @@ export class Outbox {
           store.reactions.put({ owner: job.owner, contact, targetRemoteId: content.target, sender: job.owner, emoji: content.emoji, roomId, eventId: event.event_id });
         }
       }
-      store.messages.put({ owner: job.owner, contact, remoteId: content.messageId, part: 0, sender: job.owner, roomId, eventId: event.event_id, timestamp: content.timestamp });
+      store.messages.put({ owner: job.owner, contact, remoteId: networkId ?? content.messageId, part: 0, sender: job.owner, roomId, eventId: event.event_id, timestamp: content.timestamp });
     });
   }
 

@@ -102,6 +102,11 @@ export interface SendResult {
   /** the network's timestamp for the message */
   serverTimestamp: number;
   encrypted: boolean;
+  /** the ID the network gave the message, on a network that assigns its own; absent, the
+   *  content's `messageId` (made by the bridge) is the network's ID as well. Core maps this
+   *  ID to the Matrix event, so the network's later statuses, replies, edits and reactions
+   *  naming it find the event. */
+  messageId?: string;
 }
 
 /** What a network said to a block list: it now drops messages from those numbers itself, or

@@ -241,6 +241,9 @@ export class FakeSession extends Faults<SessionMethod> implements RemoteSession 
    *  'unsupported' for a network without one */
   providers: () => RemoteProviderInfo[] | 'unsupported';
   disconnected = false;
+  /** set: the network assigns message IDs of its own (`net-1`, …) and answers them from send */
+  assignsIds = false;
+  private assigned = 0;
   /** what every chat of this session can carry (ChatCapabilities); unset: everything */
   chatCapabilities?: ChatCapabilities;
   private counter = 0;
@@ -259,7 +262,7 @@ export class FakeSession extends Faults<SessionMethod> implements RemoteSession 
   async send(to: E164, content: Content): Promise<SendResult> {
     this.enter('send', [to, content]);
     this.sent.push({ to, content });
-    return { serverTimestamp: Date.now(), encrypted: true };
+    return { serverTimestamp: Date.now(), encrypted: true, ...(this.assignsIds && { messageId: `net-${++this.assigned}` }) };
   }
 
   capabilities(): ChatCapabilities {
