@@ -12,13 +12,12 @@
  */
 import Database from 'better-sqlite3';
 import { parse, join } from 'node:path';
-import { preparePrivateDatabaseFile } from '../sqlite/private-file';
+import { openPrivateDatabase } from '../sqlite/private-file';
 import { StartupError } from '../startup/errors';
 import { openDatabaseFile } from '../startup/file-errors';
 import type { ConnectorStorage } from '../network/connector';
 
 /** bytes of WAL kept after a checkpoint, as for the bridge's own file */
-const WAL_SIZE_LIMIT = 1024 * 1024;
 /** the composition's record, in the connector's file, of the tables it moved there */
 const MOVE_RECORD = 'bridge_moved_tables';
 
@@ -30,18 +29,7 @@ export function connectorDatabasePath(bridgePath: string, name: string): string 
 }
 
 export function openConnectorDatabase(path: string): Database.Database {
-  preparePrivateDatabaseFile(path);
-  const db = new Database(path);
-  try {
-    db.pragma('secure_delete = ON');
-    db.pragma('journal_mode = WAL');
-    db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
-    db.pragma('busy_timeout = 5000');
-  } catch (error) {
-    db.close();
-    throw error;
-  }
-  return db;
+  return openPrivateDatabase(path);
 }
 
 function hasTable(db: Database.Database, schema: 'main' | 'legacy', table: string): boolean {

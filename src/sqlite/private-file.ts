@@ -5,6 +5,7 @@
  * SQLite first opens it; files left by older versions are narrowed the same way.
  */
 import { chmodSync, closeSync, openSync } from 'node:fs';
+import Database from 'better-sqlite3';
 
 const PRIVATE = 0o600;
 const SIDE_FILES = ['', '-wal', '-shm', '-journal'];
@@ -28,4 +29,30 @@ export function preparePrivateDatabaseFile(path: string): void {
       if (code !== 'ENOENT' && code !== 'EPERM') throw error;
     }
   }
+}
+
+/** the WAL file is reused, not truncated, after a checkpoint: a cap on what it keeps of old frames */
+const WAL_SIZE_LIMIT = 1024 * 1024;
+
+/**
+ * Opens (creating 0600 if missing) a database of the bridge's own: WAL, a busy time-out, and
+ * secure_delete, so deleted keys and sealed messages are zeroed in the pages they leave.
+ * `synchronous: 'normal'` (for key stores): a process crash loses nothing, a power loss may drop
+ * the last commits but never corrupts the file; the default FULL survives that too.
+ */
+export function openPrivateDatabase(path: string, options: { synchronous?: 'normal'; foreignKeys?: boolean } = {}): Database.Database {
+  preparePrivateDatabaseFile(path);
+  const db = new Database(path);
+  try {
+    db.pragma('secure_delete = ON');
+    db.pragma('journal_mode = WAL');
+    db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
+    if (options.synchronous === 'normal') db.pragma('synchronous = NORMAL');
+    if (options.foreignKeys) db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
 }

@@ -4,7 +4,7 @@
  * in the connector's own database file (src/connectors/storage.ts); a simulated user opens its own file.
  */
 import Database from 'better-sqlite3';
-import { preparePrivateDatabaseFile } from '../../sqlite/private-file';
+import { openPrivateDatabase } from '../../sqlite/private-file';
 import { ACCOUNT_TABLES, migrateSignalDatabase } from './migrations';
 import { PlaintextSecretBox, type SecretBox } from './secret-box';
 import { GroupCommit } from './group-commit';
@@ -38,14 +38,9 @@ export class SignalDatabase {
   constructor(file: string | Database.Database, options: SignalDatabaseOptions = {}) {
     if (typeof file === 'string') {
       // identity and session keys: readable by this user only, deleted keys overwritten
-      preparePrivateDatabaseFile(file);
-      this.db = new Database(file);
-      this.db.pragma('secure_delete = ON');
-      this.db.pragma('journal_mode = WAL');
       // WAL + NORMAL: a power loss may drop the last commits but never corrupts; sessions
       // written just before a crash are re-established by the peer's prekey message.
-      this.db.pragma('synchronous = NORMAL');
-      this.db.pragma('busy_timeout = 5000');
+      this.db = openPrivateDatabase(file, { synchronous: 'normal' });
       this.ownsHandle = true;
     } else {
       this.db = file;

@@ -9,7 +9,7 @@
 import Database from 'better-sqlite3';
 import { deserialize, serialize } from 'node:v8';
 import { migrate, type Migration } from '../../sqlite/migrate';
-import { preparePrivateDatabaseFile } from '../../sqlite/private-file';
+import { openPrivateDatabase } from '../../sqlite/private-file';
 import type { SecretBox } from '../../interop-client/signal/secret-box';
 import type { CommittedTransaction, JournalSink } from './idb-journal';
 
@@ -41,14 +41,9 @@ export class CryptoStoreFile {
   readonly db: Database.Database;
 
   constructor(path: string, readonly box: SecretBox) {
-    preparePrivateDatabaseFile(path);
-    this.db = new Database(path);
-    this.db.pragma('secure_delete = ON');
-    this.db.pragma('journal_mode = WAL');
     // as for the Signal key store: a process crash loses nothing (the WAL is in the OS);
     // a power loss may drop the last commits but never corrupts the file
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
+    this.db = openPrivateDatabase(path, { synchronous: 'normal' });
     migrate(this.db, MIGRATIONS, undefined, 'crypto store');
   }
 

@@ -21,7 +21,7 @@ import { SqliteProviders } from './provider-repos';
 import { SqliteRequests } from './request-repos';
 import { SqliteContacts, SqliteHeldMessages, SqliteUnreadableStreaks } from './contact-repos';
 import { withStatementCache } from '../../sqlite/statement-cache';
-import { preparePrivateDatabaseFile } from '../../sqlite/private-file';
+import { openPrivateDatabase } from '../../sqlite/private-file';
 import { migrate, currentVersion } from './migrate';
 import { migrations } from './migrations';
 
@@ -29,7 +29,6 @@ import { migrations } from './migrations';
 const SEALED_OUTBOX_MIGRATION = 'outbox: when a job was shown as delayed';
 
 /** bytes of WAL kept after a checkpoint (SQLite's default is to keep all of it) */
-const WAL_SIZE_LIMIT = 1024 * 1024;
 
 interface UserRow {
   mxid: string;
@@ -143,17 +142,10 @@ export class SqliteBridgeStore implements BridgeStore {
 
   /** Opens (creating if needed) and migrates the database at `path` (`:memory:` for tests). */
   static open(path: string): SqliteBridgeStore {
-    preparePrivateDatabaseFile(path);
-    const db = new Database(path);
+    // secure_delete: zero deleted content in the pages it leaves (a sent job's sealed message,
+    // say), so the file does not keep old data in free pages and slack space
+    const db = openPrivateDatabase(path, { foreignKeys: true });
     try {
-      // zero deleted content in the pages it leaves (a sent job's sealed message, say), so
-      // the file does not keep old data in free pages and slack space
-      db.pragma('secure_delete = ON');
-      db.pragma('journal_mode = WAL');
-      // the WAL file is reused, not truncated, after a checkpoint: cap what it keeps of old frames
-      db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
-      db.pragma('foreign_keys = ON');
-      db.pragma('busy_timeout = 5000');
       const before = currentVersion(db);
       migrate(db, migrations);
       // pages freed before secure_delete was on (sent outbox rows held plaintext then) still
