@@ -2,7 +2,8 @@
 // matrixIntake like the homeserver's, and tests wait for what must happen (delivery after
 // N failed rounds, a notice) instead of sleeping for a guessed time. Kept apart from
 // core-harness.ts so the outbox tests add no names to the shared harness.
-import type { CoreHarness, SentEvent } from './core-harness';
+import { startCoreHarness, type CoreHarness, type SentEvent } from './core-harness';
+import type { E164 } from '../../src/network/phone';
 import type { Content } from '../../src/protocol/content';
 
 let counter = 0;
@@ -47,4 +48,15 @@ export function statuses(h: CoreHarness, eventId: string): SentEvent[] {
   return h.matrix.events.filter(
     (e) => e.eventType === 'com.beeper.message_send_status' && (e.content['m.relates_to'] as { event_id?: string } | undefined)?.event_id === eventId,
   );
+}
+
+/** The owner logged in with a portal to the contact (made by core, no message yet): what most outbox
+ *  tests start from. `said()` lists the notices sent to the room since. */
+export async function ownerWithPortal(t: { after: (fn: () => Promise<void>) => void }, owner: string, ownerPhone: E164, contact: E164) {
+  const h = await startCoreHarness();
+  t.after(() => h.stop());
+  const session = await h.login(owner, ownerPhone);
+  const { roomId } = await h.core.portals.ensure(owner, contact);
+  const before = h.matrix.events.length;
+  return { h, session, roomId, said: () => notices(h, roomId, before) };
 }

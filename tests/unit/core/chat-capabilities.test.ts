@@ -2,24 +2,14 @@
 // refuses those before sending and tells the room why; everything else still goes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeSession, startCoreHarness } from '../../helpers/core-harness';
-import { fromMatrix, notices, text, waitFor } from '../../helpers/outbox-driver';
+import { fromMatrix, ownerWithPortal, text, waitFor } from '../../helpers/outbox-driver';
 import type { E164 } from '../../../src/network/remote-network';
 
 const ALICE = '@alice:example.org';
 const ALICE_PHONE = '+4915112345678' as E164;
 const SAM = '+14155552671' as E164;
 
-async function setUp(t: { after: (fn: () => Promise<void>) => void }) {
-  const h = await startCoreHarness();
-  t.after(() => h.stop());
-  const session = await h.login(ALICE, ALICE_PHONE);
-  await session.deliver(FakeSession.text(SAM, 'r-sam-1', 'hello from sam'));
-  const roomId = h.store.portals.get(ALICE, SAM)?.roomId;
-  assert.ok(roomId);
-  const before = h.matrix.events.length;
-  return { h, session, roomId, said: () => notices(h, roomId, before) };
-}
+const setUp = (t: { after: (fn: () => Promise<void>) => void }) => ownerWithPortal(t, ALICE, ALICE_PHONE, SAM);
 
 test('a chat without edits: the edit is not sent and the room is told; the message and later ones go', async (t) => {
   const { h, session, roomId, said } = await setUp(t);

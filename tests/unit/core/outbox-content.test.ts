@@ -4,8 +4,7 @@
 // with a notice, and the portal's next message goes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCoreHarness } from '../../helpers/core-harness';
-import { fromMatrix, notices, sentTexts, statuses, text, waitFor } from '../../helpers/outbox-driver';
+import { fromMatrix, ownerWithPortal, sentTexts, statuses, text, waitFor } from '../../helpers/outbox-driver';
 import type { E164 } from '../../../src/network/remote-network';
 import type { AttachmentPart } from '../../../src/protocol/content';
 import { parseContent } from '../../../src/protocol/validate';
@@ -15,14 +14,10 @@ const ALICE_PHONE = '+4915112345678' as E164;
 const SAM = '+14155552671' as E164;
 
 async function setUp(t: { after: (fn: () => Promise<void>) => void }) {
-  const h = await startCoreHarness();
-  t.after(() => h.stop());
-  const session = await h.login(ALICE, ALICE_PHONE);
-  const { roomId } = await h.core.portals.ensure(ALICE, SAM);
-  const before = h.matrix.events.length;
+  const portal = await ownerWithPortal(t, ALICE, ALICE_PHONE, SAM);
   const mxc = 'mxc://example.org/file1';
-  h.matrix.media.set(mxc, new Uint8Array([1, 2, 3, 4]));
-  return { h, session, roomId, mxc, said: () => notices(h, roomId, before) };
+  portal.h.matrix.media.set(mxc, new Uint8Array([1, 2, 3, 4]));
+  return { ...portal, mxc };
 }
 
 const attachments = (sent: { content: unknown }[]): AttachmentPart[] =>

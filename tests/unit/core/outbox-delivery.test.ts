@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { httpError, startCoreHarness, unreachable } from '../../helpers/core-harness';
-import { fromMatrix, notices, sentTexts, statuses, text, waitFor } from '../../helpers/outbox-driver';
+import { fromMatrix, notices, ownerWithPortal, sentTexts, statuses, text, waitFor } from '../../helpers/outbox-driver';
 import { RemoteRefusedError, type E164 } from '../../../src/network/remote-network';
 
 const ALICE = '@alice:example.org';
@@ -14,14 +14,7 @@ const ALICE_PHONE = '+4915112345678' as E164;
 const SAM = '+14155552671' as E164;
 const KIM = '+14155552672' as E164;
 
-async function setUp(t: { after: (fn: () => Promise<void>) => void }) {
-  const h = await startCoreHarness();
-  t.after(() => h.stop());
-  const session = await h.login(ALICE, ALICE_PHONE);
-  const portal = await h.core.portals.ensure(ALICE, SAM);
-  const before = h.matrix.events.length;
-  return { h, session, roomId: portal.roomId, said: () => notices(h, portal.roomId, before) };
-}
+const setUp = (t: { after: (fn: () => Promise<void>) => void }) => ownerWithPortal(t, ALICE, ALICE_PHONE, SAM);
 
 test('outbox: the network down for many retry rounds, then back: every message delivered, in order, once', async (t) => {
   const { h, session, roomId, said } = await setUp(t);
