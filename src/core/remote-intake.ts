@@ -170,9 +170,9 @@ export class RemoteIntake implements RemoteEventHandler {
     // accepted, but a crash cut the delivery of what the request held short: that goes first
     await this.requestDelivery.finishCutShort(from);
     if (message.encrypted) await this.security.learnIdentity(this.owner, from);
-    const { before, after: record } = this.security.recordSender(this.owner, from, message.sender);
+    const record = this.security.recordSender(this.owner, from, message.sender);
     const portal = await this.portals.ensure(this.owner, from);
-    await this.security.senderRecorded(this.owner, from, before, record);
+    await this.security.senderRecorded(this.owner, from);
     const name = store.ghosts.get(from)?.displayName ?? displayPhone(from);
     const trail = this.security.remoteTrail(this.owner, from, message.encrypted);
     const { matrix } = this.ctx;

@@ -55,10 +55,10 @@ export class RequestDelivery {
       const message = first && this.openHeld(first.sealed);
       const sender = message?.sender ?? { provider: request.provider, e2ee: request.e2ee, bridged: false };
       if (message?.encrypted) await this.security.learnIdentity(this.owner, contact);
-      const { before, after } = this.security.recordSender(this.owner, contact, sender);
+      this.security.recordSender(this.owner, contact, sender);
       await this.persistence.run(`portal of an accepted request for ${this.owner}`, async () => {
         await this.portals.ensure(this.owner, contact);
-        await this.security.senderRecorded(this.owner, contact, before, after);
+        await this.security.senderRecorded(this.owner, contact);
       });
       const outcome = await this.deliver(contact);
       this.ctx.metrics.request('accepted');
