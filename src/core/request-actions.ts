@@ -8,7 +8,7 @@ import type { MessageRequests } from './message-requests';
 import type { Sessions } from './sessions';
 
 export type AcceptOutcome =
-  | { outcome: 'accepted'; delivered: number; unreadable: number; roomId: string | null }
+  | { outcome: 'accepted'; delivered: number; unreadable: number; damaged: number; roomId: string | null }
   | { outcome: 'no_request' }
   /** not connected, or the portal could not be made yet: the request still waits */
   | { outcome: 'failed'; reason: string };

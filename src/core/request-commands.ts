@@ -58,8 +58,9 @@ export function requestCommands(core: CoreContext, actions: RequestActions): Com
         }
         const delivered = result.delivered === 1 ? '1 message' : `${result.delivered} messages`;
         const unreadable = result.unreadable > 0 ? ` ${result.unreadable} could not be decrypted; the room says so.` : '';
+        const damaged = result.damaged > 0 ? ` ${result.damaged} the bridge stored could not be read back (a damaged database); the room says so.` : '';
         await ctx.reply(
-          `Accepted ${displayPhone(contact)}: you are invited to a chat with them, with the ${delivered} they sent.${unreadable} ` +
+          `Accepted ${displayPhone(contact)}: you are invited to a chat with them, with the ${delivered} they sent.${unreadable}${damaged} ` +
             'From now on they are a contact like any other: they see when you read their messages and when you type.',
         );
       }),

@@ -9,7 +9,8 @@
 import { noticeContent } from '../convert';
 import { displayPhone, type E164 } from '../network/phone';
 import type { RemoteMessage } from '../network/remote-network';
-import { unreadableBeforeAcceptNotice } from '../security/request-notices';
+import type { Notice } from '../security/notices';
+import { damagedHeldNotice, unreadableBeforeAcceptNotice } from '../security/request-notices';
 import type { CoreContext } from './context';
 import { GivenUp, type Ending, type Persistence } from './persistence';
 import type { Portals } from './portals';
@@ -27,7 +28,9 @@ export interface IntakePath {
   reportGivenUp(message: RemoteMessage, ending: Ending): Promise<void>;
 }
 
-export type RequestOutcome = { delivered: number; unreadable: number };
+/** how many held messages reached the room; how many could not be decrypted as they
+ *  arrived; how many were stored but no longer open (a damaged database) */
+export type RequestOutcome = { delivered: number; unreadable: number; damaged: number };
 
 export class RequestDelivery {
   /** contacts whose accepted request is being delivered: their held messages go through
@@ -77,17 +80,17 @@ export class RequestDelivery {
   private async deliver(contact: E164): Promise<RequestOutcome> {
     const { store } = this.ctx;
     const request = store.requests.get(this.owner, contact);
-    if (!request) return { delivered: 0, unreadable: 0 };
+    if (!request) return { delivered: 0, unreadable: 0, damaged: 0 };
     this.flushing.add(contact);
     try {
       let delivered = 0;
-      let unreadable = request.unreadable;
+      let damaged = 0;
       for (const entry of store.requests.held(this.owner, contact)) {
         const message = this.openHeld(entry.sealed);
         if (!message) {
-          // retrying cannot mend a record that does not open: it is counted as unreadable, so
-          // the room hears of it, instead of stalling the portal behind it forever
-          unreadable += 1;
+          // retrying cannot mend a record that does not open: it is counted, so the room hears
+          // of it, instead of stalling the portal behind it forever
+          damaged += 1;
           store.requests.release(entry.id);
           continue;
         }
@@ -104,19 +107,24 @@ export class RequestDelivery {
         store.requests.release(entry.id);
         delivered += 1;
       }
-      if (unreadable > 0) {
-        const portal = await this.portals.ensure(this.owner, contact);
-        const notice = unreadableBeforeAcceptNotice({ contactName: displayPhone(contact), count: unreadable });
-        const { matrix } = this.ctx;
-        await this.persistence.run(`unreadable count of an accepted request for ${this.owner}`, () =>
-          matrix.sendEvent(matrix.botUserId, portal.roomId, 'm.room.message', noticeContent(notice.body, notice.html),
-            txnId(this.owner, contact, `request:${request.firstAt}`, 'unreadable')));
+      const contactName = displayPhone(contact);
+      if (request.unreadable > 0) {
+        await this.tell(contact, unreadableBeforeAcceptNotice({ contactName, count: request.unreadable }), `request:${request.firstAt}`, 'unreadable');
       }
+      if (damaged > 0) await this.tell(contact, damagedHeldNotice({ contactName, count: damaged }), `request:${request.firstAt}`, 'damaged');
       store.requests.close(this.owner, contact);
-      return { delivered, unreadable };
+      return { delivered, unreadable: request.unreadable, damaged };
     } finally {
       this.flushing.delete(contact);
     }
+  }
+
+  /** a notice about the accepted request in its portal, retried, under a fixed transaction ID */
+  private async tell(contact: E164, notice: Notice, remoteId: string, part: string): Promise<void> {
+    const portal = await this.portals.ensure(this.owner, contact);
+    const { matrix } = this.ctx;
+    await this.persistence.run(`${part} count of an accepted request for ${this.owner}`, () =>
+      matrix.sendEvent(matrix.botUserId, portal.roomId, 'm.room.message', noticeContent(notice.body, notice.html), txnId(this.owner, contact, remoteId, part)));
   }
 
   private openHeld(sealed: string): RemoteMessage | undefined {
