@@ -2,7 +2,7 @@
  * `requests`, `accept`, `decline`: what the user does with message requests
  * (core/message-requests.ts). `block` (block-commands.ts) also declines a waiting request.
  */
-import { InvalidPhoneNumberError, displayPhone, type E164 } from '../network/phone';
+import { displayPhone, type E164 } from '../network/phone';
 import type { Command, CommandContext } from '../matrix/commands/registry';
 import type { CoreContext } from './context';
 import { friendly } from './login-commands';
@@ -16,11 +16,7 @@ const LISTED_MAX = 20;
 export function requestCommands(core: CoreContext, actions: RequestActions): Command[] {
   const { store } = core;
   /** the number of one of the user's requests, typed as the notice showed it or as E.164 */
-  const requester = (ctx: CommandContext): E164 => {
-    const input = ctx.args.join(' ');
-    if (!input) throw new InvalidPhoneNumberError('', 'no number given');
-    return actions.requester(ctx.sender, input);
-  };
+  const requester = (ctx: CommandContext): E164 => actions.requester(ctx.sender, ctx.args);
   const noRequest = (contact: E164) => `There is no message request from ${displayPhone(contact)}. "requests" lists the ones waiting.`;
   return [
     {

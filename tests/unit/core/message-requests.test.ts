@@ -298,3 +298,17 @@ test('a held message that no longer opens does not stall the accept: the rest is
   assert.match(reply, /1 the bridge stored could not be read back \(a damaged database\)/);
   assert.ok(h.log.lines.some((l) => l.level === 'error' && /does not open/.test(l.text)));
 });
+
+test('accept and decline read a number as block and unblock do: typed with spaces and brackets, or refused with the same words', async (t) => {
+  const h = await harness(t);
+  const session = await h.login(ALICE, ALICE_PHONE);
+  for (const input of ['12ab', '+999', '   ']) {
+    const [declined] = await h.command(ALICE, `decline ${input}`);
+    const [unblocked] = await h.command(ALICE, `unblock ${input}`);
+    assert.equal(declined, unblocked, `the same answer to "${input}"`);
+    assert.match(declined, input.trim() ? /is not a valid phone number/ : /no number given/);
+  }
+  await session.deliver(FakeSession.text(SAM, 'm-1', 'hello'));
+  const [reply] = await h.command(ALICE, 'accept +1 (415) 555-2671');
+  assert.match(reply, /^Accepted \+1 415 555 2671/);
+});
