@@ -10,7 +10,7 @@
  * docs/blocking.md). The homeserver already hides an ignored ghost's events from that user.
  */
 import type { Command, CommandContext } from '../matrix/commands/registry';
-import { InvalidPhoneNumberError, displayPhone, parseShownPhone, type E164 } from '../network/phone';
+import { InvalidPhoneNumberError, displayPhone, parsePhoneArgument, type E164 } from '../network/phone';
 import { MAX_BLOCKLIST } from '../protocol/frames';
 import type { BlockSyncState } from '../store';
 import { UNSUPPORTED_TEXT, type BlockSync } from './block-sync';
@@ -44,10 +44,8 @@ export function blockCommands(core: CoreContext, sync: BlockSync, requests: Mess
   const { store } = core;
   /** a number the bridge has shown the user, or one they blocked, is accepted as shown */
   const contactArg = (ctx: CommandContext): E164 => {
-    const input = ctx.args.join(' ');
-    if (!input) throw new InvalidPhoneNumberError('', 'no number given');
     const shown = shownTo(store, ctx.sender);
-    return parseShownPhone(input, (p) => shown(p) || store.blocks.isBlocked(ctx.sender, p));
+    return parsePhoneArgument(ctx.args, (p) => shown(p) || store.blocks.isBlocked(ctx.sender, p));
   };
   const nameOf = (contact: E164) => {
     const name = store.ghosts.get(contact)?.displayName;

@@ -9,7 +9,7 @@
  * duplicate. docs/delivery.md describes the whole model.
  */
 import {
-  noticeContent, partEventIndex, remoteStatusToMatrix, remoteToMatrix, wellFormed, type MatrixAction, type MediaUpload,
+  noticeContent, partEventIndex, remoteStatusToMatrix, remoteToMatrix, wellFormed, type MatrixAction,
 } from '../convert';
 import { displayPhone, type E164 } from '../network/phone';
 import type { RemoteEventHandler, RemoteMessage, UnreadableRemoteMessage } from '../network/remote-network';
@@ -18,7 +18,6 @@ import { messageKind, secondsSince } from './bridge-metrics';
 import { type CoreContext } from './context';
 import type { SecurityKeeper } from './security-keeper';
 import { heldMessagesNotice, refusedMessageNotice } from '../security/notices';
-import { unreadableBeforeAcceptNotice } from '../security/request-notices';
 import type { HopTrail } from '../security/hop-trail';
 import { DELAYED_KEY } from '../security/namespace';
 import { KeyedQueue, portalKey } from './keyed-queue';
@@ -26,7 +25,9 @@ import type { MessageRequests } from './message-requests';
 import type { ProviderFilter } from './provider-filter';
 import { GivenUp, Persistence, Stopped, type Ending } from './persistence';
 import type { Portals, ReadyPortal } from './portals';
+import { RequestDelivery, type RequestOutcome } from './request-delivery';
 import { moveRemoteMedia } from './remote-media';
+import type { RemoteJob } from './remote-job';
 import { givenUpNotice, lateNotice } from './remote-notices';
 import { remoteTxnId as txnId } from './remote-txn-id';
 import { TypingRelay } from './typing-relay';
@@ -46,17 +47,6 @@ function wantedParts(content: Content, editing: boolean, done: ReadonlySet<numbe
   return new Set(content.parts.flatMap((_, i) => (done.has(eventOf[i]) || (editing && eventOf[i] !== 0) ? [] : [i])));
 }
 
-/** One remote message's delivery, kept across its attempts. */
-interface Job {
-  /** when the network accepted it: how late it is, how old */
-  sentAt: number;
-  /** attachments moved so far, by part index: a retry neither loses nor re-uploads them */
-  moved: Map<number, MediaUpload>;
-  /** it waited for the user (a message request): dated when sent, but neither late nor a
-   *  delivery delay */
-  waited?: boolean;
-}
-
 export class RemoteIntake implements RemoteEventHandler {
   private readonly persistence: Persistence;
   /** contacts whose last bridged message went late: a stretch of late messages gets one notice */
@@ -64,9 +54,8 @@ export class RemoteIntake implements RemoteEventHandler {
   private readonly unreadable: UnreadableStreaks;
   /** summaries of unreadable stretches, due when their window ends (by contact) */
   private readonly summaryTimers = new Map<string, NodeJS.Timeout>();
-  /** contacts whose accepted request is being delivered: their held messages go through
-   *  receive() again, which must not start the same delivery */
-  private readonly flushing = new Set<string>();
+  /** what an accepted message request held, delivered through receive() */
+  private readonly requestDelivery: RequestDelivery;
   /** remote typing, with repeats of the same state left out (typing-relay.ts) */
   private readonly typing: TypingRelay;
   /** per contact, the newest message a read status that arrived names (its timestamp): an
@@ -90,6 +79,11 @@ export class RemoteIntake implements RemoteEventHandler {
       (message) => ctx.log.warn(`typing for ${owner} not bridged: ${message}`),
       TYPING_REFRESH_MS,
     );
+    this.requestDelivery = new RequestDelivery(ctx, portals, security, this.persistence, owner, {
+      inPortal: (contact, task) => this.inPortal(contact, task),
+      receive: (message, job) => this.receive(message, job),
+      reportGivenUp: (message, ending) => this.reportGivenUp(message, ending),
+    });
   }
 
   /** Once connected: stretches of unreadable messages a crash left unsummarised get their summary. */
@@ -153,7 +147,7 @@ export class RemoteIntake implements RemoteEventHandler {
   }
 
   async onMessage(message: RemoteMessage, ack: () => Promise<void>): Promise<void> {
-    const job: Job = { sentAt: message.serverTimestamp, moved: new Map() };
+    const job: RemoteJob = { sentAt: message.serverTimestamp, moved: new Map() };
     const label = `message ${message.content.messageId} for ${this.owner}`;
     // everything, for an admin tracing a problem; the logger hides the number and the content
     // unless logging.redact is off
@@ -175,7 +169,7 @@ export class RemoteIntake implements RemoteEventHandler {
   }
 
   /** Applies the policy, then bridges, holds or refuses the message; each with a notice. */
-  private async receive(message: RemoteMessage, job: Job): Promise<void> {
+  private async receive(message: RemoteMessage, job: RemoteJob): Promise<void> {
     const { store } = this.ctx;
     const from = message.from;
     // blocked while it waited in line (a homeserver outage, say): dropped like what arrives
@@ -190,11 +184,11 @@ export class RemoteIntake implements RemoteEventHandler {
       return;
     }
     // accepted, but a crash cut the delivery of what the request held short: that goes first
-    if (!this.flushing.has(from) && store.requests.get(this.owner, from)) await this.deliverRequest(from);
+    await this.requestDelivery.finishCutShort(from);
     if (message.encrypted) await this.security.learnIdentity(this.owner, from);
-    const { before, after: record } = this.security.recordSender(this.owner, from, message.sender);
+    const record = this.security.recordSender(this.owner, from, message.sender);
     const portal = await this.portals.ensure(this.owner, from);
-    await this.security.senderRecorded(this.owner, from, before, record);
+    await this.security.senderRecorded(this.owner, from);
     const name = store.ghosts.get(from)?.displayName ?? displayPhone(from);
     const trail = this.security.remoteTrail(this.owner, from, message.encrypted);
     const { matrix } = this.ctx;
@@ -221,84 +215,10 @@ export class RemoteIntake implements RemoteEventHandler {
     }
   }
 
-  /** Opens the portal of an accepted request and delivers what it held, in order; undefined
-   *  when there is no such request. */
-  async acceptRequest(contact: E164): Promise<{ delivered: number; unreadable: number } | undefined> {
-    return this.inPortal(contact, async () => {
-      const request = this.ctx.store.requests.get(this.owner, contact);
-      if (!request) return undefined;
-      // what the first message showed of its sender is recorded before the portal exists, as
-      // for any first message, so the room's first notice and state already know it
-      const [first] = this.ctx.store.requests.held(this.owner, contact);
-      const message = first && this.openHeld(first.sealed);
-      const sender = message?.sender ?? { provider: request.provider, e2ee: request.e2ee, bridged: false };
-      if (message?.encrypted) await this.security.learnIdentity(this.owner, contact);
-      const { before, after } = this.security.recordSender(this.owner, contact, sender);
-      await this.persistence.run(`portal of an accepted request for ${this.owner}`, async () => {
-        await this.portals.ensure(this.owner, contact);
-        await this.security.senderRecorded(this.owner, contact, before, after);
-      });
-      const outcome = await this.deliverRequest(contact);
-      this.ctx.metrics.request('accepted');
-      return outcome;
-    });
-  }
-
-  /** Delivers a request's held messages through the normal path (the portal exists now, so
-   *  the security policy applies as to any message), then closes the request. Each message is
-   *  released once its events exist, so a crash in between repeats none. */
-  private async deliverRequest(contact: E164): Promise<{ delivered: number; unreadable: number }> {
-    const { store } = this.ctx;
-    const request = store.requests.get(this.owner, contact);
-    if (!request) return { delivered: 0, unreadable: 0 };
-    this.flushing.add(contact);
-    try {
-      let delivered = 0;
-      let unreadable = request.unreadable;
-      for (const entry of store.requests.held(this.owner, contact)) {
-        const message = this.openHeld(entry.sealed);
-        if (!message) {
-          // retrying cannot mend a record that does not open: it is counted as unreadable, so
-          // the room hears of it, instead of stalling the portal behind it forever
-          unreadable += 1;
-          store.requests.release(entry.id);
-          continue;
-        }
-        const label = `held request message for ${this.owner}`;
-        const job: Job = { sentAt: message.serverTimestamp, moved: new Map(), waited: true };
-        try {
-          // no age limit: the wait was the user's, not a delivery failure
-          await this.persistence.run(label, () => this.receive(message, job), { poison: true });
-        } catch (error) {
-          if (!(error instanceof GivenUp)) throw error;
-          await this.persistence.run(`report of ${label}`, () => this.reportGivenUp(message, error.ending));
-          this.ctx.metrics.failed('remote_to_matrix', error.ending.kind === 'refused' ? 'rejected' : 'gave_up');
-        }
-        store.requests.release(entry.id);
-        delivered += 1;
-      }
-      if (unreadable > 0) {
-        const portal = await this.portals.ensure(this.owner, contact);
-        const notice = unreadableBeforeAcceptNotice({ contactName: displayPhone(contact), count: unreadable });
-        const { matrix } = this.ctx;
-        await this.persistence.run(`unreadable count of an accepted request for ${this.owner}`, () =>
-          matrix.sendEvent(matrix.botUserId, portal.roomId, 'm.room.message', noticeContent(notice.body, notice.html),
-            txnId(this.owner, contact, `request:${request.firstAt}`, 'unreadable')));
-      }
-      store.requests.close(this.owner, contact);
-      return { delivered, unreadable };
-    } finally {
-      this.flushing.delete(contact);
-    }
-  }
-
-  private openHeld(sealed: string): RemoteMessage | undefined {
-    try {
-      return JSON.parse(this.ctx.sealer.open(sealed)) as RemoteMessage;
-    } catch (error) {
-      this.ctx.log.error(`a held message-request message for ${this.owner} does not open (a damaged database?): ${(error as Error).message}`);
-      return undefined;
-    }
+  /** Opens the portal of an accepted request and delivers what it held, in order
+   *  (request-delivery.ts); undefined when there is no such request. */
+  acceptRequest(contact: E164): Promise<RequestOutcome | undefined> {
+    return this.requestDelivery.accept(contact);
   }
 
   /** Counts a message whose Matrix events now exist; content of no kind of ours became a notice, so it failed. */
@@ -344,7 +264,7 @@ export class RemoteIntake implements RemoteEventHandler {
   }
 
   /** Sends the events still missing; returns how many it sent (0: all were there, or nothing to show). */
-  private async bridgeContent(from: E164, remote: Content, encrypted: boolean, job: Job): Promise<number> {
+  private async bridgeContent(from: E164, remote: Content, encrypted: boolean, job: RemoteJob): Promise<number> {
     // repaired once, for every use: a lone surrogate in an attachment's file name made the
     // upload's URL encoding throw (URIError), and the homeserver refuses it in events
     const content = wellFormed(remote);
@@ -383,7 +303,7 @@ export class RemoteIntake implements RemoteEventHandler {
   }
 
   /** How late this message goes out; a stretch of late ones is announced once. */
-  private async lateness(portal: ReadyPortal, from: E164, content: Content, job: Job): Promise<{ ts?: number; marker?: Record<string, unknown> }> {
+  private async lateness(portal: ReadyPortal, from: E164, content: Content, job: RemoteJob): Promise<{ ts?: number; marker?: Record<string, unknown> }> {
     const now = Date.now();
     const delay = now - job.sentAt;
     if (job.waited) return { ts: job.sentAt };
@@ -401,7 +321,7 @@ export class RemoteIntake implements RemoteEventHandler {
     return { ts: job.sentAt, marker: { [DELAYED_KEY]: { sent_at: job.sentAt, delay_ms: delay } } };
   }
 
-  private async perform(portal: ReadyPortal, from: E164, content: Content, part: number, action: MatrixAction, trail: HopTrail, job: Job): Promise<void> {
+  private async perform(portal: ReadyPortal, from: E164, content: Content, part: number, action: MatrixAction, trail: HopTrail, job: RemoteJob): Promise<void> {
     const { store, matrix } = this.ctx;
     const owner = this.owner;
     const record = (eventId: string) =>

@@ -2,13 +2,13 @@
  * What a user can do with a message request (core/message-requests.ts), shared by the bot's
  * commands (request-commands.ts) and the provisioning API, so both do exactly the same.
  */
-import { parseShownPhone, type E164 } from '../network/phone';
+import { parsePhoneArgument, type E164 } from '../network/phone';
 import type { CoreContext } from './context';
 import type { MessageRequests } from './message-requests';
 import type { Sessions } from './sessions';
 
 export type AcceptOutcome =
-  | { outcome: 'accepted'; delivered: number; unreadable: number; roomId: string | null }
+  | { outcome: 'accepted'; delivered: number; unreadable: number; damaged: number; roomId: string | null }
   | { outcome: 'no_request' }
   /** not connected, or the portal could not be made yet: the request still waits */
   | { outcome: 'failed'; reason: string };
@@ -20,10 +20,10 @@ export class RequestActions {
     private readonly sessions: Sessions,
   ) {}
 
-  /** the number of one of `owner`'s requests, typed as the notice showed it or as E.164;
-   *  throws InvalidPhoneNumberError */
-  requester(owner: string, input: string): E164 {
-    return parseShownPhone(input, (p) => this.ctx.store.requests.get(owner, p) !== undefined);
+  /** the number of one of `owner`'s requests, typed as the notice showed it or as E.164
+   *  (a command's words, or one string); throws InvalidPhoneNumberError */
+  requester(owner: string, input: string | readonly string[]): E164 {
+    return parsePhoneArgument(input, (p) => this.ctx.store.requests.get(owner, p) !== undefined);
   }
 
   async accept(owner: string, contact: E164): Promise<AcceptOutcome> {

@@ -2,7 +2,7 @@
  * `requests`, `accept`, `decline`: what the user does with message requests
  * (core/message-requests.ts). `block` (block-commands.ts) also declines a waiting request.
  */
-import { InvalidPhoneNumberError, displayPhone, type E164 } from '../network/phone';
+import { displayPhone, type E164 } from '../network/phone';
 import type { Command, CommandContext } from '../matrix/commands/registry';
 import type { CoreContext } from './context';
 import { friendly } from './login-commands';
@@ -16,11 +16,7 @@ const LISTED_MAX = 20;
 export function requestCommands(core: CoreContext, actions: RequestActions): Command[] {
   const { store } = core;
   /** the number of one of the user's requests, typed as the notice showed it or as E.164 */
-  const requester = (ctx: CommandContext): E164 => {
-    const input = ctx.args.join(' ');
-    if (!input) throw new InvalidPhoneNumberError('', 'no number given');
-    return actions.requester(ctx.sender, input);
-  };
+  const requester = (ctx: CommandContext): E164 => actions.requester(ctx.sender, ctx.args);
   const noRequest = (contact: E164) => `There is no message request from ${displayPhone(contact)}. "requests" lists the ones waiting.`;
   return [
     {
@@ -58,8 +54,9 @@ export function requestCommands(core: CoreContext, actions: RequestActions): Com
         }
         const delivered = result.delivered === 1 ? '1 message' : `${result.delivered} messages`;
         const unreadable = result.unreadable > 0 ? ` ${result.unreadable} could not be decrypted; the room says so.` : '';
+        const damaged = result.damaged > 0 ? ` ${result.damaged} the bridge stored could not be read back (a damaged database); the room says so.` : '';
         await ctx.reply(
-          `Accepted ${displayPhone(contact)}: you are invited to a chat with them, with the ${delivered} they sent.${unreadable} ` +
+          `Accepted ${displayPhone(contact)}: you are invited to a chat with them, with the ${delivered} they sent.${unreadable}${damaged} ` +
             'From now on they are a contact like any other: they see when you read their messages and when you type.',
         );
       }),

@@ -21,6 +21,7 @@ import { KeyedQueue } from '../lib/keyed-queue';
 import { bridgeStateContent, bridgeStateKey } from './bridge-state';
 import type { CoreContext } from './context';
 import { portalKey } from './keyed-queue';
+import { remoteTxnId } from './remote-txn-id';
 import { noticeContent } from '../convert';
 
 export type Notice = { body: string; html: string };
@@ -141,19 +142,36 @@ export class SecurityKeeper {
     ];
   }
 
-  /** a notice from the bot; with `trail` when it is about a bridged message */
-  async notice(roomId: string, notice: Notice, trail?: HopTrail): Promise<void> {
+  /** a notice from the bot; with `trail` when it is about a bridged message; with `txnId`
+   *  when a repeated attempt must be the same event */
+  async notice(roomId: string, notice: Notice, trail?: HopTrail, txnId?: string): Promise<void> {
     const content = noticeContent(notice.body, notice.html);
-    await this.ctx.matrix.sendEvent(this.ctx.matrix.botUserId, roomId, 'm.room.message', trail ? this.mark(content, trail) : content);
+    await this.ctx.matrix.sendEvent(this.ctx.matrix.botUserId, roomId, 'm.room.message', trail ? this.mark(content, trail) : content, txnId);
   }
 
   /**
    * Records what a message showed about its sender. Called before the portal exists, so
-   * the portal's first notice and state already know the contact's protection.
+   * the portal's first notice and state already know the contact's protection. The
+   * "no end-to-end encryption" notice it makes due is sent by senderRecorded.
    */
-  recordSender(owner: string, contact: E164, sender: RemoteSender): { before: ContactRecord | undefined; after: ContactRecord } {
-    const before = this.contact(owner, contact);
-    return { before, after: this.ctx.store.contacts.observe(owner, contact, sender) };
+  recordSender(owner: string, contact: E164, sender: RemoteSender): ContactRecord {
+    return this.observe(owner, contact, sender);
+  }
+
+  /**
+   * Updates the contact's record; when that newly shows no end-to-end encryption, the
+   * notice becomes due in the same transaction. Due is stored, not derived from a
+   * before/after pair: a retry after a failed notice finds the record already updated and
+   * must still send it, and a retry after a failure that followed the notice must not.
+   */
+  private observe(owner: string, contact: E164, seen: { provider?: string; e2ee?: boolean; bridged?: boolean }): ContactRecord {
+    const { store } = this.ctx;
+    return store.atomically(() => {
+      const before = this.contact(owner, contact);
+      const after = store.contacts.observe(owner, contact, seen);
+      if (after.e2ee === false && before?.e2ee !== false) store.contacts.unencryptedSeen(owner, contact);
+      return after;
+    });
   }
 
   /** Learns the contact's identity-key fingerprint once a Signal session exists (the first
@@ -165,32 +183,42 @@ export class SecurityKeeper {
     if (identity && !this.contact(owner, contact)?.identityFingerprint) this.ctx.store.contacts.setFingerprint(owner, contact, identity.fingerprint);
   }
 
-  /** After recordSender, once the portal exists: the "no end-to-end encryption" notice when
-   *  that is newly known, and the room state. */
-  senderRecorded(owner: string, contact: E164, before: ContactRecord | undefined, after: ContactRecord): Promise<void> {
+  /** After recordSender, once the portal exists: the "no end-to-end encryption" notice if
+   *  one is due, and the room state. Safe to repeat after any failure. */
+  senderRecorded(owner: string, contact: E164): Promise<void> {
     return this.serial(owner, contact, async () => {
-      await this.noticeIfUnencrypted(owner, contact, before, after);
+      await this.unencryptedNoticeIfDue(owner, contact);
       await this.writeRoomState(owner, contact);
     });
   }
 
-  private async noticeIfUnencrypted(owner: string, contact: E164, before: ContactRecord | undefined, after: ContactRecord): Promise<void> {
-    const portal = this.ctx.store.portals.get(owner, contact);
-    if (!portal?.roomId || after.e2ee !== false || before?.e2ee === false) return;
-    const name = this.ctx.store.ghosts.get(contact)?.displayName ?? displayPhone(contact);
-    await this.notice(
-      portal.roomId,
-      unencryptedProviderNotice({ contactName: name, provider: after.provider ?? 'a provider', refused: this.refuses(after) }),
-    );
+  /**
+   * Sends the due "no end-to-end encryption" notice, then marks it sent. Its transaction ID
+   * is fixed per owner, contact, room and time seen, so a crash between sending and marking
+   * resends the same event, which the homeserver keeps once. Without a portal it stays due
+   * for the portal's first senderRecorded.
+   */
+  private async unencryptedNoticeIfDue(owner: string, contact: E164): Promise<void> {
+    const { store } = this.ctx;
+    const portal = store.portals.get(owner, contact);
+    const due = store.contacts.unencryptedNoticeDue(owner, contact);
+    if (!portal?.roomId || due === undefined) return;
+    const record = this.contact(owner, contact);
+    // seen encrypted again meanwhile: what the notice would say is no longer true
+    if (record?.e2ee === false) {
+      const name = store.ghosts.get(contact)?.displayName ?? displayPhone(contact);
+      const notice = unencryptedProviderNotice({ contactName: name, provider: record.provider ?? 'a provider', refused: this.refuses(record) });
+      await this.notice(portal.roomId, notice, undefined, remoteTxnId(owner, contact, `unencrypted:${portal.roomId}:${due}`, 'notice'));
+    }
+    store.contacts.unencryptedNoticed(owner, contact, due);
   }
 
   /** what a send showed: whether the message left Signal-encrypted */
   async observeSend(owner: string, contact: E164, encrypted: boolean): Promise<void> {
     if (encrypted) await this.learnIdentity(owner, contact);
     await this.serial(owner, contact, async () => {
-      const before = this.contact(owner, contact);
-      const after = this.ctx.store.contacts.observe(owner, contact, { e2ee: encrypted });
-      await this.noticeIfUnencrypted(owner, contact, before, after);
+      this.observe(owner, contact, { e2ee: encrypted });
+      await this.unencryptedNoticeIfDue(owner, contact);
       await this.writeRoomState(owner, contact);
     });
   }

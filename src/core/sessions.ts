@@ -26,6 +26,7 @@ import type { Portals } from './portals';
 import type { MessageRequests } from './message-requests';
 import type { ProviderFilter } from './provider-filter';
 import { RemoteIntake } from './remote-intake';
+import type { RequestOutcome } from './request-delivery';
 import type { SecurityKeeper } from './security-keeper';
 import { isPaused } from './user-settings';
 
@@ -130,7 +131,7 @@ export class Sessions {
   }
 
   /** opens the portal of an accepted message request and delivers what it held */
-  async acceptRequest(owner: string, contact: E164): Promise<{ delivered: number; unreadable: number } | undefined> {
+  async acceptRequest(owner: string, contact: E164): Promise<RequestOutcome | undefined> {
     const intake = this.entries.get(owner)?.intake;
     if (!intake) throw new Error('not connected to the network (paused, or the connection is down); try again once connected');
     return intake.acceptRequest(contact);

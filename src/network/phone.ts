@@ -57,6 +57,19 @@ export function parseShownPhone(input: string, shown: (phone: E164) => boolean):
   return parsePhone(input);
 }
 
+/**
+ * The phone number a command names, from its arguments as typed (the words after the command
+ * name, or one string): the one parser of `block`, `unblock`, `accept`, `decline` and the
+ * provisioning API's request calls, so each answers the same input the same way. Numbers
+ * `shown` accepts are taken as parseShownPhone takes them. Throws InvalidPhoneNumberError,
+ * also when nothing was given.
+ */
+export function parsePhoneArgument(args: string | readonly string[], shown: (phone: E164) => boolean): E164 {
+  const input = (typeof args === 'string' ? args : args.join(' ')).trim();
+  if (!input) throw new InvalidPhoneNumberError('', 'no number given');
+  return parseShownPhone(input, shown);
+}
+
 /** The number formatted for people, e.g. `+49 1511 2345678`. */
 export function displayPhone(phone: E164): string {
   try {

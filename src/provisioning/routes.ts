@@ -217,7 +217,7 @@ export function provisioningRoutes(deps: ProvisioningDeps): Route[] {
         if (result.outcome === 'failed') {
           throw new ApiError(503, ERRCODE.networkUnreachable, `the request could not be accepted yet: ${result.reason}; it still waits, nothing was lost`);
         }
-        return ok({ phone: contact, room_id: result.roomId, delivered: result.delivered, unreadable: result.unreadable });
+        return ok({ phone: contact, room_id: result.roomId, delivered: result.delivered, unreadable: result.unreadable, damaged: result.damaged });
       }),
     ),
 

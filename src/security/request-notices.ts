@@ -1,6 +1,7 @@
 /**
  * What the user reads about message requests (src/core/message-requests.ts): the request
- * itself, the summary of what the caps dropped, and what an accepted request could not show.
+ * itself, the summary of what the caps dropped, and what an accepted request could not show
+ * (messages that could not be decrypted, and stored ones the bridge could not read back).
  * The preview is already inert (src/convert/inert-preview.ts); the rest is ours.
  */
 import { line, notice, type Notice } from './notices';
@@ -46,4 +47,18 @@ export function dropSummaryNotice(args: { messages: number; numbers: number; sin
 export function unreadableBeforeAcceptNotice(args: { contactName: string; count: number }): Notice {
   const messages = args.count === 1 ? '1 message' : `${args.count} messages`;
   return notice(`⚠️ ${messages} from ${args.contactName} could not be decrypted`, line('They came before you accepted the message request; what they said is lost.'));
+}
+
+/** Held messages whose sealed record no longer opens: they were decrypted and stored, so
+ *  "could not be decrypted" would blame the contact's side for the bridge's own storage. */
+export function damagedHeldNotice(args: { contactName: string; count: number }): Notice {
+  const messages = args.count === 1 ? '1 message' : `${args.count} messages`;
+  const were = args.count === 1 ? 'was' : 'were';
+  return notice(
+    `⚠️ ${messages} from ${args.contactName} ${were} lost in the bridge's storage`,
+    line(
+      `The bridge received ${args.count === 1 ? 'it' : 'them'} and stored ${args.count === 1 ? 'it' : 'them'} sealed while the message request waited, ` +
+        'but could not read it back: its database is damaged. What they said cannot be recovered; the bridge\'s admin may want to check the database.',
+    ),
+  );
 }

@@ -164,6 +164,13 @@ export interface ContactRepository {
   keyChanged(owner: string, contact: string, fingerprint: string): ContactRecord;
   setFingerprint(owner: string, contact: string, fingerprint: string): void;
   setVerified(owner: string, contact: string, verified: boolean): void;
+  /** the contact was newly seen without end-to-end encryption: a notice is due; returns
+   *  which time this is (1, 2, …), the notice's identity */
+  unencryptedSeen(owner: string, contact: string): number;
+  /** the time whose notice is due and not yet sent, if any (the latest one) */
+  unencryptedNoticeDue(owner: string, contact: string): number | undefined;
+  /** the notice of that time (and of any before it) was sent */
+  unencryptedNoticed(owner: string, contact: string, seen: number): void;
 }
 
 export interface HeldMessage {

@@ -58,6 +58,25 @@ export class SqliteContacts implements ContactRepository {
       .prepare('UPDATE contacts SET verified = ?, key_changed_at = CASE WHEN ? THEN NULL ELSE key_changed_at END WHERE owner = ? AND contact = ?')
       .run(verified ? 1 : 0, verified ? 1 : 0, owner, contact);
   }
+
+  unencryptedSeen(owner: string, contact: string): number {
+    this.ensure(owner, contact);
+    const row = this.db
+      .prepare<[string, string], { seen: number }>('UPDATE contacts SET unencrypted_seen = unencrypted_seen + 1 WHERE owner = ? AND contact = ? RETURNING unencrypted_seen AS seen')
+      .get(owner, contact);
+    return row?.seen ?? 0;
+  }
+
+  unencryptedNoticeDue(owner: string, contact: string): number | undefined {
+    const row = this.db
+      .prepare<[string, string], { seen: number }>('SELECT unencrypted_seen AS seen FROM contacts WHERE owner = ? AND contact = ? AND unencrypted_seen > unencrypted_noticed')
+      .get(owner, contact);
+    return row?.seen;
+  }
+
+  unencryptedNoticed(owner: string, contact: string, seen: number): void {
+    this.db.prepare('UPDATE contacts SET unencrypted_noticed = MAX(unencrypted_noticed, ?) WHERE owner = ? AND contact = ?').run(seen, owner, contact);
+  }
 }
 
 interface HeldRow { id: number; owner: string; contact: string; message: string; held_at: number }

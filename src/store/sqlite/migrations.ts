@@ -313,4 +313,15 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 12,
+    name: 'unencrypted-provider notice due',
+    sql: `
+      -- how often the contact was newly seen without end-to-end encryption, and up to which of
+      -- those times the room was told (src/core/security-keeper.ts): a notice stays due
+      -- across a failed attempt, and each one has its own transaction ID
+      ALTER TABLE contacts ADD COLUMN unencrypted_seen INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE contacts ADD COLUMN unencrypted_noticed INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];

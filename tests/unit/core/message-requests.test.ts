@@ -292,6 +292,23 @@ test('a held message that no longer opens does not stall the accept: the rest is
   assert.match(reply, /with the 2 messages they sent/);
   const room = h.store.portals.get(ALICE, SAM)!.roomId!;
   assert.deepEqual(bodiesIn(h, room), ['a', 'c']);
-  assert.ok(h.matrix.inRoom(room).some((e) => /1 message from \+1 415 555 2671 could not be decrypted/.test(String(e.content.body))));
+  const bodies = h.matrix.inRoom(room).map((e) => String(e.content.body));
+  assert.ok(bodies.some((b) => /1 message from \+1 415 555 2671 was lost in the bridge's storage/.test(b)), 'named as what it is');
+  assert.ok(!bodies.some((b) => /could not be decrypted/.test(b)), 'it was decrypted once: not blamed on the sender');
+  assert.match(reply, /1 the bridge stored could not be read back \(a damaged database\)/);
   assert.ok(h.log.lines.some((l) => l.level === 'error' && /does not open/.test(l.text)));
+});
+
+test('accept and decline read a number as block and unblock do: typed with spaces and brackets, or refused with the same words', async (t) => {
+  const h = await harness(t);
+  const session = await h.login(ALICE, ALICE_PHONE);
+  for (const input of ['12ab', '+999', '   ']) {
+    const [declined] = await h.command(ALICE, `decline ${input}`);
+    const [unblocked] = await h.command(ALICE, `unblock ${input}`);
+    assert.equal(declined, unblocked, `the same answer to "${input}"`);
+    assert.match(declined, input.trim() ? /is not a valid phone number/ : /no number given/);
+  }
+  await session.deliver(FakeSession.text(SAM, 'm-1', 'hello'));
+  const [reply] = await h.command(ALICE, 'accept +1 (415) 555-2671');
+  assert.match(reply, /^Accepted \+1 415 555 2671/);
 });

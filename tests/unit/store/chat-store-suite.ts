@@ -164,6 +164,25 @@ export function chatStoreSuite(name: string, open: () => BridgeStore): void {
       assert.equal(store.contacts.get(alice, contact)?.keyChangedAt, null);
     }));
 
+  test(`${name}: an unencrypted-provider notice stays due until marked sent; each time seen has its own number`, () =>
+    withStore(open, (store) => {
+      assert.equal(store.contacts.unencryptedNoticeDue(alice, contact), undefined);
+      assert.equal(store.contacts.unencryptedSeen(alice, contact), 1);
+      assert.equal(store.contacts.unencryptedNoticeDue(alice, contact), 1);
+      assert.equal(store.contacts.unencryptedNoticeDue(alice, contact), 1, 'reading does not clear it');
+      assert.equal(store.contacts.unencryptedNoticeDue(bob, contact), undefined, 'per user');
+      store.contacts.unencryptedNoticed(alice, contact, 1);
+      assert.equal(store.contacts.unencryptedNoticeDue(alice, contact), undefined);
+      assert.equal(store.contacts.unencryptedSeen(alice, contact), 2);
+      assert.equal(store.contacts.unencryptedSeen(alice, contact), 3);
+      assert.equal(store.contacts.unencryptedNoticeDue(alice, contact), 3, 'the latest one');
+      store.contacts.unencryptedNoticed(alice, contact, 2);
+      assert.equal(store.contacts.unencryptedNoticeDue(alice, contact), 3, 'an older mark leaves a newer one due');
+      store.contacts.unencryptedNoticed(alice, contact, 3);
+      store.contacts.unencryptedNoticed(alice, contact, 1);
+      assert.equal(store.contacts.unencryptedNoticeDue(alice, contact), undefined, 'a late older mark does not reopen it');
+    }));
+
   test(`${name}: held messages keep their order until released`, () =>
     withStore(open, (store) => {
       store.portals.ensure(alice, contact);
