@@ -9,12 +9,12 @@
  * duplicate. docs/delivery.md describes the whole model.
  */
 import {
-  noticeContent, partEventIndex, remoteStatusToMatrix, remoteToMatrix, wellFormed, type MatrixAction,
+  noticeContent, remoteToMatrix, wellFormed, type MatrixAction,
 } from '../convert';
 import { displayPhone, type E164 } from '../network/phone';
 import type { RemoteEventHandler, RemoteMessage, UnreadableRemoteMessage } from '../network/remote-network';
 import type { Content } from '../protocol/content';
-import { messageKind, secondsSince } from './bridge-metrics';
+import { confirmDelivered, countBridged } from './bridged-message';
 import { type CoreContext } from './context';
 import type { SecurityKeeper } from './security-keeper';
 import { heldMessagesNotice, refusedMessageNotice } from '../security/notices';
@@ -26,26 +26,14 @@ import type { ProviderFilter } from './provider-filter';
 import { GivenUp, Persistence, Stopped, type Ending } from './persistence';
 import type { Portals, ReadyPortal } from './portals';
 import { RequestDelivery, type RequestOutcome } from './request-delivery';
-import { moveRemoteMedia } from './remote-media';
+import { moveRemoteMedia, wantedParts } from './remote-media';
 import type { RemoteJob } from './remote-job';
 import { givenUpNotice, lateNotice } from './remote-notices';
 import { remoteTxnId as txnId } from './remote-txn-id';
-import { TypingRelay } from './typing-relay';
+import { ReadReceipts } from './read-receipts';
+import { TYPING_REFRESH_MS, TYPING_TIMEOUT_MS, TypingRelay } from './typing-relay';
 import { UnreadableStreaks } from './unreadable-streaks';
 
-
-/** how long the homeserver shows a contact typing, and how often a phone's repeated "typing"
- *  is passed on so that it never lapses while they still type */
-const TYPING_TIMEOUT_MS = 30_000;
-const TYPING_REFRESH_MS = 20_000;
-
-/** The parts whose events are still missing (by part index): their media is needed. An edit
- *  of a known message replaces it with its first part only. */
-function wantedParts(content: Content, editing: boolean, done: ReadonlySet<number>): Set<number> {
-  if (content.kind !== 'message') return new Set();
-  const eventOf = partEventIndex(content.parts);
-  return new Set(content.parts.flatMap((_, i) => (done.has(eventOf[i]) || (editing && eventOf[i] !== 0) ? [] : [i])));
-}
 
 export class RemoteIntake implements RemoteEventHandler {
   private readonly persistence: Persistence;
@@ -58,9 +46,8 @@ export class RemoteIntake implements RemoteEventHandler {
   private readonly requestDelivery: RequestDelivery;
   /** remote typing, with repeats of the same state left out (typing-relay.ts) */
   private readonly typing: TypingRelay;
-  /** per contact, the newest message a read status that arrived names (its timestamp): an
-   *  older read status still waiting in line is covered by it and sends no receipt */
-  private readonly newestRead = new Map<string, number>();
+  /** read statuses as receipts, an older one waiting in line covered by a newer (read-receipts.ts) */
+  private readonly receipts: ReadReceipts;
 
   constructor(
     private readonly ctx: CoreContext,
@@ -74,6 +61,7 @@ export class RemoteIntake implements RemoteEventHandler {
   ) {
     this.persistence = new Persistence(ctx);
     this.unreadable = new UnreadableStreaks(ctx, security, owner, async (contact) => (await portals.ensure(owner, contact)).roomId);
+    this.receipts = new ReadReceipts(ctx.store.messages, owner);
     this.typing = new TypingRelay(
       (contact, typing) => this.sendTyping(contact as E164, typing),
       (message) => ctx.log.warn(`typing for ${owner} not bridged: ${message}`),
@@ -210,8 +198,8 @@ export class RemoteIntake implements RemoteEventHandler {
       return;
     }
     if (await this.bridgeContent(from, message.content, message.encrypted, job)) {
-      this.measureBridged(message.content, job.waited ? undefined : job.sentAt);
-      this.confirmDelivered(from, message.content);
+      countBridged(this.ctx, message.content, job.waited ? undefined : job.sentAt);
+      confirmDelivered(this.ctx, this.owner, from, message.content);
     }
   }
 
@@ -219,28 +207,6 @@ export class RemoteIntake implements RemoteEventHandler {
    *  (request-delivery.ts); undefined when there is no such request. */
   acceptRequest(contact: E164): Promise<RequestOutcome | undefined> {
     return this.requestDelivery.accept(contact);
-  }
-
-  /** Counts a message whose Matrix events now exist; content of no kind of ours became a notice, so it failed. */
-  private measureBridged(content: Content, sentAt: number | undefined): void {
-    const { metrics } = this.ctx;
-    const kind = messageKind(content);
-    if (!kind) return metrics.failed('remote_to_matrix', 'unbridgeable');
-    metrics.bridged('remote_to_matrix', kind);
-    if (sentAt !== undefined) metrics.latency('remote_to_matrix', secondsSince(sentAt));
-  }
-
-  /**
-   * Tells the sender their message arrived (the "delivered" tick), once its Matrix events
-   * exist; a message request's messages get it when the user accepts, as they reach Matrix
-   * only then. Not awaited: the tick must not hold up the next message, and if it is lost (the
-   * connection dropped) the read status that follows says more.
-   */
-  private confirmDelivered(from: E164, content: Content): void {
-    if (content.kind !== 'message' || content.replaces !== undefined || content.parts.length === 0) return;
-    const session = this.ctx.session(this.owner);
-    if (!session) return;
-    session.sendDeliveredStatus(from, [content.messageId]).catch((error: Error) => this.ctx.log.warn(`delivered status not sent for ${this.owner}: ${error.message}`));
   }
 
   /** whether a message was bridged only in part (a failure or crash between its parts) */
@@ -257,7 +223,7 @@ export class RemoteIntake implements RemoteEventHandler {
         const bridged = await this.bridgeContent(contact, message.content, message.encrypted, { sentAt: message.serverTimestamp, moved: new Map() });
         this.ctx.store.held.release(entry.id);
         // no latency: the wait for the user's confirmation is no delivery delay
-        if (bridged) this.measureBridged(message.content, undefined);
+        if (bridged) countBridged(this.ctx, message.content, undefined);
       }
       return held.length;
     });
@@ -383,28 +349,16 @@ export class RemoteIntake implements RemoteEventHandler {
 
   async onStatus(from: E164, status: 'delivered' | 'read', messageIds: string[], ack: () => Promise<void>): Promise<void> {
     const label = `${status} status for ${this.owner}`;
-    const { store, matrix } = this.ctx;
-    const bridged = () => messageIds.flatMap((id) =>
-      store.messages.byRemoteId(this.owner, from, id).filter((m) => m.eventId.startsWith('$')).slice(0, 1).map((m) => ({ eventId: m.eventId, ts: m.timestamp })),
-    );
-    const action = remoteStatusToMatrix(status, bridged());
-    // the newest message read so far, known now, before this status waits its turn in line
-    if (action.type === 'read-receipt') this.newestRead.set(from, Math.max(this.newestRead.get(from) ?? 0, this.timestampOf(bridged(), action.eventId)));
+    this.receipts.arrived(from, status, messageIds);
     const bridge = async () => {
-      const portal = store.portals.get(this.owner, from);
-      const now = remoteStatusToMatrix(status, bridged());
-      if (now.type !== 'read-receipt' || !portal?.roomId) return;
-      // a read status for a newer message arrived meanwhile: its receipt says this one too
-      if (this.timestampOf(bridged(), now.eventId) < (this.newestRead.get(from) ?? 0)) return;
-      await matrix.sendReadReceipt(matrix.ghostUserId(from), portal.roomId, now.eventId);
+      const portal = this.ctx.store.portals.get(this.owner, from);
+      const eventId = this.receipts.due(from, status, messageIds);
+      if (!eventId || !portal?.roomId) return;
+      await this.ctx.matrix.sendReadReceipt(this.ctx.matrix.ghostUserId(from), portal.roomId, eventId);
     };
     // a read mark the homeserver refuses for good loses no content: said in the log, not the room
     const refused = async (ending: Ending) => this.ctx.log.warn(`${label} not bridged (${ending.kind}): ${ending.error.message}`);
     await this.deliver(from, label, undefined, ack, bridge, refused);
-  }
-
-  private timestampOf(events: ReadonlyArray<{ eventId: string; ts: number }>, eventId: string): number {
-    return events.find((e) => e.eventId === eventId)?.ts ?? 0;
   }
 
   async onTyping(from: E164, typing: boolean): Promise<void> {

@@ -9,7 +9,7 @@
  * neither loses an attachment nor uploads it a second time. An upload that fails transiently
  * (homeserver down) throws, and the caller retries; only a refusal becomes a notice.
  */
-import type { MediaUpload } from '../convert';
+import { partEventIndex, type MediaUpload } from '../convert';
 import type { RemoteSession } from '../network/remote-network';
 import type { Content } from '../protocol/content';
 import type { CoreContext } from './context';
@@ -23,6 +23,14 @@ function megabytes(bytes: number): string {
  * Fills `moved` (part index → upload result) for every attachment part in `wanted` that has
  * no result yet, and returns all results.
  */
+/** The parts whose events are still missing (by part index): their media is needed. An edit
+ *  of a known message replaces it with its first part only. */
+export function wantedParts(content: Content, editing: boolean, done: ReadonlySet<number>): Set<number> {
+  if (content.kind !== 'message') return new Set();
+  const eventOf = partEventIndex(content.parts);
+  return new Set(content.parts.flatMap((_, i) => (done.has(eventOf[i]) || (editing && eventOf[i] !== 0) ? [] : [i])));
+}
+
 export async function moveRemoteMedia(
   ctx: CoreContext,
   session: RemoteSession | undefined,

@@ -6,6 +6,11 @@
  * Typing is momentary, so a failed send is logged and not retried (a late "is typing" would
  * be wrong); the next change is sent as usual.
  */
+/** how long the homeserver shows a contact typing, and how often a phone's repeated "typing"
+ *  is passed on so that it never lapses while they still type */
+export const TYPING_TIMEOUT_MS = 30_000;
+export const TYPING_REFRESH_MS = 20_000;
+
 interface ContactTyping {
   /** what the homeserver was last told, and when */
   sent?: { typing: boolean; at: number };
