@@ -55,8 +55,7 @@ export class GroupReceiver {
       let bytes = await this.stores.pending.get(ev.envelopeId);
       if (!bytes) {
         if (!this.sessions) throw new Error('sender key received by an account without end-to-end encryption');
-        bytes = await this.sessions.decrypt(sender.phone, sender.deviceId, payload.type, payload.body);
-        await this.stores.pending.put(ev.envelopeId, bytes);
+        bytes = await this.sessions.decrypt(sender.phone, sender.deviceId, payload.type, payload.body, ev.envelopeId);
       }
       const skdm = SenderKeyDistributionMessage.deserialize(new Uint8Array(bytes));
       await processSenderKeyDistributionMessage(ProtocolAddress.new(sender.phone, sender.deviceId), skdm, this.stores.senderKey);
@@ -99,8 +98,11 @@ export class GroupReceiver {
     const announced = await this.stores.groups.senderDistribution(payload.groupId, sender);
     const used = SenderKeyMessage.deserialize(new Uint8Array(bytes)).distributionId();
     if (announced !== used) throw new Error('no sender key from this sender for this group (not distributed to us, or for another group)');
-    const plaintext = await groupDecrypt(ProtocolAddress.new(sender.phone, sender.deviceId), this.stores.senderKey, new Uint8Array(bytes));
-    await this.stores.pending.put(ev.envelopeId, plaintext);
+    // the sender key's step and the kept plaintext in one transaction (signal/staged-writes.ts)
+    const d = this.stores.decryption();
+    const plaintext = await groupDecrypt(ProtocolAddress.new(sender.phone, sender.deviceId), d.senderKey, new Uint8Array(bytes));
+    await d.pending.put(ev.envelopeId, plaintext);
+    d.commit();
     return plaintext;
   }
 }

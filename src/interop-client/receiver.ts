@@ -3,8 +3,9 @@
  * and hands typed deliveries to the consumer with an `ack()` that removes the envelope from
  * the gateway's queue. Envelopes are processed one at a time, in the order they arrive.
  *
- * Decrypted plaintext is kept in the PendingPlaintextStore until the ack: the ratchet has
- * already moved, so an envelope redelivered after a crash could not be decrypted again.
+ * Decrypted plaintext is kept in the PendingPlaintextStore until the ack, written in the same
+ * transaction as the ratchet step (signal/staged-writes.ts): the ratchet has moved, so an
+ * envelope redelivered after a crash could not be decrypted again.
  *
  * While the consumer holds a delivery, a redelivery of the same envelope (the gateway
  * redelivers everything unacknowledged on each new subscription) is not handed over again.
@@ -151,9 +152,7 @@ export class InboundReceiver {
     try {
       if (payload.type === 'plaintext') return fromBase64(payload.body, 'plaintext body');
       if (!this.sessions) return new Error('encrypted message received by an account without end-to-end encryption');
-      const plaintext = await this.sessions.decrypt(ev.sender.phone, ev.sender.deviceId, payload.type, payload.body);
-      await this.pending.put(ev.envelopeId, plaintext);
-      return plaintext;
+      return await this.sessions.decrypt(ev.sender.phone, ev.sender.deviceId, payload.type, payload.body, ev.envelopeId);
     } catch (err) {
       if (err instanceof DuplicateMessageError) return 'duplicate';
       // A failing local database is not the message's fault: leave it queued (no ack) so it

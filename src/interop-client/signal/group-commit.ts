@@ -24,6 +24,11 @@ export class GroupCommit {
     setImmediate(() => this.commit());
   }
 
+  write(run: () => void): void {
+    this.begin();
+    run();
+  }
+
   commit(): void {
     if (!this.open) return;
     this.open = false;

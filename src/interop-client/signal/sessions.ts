@@ -177,23 +177,31 @@ export class SignalSessions extends EventEmitter<{ identityChanged: [IdentityCha
     });
   }
 
-  decrypt(phone: string, deviceId: number, type: 'prekey' | 'whisper', body: string): Promise<Uint8Array> {
+  /**
+   * Decrypts one message. With `keepAs` (an envelope ID) the plaintext is kept in the pending
+   * store in the same transaction as the ratchet step (DecryptionStores): a crash cannot
+   * leave the step without the plaintext, which a redelivery could not decrypt again.
+   */
+  decrypt(phone: string, deviceId: number, type: 'prekey' | 'whisper', body: string, keepAs?: string): Promise<Uint8Array> {
     const address = this.address(phone, deviceId);
     const bytes = fromBase64(body, 'ciphertext');
     const s = this.stores;
     return this.mutex.run(`${phone}.${deviceId}`, async () => {
+      const d = s.decryption();
+      let plaintext: Uint8Array;
       try {
-        if (type === 'prekey') {
-          const message = PreKeySignalMessage.deserialize(bytes);
-          return await signalDecryptPreKey(
-            message, address, this.localAddress, s.session, s.identity, s.preKey, s.signedPreKey, s.kyberPreKey,
-          );
-        }
-        return await signalDecrypt(SignalMessage.deserialize(bytes), address, this.localAddress, s.session, s.identity);
+        plaintext = type === 'prekey'
+          ? await signalDecryptPreKey(
+            PreKeySignalMessage.deserialize(bytes), address, this.localAddress, d.session, s.identity, d.preKey, s.signedPreKey, d.kyberPreKey,
+          )
+          : await signalDecrypt(SignalMessage.deserialize(bytes), address, this.localAddress, d.session, s.identity);
       } catch (err) {
         if (err instanceof LibSignalErrorBase && err.code === ErrorCode.DuplicatedMessage) throw new DuplicateMessageError();
         throw err;
       }
+      if (keepAs !== undefined) await d.pending.put(keepAs, plaintext);
+      d.commit();
+      return plaintext;
     });
   }
 

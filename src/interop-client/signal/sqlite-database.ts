@@ -8,6 +8,7 @@ import { openPrivateDatabase } from '../../sqlite/private-file';
 import { ACCOUNT_TABLES, migrateSignalDatabase } from './migrations';
 import { PlaintextSecretBox, type SecretBox } from './secret-box';
 import { GroupCommit } from './group-commit';
+import { StagedWrites } from './staged-writes';
 import { AUTOCOMMIT, SqliteIdentityStore, SqliteLocalAccountStore, type WriteGate } from './sqlite-identity-store';
 import {
   SqliteKyberPreKeyStore,
@@ -69,6 +70,17 @@ export class SignalDatabase {
       pending: new SqlitePendingPlaintextStore(this.db, account, box, gate),
       senderKey: new SqliteSenderKeyStore(this.db, account, box, gate),
       groups: new SqliteGroupKeyStateStore(this.db, account, gate),
+      decryption: () => {
+        const staged = new StagedWrites(this.db, gate);
+        return {
+          session: new SqliteSessionStore(this.db, account, box, staged),
+          preKey: new SqlitePreKeyStore(this.db, account, box, staged),
+          kyberPreKey: new SqliteKyberPreKeyStore(this.db, account, box, staged),
+          senderKey: new SqliteSenderKeyStore(this.db, account, box, staged),
+          pending: new SqlitePendingPlaintextStore(this.db, account, box, staged),
+          commit: () => staged.commit(),
+        };
+      },
     };
   }
 

@@ -20,11 +20,11 @@ export class SqliteSenderKeyStore extends SenderKeyStore implements InteropSende
   }
 
   async saveSenderKey(sender: ProtocolAddress, distributionId: string, record: SenderKeyRecord): Promise<void> {
-    this.gate.begin();
-    prepared(this.db,
+    const sealed = this.box.seal(record.serialize());
+    this.gate.write(() => prepared(this.db,
       `INSERT INTO signal_sender_keys (account, name, device_id, distribution_id, record_sealed, updated_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (account, name, device_id, distribution_id) DO UPDATE SET record_sealed = excluded.record_sealed, updated_at = excluded.updated_at`,
-    ).run(this.account, sender.name(), sender.deviceId(), distributionId, this.box.seal(record.serialize()), Date.now());
+    ).run(this.account, sender.name(), sender.deviceId(), distributionId, sealed, Date.now()));
   }
 
   async getSenderKey(sender: ProtocolAddress, distributionId: string): Promise<SenderKeyRecord | null> {

@@ -32,9 +32,14 @@ export function ownBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
  *  leaves each write in its own autocommit transaction. */
 export interface WriteGate {
   begin(): void;
+  /**
+   * A write a decryption makes (ratchet step, consumed prekey, sender key step, kept
+   * plaintext): run now here, held until the decryption is kept by StagedWrites.
+   */
+  write(run: () => void): void;
 }
 
-export const AUTOCOMMIT: WriteGate = { begin: () => {} };
+export const AUTOCOMMIT: WriteGate = { begin: () => {}, write: (run) => run() };
 
 /** Prekey ids are 24-bit in the Signal protocol; 0 is avoided as "no id". */
 const MAX_PREKEY_ID = 0xffffff;

@@ -29,10 +29,12 @@ import type {
 
 type SealedRow = { record_sealed: Buffer } | undefined;
 
-export class SqliteSessionStore extends SessionStore implements InteropSessionStore {
-  private readonly getStmt: Database.Statement;
-  private readonly saveStmt: Database.Statement;
+const GET_SESSION = 'SELECT record_sealed FROM signal_sessions WHERE account = ? AND name = ? AND device_id = ?';
+const SAVE_SESSION = `INSERT INTO signal_sessions (account, name, device_id, record_sealed, updated_at) VALUES (?, ?, ?, ?, ?)
+  ON CONFLICT (account, name, device_id) DO UPDATE SET record_sealed = excluded.record_sealed, updated_at = excluded.updated_at`;
 
+export class SqliteSessionStore extends SessionStore implements InteropSessionStore {
+  // one instance per decryption (SignalDatabase.decryption): statements from the handle's cache
   constructor(
     private readonly db: Database.Database,
     private readonly account: string,
@@ -40,20 +42,15 @@ export class SqliteSessionStore extends SessionStore implements InteropSessionSt
     private readonly gate: WriteGate,
   ) {
     super();
-    this.getStmt = db.prepare('SELECT record_sealed FROM signal_sessions WHERE account = ? AND name = ? AND device_id = ?');
-    this.saveStmt = db.prepare(
-      `INSERT INTO signal_sessions (account, name, device_id, record_sealed, updated_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (account, name, device_id) DO UPDATE SET record_sealed = excluded.record_sealed, updated_at = excluded.updated_at`,
-    );
   }
 
   async saveSession(address: ProtocolAddress, record: SessionRecord): Promise<void> {
-    this.gate.begin();
-    this.saveStmt.run(this.account, address.name(), address.deviceId(), this.box.seal(record.serialize()), Date.now());
+    const sealed = this.box.seal(record.serialize());
+    this.gate.write(() => prepared(this.db, SAVE_SESSION).run(this.account, address.name(), address.deviceId(), sealed, Date.now()));
   }
 
   async getSession(address: ProtocolAddress): Promise<SessionRecord | null> {
-    const row = this.getStmt.get(this.account, address.name(), address.deviceId()) as SealedRow;
+    const row = prepared(this.db, GET_SESSION).get(this.account, address.name(), address.deviceId()) as SealedRow;
     return row ? SessionRecord.deserialize(ownBytes(this.box.open(row.record_sealed))) : null;
   }
 
@@ -102,8 +99,7 @@ export class SqlitePreKeyStore extends PreKeyStore implements InteropPreKeyStore
   }
 
   async removePreKey(id: number): Promise<void> {
-    this.gate.begin();
-    prepared(this.db, 'DELETE FROM signal_prekeys WHERE account = ? AND id = ?').run(this.account, id);
+    this.gate.write(() => prepared(this.db, 'DELETE FROM signal_prekeys WHERE account = ? AND id = ?').run(this.account, id));
   }
 
   async countPreKeys(): Promise<number> {
@@ -180,22 +176,25 @@ export class SqliteKyberPreKeyStore extends KyberPreKeyStore implements InteropK
     return KyberPreKeyRecord.deserialize(ownBytes(this.box.open(row.record_sealed)));
   }
 
-  /** One-time keys are deleted; a last-resort key refuses a (signed prekey, base key) it has seen. */
+  /** One-time keys are deleted; a last-resort key refuses a (signed prekey, base key) it has seen.
+   *  The check reads now; the write may be held with the rest of its decryption. */
   async markKyberPreKeyUsed(id: number, signedPreKeyId: number, baseKey: PublicKey): Promise<void> {
-    this.gate.begin();
     const row = prepared(this.db, 'SELECT last_resort FROM signal_kyber_prekeys WHERE account = ? AND id = ?')
       .get(this.account, id) as { last_resort: number } | undefined;
     if (!row) return;
     if (!row.last_resort) {
-      prepared(this.db, 'DELETE FROM signal_kyber_prekeys WHERE account = ? AND id = ?').run(this.account, id);
+      this.gate.write(() => prepared(this.db, 'DELETE FROM signal_kyber_prekeys WHERE account = ? AND id = ?').run(this.account, id));
       return;
     }
-    const inserted = prepared(this.db, 
-        `INSERT OR IGNORE INTO signal_kyber_base_keys_seen (account, kyber_prekey_id, signed_prekey_id, base_key)
-         VALUES (?, ?, ?, ?)`,
-      )
-      .run(this.account, id, signedPreKeyId, baseKey.serialize());
-    if (inserted.changes === 0) throw new Error('replayed session setup: Kyber last-resort key already used with this base key');
+    const key = baseKey.serialize();
+    const seen = prepared(this.db,
+      'SELECT 1 FROM signal_kyber_base_keys_seen WHERE account = ? AND kyber_prekey_id = ? AND signed_prekey_id = ? AND base_key = ?',
+    ).get(this.account, id, signedPreKeyId, key);
+    if (seen) throw new Error('replayed session setup: Kyber last-resort key already used with this base key');
+    this.gate.write(() => prepared(this.db,
+      `INSERT OR IGNORE INTO signal_kyber_base_keys_seen (account, kyber_prekey_id, signed_prekey_id, base_key)
+       VALUES (?, ?, ?, ?)`,
+    ).run(this.account, id, signedPreKeyId, key));
   }
 
   async pruneLastResortKyberPreKeys(keep: number): Promise<number> {
@@ -224,11 +223,10 @@ export class SqlitePendingPlaintextStore implements PendingPlaintextStore {
   ) {}
 
   async put(envelopeId: string, plaintext: Uint8Array): Promise<void> {
-    this.gate.begin();
-    prepared(this.db, 
-        'INSERT OR REPLACE INTO signal_pending_plaintexts (account, envelope_id, plaintext_sealed, received_at) VALUES (?, ?, ?, ?)',
-      )
-      .run(this.account, envelopeId, this.box.seal(plaintext), Date.now());
+    const sealed = this.box.seal(plaintext);
+    this.gate.write(() => prepared(this.db,
+      'INSERT OR REPLACE INTO signal_pending_plaintexts (account, envelope_id, plaintext_sealed, received_at) VALUES (?, ?, ?, ?)',
+    ).run(this.account, envelopeId, sealed, Date.now()));
   }
 
   async get(envelopeId: string): Promise<Uint8Array | undefined> {

@@ -125,6 +125,22 @@ export interface GroupKeyStateStore {
   forgetGroup(groupId: string): Promise<void>;
 }
 
+/**
+ * The stores one decryption writes to, its writes held back until `commit`, which applies
+ * them (the ratchet step, consumed prekeys, the sender key step, and the plaintext kept with
+ * `pending.put`) in one transaction. A crash leaves all of them or none: never a ratchet that
+ * moved past an envelope whose plaintext was not kept, which would be lost on redelivery.
+ * Dropped without `commit` (the decryption failed), nothing of it is written.
+ */
+export interface DecryptionStores {
+  readonly session: SessionStore;
+  readonly preKey: PreKeyStore;
+  readonly kyberPreKey: KyberPreKeyStore;
+  readonly senderKey: SenderKeyStore;
+  readonly pending: Pick<PendingPlaintextStore, 'put'>;
+  commit(): void;
+}
+
 export interface SignalAccountStores {
   readonly account: string;
   readonly local: LocalAccountStore;
@@ -136,4 +152,6 @@ export interface SignalAccountStores {
   readonly pending: PendingPlaintextStore;
   readonly senderKey: InteropSenderKeyStore;
   readonly groups: GroupKeyStateStore;
+  /** fresh stores for one decryption (see DecryptionStores) */
+  decryption(): DecryptionStores;
 }
