@@ -13,13 +13,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { randomUUID } from 'node:crypto';
+import {
+  ProtocolAddress, SenderKeyDistributionMessage, groupEncrypt, processSenderKeyDistributionMessage,
+} from '@signalapp/libsignal-client';
 import Database from 'better-sqlite3';
+import { GroupReceiver } from '../../../src/interop-client/group-receiver';
 import type { InteropConnection } from '../../../src/interop-client/connection';
 import { InboundReceiver } from '../../../src/interop-client/receiver';
 import { generateDeviceKeys } from '../../../src/interop-client/signal/keys';
 import { SignalSessions } from '../../../src/interop-client/signal/sessions';
 import { SignalDatabase } from '../../../src/interop-client/signal/sqlite-database';
-import type { IncomingMessage, UnreadableMessage } from '../../../src/interop-client/types';
+import { toBase64 } from '../../../src/interop-client/sodium';
+import type { IncomingGroupMessage, IncomingMessage, UnreadableMessage } from '../../../src/interop-client/types';
 import type { EnvelopeEvent } from '../../../src/protocol/frames';
 
 const ALICE = '+4915100003001';
@@ -85,9 +91,12 @@ const content = (text: string) => new TextEncoder().encode(JSON.stringify({
 /**
  * Alice and Bob with a session; Bob's keys in `file`, in the bridge's mode (autocommit on a
  * handle it shares) or the simulated user's (its own file, group commit). Returns the
- * envelope of a first (prekey) message and, when `whisper`, of a later one instead.
+ * envelope of a first (prekey) message, of a later one (`later`), or of a group message (`group`).
  */
-async function world(file: string, shared: boolean, whisper: boolean): Promise<Sent> {
+type Kind = 'first' | 'later' | 'group';
+
+async function world(file: string, shared: boolean, kind: Kind): Promise<Sent> {
+  const whisper = kind === 'later';
   const alice = new SignalDatabase(join(dir, `${file}-alice.db`));
   const aliceStores = alice.forAccount(ALICE);
   await generateDeviceKeys(aliceStores, { oneTimePreKeys: 2, oneTimeKyberPreKeys: 2 });
@@ -114,10 +123,27 @@ async function world(file: string, shared: boolean, whisper: boolean): Promise<S
     body = 'second';
     assert.equal(sent.type, 'whisper');
   }
+  let envelope = envelopeOf(`e-${file}`, sent.type, sent.body);
+  if (kind === 'group') {
+    // Alice's sender key, handed to Bob as the group-key envelope would; then two group
+    // messages, the second one the kill is tried on (its chain step is a write)
+    const groupId = 'g-1';
+    const from = ProtocolAddress.new(ALICE, 1);
+    const skdm = await SenderKeyDistributionMessage.create(from, randomUUID(), aliceStores.senderKey);
+    await processSenderKeyDistributionMessage(from, skdm, bobStores.senderKey);
+    await bobStores.groups.bindSender(groupId, { phone: ALICE, deviceId: 1 }, skdm.distributionId());
+    await groupEncrypt(from, skdm.distributionId(), aliceStores.senderKey, content('warm-up'));
+    const message = await groupEncrypt(from, skdm.distributionId(), aliceStores.senderKey, content('group-hello'));
+    body = 'group-hello';
+    envelope = {
+      ...envelope,
+      payload: { kind: 'group_message', groupId, clientMessageId: 'm-group', type: 'senderkey', body: toBase64(message.serialize()) },
+    } as EnvelopeEvent;
+  }
   alice.close();
   bob.close();
   if (bobHandle.open) bobHandle.close();
-  return { envelope: envelopeOf(`e-${file}`, sent.type, sent.body), body };
+  return { envelope, body };
 }
 
 /** Bob receives the envelope once over `handle`; what the consumer was handed. */
@@ -125,11 +151,16 @@ async function receive(handle: Database.Database, shared: boolean, envelope: Env
   const db = new SignalDatabase(handle, { groupCommit: !shared });
   const stores = db.forAccount(BOB);
   const conn = { request: async () => ({}) } as unknown as InteropConnection;
-  const handed: Array<IncomingMessage | UnreadableMessage> = [];
+  const handed: Array<IncomingMessage | IncomingGroupMessage | UnreadableMessage> = [];
   const warnings: string[] = [];
-  const receiver = new InboundReceiver(conn, BOB, 1, new SignalSessions(stores, BOB, 1), stores.pending, {
+  const sessions = new SignalSessions(stores, BOB, 1);
+  const groups = new GroupReceiver(sessions, stores, {
+    groupMessage: (m) => handed.push(m), groupUpdate: () => undefined, unreadable: (u) => handed.push(u),
+    warning: (e) => warnings.push(e.message), changed: async () => undefined,
+  });
+  const receiver = new InboundReceiver(conn, BOB, 1, sessions, stores.pending, {
     message: (m) => handed.push(m), status: () => undefined, unreadable: (u) => handed.push(u), warning: (e) => warnings.push(e.message),
-  }, false);
+  }, false, groups);
   receiver.enqueue(envelope);
   await receiver.idle();
   await new Promise((resolve) => setImmediate(resolve)); // a group commit's end of turn
@@ -137,18 +168,18 @@ async function receive(handle: Database.Database, shared: boolean, envelope: Env
   return { handed, warnings };
 }
 
-const textOf = (m: IncomingMessage | UnreadableMessage) =>
+const textOf = (m: IncomingMessage | IncomingGroupMessage | UnreadableMessage) =>
   'content' in m && m.content.kind === 'message' && m.content.parts[0].type === 'text' ? m.content.parts[0].body : `unreadable: ${'error' in m ? m.error : ''}`;
 
 for (const shared of [true, false]) {
-  for (const whisper of [false, true]) {
-    const mode = `${shared ? 'autocommit (the bridge)' : 'group commit (a simulated user)'}, ${whisper ? 'later' : 'first'} message`;
+  for (const kind of ['first', 'later', 'group'] as const) {
+    const mode = `${shared ? 'autocommit (the bridge)' : 'group commit (a simulated user)'}, ${kind} message`;
     describe(`a kill at any write of a decryption, ${mode}`, () => {
       it('leaves the redelivered envelope readable', async () => {
         let k = 1;
         for (; ; k++) {
-          const file = `${shared ? 's' : 'g'}${whisper ? 'w' : 'p'}${k}`;
-          const sent = await world(file, shared, whisper);
+          const file = `${shared ? 's' : 'g'}-${kind}-${k}`;
+          const sent = await world(file, shared, kind);
           const real = new Database(join(dir, `${file}-bob.db`));
           const dying = dyingAt(real, k);
           await receive(dying.handle, shared, sent.envelope);
