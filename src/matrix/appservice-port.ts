@@ -4,7 +4,7 @@
  */
 import type { Bridge } from 'matrix-appservice-bridge';
 import type { DownloadedMedia, MatrixPort, PortalRoomSpec, SpaceSpec } from '../core/matrix-port';
-import { classifyMatrixError } from '../core/errors';
+import { MatrixRefusedError, classifyMatrixError } from '../core/errors';
 
 /** Every method of the port throws MatrixRefusedError for a 4xx refusal, so core can tell a
  *  refusal that no retry fixes from an outage (see core/errors.ts). */
@@ -22,6 +22,12 @@ function classified<T extends object>(port: T): T {
     });
   }
   return port;
+}
+
+/** The homeserver's answer that a state event does not exist (404 M_NOT_FOUND). */
+function isNotFound(error: unknown): boolean {
+  const refused = classifyMatrixError(error);
+  return refused instanceof MatrixRefusedError && refused.status === 404;
 }
 
 export class AppserviceMatrixPort implements MatrixPort {
@@ -138,8 +144,11 @@ export class AppserviceMatrixPort implements MatrixPort {
     try {
       await (await this.client(this.botUserId)).getRoomStateEvent(roomId, 'm.room.encryption', '');
       return true;
-    } catch {
-      return false;
+    } catch (error) {
+      // only "there is no such state" means unencrypted: an outage taken for "unencrypted"
+      // would record an encrypted portal as plaintext (and its trail with it)
+      if (isNotFound(error)) return false;
+      throw error;
     }
   }
 
@@ -147,8 +156,10 @@ export class AppserviceMatrixPort implements MatrixPort {
     try {
       const state = (await (await this.client(this.botUserId)).getRoomStateEvent(roomId, 'm.room.member', userId)) as { membership?: string };
       return state.membership;
-    } catch {
-      return undefined;
+    } catch (error) {
+      // never in the room; an outage is not "no membership" (the caller would invite again)
+      if (isNotFound(error)) return undefined;
+      throw error;
     }
   }
 

@@ -53,3 +53,33 @@ test('a registration check that failed is made again on the next request', async
   assert.deepEqual(fake.checks, [GHOST, GHOST]);
   assert.equal(fake.sends.length, 1);
 });
+
+/** A bridge whose bot answers state lookups with `answer` (a value, or an error to throw). */
+function stateBridge(answer: () => unknown) {
+  return {
+    getIntent: () => ({
+      ensureRegistered: async () => 'registered=true',
+      matrixClient: { getRoomStateEvent: async () => answer() },
+    }),
+  } as unknown as Bridge;
+}
+
+const httpError = (statusCode: number, errcode: string, error: string) => Object.assign(new Error(error), { statusCode, body: { errcode, error } });
+
+test('a room without m.room.encryption is unencrypted; an outage during the lookup is an outage, not "unencrypted"', async () => {
+  assert.equal(await port(stateBridge(() => ({ algorithm: 'm.megolm.v1.aes-sha2' }))).isEncrypted('!r:example.org'), true);
+  const missing = port(stateBridge(() => { throw httpError(404, 'M_NOT_FOUND', 'Event not found.'); }));
+  assert.equal(await missing.isEncrypted('!r:example.org'), false);
+  const down = port(stateBridge(() => { throw httpError(502, 'M_UNKNOWN', 'Bad gateway'); }));
+  await assert.rejects(down.isEncrypted('!r:example.org'), /homeserver failed/);
+  const unreachable = port(stateBridge(() => { throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }); }));
+  await assert.rejects(unreachable.isEncrypted('!r:example.org'), /ECONNREFUSED/);
+});
+
+test('a user never in the room has no membership; an outage during the lookup throws instead of saying so', async () => {
+  assert.equal(await port(stateBridge(() => ({ membership: 'join' }))).membership('!r:example.org', '@a:example.org'), 'join');
+  const never = port(stateBridge(() => { throw httpError(404, 'M_NOT_FOUND', 'Event not found.'); }));
+  assert.equal(await never.membership('!r:example.org', '@a:example.org'), undefined);
+  const down = port(stateBridge(() => { throw httpError(503, 'M_UNKNOWN', 'unavailable'); }));
+  await assert.rejects(down.membership('!r:example.org', '@a:example.org'), /homeserver failed/);
+});
