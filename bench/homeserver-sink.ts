@@ -112,8 +112,9 @@ export async function startHomeserverSink(opts: { serverName: string; asToken: s
       return echo({ ...roomEvent(server, m[1], asUser, m[2], body), event_id: eventId });
     }
     if (/\/rooms\/[^/]+\/(state|redact)\//.test(path) && method === 'PUT') return answer(res, 200, { event_id: id('$st', server) });
-    // no room is encrypted; everyone asked about is joined (the portal's user is always present)
-    if (/\/rooms\/[^/]+\/state\/m\.room\.encryption/.test(path)) return answer(res, 404, { errcode: 'M_NOT_FOUND', error: 'no encryption' });
+    // no room is encrypted (in Synapse's words for missing state); everyone asked about is
+    // joined (the portal's user is always present)
+    if (/\/rooms\/[^/]+\/state\/m\.room\.encryption/.test(path)) return answer(res, 404, { errcode: 'M_NOT_FOUND', error: 'Event not found.' });
     if (/\/rooms\/[^/]+\/state\/m\.room\.member\//.test(path)) return answer(res, 200, { membership: 'join' });
     if (/\/rooms\/[^/]+\/state\/m\.room\.power_levels/.test(path)) {
       return answer(res, 200, { users: { [opts.botUserId]: 100 }, users_default: 0, events_default: 0, state_default: 50 });

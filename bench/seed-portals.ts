@@ -1,0 +1,31 @@
+/**
+ * Portals made through the store, not through start-chat: bench:scale needs 10,000 of them and
+ * a real start-chat costs a contact with keys, a request and an accept each (minutes at that
+ * count). Each seeded portal is what a finished one leaves behind: a ghost, the portal with its
+ * room (a name the homeserver sink accepts; no homeserver holds it), and the contact's record.
+ */
+import type { BridgeConfig } from '../src/config/types';
+import { SqliteBridgeStore } from '../src/store/sqlite/sqlite-store';
+
+/** the i-th seeded contact: Berlin numbers, apart from the bench's simulated users */
+export const seededPhone = (i: number) => `+4930${String(10_000_000 + i)}`;
+
+export function seedPortals(config: BridgeConfig, owner: string, count: number): void {
+  const store = SqliteBridgeStore.open(config.database.path);
+  const ghost = (phone: string) => `@${config.appservice.ghost_username_template.replace('{phone}', phone)}:${config.homeserver.domain}`;
+  try {
+    store.atomically(() => {
+      // the user record the bot would have made when they first wrote to it
+      store.users.ensure(owner);
+      for (let i = 0; i < count; i++) {
+        const phone = seededPhone(i);
+        store.ghosts.ensure(phone, ghost(phone));
+        store.portals.ensure(owner, phone);
+        store.portals.setRoom(owner, phone, `!seeded-${i}:${config.homeserver.domain}`);
+        store.contacts.observe(owner, phone, { provider: 'native', e2ee: true, bridged: false });
+      }
+    });
+  } finally {
+    store.close();
+  }
+}
