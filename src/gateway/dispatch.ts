@@ -38,6 +38,7 @@ const HANDLERS: { [K in AuthedType]: Handler<K> } = {
   'keys.fetch': devices.keysFetch,
   'message.submit': messages.submit,
   'envelope.ack': messages.ack,
+  'envelope.ack_many': messages.ackMany,
   'signal.send': messages.signalSend,
   'media.upload': media.mediaUpload,
   'media.download': media.mediaDownload,

@@ -1,7 +1,8 @@
 /**
  * Inbound envelopes of one local device: decrypts (or reads plaintext), validates the content,
  * and hands typed deliveries to the consumer with an `ack()` that removes the envelope from
- * the gateway's queue. Envelopes are processed one at a time, in the order they arrive.
+ * the gateway's queue (acks of one turn travel together: envelope-acks.ts). Envelopes are
+ * processed one at a time, in the order they arrive.
  *
  * Decrypted plaintext is kept in the PendingPlaintextStore until the ack, written in the same
  * transaction as the ratchet step (signal/staged-writes.ts): the ratchet has moved, so an
@@ -16,6 +17,7 @@ import { isGroupPayload, type EnvelopeEvent, type EnvelopeMessagePayload } from 
 import type { GroupReceiver } from './group-receiver';
 import { parseContent } from '../protocol/validate';
 import type { InteropConnection } from './connection';
+import { EnvelopeAcks } from './envelope-acks';
 import { DuplicateMessageError, type SignalSessions } from './signal/sessions';
 import { fromBase64 } from './sodium';
 import type { PendingPlaintextStore } from './signal/stores';
@@ -33,9 +35,11 @@ export class InboundReceiver {
   /** envelopes the consumer holds (handed over, neither acknowledged nor released): a
    *  redelivery of one of them (after a reconnect) is not handed over a second time */
   private readonly inFlight = new Set<string>();
+  /** acks of one turn leave together, as one envelope.ack_many */
+  private readonly acks: EnvelopeAcks;
 
   constructor(
-    private readonly conn: InteropConnection,
+    conn: InteropConnection,
     private readonly phone: string,
     private readonly deviceId: number,
     private readonly sessions: SignalSessions | undefined,
@@ -44,7 +48,9 @@ export class InboundReceiver {
     private readonly autoAck: boolean,
     /** group envelopes (protocol version 2); a version-1 connection never receives any */
     private readonly groups?: GroupReceiver,
-  ) {}
+  ) {
+    this.acks = new EnvelopeAcks(conn, phone, deviceId);
+  }
 
   enqueue(ev: EnvelopeEvent): void {
     if (ev.recipient.phone !== this.phone || ev.recipient.deviceId !== this.deviceId) return;
@@ -63,11 +69,7 @@ export class InboundReceiver {
     let acked = false;
     const ack = () => {
       done ??= (async () => {
-        await this.conn.request(
-          'envelope.ack',
-          { phone: this.phone, deviceId: this.deviceId, envelopeId },
-          { retryOnDisconnect: true, timeoutMs: 60_000 },
-        );
+        await this.acks.ack(envelopeId);
         acked = true;
         await this.pending.delete(envelopeId);
         this.inFlight.delete(envelopeId);

@@ -16,6 +16,7 @@
 import type { ErrorFrame } from './frame-errors';
 import type { EventFrame } from './frame-events';
 
+import type { AckRequestMap } from './envelope-acks';
 import type { GroupRequestMap } from './groups';
 import { GROUP_REQUEST_TYPES } from './groups';
 
@@ -349,7 +350,7 @@ export interface PingResult {
 }
 
 /** Every request type: its params and its result. */
-export interface RequestMap extends GroupRequestMap {
+export interface RequestMap extends GroupRequestMap, AckRequestMap {
   hello: { params: HelloParams; result: HelloResult };
   ping: { params: PingParams; result: PingResult };
   'account.register_request': { params: RegisterRequestParams; result: RegisterRequestResult };
@@ -382,7 +383,7 @@ export const REQUEST_TYPES = [
   'account.register_request', 'account.register_confirm', 'account.unregister',
   'device.register', 'device.remove', 'device.list', 'device.subscribe', 'device.unsubscribe',
   'keys.upload', 'keys.fetch',
-  'message.submit', 'envelope.ack', 'signal.send',
+  'message.submit', 'envelope.ack', 'envelope.ack_many', 'signal.send',
   'media.upload', 'media.download',
   'profile.set', 'profile.get',
   'blocklist.set', 'blocklist.get',
@@ -404,6 +405,7 @@ export interface ResultFrame<T extends RequestType = RequestType> {
 
 export * from './frame-errors';
 export * from './frame-events';
+export * from './envelope-acks';
 export * from './groups';
 
 /** Anything the gateway sends. */

@@ -1,5 +1,5 @@
 /**
- * message.submit, envelope.ack, signal.send: store-and-forward per device. A sender the
+ * message.submit, envelope.ack(_many), signal.send: store-and-forward per device. A sender the
  * recipient has blocked (blocklist.set) gets exactly the answer a delivered submit or signal
  * gets, after exactly the same checks, and nothing is queued or pushed: the block is
  * invisible to the sender, and what was sent while blocked is gone, not held.
@@ -95,14 +95,25 @@ export function submit(ctx: RequestContext, p: RequestParams<'message.submit'>):
   return { serverTimestamp, duplicate: false };
 }
 
+/** Remove one envelope of a device checked by the caller; false if it was not queued. */
+function removeEnvelope(ctx: RequestContext, phone: string, deviceId: number, envelopeId: string): boolean {
+  // envelope IDs are the queue's sequence numbers; anything else was never ours
+  if (!/^[0-9]{1,15}$/.test(envelopeId)) return false;
+  const seq = Number(envelopeId);
+  const removed = ctx.services.queue.ack(phone, deviceId, seq);
+  ctx.services.hub.acked(phone, deviceId, seq);
+  return removed;
+}
+
 export function ack(ctx: RequestContext, p: RequestParams<'envelope.ack'>): RequestResult<'envelope.ack'> {
   ownDevice(ctx, p.phone, p.deviceId);
-  // envelope IDs are the queue's sequence numbers; anything else was never ours
-  if (!/^[0-9]{1,15}$/.test(p.envelopeId)) return { removed: false };
-  const seq = Number(p.envelopeId);
-  const removed = ctx.services.queue.ack(p.phone, p.deviceId, seq);
-  ctx.services.hub.acked(p.phone, p.deviceId, seq);
-  return { removed };
+  return { removed: removeEnvelope(ctx, p.phone, p.deviceId, p.envelopeId) };
+}
+
+/** Like one envelope.ack per ID, in one request (and one transaction): answered per ID. */
+export function ackMany(ctx: RequestContext, p: RequestParams<'envelope.ack_many'>): RequestResult<'envelope.ack_many'> {
+  ownDevice(ctx, p.phone, p.deviceId);
+  return { removed: p.envelopeIds.map((id) => removeEnvelope(ctx, p.phone, p.deviceId, id)) };
 }
 
 export function signalSend(ctx: RequestContext, p: RequestParams<'signal.send'>): RequestResult<'signal.send'> {

@@ -1,5 +1,6 @@
 /** JSON schemas of every request's `params` (types in ../frames.ts). */
 import type { SchemaObject } from 'ajv';
+import { MAX_ACKS_PER_REQUEST } from '../envelope-acks';
 import { MAX_BLOCKLIST, type RequestType } from '../frames';
 import {
   base64, ciphertextType, deviceAddress, deviceAttributes, deviceId, messageIds, obj, oneTimePreKey,
@@ -68,6 +69,11 @@ export const REQUEST_PARAM_SCHEMAS: Record<RequestType, SchemaObject> = {
     },
   }),
   'envelope.ack': obj({ phone, deviceId, envelopeId: opaqueId }),
+  'envelope.ack_many': obj({
+    phone,
+    deviceId,
+    envelopeIds: { type: 'array', items: opaqueId, minItems: 1, maxItems: MAX_ACKS_PER_REQUEST, uniqueItems: true },
+  }),
   'signal.send': obj({ from: deviceAddress, to: phone, signal }),
   'media.upload': obj({ data: base64 }),
   'media.download': obj({ mediaId: opaqueId }),

@@ -2,6 +2,7 @@
  *  Clients use them so that a broken or hostile gateway yields an error, never a crash. */
 import type { SchemaObject } from 'ajv';
 import type { EventName, RequestType } from '../frames';
+import { MAX_ACKS_PER_REQUEST } from '../envelope-acks';
 import { ERROR_CODES, PROTOCOL_VERSIONS } from '../frames';
 import {
   base64, ciphertextType, deviceAddress, deviceAttributes, deviceId, messageIds, obj, oneTimePreKey,
@@ -71,6 +72,8 @@ export const RESULT_SCHEMAS: Record<RequestType, SchemaObject> = {
   }),
   'message.submit': obj({ serverTimestamp: timestamp, duplicate: { type: 'boolean' } }),
   'envelope.ack': obj({ removed: { type: 'boolean' } }),
+  // the length must match the request's envelopeIds: checked by the client, which knows it
+  'envelope.ack_many': obj({ removed: { type: 'array', items: { type: 'boolean' }, minItems: 1, maxItems: MAX_ACKS_PER_REQUEST } }),
   'signal.send': obj({ serverTimestamp: timestamp, devices: count }),
   'media.upload': obj({ mediaId: opaqueId, size: count, digest: base64 }),
   'media.download': obj({ mediaId: opaqueId, size: count, data: base64 }),

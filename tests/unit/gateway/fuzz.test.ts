@@ -76,6 +76,7 @@ function validParams(type: (typeof REQUEST_TYPES)[number]): Record<string, unkno
     case 'message.submit':
       return { from: { phone: ALICE, deviceId: aliceDevice }, to: BOB, clientMessageId: `f-${int(1e9)}`, messages: [{ deviceId: bobDevice, type: 'whisper', body }] };
     case 'envelope.ack': return { phone: BOB, deviceId: bobDevice, envelopeId: String(int(100)) };
+    case 'envelope.ack_many': return { phone: BOB, deviceId: bobDevice, envelopeIds: [String(int(100)), String(100 + int(100))] };
     case 'signal.send': return { from: { phone: ALICE, deviceId: aliceDevice }, to: BOB, signal: { kind: 'status', status: 'read', messageIds: ['m-1'] } };
     case 'media.upload': return { data: body };
     case 'media.download': return { mediaId: 'no-such-media' };
