@@ -55,6 +55,9 @@ function checkStartable(config: BridgeConfig, env: NodeJS.ProcessEnv): PreparedC
   else if (secret.includes(PLACEHOLDER_TOKEN_MARK)) problems.push('security.key_store_secret: is the sample\'s placeholder; generate one, e.g. `openssl rand -base64 32`');
   else if (secret.length < 16) problems.push('security.key_store_secret: must be at least 16 characters (e.g. `openssl rand -base64 32`)');
   problems.push(...provisioningSecretProblems(config));
+  if (config.security.encryption === 'require') {
+    problems.push('security.encryption: require is not available yet (the bridge cannot refuse unencrypted portals yet); use default, which creates new portals encrypted');
+  }
   if (problems.length > 0 || !connector) throw new ConfigError(problems);
   return connector;
 }
