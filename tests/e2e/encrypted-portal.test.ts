@@ -5,7 +5,8 @@
 // encrypted; the contact's text reaches the user from the ghost's own device and decrypts
 // under CrossSignedOrLegacy (Element's "exclude insecure devices") with no shield; the user's
 // encrypted reply reaches the contact; and what Synapse stores of the bridge's events in the
-// room is ciphertext only: no m.room.message from the ghost or the bot, ever.
+// room is ciphertext only: no m.room.message from the ghost or the bot, ever. A message whose
+// key never reached the bridge is answered in the room, not dropped.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as wasm from '@matrix-org/matrix-sdk-crypto-wasm';
@@ -73,6 +74,14 @@ test('an encrypted portal: text both ways, ciphertext only on the homeserver, tr
   assert.equal(notice.decrypted.shield.color, wasm.ShieldColor.None, `shield: ${notice.decrypted.shield.message}`);
   assert.notEqual(notice.decrypted.senderDevice, ghostDevice, 'the bot speaks from a device of its own');
   assert.doesNotMatch(String(notice.decrypted.event.content.body), /your homeserver, because/, 'the notice does not list the homeserver as a reader');
+
+  // a message whose key the bridge never got (shared with Alice's own devices only) is not
+  // dropped silently: the bot answers it in the room, encrypted
+  const unreadable = await aliceCrypto.sendEncrypted(portal, [aliceCrypto.userId], { msgtype: 'm.text', body: 'not for the bridge' });
+  const told = await decryptedFrom(env.botUserId, /could not decrypt a message you sent/);
+  assert.match(String(told.decrypted.event.content.body), /the key for it never reached the bridge/);
+  const inReplyTo = (c: Record<string, unknown>) => (c['m.relates_to'] as { 'm.in_reply_to'?: { event_id?: string } } | undefined)?.['m.in_reply_to']?.event_id;
+  assert.equal(inReplyTo(told.decrypted.event.content) ?? inReplyTo(told.event.content), unreadable, 'the notice answers the message it is about');
 
   // Matrix → remote: Alice's encrypted reply reaches Sam
   const reply = 'hi Sam, from an encrypted room';
