@@ -12,6 +12,8 @@ import { HeldBackProbe } from './matrix/held-back-transactions';
 import { BridgeBot } from './matrix/bot';
 import { KnownGhostsCache, ghostHasPortalRoom } from './matrix/known-ghosts';
 import { AppserviceMatrixPort } from './matrix/appservice-port';
+import { openRoomEncryption } from './matrix/crypto/open-encryption';
+import { EncryptedIntake } from './matrix/encrypted-intake';
 import { CommandRegistry } from './matrix/commands/registry';
 import { builtinCommands } from './matrix/commands/builtin';
 import { BridgeCore } from './core/bridge-core';
@@ -55,6 +57,9 @@ function checkStartable(config: BridgeConfig, env: NodeJS.ProcessEnv): PreparedC
   else if (secret.includes(PLACEHOLDER_TOKEN_MARK)) problems.push('security.key_store_secret: is the sample\'s placeholder; generate one, e.g. `openssl rand -base64 32`');
   else if (secret.length < 16) problems.push('security.key_store_secret: must be at least 16 characters (e.g. `openssl rand -base64 32`)');
   problems.push(...provisioningSecretProblems(config));
+  if (config.security.encryption === 'require') {
+    problems.push('security.encryption: require is not available yet (the bridge cannot refuse unencrypted portals yet); use default, which creates new portals encrypted');
+  }
   if (problems.length > 0 || !connector) throw new ConfigError(problems);
   return connector;
 }
@@ -112,11 +117,14 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
     await bridge.initialise().catch((error: Error) => {
       throw new Error(`cannot reach the homeserver at ${config.homeserver.url}: ${error.message}`);
     });
-    const ghostPattern = new RegExp(`^${ghostUserRegex(config)}$`);
-    const matrix = new AppserviceMatrixPort(bridge, botUserId, config.appservice.ghost_username_template, config.homeserver.domain, ghostPattern);
-
-    // one key at rest for core's sealed messages and the connector's keys: the composition's choice
+    // one key at rest for core's sealed messages, the connector's keys and the Matrix devices' keys: the composition's choice
     const atRest = await keysAtRest(config.security.key_store_secret);
+    const crypto = config.security.encryption === 'off' ? undefined : openRoomEncryption({
+      databasePath: config.database.path, homeserverUrl: config.homeserver.url, asToken: registration.as_token, box: atRest, log: logging.component('crypto'),
+    });
+    if (crypto) cleanups.push(() => crypto.close());
+    const ghostPattern = new RegExp(`^${ghostUserRegex(config)}$`);
+    const matrix = new AppserviceMatrixPort(bridge, botUserId, config.appservice.ghost_username_template, config.homeserver.domain, ghostPattern, crypto?.encryption);
     const network = definition.create({ config: connector.config, storage: storage.storage, keysAtRest: atRest, log: logging.component('network') });
     cleanups.push(() => network.stop());
     const metrics = config.metrics.enabled ? new Metrics() : undefined;
@@ -155,11 +163,26 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
       heldBack,
       health,
     });
+    const encryptedIntake = crypto && new EncryptedIntake({
+      encryption: crypto.encryption,
+      portalOf: (roomId) => {
+        const portal = store.portals.byRoom(roomId);
+        return portal && { owner: portal.owner, ghost: matrix.ghostUserId(portal.contact) };
+      },
+      botUserId,
+      sendNotice: async (roomId, content, txnId) => { await matrix.sendEvent(botUserId, roomId, 'm.room.message', content, txnId); },
+      log: logging.component('crypto'),
+    });
     appservice.attach(
       {
+        // the room keys a transaction's to-device events carry reach the devices (and are on
+        // disk) before its room events are decrypted
+        beforeEvents: crypto && ((body) => crypto.encryption.receiveTransaction(body)),
         // No catch here: a failure answers the transaction 500 and the homeserver retries it
         // (every handler is idempotent); bad input is skipped by the intake, with a reason.
-        onEvent: async (event: MatrixEvent) => {
+        onEvent: async (received: MatrixEvent) => {
+          const event = encryptedIntake ? await encryptedIntake.reveal(received) : received;
+          if (!event) return;
           if (await core.matrixIntake.onEvent(event)) return;
           // Bot commands are recorded here, durably, and run off the transaction path, in order
           // per room: the homeserver sends the next transaction only after this one is

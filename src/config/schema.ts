@@ -135,9 +135,10 @@ export const configSchema: JSONSchemaType<BridgeConfig> = {
     security: {
       type: 'object',
       additionalProperties: false,
-      required: ['mark_hops', 'refuse_unencrypted_providers', 'hold_on_key_change'],
+      required: ['encryption', 'mark_hops', 'refuse_unencrypted_providers', 'hold_on_key_change'],
       default: sectionDefault,
       properties: {
+        encryption: { type: 'string', enum: ['off', 'allow', 'default', 'require'], default: 'off' },
         mark_hops: { type: 'boolean', const: true, default: true },
         refuse_unencrypted_providers: { type: 'boolean', default: false },
         hold_on_key_change: { type: 'boolean', default: false },

@@ -111,7 +111,15 @@ export interface NetworkSection {
   [key: string]: unknown;
 }
 
+/** End-to-bridge encryption of Matrix portal rooms (docs/security.md, "Encrypted rooms").
+ *  `off`: the bridge never encrypts and cannot read encrypted rooms; `allow`: it reads and
+ *  writes portals that are encrypted; `default`: also creates new portals encrypted;
+ *  `require`: also refuses plaintext portals (not built yet: the bridge refuses to start). */
+export type MatrixEncryption = 'off' | 'allow' | 'default' | 'require';
+
 export interface SecurityConfig {
+  /** end-to-bridge encryption of portal rooms; anything but `off` needs the homeserver's MSC2409/MSC3202/MSC4190 support */
+  encryption: MatrixEncryption;
   /** attach the hop trail to every bridged event (always on; a key so admins see it exists) */
   mark_hops: boolean;
   /** refuse contacts whose provider has no end-to-end encryption */

@@ -1,7 +1,8 @@
 /**
  * Matrix → core for portal rooms: the owner's messages, reactions and redactions go to the
  * outbox; read receipts and typing become remote signals; turning on encryption is noted
- * (the bridge cannot read encrypted rooms yet, and says so rather than pretend).
+ * (with security.encryption off the bridge cannot read encrypted rooms, and says so rather
+ * than pretend; on, their events reach this already decrypted: src/matrix/encrypted-intake.ts).
  */
 import { readMarksFromReceipt, typingUserIds, type MatrixRoomEvent } from '../convert';
 import type { E164 } from '../network/phone';
@@ -102,7 +103,7 @@ export class MatrixIntake {
     const published = portal.securitySummary ? (JSON.parse(portal.securitySummary) as { matrix_room_encrypted?: boolean }) : undefined;
     if (portal.encrypted && published?.matrix_room_encrypted === true) return;
     if (!portal.encrypted) this.ctx.store.portals.setEncrypted(portal.owner, portal.contact, true);
-    if (published?.matrix_room_encrypted !== true) await this.security.notice(roomId, encryptionEnabledNotice());
+    if (published?.matrix_room_encrypted !== true) await this.security.notice(roomId, encryptionEnabledNotice(this.ctx.config.security.encryption !== 'off'));
     await this.security.updateRoomState(portal.owner, portal.contact);
   }
 }

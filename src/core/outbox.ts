@@ -282,7 +282,7 @@ export class Outbox {
       if (capabilities?.media === false) throw new PermanentDeliveryError(cannotCarry(network, MEDIA), 'unbridgeable');
       const limit = config.bridge.max_media_bytes;
       if ((result.attachment.size ?? 0) > limit) throw new PermanentDeliveryError(`the file is larger than this bridge's limit of ${limit} bytes`, 'unbridgeable');
-      if (result.attachment.encryptedFile) throw new PermanentDeliveryError('the file is encrypted and the bridge cannot read encrypted rooms yet', 'unbridgeable');
+      if (result.attachment.encryptedFile) throw new PermanentDeliveryError('the file is encrypted, and the bridge cannot decrypt files yet', 'unbridgeable');
       const { bytes } = await this.fetchMedia(job, result.attachment.mxcUrl);
       if (bytes.length > limit) throw new PermanentDeliveryError(`the file is larger than this bridge's limit of ${limit} bytes`, 'unbridgeable');
       const { mxcUrl: _mxc, encryptedFile: _file, size: _size, ...meta } = result.attachment;

@@ -106,6 +106,8 @@ export class Portals {
     const ghost = await this.ensureGhost(owner, contact);
     const name = store.ghosts.get(contact)?.displayName ?? displayPhone(contact);
     const initialState = this.security.initialState(owner, contact, name);
+    // security.encryption default: the bridge reads and writes encrypted rooms, so new ones are
+    if (this.ctx.config.security.encryption === 'default') initialState.push(['m.room.encryption', '', { algorithm: 'm.megolm.v1.aes-sha2' }]);
     const roomId = await matrix.createPortalRoom({ ghost, invitee: owner, name, initialState });
     // recorded before any other step can fail: a retry finds this room and finishes it,
     // instead of making a second room and inviting the user to both
@@ -141,7 +143,8 @@ export class Portals {
     }
     const record = this.security.contact(owner, contact);
     const name = store.ghosts.get(contact)?.displayName ?? displayPhone(contact);
-    const notice = portalCreatedNotice({ contactName: name, networkName: network.displayName, contactE2ee: record?.e2ee ?? null, roomEncrypted: encrypted });
+    const notice = portalCreatedNotice({ contactName: name, networkName: network.displayName, contactE2ee: record?.e2ee ?? null, roomEncrypted: encrypted,
+      bridgeEncrypts: this.ctx.config.security.encryption !== 'off' });
     // one transaction ID per room: a repeated setup shows the notice once
     const txnId = `mib-portal-${createHash('sha256').update(roomId).digest('base64url').slice(0, 32)}`;
     await matrix.sendEvent(matrix.botUserId, roomId, 'm.room.message', noticeContent(notice.body, notice.html), txnId);

@@ -1,6 +1,8 @@
 /**
  * MatrixPort implemented with matrix-appservice-bridge's intents: ghosts and the bot act
- * through the appservice's token, each as itself.
+ * through the appservice's token, each as itself. With end-to-bridge encryption on, an event
+ * sent into a room with m.room.encryption state is encrypted by the sender's own device first:
+ * never plaintext into an encrypted room, and a room whose state cannot be read is not sent to.
  */
 import type { Bridge } from 'matrix-appservice-bridge';
 import type { DownloadedMedia, MatrixPort, PortalRoomSpec, SpaceSpec } from '../core/matrix-port';
@@ -30,7 +32,15 @@ function isNotFound(error: unknown): boolean {
   return refused instanceof MatrixRefusedError && refused.status === 404;
 }
 
+/** What the port needs of end-to-bridge encryption (src/matrix/crypto/room-encryption.ts). */
+export interface SendEncryption {
+  encrypt(asUser: string, roomId: string, members: string[], type: string, content: Record<string, unknown>): Promise<Record<string, unknown>>;
+}
+
 export class AppserviceMatrixPort implements MatrixPort {
+  /** rooms seen with m.room.encryption: encryption cannot be turned off, so this is never undone */
+  private readonly encryptedRooms = new Set<string>();
+
   /** ghosts registered (or known to be) in this process: the library's check logs two debug
    *  lines on every call, so it is made once per ghost, not once per request */
   private readonly registered = new Set<string>();
@@ -41,6 +51,7 @@ export class AppserviceMatrixPort implements MatrixPort {
     private readonly ghostTemplate: string,
     private readonly domain: string,
     private readonly ghostPattern: RegExp,
+    private readonly encryption?: SendEncryption,
   ) {
     classified(this);
   }
@@ -163,8 +174,41 @@ export class AppserviceMatrixPort implements MatrixPort {
     }
   }
 
-  async sendEvent(asUser: string, roomId: string, eventType: string, content: object, txnId?: string, options: { ts?: number } = {}): Promise<string> {
+  /**
+   * Whether the room is encrypted, strictly: only "no such state" (404) is "not encrypted";
+   * any other failure throws, so a room the bridge cannot check gets nothing in plaintext.
+   */
+  private async mustEncrypt(roomId: string): Promise<boolean> {
+    if (this.encryptedRooms.has(roomId)) return true;
+    try {
+      await (await this.client(this.botUserId)).getRoomStateEvent(roomId, 'm.room.encryption', '');
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+    this.encryptedRooms.add(roomId);
+    return true;
+  }
+
+  /** Who gets the room key: joined and invited members (the invited owner reads the first message on joining). */
+  private async keyRecipients(roomId: string): Promise<string[]> {
+    const path = `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/members`;
+    const { chunk } = (await (await this.client(this.botUserId)).doRequest('GET', path)) as { chunk?: { state_key?: unknown; content?: { membership?: unknown } }[] };
+    return (chunk ?? [])
+      .filter((m) => typeof m.state_key === 'string' && (m.content?.membership === 'join' || m.content?.membership === 'invite'))
+      .map((m) => m.state_key as string);
+  }
+
+  async sendEvent(asUser: string, roomId: string, type: string, plain: object, txnId?: string, options: { ts?: number } = {}): Promise<string> {
+    // before any encryption: MSC4190 devices need their user registered
     const client = await this.client(asUser);
+    let eventType = type;
+    let content = plain;
+    if (this.encryption && (await this.mustEncrypt(roomId))) {
+      // a retry encrypts again, but the same txnId makes the homeserver keep the first event
+      content = await this.encryption.encrypt(asUser, roomId, await this.keyRecipients(roomId), type, plain as Record<string, unknown>);
+      eventType = 'm.room.encrypted';
+    }
     if (txnId === undefined && options.ts === undefined) return client.sendEvent(roomId, eventType, content);
     // the homeserver answers a repeated transaction ID with the event it already made
     const txn = txnId ?? `mib-${Date.now()}-${Math.random().toString(36).slice(2)}`;

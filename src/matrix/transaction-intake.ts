@@ -43,6 +43,10 @@ export interface MatrixEvent {
 }
 
 export interface TransactionHandler {
+  /** Given the whole body before any of its events (end-to-bridge encryption: the room keys
+   *  its to-device events carry must reach the devices first, and be saved, before the room
+   *  events are decrypted). A failure answers 500, and the retry calls it again. */
+  beforeEvents?(body: TransactionBody): Promise<void>;
   onEvent(event: MatrixEvent): Promise<void>;
   onEphemeral(event: MatrixEvent): Promise<void>;
 }
@@ -255,6 +259,7 @@ export class DurableAppService extends AppService {
     const transactions = this.transactions as TransactionRepository;
     if (transactions.isProcessed(txnId, hash)) return;
     const { events, ephemeral } = transactionContents(body);
+    await handler.beforeEvents?.(body);
     for (const raw of events) {
       const problem = timelineProblem(raw);
       if (problem) {

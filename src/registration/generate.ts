@@ -2,6 +2,9 @@
  * The appservice registration: what the homeserver needs to know about the bridge.
  * Namespaces are exclusive (nobody else may create ghost or bot users), ephemeral events
  * are requested so receipts and typing reach the bridge, and the bridge is not rate-limited.
+ * With security.encryption on, the registration also asks for what end-to-bridge encryption
+ * needs: devices made by the appservice (MSC4190) and the crypto parts of /sync in
+ * transactions (MSC3202; to-device events come with receive_ephemeral, MSC2409).
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, writeFileSync } from 'node:fs';
@@ -18,6 +21,10 @@ export interface Registration {
   receive_ephemeral: boolean;
   /** Legacy key (MSC2409) for homeservers and libraries that only know the unstable name. */
   'de.sorunome.msc2409.push_ephemeral': boolean;
+  /** MSC4190: the appservice creates its users' devices (PUT /devices); set when encryption is on */
+  'io.element.msc4190'?: boolean;
+  /** MSC3202: device lists, one-time key counts and fallback key types in transactions; set when encryption is on */
+  'org.matrix.msc3202'?: boolean;
   namespaces: {
     users: { exclusive: boolean; regex: string }[];
     aliases: { exclusive: boolean; regex: string }[];
@@ -58,6 +65,7 @@ export function generateRegistration(config: BridgeConfig, bridgeUrl = config.ap
     rate_limited: false,
     receive_ephemeral: true,
     'de.sorunome.msc2409.push_ephemeral': true,
+    ...(config.security.encryption !== 'off' && { 'io.element.msc4190': true, 'org.matrix.msc3202': true }),
     namespaces: {
       users: [
         { exclusive: true, regex: botUserRegex(config) },

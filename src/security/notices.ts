@@ -75,15 +75,19 @@ function confirmHow(who: string, phone: string | undefined, code: string): Line 
   );
 }
 
-export function portalCreatedNotice(args: { contactName: string; networkName: string; contactE2ee: boolean | null; roomEncrypted: boolean }): Notice {
+/** `bridgeEncrypts`: security.encryption is on, so the bridge reads and writes an encrypted room itself */
+export function portalCreatedNotice(args: { contactName: string; networkName: string; contactE2ee: boolean | null; roomEncrypted: boolean; bridgeEncrypts?: boolean }): Notice {
   const who = name(args.contactName);
   const network = cleanQuoted(args.networkName, MAX_NAME);
+  const endToBridge = args.roomEncrypted && args.bridgeEncrypts === true;
   const readers = [
     'the bridge host (the server running this bridge), because the bridge decrypts every message to pass it on',
-    args.roomEncrypted
-      ? 'your homeserver, because the bridge posts messages here unencrypted even though this room is encrypted'
-      : 'your homeserver, because this room is not encrypted',
   ];
+  if (!endToBridge) {
+    readers.push(args.roomEncrypted
+      ? 'your homeserver, because the bridge posts messages here unencrypted even though this room is encrypted'
+      : 'your homeserver, because this room is not encrypted');
+  }
   if (args.contactE2ee === false) readers.push(`the ${network}, because ${who}'s provider has no end-to-end encryption`);
   if (args.contactE2ee === null) readers.push(`possibly the ${network}: it is not known yet whether ${who}'s provider uses end-to-end encryption`);
   return notice(
@@ -93,11 +97,16 @@ export function portalCreatedNotice(args: { contactName: string; networkName: st
     args.contactE2ee === true
       ? line(`Between the bridge and ${who}'s device, messages are end-to-end encrypted (Signal protocol): the network itself cannot read them.`)
       : undefined,
-    args.roomEncrypted
+    endToBridge ? line(ENCRYPTED_TO_BRIDGE) : undefined,
+    args.roomEncrypted && !endToBridge
       ? line(`This room is encrypted, and the bridge cannot read encrypted rooms yet: messages you send here will not reach ${who}.`)
       : undefined,
   );
 }
+
+const ENCRYPTED_TO_BRIDGE =
+  'This room is encrypted, and the bridge reads and writes it encrypted, each contact from a device of its own: your homeserver cannot read the messages, ' +
+  'only who talks when. Files are not encrypted yet: the ones the bridge posts here can be read by your homeserver, and the ones you send here are not bridged.';
 
 export function identityChangedNotice(args: {
   contactName: string; safetyNumber: string; wasVerified: boolean; held: boolean; phone?: string;
@@ -128,7 +137,8 @@ export function newDeviceNotice(args: { contactName: string; phone: string; safe
   );
 }
 
-export function encryptionEnabledNotice(): Notice {
+export function encryptionEnabledNotice(bridgeEncrypts = false): Notice {
+  if (bridgeEncrypts) return notice('🔒 Encryption was turned on in this room', line(ENCRYPTED_TO_BRIDGE), line('The bridge host still reads every message, as before.'));
   return notice(
     '🔒 Encryption was turned on in this room',
     line('The bridge cannot read encrypted Matrix rooms yet. Messages sent here from now on will not be delivered to the other side, and the bridge will never mark them as delivered.'),

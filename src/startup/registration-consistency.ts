@@ -66,6 +66,20 @@ function checkUrl(registration: Registration, config: BridgeConfig, problems: st
   }
 }
 
+/** The registration keys end-to-bridge encryption depends on: without them the homeserver
+ *  sends no room keys and refuses the bridge's devices, so every encrypted message would fail. */
+export const ENCRYPTION_REGISTRATION_KEYS = ['receive_ephemeral', 'io.element.msc4190', 'org.matrix.msc3202'] as const;
+
+function checkEncryptionKeys(registration: Registration, config: BridgeConfig, problems: string[]): void {
+  if (config.security.encryption === 'off') return;
+  const missing = ENCRYPTION_REGISTRATION_KEYS.filter((key) => (registration as unknown as Record<string, unknown>)[key] !== true);
+  if (missing.length === 0) return;
+  problems.push(
+    `security.encryption is ${config.security.encryption} but the registration lacks ${missing.map((k) => `${k}: true`).join(', ')}; ` +
+      'generate the registration again with -r (or add them), give it to the homeserver and restart it (see docs/admin-guide.md, "Encrypted rooms")',
+  );
+}
+
 export function checkRegistrationConsistency(registration: Registration, config: BridgeConfig): Consistency {
   const problems: string[] = [];
   const warnings: string[] = [];
@@ -77,6 +91,7 @@ export function checkRegistrationConsistency(registration: Registration, config:
   }
   checkNamespaces(registration, config, problems);
   checkUrl(registration, config, problems, warnings);
+  checkEncryptionKeys(registration, config, problems);
   if (registration.id !== config.appservice.id) {
     warnings.push(`appservice.id is ${config.appservice.id} but the registration's id is ${registration.id}`);
   }

@@ -43,6 +43,25 @@ export class CryptoTestClient {
     return client;
   }
 
+  /**
+   * A new device of an existing user (a second login, as Element on another computer), for a
+   * test whose user already has a plain client: each device has its own /sync, so the plain
+   * client's syncs cannot consume this device's to-device messages (room keys).
+   */
+  static async login(homeserverUrl: string, localpart: string, password: string): Promise<CryptoTestClient> {
+    await loadCryptoWasm();
+    const res = await fetch(`${homeserverUrl}/_matrix/client/v3/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'm.login.password', identifier: { type: 'm.id.user', user: localpart }, password }),
+    });
+    if (!res.ok) throw new Error(`login of ${localpart} failed: HTTP ${res.status} ${await res.text()}`);
+    const login = (await res.json()) as { access_token: string; user_id: string; device_id: string };
+    const machine = await wasm.OlmMachine.initialize(new wasm.UserId(login.user_id), new wasm.DeviceId(login.device_id));
+    const client = new CryptoTestClient(new MatrixClient(homeserverUrl, login.access_token, login.user_id), machine);
+    await client.flushOutgoing();
+    return client;
+  }
+
   get userId(): string {
     return this.matrix.userId;
   }

@@ -58,6 +58,11 @@ export class DeviceManager {
     this.records = new DeviceRecords(options.store.db, options.store.box);
   }
 
+  /** Whether `userId` has a device on the homeserver already (one that can have received room keys). */
+  hasDevice(userId: string): boolean {
+    return this.records.get(userId)?.createdOnServer === true;
+  }
+
   /** How many machines are open now (for metrics and tests). */
   get openCount(): number {
     return this.open.size;

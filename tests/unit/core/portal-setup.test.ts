@@ -27,3 +27,15 @@ for (const step of ['ensureJoined', 'setDirectRooms', 'isEncrypted'] as const) {
     assert.deepEqual(events.filter((e) => e.asUser !== h.matrix.botUserId).map((e) => e.content.body), ['hello']);
   });
 }
+
+for (const encryption of ['off', 'allow', 'default'] as const) {
+  test(`security.encryption ${encryption}: new portals are created ${encryption === 'default' ? 'with' : 'without'} m.room.encryption (megolm) in their initial state`, async (t) => {
+    const h = await startCoreHarness({ adjust: (c) => { c.security.encryption = encryption; } });
+    t.after(() => h.stop());
+    const session = await h.login(ALICE, ALICE_PHONE);
+    await session.deliver(FakeSession.text(SAM, 'r1', 'hello'));
+    const [room] = h.matrix.rooms;
+    const state = room.initialState.find(([type]) => type === 'm.room.encryption');
+    assert.deepEqual(state, encryption === 'default' ? ['m.room.encryption', '', { algorithm: 'm.megolm.v1.aes-sha2' }] : undefined);
+  });
+}

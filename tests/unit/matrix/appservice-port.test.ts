@@ -83,3 +83,47 @@ test('a user never in the room has no membership; an outage during the lookup th
   const down = port(stateBridge(() => { throw httpError(503, 'M_UNKNOWN', 'unavailable'); }));
   await assert.rejects(down.membership('!r:example.org', '@a:example.org'), /homeserver failed/);
 });
+
+test('with encryption: an encrypted room gets m.room.encrypted from the sender, shared with joined and invited members; a plain room plaintext; an unreadable state nothing', async () => {
+  const sent: { user: string; path: string; body: unknown }[] = [];
+  const stateChecks: string[] = [];
+  const bridge = {
+    getIntent: (user: string) => ({
+      ensureRegistered: async () => 'registered=true',
+      matrixClient: {
+        getRoomStateEvent: async (roomId: string) => {
+          stateChecks.push(roomId);
+          if (roomId === '!secret:example.org') return { algorithm: 'm.megolm.v1.aes-sha2' };
+          throw Object.assign(new Error(roomId === '!plain:example.org' ? 'not found' : 'bad gateway'), { statusCode: roomId === '!plain:example.org' ? 404 : 502 });
+        },
+        doRequest: async (method: string, path: string, _query: unknown, body: unknown) => {
+          if (method === 'GET') {
+            return { chunk: [
+              { state_key: GHOST, content: { membership: 'join' } }, { state_key: '@alice:example.org', content: { membership: 'invite' } },
+              { state_key: '@gone:example.org', content: { membership: 'leave' } },
+            ] };
+          }
+          sent.push({ user, path, body });
+          return { event_id: `$${sent.length}` };
+        },
+      },
+    }),
+  } as unknown as Bridge;
+  const encrypted: unknown[][] = [];
+  const matrix = new AppserviceMatrixPort(bridge, BOT, 'wa_{phone}', 'example.org', /^@wa_\+\d+:example\.org$/, {
+    encrypt: async (...args) => { encrypted.push(args); return { algorithm: 'm.megolm.v1.aes-sha2', ciphertext: 'c' }; },
+  });
+  await matrix.sendEvent(GHOST, '!secret:example.org', 'm.room.message', { body: 'hi' }, 'txn-1');
+  assert.deepEqual(encrypted, [[GHOST, '!secret:example.org', [GHOST, '@alice:example.org'], 'm.room.message', { body: 'hi' }]]);
+  assert.equal(sent[0].path, '/_matrix/client/v3/rooms/!secret%3Aexample.org/send/m.room.encrypted/txn-1');
+  assert.deepEqual(sent[0].body, { algorithm: 'm.megolm.v1.aes-sha2', ciphertext: 'c' });
+  await matrix.sendEvent(GHOST, '!secret:example.org', 'm.room.message', { body: 'again' }, 'txn-2');
+  assert.deepEqual(stateChecks, ['!secret:example.org'], 'an encrypted room stays encrypted: checked once');
+
+  await matrix.sendEvent(GHOST, '!plain:example.org', 'm.room.message', { body: 'hello' }, 'txn-3');
+  assert.equal(sent[2].path, '/_matrix/client/v3/rooms/!plain%3Aexample.org/send/m.room.message/txn-3');
+  assert.deepEqual(sent[2].body, { body: 'hello' });
+
+  await assert.rejects(matrix.sendEvent(GHOST, '!unknown:example.org', 'm.room.message', { body: 'secret' }, 'txn-4'), /the homeserver failed \(502/);
+  assert.equal(sent.length, 3, 'nothing sent into a room whose encryption could not be checked');
+});

@@ -310,3 +310,26 @@ test('stopIntake: the transaction being handled finishes and is answered 200; ne
   await stopping;
   assert.deepEqual(bodies(l.handled), ['being handled when the stop comes']);
 });
+
+test('beforeEvents sees the whole body before the first event; its failure answers 500 and the retry starts with it again', async (t) => {
+  const l = await startListener(t);
+  const seen: string[] = [];
+  let failBefore = true;
+  l.appservice.attach({
+    beforeEvents: async (body) => {
+      seen.push(`before ${JSON.stringify(body['de.sorunome.msc2409.to_device'])}`);
+      if (failBefore) throw new Error('crypto store unavailable');
+    },
+    onEvent: async (e) => {
+      seen.push(`event ${String(e.content?.body)}`);
+      l.handled.push(e);
+    },
+    onEphemeral: async () => undefined,
+  }, l.store.transactions);
+  const body = { events: [message('after the keys')], 'de.sorunome.msc2409.to_device': [{ type: 'm.room.encrypted' }] };
+  assert.equal((await put(l, '30', body)).status, 500);
+  assert.deepEqual(l.handled, [], 'no event handled when the crypto part failed');
+  failBefore = false;
+  assert.equal((await put(l, '30', body)).status, 200);
+  assert.deepEqual(seen, ['before [{"type":"m.room.encrypted"}]', 'before [{"type":"m.room.encrypted"}]', 'event after the keys']);
+});

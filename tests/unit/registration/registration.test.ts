@@ -60,3 +60,16 @@ test('the README first-run path writes no tracked file', () => {
   assert.ok(ignored.includes('/registration.yaml'));
   assert.ok(!existsSync(join(repoRoot, 'registration.yaml')) || !execFileSync('git', ['ls-files', 'registration.yaml'], { cwd: repoRoot, encoding: 'utf8' }).trim());
 });
+
+test('with security.encryption on, the registration asks for MSC4190 and MSC3202; off (the default) it does not', () => {
+  assert.equal(config.security.encryption, 'off', 'the sample keeps encryption off');
+  const plain = generateRegistration(config);
+  assert.equal(plain['io.element.msc4190'], undefined);
+  assert.equal(plain['org.matrix.msc3202'], undefined);
+  for (const encryption of ['allow', 'default', 'require'] as const) {
+    const reg = generateRegistration({ ...config, security: { ...config.security, encryption } });
+    assert.equal(reg['io.element.msc4190'], true, encryption);
+    assert.equal(reg['org.matrix.msc3202'], true, encryption);
+    assert.equal(reg.receive_ephemeral, true, encryption);
+  }
+});

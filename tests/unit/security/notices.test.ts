@@ -133,3 +133,16 @@ test('hostile contact names are cleaned and escaped', () => {
   const long = identityChangedNotice({ contactName: 'A'.repeat(5000), safetyNumber: DIGITS, wasVerified: false, held: false });
   assert.ok(long.body.length < 1500);
 });
+
+test('with the bridge encrypting, an encrypted room leaves the homeserver out of the readers and says files are not encrypted yet', () => {
+  const n = portalCreatedNotice({ contactName: 'Alice', networkName: 'interop network', contactE2ee: true, roomEncrypted: true, bridgeEncrypts: true });
+  assert.doesNotMatch(n.body, /your homeserver, because/);
+  assert.doesNotMatch(n.body, /cannot read encrypted rooms/);
+  assert.match(n.body, /the bridge reads and writes it encrypted/);
+  assert.match(n.body, /Files are not encrypted yet/);
+  const unencryptedRoom = portalCreatedNotice({ contactName: 'Alice', networkName: 'interop network', contactE2ee: true, roomEncrypted: false, bridgeEncrypts: true });
+  assert.match(unencryptedRoom.body, /your homeserver, because this room is not encrypted/, 'an unencrypted room is still read by the homeserver');
+  const on = encryptionEnabledNotice(true);
+  assert.doesNotMatch(on.body, /bridge cannot read/);
+  assert.match(on.body, /your homeserver cannot read the messages/);
+});

@@ -67,3 +67,13 @@ test('a registration url that is not a URL is refused', () => {
   const config = sample();
   assert.match(checkRegistrationConsistency({ ...generateRegistration(config), url: 'not a url' }, config).problems[0], /^url \(registration\): "not a url" is not a URL/);
 });
+
+test('encryption on with a registration made without it: refused, naming the missing keys', () => {
+  const config = sample();
+  const registration = generateRegistration(config);
+  config.security.encryption = 'allow';
+  const { problems } = checkRegistrationConsistency(registration, config);
+  assert.equal(problems.length, 1, problems.join('\n'));
+  assert.match(problems[0], /^security\.encryption is allow but the registration lacks io\.element\.msc4190: true, org\.matrix\.msc3202: true;/);
+  assert.deepEqual(checkRegistrationConsistency(generateRegistration(config), config).problems, [], 'one generated with encryption on fits');
+});
