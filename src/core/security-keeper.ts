@@ -63,6 +63,11 @@ export class SecurityKeeper {
     return this.ctx.store.portals.get(owner, contact)?.encrypted ?? false;
   }
 
+  /** the bridge's own devices encrypt and decrypt this portal (end-to-bridge encryption) */
+  private bridgeEncrypts(owner: string, contact: string): boolean {
+    return this.ctx.config.security.encryption !== 'off' && this.roomEncrypted(owner, contact);
+  }
+
   /** trail of a remote message into Matrix; `encrypted` is how it crossed the network */
   remoteTrail(owner: string, contact: string, encrypted: boolean | null): HopTrail {
     const record = this.contact(owner, contact);
@@ -71,6 +76,7 @@ export class SecurityKeeper {
       contactE2ee: encrypted,
       matrixRoomEncrypted: this.roomEncrypted(owner, contact),
       identityVerified: record?.verified ?? false,
+      bridgeEncrypts: this.bridgeEncrypts(owner, contact),
     });
   }
 
@@ -82,6 +88,7 @@ export class SecurityKeeper {
       contactE2ee: record?.e2ee ?? null,
       matrixRoomEncrypted: this.roomEncrypted(owner, contact),
       identityVerified: record?.verified ?? false,
+      bridgeEncrypts: this.bridgeEncrypts(owner, contact),
     });
   }
 
@@ -98,7 +105,7 @@ export class SecurityKeeper {
       e2ee: record?.e2ee ?? null,
       identityFingerprint: record?.identityFingerprint ?? null,
       verified: record?.verified ?? false,
-    });
+    }, this.bridgeEncrypts(owner, contact));
   }
 
   /** m.bridge / uk.half-shot.bridge content with the security summary embedded */

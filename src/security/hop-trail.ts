@@ -12,9 +12,11 @@
  *   passes the bridge in plaintext (it decrypts to translate), so it is always false here.
  * - An unknown contact encryption (`contactE2ee: null`) is treated as plaintext on the network:
  *   the trail must never claim more protection than the bridge can vouch for.
- * - The bridge cannot encrypt Matrix events yet, so the bridge ↔ homeserver and homeserver ↔
- *   clients hops are `transport` even in an encrypted Matrix room; `matrix_room_encrypted`
- *   records that the room was encrypted so a reader sees the mismatch.
+ * - The bridge ↔ homeserver and homeserver ↔ clients hops are `megolm_e2e` only when the
+ *   bridge itself encrypts and decrypts the room's events (end-to-bridge encryption on and the
+ *   room encrypted: `bridgeEncrypts`); the homeserver then holds ciphertext only. Otherwise
+ *   they are `transport`, even in an encrypted room (`matrix_room_encrypted` records that the
+ *   room was encrypted, so a reader sees the mismatch).
  */
 import type { HopTrailEntry } from '../protocol/content';
 
@@ -54,6 +56,9 @@ export interface TrailFacts {
   /** how the bridge ↔ homeserver link is protected; default 'transport' (TLS, or loopback).
    *  Pass 'none' when the configured URLs are plain http:// to another host. */
   homeserverLink?: 'transport' | 'none';
+  /** the bridge encrypts and decrypts this room's events with devices of its own (security.
+   *  encryption on and the room encrypted): Megolm between the bridge and the Matrix clients */
+  bridgeEncrypts?: boolean;
 }
 
 /** where a message is meant to be read; never counted as an exposure */
@@ -88,13 +93,14 @@ function assemble(direction: HopTrail['direction'], hops: Hop[], f: TrailFacts):
 export function remoteToMatrixTrail(f: TrailFacts): HopTrail {
   const net = networkProtection(f.contactE2ee);
   const link = f.homeserverLink ?? 'transport';
+  const matrixHops = f.bridgeEncrypts
+    ? [hop('bridge', 'homeserver', 'megolm_e2e', []), hop('homeserver', 'matrix_clients', 'megolm_e2e', ['matrix_clients'])]
+    : [hop('bridge', 'homeserver', link, ['homeserver']), hop('homeserver', 'matrix_clients', 'transport', ['matrix_clients'])];
   return assemble('remote_to_matrix', [
     hop('remote_device', 'interop_network', net, net === 'signal_e2e' ? [] : ['interop_network']),
     // the Signal session ends at the bridge: it decrypts to translate into a Matrix event
     hop('interop_network', 'bridge', net, ['bridge']),
-    // the bridge cannot encrypt Matrix events yet, encrypted room or not
-    hop('bridge', 'homeserver', link, ['homeserver']),
-    hop('homeserver', 'matrix_clients', 'transport', ['matrix_clients']),
+    ...matrixHops,
   ], f);
 }
 
@@ -102,10 +108,13 @@ export function remoteToMatrixTrail(f: TrailFacts): HopTrail {
 export function matrixToRemoteTrail(f: TrailFacts): HopTrail {
   const net = networkProtection(f.contactE2ee);
   const link = f.homeserverLink ?? 'transport';
+  // unless the bridge decrypts the room itself, it reads only unencrypted events: the
+  // homeserver had them in plaintext
+  const matrixHops = f.bridgeEncrypts
+    ? [hop('matrix_clients', 'homeserver', 'megolm_e2e', []), hop('homeserver', 'bridge', 'megolm_e2e', ['bridge'])]
+    : [hop('matrix_clients', 'homeserver', 'transport', ['homeserver']), hop('homeserver', 'bridge', link, ['bridge'])];
   return assemble('matrix_to_remote', [
-    // the bridge only ever reads unencrypted Matrix events, so the homeserver had them in plaintext
-    hop('matrix_clients', 'homeserver', 'transport', ['homeserver']),
-    hop('homeserver', 'bridge', link, ['bridge']),
+    ...matrixHops,
     hop('bridge', 'interop_network', net, net === 'signal_e2e' ? [] : ['interop_network']),
     hop('interop_network', 'remote_device', net, ['remote_device']),
   ], f);

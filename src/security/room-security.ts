@@ -17,7 +17,8 @@ export interface ContactSecurity {
 export interface SecuritySummary {
   version: 1;
   matrix_room_encrypted: boolean;
-  /** the bridge reads only unencrypted Matrix events: false once the room is encrypted */
+  /** whether the bridge reads the room: always when unencrypted; when encrypted only with
+   *  end-to-bridge encryption (security.encryption on), which gives it devices of its own */
   bridge_can_read_room: boolean;
   /** the bridge decrypts the contact's Signal messages, always */
   bridge_decrypts_remote: true;
@@ -26,18 +27,20 @@ export interface SecuritySummary {
   plaintext_exposed_at: Place[];
 }
 
-export function securitySummary(roomEncrypted: boolean, contact: ContactSecurity): SecuritySummary {
+/** `bridgeEncrypts`: end-to-bridge encryption is on and the room is encrypted (hop-trail.ts) */
+export function securitySummary(roomEncrypted: boolean, contact: ContactSecurity, bridgeEncrypts = false): SecuritySummary {
   // derived from the same trail the messages carry, so the room state and the events agree
   const trail = remoteToMatrixTrail({
     contactProvider: contact.provider,
     contactE2ee: contact.e2ee,
     matrixRoomEncrypted: roomEncrypted,
     identityVerified: contact.verified,
+    bridgeEncrypts: bridgeEncrypts && roomEncrypted,
   });
   return {
     version: 1,
     matrix_room_encrypted: roomEncrypted,
-    bridge_can_read_room: !roomEncrypted,
+    bridge_can_read_room: !roomEncrypted || bridgeEncrypts,
     bridge_decrypts_remote: true,
     contact: {
       phone: contact.phone,

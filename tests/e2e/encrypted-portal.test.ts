@@ -15,6 +15,7 @@ import { DEFAULT_DEVICE_DISPLAY_NAME } from '../../src/matrix/crypto/device-mana
 import { CryptoTestClient, type DecryptedForTest } from '../helpers/crypto-test-client';
 import type { MatrixEvent } from '../helpers/matrix-client';
 import { encryptionEnabledNotice } from '../../src/security/notices';
+import { HOP_TRAIL_KEY, SECURITY_STATE_TYPE } from '../../src/security/namespace';
 import {
   acceptMessageRequest, acceptPortalInvite, ghostId, loginMatrixUser, matrixUser, messageFrom, newSim, roomState, simReceivesText,
   startChatFromRemote, startInteropEnv,
@@ -78,6 +79,13 @@ test('an encrypted portal: text both ways, ciphertext only on the homeserver, tr
   const device = await aliceCrypto.machine.getDevice(new wasm.UserId(ghost), new wasm.DeviceId(ghostDevice));
   assert.ok(device?.isCrossSignedByOwner(), "the ghost's device is cross-signed by the ghost");
   assert.equal(device?.displayName, DEFAULT_DEVICE_DISPLAY_NAME);
+  // the trail the message carries says the homeserver held ciphertext only; so does the room
+  const trail = hello.decrypted.event.content[HOP_TRAIL_KEY] as { plaintext_exposed_at: string[]; hops: Array<{ to: string; protection: string }> };
+  assert.deepEqual(trail.plaintext_exposed_at, ['bridge']);
+  assert.deepEqual(trail.hops.filter((h) => h.to === 'homeserver' || h.to === 'matrix_clients').map((h) => h.protection), ['megolm_e2e', 'megolm_e2e']);
+  const summary = (await roomState(alice, portal)).find((e) => e.type === SECURITY_STATE_TYPE)?.content as { bridge_can_read_room?: boolean; plaintext_exposed_at?: string[] } | undefined;
+  assert.equal(summary?.bridge_can_read_room, true);
+  assert.deepEqual(summary?.plaintext_exposed_at, ['bridge']);
 
   // the bot's portal notice is encrypted too, from the bot's own device
   const notice = await decryptedFrom(env.botUserId, /Where messages in this chat can be read/);

@@ -130,3 +130,21 @@ test('a checker reading trails back finds well-formed ones and rejects missing o
   assert.equal(readHopTrail(broken({ contact: { provider: 1, e2ee: true, identity_verified: false } })), undefined);
   assert.equal(readHopTrail(broken({ end_to_end: 'no' })), undefined);
 });
+
+test('an encrypted room the bridge encrypts itself: Megolm on both homeserver hops, plaintext only on the bridge', () => {
+  const r2m = remoteToMatrixTrail(facts(true, true, { bridgeEncrypts: true }));
+  assert.deepEqual(r2m.hops.slice(2), [
+    { from: 'bridge', to: 'homeserver', protection: 'megolm_e2e', plaintext_at: [] },
+    { from: 'homeserver', to: 'matrix_clients', protection: 'megolm_e2e', plaintext_at: ['matrix_clients'] },
+  ]);
+  assert.deepEqual(r2m.plaintext_exposed_at, ['bridge']);
+  const m2r = matrixToRemoteTrail(facts(false, true, { bridgeEncrypts: true }));
+  assert.deepEqual(m2r.hops.slice(0, 2), [
+    { from: 'matrix_clients', to: 'homeserver', protection: 'megolm_e2e', plaintext_at: [] },
+    { from: 'homeserver', to: 'bridge', protection: 'megolm_e2e', plaintext_at: ['bridge'] },
+  ]);
+  // a contact without end-to-end encryption still exposes the network
+  assert.deepEqual(m2r.plaintext_exposed_at, ['bridge', 'interop_network']);
+  // the same room without the bridge's own encryption: the homeserver reads everything
+  assert.deepEqual(remoteToMatrixTrail(facts(true, true)).plaintext_exposed_at, ['bridge', 'homeserver']);
+});

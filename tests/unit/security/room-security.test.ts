@@ -47,3 +47,11 @@ test('summaryChanged: first summary, equal summaries, and each field that change
   assert.equal(summaryChanged(base, securitySummary(false, { ...alice, e2ee: null })), true);
   assert.equal(summaryChanged(base, securitySummary(false, { ...alice, phone: '+4915100000000' })), true);
 });
+
+test('with end-to-bridge encryption an encrypted room is read by the bridge and the homeserver holds only ciphertext', () => {
+  const summary = securitySummary(true, alice, true);
+  assert.equal(summary.bridge_can_read_room, true);
+  assert.deepEqual(summary.plaintext_exposed_at, ['bridge']);
+  // turned on but the room is not encrypted: nothing changes, the homeserver reads it
+  assert.deepEqual(securitySummary(false, alice, true).plaintext_exposed_at, ['bridge', 'homeserver']);
+});
