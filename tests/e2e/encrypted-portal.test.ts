@@ -12,8 +12,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as wasm from '@matrix-org/matrix-sdk-crypto-wasm';
 import { DEFAULT_DEVICE_DISPLAY_NAME } from '../../src/matrix/crypto/device-manager';
-import { CryptoTestClient, type DecryptedForTest } from '../helpers/crypto-test-client';
-import type { MatrixEvent } from '../helpers/matrix-client';
+import { CryptoTestClient } from '../helpers/crypto-test-client';
+import { reader } from '../helpers/encrypted-room-reader';
 import { encryptionEnabledNotice } from '../../src/security/notices';
 import { HOP_TRAIL_KEY, SECURITY_STATE_TYPE } from '../../src/security/namespace';
 import {
@@ -23,31 +23,6 @@ import {
 
 const ALICE_PHONE = '+4915112345678';
 const SAM_PHONE = '+14155552671';
-
-/** What Alice's crypto device reads of a room: its stored events, and the first one of a sender that decrypts to a body. */
-function reader(aliceCrypto: CryptoTestClient, portal: string) {
-  /** The room's events as Synapse stores them, oldest first (the server's view, not a client's). */
-  const stored = async (): Promise<MatrixEvent[]> => {
-    const page = await aliceCrypto.matrix.request<{ chunk: MatrixEvent[] }>('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(portal)}/messages`,
-      undefined, { dir: 'b', limit: '100' });
-    return page.chunk.reverse();
-  };
-  /** Syncs Alice's crypto device (room keys come as to-device events) until an event of `sender` decrypts to `body`. */
-  const decryptedFrom = async (sender: string, body: string | RegExp): Promise<{ event: MatrixEvent; decrypted: DecryptedForTest }> => {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      await aliceCrypto.sync(500);
-      for (const event of (await stored()).filter((e) => e.sender === sender && e.type === 'm.room.encrypted')) {
-        const decrypted = await aliceCrypto.decrypt(portal, event, wasm.TrustRequirement.CrossSignedOrLegacy).catch(() => undefined);
-        const text = decrypted?.event.content.body;
-        if (decrypted && typeof text === 'string' && (typeof body === 'string' ? text === body : body.test(text))) return { event, decrypted };
-      }
-      if (Date.now() > deadline) throw new Error(`no event of ${sender} in the portal decrypted to ${JSON.stringify(body)}`);
-    }
-  };
-
-  return { stored, decryptedFrom };
-}
 
 test('an encrypted portal: text both ways, ciphertext only on the homeserver, trusted under CrossSignedOrLegacy', { timeout: 240_000 }, async (t) => {
   const env = await startInteropEnv({ adjust: (c) => { c.security.encryption = 'default'; } });

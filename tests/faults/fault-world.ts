@@ -11,12 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BridgeConfig, DeliveryConfig, LoggingConfig } from '../../src/config/types';
 import type { SimUser } from '../../src/sim/sim-user';
+import { generateRegistration, writeRegistration } from '../../src/registration/generate';
 import { localBridgeConfig, startBridgeProcess, type BridgeProcess } from '../helpers/bridge-process';
 import { startGatewayProcess, type GatewayProcessHandle } from '../helpers/gateway-process';
 import { startChatFromRemote, type ChatWorld } from '../helpers/interop-env';
 import { clientFor, type MatrixClient } from '../helpers/matrix-client';
 import { registerUser, startSynapse, type SynapseHandle } from '../helpers/synapse';
-import { describeTally, type Tally } from './streams';
+import { seededRandom } from '../helpers/seeded-random';
+import { describeTally, randomPoints, sleep, suiteSeed, type Tally } from './streams';
 
 export const ALICE_PHONE = '+4915112345678';
 export const SAM_PHONE = '+14155552671';
@@ -73,6 +75,8 @@ export async function startFaultWorld(name: string, opts: FaultWorldOptions = {}
     config.logging.level = (process.env.BRIDGE_LOG as BridgeConfig['logging']['level'] | undefined) ?? 'info';
     Object.assign(config.logging, opts.logging);
     opts.adjust?.(config);
+    // what adjust changed may change the registration (security.encryption asks for MSC keys)
+    writeRegistration(config.appservice.registration, generateRegistration(config, config.appservice.url));
     const hs = await startSynapse({ registrationFiles: [config.appservice.registration], dir: join(dir, 'synapse'), serverName: 'localhost' });
     cleanups.push(() => hs.stop());
     config.homeserver.url = hs.url;
@@ -157,4 +161,24 @@ export function assertDelivered(world: FaultWorld, label: string, t: Tally, opts
     else if (world.bridge.starts !== 1 || !world.bridge.running) problems.push(`the bridge did not stay up (starts ${world.bridge.starts})`);
   }
   assert.deepEqual(problems, [], `${world.name} ${label}: ${problems.join(', ')}`);
+}
+
+/** `kills` kill -9 and restart faults of the bridge at random seqs of a `count`-message stream,
+ *  one after the other; FAULTS_SEED=<n> replays the same points. For stream()'s `faults`. */
+export function killPoints(world: FaultWorld, label: string, kills: number, count: number): Map<number, () => Promise<void>> {
+  const seed = suiteSeed();
+  const random = seededRandom(seed);
+  const points = randomPoints(random, kills, 20, count - 20);
+  console.log(`${world.name} ${label}: FAULTS_SEED=${seed}, kill -9 after messages ${points.join(', ')}`);
+  let chain = Promise.resolve();
+  return new Map(points.map((seq) => [seq, () => {
+    chain = chain.then(async () => {
+      const pid = world.bridge.pid;
+      await world.bridge.kill();
+      await sleep(500 + Math.floor(random() * 1500));
+      await world.bridge.start();
+      console.log(`${world.name} ${label}: killed bridge pid ${pid} after #${seq}, restarted as pid ${world.bridge.pid}`);
+    });
+    return chain;
+  }]));
 }
