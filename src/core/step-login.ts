@@ -11,9 +11,9 @@
  */
 import { backoffDelay, type BackoffOptions } from '../lib/backoff';
 import { KeyedQueue } from '../lib/keyed-queue';
-import type { LoginField, LoginProcess, LoginStep } from '../network/login-steps';
+import { LoginAnswerRefusedError, type LoginField, type LoginFieldType, type LoginProcess, type LoginStep } from '../network/login-steps';
 import { RemoteUnavailableError } from '../network/remote-network';
-import type { E164 } from '../network/phone';
+import { InvalidPhoneNumberError, parsePhone, type E164 } from '../network/phone';
 import type { CoreContext } from './context';
 import { isTerminal, type LoginStatus, type Sessions } from './sessions';
 
@@ -21,7 +21,13 @@ import { isTerminal, type LoginStatus, type Sessions } from './sessions';
 export type StepEvent =
   | { kind: 'step'; step: Exclude<LoginStep, { kind: 'complete' }> }
   | { kind: 'logged_in'; status: LoginStatus }
-  /** an answer the connector's validation refused; the same step is still asked */
+  /** an answer names the number to link: what linking it means, said before it is submitted
+   *  (the opt-in, core/opt-in-notice.ts), once per number and login */
+  | { kind: 'linking'; phone: E164 }
+  /** the network had ended the user's previous login: what was cleared of it before this one
+   *  (`failure`: why the network's part could not be removed; the rest was still deleted) */
+  | { kind: 'ended_login_cleared'; phone: E164; deleted: string[]; failure?: string; portalCount: number }
+  /** an answer the connector's validation (or the network) refused; the same step is still asked */
   | { kind: 'invalid'; field: LoginField; message: string }
   /** the network is down for now: the same step is still asked (or waited on again) */
   | { kind: 'network_unreachable' }
@@ -43,6 +49,8 @@ interface Running {
   timer: NodeJS.Timeout;
   /** waits that failed in a row because the network was down (the next waits that long) */
   downWaits: number;
+  /** the number an answer named (the one being linked), once one did */
+  phone?: E164;
 }
 
 export class StepLogins {
@@ -59,14 +67,14 @@ export class StepLogins {
     this.backoff = { initialDelayMs: delivery.retry_initial_ms, maxDelayMs: delivery.retry_max_ms, factor: 2, jitter: 0.3 };
   }
 
-  /** The network logs in by steps rather than with core's phone-and-code flow. */
-  get supported(): boolean {
-    return this.core.network.beginLogin !== undefined;
-  }
-
   /** The step `owner`'s login in progress asks or shows now, if any. */
   current(owner: string): LoginStep | undefined {
     return this.running.get(owner)?.step;
+  }
+
+  /** The number `owner`'s login in progress is linking, once an answer named it. */
+  phoneOf(owner: string): E164 | undefined {
+    return this.running.get(owner)?.phone;
   }
 
   /** Starts a login for `owner` (giving up one in progress) and renders its first step. */
@@ -77,14 +85,8 @@ export class StepLogins {
       const status = this.sessions.state(owner);
       if (existing && !(status !== undefined && isTerminal(status.state))) return 'already_logged_in';
       await this.drop(owner);
-      if (existing) {
-        // the network ended the old login: clear what is left of it
-        await this.sessions.disconnect(owner);
-        await network.logout(owner, { phone: existing.phone as E164, data: existing.state }).catch(() => []);
-        store.logins.remove(owner);
-      }
+      if (existing) await this.clearEnded(owner, existing.phone as E164, existing.state, render);
       store.users.ensure(owner);
-      if (!network.beginLogin) throw new Error(`the ${network.displayName} does not log in by steps`);
       let start;
       try {
         start = await network.beginLogin(owner);
@@ -102,26 +104,42 @@ export class StepLogins {
 
   /** Answers the user_input step of `owner`'s login; `text` is what they typed (one word per
    *  field when the step has several, the last taking the rest). What follows is rendered
-   *  with `render` (where the answer came from) from now on. */
-  submit(owner: string, text: string, render: StepRenderer): Promise<SubmitOutcome> {
+   *  with `render` (where the answer came from) from now on. `only`: answer only a step that
+   *  asks for just that type of field (otherwise 'not_asking'), checked in the queue, so an
+   *  answer meant for one step never lands on the next (two codes sent at once). */
+  submit(owner: string, text: string, render: StepRenderer, only?: LoginFieldType): Promise<SubmitOutcome> {
     return this.queue.run(owner, async () => {
       const entry = this.running.get(owner);
       if (!entry) return 'no_login';
-      entry.render = render;
       const step = entry.step;
       if (step.kind !== 'user_input') return 'not_asking';
+      if (only !== undefined && (step.fields.length !== 1 || step.fields[0].type !== only)) return 'not_asking';
+      entry.render = render;
       const values = valuesFor(step.fields, text);
       for (const field of step.fields) {
-        const message = field.validate?.(values[field.id]);
+        const message = problemWith(field, values[field.id]);
         if (message !== undefined) {
           await entry.render({ kind: 'invalid', field, message });
           return 'answered';
         }
       }
+      const phoneField = step.fields.find((f) => f.type === 'phone');
+      if (phoneField) {
+        const phone = parsePhone(values[phoneField.id]);
+        if (entry.phone !== phone) await entry.render({ kind: 'linking', phone });
+        entry.phone = phone;
+      }
       let next: LoginStep;
       try {
         next = await entry.process.submit(values);
       } catch (error) {
+        if (error instanceof LoginAnswerRefusedError) {
+          const field = step.fields.find((f) => f.id === error.fieldId) ?? step.fields[0];
+          // the message is for the person and may quote the answer: not logged
+          this.core.log.info(`step login of ${owner}: the network refused the answer to step ${step.id}`);
+          await entry.render({ kind: 'invalid', field, message: error.message });
+          return 'answered';
+        }
         await this.onStepError(owner, entry, error);
         return 'answered';
       }
@@ -187,6 +205,26 @@ export class StepLogins {
     await entry.render({ kind: 'failed', reason: (error as Error).message });
   }
 
+  /** Clears what is left of a login the network ended (device removed, say) before a new
+   *  one starts, and tells the person what was deleted and what was kept. The network's part
+   *  failing to go (it may be unreachable) does not stop the new login: said and logged. */
+  private async clearEnded(owner: string, phone: E164, state: Record<string, unknown>, render: StepRenderer): Promise<void> {
+    const { store, network } = this.core;
+    await this.sessions.disconnect(owner);
+    let deleted: string[] = [];
+    let failure: string | undefined;
+    try {
+      deleted = await network.logout(owner, { phone, data: state });
+    } catch (error) {
+      failure = (error as Error).message;
+      this.core.log.warn(`login of ${owner}: clearing the ended login at the ${network.displayName} failed: ${failure}`);
+    }
+    store.logins.remove(owner);
+    deleted.push('the login record');
+    const portalCount = store.portals.ofOwner(owner).length;
+    await render({ kind: 'ended_login_cleared', phone, deleted, portalCount, ...(failure === undefined ? {} : { failure }) });
+  }
+
   private arm(owner: string): NodeJS.Timeout {
     const timer = setTimeout(() => {
       void this.queue.run(owner, async () => {
@@ -212,6 +250,20 @@ export class StepLogins {
     await entry.process.cancel();
     return true;
   }
+}
+
+/** Why `value` cannot answer `field`, if it cannot: a phone field takes only a number the
+ *  project's phone parser accepts, whatever the connector checks on top. */
+function problemWith(field: LoginField, value: string): string | undefined {
+  if (field.type === 'phone') {
+    try {
+      parsePhone(value);
+    } catch (error) {
+      if (error instanceof InvalidPhoneNumberError) return error.message;
+      throw error;
+    }
+  }
+  return field.validate?.(value);
 }
 
 function valuesFor(fields: readonly LoginField[], text: string): Record<string, string> {

@@ -176,15 +176,10 @@ export interface RemoteNetwork {
   readonly id: string;
   /** human name, e.g. `Interop network` */
   readonly displayName: string;
-  /** Phone-and-code login (core's LoginFlow, also behind the provisioning API): asks the
-   *  network to send a one-time code to `phone`. A connector offers either this pair or
-   *  beginLogin. */
-  requestLoginCode?(userKey: string, phone: E164): Promise<{ devCode?: string }>;
-  /** proves possession with the code and registers a device; returns what to persist */
-  completeLogin?(userKey: string, phone: E164, code: string): Promise<LoginState>;
-  /** Step login (src/network/login-steps.ts): starts a login for `userKey` and returns its
-   *  first step. Core renders the steps; the connector decides what they are. */
-  beginLogin?(userKey: string): Promise<LoginStart>;
+  /** Login (src/network/login-steps.ts): starts a login for `userKey` and returns its first
+   *  step. Core renders the steps (the bot, and the provisioning API for a login that is a
+   *  phone number and then a code); the connector decides what they are. */
+  beginLogin(userKey: string): Promise<LoginStart>;
   connect(userKey: string, login: LoginState, handler: RemoteEventHandler): Promise<RemoteSession>;
   /** removes the device and every key held for it; returns what was deleted, for the user */
   logout(userKey: string, login: LoginState): Promise<string[]>;
