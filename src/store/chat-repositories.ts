@@ -16,9 +16,6 @@ export interface LoginRepository {
   put(mxid: string, phone: string, state: Record<string, unknown>): void;
   remove(mxid: string): boolean;
   all(): LoginRecord[];
-  setPending(mxid: string, phone: string): void;
-  getPending(mxid: string): { phone: string; requestedAt: number } | undefined;
-  clearPending(mxid: string): void;
 }
 
 export interface GhostRecord {

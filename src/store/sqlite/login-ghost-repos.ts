@@ -40,26 +40,6 @@ export class SqliteLogins implements LoginRepository {
   all(): LoginRecord[] {
     return this.db.prepare<[], LoginRow>('SELECT * FROM logins ORDER BY created_at').all().map(toLogin);
   }
-
-  setPending(mxid: string, phone: string): void {
-    this.db
-      .prepare(
-        `INSERT INTO pending_logins (mxid, phone, requested_at) VALUES (?, ?, ?)
-         ON CONFLICT (mxid) DO UPDATE SET phone = excluded.phone, requested_at = excluded.requested_at`,
-      )
-      .run(mxid, phone, Date.now());
-  }
-
-  getPending(mxid: string): { phone: string; requestedAt: number } | undefined {
-    const row = this.db
-      .prepare<[string], { phone: string; requested_at: number }>('SELECT phone, requested_at FROM pending_logins WHERE mxid = ?')
-      .get(mxid);
-    return row && { phone: row.phone, requestedAt: row.requested_at };
-  }
-
-  clearPending(mxid: string): void {
-    this.db.prepare('DELETE FROM pending_logins WHERE mxid = ?').run(mxid);
-  }
 }
 
 export class SqliteGhosts implements GhostRepository {
