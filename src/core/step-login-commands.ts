@@ -1,7 +1,7 @@
 /**
  * The bot's side of a step login (step-login.ts): `login` starts one (or answers the step it
  * asks, `login <answer>`), `code` and a bare code answer a step that asks for a code, and
- * `cancel` gives it up. login-commands.ts routes here when the network logs in by steps.
+ * `cancel` gives it up. login-commands.ts registers these; step logins are the one login path.
  */
 import type { CommandContext } from '../matrix/commands/registry';
 import { displayPhone, type E164 } from '../network/phone';

@@ -4,7 +4,9 @@
  * display steps (a QR code that refreshes shows again), checks input with the connector's
  * own validation, stores and connects the login once complete, and gives the process up on
  * `cancel`, on a newer `login` and after a timeout. Nothing here knows what the steps are:
- * a phone number and code, a QR code and a password all run the same way.
+ * a phone number and code, a QR code and a password all run the same way. One thing is
+ * core's own: an answer naming the number to link is preceded by what linking means (the
+ * opt-in), since that is the person's consent and no connector may skip it.
  *
  * Submit, begin and cancel run one at a time per user. A wait runs outside that queue (it
  * may last minutes) and is dropped when its process is no longer the user's current one.
