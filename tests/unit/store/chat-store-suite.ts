@@ -17,6 +17,21 @@ export function chatStoreSuite(name: string, open: () => BridgeStore): void {
       assert.equal(store.logins.remove(alice), false);
     }));
 
+  test(`${name}: a login in progress per user: its progress replaced, its start kept, cleared`, () =>
+    withStore(open, (store) => {
+      store.users.ensure(alice);
+      store.logins.setPending(alice, contact, { step: 'code', answers: { phone: contact } });
+      const first = store.logins.getPending(alice)!;
+      store.logins.setPending(alice, contact, { step: 'other' });
+      const again = store.logins.getPending(alice)!;
+      assert.deepEqual(again.progress, { step: 'other' });
+      assert.equal(again.phone, contact);
+      assert.equal(again.requestedAt, first.requestedAt);
+      assert.equal(store.logins.getPending(bob), undefined);
+      store.logins.clearPending(alice);
+      assert.equal(store.logins.getPending(alice), undefined);
+    }));
+
   test(`${name}: one ghost per phone, profile kept`, () =>
     withStore(open, (store) => {
       const ghost = store.ghosts.ensure(contact, '@wa_+4915112345678:example.org');
