@@ -15,7 +15,6 @@ import { KeyedQueue } from './keyed-queue';
 import { loginCommands } from './login-commands';
 import { LoginFlow } from './login-flow';
 import { StepLogins } from './step-login';
-import { codeField } from '../network/login-steps';
 import { MatrixIntake } from './matrix-intake';
 import { MessageRequests } from './message-requests';
 import type { MatrixPort } from './matrix-port';
@@ -86,7 +85,7 @@ export class BridgeCore {
   /** Whether a bare code `owner` types in the management room answers their login: only
    *  while its step asks for a code (what people do with a code texted to them). */
   expectsCode(owner: string): boolean {
-    return codeField(this.stepLogins.current(owner)) !== undefined;
+    return this.stepLogins.asksCode(owner);
   }
 
   commands(): Command[] {

@@ -136,6 +136,8 @@ export function loginCommands(core: CoreContext, sessions: Sessions, flow: Login
               ? `${displayPhone(view.phone)}: not connected (the bridge is stopping).`
               : view.kind === 'waiting_for_code'
                 ? `Not logged in yet: waiting for the one-time code sent to ${displayPhone(view.phone)}.`
+              : view.kind === 'waiting_for_network'
+                ? `Not logged in yet: the ${network.displayName} is not reachable; I keep trying with your answer and tell you here; "cancel" gives it up.`
                 : 'Not logged in. Link your phone number: login +<country code><number>',
         ];
         if (ctx.access === 'admin') {

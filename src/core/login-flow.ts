@@ -24,8 +24,11 @@ import { isPaused, writeSetting } from './user-settings';
 
 export type LoginStartOutcome =
   | { outcome: 'code_sent'; phone: E164 }
-  /** the network is down: nothing was requested; send the number again in a moment */
+  /** the network is down: the login could not begin; send the number again in a moment */
   | { outcome: 'network_unreachable'; phone: E164 }
+  /** the network went down under the number: it is retried in the background until the code
+   *  is requested (GET /status shows it) */
+  | { outcome: 'waiting_for_network'; phone: E164 }
   | { outcome: 'already_logged_in'; phone: E164 }
   /** the network refused the number (another provider holds it, say); the number is still asked */
   | { outcome: 'refused'; reason: string };
@@ -48,7 +51,10 @@ export type LoginView =
   | { kind: 'stopping'; phone: E164 }
   /** a login in progress asks for the one-time code sent to `phone` */
   | { kind: 'waiting_for_code'; phone: E164 }
-  | { kind: 'not_logged_in' };
+  /** the number is retried in the background until the network is back */
+  | { kind: 'waiting_for_network' }
+  /** `failure`: why the last answer retried in the background could not go through */
+  | { kind: 'not_logged_in'; failure?: string };
 
 export type StartChatOutcome =
   | { outcome: 'opened'; contact: E164; roomId: string }
@@ -122,6 +128,7 @@ export class LoginFlow {
     if (answered !== 'answered') return { outcome: 'refused', reason: 'another login of this user started meanwhile' };
     if (codeField(this.stepLogins.current(owner))) return { outcome: 'code_sent', phone };
     const last = events.at(-1);
+    if (last?.kind === 'waiting_for_network') return { outcome: 'waiting_for_network', phone };
     if (last?.kind === 'network_unreachable') return { outcome: 'network_unreachable', phone };
     // the login ended (the connector failed in a way no answer fixes): an error, not a refusal
     if (last?.kind === 'failed') throw new Error(`the login could not go on: ${last.reason}`);
@@ -177,8 +184,10 @@ export class LoginFlow {
     if (login && isPaused(store, owner)) return { kind: 'paused', phone: login.phone as E164 };
     if (login) return { kind: 'stopping', phone: login.phone as E164 };
     const asking = this.stepLogins.phoneOf(owner);
-    if (asking && codeField(this.stepLogins.current(owner))) return { kind: 'waiting_for_code', phone: asking };
-    return { kind: 'not_logged_in' };
+    if (asking && this.stepLogins.asksCode(owner)) return { kind: 'waiting_for_code', phone: asking };
+    if (this.stepLogins.waitingForNetwork(owner)) return { kind: 'waiting_for_network' };
+    const failure = this.stepLogins.failureOf(owner);
+    return failure === undefined ? { kind: 'not_logged_in' } : { kind: 'not_logged_in', failure };
   }
 
   /** Opens (or finds) `owner`'s portal with `input` and makes sure they are in it or invited. */

@@ -54,6 +54,14 @@ export function stepReply(event: StepEvent, networkName: string, messageRequests
       const plain = `The ${networkName} is not reachable right now; nothing was lost. Send your answer again in a moment, or wait if a code is shown.`;
       return [plain, escapeHtml(plain)];
     }
+    case 'waiting_for_network': {
+      const plain = `The ${networkName} is not reachable right now. I keep trying with your answer and tell you here when it went through; nothing to resend.`;
+      return [plain, escapeHtml(plain)];
+    }
+    case 'network_back': {
+      const plain = `The ${networkName} is reachable again: your answer went through.`;
+      return [plain, escapeHtml(plain)];
+    }
     case 'failed': {
       const plain = `The login could not go on (${event.reason}). Send "login" to start again.`;
       return [plain, escapeHtml(plain)];

@@ -10,58 +10,34 @@
  *
  * Submit, begin and cancel run one at a time per user. A wait runs outside that queue (it
  * may last minutes) and is dropped when its process is no longer the user's current one.
+ * Each step reached after an answer is stored (step-login-progress.ts): after a restart the
+ * next answer resumes the login through the connector's resumeLogin. With the network down,
+ * an answer holding no secret (a number, not a code) is retried in the background with the
+ * backoff helper, and the person told when it went through or why it cannot.
  */
-import { backoffDelay, type BackoffOptions } from '../lib/backoff';
+import type { BackoffOptions } from '../lib/backoff';
 import { KeyedQueue } from '../lib/keyed-queue';
-import { LoginAnswerRefusedError, type LoginField, type LoginFieldType, type LoginProcess, type LoginStep } from '../network/login-steps';
+import { codeField, LoginAnswerRefusedError, type LoginFieldType, type LoginStep } from '../network/login-steps';
 import { RemoteUnavailableError } from '../network/remote-network';
-import { InvalidPhoneNumberError, parsePhone, type E164 } from '../network/phone';
+import type { E164 } from '../network/phone';
 import type { CoreContext } from './context';
-import { isTerminal, type LoginStatus, type Sessions } from './sessions';
+import { isTerminal, type Sessions } from './sessions';
+import { retrySubmit, waitOn, type InputStep, type LoginDriver, type Running } from './step-login-background';
+import { checkedAnswer, clearEndedLogin } from './step-login-input';
+import { isSecret, resumeSaved, saveLogin, savedLogin, withAnswers } from './step-login-progress';
+import { STEP_LOGIN_TIMEOUT_MS, type BeginOutcome, type StepRenderer, type SubmitOutcome } from './step-login-types';
 
-/** What the front end is shown of a step login, in order. */
-export type StepEvent =
-  | { kind: 'step'; step: Exclude<LoginStep, { kind: 'complete' }> }
-  | { kind: 'logged_in'; status: LoginStatus }
-  /** an answer names the number to link: what linking it means, said before it is submitted
-   *  (the opt-in, core/opt-in-notice.ts), once per number and login */
-  | { kind: 'linking'; phone: E164 }
-  /** the network had ended the user's previous login: what was cleared of it before this one
-   *  (`failure`: why the network's part could not be removed; the rest was still deleted) */
-  | { kind: 'ended_login_cleared'; phone: E164; deleted: string[]; failure?: string; portalCount: number }
-  /** an answer the connector's validation (or the network) refused; the same step is still asked */
-  | { kind: 'invalid'; field: LoginField; message: string }
-  /** the network is down for now: the same step is still asked (or waited on again) */
-  | { kind: 'network_unreachable' }
-  | { kind: 'failed'; reason: string }
-  | { kind: 'timed_out' };
+export { STEP_LOGIN_TIMEOUT_MS, type BeginOutcome, type StepEvent, type StepRenderer, type SubmitOutcome } from './step-login-types';
 
-export type StepRenderer = (event: StepEvent) => Promise<void>;
-
-export type BeginOutcome = 'started' | 'already_logged_in' | 'network_unreachable';
-export type SubmitOutcome = 'answered' | 'no_login' | 'not_asking';
-
-/** How long a step login may stay unfinished before it is given up. */
-export const STEP_LOGIN_TIMEOUT_MS = 10 * 60 * 1000;
-
-interface Running {
-  readonly process: LoginProcess;
-  render: StepRenderer;
-  step: LoginStep;
-  timer: NodeJS.Timeout;
-  /** waits that failed in a row because the network was down (the next waits that long) */
-  downWaits: number;
-  /** the number an answer named (the one being linked), once one did */
-  phone?: E164;
-}
-
-export class StepLogins {
+export class StepLogins implements LoginDriver {
   private readonly running = new Map<string, Running>();
-  private readonly queue = new KeyedQueue();
-  private readonly backoff: BackoffOptions;
+  readonly queue = new KeyedQueue();
+  readonly backoff: BackoffOptions;
+  /** why an answer retried in the background finally failed, until the next login (status shows it) */
+  private readonly failures = new Map<string, string>();
 
   constructor(
-    private readonly core: CoreContext,
+    readonly core: CoreContext,
     private readonly sessions: Sessions,
     private readonly timeoutMs = STEP_LOGIN_TIMEOUT_MS,
   ) {
@@ -74,9 +50,28 @@ export class StepLogins {
     return this.running.get(owner)?.step;
   }
 
-  /** The number `owner`'s login in progress is linking, once an answer named it. */
+  /** The number `owner`'s login in progress is linking, once an answer named it (also one a
+   *  restart left stored and not resumed yet). */
   phoneOf(owner: string): E164 | undefined {
-    return this.running.get(owner)?.phone;
+    const entry = this.running.get(owner);
+    return entry ? entry.phone : savedLogin(this.core.store, owner)?.phone;
+  }
+
+  /** Whether `owner`'s login asks for just a code now (also one stored by a restart). */
+  asksCode(owner: string): boolean {
+    const entry = this.running.get(owner);
+    const asks = entry ? (codeField(entry.step) ? ['code'] : []) : savedLogin(this.core.store, owner)?.asks;
+    return asks?.length === 1 && asks[0] === 'code';
+  }
+
+  /** Whether `owner`'s last answer is retried until the network is back. */
+  waitingForNetwork(owner: string): boolean {
+    return this.running.get(owner)?.retry !== undefined;
+  }
+
+  /** Why `owner`'s last answer retried in the background could not go through, if so. */
+  failureOf(owner: string): string | undefined {
+    return this.failures.get(owner);
   }
 
   /** Starts a login for `owner` (giving up one in progress) and renders its first step. */
@@ -87,7 +82,7 @@ export class StepLogins {
       const status = this.sessions.state(owner);
       if (existing && !(status !== undefined && isTerminal(status.state))) return 'already_logged_in';
       await this.drop(owner);
-      if (existing) await this.clearEnded(owner, existing.phone as E164, existing.state, render);
+      if (existing) await clearEndedLogin(this.core, this.sessions, owner, existing.phone as E164, existing.state, render);
       store.users.ensure(owner);
       let start;
       try {
@@ -97,7 +92,7 @@ export class StepLogins {
         throw error;
       }
       const { first, process } = start;
-      const entry: Running = { process, render, step: first, timer: this.arm(owner), downWaits: 0 };
+      const entry: Running = { process, render, step: first, timer: this.arm(owner, this.timeoutMs), downWaits: 0, answers: {} };
       this.running.set(owner, entry);
       await this.advance(owner, entry, first);
       return 'started';
@@ -111,23 +106,24 @@ export class StepLogins {
    *  answer meant for one step never lands on the next (two codes sent at once). */
   submit(owner: string, text: string, render: StepRenderer, only?: LoginFieldType): Promise<SubmitOutcome> {
     return this.queue.run(owner, async () => {
-      const entry = this.running.get(owner);
-      if (!entry) return 'no_login';
+      let entry = this.running.get(owner);
+      if (!entry) {
+        const resumed = await this.resume(owner, render);
+        if (resumed !== 'resumed') return resumed;
+        entry = this.running.get(owner)!;
+      }
       const step = entry.step;
       if (step.kind !== 'user_input') return 'not_asking';
       if (only !== undefined && (step.fields.length !== 1 || step.fields[0].type !== only)) return 'not_asking';
       entry.render = render;
-      const values = valuesFor(step.fields, text);
-      for (const field of step.fields) {
-        const message = problemWith(field, values[field.id]);
-        if (message !== undefined) {
-          await entry.render({ kind: 'invalid', field, message });
-          return 'answered';
-        }
+      // a new answer replaces one still retried in the background
+      this.stopRetry(entry);
+      const { values, invalid, phone } = checkedAnswer(step.fields, text);
+      if (invalid) {
+        await entry.render(invalid);
+        return 'answered';
       }
-      const phoneField = step.fields.find((f) => f.type === 'phone');
-      if (phoneField) {
-        const phone = parsePhone(values[phoneField.id]);
+      if (phone) {
         if (entry.phone !== phone) await entry.render({ kind: 'linking', phone });
         entry.phone = phone;
       }
@@ -136,67 +132,95 @@ export class StepLogins {
         next = await entry.process.submit(values);
       } catch (error) {
         if (error instanceof LoginAnswerRefusedError) {
-          const field = step.fields.find((f) => f.id === error.fieldId) ?? step.fields[0];
-          // the message is for the person and may quote the answer: not logged
-          this.core.log.info(`step login of ${owner}: the network refused the answer to step ${step.id}`);
-          await entry.render({ kind: 'invalid', field, message: error.message });
+          await this.refused(owner, entry, step, error);
+          return 'answered';
+        }
+        if (error instanceof RemoteUnavailableError && !step.fields.some(isSecret)) {
+          await entry.render({ kind: 'waiting_for_network' });
+          retrySubmit(this, owner, entry, step, values);
           return 'answered';
         }
         await this.onStepError(owner, entry, error);
         return 'answered';
       }
+      entry.answers = withAnswers(entry.answers, step.fields, values);
       if (this.running.get(owner) === entry) await this.advance(owner, entry, next);
       return 'answered';
     });
   }
 
-  /** Gives up `owner`'s login in progress; false when there was none. */
+  isCurrent(owner: string, entry: Running): boolean {
+    return this.running.get(owner) === entry;
+  }
+
+  failed(owner: string, reason: string): void {
+    this.failures.set(owner, reason);
+  }
+
+  /** The network refused the answer to `step`: said, and the step asked again. */
+  async refused(owner: string, entry: Running, step: InputStep, error: LoginAnswerRefusedError): Promise<void> {
+    const field = step.fields.find((f) => f.id === error.fieldId) ?? step.fields[0];
+    // the message is for the person and may quote the answer: not logged
+    this.core.log.info(`step login of ${owner}: the network refused the answer to step ${step.id}`);
+    await entry.render({ kind: 'invalid', field, message: error.message });
+  }
+
+  private stopRetry(entry: Running): void {
+    clearTimeout(entry.retry);
+    entry.retry = undefined;
+  }
+
+  /** Picks up the login a restart left stored for `owner`, at its step (step-login-progress.ts). */
+  private async resume(owner: string, render: StepRenderer): Promise<'resumed' | 'answered' | 'no_login'> {
+    const found = await resumeSaved(this.core, owner, this.timeoutMs, render);
+    if (typeof found === 'string') return found;
+    const { start, saved, left } = found;
+    const entry: Running = {
+      process: start.process, render, step: start.first, timer: this.arm(owner, left), downWaits: 0, answers: { ...saved.answers },
+      ...(saved.phone ? { phone: saved.phone } : {}),
+    };
+    this.running.set(owner, entry);
+    if (start.first.kind === 'display_and_wait') await this.advance(owner, entry, start.first);
+    return 'resumed';
+  }
+
+  /** Gives up `owner`'s login in progress (also one a restart left stored); false when there was none. */
   cancel(owner: string): Promise<boolean> {
     return this.queue.run(owner, () => this.drop(owner));
   }
 
-  /** Gives up every login in progress (the bridge is stopping). */
+  /** Lets go of every login in progress (the bridge is stopping); each stays stored, to resume. */
   async stop(): Promise<void> {
-    await Promise.all([...this.running.keys()].map((owner) => this.cancel(owner)));
+    await Promise.all([...this.running.keys()].map((owner) => this.queue.run(owner, async () => {
+      const entry = this.running.get(owner);
+      if (!entry) return;
+      this.release(owner, entry);
+      await entry.process.cancel();
+    })));
   }
 
-  private async advance(owner: string, entry: Running, step: LoginStep): Promise<void> {
+  async advance(owner: string, entry: Running, step: LoginStep): Promise<void> {
     entry.step = step;
+    const { store } = this.core;
     if (step.kind === 'complete') {
+      // the login and the end of its progress together: a crash keeps one or the other
+      store.atomically(() => {
+        store.logins.put(owner, step.login.phone, step.login.data);
+        store.logins.clearPending(owner);
+      });
       this.forget(owner, entry);
-      const { store } = this.core;
-      store.logins.put(owner, step.login.phone, step.login.data);
       const status = await this.sessions.connect(store.logins.get(owner)!);
       await entry.render({ kind: 'logged_in', status });
       return;
     }
+    // the first step, before any answer, is not worth resuming: `login` asks it again
+    if (Object.keys(entry.answers).length > 0 && this.core.network.resumeLogin) saveLogin(store, owner, step, entry.answers, entry.phone);
     await entry.render({ kind: 'step', step });
-    if (step.kind === 'display_and_wait') this.waitOn(owner, entry);
-  }
-
-  /** Waits on a display step outside the queue; what it brings is applied in the queue. A
-   *  wait the network could not answer is waited on again after a backoff (the person is told
-   *  once per outage), until the login completes, fails, is cancelled or times out. */
-  private waitOn(owner: string, entry: Running): void {
-    entry.process.wait().then(
-      (next) => this.queue.run(owner, async () => {
-        entry.downWaits = 0;
-        if (this.running.get(owner) === entry) await this.advance(owner, entry, next);
-      }),
-      (error: unknown) => this.queue.run(owner, async () => {
-        if (this.running.get(owner) !== entry) return;
-        if (!(error instanceof RemoteUnavailableError)) return this.onStepError(owner, entry, error);
-        if (entry.downWaits === 0) await entry.render({ kind: 'network_unreachable' });
-        const again = setTimeout(() => {
-          if (this.running.get(owner) === entry) this.waitOn(owner, entry);
-        }, backoffDelay(entry.downWaits++, this.backoff));
-        again.unref();
-      }),
-    ).catch((error: Error) => this.core.log.warn(`step login of ${owner}: showing a step failed: ${error.message}`));
+    if (step.kind === 'display_and_wait') waitOn(this, owner, entry);
   }
 
   /** The network is down: say so and keep the step. Anything else ends the login. */
-  private async onStepError(owner: string, entry: Running, error: unknown): Promise<void> {
+  async onStepError(owner: string, entry: Running, error: unknown): Promise<void> {
     if (error instanceof RemoteUnavailableError) {
       await entry.render({ kind: 'network_unreachable' });
       return;
@@ -207,27 +231,7 @@ export class StepLogins {
     await entry.render({ kind: 'failed', reason: (error as Error).message });
   }
 
-  /** Clears what is left of a login the network ended (device removed, say) before a new
-   *  one starts, and tells the person what was deleted and what was kept. The network's part
-   *  failing to go (it may be unreachable) does not stop the new login: said and logged. */
-  private async clearEnded(owner: string, phone: E164, state: Record<string, unknown>, render: StepRenderer): Promise<void> {
-    const { store, network } = this.core;
-    await this.sessions.disconnect(owner);
-    let deleted: string[] = [];
-    let failure: string | undefined;
-    try {
-      deleted = await network.logout(owner, { phone, data: state });
-    } catch (error) {
-      failure = (error as Error).message;
-      this.core.log.warn(`login of ${owner}: clearing the ended login at the ${network.displayName} failed: ${failure}`);
-    }
-    store.logins.remove(owner);
-    deleted.push('the login record');
-    const portalCount = store.portals.ofOwner(owner).length;
-    await render({ kind: 'ended_login_cleared', phone, deleted, portalCount, ...(failure === undefined ? {} : { failure }) });
-  }
-
-  private arm(owner: string): NodeJS.Timeout {
+  private arm(owner: string, ms: number): NodeJS.Timeout {
     const timer = setTimeout(() => {
       void this.queue.run(owner, async () => {
         const entry = this.running.get(owner);
@@ -235,46 +239,34 @@ export class StepLogins {
         await this.drop(owner);
         await entry.render({ kind: 'timed_out' });
       }).catch((error: Error) => this.core.log.warn(`step login of ${owner}: telling the timeout failed: ${error.message}`));
-    }, this.timeoutMs);
+    }, ms);
     timer.unref();
     return timer;
   }
 
+  /** The login is over (done, failed, given up): in memory and in the store. */
   private forget(owner: string, entry: Running): void {
+    if (this.running.get(owner) === entry) this.core.store.logins.clearPending(owner);
+    this.release(owner, entry);
+  }
+
+  private release(owner: string, entry: Running): void {
     clearTimeout(entry.timer);
+    this.stopRetry(entry);
     if (this.running.get(owner) === entry) this.running.delete(owner);
   }
 
   private async drop(owner: string): Promise<boolean> {
+    this.failures.delete(owner);
     const entry = this.running.get(owner);
-    if (!entry) return false;
+    if (!entry) {
+      // a login a restart left stored and nobody resumed yet is given up too
+      const had = this.core.store.logins.getPending(owner) !== undefined;
+      this.core.store.logins.clearPending(owner);
+      return had;
+    }
     this.forget(owner, entry);
     await entry.process.cancel();
     return true;
   }
-}
-
-/** Why `value` cannot answer `field`, if it cannot: a phone field takes only a number the
- *  project's phone parser accepts, whatever the connector checks on top. */
-function problemWith(field: LoginField, value: string): string | undefined {
-  if (field.type === 'phone') {
-    try {
-      parsePhone(value);
-    } catch (error) {
-      if (error instanceof InvalidPhoneNumberError) return error.message;
-      throw error;
-    }
-  }
-  return field.validate?.(value);
-}
-
-function valuesFor(fields: readonly LoginField[], text: string): Record<string, string> {
-  const trimmed = text.trim();
-  if (fields.length === 1) return { [fields[0].id]: trimmed };
-  const words = trimmed.split(/\s+/);
-  const values: Record<string, string> = {};
-  fields.forEach((field, i) => {
-    values[field.id] = (i === fields.length - 1 ? words.slice(i).join(' ') : words[i]) ?? '';
-  });
-  return values;
 }

@@ -105,8 +105,10 @@ export function statusBody(userId: string, view: LoginView, networkName: string)
       return { ...base, state: 'stopping', logged_in: true, phone: view.phone };
     case 'waiting_for_code':
       return { ...base, state: 'waiting_for_code', logged_in: false, phone: view.phone };
+    case 'waiting_for_network':
+      return { ...base, state: 'waiting_for_network', logged_in: false };
     case 'not_logged_in':
-      return { ...base, state: 'not_logged_in', logged_in: false };
+      return { ...base, state: 'not_logged_in', logged_in: false, ...(view.failure ? { reason: view.failure } : {}) };
   }
 }
 
@@ -124,6 +126,9 @@ export function provisioningRoutes(deps: ProvisioningDeps): Route[] {
         switch (started.outcome) {
           case 'code_sent':
             return ok({ state: 'waiting_for_code', phone: started.phone });
+          case 'waiting_for_network':
+            // accepted: the code is requested as soon as the network is back (logged, and GET /status shows it)
+            return ok({ state: 'waiting_for_network', phone: started.phone }, 202);
           case 'network_unreachable':
             throw new ApiError(503, ERRCODE.networkUnreachable, 'the network is not reachable right now, so no code was requested; send the number again in a moment');
           case 'already_logged_in':

@@ -17,7 +17,7 @@ import type { DownloadedMedia, MatrixPort, PortalRoomSpec, SpaceSpec } from '../
 import { MatrixRefusedError } from '../../src/core/errors';
 import type {
   BlockListOutcome, ChatCapabilities, LoginState, RemoteEventHandler, RemoteIdentity, RemoteMessage, RemoteNetwork, RemoteProfile, RemoteProviderInfo,
-  RemoteSession, SendResult,
+  RemoteSession, ResumedLogin, SendResult,
 } from '../../src/network/remote-network';
 import type { Access } from '../../src/matrix/permissions';
 import { LoginAnswerRefusedError, type LoginProcess, type LoginStart, type LoginStep } from '../../src/network/login-steps';
@@ -372,6 +372,11 @@ export class FakeSession extends Faults<SessionMethod> implements RemoteSession 
   }
 }
 
+const CODE_STEP: LoginStep = {
+  kind: 'user_input', id: 'code', instructions: 'The network is sending a one-time code.',
+  fields: [{ id: 'code', type: 'code', prompt: 'The one-time code' }],
+};
+
 export class FakeNetwork implements RemoteNetwork {
   readonly id = 'fake';
   readonly displayName = 'Fake network';
@@ -406,17 +411,33 @@ export class FakeNetwork implements RemoteNetwork {
    *  but `000000` is right); each step fails while refuseLogin is set. `codeRequested` is
    *  called when the number is submitted (the code would be sent now). */
   async beginLogin(): Promise<LoginStart> {
-    let phone: E164 | undefined;
+    const first: LoginStep = {
+      kind: 'user_input', id: 'phone', instructions: 'Link your phone number.',
+      fields: [{ id: 'phone', type: 'phone', prompt: 'Your phone number, with country code' }],
+    };
+    return { first, process: this.loginProcess() };
+  }
+
+  /** what core asked to resume after a restart (resumeLogin), in order */
+  readonly resumed: ResumedLogin[] = [];
+
+  /** Resumes a login at its code step, for the number the answers name. */
+  async resumeLogin(_userKey: string, saved: ResumedLogin): Promise<LoginStart> {
+    this.resumed.push(saved);
+    if (this.refuseLogin) throw this.refuseLogin();
+    if (saved.step !== 'code') throw new Error(`cannot resume at step ${saved.step}`);
+    return { first: CODE_STEP, process: this.loginProcess(saved.answers.phone as E164) };
+  }
+
+  private loginProcess(asked?: E164): LoginProcess {
+    let phone = asked;
     const process: LoginProcess = {
       submit: async (values) => {
         if (this.refuseLogin) throw this.refuseLogin();
         if (!phone) {
           phone = values.phone as E164;
           this.codeRequested?.(phone);
-          return {
-            kind: 'user_input', id: 'code', instructions: 'The network is sending a one-time code.',
-            fields: [{ id: 'code', type: 'code', prompt: 'The one-time code' }],
-          };
+          return CODE_STEP;
         }
         await this.codeChecked?.(values.code);
         if (values.code === '000000') throw new LoginAnswerRefusedError('That code is wrong.');
@@ -425,11 +446,7 @@ export class FakeNetwork implements RemoteNetwork {
       wait: () => Promise.reject(new Error('nothing to wait on')),
       cancel: async () => {},
     };
-    const first: LoginStep = {
-      kind: 'user_input', id: 'phone', instructions: 'Link your phone number.',
-      fields: [{ id: 'phone', type: 'phone', prompt: 'Your phone number, with country code' }],
-    };
-    return { first, process };
+    return process;
   }
 
   /** told when a login's number is submitted, before the step answers */

@@ -86,7 +86,9 @@ class InteropLoginProcess implements LoginProcess {
   /** set once the code was requested: the code step is asked */
   private pending: { phone: E164; client: InteropClient } | undefined;
 
-  constructor(private readonly deps: InteropLoginDeps) {}
+  constructor(private readonly deps: InteropLoginDeps, pending?: { phone: E164; client: InteropClient }) {
+    this.pending = pending;
+  }
 
   submit(values: Readonly<Record<string, string>>): Promise<LoginStep> {
     return this.pending ? this.confirm(this.pending, values.code ?? '') : this.requestCode(values.phone ?? '');
@@ -139,4 +141,15 @@ function refusedOrEnded(error: InteropRequestError): Error {
 /** Starts an interop login: asks for the number first; nothing reaches the network yet. */
 export function beginInteropLogin(deps: InteropLoginDeps, networkName: string): LoginStart {
   return { first: phoneStep(networkName), process: new InteropLoginProcess(deps) };
+}
+
+/** Resumes an interop login after a restart at its code step: the code was requested for
+ *  `answers.phone` before the restart, and a fresh client for that number confirms it (the
+ *  gateway keeps the requested code per number, not per connection). Nothing reaches the
+ *  network until the code is submitted. Any other step was not under way at the network:
+ *  the login starts again. */
+export function resumeInteropLogin(deps: InteropLoginDeps, step: string, answers: Readonly<Record<string, string>>): LoginStart {
+  if (step !== 'code' || answers.phone === undefined) throw new Error('the login was not waiting for a code; send "login" to start again');
+  const phone = parsePhone(answers.phone);
+  return { first: codeStep(phone), process: new InteropLoginProcess(deps, { phone, client: deps.client(phone) }) };
 }

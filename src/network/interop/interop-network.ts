@@ -11,11 +11,11 @@ import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from '../../lib/ba
 import type { E164 } from '../phone';
 import {
   RemoteUnavailableError, SessionEndedError, type LoginState, type RemoteEventHandler, type RemoteSession,
-  type SessionEndReason,
+  type ResumedLogin, type SessionEndReason,
 } from '../remote-network';
 import type { NetworkConnector } from '../connector';
 import type { LoginStart } from '../login-steps';
-import { beginInteropLogin } from './interop-login';
+import { beginInteropLogin, resumeInteropLogin } from './interop-login';
 import { InteropSession } from './interop-session';
 import type { BridgeKeyStore } from './signal-keys';
 
@@ -154,6 +154,11 @@ export class InteropNetwork implements NetworkConnector {
   /** The login as steps (interop-login.ts): the phone number, then the one-time code. */
   async beginLogin(userKey: string): Promise<LoginStart> {
     return beginInteropLogin({ ready: () => this.ready(), client: (phone) => this.client(userKey, phone) }, this.displayName);
+  }
+
+  /** A login a restarted bridge had waiting for its code (interop-login.ts). */
+  async resumeLogin(userKey: string, saved: ResumedLogin): Promise<LoginStart> {
+    return resumeInteropLogin({ ready: () => this.ready(), client: (phone) => this.client(userKey, phone) }, saved.step, saved.answers);
   }
 
   /**

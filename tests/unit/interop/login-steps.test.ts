@@ -3,10 +3,12 @@
  * real gateway (dev mode: the code it "texts" is read from its printDevCode line, never from
  * the bot): a number the phone parser refuses is asked again and reaches nothing; a wrong
  * code is refused and the right one still logs in; `cancel` between the steps leaves nothing
- * linked; the gateway going down during the code step is said, the step stays, and the same
- * code works once it is back.
+ * linked; a restart of core between the number and the code loses nothing; the gateway going
+ * down during the code step is said, the step stays, and the same code works once it is back.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -90,6 +92,29 @@ describe('interop connector: login steps through core', () => {
     assert.equal(h.core.expectsCode(owner), false, 'digits are no answer any more');
     assert.deepEqual(await h.command(owner, `code ${code}`), ['No login is in progress. Start with: login']);
     assert.equal(h.store.logins.get(owner), undefined);
+  });
+
+  it('core restarted between the number and the code: the code typed after it logs in (a fresh client confirms it)', async () => {
+    const owner = '@restart:example.org';
+    const phone = '+4915100000804';
+    const dir = mkdtempSync(join(tmpdir(), 'interop-login-restart-'));
+    try {
+      const before = await startCoreHarness({ remote: network, dir });
+      await before.command(owner, `login ${phone}`);
+      const code = codes.get(phone)!;
+      await before.stop();
+      const after = await startCoreHarness({ remote: network, dir });
+      try {
+        assert.equal(after.core.expectsCode(owner), true, 'bare digits answer the login after the restart');
+        const done = await after.command(owner, `code ${code}`);
+        assert.match(done[0], /^Logged in as \+49 1510 0000804\. Messages now reach you here/);
+        assert.equal(typeof after.store.logins.get(owner)?.state.deviceId, 'number', 'the device is stored');
+      } finally {
+        await after.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the gateway down during the code step: said, the step stays, and the same code works once it is back', async () => {

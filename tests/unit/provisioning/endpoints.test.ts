@@ -108,18 +108,36 @@ test('login start, code, status, start a chat, contacts, logout: the whole life 
   assert.equal(outAgain.body.errcode, 'ORG.INTEROP_BRIDGE.NOT_LOGGED_IN');
 });
 
-test('login start with the network down: 503 and nothing requested; the same call works once it is back', async (t) => {
+test('login start with the network down: 202 waiting_for_network, the code requested in the background, then waiting_for_code', async (t) => {
   const { call, h } = await startApiHarness(t);
-  h.network.refuseLogin = () => new RemoteUnavailableError();
+  let attempts = 0;
+  h.network.refuseLogin = () => {
+    if (++attempts === 2) h.network.refuseLogin = undefined;
+    return new RemoteUnavailableError();
+  };
   const down = await call('POST', '/login/start', { body: { phone: ALICE_PHONE } });
-  assert.equal(down.status, 503);
-  assert.equal(down.body.errcode, 'ORG.INTEROP_BRIDGE.NETWORK_UNREACHABLE');
-  assert.match(String(down.body.error), /send the number again in a moment/);
-  assert.equal((await call('GET', '/status')).body.state, 'not_logged_in');
-  h.network.refuseLogin = undefined;
-  const again = await call('POST', '/login/start', { body: { phone: ALICE_PHONE } });
-  assert.deepEqual([again.status, again.body], [200, { state: 'waiting_for_code', phone: ALICE_PHONE }]);
-  assert.equal((await call('GET', '/status')).body.state, 'waiting_for_code');
+  assert.deepEqual([down.status, down.body], [202, { state: 'waiting_for_network', phone: ALICE_PHONE }]);
+  const waiting = (await call('GET', '/status')).body.state;
+  // the first retry may already have gone through: waiting either for the network or the code
+  assert.ok(waiting === 'waiting_for_network' || waiting === 'waiting_for_code', String(waiting));
+  await until('the code requested', async () => (await call('GET', '/status')).body.state === 'waiting_for_code');
+  assert.equal(attempts, 2);
+  assert.ok(h.log.lines.some((l) => l.level === 'info' && /the network is back; the answer went through/.test(l.text)), 'logged');
+  const done = await call('POST', '/login/code', { body: { code: '123456' } });
+  assert.equal(done.status, 200);
+});
+
+test('login start with the network down and the retry finally refused: GET /status shows not_logged_in with the reason', async (t) => {
+  const { call, h } = await startApiHarness(t);
+  h.network.refuseLogin = () => {
+    h.network.refuseLogin = () => new Error('the network asks to wait before trying again');
+    return new RemoteUnavailableError();
+  };
+  const down = await call('POST', '/login/start', { body: { phone: ALICE_PHONE } });
+  assert.equal(down.status, 202);
+  await until('the retry given up', async () => (await call('GET', '/status')).body.reason !== undefined);
+  const status = (await call('GET', '/status')).body;
+  assert.deepEqual([status.state, status.reason], ['not_logged_in', 'the network asks to wait before trying again']);
 });
 
 test('a code the network refuses is a 400 and the login still waits for the right one', async (t) => {
