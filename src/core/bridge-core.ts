@@ -15,7 +15,6 @@ import { KeyedQueue } from './keyed-queue';
 import { loginCommands } from './login-commands';
 import { LoginFlow } from './login-flow';
 import { StepLogins } from './step-login';
-import { codeField } from '../network/login-steps';
 import { MatrixIntake } from './matrix-intake';
 import { MessageRequests } from './message-requests';
 import type { MatrixPort } from './matrix-port';
@@ -45,9 +44,10 @@ export class BridgeCore {
   readonly profileShare: ProfileShare;
   /** pause / resume, shared by the bot's commands and the provisioning API */
   readonly pausing: Pausing;
-  /** login, code, logout, status and start-chat, shared by the bot's commands and the provisioning API */
+  /** logout, status and start-chat (and login by phone and code, for the provisioning API),
+   *  shared by the bot's commands and the provisioning API */
   readonly logins: LoginFlow;
-  /** the network's step login (login-steps.ts), when it has one */
+  /** the network's login, as steps (login-steps.ts): the one login path */
   readonly stepLogins: StepLogins;
   readonly blockSync: BlockSync;
   /** first messages from unknown numbers, held until the user accepts them */
@@ -78,16 +78,14 @@ export class BridgeCore {
     this.pausing = new Pausing(this.ctx, this.sessions);
     this.requestActions = new RequestActions(this.ctx, this.requests, this.sessions);
     this.matrixIntake = new MatrixIntake(this.ctx, this.outbox, this.security, this.inbox);
-    this.logins = new LoginFlow(this.ctx, this.sessions, this.portals);
     this.stepLogins = new StepLogins(this.ctx, this.sessions);
+    this.logins = new LoginFlow(this.ctx, this.sessions, this.portals, this.stepLogins);
   }
 
-  /** Whether a bare code `owner` types in the management room answers their login: for a
-   *  step login only while its step asks for a code; for phone-and-code always (the `code`
-   *  command then says when no login waits for one). */
+  /** Whether a bare code `owner` types in the management room answers their login: only
+   *  while its step asks for a code (what people do with a code texted to them). */
   expectsCode(owner: string): boolean {
-    if (!this.stepLogins.supported) return true;
-    return codeField(this.stepLogins.current(owner)) !== undefined;
+    return this.stepLogins.asksCode(owner);
   }
 
   commands(): Command[] {

@@ -1,23 +1,22 @@
 /**
  * Management-room commands for linking a phone number, seeing the login's state and starting
  * chats. Each Matrix user has at most one login; logins, contacts and portals are per user
- * and never shared. Handlers answer within seconds even while the network is down (a code
- * request is then retried in the background), and refuse arguments they do not take rather
- * than ignore them (`logout +49…` with someone else's number once logged out the caller).
- * What each step does is in login-flow.ts (shared with the provisioning API); this file
- * only turns its outcomes into replies.
+ * and never shared. Handlers answer within seconds even while the network is down (the step
+ * then says so and is asked again), and refuse arguments they do not take rather than
+ * ignore them (`logout +49…` with someone else's number once logged out the caller).
+ * Logging in is the connector's step login (step-login-commands.ts renders it); what logout,
+ * status and start-chat do is in login-flow.ts (shared with the provisioning API); this file
+ * only turns their outcomes into replies.
  */
 import type { Command, CommandContext } from '../matrix/commands/registry';
 import { InvalidPhoneNumberError, displayPhone, type E164 } from '../network/phone';
 import { loginBridgeState } from './bridge-state';
 import type { CoreContext } from './context';
-import type { LaterOutcome, LoginFlow, LoginStartOutcome } from './login-flow';
-import { optInNotice } from './opt-in-notice';
+import type { LoginFlow } from './login-flow';
 import type { LoginStatus, Sessions } from './sessions';
 import type { StepLogins } from './step-login';
 import { stepLoginHandlers } from './step-login-commands';
 
-const UNREACHABLE = 'The network is not reachable right now; retrying…';
 const NOT_LOGGED_IN = 'You are not logged in. Link your phone number first: login +<country code><number>';
 
 /** Runs a handler, turning a bad phone number into a reply instead of a failure. */
@@ -66,83 +65,20 @@ export function loginCommands(core: CoreContext, sessions: Sessions, flow: Login
   const { store, network } = core;
   const stepped = stepLoginHandlers(core, steps);
 
-  const codeSent = (phone: E164) => `The network is sending a one-time code to ${displayPhone(phone)}. Send the code here (just the digits).`;
-
-  /** the reply for a code request that had to wait for the network, sent after `answered`
-   *  (the first reply), so the user reads "not reachable" before "code sent" */
-  const laterReply = (ctx: CommandContext, answered: Promise<void>) => async (result: LaterOutcome) => {
-    await answered;
-    await ctx.reply(
-      result.outcome === 'code_sent'
-        ? codeSent(result.phone)
-        : `The one-time code could not be requested: ${result.reason}. Send "login" again to retry.`,
-    );
-  };
-
-  const replyToLogin = async (ctx: CommandContext, started: LoginStartOutcome) => {
-    switch (started.outcome) {
-      case 'already_logged_in':
-        await ctx.reply(`You are already logged in as ${displayPhone(started.phone)}. Send "logout" first to link another number.`);
-        return;
-      case 'code_sent':
-        await ctx.reply(codeSent(started.phone));
-        return;
-      case 'waiting_for_network':
-        await ctx.reply(`${UNREACHABLE} The one-time code for ${displayPhone(started.phone)} is requested as soon as it is back; you do not need to send "login" again.`);
-        return;
-      case 'superseded':
-        // the newer request answers for itself
-        return;
-    }
-  };
-
   return [
     {
       name: 'login',
-      ...(steps.supported
-        ? { usage: '[answer]', help: 'Log in to the network: I show each step (what to send, or a code to scan or type).' }
-        : { usage: '<phone number>', help: 'Link your phone number: the network sends you a one-time code, which you then send here.' }),
+      usage: '[answer]',
+      help: 'Log in to the network: I show each step (what to send, or a code to scan or type).',
       permission: 'user',
-      handler: friendly(async (ctx) => {
-        if (steps.supported) return stepped.login(ctx);
-        let answer = () => {};
-        const answered = new Promise<void>((resolve) => (answer = resolve));
-        try {
-          const explain = (phone: E164) => ctx.reply(...optInNotice(phone, network.displayName, core.config.bridge.message_requests.enabled));
-          await replyToLogin(ctx, await flow.start(ctx.sender, ctx.args.join(' '), laterReply(ctx, answered), explain));
-        } finally {
-          answer();
-        }
-      }),
+      handler: friendly((ctx) => stepped.login(ctx)),
     },
     {
       name: 'code',
       usage: '<code>',
-      help: 'Finish logging in with the one-time code (sending just the digits works too).',
+      help: 'Answer the login step that asks for a one-time code (sending just the digits works too).',
       permission: 'user',
-      async handler(ctx) {
-        if (await stepped.code(ctx)) return;
-        const result = await flow.submitCode(ctx.sender, ctx.args.join(''));
-        switch (result.outcome) {
-          case 'no_pending_login':
-            await ctx.reply('No login is waiting for a code. Start with: login +<country code><number>');
-            return;
-          case 'network_unreachable':
-            await ctx.reply('The network is not reachable right now, so the code could not be checked. Send it again in a moment.');
-            return;
-          case 'refused':
-            await ctx.reply(`That code was not accepted (${result.reason}). Send the right code, or "login" again for a new one.`);
-            return;
-          case 'logged_in':
-            await ctx.reply(
-              `Logged in as ${displayPhone(result.phone)}. ` +
-                (result.status.state === 'connected'
-                  ? 'Messages to this number now reach you here; "start-chat <number>" opens a chat.'
-                  : `${UNREACHABLE} Messages to this number reach you here once connected; "status" shows the state.`),
-            );
-            return;
-        }
-      },
+      handler: (ctx) => stepped.code(ctx),
     },
     {
       name: 'cancel',
@@ -150,7 +86,7 @@ export function loginCommands(core: CoreContext, sessions: Sessions, flow: Login
       help: 'Give up a login in progress (a code not yet sent, or a step not yet done).',
       permission: 'user',
       async handler(ctx) {
-        const cancelled = (await steps.cancel(ctx.sender)) || (await flow.cancelPending(ctx.sender));
+        const cancelled = await steps.cancel(ctx.sender);
         await ctx.reply(cancelled ? 'The login in progress was given up; nothing was linked.' : 'No login is in progress; nothing was done.');
       },
     },
@@ -200,9 +136,9 @@ export function loginCommands(core: CoreContext, sessions: Sessions, flow: Login
               ? `${displayPhone(view.phone)}: not connected (the bridge is stopping).`
               : view.kind === 'waiting_for_code'
                 ? `Not logged in yet: waiting for the one-time code sent to ${displayPhone(view.phone)}.`
-                : view.kind === 'waiting_for_network'
-                  ? `Not logged in yet: ${UNREACHABLE}`
-                  : 'Not logged in. Link your phone number: login +<country code><number>',
+              : view.kind === 'waiting_for_network'
+                ? `Not logged in yet: the ${network.displayName} is not reachable; I keep trying with your answer and tell you here; "cancel" gives it up.`
+                : 'Not logged in. Link your phone number: login +<country code><number>',
         ];
         if (ctx.access === 'admin') {
           const all = sessions.states();

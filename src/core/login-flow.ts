@@ -5,41 +5,40 @@
  * Each step returns a typed outcome instead of text; a bad phone number throws
  * InvalidPhoneNumberError (its message names the input).
  *
- * A code request while the network is down answers at once (`waiting_for_network`) and is
- * retried in the background with the one backoff helper; its later result goes to the
- * `later` callback the caller gave. One flow object per core: the retries in flight are
- * shared, so a logout through the API cancels a retry started by the bot, and the reverse.
- * Login, code and logout run one at a time per user: the bot answers a room's commands in
- * order, but API requests (and the bot and the API together) can arrive at once, and two
- * codes checked in parallel would register two devices at the network.
+ * Logging in is the connector's step login (step-login.ts), the one login path. The bot
+ * renders its steps; for the API, which takes a phone number and then a code, start() and
+ * submitCode() answer those two steps of a network whose login is exactly that (any other:
+ * PhoneLoginUnsupportedError). A login started by one front end can be finished by the other.
+ * Logout runs one at a time per user, as the step login's own steps do.
  */
-import { backoffDelay, type BackoffOptions } from '../lib/backoff';
 import { TokenBucket } from '../lib/token-bucket';
 import { KeyedQueue } from '../lib/keyed-queue';
 import { InvalidPhoneNumberError, parsePhone, parseShownPhone, type E164 } from '../network/phone';
-import { RemoteUnavailableError } from '../network/remote-network';
+import { codeField, type LoginStep } from '../network/login-steps';
 import type { BridgeStore } from '../store';
 import type { CoreContext } from './context';
 import type { Portals } from './portals';
-import { isTerminal, type LoginStatus, type Sessions } from './sessions';
+import type { LoginStatus, Sessions } from './sessions';
+import type { StepEvent, StepLogins } from './step-login';
 import { isPaused, writeSetting } from './user-settings';
 
 export type LoginStartOutcome =
   | { outcome: 'code_sent'; phone: E164 }
-  /** the network is down: the code is requested when it is back (see `later`) */
+  /** the network is down: the login could not begin; send the number again in a moment */
+  | { outcome: 'network_unreachable'; phone: E164 }
+  /** the network went down under the number: it is retried in the background until the code
+   *  is requested (GET /status shows it) */
   | { outcome: 'waiting_for_network'; phone: E164 }
   | { outcome: 'already_logged_in'; phone: E164 }
-  /** a newer login (or a logout) came in while this code request was under way */
-  | { outcome: 'superseded'; phone: E164 };
-
-/** what became of a code request that had to wait for the network */
-export type LaterOutcome = { outcome: 'code_sent'; phone: E164 } | { outcome: 'failed'; phone: E164; reason: string };
+  /** the network refused the number (another provider holds it, say); the number is still asked */
+  | { outcome: 'refused'; reason: string };
 
 export type CodeOutcome =
   | { outcome: 'logged_in'; phone: E164; status: LoginStatus }
   | { outcome: 'no_pending_login' }
   | { outcome: 'network_unreachable' }
-  | { outcome: 'refused'; reason: string };
+  /** `ended`: the login is over (an expired code, say) and must start again */
+  | { outcome: 'refused'; reason: string; ended: boolean };
 
 export type LogoutOutcome = { outcome: 'logged_out'; phone: E164; deleted: string[]; portalCount: number } | { outcome: 'not_logged_in' };
 
@@ -50,9 +49,11 @@ export type LoginView =
   | { kind: 'paused'; phone: E164 }
   /** a stored login without a lifecycle entry: the bridge is stopping */
   | { kind: 'stopping'; phone: E164 }
+  /** a login in progress asks for the one-time code sent to `phone` */
   | { kind: 'waiting_for_code'; phone: E164 }
+  /** the number is retried in the background until the network is back */
   | { kind: 'waiting_for_network' }
-  /** `failure`: why the last code request that waited for the network gave up */
+  /** `failure`: why the last answer retried in the background could not go through */
   | { kind: 'not_logged_in'; failure?: string };
 
 export type StartChatOutcome =
@@ -75,8 +76,8 @@ function phoneInput(input: string, shown?: (phone: E164) => boolean): E164 {
   return shown ? parseShownPhone(text, shown) : parsePhone(text);
 }
 
-/** The network logs in by steps (login-steps.ts), which only the bot's `login` drives; this
- *  flow is for phone-and-code logins. */
+/** The network's login is not "a phone number, then a code" (a QR code, say): only the bot's
+ *  `login`, which shows any step, drives it. */
 export class PhoneLoginUnsupportedError extends Error {
   constructor(networkName: string) {
     super(`the ${networkName} does not log in with a phone number and code; the user logs in with "login" in their management room with the bridge bot`);
@@ -84,136 +85,65 @@ export class PhoneLoginUnsupportedError extends Error {
   }
 }
 
+/** the single phone field of a step, if that is all it asks */
+function phoneField(step: LoginStep | undefined) {
+  if (step?.kind !== 'user_input' || step.fields.length !== 1) return undefined;
+  return step.fields[0].type === 'phone' ? step.fields[0] : undefined;
+}
+
+/** Collects what a step login shows while one front-end call runs (the API renders it). */
+function collector(): { events: StepEvent[]; render: (event: StepEvent) => Promise<void> } {
+  const events: StepEvent[] = [];
+  return { events, render: async (event) => void events.push(event) };
+}
+
 export class LoginFlow {
-  /** code requests retried in the background while the network is down; a newer login or a
-   *  logout replaces or cancels them */
-  private readonly waiting = new Map<string, symbol>();
-  /** why a background code request gave up, until the next login or logout (status shows it) */
-  private readonly failures = new Map<string, string>();
-  private readonly backoff: BackoffOptions;
-  /** one login step at a time per user */
-  private readonly steps = new KeyedQueue();
+  /** one logout at a time per user */
+  private readonly logouts = new KeyedQueue();
   /** per user: chats with numbers they had no chat with (each a directory look-up) */
   private readonly newChats = new Map<string, TokenBucket>();
 
-  constructor(private readonly core: CoreContext, private readonly sessions: Sessions, private readonly portals: Portals) {
-    const delivery = core.config.bridge.delivery;
-    this.backoff = { initialDelayMs: delivery.retry_initial_ms, maxDelayMs: delivery.retry_max_ms, factor: 2, jitter: 0.3 };
-  }
+  constructor(
+    private readonly core: CoreContext,
+    private readonly sessions: Sessions,
+    private readonly portals: Portals,
+    private readonly stepLogins: StepLogins,
+  ) {}
 
-  /** Starts linking `input` (a phone number) for `owner`: the network sends a one-time code.
-   *  `beforeRequest` runs once the number is valid and no login is in the way, just before the
-   *  code is asked for (the bot says there what logging in means). */
-  start(
-    owner: string, input: string, later: (result: LaterOutcome) => Promise<void>, beforeRequest?: (phone: E164) => Promise<void>,
-  ): Promise<LoginStartOutcome> {
-    return this.steps.run(owner, () => this.startNow(owner, input, later, beforeRequest));
-  }
-
-  private async startNow(
-    owner: string, input: string, later: (result: LaterOutcome) => Promise<void>, beforeRequest?: (phone: E164) => Promise<void>,
-  ): Promise<LoginStartOutcome> {
-    const { store, network } = this.core;
-    const existing = store.logins.get(owner);
-    const status = this.sessions.state(owner);
-    const ended = status !== undefined && isTerminal(status.state);
-    if (existing && !ended) return { outcome: 'already_logged_in', phone: existing.phone as E164 };
+  /** Starts linking `input` (a phone number) for `owner`: begins the step login and answers
+   *  its first step, which must ask for the number; the network then sends a one-time code. */
+  async start(owner: string, input: string): Promise<LoginStartOutcome> {
     const phone = phoneInput(input);
-    this.phoneCode();
-    if (existing) {
-      // the network ended the old login (device removed, say): clear what is left of it
-      await this.sessions.disconnect(owner);
-      await network.logout(owner, { phone: existing.phone as E164, data: existing.state }).catch(() => []);
-      store.logins.remove(owner);
+    const { render, events } = collector();
+    const begun = await this.stepLogins.begin(owner, render);
+    if (begun === 'already_logged_in') return { outcome: 'already_logged_in', phone: this.core.store.logins.get(owner)!.phone as E164 };
+    if (begun === 'network_unreachable') return { outcome: 'network_unreachable', phone };
+    if (!phoneField(this.stepLogins.current(owner))) {
+      await this.stepLogins.cancel(owner);
+      throw new PhoneLoginUnsupportedError(this.core.network.displayName);
     }
-    store.users.ensure(owner);
-    await beforeRequest?.(phone);
-    return this.requestCode(owner, phone, later);
+    events.length = 0;
+    const answered = await this.stepLogins.submit(owner, phone, render, 'phone');
+    // a login begun at the same time by the bot or another request took the step over
+    if (answered !== 'answered') return { outcome: 'refused', reason: 'another login of this user started meanwhile' };
+    if (codeField(this.stepLogins.current(owner))) return { outcome: 'code_sent', phone };
+    const last = events.at(-1);
+    if (last?.kind === 'waiting_for_network') return { outcome: 'waiting_for_network', phone };
+    if (last?.kind === 'network_unreachable') return { outcome: 'network_unreachable', phone };
+    // the login ended (the connector failed in a way no answer fixes): an error, not a refusal
+    if (last?.kind === 'failed') throw new Error(`the login could not go on: ${last.reason}`);
+    return { outcome: 'refused', reason: reasonOf(last) };
   }
 
-  /** Asks for the code; while the network is unreachable, answers at once and keeps trying. */
-  private async requestCode(owner: string, phone: E164, later: (result: LaterOutcome) => Promise<void>): Promise<LoginStartOutcome> {
-    const token = Symbol(phone);
-    this.waiting.set(owner, token);
-    this.failures.delete(owner);
-    const ask = async () => {
-      await this.phoneCode().requestLoginCode(owner, phone);
-      if (this.waiting.get(owner) !== token) return false;
-      this.waiting.delete(owner);
-      this.core.store.logins.setPending(owner, phone);
-      return true;
-    };
-    try {
-      return (await ask()) ? { outcome: 'code_sent', phone } : { outcome: 'superseded', phone };
-    } catch (error) {
-      if (!(error instanceof RemoteUnavailableError)) {
-        this.waiting.delete(owner);
-        throw error;
-      }
-    }
-    let attempt = 0;
-    const retry = () => {
-      const timer = setTimeout(() => {
-        if (this.waiting.get(owner) !== token || this.sessions.isStopped) return;
-        ask().then(
-          (sent) => (sent ? later({ outcome: 'code_sent', phone }) : undefined),
-          (error: Error) => {
-            if (error instanceof RemoteUnavailableError && !this.sessions.isStopped) return retry();
-            if (this.waiting.get(owner) === token) {
-              this.waiting.delete(owner);
-              this.failures.set(owner, error.message);
-            }
-            return later({ outcome: 'failed', phone, reason: error.message });
-          },
-        ).catch((error: Error) => this.core.log.warn(`login of ${owner}: telling the result failed: ${error.message}`));
-      }, backoffDelay(attempt++, this.backoff));
-      timer.unref();
-    };
-    retry();
-    return { outcome: 'waiting_for_network', phone };
-  }
-
-  /** Finishes the pending login of `owner` with the one-time code, and connects it. */
-  submitCode(owner: string, code: string): Promise<CodeOutcome> {
-    return this.steps.run(owner, () => this.submitCodeNow(owner, code));
-  }
-
-  private async submitCodeNow(owner: string, code: string): Promise<CodeOutcome> {
-    const { store, network } = this.core;
-    const pending = store.logins.getPending(owner);
-    if (!pending) return { outcome: 'no_pending_login' };
-    const phone = pending.phone as E164;
-    let state;
-    try {
-      state = await this.phoneCode(network).completeLogin(owner, phone, code);
-    } catch (error) {
-      if (error instanceof RemoteUnavailableError) return { outcome: 'network_unreachable' };
-      return { outcome: 'refused', reason: (error as Error).message };
-    }
-    store.atomically(() => {
-      store.logins.put(owner, phone, state.data);
-      store.logins.clearPending(owner);
-    });
-    const status = await this.sessions.connect(store.logins.get(owner)!);
-    return { outcome: 'logged_in', phone, status };
-  }
-
-  /** The network's phone-and-code login; a clear error for a network that logs in by steps
-   *  (login-steps.ts), which only the bot's step login drives. */
-  private phoneCode(network = this.core.network): Required<Pick<typeof network, 'requestLoginCode' | 'completeLogin'>> {
-    const { requestLoginCode, completeLogin } = network;
-    if (!requestLoginCode || !completeLogin) throw new PhoneLoginUnsupportedError(network.displayName);
-    return { requestLoginCode: requestLoginCode.bind(network), completeLogin: completeLogin.bind(network) };
-  }
-
-  /** Gives up a code request or a login waiting for its code; true if there was one. */
-  cancelPending(owner: string): Promise<boolean> {
-    return this.steps.run(owner, async () => {
-      const had = this.waiting.delete(owner) || this.core.store.logins.getPending(owner) !== undefined;
-      this.failures.delete(owner);
-      this.core.store.logins.clearPending(owner);
-      return had;
-    });
+  /** Answers the code step of `owner`'s login in progress; once logged in, connects it. */
+  async submitCode(owner: string, code: string): Promise<CodeOutcome> {
+    const { render, events } = collector();
+    const answered = await this.stepLogins.submit(owner, code, render, 'code');
+    if (answered !== 'answered') return { outcome: 'no_pending_login' };
+    const last = events.at(-1);
+    if (last?.kind === 'logged_in') return { outcome: 'logged_in', phone: last.status.phone, status: last.status };
+    if (last?.kind === 'network_unreachable') return { outcome: 'network_unreachable' };
+    return { outcome: 'refused', reason: reasonOf(last), ended: this.stepLogins.current(owner) === undefined };
   }
 
   /** Whether `owner` could log out `input` (empty, or their own number as shown). */
@@ -229,14 +159,12 @@ export class LoginFlow {
 
   /** Ends `owner`'s login: cancels a code request, removes the device and its keys. */
   logout(owner: string): Promise<LogoutOutcome> {
-    return this.steps.run(owner, () => this.logoutNow(owner));
+    return this.logouts.run(owner, () => this.logoutNow(owner));
   }
 
   private async logoutNow(owner: string): Promise<LogoutOutcome> {
     const { store, network } = this.core;
-    this.waiting.delete(owner);
-    this.failures.delete(owner);
-    store.logins.clearPending(owner);
+    await this.stepLogins.cancel(owner);
     const login = store.logins.get(owner);
     if (!login) return { outcome: 'not_logged_in' };
     await this.sessions.disconnect(owner);
@@ -251,14 +179,14 @@ export class LoginFlow {
   view(owner: string): LoginView {
     const status = this.sessions.state(owner);
     if (status) return { kind: 'session', status };
-    const { logins } = this.core.store;
-    const login = logins.get(owner);
-    if (login && isPaused(this.core.store, owner)) return { kind: 'paused', phone: login.phone as E164 };
+    const { store } = this.core;
+    const login = store.logins.get(owner);
+    if (login && isPaused(store, owner)) return { kind: 'paused', phone: login.phone as E164 };
     if (login) return { kind: 'stopping', phone: login.phone as E164 };
-    const pending = logins.getPending(owner);
-    if (pending) return { kind: 'waiting_for_code', phone: pending.phone as E164 };
-    if (this.waiting.has(owner)) return { kind: 'waiting_for_network' };
-    const failure = this.failures.get(owner);
+    const asking = this.stepLogins.phoneOf(owner);
+    if (asking && this.stepLogins.asksCode(owner)) return { kind: 'waiting_for_code', phone: asking };
+    if (this.stepLogins.waitingForNetwork(owner)) return { kind: 'waiting_for_network' };
+    const failure = this.stepLogins.failureOf(owner);
     return failure === undefined ? { kind: 'not_logged_in' } : { kind: 'not_logged_in', failure };
   }
 
@@ -292,4 +220,11 @@ export class LoginFlow {
     }
     return bucket;
   }
+}
+
+/** why a step login did not go on, from the last thing it showed */
+function reasonOf(event: StepEvent | undefined): string {
+  if (event?.kind === 'invalid' || event?.kind === 'failed') return event.kind === 'invalid' ? event.message : event.reason;
+  if (event?.kind === 'timed_out') return 'the login took too long';
+  return 'the login did not go on';
 }

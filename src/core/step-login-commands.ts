@@ -1,17 +1,19 @@
 /**
  * The bot's side of a step login (step-login.ts): `login` starts one (or answers the step it
  * asks, `login <answer>`), `code` and a bare code answer a step that asks for a code, and
- * `cancel` gives it up. login-commands.ts routes here when the network logs in by steps.
+ * `cancel` gives it up. login-commands.ts registers these; step logins are the one login path.
  */
 import type { CommandContext } from '../matrix/commands/registry';
 import { displayPhone, type E164 } from '../network/phone';
 import type { CoreContext } from './context';
+import { codeField } from '../network/login-steps';
 import type { StepLogins } from './step-login';
 import { stepReply } from './step-login-replies';
 
 export function stepLoginHandlers(core: CoreContext, steps: StepLogins) {
   const { network, store } = core;
-  const render = (ctx: CommandContext) => (event: Parameters<typeof stepReply>[0]) => ctx.reply(...stepReply(event, network.displayName));
+  const requests = core.config.bridge.message_requests.enabled;
+  const render = (ctx: CommandContext) => (event: Parameters<typeof stepReply>[0]) => ctx.reply(...stepReply(event, network.displayName, requests));
 
   const answer = async (ctx: CommandContext, text: string) => {
     const outcome = await steps.submit(ctx.sender, text, render(ctx));
@@ -23,7 +25,14 @@ export function stepLoginHandlers(core: CoreContext, steps: StepLogins) {
     async login(ctx: CommandContext): Promise<void> {
       const text = ctx.args.join(' ').trim();
       if (text && steps.current(ctx.sender)) return answer(ctx, text);
-      const outcome = await steps.begin(ctx.sender, render(ctx));
+      // `login <answer>`: the first step is answered at once rather than shown, when it asks
+      // for something (`login +49…` asks for no number it was just given)
+      let first: Parameters<typeof stepReply>[0] | undefined;
+      const shown = render(ctx);
+      const outcome = await steps.begin(ctx.sender, async (event) => {
+        if (text && !first && event.kind === 'step') first = event;
+        else await shown(event);
+      });
       if (outcome === 'already_logged_in') {
         const phone = store.logins.get(ctx.sender)!.phone as E164;
         await ctx.reply(`You are already logged in as ${displayPhone(phone)}. Send "logout" first to link another account.`);
@@ -34,15 +43,17 @@ export function stepLoginHandlers(core: CoreContext, steps: StepLogins) {
         return;
       }
       if (!text) return;
-      // `login <answer>`: the answer to the first step, when it asks for one
       if (steps.current(ctx.sender)?.kind === 'user_input') return answer(ctx, text);
+      if (first) await shown(first);
       await ctx.reply(`"${text.slice(0, 40)}" was not used: this login does not start by asking for anything.`);
     },
-    /** true when `code` was meant for a step login (always, on a network that logs in by steps) */
-    async code(ctx: CommandContext): Promise<boolean> {
-      if (!steps.supported) return false;
+    /** `code <code>` (and a bare code, which the bot turns into it): the answer to a step that asks for a code */
+    async code(ctx: CommandContext): Promise<void> {
+      if (steps.current(ctx.sender) && !codeField(steps.current(ctx.sender))) {
+        await ctx.reply('This step of the login does not ask for a code; what it asks is shown above. "cancel" gives it up.');
+        return;
+      }
       await answer(ctx, ctx.args.join(''));
-      return true;
     },
   };
 }

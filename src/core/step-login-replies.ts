@@ -6,14 +6,25 @@
 import { escapeHtml } from '../convert';
 import type { LoginField } from '../network/login-steps';
 import { displayPhone } from '../network/phone';
+import { optInNotice } from './opt-in-notice';
 import type { StepEvent } from './step-login';
 
 const ANSWER = (field: LoginField) =>
   field.type === 'code' ? 'Send the code here (just the characters).' : `Send it here as: login <${field.prompt.toLowerCase()}>`;
 
-/** The reply for one event of a step login, as plain text and HTML. */
-export function stepReply(event: StepEvent, networkName: string): [plain: string, html: string] {
+/** The reply for one event of a step login, as plain text and HTML. `messageRequests`: first
+ *  messages from strangers arrive as requests (bridge.message_requests), for the opt-in text. */
+export function stepReply(event: StepEvent, networkName: string, messageRequests: boolean): [plain: string, html: string] {
   switch (event.kind) {
+    case 'linking':
+      return optInNotice(event.phone, networkName, messageRequests);
+    case 'ended_login_cleared': {
+      const failed = event.failure === undefined ? '' : ` The ${networkName} could not be told (${event.failure}); the rest was deleted here.`;
+      const plain = `Your previous login of ${displayPhone(event.phone)} had been ended by the ${networkName}; what was left of it is cleared.` +
+        ` Deleted: ${event.deleted.join('; ')}.${failed}` +
+        ` Kept: your ${event.portalCount} chat room(s) with their history, your blocked numbers and your settings.`;
+      return [plain, escapeHtml(plain)];
+    }
     case 'step': {
       const { step } = event;
       if (step.kind === 'user_input') {
@@ -41,6 +52,14 @@ export function stepReply(event: StepEvent, networkName: string): [plain: string
     }
     case 'network_unreachable': {
       const plain = `The ${networkName} is not reachable right now; nothing was lost. Send your answer again in a moment, or wait if a code is shown.`;
+      return [plain, escapeHtml(plain)];
+    }
+    case 'waiting_for_network': {
+      const plain = `The ${networkName} is not reachable right now. I keep trying with your answer and tell you here when it went through; nothing to resend.`;
+      return [plain, escapeHtml(plain)];
+    }
+    case 'network_back': {
+      const plain = `The ${networkName} is reachable again: your answer went through.`;
       return [plain, escapeHtml(plain)];
     }
     case 'failed': {

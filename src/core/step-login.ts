@@ -4,54 +4,40 @@
  * display steps (a QR code that refreshes shows again), checks input with the connector's
  * own validation, stores and connects the login once complete, and gives the process up on
  * `cancel`, on a newer `login` and after a timeout. Nothing here knows what the steps are:
- * a phone number and code, a QR code and a password all run the same way.
+ * a phone number and code, a QR code and a password all run the same way. One thing is
+ * core's own: an answer naming the number to link is preceded by what linking means (the
+ * opt-in), since that is the person's consent and no connector may skip it.
  *
  * Submit, begin and cancel run one at a time per user. A wait runs outside that queue (it
  * may last minutes) and is dropped when its process is no longer the user's current one.
+ * Each step reached after an answer is stored (step-login-progress.ts): after a restart the
+ * next answer resumes the login through the connector's resumeLogin. With the network down,
+ * an answer holding no secret (a number, not a code) is retried in the background with the
+ * backoff helper, and the person told when it went through or why it cannot.
  */
-import { backoffDelay, type BackoffOptions } from '../lib/backoff';
+import type { BackoffOptions } from '../lib/backoff';
 import { KeyedQueue } from '../lib/keyed-queue';
-import type { LoginField, LoginProcess, LoginStep } from '../network/login-steps';
+import { codeField, LoginAnswerRefusedError, type LoginFieldType, type LoginStep } from '../network/login-steps';
 import { RemoteUnavailableError } from '../network/remote-network';
 import type { E164 } from '../network/phone';
 import type { CoreContext } from './context';
-import { isTerminal, type LoginStatus, type Sessions } from './sessions';
+import { isTerminal, type Sessions } from './sessions';
+import { retrySubmit, waitOn, type InputStep, type LoginDriver, type Running } from './step-login-background';
+import { checkedAnswer, clearEndedLogin } from './step-login-input';
+import { isSecret, resumeSaved, saveLogin, savedLogin, withAnswers } from './step-login-progress';
+import { STEP_LOGIN_TIMEOUT_MS, type BeginOutcome, type StepRenderer, type SubmitOutcome } from './step-login-types';
 
-/** What the front end is shown of a step login, in order. */
-export type StepEvent =
-  | { kind: 'step'; step: Exclude<LoginStep, { kind: 'complete' }> }
-  | { kind: 'logged_in'; status: LoginStatus }
-  /** an answer the connector's validation refused; the same step is still asked */
-  | { kind: 'invalid'; field: LoginField; message: string }
-  /** the network is down for now: the same step is still asked (or waited on again) */
-  | { kind: 'network_unreachable' }
-  | { kind: 'failed'; reason: string }
-  | { kind: 'timed_out' };
+export { STEP_LOGIN_TIMEOUT_MS, type BeginOutcome, type StepEvent, type StepRenderer, type SubmitOutcome } from './step-login-types';
 
-export type StepRenderer = (event: StepEvent) => Promise<void>;
-
-export type BeginOutcome = 'started' | 'already_logged_in' | 'network_unreachable';
-export type SubmitOutcome = 'answered' | 'no_login' | 'not_asking';
-
-/** How long a step login may stay unfinished before it is given up. */
-export const STEP_LOGIN_TIMEOUT_MS = 10 * 60 * 1000;
-
-interface Running {
-  readonly process: LoginProcess;
-  render: StepRenderer;
-  step: LoginStep;
-  timer: NodeJS.Timeout;
-  /** waits that failed in a row because the network was down (the next waits that long) */
-  downWaits: number;
-}
-
-export class StepLogins {
+export class StepLogins implements LoginDriver {
   private readonly running = new Map<string, Running>();
-  private readonly queue = new KeyedQueue();
-  private readonly backoff: BackoffOptions;
+  readonly queue = new KeyedQueue();
+  readonly backoff: BackoffOptions;
+  /** why an answer retried in the background finally failed, until the next login (status shows it) */
+  private readonly failures = new Map<string, string>();
 
   constructor(
-    private readonly core: CoreContext,
+    readonly core: CoreContext,
     private readonly sessions: Sessions,
     private readonly timeoutMs = STEP_LOGIN_TIMEOUT_MS,
   ) {
@@ -59,14 +45,33 @@ export class StepLogins {
     this.backoff = { initialDelayMs: delivery.retry_initial_ms, maxDelayMs: delivery.retry_max_ms, factor: 2, jitter: 0.3 };
   }
 
-  /** The network logs in by steps rather than with core's phone-and-code flow. */
-  get supported(): boolean {
-    return this.core.network.beginLogin !== undefined;
-  }
-
   /** The step `owner`'s login in progress asks or shows now, if any. */
   current(owner: string): LoginStep | undefined {
     return this.running.get(owner)?.step;
+  }
+
+  /** The number `owner`'s login in progress is linking, once an answer named it (also one a
+   *  restart left stored and not resumed yet). */
+  phoneOf(owner: string): E164 | undefined {
+    const entry = this.running.get(owner);
+    return entry ? entry.phone : savedLogin(this.core.store, owner)?.phone;
+  }
+
+  /** Whether `owner`'s login asks for just a code now (also one stored by a restart). */
+  asksCode(owner: string): boolean {
+    const entry = this.running.get(owner);
+    const asks = entry ? (codeField(entry.step) ? ['code'] : []) : savedLogin(this.core.store, owner)?.asks;
+    return asks?.length === 1 && asks[0] === 'code';
+  }
+
+  /** Whether `owner`'s last answer is retried until the network is back. */
+  waitingForNetwork(owner: string): boolean {
+    return this.running.get(owner)?.retry !== undefined;
+  }
+
+  /** Why `owner`'s last answer retried in the background could not go through, if so. */
+  failureOf(owner: string): string | undefined {
+    return this.failures.get(owner);
   }
 
   /** Starts a login for `owner` (giving up one in progress) and renders its first step. */
@@ -77,14 +82,8 @@ export class StepLogins {
       const status = this.sessions.state(owner);
       if (existing && !(status !== undefined && isTerminal(status.state))) return 'already_logged_in';
       await this.drop(owner);
-      if (existing) {
-        // the network ended the old login: clear what is left of it
-        await this.sessions.disconnect(owner);
-        await network.logout(owner, { phone: existing.phone as E164, data: existing.state }).catch(() => []);
-        store.logins.remove(owner);
-      }
+      if (existing) await clearEndedLogin(this.core, this.sessions, owner, existing.phone as E164, existing.state, render);
       store.users.ensure(owner);
-      if (!network.beginLogin) throw new Error(`the ${network.displayName} does not log in by steps`);
       let start;
       try {
         start = await network.beginLogin(owner);
@@ -93,7 +92,7 @@ export class StepLogins {
         throw error;
       }
       const { first, process } = start;
-      const entry: Running = { process, render, step: first, timer: this.arm(owner), downWaits: 0 };
+      const entry: Running = { process, render, step: first, timer: this.arm(owner, this.timeoutMs), downWaits: 0, answers: {} };
       this.running.set(owner, entry);
       await this.advance(owner, entry, first);
       return 'started';
@@ -102,81 +101,126 @@ export class StepLogins {
 
   /** Answers the user_input step of `owner`'s login; `text` is what they typed (one word per
    *  field when the step has several, the last taking the rest). What follows is rendered
-   *  with `render` (where the answer came from) from now on. */
-  submit(owner: string, text: string, render: StepRenderer): Promise<SubmitOutcome> {
+   *  with `render` (where the answer came from) from now on. `only`: answer only a step that
+   *  asks for just that type of field (otherwise 'not_asking'), checked in the queue, so an
+   *  answer meant for one step never lands on the next (two codes sent at once). */
+  submit(owner: string, text: string, render: StepRenderer, only?: LoginFieldType): Promise<SubmitOutcome> {
     return this.queue.run(owner, async () => {
-      const entry = this.running.get(owner);
-      if (!entry) return 'no_login';
-      entry.render = render;
+      let entry = this.running.get(owner);
+      if (!entry) {
+        const resumed = await this.resume(owner, render);
+        if (resumed !== 'resumed') return resumed;
+        entry = this.running.get(owner)!;
+      }
       const step = entry.step;
       if (step.kind !== 'user_input') return 'not_asking';
-      const values = valuesFor(step.fields, text);
-      for (const field of step.fields) {
-        const message = field.validate?.(values[field.id]);
-        if (message !== undefined) {
-          await entry.render({ kind: 'invalid', field, message });
-          return 'answered';
-        }
+      if (only !== undefined && (step.fields.length !== 1 || step.fields[0].type !== only)) return 'not_asking';
+      entry.render = render;
+      // a new answer replaces one still retried in the background
+      this.stopRetry(entry);
+      const { values, invalid, phone } = checkedAnswer(step.fields, text);
+      if (invalid) {
+        await entry.render(invalid);
+        return 'answered';
+      }
+      if (phone) {
+        if (entry.phone !== phone) await entry.render({ kind: 'linking', phone });
+        entry.phone = phone;
       }
       let next: LoginStep;
       try {
         next = await entry.process.submit(values);
       } catch (error) {
+        if (error instanceof LoginAnswerRefusedError) {
+          await this.refused(owner, entry, step, error);
+          return 'answered';
+        }
+        if (error instanceof RemoteUnavailableError && !step.fields.some(isSecret)) {
+          await entry.render({ kind: 'waiting_for_network' });
+          retrySubmit(this, owner, entry, step, values);
+          return 'answered';
+        }
         await this.onStepError(owner, entry, error);
         return 'answered';
       }
+      entry.answers = withAnswers(entry.answers, step.fields, values);
       if (this.running.get(owner) === entry) await this.advance(owner, entry, next);
       return 'answered';
     });
   }
 
-  /** Gives up `owner`'s login in progress; false when there was none. */
+  isCurrent(owner: string, entry: Running): boolean {
+    return this.running.get(owner) === entry;
+  }
+
+  failed(owner: string, reason: string): void {
+    this.failures.set(owner, reason);
+  }
+
+  /** The network refused the answer to `step`: said, and the step asked again. */
+  async refused(owner: string, entry: Running, step: InputStep, error: LoginAnswerRefusedError): Promise<void> {
+    const field = step.fields.find((f) => f.id === error.fieldId) ?? step.fields[0];
+    // the message is for the person and may quote the answer: not logged
+    this.core.log.info(`step login of ${owner}: the network refused the answer to step ${step.id}`);
+    await entry.render({ kind: 'invalid', field, message: error.message });
+  }
+
+  private stopRetry(entry: Running): void {
+    clearTimeout(entry.retry);
+    entry.retry = undefined;
+  }
+
+  /** Picks up the login a restart left stored for `owner`, at its step (step-login-progress.ts). */
+  private async resume(owner: string, render: StepRenderer): Promise<'resumed' | 'answered' | 'no_login'> {
+    const found = await resumeSaved(this.core, owner, this.timeoutMs, render);
+    if (typeof found === 'string') return found;
+    const { start, saved, left } = found;
+    const entry: Running = {
+      process: start.process, render, step: start.first, timer: this.arm(owner, left), downWaits: 0, answers: { ...saved.answers },
+      ...(saved.phone ? { phone: saved.phone } : {}),
+    };
+    this.running.set(owner, entry);
+    if (start.first.kind === 'display_and_wait') await this.advance(owner, entry, start.first);
+    return 'resumed';
+  }
+
+  /** Gives up `owner`'s login in progress (also one a restart left stored); false when there was none. */
   cancel(owner: string): Promise<boolean> {
     return this.queue.run(owner, () => this.drop(owner));
   }
 
-  /** Gives up every login in progress (the bridge is stopping). */
+  /** Lets go of every login in progress (the bridge is stopping); each stays stored, to resume. */
   async stop(): Promise<void> {
-    await Promise.all([...this.running.keys()].map((owner) => this.cancel(owner)));
+    await Promise.all([...this.running.keys()].map((owner) => this.queue.run(owner, async () => {
+      const entry = this.running.get(owner);
+      if (!entry) return;
+      this.release(owner, entry);
+      await entry.process.cancel();
+    })));
   }
 
-  private async advance(owner: string, entry: Running, step: LoginStep): Promise<void> {
+  async advance(owner: string, entry: Running, step: LoginStep): Promise<void> {
     entry.step = step;
+    const { store } = this.core;
     if (step.kind === 'complete') {
+      // the login and the end of its progress together: a crash keeps one or the other
+      store.atomically(() => {
+        store.logins.put(owner, step.login.phone, step.login.data);
+        store.logins.clearPending(owner);
+      });
       this.forget(owner, entry);
-      const { store } = this.core;
-      store.logins.put(owner, step.login.phone, step.login.data);
       const status = await this.sessions.connect(store.logins.get(owner)!);
       await entry.render({ kind: 'logged_in', status });
       return;
     }
+    // the first step, before any answer, is not worth resuming: `login` asks it again
+    if (Object.keys(entry.answers).length > 0 && this.core.network.resumeLogin) saveLogin(store, owner, step, entry.answers, entry.phone);
     await entry.render({ kind: 'step', step });
-    if (step.kind === 'display_and_wait') this.waitOn(owner, entry);
-  }
-
-  /** Waits on a display step outside the queue; what it brings is applied in the queue. A
-   *  wait the network could not answer is waited on again after a backoff (the person is told
-   *  once per outage), until the login completes, fails, is cancelled or times out. */
-  private waitOn(owner: string, entry: Running): void {
-    entry.process.wait().then(
-      (next) => this.queue.run(owner, async () => {
-        entry.downWaits = 0;
-        if (this.running.get(owner) === entry) await this.advance(owner, entry, next);
-      }),
-      (error: unknown) => this.queue.run(owner, async () => {
-        if (this.running.get(owner) !== entry) return;
-        if (!(error instanceof RemoteUnavailableError)) return this.onStepError(owner, entry, error);
-        if (entry.downWaits === 0) await entry.render({ kind: 'network_unreachable' });
-        const again = setTimeout(() => {
-          if (this.running.get(owner) === entry) this.waitOn(owner, entry);
-        }, backoffDelay(entry.downWaits++, this.backoff));
-        again.unref();
-      }),
-    ).catch((error: Error) => this.core.log.warn(`step login of ${owner}: showing a step failed: ${error.message}`));
+    if (step.kind === 'display_and_wait') waitOn(this, owner, entry);
   }
 
   /** The network is down: say so and keep the step. Anything else ends the login. */
-  private async onStepError(owner: string, entry: Running, error: unknown): Promise<void> {
+  async onStepError(owner: string, entry: Running, error: unknown): Promise<void> {
     if (error instanceof RemoteUnavailableError) {
       await entry.render({ kind: 'network_unreachable' });
       return;
@@ -187,7 +231,7 @@ export class StepLogins {
     await entry.render({ kind: 'failed', reason: (error as Error).message });
   }
 
-  private arm(owner: string): NodeJS.Timeout {
+  private arm(owner: string, ms: number): NodeJS.Timeout {
     const timer = setTimeout(() => {
       void this.queue.run(owner, async () => {
         const entry = this.running.get(owner);
@@ -195,32 +239,34 @@ export class StepLogins {
         await this.drop(owner);
         await entry.render({ kind: 'timed_out' });
       }).catch((error: Error) => this.core.log.warn(`step login of ${owner}: telling the timeout failed: ${error.message}`));
-    }, this.timeoutMs);
+    }, ms);
     timer.unref();
     return timer;
   }
 
+  /** The login is over (done, failed, given up): in memory and in the store. */
   private forget(owner: string, entry: Running): void {
+    if (this.running.get(owner) === entry) this.core.store.logins.clearPending(owner);
+    this.release(owner, entry);
+  }
+
+  private release(owner: string, entry: Running): void {
     clearTimeout(entry.timer);
+    this.stopRetry(entry);
     if (this.running.get(owner) === entry) this.running.delete(owner);
   }
 
   private async drop(owner: string): Promise<boolean> {
+    this.failures.delete(owner);
     const entry = this.running.get(owner);
-    if (!entry) return false;
+    if (!entry) {
+      // a login a restart left stored and nobody resumed yet is given up too
+      const had = this.core.store.logins.getPending(owner) !== undefined;
+      this.core.store.logins.clearPending(owner);
+      return had;
+    }
     this.forget(owner, entry);
     await entry.process.cancel();
     return true;
   }
-}
-
-function valuesFor(fields: readonly LoginField[], text: string): Record<string, string> {
-  const trimmed = text.trim();
-  if (fields.length === 1) return { [fields[0].id]: trimmed };
-  const words = trimmed.split(/\s+/);
-  const values: Record<string, string> = {};
-  fields.forEach((field, i) => {
-    values[field.id] = (i === fields.length - 1 ? words.slice(i).join(' ') : words[i]) ?? '';
-  });
-  return values;
 }

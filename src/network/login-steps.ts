@@ -41,8 +41,9 @@ export type LoginStep =
 /**
  * One login in progress, created by RemoteNetwork.beginLogin. Core calls one method at a
  * time. A step method throws RemoteUnavailableError when the network is down for now (core
- * asks again), any other error when the login cannot go on (core ends the process and says
- * why, with the error's message: it must hold no secret).
+ * asks again), LoginAnswerRefusedError when the answer was refused (core says why and asks
+ * again), any other error when the login cannot go on (core ends the process and says why,
+ * with the error's message: it must hold no secret, phone number or code).
  */
 export interface LoginProcess {
   /** answers a user_input step with a value per field id; returns the next step */
@@ -56,6 +57,19 @@ export interface LoginProcess {
 export interface LoginStart {
   readonly first: LoginStep;
   readonly process: LoginProcess;
+}
+
+/**
+ * A step method throws this when the answer was refused but the login can go on (a wrong
+ * one-time code, a number the network will not take): core says `message` (for people, no
+ * secret in it: it is logged too) and asks the same step again. `fieldId`: the field it is
+ * about, when the step has several.
+ */
+export class LoginAnswerRefusedError extends Error {
+  constructor(message: string, readonly fieldId?: string) {
+    super(message);
+    this.name = 'LoginAnswerRefusedError';
+  }
 }
 
 /** The field a step asks for that a bare code typed in the management room answers, if any. */

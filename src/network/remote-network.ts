@@ -170,21 +170,30 @@ export interface RemoteSession {
   disconnect(): Promise<void>;
 }
 
+/** What core kept of a login in progress across a restart (see resumeLogin). */
+export interface ResumedLogin {
+  /** the id of the step the login was asking */
+  readonly step: string;
+  readonly answers: Readonly<Record<string, string>>;
+}
+
 /** The network as a whole: logging in and connecting sessions. */
 export interface RemoteNetwork {
   /** short machine name, e.g. `interop`; used in m.bridge state */
   readonly id: string;
   /** human name, e.g. `Interop network` */
   readonly displayName: string;
-  /** Phone-and-code login (core's LoginFlow, also behind the provisioning API): asks the
-   *  network to send a one-time code to `phone`. A connector offers either this pair or
-   *  beginLogin. */
-  requestLoginCode?(userKey: string, phone: E164): Promise<{ devCode?: string }>;
-  /** proves possession with the code and registers a device; returns what to persist */
-  completeLogin?(userKey: string, phone: E164, code: string): Promise<LoginState>;
-  /** Step login (src/network/login-steps.ts): starts a login for `userKey` and returns its
-   *  first step. Core renders the steps; the connector decides what they are. */
-  beginLogin?(userKey: string): Promise<LoginStart>;
+  /** Login (src/network/login-steps.ts): starts a login for `userKey` and returns its first
+   *  step. Core renders the steps (the bot, and the provisioning API for a login that is a
+   *  phone number and then a code); the connector decides what they are. */
+  beginLogin(userKey: string): Promise<LoginStart>;
+  /** Optional: continues a login a restarted bridge had in progress, at step `saved.step`
+   *  after the answers `saved.answers` (by field id; a code or password is never among them).
+   *  `first` is that step (core asks it again), `process` goes on from there. Throws
+   *  RemoteUnavailableError when the network is down for now (core tries again with the next
+   *  answer), any other error when the login cannot be resumed (core ends it and says why).
+   *  Without it, a restart loses a login in progress. */
+  resumeLogin?(userKey: string, saved: ResumedLogin): Promise<LoginStart>;
   connect(userKey: string, login: LoginState, handler: RemoteEventHandler): Promise<RemoteSession>;
   /** removes the device and every key held for it; returns what was deleted, for the user */
   logout(userKey: string, login: LoginState): Promise<string[]>;

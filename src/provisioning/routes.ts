@@ -1,13 +1,13 @@
 /**
  * The provisioning API's routes under /_matrix/provision/v1, each a thin rendering of a
- * LoginFlow step (src/core/login-flow.ts) or a read of the store, so the API does exactly
+ * LoginFlow call (src/core/login-flow.ts, over the one step login) or a read of the store, so the API does exactly
  * what the bot's commands do. docs/provisioning.openapi.yaml documents every route here; a
  * unit test checks that the two list the same paths and methods.
  */
 import type { ValidateFunction } from 'ajv';
 import type { BridgeConfig } from '../config/types';
 import { loginBridgeState } from '../core/bridge-state';
-import { PhoneLoginUnsupportedError, type LaterOutcome, type LoginFlow, type LoginView } from '../core/login-flow';
+import { PhoneLoginUnsupportedError, type LoginFlow, type LoginView } from '../core/login-flow';
 import { isTerminal } from '../core/sessions';
 import type { Inbox } from '../core/inbox';
 import type { Pausing } from '../core/pausing';
@@ -113,32 +113,28 @@ export function statusBody(userId: string, view: LoginView, networkName: string)
 }
 
 export function provisioningRoutes(deps: ProvisioningDeps): Route[] {
-  const { logins, store, log } = deps;
+  const { logins, store } = deps;
   const noRequest = (contact: E164) => new ApiError(404, ERRCODE.notFound, `there is no message request from ${contact}; GET /requests lists them`);
   const notLoggedIn = (userId: string) => new ApiError(409, ERRCODE.notLoggedIn, `${userId} is not logged in; POST /login/start first`);
-
-  /** a code request that waited for the network: its end is logged, and shown by GET /status */
-  const later = (userId: string) => async (result: LaterOutcome) => {
-    if (result.outcome === 'code_sent') log.info(`login of ${userId} (provisioning API): the network is back, the one-time code was requested`);
-    else log.warn(`login of ${userId} (provisioning API): the one-time code could not be requested: ${result.reason}`);
-  };
 
   return [
     route('GET', '/status', undefined, async (user) => ok({ ...statusBody(user.userId, logins.view(user.userId), deps.networkName), permission: user.access })),
 
     route('POST', '/login/start', validators.phone, (user, body: PhoneBody) =>
       phoneErrors(async () => {
-        const started = await logins.start(user.userId, body.phone, later(user.userId));
+        const started = await logins.start(user.userId, body.phone);
         switch (started.outcome) {
           case 'code_sent':
             return ok({ state: 'waiting_for_code', phone: started.phone });
           case 'waiting_for_network':
-            // accepted: the code is requested as soon as the network is back
+            // accepted: the code is requested as soon as the network is back (logged, and GET /status shows it)
             return ok({ state: 'waiting_for_network', phone: started.phone }, 202);
+          case 'network_unreachable':
+            throw new ApiError(503, ERRCODE.networkUnreachable, 'the network is not reachable right now, so no code was requested; send the number again in a moment');
           case 'already_logged_in':
             throw new ApiError(409, ERRCODE.alreadyLoggedIn, `${user.userId} is already logged in as ${started.phone}; POST /logout first`);
-          case 'superseded':
-            throw new ApiError(409, ERRCODE.superseded, 'a newer login or a logout for this user replaced this request');
+          case 'refused':
+            throw new ApiError(400, ERRCODE.invalidParam, `the network did not take this number: ${started.reason}`);
         }
       }),
     ),
@@ -153,7 +149,7 @@ export function provisioningRoutes(deps: ProvisioningDeps): Route[] {
         case 'network_unreachable':
           throw new ApiError(503, ERRCODE.networkUnreachable, 'the network is not reachable right now, so the code could not be checked; send it again in a moment');
         case 'refused':
-          throw new ApiError(400, ERRCODE.codeRefused, `the code was not accepted: ${result.reason}`);
+          throw new ApiError(400, ERRCODE.codeRefused, `the code was not accepted: ${result.reason}${result.ended ? '; POST /login/start again' : ''}`);
       }
     }),
 

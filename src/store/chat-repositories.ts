@@ -16,9 +16,18 @@ export interface LoginRepository {
   put(mxid: string, phone: string, state: Record<string, unknown>): void;
   remove(mxid: string): boolean;
   all(): LoginRecord[];
-  setPending(mxid: string, phone: string): void;
-  getPending(mxid: string): { phone: string; requestedAt: number } | undefined;
+  /** a login in progress: the number being linked ('' until one is named) and how far it got
+   *  (opaque to the store; never a code or password) */
+  setPending(mxid: string, phone: string, progress: Record<string, unknown>): void;
+  getPending(mxid: string): PendingLoginRecord | undefined;
   clearPending(mxid: string): void;
+}
+
+export interface PendingLoginRecord {
+  phone: string;
+  progress: Record<string, unknown>;
+  /** when it was first stored (the login's timeout counts from here) */
+  requestedAt: number;
 }
 
 export interface GhostRecord {

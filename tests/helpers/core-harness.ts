@@ -17,9 +17,10 @@ import type { DownloadedMedia, MatrixPort, PortalRoomSpec, SpaceSpec } from '../
 import { MatrixRefusedError } from '../../src/core/errors';
 import type {
   BlockListOutcome, ChatCapabilities, LoginState, RemoteEventHandler, RemoteIdentity, RemoteMessage, RemoteNetwork, RemoteProfile, RemoteProviderInfo,
-  RemoteSession, SendResult,
+  RemoteSession, ResumedLogin, SendResult,
 } from '../../src/network/remote-network';
 import type { Access } from '../../src/matrix/permissions';
+import { LoginAnswerRefusedError, type LoginProcess, type LoginStart, type LoginStep } from '../../src/network/login-steps';
 import type { E164 } from '../../src/network/phone';
 import type { AttachmentPart, Content, ContentPart } from '../../src/protocol/content';
 import { SqliteBridgeStore } from '../../src/store';
@@ -371,6 +372,11 @@ export class FakeSession extends Faults<SessionMethod> implements RemoteSession 
   }
 }
 
+const CODE_STEP: LoginStep = {
+  kind: 'user_input', id: 'code', instructions: 'The network is sending a one-time code.',
+  fields: [{ id: 'code', type: 'code', prompt: 'The one-time code' }],
+};
+
 export class FakeNetwork implements RemoteNetwork {
   readonly id = 'fake';
   readonly displayName = 'Fake network';
@@ -387,7 +393,7 @@ export class FakeNetwork implements RemoteNetwork {
   /** the next session made fails this method this many times from its start (before core's
    *  on-connect work can run), then the setting is used up */
   failNextSessions?: { method: SessionMethod; times: number };
-  /** requestLoginCode() and completeLogin() fail while this is set */
+  /** each step of beginLogin()'s login fails while this is set */
   refuseLogin?: () => Error;
   private connectGate?: Promise<void>;
 
@@ -401,15 +407,52 @@ export class FakeNetwork implements RemoteNetwork {
     };
   }
 
-  async requestLoginCode(): Promise<{ devCode?: string }> {
-    if (this.refuseLogin) throw this.refuseLogin();
-    return { devCode: '123456' };
+  /** A phone-and-code login, as the interop network's: the number, then the code (any code
+   *  but `000000` is right); each step fails while refuseLogin is set. `codeRequested` is
+   *  called when the number is submitted (the code would be sent now). */
+  async beginLogin(): Promise<LoginStart> {
+    const first: LoginStep = {
+      kind: 'user_input', id: 'phone', instructions: 'Link your phone number.',
+      fields: [{ id: 'phone', type: 'phone', prompt: 'Your phone number, with country code' }],
+    };
+    return { first, process: this.loginProcess() };
   }
 
-  async completeLogin(_userKey: string, phone: E164): Promise<LoginState> {
+  /** what core asked to resume after a restart (resumeLogin), in order */
+  readonly resumed: ResumedLogin[] = [];
+
+  /** Resumes a login at its code step, for the number the answers name. */
+  async resumeLogin(_userKey: string, saved: ResumedLogin): Promise<LoginStart> {
+    this.resumed.push(saved);
     if (this.refuseLogin) throw this.refuseLogin();
-    return { phone, data: {} };
+    if (saved.step !== 'code') throw new Error(`cannot resume at step ${saved.step}`);
+    return { first: CODE_STEP, process: this.loginProcess(saved.answers.phone as E164) };
   }
+
+  private loginProcess(asked?: E164): LoginProcess {
+    let phone = asked;
+    const process: LoginProcess = {
+      submit: async (values) => {
+        if (this.refuseLogin) throw this.refuseLogin();
+        if (!phone) {
+          phone = values.phone as E164;
+          this.codeRequested?.(phone);
+          return CODE_STEP;
+        }
+        await this.codeChecked?.(values.code);
+        if (values.code === '000000') throw new LoginAnswerRefusedError('That code is wrong.');
+        return { kind: 'complete', login: { phone, data: {} } };
+      },
+      wait: () => Promise.reject(new Error('nothing to wait on')),
+      cancel: async () => {},
+    };
+    return process;
+  }
+
+  /** told when a login's number is submitted, before the step answers */
+  codeRequested?: (phone: E164) => void;
+  /** awaited when a login's code is submitted, before it is checked */
+  codeChecked?: (code: string) => Promise<void>;
 
   async connect(userKey: string, login: LoginState, handler: RemoteEventHandler): Promise<RemoteSession> {
     if (this.connectGate) await this.connectGate;
@@ -511,7 +554,8 @@ function testConfig(dir: string, adjust?: (config: BridgeConfig) => void): Bridg
 }
 
 export async function startCoreHarness(
-  opts: { adjust?: (config: BridgeConfig) => void; dir?: string; network?: FakeNetwork } = {},
+  /** `remote`: a real connector for core instead of `network` (which then stays unused) */
+  opts: { adjust?: (config: BridgeConfig) => void; dir?: string; network?: FakeNetwork; remote?: RemoteNetwork } = {},
 ): Promise<CoreHarness> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'core-harness-'));
   const config = testConfig(dir, opts.adjust);
@@ -523,7 +567,7 @@ export async function startCoreHarness(
   const network = opts.network ?? new FakeNetwork();
   const log = new RecordingLogger();
   const metrics = new RecordingMetrics();
-  const core = new BridgeCore(config, store, matrix, network, log, sealer, metrics);
+  const core = new BridgeCore(config, store, matrix, opts.remote ?? network, log, sealer, metrics);
   core.start();
   // one set of command handlers, as the bot registers them once
   const commands = core.commands();

@@ -11,9 +11,11 @@ import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from '../../lib/ba
 import type { E164 } from '../phone';
 import {
   RemoteUnavailableError, SessionEndedError, type LoginState, type RemoteEventHandler, type RemoteSession,
-  type SessionEndReason,
+  type ResumedLogin, type SessionEndReason,
 } from '../remote-network';
 import type { NetworkConnector } from '../connector';
+import type { LoginStart } from '../login-steps';
+import { beginInteropLogin, resumeInteropLogin } from './interop-login';
 import { InteropSession } from './interop-session';
 import type { BridgeKeyStore } from './signal-keys';
 
@@ -59,7 +61,6 @@ export class InteropNetwork implements NetworkConnector {
   private connecting: Promise<void> | undefined;
   private closed = false;
   private retryTimer: NodeJS.Timeout | undefined;
-  private readonly pendingLogins = new Map<string, InteropClient>();
 
   constructor(private readonly options: InteropNetworkOptions) {
     this.conn = new InteropConnection({
@@ -150,25 +151,14 @@ export class InteropNetwork implements NetworkConnector {
     return new InteropClient({ connection: this.conn, phone, stores: this.options.keys.forAccount(userKey), device: DEVICE });
   }
 
-  async requestLoginCode(userKey: string, phone: E164): Promise<{ devCode?: string }> {
-    await this.ready();
-    const client = this.client(userKey, phone);
-    const result = await client.requestCode().catch((error: unknown) => {
-      throw unavailableOr(error);
-    });
-    this.pendingLogins.set(userKey, client);
-    return { devCode: result.devCode };
+  /** The login as steps (interop-login.ts): the phone number, then the one-time code. */
+  async beginLogin(userKey: string): Promise<LoginStart> {
+    return beginInteropLogin({ ready: () => this.ready(), client: (phone) => this.client(userKey, phone) }, this.displayName);
   }
 
-  async completeLogin(userKey: string, phone: E164, code: string): Promise<LoginState> {
-    await this.ready();
-    const client = this.pendingLogins.get(userKey) ?? this.client(userKey, phone);
-    await client.confirmCode(code).catch((error: unknown) => {
-      throw unavailableOr(error);
-    });
-    const deviceId = await client.registerDevice();
-    this.pendingLogins.delete(userKey);
-    return { phone, data: { deviceId } };
+  /** A login a restarted bridge had waiting for its code (interop-login.ts). */
+  async resumeLogin(userKey: string, saved: ResumedLogin): Promise<LoginStart> {
+    return resumeInteropLogin({ ready: () => this.ready(), client: (phone) => this.client(userKey, phone) }, saved.step, saved.answers);
   }
 
   /**

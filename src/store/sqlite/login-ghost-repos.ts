@@ -1,6 +1,6 @@
 /** SQLite repositories for logins and ghosts. */
 import type Database from 'better-sqlite3';
-import type { GhostRecord, GhostRepository, LoginRecord, LoginRepository } from '../chat-repositories';
+import type { GhostRecord, GhostRepository, LoginRecord, LoginRepository, PendingLoginRecord } from '../chat-repositories';
 
 interface LoginRow { mxid: string; phone: string; state: string; created_at: number }
 interface GhostRow {
@@ -41,20 +41,23 @@ export class SqliteLogins implements LoginRepository {
     return this.db.prepare<[], LoginRow>('SELECT * FROM logins ORDER BY created_at').all().map(toLogin);
   }
 
-  setPending(mxid: string, phone: string): void {
+  setPending(mxid: string, phone: string, progress: Record<string, unknown>): void {
+    // requested_at stays that of the login's first stored step: its timeout does not restart
     this.db
       .prepare(
-        `INSERT INTO pending_logins (mxid, phone, requested_at) VALUES (?, ?, ?)
-         ON CONFLICT (mxid) DO UPDATE SET phone = excluded.phone, requested_at = excluded.requested_at`,
+        `INSERT INTO pending_logins (mxid, phone, requested_at, progress) VALUES (?, ?, ?, ?)
+         ON CONFLICT (mxid) DO UPDATE SET phone = excluded.phone, progress = excluded.progress`,
       )
-      .run(mxid, phone, Date.now());
+      .run(mxid, phone, Date.now(), JSON.stringify(progress));
   }
 
-  getPending(mxid: string): { phone: string; requestedAt: number } | undefined {
+  getPending(mxid: string): PendingLoginRecord | undefined {
     const row = this.db
-      .prepare<[string], { phone: string; requested_at: number }>('SELECT phone, requested_at FROM pending_logins WHERE mxid = ?')
+      .prepare<[string], { phone: string; requested_at: number; progress: string }>(
+        'SELECT phone, requested_at, progress FROM pending_logins WHERE mxid = ?',
+      )
       .get(mxid);
-    return row && { phone: row.phone, requestedAt: row.requested_at };
+    return row && { phone: row.phone, progress: JSON.parse(row.progress) as Record<string, unknown>, requestedAt: row.requested_at };
   }
 
   clearPending(mxid: string): void {

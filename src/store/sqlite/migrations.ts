@@ -324,4 +324,13 @@ export const migrations: Migration[] = [
       ALTER TABLE contacts ADD COLUMN unencrypted_noticed INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 13,
+    name: 'step login progress',
+    sql: `
+      -- how far a step login in progress got (src/core/step-login.ts): the step it asks and the
+      -- answers given so far, so a restarted bridge resumes it; a code or password is never in it
+      ALTER TABLE pending_logins ADD COLUMN progress TEXT NOT NULL DEFAULT '{}';
+    `,
+  },
 ];

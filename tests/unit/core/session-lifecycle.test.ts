@@ -68,13 +68,15 @@ test('login with the network down answers within seconds and connects once it is
   assert.ok(Date.now() - started < 2000, 'answered at once');
   assert.equal(replies.length, 2);
   assert.match(replies[0], /^Before .* is linked: what this means/);
-  assert.match(replies[1], /^The network is not reachable right now; retrying…/);
-  assert.equal(h.store.logins.getPending(ALICE), undefined);
+  assert.match(replies[1], /^The Fake network is not reachable right now\. I keep trying with your answer/);
+  assert.equal(h.core.expectsCode(ALICE), false, 'no code was requested');
 
+  // once it is back, the number retried in the background goes through (nothing resent)
   h.network.refuseLogin = undefined;
-  await until('the code request after the network came back', () => replies.length === 3);
-  assert.match(replies[2], /^The network is sending a one-time code/);
-  assert.equal(h.store.logins.getPending(ALICE)?.phone, ALICE_PHONE);
+  await until('the code request after the network came back', () => replies.length === 4);
+  assert.match(replies[2], /reachable again: your answer went through/);
+  assert.match(replies[3], /^The network is sending a one-time code/);
+  assert.equal(h.core.expectsCode(ALICE), true);
 
   const done = await h.command(ALICE, 'code 123456');
   assert.match(done[0], /^Logged in as .*not reachable right now; retrying…/);
@@ -105,7 +107,8 @@ test('a subscription the network ends is a terminal state with one notice', asyn
   assert.match(reply, /logged out by the network \(device_removed\)/);
   // logging in again is possible straight away
   const relogin = await h.command(ALICE, `login ${ALICE_PHONE}`);
-  assert.match(relogin[1], /^The network is sending a one-time code/);
+  assert.match(relogin[0], /^Your previous login of \+49 1511 2345678 had been ended by the Fake network; what was left of it is cleared\. Deleted: the login record\. Kept: /);
+  assert.match(relogin[2], /^The network is sending a one-time code/);
   await h.command(ALICE, 'code 123456');
   assert.equal(h.core.sessions.state(ALICE)?.state, 'connected');
 });

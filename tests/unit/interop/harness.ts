@@ -11,6 +11,12 @@ import { SimUser, type SimUserOptions } from '../../../src/sim/sim-user';
 
 export const SECRETS = { native: 'native-dev-secret', plainchat: 'plainchat-dev-secret', bridge: 'bridge-dev-secret' } as const;
 
+/** Keeps the code of a dev gateway's `printDevCode` line (what would be texted) by number. */
+export function devCodeInto(codes: Map<string, string>, line: string): void {
+  const found = /verification code for (\+\d+): (\d+)/.exec(line);
+  if (found) codes.set(found[1], found[2]);
+}
+
 export class TestGateway {
   readonly dir: string;
   readonly dbPath: string;

@@ -22,7 +22,8 @@ import {
 import type { E164 } from '../../../src/network/phone';
 import { DEV_PROVIDERS } from '../../../src/gateway/config';
 import { silentLogger } from '../../../src/gateway/server';
-import { SECRETS, TestGateway } from './harness';
+import type { LoginStep } from '../../../src/network/login-steps';
+import { SECRETS, TestGateway, devCodeInto } from './harness';
 
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 
@@ -110,13 +111,19 @@ describe('interop network: login lifecycle', () => {
     await until('the connection restored with the right secret', () => n.connected, 5000);
   });
 
+  /** the codes the dev gateway "texts", by number */
+  const codes = new Map<string, string>();
   const login = async (n: InteropNetwork, owner: string, phone: E164) => {
-    const { devCode } = await n.requestLoginCode(owner, phone);
-    return n.completeLogin(owner, phone, devCode!);
+    const { process } = await n.beginLogin(owner);
+    const asked = await process.submit({ phone });
+    assert.equal(asked.kind === 'user_input' && asked.fields[0].type, 'code');
+    const done = await process.submit({ code: codes.get(phone)! });
+    assert.equal(done.kind, 'complete');
+    return (done as Extract<LoginStep, { kind: 'complete' }>).login;
   };
 
   before(async () => {
-    gw = await TestGateway.start();
+    gw = await TestGateway.start({ printDevCode: (line) => devCodeInto(codes, line) });
     db = new Database(join(gw.dir, 'bridge.db'));
     keys = new BridgeKeyStore(db, await SodiumSecretBox.fromSecret('a-test-key-store-secret-of-length'));
   });
@@ -129,20 +136,22 @@ describe('interop network: login lifecycle', () => {
   it('answers "not reachable" within its wait while the gateway is down, and works once it is back', async () => {
     await gw.stopGateway();
     const n = network();
+    const { process } = await n.beginLogin('@a:x');
     const started = Date.now();
-    await assert.rejects(n.requestLoginCode('@a:x', '+4915100000701' as E164), RemoteUnavailableError);
+    await assert.rejects(process.submit({ phone: '+4915100000701' }), RemoteUnavailableError);
     assert.ok(Date.now() - started < 2000, `answered after ${Date.now() - started} ms`);
     await assert.rejects(n.connect('@a:x', { phone: '+4915100000701' as E164, data: {} }, new Recorder()), RemoteUnavailableError);
     await gw.startGatewayAgain();
-    let result: { devCode?: string } | undefined;
+    let next: LoginStep | undefined;
     const end = Date.now() + 20_000;
-    while (!result && Date.now() < end) {
-      result = await n.requestLoginCode('@a:x', '+4915100000701' as E164).catch((error: Error) => {
+    while (!next && Date.now() < end) {
+      next = await process.submit({ phone: '+4915100000701' }).catch((error: Error) => {
         assert.ok(error instanceof RemoteUnavailableError, error.message);
         return undefined;
       });
     }
-    assert.ok(result?.devCode, 'the code request goes through once the gateway is back');
+    assert.equal(next?.kind === 'user_input' && next.id, 'code', 'the same step goes through once the gateway is back');
+    assert.ok(codes.get('+4915100000701'), 'the code was sent');
   });
 
   it('a device removed at the network ends the subscription; connecting again is terminal', async () => {

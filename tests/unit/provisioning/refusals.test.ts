@@ -6,6 +6,7 @@
 // logged). None of them reaches the network or changes the store.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { LoginStart } from '../../../src/network/login-steps';
 import { MAX_BODY_BYTES, startProvisioningServer } from '../../../src/provisioning';
 import { ALICE, startApiHarness } from './api-harness';
 import { FakeNetwork } from '../../helpers/core-harness';
@@ -28,7 +29,7 @@ test('401: no Authorization header, one that is not a bearer token, a wrong secr
   }
   // the secret is checked before anything else: an unknown path without it is a 401 too
   assert.equal((await call('GET', '/nope', { authorization: null })).status, 401);
-  assert.equal(h.store.logins.getPending(ALICE), undefined, 'nothing was started');
+  assert.equal(h.core.stepLogins.current(ALICE), undefined, 'nothing was started');
 });
 
 test('400/403: the acting user must be given, be a Matrix ID, not be the bridge\'s own, and be permitted', async (t) => {
@@ -46,7 +47,7 @@ test('400/403: the acting user must be given, be a Matrix ID, not be the bridge\
   assert.equal(stranger.status, 403);
   assert.equal(stranger.body.errcode, 'M_FORBIDDEN');
   assert.match(String(stranger.body.error), /@eve:elsewhere\.org may not use the bridge/);
-  assert.equal(h.store.logins.getPending('@eve:elsewhere.org'), undefined);
+  assert.equal(h.core.stepLogins.current('@eve:elsewhere.org'), undefined);
   const ghost = await call('GET', '/status', { user: `@wa_${ALICE_PHONE}:example.org` });
   assert.equal(ghost.status, 403);
   assert.match(String(ghost.body.error), /bridge's own users/);
@@ -100,7 +101,7 @@ test('400 M_NOT_JSON for a body that is not JSON or is missing; M_BAD_JSON with 
   assert.equal(setting.status, 400);
   assert.equal(setting.body.errcode, 'M_BAD_JSON');
   assert.match(String(setting.body.error), /show_phone_in_displayname: unknown key/);
-  assert.equal(h.store.logins.getPending(ALICE), undefined, 'no refused body started a login');
+  assert.equal(h.core.stepLogins.current(ALICE), undefined, 'no refused body started a login');
 });
 
 test('413 M_TOO_LARGE for a body over the limit, whether its length is declared or streamed', async (t) => {
@@ -136,18 +137,25 @@ test('500 M_UNKNOWN when a step fails unexpectedly: answered with the reason and
   const logged = h.log.lines.filter((l) => l.level === 'error' && l.text.includes('provisioning POST /_matrix/provision/v1/login/start failed'));
   assert.equal(logged.length, 1, JSON.stringify(h.log.lines));
   assert.match(logged[0].text, /gateway exploded/);
-  assert.equal(h.store.logins.getPending(ALICE), undefined);
+  assert.equal(h.core.stepLogins.current(ALICE), undefined);
 });
 
 test('501 M_UNRECOGNIZED: a network that logs in by steps has no phone-and-code login to start', async (t) => {
-  // a connector that offers beginLogin and not requestLoginCode/completeLogin
-  const network = Object.assign(new FakeNetwork(), { requestLoginCode: undefined, completeLogin: undefined });
+  // a connector whose login shows a QR code instead of asking for a number
+  let cancelled = 0;
+  const network = Object.assign(new FakeNetwork(), {
+    beginLogin: async (): Promise<LoginStart> => ({
+      first: { kind: 'display_and_wait', id: 'qr', instructions: 'Scan this.', display: { type: 'qr', data: 'qr-data' } },
+      process: { submit: () => Promise.reject(new Error('no input')), wait: () => new Promise<never>(() => {}), cancel: async () => void cancelled++ },
+    }),
+  });
   const { call, h } = await startApiHarness(t, undefined, network);
   const refused = await call('POST', '/login/start', { body: { phone: ALICE_PHONE } });
   assert.equal(refused.status, 501);
   assert.equal(refused.body.errcode, 'M_UNRECOGNIZED');
   assert.match(String(refused.body.error), /does not log in with a phone number and code.*"login"/);
-  assert.equal(h.store.logins.getPending(ALICE), undefined);
+  assert.equal(h.core.stepLogins.current(ALICE), undefined);
+  assert.equal(cancelled, 1, 'the login it began to find out is given up');
   assert.equal(h.log.lines.filter((l) => l.level === 'error').length, 0, 'a refusal, not an internal error');
 });
 

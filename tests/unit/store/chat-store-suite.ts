@@ -7,18 +7,29 @@ import { alice, bob, withStore } from './with-store';
 const contact = '+4915112345678';
 
 export function chatStoreSuite(name: string, open: () => BridgeStore): void {
-  test(`${name}: logins and pending logins per user; removing the user removes them`, () =>
+  test(`${name}: logins per user, each removed once`, () =>
     withStore(open, (store) => {
-      store.logins.setPending(alice, contact);
-      assert.equal(store.logins.getPending(alice)?.phone, contact);
       store.logins.put(alice, contact, { deviceId: 3 });
-      store.logins.clearPending(alice);
-      assert.equal(store.logins.getPending(alice), undefined);
       assert.deepEqual(store.logins.get(alice)?.state, { deviceId: 3 });
       assert.equal(store.logins.get(bob), undefined);
       assert.deepEqual(store.logins.all().map((l) => l.mxid), [alice]);
       assert.equal(store.logins.remove(alice), true);
       assert.equal(store.logins.remove(alice), false);
+    }));
+
+  test(`${name}: a login in progress per user: its progress replaced, its start kept, cleared`, () =>
+    withStore(open, (store) => {
+      store.users.ensure(alice);
+      store.logins.setPending(alice, contact, { step: 'code', answers: { phone: contact } });
+      const first = store.logins.getPending(alice)!;
+      store.logins.setPending(alice, contact, { step: 'other' });
+      const again = store.logins.getPending(alice)!;
+      assert.deepEqual(again.progress, { step: 'other' });
+      assert.equal(again.phone, contact);
+      assert.equal(again.requestedAt, first.requestedAt);
+      assert.equal(store.logins.getPending(bob), undefined);
+      store.logins.clearPending(alice);
+      assert.equal(store.logins.getPending(alice), undefined);
     }));
 
   test(`${name}: one ghost per phone, profile kept`, () =>
