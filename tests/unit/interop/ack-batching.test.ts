@@ -15,7 +15,7 @@ import type { PendingPlaintextStore } from '../../../src/interop-client/signal/s
 import type { IncomingMessage } from '../../../src/interop-client/types';
 import type { SimUser } from '../../../src/sim/sim-user';
 import { InterceptingProxy } from '../../helpers/intercepting-proxy';
-import { SECRETS, TestGateway } from './harness';
+import { SECRETS, TestGateway, startRegistered } from './harness';
 
 const BRIDGED = '+4915100001201';
 
@@ -39,12 +39,7 @@ async function openConsumer(gw: TestGateway, proxy: InterceptingProxy): Promise<
     inbox.push(m);
     arrived();
   });
-  if ((await client.load()) === undefined) {
-    const req = await client.requestCode();
-    await client.confirmCode(req.devCode as string);
-    await client.registerDevice();
-  }
-  await client.start();
+  await startRegistered(client);
   return {
     pending: stores.pending,
     take: async (count) => {

@@ -12,7 +12,7 @@ import { InteropConnection } from '../../../src/interop-client/connection';
 import { SignalDatabase } from '../../../src/interop-client/signal/sqlite-database';
 import type { IncomingMessage } from '../../../src/interop-client/types';
 import type { SimUser } from '../../../src/sim/sim-user';
-import { SECRETS, TestGateway } from './harness';
+import { SECRETS, TestGateway, startRegistered } from './harness';
 
 const BRIDGED = '+4915100001001';
 
@@ -29,12 +29,7 @@ async function openConsumer(gw: TestGateway): Promise<{ client: InteropClient; c
     if (w) w(m);
     else inbox.push(m);
   });
-  if ((await client.load()) === undefined) {
-    const req = await client.requestCode();
-    await client.confirmCode(req.devCode as string);
-    await client.registerDevice();
-  }
-  await client.start();
+  await startRegistered(client);
   return {
     client,
     next: () =>

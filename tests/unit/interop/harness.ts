@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { silentLogger, startGateway, type GatewayOptions, type RunningGateway } from '../../../src/gateway/server';
 import { SimUser, type SimUserOptions } from '../../../src/sim/sim-user';
+import type { InteropClient } from '../../../src/interop-client/client';
 
 export const SECRETS = { native: 'native-dev-secret', plainchat: 'plainchat-dev-secret', bridge: 'bridge-dev-secret' } as const;
 
@@ -130,4 +131,14 @@ export function findPlaintext(db: Database.Database, needle: string): string[] {
     }
   }
   return hits;
+}
+
+/** Starts a client on its stored device, registering one first (dev code) if it has none. */
+export async function startRegistered(client: InteropClient): Promise<void> {
+  if ((await client.load()) === undefined) {
+    const req = await client.requestCode();
+    await client.confirmCode(req.devCode as string);
+    await client.registerDevice();
+  }
+  await client.start();
 }
