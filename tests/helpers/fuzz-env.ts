@@ -25,6 +25,7 @@ import { waitForPort } from './bridge-process';
 import { freePort } from './free-port';
 import { CodeInbox, PROVIDER_SECRETS, type TestGatewayHandle } from './interop-gateway';
 import { repoRoot, startSynapse } from './synapse';
+import { deployedNodeFlags } from './deployed-node-flags';
 
 /** A child process the fuzz watches: it must never exit while the test runs. */
 export interface WatchedProcess {
@@ -157,7 +158,8 @@ export async function startFuzzEnv(opts: { gatewayMaxFrameBytes?: number } = {})
     const configPath = join(dir, 'config.yaml');
     writeFileSync(configPath, stringify(config), { mode: 0o600 });
 
-    const child = spawn(process.execPath, [join(repoRoot, 'dist', 'src', 'cli.js'), '-c', configPath], {
+    // as deployed (the image's node flags): the fuzz bounds the bridge's memory
+    const child = spawn(process.execPath, [...deployedNodeFlags(), join(repoRoot, 'dist', 'src', 'cli.js'), '-c', configPath], {
       stdio: ['ignore', 'pipe', 'pipe'], cwd: dir,
     });
     const killOnExit = () => child.kill('SIGKILL');
