@@ -9,14 +9,16 @@
  *  - ResultFrame / ErrorFrame  gateway → client, carrying the request's `id`
  *  - EventFrame    gateway → client, unsolicited (`type: 'event'`)
  *
- * This file holds types only (plus a few constants); errors and events are in frame-errors.ts
- * and frame-events.ts (re-exported here); validation lives in validate.ts.
+ * This file holds types only (plus a few constants); errors, events and the key directory's
+ * types are in frame-errors.ts, frame-events.ts and frame-keys.ts (re-exported here);
+ * validation lives in validate.ts.
  */
 
 import type { ErrorFrame } from './frame-errors';
 import type { EventFrame } from './frame-events';
 
 import type { AckRequestMap } from './envelope-acks';
+import type { DeviceAttributes, DeviceKeys, KeysFetchParams, KeysFetchResult, KeysUploadParams, KeysUploadResult } from './frame-keys';
 import type { GroupRequestMap } from './groups';
 import { GROUP_REQUEST_TYPES } from './groups';
 
@@ -39,51 +41,6 @@ export type Base64 = string;
 export interface DeviceAddress {
   phone: Phone;
   deviceId: number;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Keys
-
-export interface SignedPreKey {
-  keyId: number;
-  /** serialized libsignal PublicKey (EC) or KEMPublicKey (Kyber) */
-  publicKey: Base64;
-  /** signature by the device's identity key over publicKey */
-  signature: Base64;
-}
-
-export interface OneTimePreKey {
-  keyId: number;
-  publicKey: Base64;
-}
-
-/** What one device publishes in the key directory. */
-export interface DeviceKeys {
-  /** serialized libsignal IdentityKey (public) */
-  identityKey: Base64;
-  signedPreKey: SignedPreKey;
-  /** last-resort Kyber prekey (signed), used when no one-time Kyber prekey is left */
-  kyberPreKey: SignedPreKey;
-  oneTimePreKeys?: OneTimePreKey[];
-  /** one-time Kyber prekeys (signed); consumed before the last-resort one */
-  oneTimeKyberPreKeys?: SignedPreKey[];
-}
-
-/** Everything a sender needs to start a Signal session with one device (X3DH / PQXDH). */
-export interface PreKeyBundle {
-  identityKey: Base64;
-  signedPreKey: SignedPreKey;
-  /** a one-time Kyber prekey if one was left, else the last-resort one */
-  kyberPreKey: SignedPreKey;
-  /** absent when the device ran out; the session still works, with less forward secrecy */
-  oneTimePreKey?: OneTimePreKey;
-}
-
-export interface DeviceAttributes {
-  /** true when the device is a bridge (plaintext exists on the bridge host) */
-  bridged: boolean;
-  /** free-form label, e.g. "Pixel 8" or "matrix-interop-bridge" */
-  name?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -170,40 +127,6 @@ export interface SubscribeParams {
 export interface SubscribeResult {
   /** envelopes waiting for this device; they follow as `envelope` events, oldest first */
   queued: number;
-}
-
-export interface KeysUploadParams {
-  phone: Phone;
-  deviceId: number;
-  /** replaces the current signed prekey */
-  signedPreKey?: SignedPreKey;
-  /** replaces the current last-resort Kyber prekey */
-  kyberPreKey?: SignedPreKey;
-  oneTimePreKeys?: OneTimePreKey[];
-  oneTimeKyberPreKeys?: SignedPreKey[];
-}
-export interface KeysUploadResult {
-  oneTimePreKeyCount: number;
-  oneTimeKyberPreKeyCount: number;
-}
-
-export interface KeysFetchParams {
-  /** the account whose devices to fetch (any provider) */
-  phone: Phone;
-}
-export interface DeviceBundle {
-  deviceId: number;
-  registrationId: number;
-  attributes: DeviceAttributes;
-  /** absent for accounts of providers without end-to-end encryption */
-  bundle?: PreKeyBundle;
-}
-export interface KeysFetchResult {
-  phone: Phone;
-  provider: string;
-  /** false: this account's provider has no end-to-end encryption; send `plaintext` */
-  e2ee: boolean;
-  devices: DeviceBundle[];
 }
 
 /** `prekey` / `whisper`: libsignal PreKeySignalMessage / SignalMessage.
@@ -405,6 +328,7 @@ export interface ResultFrame<T extends RequestType = RequestType> {
 
 export * from './frame-errors';
 export * from './frame-events';
+export * from './frame-keys';
 export * from './envelope-acks';
 export * from './groups';
 
