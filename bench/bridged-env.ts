@@ -9,6 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BridgeConfig } from '../src/config/types';
+import { generateRegistration, writeRegistration } from '../src/registration/generate';
 import { SimUser } from '../src/sim/sim-user';
 import { localBridgeConfig, startBridgeProcess } from '../tests/helpers/bridge-process';
 import { startTestGateway, PROVIDER_SECRETS, type TestGatewayHandle } from '../tests/helpers/interop-gateway';
@@ -67,7 +68,8 @@ function synapseExtraConfig(): Record<string, unknown> | undefined {
   return text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
 }
 
-export async function startBridgedEnv(): Promise<BridgedEnv> {
+/** `adjust` changes the bridge's config before it starts (the registration is written anew after it). */
+export async function startBridgedEnv(adjust?: (config: BridgeConfig) => void): Promise<BridgedEnv> {
   const dir = mkdtempSync(join(tmpdir(), 'bridge-bench-'));
   // BENCH_KEEP_DIR=1 keeps the dir (Synapse's log with per-request timings, bridge.db) for a post-mortem
   const cleanups: Array<() => Promise<void> | void> = [() => {
@@ -86,6 +88,10 @@ export async function startBridgedEnv(): Promise<BridgedEnv> {
     const config = await localBridgeConfig(dir, gateway.url);
     // 1,000 start-chats with numbers the network does not know each log a warning; keep the bench readable
     config.logging.level = (process.env.BRIDGE_LOG as BridgeConfig['logging']['level'] | undefined) ?? 'error';
+    if (adjust) {
+      adjust(config);
+      writeRegistration(config.appservice.registration, generateRegistration(config, config.appservice.url));
+    }
     const database = synapseDatabase();
     cleanups.push(() => database.drop());
     const hs = await startSynapse({

@@ -87,7 +87,7 @@ export function runFlow(opts: FlowOptions, arrivals: Arrivals, send: (body: stri
   });
 }
 
-const TIMELINE_FILTER = JSON.stringify({ room: { timeline: { limit: 1000 }, state: { lazy_load_members: true } }, presence: { not_types: ['*'] } });
+export const TIMELINE_FILTER = JSON.stringify({ room: { timeline: { limit: 1000 }, state: { lazy_load_members: true } }, presence: { not_types: ['*'] } });
 
 /** The body of a timeline m.room.message in `roomId`; undefined for anything else. */
 export const messageBodyIn = (roomId: string) => (e: SeenEvent): string | undefined =>

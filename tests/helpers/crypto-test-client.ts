@@ -96,10 +96,11 @@ export class CryptoTestClient {
     await this.flushOutgoing();
   }
 
-  /** One /sync: to-device events, device list changes and key counts go to the machine first. */
-  async sync(timeoutMs = 0): Promise<void> {
+  /** One /sync (`filter`: a filter's JSON, e.g. a timeline limit above a burst): to-device events, device list changes and key counts go to the machine first. */
+  async sync(timeoutMs = 0, filter?: string): Promise<void> {
     const query: Record<string, string> = { timeout: String(timeoutMs) };
     if (this.since) query.since = this.since;
+    if (filter) query.filter = filter;
     const body = await this.matrix.request<SyncBody>('GET', '/_matrix/client/v3/sync', undefined, query);
     this.since = body.next_batch;
     const lists = new wasm.DeviceLists(
@@ -128,6 +129,15 @@ export class CryptoTestClient {
 
   /** Sends an encrypted message as a client does: devices queried, sessions claimed, room key shared first. */
   async sendEncrypted(roomId: string, members: string[], content: Record<string, unknown>): Promise<string> {
+    return this.matrix.sendEvent(roomId, 'm.room.encrypted', await this.encryptMessage(roomId, members, content));
+  }
+
+  /**
+   * The m.room.encrypted content of a message, its room key shared with `members` first; not
+   * sent, so a caller can encrypt one at a time (one machine, one request loop) and send many
+   * at once (the bench's window).
+   */
+  async encryptMessage(roomId: string, members: string[], content: Record<string, unknown>): Promise<Record<string, unknown>> {
     const users = () => members.map((m) => new wasm.UserId(m));
     await this.machine.updateTrackedUsers(users());
     await this.flushOutgoing();
@@ -136,8 +146,7 @@ export class CryptoTestClient {
     for (const request of await this.machine.shareRoomKey(new wasm.RoomId(roomId), users(), new wasm.EncryptionSettings())) {
       await this.sendRequest(request as OutgoingRequestLike);
     }
-    const encrypted = JSON.parse(await this.machine.encryptRoomEvent(new wasm.RoomId(roomId), 'm.room.message', JSON.stringify(content))) as Record<string, unknown>;
-    return this.matrix.sendEvent(roomId, 'm.room.encrypted', encrypted);
+    return JSON.parse(await this.machine.encryptRoomEvent(new wasm.RoomId(roomId), 'm.room.message', JSON.stringify(content))) as Record<string, unknown>;
   }
 
   private async sendRequest(request: OutgoingRequestLike): Promise<void> {
