@@ -218,6 +218,8 @@ export class Sessions {
     return {
       ...inbound,
       onIdentityChanged: (contact, change) => intake.onIdentityChanged(contact, change),
+      // a contact with a portal; a stranger's first messages (requests) wait behind its events
+      isEstablished: (contact) => this.ctx.store.portals.get(entry.login.mxid, contact) !== undefined,
       onConnectionChange: (up) => {
         if (entry.closed || !entry.session) return;
         if (up) this.connected(entry);

@@ -67,6 +67,7 @@ export class InteropClient extends EventEmitter<InteropClientEvents> {
   private receiver: InboundReceiver | undefined;
   private groupApi: GroupApi | undefined;
   private refilling: Promise<void> | undefined;
+  private preferredSender: (phone: string) => boolean = () => false;
   private readonly onEnvelope = (ev: Parameters<InboundReceiver['enqueue']>[0]) => this.receiver?.enqueue(ev);
   private readonly onTyping = (ev: TypingEvent) => {
     if (ev.recipient.phone === this.phone && ev.recipient.deviceId === this.device) {
@@ -86,6 +87,15 @@ export class InteropClient extends EventEmitter<InteropClientEvents> {
     this.phone = options.phone;
     this.conn = options.connection;
     this.stores = options.stores;
+  }
+
+  /**
+   * Which senders' envelopes are processed before a backlog of others' (the contacts the
+   * user chats with, against a flood from unknown numbers); each sender keeps its order.
+   * Asked once per envelope as it arrives, so it must be quick.
+   */
+  preferSenders(preferred: (phone: string) => boolean): void {
+    this.preferredSender = preferred;
   }
 
   get deviceId(): number | undefined {
@@ -179,6 +189,7 @@ export class InteropClient extends EventEmitter<InteropClientEvents> {
       status: (s) => this.emit('status', s),
       unreadable: (u) => this.emit('unreadable', u),
       warning: (e) => this.emit('warning', e),
+      preferred: (phone) => this.preferredSender(phone),
     }, this.options.autoAck ?? false, groupReceiver);
     this.conn.on('envelope', this.onEnvelope);
     this.conn.on('typing', this.onTyping);

@@ -2,7 +2,8 @@
  * Inbound envelopes of one local device: decrypts (or reads plaintext), validates the content,
  * and hands typed deliveries to the consumer with an `ack()` that removes the envelope from
  * the gateway's queue (acks of one turn travel together: envelope-acks.ts). Envelopes are
- * processed one at a time, in the order they arrive.
+ * processed one at a time, each sender's in the order they arrive; senders the sink prefers
+ * (contacts the user chats with) go before a backlog from the rest (envelope-lanes.ts).
  *
  * Decrypted plaintext is kept in the PendingPlaintextStore until the ack, written in the same
  * transaction as the ratchet step (signal/staged-writes.ts): the ratchet has moved, so an
@@ -18,6 +19,7 @@ import type { GroupReceiver } from './group-receiver';
 import { parseContent } from '../protocol/validate';
 import type { InteropConnection } from './connection';
 import { EnvelopeAcks } from './envelope-acks';
+import { EnvelopeLanes } from './envelope-lanes';
 import { DuplicateMessageError, type SignalSessions } from './signal/sessions';
 import { fromBase64 } from './sodium';
 import type { PendingPlaintextStore } from './signal/stores';
@@ -28,10 +30,14 @@ export interface ReceiverSink {
   status(s: IncomingStatus): void;
   unreadable(u: UnreadableMessage): void;
   warning(err: Error): void;
+  /** whether `phone`'s envelopes go before those of other senders (a contact the user chats with) */
+  preferred?(phone: string): boolean;
 }
 
 export class InboundReceiver {
-  private chain: Promise<void> = Promise.resolve();
+  private readonly lanes = new EnvelopeLanes<EnvelopeEvent>();
+  /** the loop working through the lanes, while they hold anything */
+  private pumping: Promise<void> | undefined;
   /** envelopes the consumer holds (handed over, neither acknowledged nor released): a
    *  redelivery of one of them (after a reconnect) is not handed over a second time */
   private readonly inFlight = new Set<string>();
@@ -54,14 +60,35 @@ export class InboundReceiver {
 
   enqueue(ev: EnvelopeEvent): void {
     if (ev.recipient.phone !== this.phone || ev.recipient.deviceId !== this.deviceId) return;
-    this.chain = this.chain.then(() =>
-      this.process(ev).catch((err: Error) => this.sink.warning(new Error(`envelope ${ev.envelopeId}: ${err.message}`))),
-    );
+    this.lanes.push(ev, ev.sender.phone, this.isPreferred(ev.sender.phone));
+    // started on a later tick, as a chained promise would: enqueue never calls the sink itself
+    this.pumping ??= Promise.resolve().then(() => this.pump());
   }
 
   /** resolves when everything enqueued so far has been handed over */
   idle(): Promise<void> {
-    return this.chain;
+    return this.pumping ?? Promise.resolve();
+  }
+
+  private isPreferred(phone: string): boolean {
+    try {
+      return this.sink.preferred?.(phone) ?? false;
+    } catch (err) {
+      // a failing look-up only costs the envelope its place in line, never the envelope
+      this.sink.warning(new Error(`sender priority unknown, envelope queued as any other: ${(err as Error).message}`));
+      return false;
+    }
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      for (let ev = this.lanes.shift(); ev; ev = this.lanes.shift()) {
+        const current = ev;
+        await this.process(current).catch((err: Error) => this.sink.warning(new Error(`envelope ${current.envelopeId}: ${err.message}`)));
+      }
+    } finally {
+      this.pumping = undefined;
+    }
   }
 
   private makeAck(envelopeId: string): { ack: () => Promise<void>; release: () => void } {

@@ -71,6 +71,10 @@ export interface RemoteEventHandler {
    *  fingerprint of the new key */
   onIdentityChanged(contact: E164, change: { safetyNumber: string; fingerprint: string }): Promise<void>;
   onConnectionChange(connected: boolean): void;
+  /** whether `contact` is one the user chats with (not a stranger's first messages): a connector
+   *  that queues inbound events may take such a contact's first, each contact's kept in order.
+   *  Called per event as it arrives, so quick and synchronous; a throw costs the event only its place. */
+  isEstablished?(contact: E164): boolean;
   /** the network ended this login for good (device removed, subscription taken over, account
    *  removed): no reconnect can bring it back; the person must log in again */
   onSessionEnded?(reason: SessionEndReason): void;

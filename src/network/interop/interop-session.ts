@@ -44,6 +44,10 @@ export class InteropSession implements RemoteSession {
         },
       );
     };
+    if (handler.isEstablished) {
+      const established = handler.isEstablished.bind(handler);
+      this.client.preferSenders((phone) => isE164(phone) && established(phone));
+    }
     this.client.on('message', (m) => {
       const sender = from(m.sender.phone);
       if (!sender) return void m.ack();
