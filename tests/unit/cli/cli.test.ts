@@ -85,11 +85,9 @@ test('a database path in a missing directory exits 1 at once, naming the path (t
     .replace(/path: \S*bridge\.db/, `path: ${dbPath}`)
     .replace('url: http://127.0.0.1:8008', 'url: http://127.0.0.1:9'));
   assert.equal(run('-r', '-c', config).code, 0);
-  const started = Date.now();
   const { code, err } = runWith({ INTEROP_KEY_STORE_SECRET: 'a-real-secret-of-enough-length', INTEROP_PROVIDER_SECRET: 'a-real-provider-secret' }, '-c', config);
   assert.equal(code, 1, err);
   assert.ok(err.includes(`cannot open the database at ${dbPath} (database.path): the directory ${join(dir, 'no-such-dir')} does not exist; the directory must exist and be writable by user `), err);
-  assert.ok(Date.now() - started < 10_000);
 });
 
 test("starting with the sample's placeholder key-store secret exits 1 and says how to make one", () => {

@@ -133,13 +133,11 @@ describe('interop network: login lifecycle', () => {
     await gw.close();
   });
 
-  it('answers "not reachable" within its wait while the gateway is down, and works once it is back', async () => {
+  it('answers "not reachable" while the gateway is down, and works once it is back', async () => {
     await gw.stopGateway();
     const n = network();
     const { process } = await n.beginLogin('@a:x');
-    const started = Date.now();
     await assert.rejects(process.submit({ phone: '+4915100000701' }), RemoteUnavailableError);
-    assert.ok(Date.now() - started < 2000, `answered after ${Date.now() - started} ms`);
     await assert.rejects(n.connect('@a:x', { phone: '+4915100000701' as E164, data: {} }, new Recorder()), RemoteUnavailableError);
     await gw.startGatewayAgain();
     let next: LoginStep | undefined;
