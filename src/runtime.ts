@@ -181,6 +181,7 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
         // No catch here: a failure answers the transaction 500 and the homeserver retries it
         // (every handler is idempotent); bad input is skipped by the intake, with a reason.
         onEvent: async (received: MatrixEvent) => {
+          matrix.observe(received);
           const event = encryptedIntake ? await encryptedIntake.reveal(received) : received;
           if (!event) return;
           if (await core.matrixIntake.onEvent(event)) return;

@@ -7,6 +7,7 @@
 import type { Bridge } from 'matrix-appservice-bridge';
 import type { DownloadedMedia, MatrixPort, PortalRoomSpec, SpaceSpec } from '../core/matrix-port';
 import { MatrixRefusedError, classifyMatrixError } from '../core/errors';
+import { KeyRecipients } from './key-recipients';
 
 /** Every method of the port throws MatrixRefusedError for a 4xx refusal, so core can tell a
  *  refusal that no retry fixes from an outage (see core/errors.ts). */
@@ -44,6 +45,9 @@ export class AppserviceMatrixPort implements MatrixPort {
   /** ghosts registered (or known to be) in this process: the library's check logs two debug
    *  lines on every call, so it is made once per ghost, not once per request */
   private readonly registered = new Set<string>();
+
+  /** the members an encrypted room's events are shared with, loaded once, then kept from transactions */
+  private readonly keyRecipients = new KeyRecipients((roomId) => this.loadMembers(roomId));
 
   constructor(
     private readonly bridge: Bridge,
@@ -190,8 +194,14 @@ export class AppserviceMatrixPort implements MatrixPort {
     return true;
   }
 
+  /** Every room event of a transaction: keeps what the port knows of rooms (members, encryption) current. */
+  observe(event: { type?: unknown; room_id?: unknown; state_key?: unknown; content?: { membership?: unknown } | null }): void {
+    this.keyRecipients.observe(event);
+    if (event.type === 'm.room.encryption' && event.state_key === '' && typeof event.room_id === 'string') this.encryptedRooms.add(event.room_id);
+  }
+
   /** Who gets the room key: joined and invited members (the invited owner reads the first message on joining). */
-  private async keyRecipients(roomId: string): Promise<string[]> {
+  private async loadMembers(roomId: string): Promise<string[]> {
     const path = `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/members`;
     const { chunk } = (await (await this.client(this.botUserId)).doRequest('GET', path)) as { chunk?: { state_key?: unknown; content?: { membership?: unknown } }[] };
     return (chunk ?? [])
@@ -206,7 +216,7 @@ export class AppserviceMatrixPort implements MatrixPort {
     let content = plain;
     if (this.encryption && (await this.mustEncrypt(roomId))) {
       // a retry encrypts again, but the same txnId makes the homeserver keep the first event
-      content = await this.encryption.encrypt(asUser, roomId, await this.keyRecipients(roomId), type, plain as Record<string, unknown>);
+      content = await this.encryption.encrypt(asUser, roomId, await this.keyRecipients.of(roomId), type, plain as Record<string, unknown>);
       eventType = 'm.room.encrypted';
     }
     if (txnId === undefined && options.ts === undefined) return client.sendEvent(roomId, eventType, content);

@@ -87,6 +87,7 @@ test('a user never in the room has no membership; an outage during the lookup th
 test('with encryption: an encrypted room gets m.room.encrypted from the sender, shared with joined and invited members; a plain room plaintext; an unreadable state nothing', async () => {
   const sent: { user: string; path: string; body: unknown }[] = [];
   const stateChecks: string[] = [];
+  const memberLoads: string[] = [];
   const bridge = {
     getIntent: (user: string) => ({
       ensureRegistered: async () => 'registered=true',
@@ -98,6 +99,7 @@ test('with encryption: an encrypted room gets m.room.encrypted from the sender, 
         },
         doRequest: async (method: string, path: string, _query: unknown, body: unknown) => {
           if (method === 'GET') {
+            memberLoads.push(path);
             return { chunk: [
               { state_key: GHOST, content: { membership: 'join' } }, { state_key: '@alice:example.org', content: { membership: 'invite' } },
               { state_key: '@gone:example.org', content: { membership: 'leave' } },
@@ -119,6 +121,12 @@ test('with encryption: an encrypted room gets m.room.encrypted from the sender, 
   assert.deepEqual(sent[0].body, { algorithm: 'm.megolm.v1.aes-sha2', ciphertext: 'c' });
   await matrix.sendEvent(GHOST, '!secret:example.org', 'm.room.message', { body: 'again' }, 'txn-2');
   assert.deepEqual(stateChecks, ['!secret:example.org'], 'an encrypted room stays encrypted: checked once');
+  assert.equal(memberLoads.length, 1, 'its members loaded once');
+  // a member who joins, seen in a transaction, gets the key of the next event
+  matrix.observe({ type: 'm.room.member', room_id: '!secret:example.org', state_key: '@bob:example.org', content: { membership: 'join' } });
+  await matrix.sendEvent(GHOST, '!secret:example.org', 'm.room.message', { body: 'and bob' }, 'txn-2b');
+  assert.deepEqual(encrypted[2][2], [GHOST, '@alice:example.org', '@bob:example.org']);
+  sent.splice(2);
 
   await matrix.sendEvent(GHOST, '!plain:example.org', 'm.room.message', { body: 'hello' }, 'txn-3');
   assert.equal(sent[2].path, '/_matrix/client/v3/rooms/!plain%3Aexample.org/send/m.room.message/txn-3');
@@ -126,4 +134,10 @@ test('with encryption: an encrypted room gets m.room.encrypted from the sender, 
 
   await assert.rejects(matrix.sendEvent(GHOST, '!unknown:example.org', 'm.room.message', { body: 'secret' }, 'txn-4'), /the homeserver failed \(502/);
   assert.equal(sent.length, 3, 'nothing sent into a room whose encryption could not be checked');
+
+  // encryption seen turned on in a transaction counts at once, before any state lookup
+  matrix.observe({ type: 'm.room.encryption', room_id: '!unknown:example.org', state_key: '', content: {} });
+  await matrix.sendEvent(GHOST, '!unknown:example.org', 'm.room.message', { body: 'secret' }, 'txn-5');
+  assert.equal(sent[3].path, '/_matrix/client/v3/rooms/!unknown%3Aexample.org/send/m.room.encrypted/txn-5');
+  assert.equal(stateChecks.filter((r) => r === '!unknown:example.org').length, 1, 'only the failed lookup before');
 });
