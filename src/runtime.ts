@@ -13,7 +13,8 @@ import { BridgeBot } from './matrix/bot';
 import { KnownGhostsCache, ghostHasPortalRoom } from './matrix/known-ghosts';
 import { AppserviceMatrixPort } from './matrix/appservice-port';
 import { openRoomEncryption } from './matrix/crypto/open-encryption';
-import { EncryptedIntake } from './matrix/encrypted-intake';
+import { EncryptedIntake, tellUndecryptable } from './matrix/encrypted-intake';
+import { AwaitingKeys, mayBringRoomKeys } from './matrix/awaiting-keys';
 import { CommandRegistry } from './matrix/commands/registry';
 import { builtinCommands } from './matrix/commands/builtin';
 import { BridgeCore } from './core/bridge-core';
@@ -163,32 +164,51 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
       heldBack,
       health,
     });
-    const encryptedIntake = crypto && new EncryptedIntake({
+    // Bot commands are recorded here, durably, and run off the transaction path, in order
+    // per room: the homeserver sends the next transaction only after this one is answered,
+    // and one slow command must not hold up everyone's messages.
+    const handOn = async (event: MatrixEvent) => {
+      if (await core.matrixIntake.onEvent(event)) return;
+      bot.accept(event);
+    };
+    const portalOf = (roomId: string) => {
+      const portal = store.portals.byRoom(roomId);
+      return portal && { owner: portal.owner, ghost: matrix.ghostUserId(portal.contact) };
+    };
+    const sendNotice = async (roomId: string, content: Record<string, unknown>, txnId: string) => {
+      await matrix.sendEvent(botUserId, roomId, 'm.room.message', content, txnId);
+    };
+    const cryptoLog = logging.component('crypto');
+    const awaitingKeys = crypto && new AwaitingKeys({
+      repository: store.awaitingKeys,
       encryption: crypto.encryption,
-      portalOf: (roomId) => {
-        const portal = store.portals.byRoom(roomId);
-        return portal && { owner: portal.owner, ghost: matrix.ghostUserId(portal.contact) };
-      },
+      portalOf,
       botUserId,
-      sendNotice: async (roomId, content, txnId) => { await matrix.sendEvent(botUserId, roomId, 'm.room.message', content, txnId); },
-      log: logging.component('crypto'),
+      // a held event that decrypts takes the live event's path from here on
+      deliver: handOn,
+      tell: (event, reason) => tellUndecryptable(sendNotice, event, reason),
+      timeoutMs: config.security.undecryptable_timeout_seconds * 1000,
+      log: cryptoLog,
+    });
+    if (awaitingKeys) cleanups.push(() => awaitingKeys.stop());
+    const encryptedIntake = crypto && new EncryptedIntake({
+      encryption: crypto.encryption, portalOf, botUserId, sendNotice, log: cryptoLog, awaitingKeys,
     });
     appservice.attach(
       {
         // the room keys a transaction's to-device events carry reach the devices (and are on
-        // disk) before its room events are decrypted
-        beforeEvents: crypto && ((body) => crypto.encryption.receiveTransaction(body)),
+        // disk) before its room events are decrypted; events that waited for those keys are
+        // tried first (bridged late, but before this transaction's own)
+        beforeEvents: crypto && (async (body) => {
+          await crypto.encryption.receiveTransaction(body);
+          if (awaitingKeys && mayBringRoomKeys(body)) await awaitingKeys.retry();
+        }),
         // No catch here: a failure answers the transaction 500 and the homeserver retries it
         // (every handler is idempotent); bad input is skipped by the intake, with a reason.
         onEvent: async (received: MatrixEvent) => {
           matrix.observe(received);
           const event = encryptedIntake ? await encryptedIntake.reveal(received) : received;
-          if (!event) return;
-          if (await core.matrixIntake.onEvent(event)) return;
-          // Bot commands are recorded here, durably, and run off the transaction path, in order
-          // per room: the homeserver sends the next transaction only after this one is
-          // answered, and one slow command must not hold up everyone's messages.
-          bot.accept(event);
+          if (event) await handOn(event);
         },
         onEphemeral: (event: MatrixEvent) => core.matrixIntake.onEphemeral(event),
       },
@@ -223,6 +243,8 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
 
     void network.start();
     core.start();
+    // what waited for keys when the bridge last stopped: tried again, and its time-outs resumed
+    if (awaitingKeys) await awaitingKeys.start();
     log.info(`matrix-interop-bridge ${VERSION} listening on ${config.appservice.address}:${config.appservice.port} as ${botUserId}`);
     const running: RunningBridge = {
       botUserId,

@@ -135,13 +135,14 @@ export const configSchema: JSONSchemaType<BridgeConfig> = {
     security: {
       type: 'object',
       additionalProperties: false,
-      required: ['encryption', 'mark_hops', 'refuse_unencrypted_providers', 'hold_on_key_change'],
+      required: ['encryption', 'mark_hops', 'refuse_unencrypted_providers', 'hold_on_key_change', 'undecryptable_timeout_seconds'],
       default: sectionDefault,
       properties: {
         encryption: { type: 'string', enum: ['off', 'allow', 'default', 'require'], default: 'off' },
         mark_hops: { type: 'boolean', const: true, default: true },
         refuse_unencrypted_providers: { type: 'boolean', default: false },
         hold_on_key_change: { type: 'boolean', default: false },
+        undecryptable_timeout_seconds: { type: 'integer', minimum: 1, maximum: 86_400, default: 60 },
         key_store_secret: optionalString,
         key_store_secret_file: optionalString,
       },

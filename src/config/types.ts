@@ -126,6 +126,9 @@ export interface SecurityConfig {
   refuse_unencrypted_providers: boolean;
   /** hold messages from a contact whose identity key changed until the user confirms */
   hold_on_key_change: boolean;
+  /** how long an encrypted Matrix message whose room key has not reached the bridge waits for
+   *  it before its sender is told it was not delivered (src/matrix/awaiting-keys.ts) */
+  undecryptable_timeout_seconds: number;
   /** secret that encrypts stored keys at rest; prefer key_store_secret_file or the env var */
   key_store_secret?: string;
   key_store_secret_file?: string;

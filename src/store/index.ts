@@ -7,3 +7,4 @@ export type * from './chat-repositories';
 export type * from './block-repositories';
 export type * from './request-repositories';
 export type * from './provider-repositories';
+export type * from './awaiting-key-repositories';

@@ -10,6 +10,7 @@ import type {
 import type { BlockRepository } from './block-repositories';
 import type { ProviderRepository } from './provider-repositories';
 import type { RequestRepository } from './request-repositories';
+import type { AwaitingKeyRepository } from './awaiting-key-repositories';
 
 export interface BridgeUser {
   /** Matrix user ID */
@@ -92,6 +93,7 @@ export interface BridgeStore {
   blocks: BlockRepository;
   requests: RequestRepository;
   providers: ProviderRepository;
+  awaitingKeys: AwaitingKeyRepository;
   /** runs `fn` in one transaction: all its writes land, or none */
   atomically<T>(fn: () => T): T;
   /** the schema version the database is at */

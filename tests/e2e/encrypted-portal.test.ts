@@ -6,7 +6,8 @@
 // under CrossSignedOrLegacy (Element's "exclude insecure devices") with no shield; the user's
 // encrypted reply reaches the contact; and what Synapse stores of the bridge's events in the
 // room is ciphertext only: no m.room.message from the ghost or the bot, ever. A message whose
-// key never reached the bridge is answered in the room, not dropped. With `allow`, a plain
+// key never reached the bridge is answered in the room (after security.undecryptable_timeout_seconds),
+// not dropped. With `allow`, a plain
 // portal the owner encrypts mid-conversation is read and written encrypted from then on.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,7 +26,9 @@ const ALICE_PHONE = '+4915112345678';
 const SAM_PHONE = '+14155552671';
 
 test('an encrypted portal: text both ways, ciphertext only on the homeserver, trusted under CrossSignedOrLegacy', { timeout: 240_000 }, async (t) => {
-  const env = await startInteropEnv({ adjust: (c) => { c.security.encryption = 'default'; } });
+  // a short wait for room keys: the message below whose key never comes is told after it
+  // (a key that comes late: tests/e2e/encrypted-late-key.test.ts)
+  const env = await startInteropEnv({ adjust: (c) => { c.security.encryption = 'default'; c.security.undecryptable_timeout_seconds = 1; } });
   t.after(() => env.stop());
   const alice = await matrixUser(env, 'alice');
   // Alice's encrypting device: logged in before the portal exists, so the ghost shares the first message's key with it
@@ -69,7 +72,7 @@ test('an encrypted portal: text both ways, ciphertext only on the homeserver, tr
   assert.doesNotMatch(String(notice.decrypted.event.content.body), /your homeserver, because/, 'the notice does not list the homeserver as a reader');
 
   // a message whose key the bridge never got (shared with Alice's own devices only) is not
-  // dropped silently: the bot answers it in the room, encrypted
+  // dropped silently: once its wait for the key is over, the bot answers it in the room, encrypted
   const unreadable = await aliceCrypto.sendEncrypted(portal, [aliceCrypto.userId], { msgtype: 'm.text', body: 'not for the bridge' });
   const told = await decryptedFrom(env.botUserId, /could not decrypt a message you sent/);
   assert.match(String(told.decrypted.event.content.body), /the key for it never reached the bridge/);

@@ -138,14 +138,33 @@ export class CryptoTestClient {
    * at once (the bench's window).
    */
   async encryptMessage(roomId: string, members: string[], content: Record<string, unknown>): Promise<Record<string, unknown>> {
+    for (const request of await this.roomKeyRequests(roomId, members)) await this.sendRequest(request);
+    return this.encryptRoomEvent(roomId, content);
+  }
+
+  /**
+   * As sendEncrypted, but with a room key of its own (a new megolm session) that goes out only
+   * when `shareKey` is called: the room event reaches the homeserver first, as when a client's
+   * to-device messages and its room event reach the bridge in different transactions.
+   */
+  async sendEncryptedKeyLater(roomId: string, members: string[], content: Record<string, unknown>): Promise<{ eventId: string; shareKey(): Promise<void> }> {
+    await this.machine.invalidateGroupSession(new wasm.RoomId(roomId));
+    const withheld = await this.roomKeyRequests(roomId, members);
+    const eventId = await this.matrix.sendEvent(roomId, 'm.room.encrypted', await this.encryptRoomEvent(roomId, content));
+    return { eventId, shareKey: async () => { for (const request of withheld) await this.sendRequest(request); } };
+  }
+
+  /** Devices queried, Olm sessions claimed, and the to-device requests that share the room key. */
+  private async roomKeyRequests(roomId: string, members: string[]): Promise<OutgoingRequestLike[]> {
     const users = () => members.map((m) => new wasm.UserId(m));
     await this.machine.updateTrackedUsers(users());
     await this.flushOutgoing();
     const claim = await this.machine.getMissingSessions(users());
     if (claim) await this.sendRequest(claim as OutgoingRequestLike);
-    for (const request of await this.machine.shareRoomKey(new wasm.RoomId(roomId), users(), new wasm.EncryptionSettings())) {
-      await this.sendRequest(request as OutgoingRequestLike);
-    }
+    return (await this.machine.shareRoomKey(new wasm.RoomId(roomId), users(), new wasm.EncryptionSettings())) as OutgoingRequestLike[];
+  }
+
+  private async encryptRoomEvent(roomId: string, content: Record<string, unknown>): Promise<Record<string, unknown>> {
     return JSON.parse(await this.machine.encryptRoomEvent(new wasm.RoomId(roomId), 'm.room.message', JSON.stringify(content))) as Record<string, unknown>;
   }
 

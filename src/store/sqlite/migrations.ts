@@ -333,4 +333,22 @@ export const migrations: Migration[] = [
       ALTER TABLE pending_logins ADD COLUMN progress TEXT NOT NULL DEFAULT '{}';
     `,
   },
+  {
+    version: 14,
+    name: 'encrypted events awaiting their room key',
+    sql: `
+      -- m.room.encrypted events of portal owners whose room key had not reached the bridge yet
+      -- (src/matrix/awaiting-keys.ts): retried when keys arrive and at start, told to the
+      -- sender after security.undecryptable_timeout_seconds. The event is kept as it came:
+      -- ciphertext, which the homeserver holds too.
+      CREATE TABLE events_awaiting_keys (
+        event_id TEXT PRIMARY KEY,
+        room_id TEXT NOT NULL,
+        event TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        held_at INTEGER NOT NULL
+      );
+      CREATE INDEX events_awaiting_keys_by_age ON events_awaiting_keys (held_at);
+    `,
+  },
 ];

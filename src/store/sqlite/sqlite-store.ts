@@ -19,6 +19,8 @@ import { SqliteBotCommands, SqliteTransactions } from './intake-repos';
 import { SqliteBlocks } from './block-repos';
 import { SqliteProviders } from './provider-repos';
 import { SqliteRequests } from './request-repos';
+import { SqliteAwaitingKeys } from './awaiting-key-repo';
+import type { AwaitingKeyRepository } from '../awaiting-key-repositories';
 import { SqliteContacts, SqliteHeldMessages, SqliteUnreadableStreaks } from './contact-repos';
 import { withStatementCache } from '../../sqlite/statement-cache';
 import { openPrivateDatabase } from '../../sqlite/private-file';
@@ -111,6 +113,7 @@ export class SqliteBridgeStore implements BridgeStore {
   readonly blocks: BlockRepository;
   readonly requests: RequestRepository;
   readonly providers: ProviderRepository;
+  readonly awaitingKeys: AwaitingKeyRepository;
 
   private constructor(private readonly db: Database.Database) {
     db = withStatementCache(db);
@@ -129,6 +132,7 @@ export class SqliteBridgeStore implements BridgeStore {
     this.blocks = new SqliteBlocks(db);
     this.requests = new SqliteRequests(db);
     this.providers = new SqliteProviders(db);
+    this.awaitingKeys = new SqliteAwaitingKeys(db);
   }
 
   atomically<T>(fn: () => T): T {

@@ -71,3 +71,31 @@ test('other rooms, other senders and clear events pass untouched; turning encryp
   assert.equal(await s.intake.reveal(turnedOn), turnedOn, 'core still sees it (notice, room state)');
   assert.deepEqual(s.devices, [GHOST]);
 });
+
+test('with a place to wait for keys: a missing key or message index waits there (not told); no bridge device in the room is told at once', async () => {
+  for (const reason of ['MissingRoomKey', 'UnknownMessageIndex']) {
+    const s = setUp({ ok: false, reason });
+    const held: { eventId: string; reason: string }[] = [];
+    const intake = new EncryptedIntake({
+      encryption: { decrypt: async () => ({ ok: false, reason }), ensureDevice: async () => undefined },
+      portalOf: () => ({ owner: OWNER, ghost: GHOST }), botUserId: BOT,
+      sendNotice: async (roomId, content, txnId) => { s.notices.push({ roomId, content, txnId }); },
+      log: { warn: (...parts) => s.logs.push(parts.join(' ')) },
+      awaitingKeys: { hold: async (event, why) => { held.push({ eventId: event.event_id, reason: why }); } },
+    });
+    assert.equal(await intake.reveal(encrypted()), undefined);
+    assert.deepEqual(held, [{ eventId: '$e1', reason }]);
+    assert.deepEqual(s.notices, [], `${reason}: not told yet`);
+  }
+  const noDevice = 'no bridge device was in the room to receive the key';
+  const s = setUp({ ok: false, reason: noDevice });
+  const intake = new EncryptedIntake({
+    encryption: { decrypt: async () => ({ ok: false, reason: noDevice }), ensureDevice: async () => undefined },
+    portalOf: () => ({ owner: OWNER, ghost: GHOST }), botUserId: BOT,
+    sendNotice: async (roomId, content, txnId) => { s.notices.push({ roomId, content, txnId }); },
+    log: { warn: () => undefined },
+    awaitingKeys: { hold: async () => assert.fail('a key cannot come to a device that does not exist') },
+  });
+  await intake.reveal(encrypted());
+  assert.equal(s.notices.length, 1);
+});

@@ -74,6 +74,24 @@ export function bridgeStoreSuite(name: string, open: () => BridgeStore): void {
     }
   });
 
+  test(`${name}: encrypted events awaiting keys: held once (the first time stays), oldest first, released`, () => {
+    const store = open();
+    try {
+      const event = (id: string) => ({ type: 'm.room.encrypted', event_id: id, content: { ciphertext: 'c' } });
+      assert.equal(store.awaitingKeys.hold({ eventId: '$b', roomId: '!r:x', event: event('$b'), reason: 'MissingRoomKey', heldAt: 20 }), true);
+      assert.equal(store.awaitingKeys.hold({ eventId: '$a', roomId: '!r:x', event: event('$a'), reason: 'UnknownMessageIndex', heldAt: 10 }), true);
+      assert.equal(store.awaitingKeys.hold({ eventId: '$b', roomId: '!r:x', event: event('$b'), reason: 'MissingRoomKey', heldAt: 99 }), false);
+      assert.equal(store.awaitingKeys.count(), 2);
+      assert.deepEqual(store.awaitingKeys.oldest(1), [{ eventId: '$a', roomId: '!r:x', event: event('$a'), reason: 'UnknownMessageIndex', heldAt: 10 }]);
+      assert.deepEqual(store.awaitingKeys.oldest(5).map((e) => [e.eventId, e.heldAt]), [['$a', 10], ['$b', 20]]);
+      assert.equal(store.awaitingKeys.release('$a'), true);
+      assert.equal(store.awaitingKeys.release('$a'), false);
+      assert.deepEqual(store.awaitingKeys.oldest(5).map((e) => e.eventId), ['$b']);
+    } finally {
+      store.close();
+    }
+  });
+
   test(`${name}: bot command receipts: accepted once, pending until finished, pruned when done`, () => {
     const store = open();
     try {
