@@ -127,7 +127,7 @@ export class CryptoTestClient {
   }
 
   /** Sends an encrypted message as a client does: devices queried, sessions claimed, room key shared first. */
-  async sendEncrypted(roomId: string, members: string[], content: Record<string, unknown>): Promise<string> {
+  async sendEncrypted(roomId: string, members: string[], content: Record<string, unknown>, type = 'm.room.message'): Promise<string> {
     const users = () => members.map((m) => new wasm.UserId(m));
     await this.machine.updateTrackedUsers(users());
     await this.flushOutgoing();
@@ -136,7 +136,7 @@ export class CryptoTestClient {
     for (const request of await this.machine.shareRoomKey(new wasm.RoomId(roomId), users(), new wasm.EncryptionSettings())) {
       await this.sendRequest(request as OutgoingRequestLike);
     }
-    const encrypted = JSON.parse(await this.machine.encryptRoomEvent(new wasm.RoomId(roomId), 'm.room.message', JSON.stringify(content))) as Record<string, unknown>;
+    const encrypted = JSON.parse(await this.machine.encryptRoomEvent(new wasm.RoomId(roomId), type, JSON.stringify(content))) as Record<string, unknown>;
     return this.matrix.sendEvent(roomId, 'm.room.encrypted', encrypted);
   }
 
