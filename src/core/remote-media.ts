@@ -1,8 +1,9 @@
 /**
  * Moves the attachments of a remote message to the homeserver's media repository before the
  * message is bridged: download from the network (digest checked, decrypted), upload as the
- * ghost (encrypted first into an encrypted portal). A part that cannot be moved becomes a `{ failed }` entry, which the converter turns
- * into a notice, so nothing is half-sent and nothing is silently dropped.
+ * ghost (encrypted first into an encrypted portal). A part that cannot be moved becomes a
+ * `{ failed }` entry, which the converter turns into a notice, so nothing is half-sent and
+ * nothing is silently dropped.
  *
  * Per part and only once: the caller names the parts whose events are still missing and
  * keeps the results between attempts, so a retry (after a failed send of a later part, say)
