@@ -82,7 +82,8 @@ export function mediaAttachment(
   const kind: AttachmentKind = sticker ? 'sticker' : voice ? 'voice' : KIND_BY_MSGTYPE[str(content.msgtype) ?? ''] ?? 'file';
   const what = ATTACHMENT_NAMES[kind];
   const file = isObject(content.file) ? (content.file as unknown as EncryptedFile) : undefined;
-  const mxcUrl = str(content.url) ?? (file ? str(file.url) : undefined);
+  // with `file`, the sender meant the file encrypted: a `url` beside it is not what to fetch
+  const mxcUrl = file ? str(file.url) : str(content.url);
   if (!mxcUrl || !MXC.test(mxcUrl)) return { what, problem: 'It has no valid mxc:// media URL.' };
 
   const info = isObject(content.info) ? content.info : {};

@@ -89,7 +89,9 @@ export type RoomMessageContent = TextMessageContent | MediaMessageContent | Loca
 /** Content of an `m.sticker` event (not an m.room.message msgtype). */
 export interface StickerContent {
   body: string;
-  url: string;
+  /** `file` instead in an encrypted room */
+  url?: string;
+  file?: EncryptedFile;
   info: MediaInfo;
   'm.relates_to'?: RelatesTo;
   'm.mentions'?: { user_ids?: string[]; room?: boolean };

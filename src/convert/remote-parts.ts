@@ -6,14 +6,24 @@
 import type { AttachmentPart, ContentPart, LocationPart, TextPart } from '../protocol/content';
 import {
   AUDIO_KEY, LOCATION_KEY, MATRIX_WAVEFORM_MAX, VOICE_KEY,
-  type LocationMessageContent, type MediaInfo, type MediaMessageContent, type RoomMessageContent,
+  type EncryptedFile, type LocationMessageContent, type MediaInfo, type MediaMessageContent, type RoomMessageContent,
   type StickerContent, type TextMessageContent,
 } from './matrix-types';
 import { ATTACHMENT_NAMES, cleanQuoted, undeliverableNotice } from './notices';
 import { remoteTextToMatrix } from './wa-markup';
 
-/** What the caller managed with an attachment: the mxc:// URI, or why it failed. */
-export type MediaUpload = string | { failed: string };
+/** What the caller managed with an attachment: the mxc:// URI, in an encrypted room the
+ *  event's `file` (core/matrix-port.ts RoomMedia), or why it failed. */
+export type MediaUpload = string | { file: EncryptedFile } | { failed: string };
+
+/** The event's `url`, or `file` for encrypted media (then there is no `url`). */
+type MediaSource = { url: string } | { file: EncryptedFile };
+
+function mediaSource(upload: MediaUpload | undefined): MediaSource | undefined {
+  if (typeof upload === 'string') return upload.startsWith('mxc://') ? { url: upload } : undefined;
+  if (upload && 'file' in upload && upload.file.url.startsWith('mxc://')) return { file: upload.file };
+  return undefined;
+}
 
 export type PartEvent =
   | { eventType: 'm.room.message'; content: RoomMessageContent; notice?: false }
@@ -57,16 +67,17 @@ function mediaInfo(part: AttachmentPart): MediaInfo {
 
 const MSGTYPE = { image: 'm.image', video: 'm.video', audio: 'm.audio', voice: 'm.audio', file: 'm.file' } as const;
 
-function attachmentEvent(part: AttachmentPart, mxc: string): PartEvent {
+function attachmentEvent(part: AttachmentPart, source: MediaSource): PartEvent {
   const fileName = part.fileName ? cleanQuoted(part.fileName, 255) : defaultFileName(part);
   if (part.kind === 'sticker') {
-    return { eventType: 'm.sticker', content: { body: fileName, url: mxc, info: mediaInfo(part), 'm.mentions': {} } };
+    // an encrypted sticker carries `file` as media messages do (Element reads it so)
+    return { eventType: 'm.sticker', content: { body: fileName, ...source, info: mediaInfo(part), 'm.mentions': {} } };
   }
   const content: MediaMessageContent = {
     msgtype: MSGTYPE[part.kind],
     // Element names voice messages this way; a file name would mean nothing to anyone
     body: part.kind === 'voice' && !part.fileName ? 'Voice message' : fileName,
-    url: mxc,
+    ...source,
     info: mediaInfo(part),
     'm.mentions': {},
   };
@@ -182,8 +193,9 @@ export function partEvents(parts: readonly ContentPart[], media: Readonly<Record
         return locationEvent(part);
       case 'attachment': {
         const upload = media[indexOf.get(part) ?? -1];
-        if (typeof upload === 'string' && upload.startsWith('mxc://')) return attachmentEvent(part, upload);
-        const why = typeof upload === 'object' ? upload.failed : 'The bridge could not fetch it from the network.';
+        const source = mediaSource(upload);
+        if (source) return attachmentEvent(part, source);
+        const why = typeof upload === 'object' && 'failed' in upload ? upload.failed : 'The bridge could not fetch it from the network.';
         const what = ATTACHMENT_NAMES[part.kind] ?? 'an attachment';
         return { eventType: 'm.room.message', content: undeliverableNotice(what, why, part.caption), notice: true };
       }

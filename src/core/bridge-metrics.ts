@@ -18,9 +18,9 @@ export const FAILURE_REASONS = [
   'rejected',
   /** a security policy of this bridge refused it (a contact without end-to-end encryption) */
   'policy',
-  /** the other side has no form for it (an unknown kind of content, an encrypted file, a file over the size limit) */
+  /** the other side has no form for it (an unknown kind of content, a file over the size limit) */
   'unbridgeable',
-  /** the bridge could not read it or turn it into a valid message */
+  /** the bridge could not read it (an encrypted file that does not decrypt) or turn it into a valid message */
   'invalid',
   /** still failing after bridge.delivery.max_age_seconds, or the homeserver kept failing on this one message */
   'gave_up',

@@ -2,6 +2,7 @@
  * What core needs from the Matrix side, as an interface: matrix/ implements it with the
  * appservice's intents, so core never touches the Matrix SDK directly.
  */
+import type { EncryptedFile } from '../convert/matrix-types';
 
 export interface PortalRoomSpec {
   /** ghost that creates the room and is the contact in it */
@@ -20,6 +21,10 @@ export interface SpaceSpec {
   name: string;
   topic: string;
 }
+
+/** Where a room's media went: an mxc:// URI (a plain room), or, in an encrypted room, the
+ *  event's `file` (the ciphertext's URI with its key, IV and hash). */
+export type RoomMedia = string | { file: EncryptedFile };
 
 export interface DownloadedMedia {
   bytes: Uint8Array;
@@ -54,7 +59,13 @@ export interface MatrixPort {
   /** `extra` goes into the redaction event's content (the hop trail, say) */
   redact(asUser: string, roomId: string, eventId: string, reason?: string, extra?: Record<string, unknown>): Promise<void>;
   uploadMedia(asUser: string, bytes: Uint8Array, mimeType: string, fileName?: string): Promise<string>;
+  /** media for an event in `roomId`: uploaded as is into a plain room, encrypted first
+   *  (ciphertext uploaded, no file name) into a room the port sends encrypted events to */
+  uploadRoomMedia(asUser: string, roomId: string, bytes: Uint8Array, mimeType: string, fileName?: string): Promise<RoomMedia>;
   downloadMedia(mxcUrl: string): Promise<DownloadedMedia>;
+  /** the plaintext of a downloaded encrypted file (an event's `file`); a file that fails its
+   *  hash or whose encryption info is unusable throws PermanentDeliveryError */
+  decryptMedia(ciphertext: Uint8Array, file: unknown): Promise<Uint8Array>;
   setTyping(asUser: string, roomId: string, typing: boolean, timeoutMs: number): Promise<void>;
   sendReadReceipt(asUser: string, roomId: string, eventId: string): Promise<void>;
   /** whether the room has m.room.encryption state (the homeserver may add it to new rooms) */

@@ -282,8 +282,12 @@ export class Outbox {
       if (capabilities?.media === false) throw new PermanentDeliveryError(cannotCarry(network, MEDIA), 'unbridgeable');
       const limit = config.bridge.max_media_bytes;
       if ((result.attachment.size ?? 0) > limit) throw new PermanentDeliveryError(`the file is larger than this bridge's limit of ${limit} bytes`, 'unbridgeable');
-      if (result.attachment.encryptedFile) throw new PermanentDeliveryError('the file is encrypted, and the bridge cannot decrypt files yet', 'unbridgeable');
-      const { bytes } = await this.fetchMedia(job, result.attachment.mxcUrl);
+      const { encryptedFile } = result.attachment;
+      const downloaded = (await this.fetchMedia(job, result.attachment.mxcUrl)).bytes;
+      // AES-CTR keeps the size, so the limit means the same for ciphertext and plaintext
+      if (downloaded.length > limit) throw new PermanentDeliveryError(`the file is larger than this bridge's limit of ${limit} bytes`, 'unbridgeable');
+      // an encrypted room's file: hash checked, then decrypted; a failure is permanent (a notice)
+      const bytes = encryptedFile ? await matrix.decryptMedia(downloaded, encryptedFile) : downloaded;
       if (bytes.length > limit) throw new PermanentDeliveryError(`the file is larger than this bridge's limit of ${limit} bytes`, 'unbridgeable');
       const { mxcUrl: _mxc, encryptedFile: _file, size: _size, ...meta } = result.attachment;
       const uploaded = await session.uploadAttachment(bytes, meta);

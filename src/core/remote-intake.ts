@@ -253,7 +253,7 @@ export class RemoteIntake implements RemoteEventHandler {
     // media only for the events still missing, each part moved once however often this runs
     const editing = content.kind === 'message' && content.replaces !== undefined && (targets?.length ?? 0) > 0;
     const wanted = wantedParts(content, editing, done);
-    const media = await moveRemoteMedia(this.ctx, this.ctx.session(owner), portal.ghost, content, wanted, job.moved);
+    const media = await moveRemoteMedia(this.ctx, this.ctx.session(owner), portal.ghost, portal.roomId, content, wanted, job.moved);
     const actions = remoteToMatrix(content, { replyTo, targets, previousReaction, media });
     let performed = 0;
     for (const [part, action] of actions.entries()) {

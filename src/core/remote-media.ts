@@ -1,8 +1,9 @@
 /**
  * Moves the attachments of a remote message to the homeserver's media repository before the
  * message is bridged: download from the network (digest checked, decrypted), upload as the
- * ghost. A part that cannot be moved becomes a `{ failed }` entry, which the converter turns
- * into a notice, so nothing is half-sent and nothing is silently dropped.
+ * ghost (encrypted first into an encrypted portal). A part that cannot be moved becomes a
+ * `{ failed }` entry, which the converter turns into a notice, so nothing is half-sent and
+ * nothing is silently dropped.
  *
  * Per part and only once: the caller names the parts whose events are still missing and
  * keeps the results between attempts, so a retry (after a failed send of a later part, say)
@@ -35,6 +36,7 @@ export async function moveRemoteMedia(
   ctx: CoreContext,
   session: RemoteSession | undefined,
   ghost: string,
+  roomId: string,
   content: Content,
   wanted: ReadonlySet<number>,
   moved: Map<number, MediaUpload>,
@@ -65,7 +67,8 @@ export async function moveRemoteMedia(
       continue;
     }
     try {
-      moved.set(index, await ctx.matrix.uploadMedia(ghost, bytes, part.mimeType, part.fileName));
+      // into an encrypted portal, the port uploads ciphertext and answers with the event's `file`
+      moved.set(index, await ctx.matrix.uploadRoomMedia(ghost, roomId, bytes, part.mimeType, part.fileName));
     } catch (error) {
       if (!isPermanent(error)) throw error;
       ctx.log.warn(`attachment ${index} of ${content.messageId} refused by the homeserver: ${(error as Error).message}`);

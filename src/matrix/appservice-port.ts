@@ -5,9 +5,10 @@
  * never plaintext into an encrypted room, and a room whose state cannot be read is not sent to.
  */
 import type { Bridge } from 'matrix-appservice-bridge';
-import type { DownloadedMedia, MatrixPort, PortalRoomSpec, SpaceSpec } from '../core/matrix-port';
+import type { DownloadedMedia, MatrixPort, PortalRoomSpec, RoomMedia, SpaceSpec } from '../core/matrix-port';
 import { MatrixRefusedError, classifyMatrixError } from '../core/errors';
 import { KeyRecipients } from './key-recipients';
+import { decryptForDelivery, encryptAttachment } from './crypto/attachment-crypto';
 
 /** Every method of the port throws MatrixRefusedError for a 4xx refusal, so core can tell a
  *  refusal that no retry fixes from an outage (see core/errors.ts). */
@@ -247,6 +248,22 @@ export class AppserviceMatrixPort implements MatrixPort {
 
   async uploadMedia(asUser: string, bytes: Uint8Array, mimeType: string, fileName?: string): Promise<string> {
     return (await this.client(asUser)).uploadContent(Buffer.from(bytes), mimeType, fileName);
+  }
+
+  /**
+   * Into a room whose events the port encrypts, media goes encrypted too: the homeserver gets
+   * ciphertext as application/octet-stream with no file name (the name, type and key travel
+   * in the encrypted event); it still sees the size (AES-CTR keeps it) and when it came.
+   */
+  async uploadRoomMedia(asUser: string, roomId: string, bytes: Uint8Array, mimeType: string, fileName?: string): Promise<RoomMedia> {
+    if (!this.encryption || !(await this.mustEncrypt(roomId))) return this.uploadMedia(asUser, bytes, mimeType, fileName);
+    const { ciphertext, info } = await encryptAttachment(bytes);
+    const url = await this.uploadMedia(asUser, ciphertext, 'application/octet-stream');
+    return { file: { ...info, url } };
+  }
+
+  async decryptMedia(ciphertext: Uint8Array, file: unknown): Promise<Uint8Array> {
+    return decryptForDelivery(ciphertext, file);
   }
 
   async downloadMedia(mxcUrl: string): Promise<DownloadedMedia> {

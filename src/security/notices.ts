@@ -106,7 +106,7 @@ export function portalCreatedNotice(args: { contactName: string; networkName: st
 
 const ENCRYPTED_TO_BRIDGE =
   'This room is encrypted, and the bridge reads and writes it encrypted, each contact from a device of its own: your homeserver cannot read the messages, ' +
-  'only who talks when. Files are not encrypted yet: the ones the bridge posts here can be read by your homeserver, and the ones you send here are not bridged.';
+  'only who talks when. Files are encrypted too: your homeserver sees only how large they are and when they were sent.';
 
 export function identityChangedNotice(args: {
   contactName: string; safetyNumber: string; wasVerified: boolean; held: boolean; phone?: string;

@@ -13,7 +13,8 @@ import type { BridgeConfig } from '../../src/config/types';
 import { BridgeCore } from '../../src/core/bridge-core';
 import type { BlockedKind, BridgeMetrics, Direction, FailureReason, MessageKind, RequestEvent } from '../../src/core/bridge-metrics';
 import type { CoreLogger } from '../../src/core/context';
-import type { DownloadedMedia, MatrixPort, PortalRoomSpec, SpaceSpec } from '../../src/core/matrix-port';
+import type { DownloadedMedia, MatrixPort, PortalRoomSpec, RoomMedia, SpaceSpec } from '../../src/core/matrix-port';
+import { decryptForDelivery, encryptAttachment } from '../../src/matrix/crypto/attachment-crypto';
 import { MatrixRefusedError } from '../../src/core/errors';
 import type {
   BlockListOutcome, ChatCapabilities, LoginState, RemoteEventHandler, RemoteIdentity, RemoteMessage, RemoteNetwork, RemoteProfile, RemoteProviderInfo,
@@ -197,6 +198,19 @@ export class FakeMatrix extends Faults<MatrixMethod> implements MatrixPort {
     this.uploads.push({ asUser, bytes, mimeType, fileName, mxc });
     this.media.set(mxc, bytes);
     return mxc;
+  }
+
+  /** into a room in `encryptedRooms`, the real attachment encryption, as the real port does */
+  async uploadRoomMedia(asUser: string, roomId: string, bytes: Uint8Array, mimeType: string, fileName?: string): Promise<RoomMedia> {
+    this.enter('uploadRoomMedia', [asUser, roomId, bytes, mimeType, fileName]);
+    if (!this.encryptedRooms.has(roomId)) return this.uploadMedia(asUser, bytes, mimeType, fileName);
+    const { ciphertext, info } = await encryptAttachment(bytes);
+    return { file: { ...info, url: await this.uploadMedia(asUser, ciphertext, 'application/octet-stream') } };
+  }
+
+  async decryptMedia(ciphertext: Uint8Array, file: unknown): Promise<Uint8Array> {
+    this.enter('decryptMedia', [ciphertext, file]);
+    return decryptForDelivery(ciphertext, file);
   }
 
   async downloadMedia(mxcUrl: string): Promise<DownloadedMedia> {

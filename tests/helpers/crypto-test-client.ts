@@ -128,8 +128,8 @@ export class CryptoTestClient {
   }
 
   /** Sends an encrypted message as a client does: devices queried, sessions claimed, room key shared first. */
-  async sendEncrypted(roomId: string, members: string[], content: Record<string, unknown>): Promise<string> {
-    return this.matrix.sendEvent(roomId, 'm.room.encrypted', await this.encryptMessage(roomId, members, content));
+  async sendEncrypted(roomId: string, members: string[], content: Record<string, unknown>, type = 'm.room.message'): Promise<string> {
+    return this.matrix.sendEvent(roomId, 'm.room.encrypted', await this.encryptMessage(roomId, members, content, type));
   }
 
   /**
@@ -137,9 +137,9 @@ export class CryptoTestClient {
    * sent, so a caller can encrypt one at a time (one machine, one request loop) and send many
    * at once (the bench's window).
    */
-  async encryptMessage(roomId: string, members: string[], content: Record<string, unknown>): Promise<Record<string, unknown>> {
+  async encryptMessage(roomId: string, members: string[], content: Record<string, unknown>, type = 'm.room.message'): Promise<Record<string, unknown>> {
     for (const request of await this.roomKeyRequests(roomId, members)) await this.sendRequest(request);
-    return this.encryptRoomEvent(roomId, content);
+    return this.encryptRoomEvent(roomId, content, type);
   }
 
   /**
@@ -164,8 +164,8 @@ export class CryptoTestClient {
     return (await this.machine.shareRoomKey(new wasm.RoomId(roomId), users(), new wasm.EncryptionSettings())) as OutgoingRequestLike[];
   }
 
-  private async encryptRoomEvent(roomId: string, content: Record<string, unknown>): Promise<Record<string, unknown>> {
-    return JSON.parse(await this.machine.encryptRoomEvent(new wasm.RoomId(roomId), 'm.room.message', JSON.stringify(content))) as Record<string, unknown>;
+  private async encryptRoomEvent(roomId: string, content: Record<string, unknown>, type = 'm.room.message'): Promise<Record<string, unknown>> {
+    return JSON.parse(await this.machine.encryptRoomEvent(new wasm.RoomId(roomId), type, JSON.stringify(content))) as Record<string, unknown>;
   }
 
   private async sendRequest(request: OutgoingRequestLike): Promise<void> {

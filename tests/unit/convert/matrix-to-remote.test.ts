@@ -218,6 +218,10 @@ describe('Matrix → remote: media and locations', () => {
     const enc = media(matrixToRemote(event('m.room.message', { msgtype: 'm.video', body: 'v.mp4', file }), refs()));
     assert.equal(enc.attachment.mxcUrl, 'mxc://hs/enc');
     assert.deepEqual(enc.attachment.encryptedFile, file);
+    // a plain `url` beside `file` is not fetched: the file's ciphertext is what the key fits
+    const both = media(matrixToRemote(event('m.room.message', { msgtype: 'm.image', body: 'b.png', url: 'mxc://hs/plain', file }), refs()));
+    assert.equal(both.attachment.mxcUrl, 'mxc://hs/enc');
+    assert.match(cannot(matrixToRemote(event('m.room.message', { msgtype: 'm.image', body: 'b.png', url: 'mxc://hs/plain', file: { ...file, url: 'https://x' } }), refs())).reason, /mxc/);
   });
 
   it('refuses media without a valid mxc:// URL', () => {

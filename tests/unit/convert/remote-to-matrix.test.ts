@@ -121,6 +121,31 @@ describe('remote → Matrix: messages', () => {
     });
   });
 
+  it('in an encrypted room, media and stickers carry `file` (EncryptedFile) and no `url`', () => {
+    const file = {
+      url: 'mxc://hs/cipher', v: 'v2' as const, iv: 'aXY', hashes: { sha256: 'aGFzaA' },
+      key: { kty: 'oct' as const, key_ops: ['encrypt', 'decrypt'], alg: 'A256CTR' as const, k: 'a2V5', ext: true as const },
+    };
+    const [image, sticker] = remoteToMatrix(message([attachment({ kind: 'image', mimeType: 'image/png' }), attachment({ kind: 'sticker', mimeType: 'image/webp' })]), {
+      media: { 0: { file }, 1: { file: { ...file, url: 'mxc://hs/st' } } },
+    });
+    const content = contentOf(image);
+    assert.deepEqual(content.file, file);
+    assert.equal(content.url, undefined);
+    assert.equal(content.msgtype, 'm.image');
+    const stickerContent = contentOf(sticker);
+    assert.equal((stickerContent.file as { url: string }).url, 'mxc://hs/st');
+    assert.equal(stickerContent.url, undefined);
+  });
+
+  it('a `file` whose url is not mxc:// becomes a notice, not an event with a bad URI', () => {
+    const file = { url: 'https://evil/x', v: 'v2' as const, iv: 'a', hashes: { sha256: 'b' }, key: { kty: 'oct' as const, key_ops: [], alg: 'A256CTR' as const, k: 'c', ext: true as const } };
+    const [action] = remoteToMatrix(message([attachment({ kind: 'image', mimeType: 'image/png' })]), { media: { 0: { file } } });
+    const content = contentOf(action);
+    assert.equal(content.msgtype, 'm.notice');
+    assert.equal(content.file, undefined);
+  });
+
   it('sends locations as m.location with a geo: URI', () => {
     const [action] = remoteToMatrix(message([{ type: 'location', latitude: 52.520008, longitude: 13.404954, name: 'Alexanderplatz', address: 'Berlin' }]));
     assert.deepEqual(contentOf(action), {

@@ -141,3 +141,56 @@ test('with encryption: an encrypted room gets m.room.encrypted from the sender, 
   assert.equal(sent[3].path, '/_matrix/client/v3/rooms/!unknown%3Aexample.org/send/m.room.encrypted/txn-5');
   assert.equal(stateChecks.filter((r) => r === '!unknown:example.org').length, 1, 'only the failed lookup before');
 });
+
+test('with encryption: media for an encrypted room is uploaded as ciphertext without a name; a plain room as is; an unreadable state not at all', async () => {
+  const uploads: { user: string; bytes: Buffer; type: string; name?: string }[] = [];
+  const bridge = {
+    getIntent: (user: string) => ({
+      ensureRegistered: async () => 'registered=true',
+      matrixClient: {
+        getRoomStateEvent: async (roomId: string) => {
+          if (roomId === '!secret:example.org') return { algorithm: 'm.megolm.v1.aes-sha2' };
+          throw Object.assign(new Error('x'), { statusCode: roomId === '!plain:example.org' ? 404 : 502 });
+        },
+        uploadContent: async (bytes: Buffer, type: string, name?: string) => {
+          uploads.push({ user, bytes, type, name });
+          return `mxc://example.org/u${uploads.length}`;
+        },
+      },
+    }),
+  } as unknown as Bridge;
+  const matrix = new AppserviceMatrixPort(bridge, BOT, 'wa_{phone}', 'example.org', /^@wa_\+\d+:example\.org$/, {
+    encrypt: async () => ({}),
+  });
+  const photo = new Uint8Array(Array.from({ length: 300 }, (_, i) => i % 256));
+
+  const sealed = await matrix.uploadRoomMedia(GHOST, '!secret:example.org', photo, 'image/png', 'holiday.png');
+  assert.ok(typeof sealed === 'object' && 'file' in sealed);
+  assert.equal(sealed.file.url, 'mxc://example.org/u1');
+  assert.deepEqual([uploads[0].user, uploads[0].type, uploads[0].name], [GHOST, 'application/octet-stream', undefined]);
+  assert.ok(!uploads[0].bytes.equals(Buffer.from(photo)), 'ciphertext, not the photo');
+  assert.ok(Buffer.from(await matrix.decryptMedia(new Uint8Array(uploads[0].bytes), sealed.file)).equals(Buffer.from(photo)));
+  await assert.rejects(matrix.decryptMedia(new Uint8Array(uploads[0].bytes).slice(1), sealed.file), /could not decrypt the file: .*SHA-256/);
+
+  assert.equal(await matrix.uploadRoomMedia(GHOST, '!plain:example.org', photo, 'image/png', 'holiday.png'), 'mxc://example.org/u2');
+  assert.deepEqual([uploads[1].type, uploads[1].name], ['image/png', 'holiday.png']);
+  assert.ok(uploads[1].bytes.equals(Buffer.from(photo)));
+
+  await assert.rejects(matrix.uploadRoomMedia(GHOST, '!unknown:example.org', photo, 'image/png'), /the homeserver failed \(502/);
+  assert.equal(uploads.length, 2, 'nothing uploaded for a room whose encryption could not be checked');
+});
+
+test('without encryption configured, media goes as is even into an encrypted room (the bridge says there it cannot read the room)', async () => {
+  const types: string[] = [];
+  const bridge = {
+    getIntent: () => ({
+      ensureRegistered: async () => 'registered=true',
+      matrixClient: {
+        getRoomStateEvent: async () => ({ algorithm: 'm.megolm.v1.aes-sha2' }),
+        uploadContent: async (_bytes: Buffer, type: string) => { types.push(type); return 'mxc://example.org/p'; },
+      },
+    }),
+  } as unknown as Bridge;
+  assert.equal(await port(bridge).uploadRoomMedia(GHOST, '!secret:example.org', new Uint8Array([1]), 'image/png'), 'mxc://example.org/p');
+  assert.deepEqual(types, ['image/png']);
+});

@@ -134,12 +134,13 @@ test('hostile contact names are cleaned and escaped', () => {
   assert.ok(long.body.length < 1500);
 });
 
-test('with the bridge encrypting, an encrypted room leaves the homeserver out of the readers and says files are not encrypted yet', () => {
+test('with the bridge encrypting, an encrypted room leaves the homeserver out of the readers and says files are encrypted too', () => {
   const n = portalCreatedNotice({ contactName: 'Alice', networkName: 'interop network', contactE2ee: true, roomEncrypted: true, bridgeEncrypts: true });
   assert.doesNotMatch(n.body, /your homeserver, because/);
   assert.doesNotMatch(n.body, /cannot read encrypted rooms/);
   assert.match(n.body, /the bridge reads and writes it encrypted/);
-  assert.match(n.body, /Files are not encrypted yet/);
+  assert.match(n.body, /Files are encrypted too: your homeserver sees only how large they are and when/);
+  assert.doesNotMatch(n.body, /not encrypted yet/);
   const unencryptedRoom = portalCreatedNotice({ contactName: 'Alice', networkName: 'interop network', contactE2ee: true, roomEncrypted: false, bridgeEncrypts: true });
   assert.match(unencryptedRoom.body, /your homeserver, because this room is not encrypted/, 'an unencrypted room is still read by the homeserver');
   const on = encryptionEnabledNotice(true);
