@@ -121,6 +121,7 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
     const atRest = await keysAtRest(config.security.key_store_secret);
     const crypto = config.security.encryption === 'off' ? undefined : openRoomEncryption({
       databasePath: config.database.path, homeserverUrl: config.homeserver.url, asToken: registration.as_token, box: atRest, log: logging.component('crypto'),
+      trust: { shareRoomKeysWith: config.security.trust.share_room_keys_with, acceptMessagesFrom: config.security.trust.accept_messages_from },
     });
     if (crypto) cleanups.push(() => crypto.close());
     const ghostPattern = new RegExp(`^${ghostUserRegex(config)}$`);

@@ -57,5 +57,7 @@ export class EncryptedIntake {
 function describe(reason: string): string {
   if (reason === 'MissingRoomKey' || reason.startsWith('no bridge device')) return 'the key for it never reached the bridge';
   if (reason === 'MismatchedSender' || reason === 'MismatchedIdentityKeys') return 'its key did not come from a device of yours';
+  // security.trust.accept_messages_from: cross_signed_devices
+  if (reason === 'UnsignedSenderDevice' || reason === 'UnknownSenderDevice') return 'it came from a device you have not verified (cross-signed), and this bridge accepts messages only from verified devices';
   return `decryption failed: ${reason}`;
 }
