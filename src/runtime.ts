@@ -13,6 +13,7 @@ import { BridgeBot } from './matrix/bot';
 import { KnownGhostsCache, ghostHasPortalRoom } from './matrix/known-ghosts';
 import { AppserviceMatrixPort } from './matrix/appservice-port';
 import { openRoomEncryption } from './matrix/crypto/open-encryption';
+import { EncryptionRequirement } from './matrix/required-encryption';
 import { EncryptedIntake } from './matrix/encrypted-intake';
 import { CommandRegistry } from './matrix/commands/registry';
 import { builtinCommands } from './matrix/commands/builtin';
@@ -57,9 +58,6 @@ function checkStartable(config: BridgeConfig, env: NodeJS.ProcessEnv): PreparedC
   else if (secret.includes(PLACEHOLDER_TOKEN_MARK)) problems.push('security.key_store_secret: is the sample\'s placeholder; generate one, e.g. `openssl rand -base64 32`');
   else if (secret.length < 16) problems.push('security.key_store_secret: must be at least 16 characters (e.g. `openssl rand -base64 32`)');
   problems.push(...provisioningSecretProblems(config));
-  if (config.security.encryption === 'require') {
-    problems.push('security.encryption: require is not available yet (the bridge cannot refuse unencrypted portals yet); use default, which creates new portals encrypted');
-  }
   if (problems.length > 0 || !connector) throw new ConfigError(problems);
   return connector;
 }
@@ -125,7 +123,15 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
     });
     if (crypto) cleanups.push(() => crypto.close());
     const ghostPattern = new RegExp(`^${ghostUserRegex(config)}$`);
-    const matrix = new AppserviceMatrixPort(bridge, botUserId, config.appservice.ghost_username_template, config.homeserver.domain, ghostPattern, crypto?.encryption);
+    const requirement = config.security.encryption === 'require' ? new EncryptionRequirement({
+      ownerOfPortal: (roomId) => store.portals.byRoom(roomId)?.owner,
+      managementRoomOf: (owner) => store.users.get(owner)?.managementRoom ?? undefined,
+      isBridgeUser: (mxid) => matrix.isBridgeUser(mxid),
+      sendNotice: async (roomId, content, txnId) => { await matrix.sendEvent(botUserId, roomId, 'm.room.message', content, txnId); },
+      log: logging.component('crypto'),
+    }) : undefined;
+    const matrix: AppserviceMatrixPort = new AppserviceMatrixPort(bridge, botUserId, config.appservice.ghost_username_template, config.homeserver.domain, ghostPattern,
+      crypto?.encryption, requirement);
     const network = definition.create({ config: connector.config, storage: storage.storage, keysAtRest: atRest, log: logging.component('network') });
     cleanups.push(() => network.stop());
     const metrics = config.metrics.enabled ? new Metrics() : undefined;
@@ -182,6 +188,8 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
         // No catch here: a failure answers the transaction 500 and the homeserver retries it
         // (every handler is idempotent); bad input is skipped by the intake, with a reason.
         onEvent: async (received: MatrixEvent) => {
+          // under `require`: what came unencrypted into a portal is not bridged (its sender is told)
+          if (requirement && (await requirement.refusesPlaintext(received))) return;
           const event = encryptedIntake ? await encryptedIntake.reveal(received) : received;
           if (!event) return;
           if (await core.matrixIntake.onEvent(event)) return;

@@ -114,7 +114,8 @@ export interface NetworkSection {
 /** End-to-bridge encryption of Matrix portal rooms (docs/security.md, "Encrypted rooms").
  *  `off`: the bridge never encrypts and cannot read encrypted rooms; `allow`: it reads and
  *  writes portals that are encrypted; `default`: also creates new portals encrypted;
- *  `require`: also refuses plaintext portals (not built yet: the bridge refuses to start). */
+ *  `require`: also turns encryption on in a plain portal before sending into it, never sends
+ *  a portal plaintext and does not bridge plaintext from one (src/matrix/required-encryption.ts). */
 export type MatrixEncryption = 'off' | 'allow' | 'default' | 'require';
 
 /** Which devices of a room's members get the room keys of the bridge's messages: devices their

@@ -3,6 +3,8 @@
  * through the appservice's token, each as itself. With end-to-bridge encryption on, an event
  * sent into a room with m.room.encryption state is encrypted by the sender's own device first:
  * never plaintext into an encrypted room, and a room whose state cannot be read is not sent to.
+ * Under security.encryption: require, a portal not yet encrypted gets encryption turned on
+ * before anything is sent into it, and nothing unencrypted is ever sent into one.
  */
 import type { Bridge } from 'matrix-appservice-bridge';
 import type { DownloadedMedia, MatrixPort, PortalRoomSpec, SpaceSpec } from '../core/matrix-port';
@@ -37,6 +39,17 @@ export interface SendEncryption {
   encrypt(asUser: string, roomId: string, members: string[], type: string, content: Record<string, unknown>): Promise<Record<string, unknown>>;
 }
 
+/**
+ * security.encryption: require (src/matrix/required-encryption.ts): the rooms the bridge must
+ * never send plaintext into, and whom to tell when it could not turn encryption on in one.
+ */
+export interface RequiredEncryption {
+  applies(roomId: string): boolean;
+  cannotEncrypt(roomId: string, error: Error): void;
+}
+
+const MEGOLM = { algorithm: 'm.megolm.v1.aes-sha2' };
+
 export class AppserviceMatrixPort implements MatrixPort {
   /** rooms seen with m.room.encryption: encryption cannot be turned off, so this is never undone */
   private readonly encryptedRooms = new Set<string>();
@@ -52,6 +65,7 @@ export class AppserviceMatrixPort implements MatrixPort {
     private readonly domain: string,
     private readonly ghostPattern: RegExp,
     private readonly encryption?: SendEncryption,
+    private readonly required?: RequiredEncryption,
   ) {
     classified(this);
   }
@@ -199,15 +213,53 @@ export class AppserviceMatrixPort implements MatrixPort {
       .map((m) => m.state_key as string);
   }
 
+  /**
+   * Under `require`, a room that must be encrypted but is not gets m.room.encryption first, from
+   * the bot (full power in the portals it made), else from the sender (a portal's creating
+   * ghost). If neither may, the refusal is thrown (core's failure paths take it) and the
+   * room's owner is told: nothing goes into the room in plaintext.
+   */
+  private async turnOnEncryption(asUser: string, roomId: string): Promise<void> {
+    try {
+      await (await this.client(this.botUserId)).sendStateEvent(roomId, 'm.room.encryption', '', MEGOLM);
+    } catch (error) {
+      if (asUser === this.botUserId) return this.cannotEncrypt(roomId, error);
+      try {
+        await (await this.client(asUser)).sendStateEvent(roomId, 'm.room.encryption', '', MEGOLM);
+      } catch (second) {
+        return this.cannotEncrypt(roomId, second);
+      }
+    }
+    this.encryptedRooms.add(roomId);
+  }
+
+  private cannotEncrypt(roomId: string, error: unknown): never {
+    const classified = classifyMatrixError(error) as Error;
+    this.required?.cannotEncrypt(roomId, classified);
+    throw classified;
+  }
+
   async sendEvent(asUser: string, roomId: string, type: string, plain: object, txnId?: string, options: { ts?: number } = {}): Promise<string> {
     // before any encryption: MSC4190 devices need their user registered
     const client = await this.client(asUser);
     let eventType = type;
     let content = plain;
-    if (this.encryption && (await this.mustEncrypt(roomId))) {
-      // a retry encrypts again, but the same txnId makes the homeserver keep the first event
-      content = await this.encryption.encrypt(asUser, roomId, await this.keyRecipients(roomId), type, plain as Record<string, unknown>);
-      eventType = 'm.room.encrypted';
+    const required = this.required?.applies(roomId) ?? false;
+    if (this.encryption) {
+      let encrypt = await this.mustEncrypt(roomId);
+      if (!encrypt && required) {
+        await this.turnOnEncryption(asUser, roomId);
+        encrypt = true;
+      }
+      if (encrypt) {
+        // a retry encrypts again, but the same txnId makes the homeserver keep the first event
+        content = await this.encryption.encrypt(asUser, roomId, await this.keyRecipients(roomId), type, plain as Record<string, unknown>);
+        eventType = 'm.room.encrypted';
+      }
+    }
+    // the last guard, whatever the path above: under `require` nothing in plaintext, ever
+    if (required && eventType !== 'm.room.encrypted') {
+      throw new MatrixRefusedError(`not sent: ${roomId} requires encryption and the event was not encrypted`, 403, 'M_FORBIDDEN');
     }
     if (txnId === undefined && options.ts === undefined) return client.sendEvent(roomId, eventType, content);
     // the homeserver answers a repeated transaction ID with the event it already made
