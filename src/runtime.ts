@@ -14,6 +14,7 @@ import { KnownGhostsCache, ghostHasPortalRoom } from './matrix/known-ghosts';
 import { AppserviceMatrixPort } from './matrix/appservice-port';
 import { openRoomEncryption } from './matrix/crypto/open-encryption';
 import { EncryptionRequirement } from './matrix/required-encryption';
+import { encryptedRoomOf, managementRoomEncryption } from './matrix/management-room-encryption';
 import { EncryptedIntake } from './matrix/encrypted-intake';
 import { CommandRegistry } from './matrix/commands/registry';
 import { builtinCommands } from './matrix/commands/builtin';
@@ -124,7 +125,7 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
     if (crypto) cleanups.push(() => crypto.close());
     const ghostPattern = new RegExp(`^${ghostUserRegex(config)}$`);
     const requirement = config.security.encryption === 'require' ? new EncryptionRequirement({
-      ownerOfPortal: (roomId) => store.portals.byRoom(roomId)?.owner,
+      ownerOf: (roomId) => store.portals.byRoom(roomId)?.owner ?? store.users.findByManagementRoom(roomId)?.mxid,
       managementRoomOf: (owner) => store.users.get(owner)?.managementRoom ?? undefined,
       isBridgeUser: (mxid) => matrix.isBridgeUser(mxid),
       sendNotice: async (roomId, content, txnId) => { await matrix.sendEvent(botUserId, roomId, 'm.room.message', content, txnId); },
@@ -144,10 +145,17 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
     const botIntent = bridge.getIntent();
     const botIdentity = {
       join: (roomId: string) => botIntent.join(roomId),
-      sendMessage: (roomId: string, content: Record<string, unknown>) => botIntent.sendMessage(roomId, content),
+      // through the port: encrypted in an encrypted room, by the bot's own device
+      sendMessage: (roomId: string, content: Record<string, unknown>) => matrix.sendEvent(botUserId, roomId, 'm.room.message', content),
       // Straight through the client: the SDK's Intent would first try to register the bot,
       // and Synapse answers that with a 500 for its own appservice sender user.
       leave: (roomId: string, reason?: string) => botIntent.matrixClient.leaveRoom(roomId, reason),
+      ...(crypto && managementRoomEncryption({
+        mode: config.security.encryption,
+        encryptRoom: (roomId) => matrix.encryptRoom(roomId),
+        ensureBotDevice: () => crypto.encryption.ensureDevice(botUserId),
+        log,
+      })),
     };
     const bot = new BridgeBot(botUserId, config, store, commands, botIdentity, log, (mxid) => matrix.isBridgeUser(mxid), (mxid) => core.expectsCode(mxid));
 
@@ -172,10 +180,10 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
     });
     const encryptedIntake = crypto && new EncryptedIntake({
       encryption: crypto.encryption,
-      portalOf: (roomId) => {
-        const portal = store.portals.byRoom(roomId);
+      portalOf: (roomId) => encryptedRoomOf(roomId, (id) => {
+        const portal = store.portals.byRoom(id);
         return portal && { owner: portal.owner, ghost: matrix.ghostUserId(portal.contact) };
-      },
+      }, (id) => store.users.findByManagementRoom(id)?.mxid, botUserId),
       botUserId,
       sendNotice: async (roomId, content, txnId) => { await matrix.sendEvent(botUserId, roomId, 'm.room.message', content, txnId); },
       log: logging.component('crypto'),

@@ -239,6 +239,13 @@ export class AppserviceMatrixPort implements MatrixPort {
     throw classified;
   }
 
+  /** Turns encryption on in `roomId` as the bot, unless it is on already (the bot's management room). */
+  async encryptRoom(roomId: string): Promise<void> {
+    if (await this.mustEncrypt(roomId)) return;
+    await (await this.client(this.botUserId)).sendStateEvent(roomId, 'm.room.encryption', '', MEGOLM);
+    this.encryptedRooms.add(roomId);
+  }
+
   async sendEvent(asUser: string, roomId: string, type: string, plain: object, txnId?: string, options: { ts?: number } = {}): Promise<string> {
     // before any encryption: MSC4190 devices need their user registered
     const client = await this.client(asUser);

@@ -15,7 +15,7 @@ import type { MatrixEvent } from './transaction-intake';
 
 export interface EncryptedIntakeOptions {
   encryption: Pick<RoomEncryption, 'decrypt' | 'ensureDevice'>;
-  /** the portal a room is, if any: its owner and its ghost */
+  /** the portal a room is, if any: its owner and its ghost (for a management room: its user and the bot) */
   portalOf(roomId: string): { owner: string; ghost: string } | undefined;
   botUserId: string;
   /** sends a notice as the bot; the same txnId must make the same event (the intake retries) */

@@ -1,6 +1,6 @@
 /**
  * security.encryption: require, on the Matrix side: which rooms the bridge never sends plaintext
- * into (portals; the port turns encryption on in one that lacks it, src/matrix/appservice-port.ts),
+ * into (portals and management rooms; the port turns encryption on in one that lacks it, src/matrix/appservice-port.ts),
  * whom it tells when it cannot, and the refusal of events that arrive in plaintext there. Such an
  * event is not bridged (the homeserver has already read it, and the admin chose that nothing
  * travels so) and its sender is told, once per event, in a reply; sending that reply turns
@@ -13,8 +13,8 @@ import type { RequiredEncryption } from './appservice-port';
 import type { MatrixEvent } from './transaction-intake';
 
 export interface EncryptionRequirementOptions {
-  /** the owner of the portal a room is, if it is one */
-  ownerOfPortal(roomId: string): string | undefined;
+  /** the Matrix user a portal or management room is of, if the room is one */
+  ownerOf(roomId: string): string | undefined;
   managementRoomOf(owner: string): string | undefined;
   isBridgeUser(mxid: string): boolean;
   /** sends a notice as the bot; the same txnId must make the same event (the intake retries) */
@@ -46,16 +46,17 @@ export class EncryptionRequirement implements RequiredEncryption {
   constructor(private readonly o: EncryptionRequirementOptions) {}
 
   applies(roomId: string): boolean {
-    return this.o.ownerOfPortal(roomId) !== undefined;
+    return this.o.ownerOf(roomId) !== undefined;
   }
 
   cannotEncrypt(roomId: string, error: Error): void {
     this.o.log.warn(`encryption could not be turned on in ${roomId} (${error.message}); nothing is sent there`);
-    const owner = this.o.ownerOfPortal(roomId);
+    const owner = this.o.ownerOf(roomId);
     const room = owner === undefined ? undefined : this.o.managementRoomOf(owner);
     // once per room: every retry of a held message would tell again (and a management room
-    // that cannot be encrypted either would otherwise recurse)
-    if (!room || this.told.has(roomId)) return;
+    // that cannot be encrypted either would otherwise recurse); the management room itself
+    // cannot be told
+    if (!room || room === roomId || this.told.has(roomId)) return;
     this.told.add(roomId);
     const told = cannotEncryptNotice();
     this.o.sendNotice(room, noticeContent(told.body, told.html))

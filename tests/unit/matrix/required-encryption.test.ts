@@ -12,7 +12,7 @@ const PORTAL = '!portal:hs';
 function requirement() {
   const notices: { roomId: string; body: unknown; txnId?: string; replyTo?: unknown }[] = [];
   const req = new EncryptionRequirement({
-    ownerOfPortal: (roomId) => (roomId === PORTAL ? '@alice:hs' : undefined),
+    ownerOf: (roomId) => (roomId === PORTAL ? '@alice:hs' : undefined),
     managementRoomOf: () => '!manage:hs',
     isBridgeUser: (mxid) => mxid.startsWith('@wa_') || mxid === '@bot:hs',
     sendNotice: async (roomId, content, txnId) => {
