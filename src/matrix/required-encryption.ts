@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { noticeContent } from '../convert';
+import { isPermanent } from '../core/errors';
 import { line, notice } from '../security/notices';
 import type { RequiredEncryption } from './appservice-port';
 import type { MatrixEvent } from './transaction-intake';
@@ -70,7 +71,15 @@ export class EncryptionRequirement implements RequiredEncryption {
     this.o.log.warn(`${event.event_id} in ${event.room_id} came unencrypted (${event.type}); not bridged, its sender is told`);
     const told = plaintextRefusedNotice();
     const txnId = `mib-plaintext-${createHash('sha256').update(event.event_id).digest('base64url').slice(0, 32)}`;
-    await this.o.sendNotice(event.room_id, { ...noticeContent(told.body, told.html), 'm.relates_to': { 'm.in_reply_to': { event_id: event.event_id } } }, txnId);
+    try {
+      await this.o.sendNotice(event.room_id, { ...noticeContent(told.body, told.html), 'm.relates_to': { 'm.in_reply_to': { event_id: event.event_id } } }, txnId);
+    } catch (error) {
+      // an outage: the transaction fails and is retried. A refusal (encryption cannot be turned
+      // on there) would be refused again on every retry and hold up all intake: the event stays
+      // unbridged, the log says so, and for a portal its owner was told in the management room
+      if (!isPermanent(error)) throw error;
+      this.o.log.warn(`the sender of ${event.event_id} in ${event.room_id} could not be told it was not bridged: ${(error as Error).message}`);
+    }
     return true;
   }
 }

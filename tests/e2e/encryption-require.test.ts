@@ -1,13 +1,15 @@
 // security.encryption: require, end to end (the real Synapse, gateway and bridge): a portal made
 // while the bridge ran with `allow` is unencrypted; the admin restarts the bridge with `require`.
 // Before the ghost's next message goes into the room the bridge turns encryption on (the bot's
-// m.room.encryption), the message arrives encrypted and decrypts on Alice's device; a message
+// m.room.encryption), the message arrives encrypted, decrypts on Alice's device and its hop
+// trail says the homeserver held ciphertext only; a message
 // Alice sends unencrypted is not bridged and she is told, encrypted; her encrypted one reaches
 // Sam; and Synapse stores nothing in plaintext from the bridge's users after the restart.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CryptoTestClient } from '../helpers/crypto-test-client';
 import { reader } from '../helpers/encrypted-room-reader';
+import { HOP_TRAIL_KEY } from '../../src/security/namespace';
 import { matrixUser, remoteText, roomState, simReceivesText, startChatFromRemote, startInteropEnv } from '../helpers/interop-env';
 
 const ALICE_PHONE = '+4915112345678';
@@ -37,6 +39,10 @@ test('require: a plaintext portal from before gets encryption before the first b
   assert.ok(turnedOn >= 0, 'the bridge turned encryption on');
   assert.equal(since[turnedOn].sender, env.botUserId);
   assert.ok(turnedOn < since.findIndex((e) => e.event_id === first.event.event_id), 'before the first bridged message');
+  // and its trail says so: the homeserver held ciphertext only
+  const trail = first.decrypted.event.content[HOP_TRAIL_KEY] as { plaintext_exposed_at: string[]; hops: Array<{ to: string; protection: string }> };
+  assert.deepEqual(trail.hops.filter((h) => h.to === 'homeserver' || h.to === 'matrix_clients').map((h) => h.protection), ['megolm_e2e', 'megolm_e2e']);
+  assert.deepEqual(trail.plaintext_exposed_at, ['bridge']);
 
   // Alice's client still thinks the room is plain (or misbehaves): the bridge does not pass it on
   const plain = await alice.sendEvent(portal, 'm.room.message', { msgtype: 'm.text', body: 'sent in the clear' });

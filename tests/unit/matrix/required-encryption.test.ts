@@ -5,23 +5,26 @@
 // encryption could not be turned on.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EncryptionRequirement } from '../../../src/matrix/required-encryption';
+import { EncryptionRequirement, type EncryptionRequirementOptions } from '../../../src/matrix/required-encryption';
+import { MatrixRefusedError } from '../../../src/core/errors';
 
 const PORTAL = '!portal:hs';
 
-function requirement() {
+function requirement(sendFails?: Error) {
   const notices: { roomId: string; body: unknown; txnId?: string; replyTo?: unknown }[] = [];
-  const req = new EncryptionRequirement({
+  const warnings: string[] = [];
+  const options: EncryptionRequirementOptions = {
     ownerOf: (roomId) => (roomId === PORTAL ? '@alice:hs' : undefined),
     managementRoomOf: () => '!manage:hs',
     isBridgeUser: (mxid) => mxid.startsWith('@wa_') || mxid === '@bot:hs',
     sendNotice: async (roomId, content, txnId) => {
       const relates = content['m.relates_to'] as { 'm.in_reply_to'?: { event_id?: string } } | undefined;
+      if (sendFails) throw sendFails;
       notices.push({ roomId, body: content.body, txnId, replyTo: relates?.['m.in_reply_to']?.event_id });
     },
-    log: { warn: () => undefined },
-  });
-  return { req, notices };
+    log: { warn: (...parts) => warnings.push(parts.join(' ')) },
+  };
+  return { req: new EncryptionRequirement(options), notices, warnings };
 }
 
 test('a plaintext message in a portal is refused and its sender told in a reply; the same event gets the same notice', async () => {
@@ -54,4 +57,13 @@ test('the owner is told once per room, in the management room, that encryption c
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(notices.map((n) => n.roomId), ['!manage:hs']);
   assert.match(String(notices[0].body), /could not turn encryption on/);
+});
+
+test('a refused notice (encryption cannot be turned on there) does not fail the transaction forever; an outage does', async () => {
+  const event = { type: 'm.room.message', event_id: '$plain', room_id: PORTAL, sender: '@alice:hs', content: { body: 'hi' } };
+  const refused = requirement(new MatrixRefusedError('the homeserver refused it (403 M_FORBIDDEN)', 403, 'M_FORBIDDEN'));
+  assert.equal(await refused.req.refusesPlaintext(event), true, 'still not bridged');
+  assert.ok(refused.warnings.some((w) => w.includes('could not be told')));
+  const outage = requirement(new Error('connect ECONNREFUSED'));
+  await assert.rejects(outage.req.refusesPlaintext(event), /ECONNREFUSED/, 'retried with the transaction');
 });
