@@ -9,6 +9,7 @@
 import type { Bridge } from 'matrix-appservice-bridge';
 import type { DownloadedMedia, MatrixPort, PortalRoomSpec, SpaceSpec } from '../core/matrix-port';
 import { MatrixRefusedError, classifyMatrixError } from '../core/errors';
+import type { RequiredEncryption } from './required-encryption';
 
 /** Every method of the port throws MatrixRefusedError for a 4xx refusal, so core can tell a
  *  refusal that no retry fixes from an outage (see core/errors.ts). */
@@ -37,15 +38,6 @@ function isNotFound(error: unknown): boolean {
 /** What the port needs of end-to-bridge encryption (src/matrix/crypto/room-encryption.ts). */
 export interface SendEncryption {
   encrypt(asUser: string, roomId: string, members: string[], type: string, content: Record<string, unknown>): Promise<Record<string, unknown>>;
-}
-
-/**
- * security.encryption: require (src/matrix/required-encryption.ts): the rooms the bridge must
- * never send plaintext into, and whom to tell when it could not turn encryption on in one.
- */
-export interface RequiredEncryption {
-  applies(roomId: string): boolean;
-  cannotEncrypt(roomId: string, error: Error): void;
 }
 
 const MEGOLM = { algorithm: 'm.megolm.v1.aes-sha2' };

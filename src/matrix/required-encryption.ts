@@ -10,8 +10,14 @@ import { createHash } from 'node:crypto';
 import { noticeContent } from '../convert';
 import { isPermanent } from '../core/errors';
 import { line, notice } from '../security/notices';
-import type { RequiredEncryption } from './appservice-port';
 import type { MatrixEvent } from './transaction-intake';
+
+/** What the port asks (src/matrix/appservice-port.ts): the rooms it must never send plaintext
+ *  into, and whom to tell when it could not turn encryption on in one. */
+export interface RequiredEncryption {
+  applies(roomId: string): boolean;
+  cannotEncrypt(roomId: string, error: Error): void;
+}
 
 export interface EncryptionRequirementOptions {
   /** the Matrix user a portal or management room is of, if the room is one */
