@@ -19,7 +19,15 @@ export interface ManagementRoomEncryptionOptions {
 export function managementRoomEncryption(o: ManagementRoomEncryptionOptions): Pick<BotIdentity, 'prepareDevice' | 'secureManagementRoom'> {
   if (o.mode === 'off') return {};
   return {
-    prepareDevice: o.ensureBotDevice,
+    prepareDevice: async () => {
+      try {
+        await o.ensureBotDevice();
+      } catch (error) {
+        // the bot still joins and answers: a command whose key then never reached it is
+        // answered as undecryptable, which says what the homeserver lacks
+        o.log.warn(`the bot's device could not be made before joining a management room: ${(error as Error).message}`);
+      }
+    },
     secureManagementRoom: async (roomId) => {
       if (o.mode === 'allow') return { usable: true };
       try {

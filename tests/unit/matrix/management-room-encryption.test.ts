@@ -19,7 +19,7 @@ const ALICE = '@alice:hs';
 const ROOM = '!new:hs';
 const BOT = '@interopbot:hs';
 
-async function invited(t: { after(fn: () => unknown): void }, mode: MatrixEncryption, mayEncrypt: boolean) {
+async function invited(t: { after(fn: () => unknown): void }, mode: MatrixEncryption, mayEncrypt: boolean, deviceFails = false) {
   const dir = mkdtempSync(join(tmpdir(), 'bot-enc-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const config = parseConfig(readFileSync(join(repoRoot, 'config.sample.yaml'), 'utf8'), 'config.sample.yaml');
@@ -37,7 +37,10 @@ async function invited(t: { after(fn: () => unknown): void }, mode: MatrixEncryp
         if (!mayEncrypt) throw new Error('the homeserver refused it (403 M_FORBIDDEN)');
         steps.push(`encrypt ${roomId}`);
       },
-      ensureBotDevice: async () => { steps.push('device'); },
+      ensureBotDevice: async () => {
+        if (deviceFails) throw new Error('the homeserver refused it (404 M_UNRECOGNIZED)');
+        steps.push('device');
+      },
       log: { warn: () => undefined },
     }),
   };
@@ -74,4 +77,10 @@ test('an encrypted event in a management room is read with the bot\'s device, fo
   assert.deepEqual(encryptedRoomOf('!portal:hs', portalOf, managementOf, BOT), { owner: ALICE, ghost: '@wa_+1:hs' });
   assert.deepEqual(encryptedRoomOf('!mgmt:hs', portalOf, managementOf, BOT), { owner: ALICE, ghost: BOT });
   assert.equal(encryptedRoomOf('!other:hs', portalOf, managementOf, BOT), undefined);
+});
+
+test('a bot device that cannot be made does not keep the bot out of the room', async (t) => {
+  const { steps, managementRoom } = await invited(t, 'default', true, true);
+  assert.deepEqual(steps, [`join ${ROOM}`, `encrypt ${ROOM}`, `send ${ROOM}`]);
+  assert.equal(managementRoom, ROOM);
 });
