@@ -21,7 +21,11 @@ export const DEFAULT_TRUST: CryptoTrust = { shareRoomKeysWith: 'cross_signed_if_
  * identity, else all devices. A share is one strategy for all members, so a room with one
  * member without cross-signing shares with every member's devices (a portal has one Matrix
  * member besides the bridge's own users, which are all cross-signed). The members' identities
- * must be known first (tracked and their keys queried).
+ * must be known first (tracked and their keys queried). Identity-based sharing also needs the
+ * sending device cross-signed by its own identity (else crypto-wasm refuses: CrossSigningNotSetup,
+ * SendingFromUnverifiedDevice), which every bridge device is (BridgedDevice.ensureCrossSigned);
+ * it fails for a recipient whose identity changed only if it had been verified, and the bridge
+ * verifies no one.
  */
 export async function sharingStrategy(machine: wasm.OlmMachine, members: string[], sharing: RoomKeySharing): Promise<wasm.CollectStrategy> {
   if (sharing === 'all_devices') return wasm.CollectStrategy.allDevices();
