@@ -15,6 +15,8 @@ import { AppserviceMatrixPort } from './matrix/appservice-port';
 import { openRoomEncryption } from './matrix/crypto/open-encryption';
 import { EncryptedIntake, tellUndecryptable } from './matrix/encrypted-intake';
 import { AwaitingKeys, mayBringRoomKeys } from './matrix/awaiting-keys';
+import { EncryptionRequirement } from './matrix/required-encryption';
+import { encryptedRoomOf, managementRoomEncryption } from './matrix/management-room-encryption';
 import { CommandRegistry } from './matrix/commands/registry';
 import { builtinCommands } from './matrix/commands/builtin';
 import { BridgeCore } from './core/bridge-core';
@@ -58,9 +60,6 @@ function checkStartable(config: BridgeConfig, env: NodeJS.ProcessEnv): PreparedC
   else if (secret.includes(PLACEHOLDER_TOKEN_MARK)) problems.push('security.key_store_secret: is the sample\'s placeholder; generate one, e.g. `openssl rand -base64 32`');
   else if (secret.length < 16) problems.push('security.key_store_secret: must be at least 16 characters (e.g. `openssl rand -base64 32`)');
   problems.push(...provisioningSecretProblems(config));
-  if (config.security.encryption === 'require') {
-    problems.push('security.encryption: require is not available yet (the bridge cannot refuse unencrypted portals yet); use default, which creates new portals encrypted');
-  }
   if (problems.length > 0 || !connector) throw new ConfigError(problems);
   return connector;
 }
@@ -122,10 +121,19 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
     const atRest = await keysAtRest(config.security.key_store_secret);
     const crypto = config.security.encryption === 'off' ? undefined : openRoomEncryption({
       databasePath: config.database.path, homeserverUrl: config.homeserver.url, asToken: registration.as_token, box: atRest, log: logging.component('crypto'),
+      trust: { shareRoomKeysWith: config.security.trust.share_room_keys_with, acceptMessagesFrom: config.security.trust.accept_messages_from },
     });
     if (crypto) cleanups.push(() => crypto.close());
     const ghostPattern = new RegExp(`^${ghostUserRegex(config)}$`);
-    const matrix = new AppserviceMatrixPort(bridge, botUserId, config.appservice.ghost_username_template, config.homeserver.domain, ghostPattern, crypto?.encryption);
+    const requirement = config.security.encryption === 'require' ? new EncryptionRequirement({
+      ownerOf: (roomId) => store.portals.byRoom(roomId)?.owner ?? store.users.findByManagementRoom(roomId)?.mxid,
+      managementRoomOf: (owner) => store.users.get(owner)?.managementRoom ?? undefined,
+      isBridgeUser: (mxid) => matrix.isBridgeUser(mxid),
+      sendNotice: async (roomId, content, txnId) => { await matrix.sendEvent(botUserId, roomId, 'm.room.message', content, txnId); },
+      log: logging.component('crypto'),
+    }) : undefined;
+    const matrix: AppserviceMatrixPort = new AppserviceMatrixPort(bridge, botUserId, config.appservice.ghost_username_template, config.homeserver.domain, ghostPattern,
+      crypto?.encryption, requirement);
     const network = definition.create({ config: connector.config, storage: storage.storage, keysAtRest: atRest, log: logging.component('network') });
     cleanups.push(() => network.stop());
     const metrics = config.metrics.enabled ? new Metrics() : undefined;
@@ -138,10 +146,17 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
     const botIntent = bridge.getIntent();
     const botIdentity = {
       join: (roomId: string) => botIntent.join(roomId),
-      sendMessage: (roomId: string, content: Record<string, unknown>) => botIntent.sendMessage(roomId, content),
+      // through the port: encrypted in an encrypted room, by the bot's own device
+      sendMessage: (roomId: string, content: Record<string, unknown>) => matrix.sendEvent(botUserId, roomId, 'm.room.message', content),
       // Straight through the client: the SDK's Intent would first try to register the bot,
       // and Synapse answers that with a 500 for its own appservice sender user.
       leave: (roomId: string, reason?: string) => botIntent.matrixClient.leaveRoom(roomId, reason),
+      ...(crypto && managementRoomEncryption({
+        mode: config.security.encryption,
+        encryptRoom: (roomId) => matrix.encryptRoom(roomId),
+        ensureBotDevice: () => crypto.encryption.ensureDevice(botUserId),
+        log,
+      })),
     };
     const bot = new BridgeBot(botUserId, config, store, commands, botIdentity, log, (mxid) => matrix.isBridgeUser(mxid), (mxid) => core.expectsCode(mxid));
 
@@ -171,10 +186,12 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
       if (await core.matrixIntake.onEvent(event)) return;
       bot.accept(event);
     };
-    const portalOf = (roomId: string) => {
-      const portal = store.portals.byRoom(roomId);
+    // the rooms whose encrypted events the bridge decrypts: portals (the ghost's device reads)
+    // and management rooms (the bot's)
+    const portalOf = (roomId: string) => encryptedRoomOf(roomId, (id) => {
+      const portal = store.portals.byRoom(id);
       return portal && { owner: portal.owner, ghost: matrix.ghostUserId(portal.contact) };
-    };
+    }, (id) => store.users.findByManagementRoom(id)?.mxid, botUserId);
     const sendNotice = async (roomId: string, content: Record<string, unknown>, txnId: string) => {
       await matrix.sendEvent(botUserId, roomId, 'm.room.message', content, txnId);
     };
@@ -207,6 +224,8 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
         // (every handler is idempotent); bad input is skipped by the intake, with a reason.
         onEvent: async (received: MatrixEvent) => {
           matrix.observe(received);
+          // under `require`: what came unencrypted into a portal is not bridged (its sender is told)
+          if (requirement && (await requirement.refusesPlaintext(received))) return;
           const event = encryptedIntake ? await encryptedIntake.reveal(received) : received;
           if (event) await handOn(event);
         },

@@ -135,10 +135,20 @@ export const configSchema: JSONSchemaType<BridgeConfig> = {
     security: {
       type: 'object',
       additionalProperties: false,
-      required: ['encryption', 'mark_hops', 'refuse_unencrypted_providers', 'hold_on_key_change', 'undecryptable_timeout_seconds'],
+      required: ['encryption', 'trust', 'mark_hops', 'refuse_unencrypted_providers', 'hold_on_key_change', 'undecryptable_timeout_seconds'],
       default: sectionDefault,
       properties: {
         encryption: { type: 'string', enum: ['off', 'allow', 'default', 'require'], default: 'off' },
+        trust: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['share_room_keys_with', 'accept_messages_from'],
+          default: sectionDefault,
+          properties: {
+            share_room_keys_with: { type: 'string', enum: ['cross_signed_if_set_up', 'all_devices', 'cross_signed_only'], default: 'cross_signed_if_set_up' },
+            accept_messages_from: { type: 'string', enum: ['any_device', 'cross_signed_devices'], default: 'any_device' },
+          },
+        },
         mark_hops: { type: 'boolean', const: true, default: true },
         refuse_unencrypted_providers: { type: 'boolean', default: false },
         hold_on_key_change: { type: 'boolean', default: false },

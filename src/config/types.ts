@@ -114,12 +114,29 @@ export interface NetworkSection {
 /** End-to-bridge encryption of Matrix portal rooms (docs/security.md, "Encrypted rooms").
  *  `off`: the bridge never encrypts and cannot read encrypted rooms; `allow`: it reads and
  *  writes portals that are encrypted; `default`: also creates new portals encrypted;
- *  `require`: also refuses plaintext portals (not built yet: the bridge refuses to start). */
+ *  `require`: also turns encryption on in a plain portal before sending into it, never sends
+ *  a portal plaintext and does not bridge plaintext from one (src/matrix/required-encryption.ts). */
 export type MatrixEncryption = 'off' | 'allow' | 'default' | 'require';
+
+/** Which devices of a room's members get the room keys of the bridge's messages: devices their
+ *  owner cross-signed when the owner has cross-signing, else all (default); all devices; or
+ *  cross-signed devices only (a user without cross-signing then gets no keys). */
+export type RoomKeySharing = 'cross_signed_if_set_up' | 'all_devices' | 'cross_signed_only';
+/** Whose encrypted messages the bridge accepts from a portal's owner: any of their devices
+ *  (default), or only devices they cross-signed (users without cross-signing are refused). */
+export type AcceptMessagesFrom = 'any_device' | 'cross_signed_devices';
+
+/** Device trust of end-to-bridge encryption (docs/admin-guide.md, "Encrypted rooms"). */
+export interface TrustConfig {
+  share_room_keys_with: RoomKeySharing;
+  accept_messages_from: AcceptMessagesFrom;
+}
 
 export interface SecurityConfig {
   /** end-to-bridge encryption of portal rooms; anything but `off` needs the homeserver's MSC2409/MSC3202/MSC4190 support */
   encryption: MatrixEncryption;
+  /** which Matrix devices the bridge's devices share keys with and accept messages from */
+  trust: TrustConfig;
   /** attach the hop trail to every bridged event (always on; a key so admins see it exists) */
   mark_hops: boolean;
   /** refuse contacts whose provider has no end-to-end encryption */

@@ -106,8 +106,8 @@ export class Portals {
     const ghost = await this.ensureGhost(owner, contact);
     const name = store.ghosts.get(contact)?.displayName ?? displayPhone(contact);
     const initialState = this.security.initialState(owner, contact, name);
-    // security.encryption default: the bridge reads and writes encrypted rooms, so new ones are
-    if (this.ctx.config.security.encryption === 'default') initialState.push(['m.room.encryption', '', { algorithm: 'm.megolm.v1.aes-sha2' }]);
+    // security.encryption default or require: the bridge reads and writes encrypted rooms, so new ones are encrypted
+    if (this.ctx.config.security.encryption === 'default' || this.ctx.config.security.encryption === 'require') initialState.push(['m.room.encryption', '', { algorithm: 'm.megolm.v1.aes-sha2' }]);
     const roomId = await matrix.createPortalRoom({ ghost, invitee: owner, name, initialState });
     // recorded before any other step can fail: a retry finds this room and finishes it,
     // instead of making a second room and inviting the user to both

@@ -65,7 +65,14 @@ export class SecurityKeeper {
 
   /** the bridge's own devices encrypt and decrypt this portal (end-to-bridge encryption) */
   private bridgeEncrypts(owner: string, contact: string): boolean {
-    return this.ctx.config.security.encryption !== 'off' && this.roomEncrypted(owner, contact);
+    return this.ctx.config.security.encryption !== 'off' && this.messageEncrypted(owner, contact);
+  }
+
+  /** whether a message bridged now crosses the room encrypted: under `require` always (the port
+   *  turns encryption on before sending, and plaintext from Matrix is not bridged), even in a
+   *  portal whose m.room.encryption the bridge has not seen yet */
+  private messageEncrypted(owner: string, contact: string): boolean {
+    return this.ctx.config.security.encryption === 'require' || this.roomEncrypted(owner, contact);
   }
 
   /** trail of a remote message into Matrix; `encrypted` is how it crossed the network */
@@ -74,7 +81,7 @@ export class SecurityKeeper {
     return remoteToMatrixTrail({
       contactProvider: record?.provider ?? null,
       contactE2ee: encrypted,
-      matrixRoomEncrypted: this.roomEncrypted(owner, contact),
+      matrixRoomEncrypted: this.messageEncrypted(owner, contact),
       identityVerified: record?.verified ?? false,
       bridgeEncrypts: this.bridgeEncrypts(owner, contact),
     });
@@ -86,7 +93,7 @@ export class SecurityKeeper {
     return matrixToRemoteTrail({
       contactProvider: record?.provider ?? null,
       contactE2ee: record?.e2ee ?? null,
-      matrixRoomEncrypted: this.roomEncrypted(owner, contact),
+      matrixRoomEncrypted: this.messageEncrypted(owner, contact),
       identityVerified: record?.verified ?? false,
       bridgeEncrypts: this.bridgeEncrypts(owner, contact),
     });

@@ -3,12 +3,15 @@
  * through the appservice's token, each as itself. With end-to-bridge encryption on, an event
  * sent into a room with m.room.encryption state is encrypted by the sender's own device first:
  * never plaintext into an encrypted room, and a room whose state cannot be read is not sent to.
+ * Under security.encryption: require, a portal not yet encrypted gets encryption turned on
+ * before anything is sent into it, and nothing unencrypted is ever sent into one.
  */
 import type { Bridge } from 'matrix-appservice-bridge';
 import type { DownloadedMedia, MatrixPort, PortalRoomSpec, RoomMedia, SpaceSpec } from '../core/matrix-port';
 import { MatrixRefusedError, classifyMatrixError } from '../core/errors';
 import { KeyRecipients } from './key-recipients';
 import { decryptForDelivery, encryptAttachment } from './crypto/attachment-crypto';
+import type { RequiredEncryption } from './required-encryption';
 
 /** Every method of the port throws MatrixRefusedError for a 4xx refusal, so core can tell a
  *  refusal that no retry fixes from an outage (see core/errors.ts). */
@@ -39,6 +42,8 @@ export interface SendEncryption {
   encrypt(asUser: string, roomId: string, members: string[], type: string, content: Record<string, unknown>): Promise<Record<string, unknown>>;
 }
 
+const MEGOLM = { algorithm: 'm.megolm.v1.aes-sha2' };
+
 export class AppserviceMatrixPort implements MatrixPort {
   /** rooms seen with m.room.encryption: encryption cannot be turned off, so this is never undone */
   private readonly encryptedRooms = new Set<string>();
@@ -57,6 +62,7 @@ export class AppserviceMatrixPort implements MatrixPort {
     private readonly domain: string,
     private readonly ghostPattern: RegExp,
     private readonly encryption?: SendEncryption,
+    private readonly required?: RequiredEncryption,
   ) {
     classified(this);
   }
@@ -210,15 +216,62 @@ export class AppserviceMatrixPort implements MatrixPort {
       .map((m) => m.state_key as string);
   }
 
+  /**
+   * Under `require`, a room that must be encrypted but is not gets m.room.encryption first, from
+   * the bot (full power in the portals it made), else from the sender (a portal's creating
+   * ghost). If neither may, the refusal is thrown (core's failure paths take it) and the
+   * room's owner is told: nothing goes into the room in plaintext.
+   */
+  private async turnOnEncryption(asUser: string, roomId: string): Promise<void> {
+    try {
+      await (await this.client(this.botUserId)).sendStateEvent(roomId, 'm.room.encryption', '', MEGOLM);
+    } catch (error) {
+      if (asUser === this.botUserId) return this.cannotEncrypt(roomId, error);
+      try {
+        await (await this.client(asUser)).sendStateEvent(roomId, 'm.room.encryption', '', MEGOLM);
+      } catch (second) {
+        return this.cannotEncrypt(roomId, second);
+      }
+    }
+    this.encryptedRooms.add(roomId);
+  }
+
+  private cannotEncrypt(roomId: string, error: unknown): never {
+    const classified = classifyMatrixError(error) as Error;
+    this.required?.cannotEncrypt(roomId, classified);
+    throw classified;
+  }
+
+  /** Turns encryption on in `roomId` as the bot, unless it is on already (the bot's management room). */
+  async encryptRoom(roomId: string): Promise<void> {
+    if (await this.mustEncrypt(roomId)) return;
+    await (await this.client(this.botUserId)).sendStateEvent(roomId, 'm.room.encryption', '', MEGOLM);
+    this.encryptedRooms.add(roomId);
+  }
+
+  /** Whether what `asUser` puts into `roomId` is encrypted; under `require` (`required`) a plain room gets encryption turned on first. */
+  private async encryptsFor(asUser: string, roomId: string, required: boolean): Promise<boolean> {
+    if (!this.encryption) return false;
+    if (await this.mustEncrypt(roomId)) return true;
+    if (!required) return false;
+    await this.turnOnEncryption(asUser, roomId);
+    return true;
+  }
+
   async sendEvent(asUser: string, roomId: string, type: string, plain: object, txnId?: string, options: { ts?: number } = {}): Promise<string> {
     // before any encryption: MSC4190 devices need their user registered
     const client = await this.client(asUser);
     let eventType = type;
     let content = plain;
-    if (this.encryption && (await this.mustEncrypt(roomId))) {
+    const required = this.required?.applies(roomId) ?? false;
+    if (await this.encryptsFor(asUser, roomId, required)) {
       // a retry encrypts again, but the same txnId makes the homeserver keep the first event
-      content = await this.encryption.encrypt(asUser, roomId, await this.keyRecipients.of(roomId), type, plain as Record<string, unknown>);
+      content = await this.encryption!.encrypt(asUser, roomId, await this.keyRecipients.of(roomId), type, plain as Record<string, unknown>);
       eventType = 'm.room.encrypted';
+    }
+    // the last guard, whatever the path above: under `require` nothing in plaintext, ever
+    if (required && eventType !== 'm.room.encrypted') {
+      throw new MatrixRefusedError(`not sent: ${roomId} requires encryption and the event was not encrypted`, 403, 'M_FORBIDDEN');
     }
     if (txnId === undefined && options.ts === undefined) return client.sendEvent(roomId, eventType, content);
     // the homeserver answers a repeated transaction ID with the event it already made
@@ -256,7 +309,8 @@ export class AppserviceMatrixPort implements MatrixPort {
    * in the encrypted event); it still sees the size (AES-CTR keeps it) and when it came.
    */
   async uploadRoomMedia(asUser: string, roomId: string, bytes: Uint8Array, mimeType: string, fileName?: string): Promise<RoomMedia> {
-    if (!this.encryption || !(await this.mustEncrypt(roomId))) return this.uploadMedia(asUser, bytes, mimeType, fileName);
+    // under `require` a plain portal is encrypted first: its media must not go up in plaintext either
+    if (!(await this.encryptsFor(asUser, roomId, this.required?.applies(roomId) ?? false))) return this.uploadMedia(asUser, bytes, mimeType, fileName);
     const { ciphertext, info } = await encryptAttachment(bytes);
     const url = await this.uploadMedia(asUser, ciphertext, 'application/octet-stream');
     return { file: { ...info, url } };

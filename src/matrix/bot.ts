@@ -23,6 +23,12 @@ export interface BotIdentity {
   join(roomId: string): Promise<unknown>;
   leave(roomId: string, reason?: string): Promise<unknown>;
   sendMessage(roomId: string, content: Record<string, unknown>): Promise<unknown>;
+  /** security.encryption not `off`: the bot's device exists before it joins, so the owner's
+   *  client shares the room keys of its first command with it */
+  prepareDevice?(): Promise<void>;
+  /** after joining a management room: encryption as the config wants it there; false when the
+   *  room must not be used (`require`, and encryption could not be turned on) */
+  secureManagementRoom?(roomId: string): Promise<{ usable: true } | { usable: false; reason: string }>;
 }
 
 export interface Logger {
@@ -140,11 +146,19 @@ export class BridgeBot {
 
   private async onInvite(roomId: string, inviter: string): Promise<void> {
     const access = accessOf(this.config.bridge.permissions, inviter);
+    if (access !== 'none') await this.identity.prepareDevice?.();
     await this.identity.join(roomId);
     if (access === 'none') {
       this.log.info(`refused invite from ${inviter}: not permitted`);
       await this.identity.sendMessage(roomId, noticeContent(REFUSAL));
       await this.identity.leave(roomId, 'not permitted to use this bridge');
+      return;
+    }
+    const secured = (await this.identity.secureManagementRoom?.(roomId)) ?? { usable: true };
+    if (!secured.usable) {
+      // nothing can be said in the room itself: the reason of the leave is what the user sees
+      this.log.warn(`left ${roomId} of ${inviter}: ${secured.reason}`);
+      await this.identity.leave(roomId, secured.reason);
       return;
     }
     this.store.users.ensure(inviter);

@@ -17,7 +17,7 @@ import type { MatrixEvent } from './transaction-intake';
 
 export interface EncryptedIntakeOptions {
   encryption: Pick<RoomEncryption, 'decrypt' | 'ensureDevice'>;
-  /** the portal a room is, if any: its owner and its ghost */
+  /** the portal a room is, if any: its owner and its ghost (for a management room: its user and the bot) */
   portalOf(roomId: string): { owner: string; ghost: string } | undefined;
   botUserId: string;
   /** sends a notice as the bot; the same txnId must make the same event (the intake retries) */
@@ -73,5 +73,7 @@ function describe(reason: string): string {
   if (reason === 'MissingRoomKey' || reason.startsWith('no bridge device')) return 'the key for it never reached the bridge';
   if (reason === 'UnknownMessageIndex') return 'the bridge got its key only for later messages';
   if (reason === 'MismatchedSender' || reason === 'MismatchedIdentityKeys') return 'its key did not come from a device of yours';
+  // security.trust.accept_messages_from: cross_signed_devices
+  if (reason === 'UnsignedSenderDevice' || reason === 'UnknownSenderDevice') return 'it came from a device you have not verified (cross-signed), and this bridge accepts messages only from verified devices';
   return `decryption failed: ${reason}`;
 }

@@ -72,6 +72,12 @@ export class MatrixClient {
   timelineLimit: number | undefined;
   /** How many joined-room timelines came back `limited` (with events left out) after the first sync. */
   limitedTimelines = 0;
+  /**
+   * Reads m.room.encrypted timeline events through another device of this user (a
+   * CryptoTestClient's `decryptor()`): `seen` then holds the clear event (type and content),
+   * as a client shows it. Undefined: an event it cannot decrypt stays as it came.
+   */
+  decryptor: ((roomId: string, event: MatrixEvent) => Promise<MatrixEvent | undefined>) | undefined;
   private nextBatch: string | undefined;
 
   /**
@@ -192,7 +198,13 @@ export class MatrixClient {
       this.limitedTimelines += Object.values(res.rooms?.join ?? {}).filter((r) => r.timeline?.limited === true).length;
     }
     this.nextBatch = res.next_batch;
-    this.seen.push(...flattenSync(res));
+    const fresh = flattenSync(res);
+    if (this.decryptor) {
+      for (const seen of fresh) {
+        if (seen.section === 'timeline' && seen.event.type === 'm.room.encrypted') seen.event = (await this.decryptor(seen.roomId, seen.event)) ?? seen.event;
+      }
+    }
+    this.seen.push(...fresh);
     return res;
   }
 

@@ -10,7 +10,9 @@ import type { AppserviceHttp } from './appservice-http';
 import type { DeviceRecords } from './device-records';
 import type { DurableIdb } from './durable-idb';
 import type { DeviceCryptoData } from './transaction-crypto';
+import type { RoomKeySharing } from '../../config/types';
 import { signingKeysUpload, toWire, type OutgoingRequestLike, type WireRequest } from './outgoing-requests';
+import { sharingStrategy } from './trust';
 
 /** crypto-wasm keeps producing a request until it is marked sent; more rounds than this is a bug. */
 const MAX_ROUNDS = 20;
@@ -64,14 +66,18 @@ export class BridgedDevice {
 
   /**
    * Encrypts an event for `roomId` as this device: learns the members' devices, opens Olm
-   * sessions where missing, shares the room key, then encrypts. Returns the m.room.encrypted
-   * content; sending it is the caller's (so it goes through the caller's idempotent send).
+   * sessions where missing, shares the room key with the devices `sharing` names (trust.ts),
+   * then encrypts. Returns the m.room.encrypted content; sending it is the caller's (so it goes
+   * through the caller's idempotent send).
    * Fresh UserId objects for every call: crypto-wasm consumes the arrays it is given.
    */
-  async encryptForRoom(roomId: string, members: string[], type: string, content: Record<string, unknown>, settings = new wasm.EncryptionSettings()): Promise<Record<string, unknown>> {
+  async encryptForRoom(roomId: string, members: string[], type: string, content: Record<string, unknown>, sharing: RoomKeySharing = 'cross_signed_if_set_up'): Promise<Record<string, unknown>> {
     const users = () => members.map((m) => new wasm.UserId(m));
     await this.machine.updateTrackedUsers(users());
     await this.flushOutgoing();
+    const settings = new wasm.EncryptionSettings();
+    // after the key query above: the strategy depends on the members' cross-signing identities
+    settings.sharingStrategy = await sharingStrategy(this.machine, members, sharing);
     const claim = await this.machine.getMissingSessions(users());
     if (claim) await this.send(toWire(claim as OutgoingRequestLike));
     for (const request of await this.machine.shareRoomKey(new wasm.RoomId(roomId), users(), settings)) {

@@ -9,6 +9,7 @@ import { FetchAppserviceHttp } from './appservice-http';
 import { DeviceManager } from './device-manager';
 import { CryptoStoreFile } from './journal-file';
 import { RoomEncryption, type RoomEncryptionLog } from './room-encryption';
+import type { CryptoTrust } from './trust';
 
 /** Machines kept open at most (measured by `npm run bench:crypto`); idle ones reopen from disk. */
 export const MAX_OPEN_DEVICES = 64;
@@ -17,14 +18,14 @@ export function cryptoStorePath(databasePath: string): string {
   return connectorDatabasePath(databasePath, 'crypto');
 }
 
-export function openRoomEncryption(o: { databasePath: string; homeserverUrl: string; asToken: string; box: SecretBox; log: RoomEncryptionLog }): {
+export function openRoomEncryption(o: { databasePath: string; homeserverUrl: string; asToken: string; box: SecretBox; log: RoomEncryptionLog; trust: CryptoTrust }): {
   encryption: RoomEncryption;
   close(): Promise<void>;
 } {
   const store = new CryptoStoreFile(cryptoStorePath(o.databasePath), o.box);
   const devices = new DeviceManager({ store, http: new FetchAppserviceHttp(o.homeserverUrl, o.asToken), maxOpen: MAX_OPEN_DEVICES });
   return {
-    encryption: new RoomEncryption(devices, o.log),
+    encryption: new RoomEncryption(devices, o.log, o.trust),
     close: async () => {
       await devices.closeAll();
       store.close();

@@ -16,6 +16,7 @@ import * as wasm from '@matrix-org/matrix-sdk-crypto-wasm';
 import { KeyedQueue } from '../../lib/keyed-queue';
 import type { DeviceManager } from './device-manager';
 import { cryptoOfTransaction } from './transaction-crypto';
+import { DEFAULT_TRUST, decryptionSettings, type CryptoTrust } from './trust';
 
 export interface EncryptedRoomEvent {
   type: string;
@@ -42,7 +43,7 @@ const ONE_AT_A_TIME = 'crypto';
 export class RoomEncryption {
   private readonly queue = new KeyedQueue();
 
-  constructor(private readonly devices: Devices, private readonly log: RoomEncryptionLog) {}
+  constructor(private readonly devices: Devices, private readonly log: RoomEncryptionLog, private readonly trust: CryptoTrust = DEFAULT_TRUST) {}
 
   private serial<T>(task: () => Promise<T>): Promise<T> {
     return this.queue.run(ONE_AT_A_TIME, task);
@@ -64,8 +65,9 @@ export class RoomEncryption {
 
   /**
    * Decrypts with the first of `readers` (bridge users in the room, most likely first) whose
-   * device has the room key. Trust: any device of the sender is accepted (the owner check is
-   * core's); crypto-wasm still refuses a key whose sending device is not the sender's.
+   * device has the room key. Trust (security.trust.accept_messages_from, trust.ts): any device
+   * of the sender, or only the ones they cross-signed (the owner check is core's); crypto-wasm
+   * always refuses a key whose sending device is not the sender's.
    */
   async decrypt(event: EncryptedRoomEvent, readers: string[]): Promise<Decryption> {
     const withDevice = readers.filter((r) => this.devices.hasDevice(r));
@@ -75,7 +77,7 @@ export class RoomEncryption {
       const result = await this.serial(() => this.devices.withDevice(reader, async (device): Promise<Decryption> => {
         try {
           const decrypted = await device.machine.decryptRoomEvent(JSON.stringify(event), new wasm.RoomId(event.room_id),
-            new wasm.DecryptionSettings(wasm.TrustRequirement.Untrusted));
+            decryptionSettings(this.trust.acceptMessagesFrom));
           const clear = JSON.parse(decrypted.event) as { type?: unknown; content?: unknown };
           if (typeof clear.type !== 'string' || typeof clear.content !== 'object' || clear.content === null || Array.isArray(clear.content)) {
             return { ok: false, reason: 'the decrypted event has no type or content' };
@@ -92,9 +94,9 @@ export class RoomEncryption {
     return failure;
   }
 
-  /** The m.room.encrypted content of an event `asUser` sends into `roomId`, shared with `members`' devices. */
+  /** The m.room.encrypted content of an event `asUser` sends into `roomId`, its key shared with the devices of `members` that trust allows. */
   async encrypt(asUser: string, roomId: string, members: string[], type: string, content: Record<string, unknown>): Promise<Record<string, unknown>> {
-    return this.serial(() => this.devices.withDevice(asUser, (device) => device.encryptForRoom(roomId, members, type, content)));
+    return this.serial(() => this.devices.withDevice(asUser, (device) => device.encryptForRoom(roomId, members, type, content, this.trust.shareRoomKeysWith)));
   }
 
   async close(): Promise<void> {

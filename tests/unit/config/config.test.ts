@@ -48,7 +48,14 @@ test('defaults fill every section that is left out', () => {
   assert.equal(config.logging.level, 'info');
   assert.equal(config.logging.redact, true, 'logs are redacted unless the admin says otherwise');
   assert.equal(config.security.refuse_unencrypted_providers, false);
+  assert.deepEqual(config.security.trust, { share_room_keys_with: 'cross_signed_if_set_up', accept_messages_from: 'any_device' });
   assert.equal(config.metrics.enabled, false);
+});
+
+test('security.trust takes only its named values', () => {
+  const config = parseConfig(minimal + 'security: { trust: { share_room_keys_with: all_devices } }\n');
+  assert.deepEqual(config.security.trust, { share_room_keys_with: 'all_devices', accept_messages_from: 'any_device' });
+  assert.throws(() => parseConfig(minimal + 'security: { trust: { accept_messages_from: verified } }\n'), /security\.trust\.accept_messages_from/);
 });
 
 test('every bad key is named at once, with what is wrong', () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Bridge } from 'matrix-appservice-bridge';
 import { AppserviceMatrixPort } from '../../../src/matrix/appservice-port';
+import { MatrixRefusedError } from '../../../src/core/errors';
 
 const BOT = '@bot:example.org';
 const GHOST = '@wa_+4915112345678:example.org';
@@ -193,4 +194,69 @@ test('without encryption configured, media goes as is even into an encrypted roo
   } as unknown as Bridge;
   assert.equal(await port(bridge).uploadRoomMedia(GHOST, '!secret:example.org', new Uint8Array([1]), 'image/png'), 'mxc://example.org/p');
   assert.deepEqual(types, ['image/png']);
+});
+
+/** A bridge whose rooms are all unencrypted; `mayEncrypt` says who may send m.room.encryption. */
+function plainRoomsBridge(mayEncrypt: (user: string) => boolean) {
+  const sent: { user: string; path: string }[] = [];
+  const stateSent: string[] = [];
+  const bridge = {
+    getIntent: (user: string) => ({
+      ensureRegistered: async () => 'registered=true',
+      matrixClient: {
+        getRoomStateEvent: async () => { throw Object.assign(new Error('not found'), { statusCode: 404 }); },
+        sendStateEvent: async (_roomId: string, type: string) => {
+          if (!mayEncrypt(user)) throw Object.assign(new Error('forbidden'), { statusCode: 403, body: { errcode: 'M_FORBIDDEN' } });
+          stateSent.push(`${user} ${type}`);
+          return '$state';
+        },
+        doRequest: async (method: string, path: string) => {
+          if (method === 'GET') return { chunk: [{ state_key: '@alice:example.org', content: { membership: 'join' } }] };
+          sent.push({ user, path });
+          return { event_id: `$${sent.length}` };
+        },
+      },
+    }),
+  } as unknown as Bridge;
+  return { bridge, sent, stateSent };
+}
+
+const encryptor = { encrypt: async () => ({ algorithm: 'm.megolm.v1.aes-sha2', ciphertext: 'c' }) };
+
+test('require: a portal without encryption gets it turned on by the bot before the first event, which goes encrypted', async () => {
+  const { bridge, sent, stateSent } = plainRoomsBridge(() => true);
+  const told: string[] = [];
+  const matrix = new AppserviceMatrixPort(bridge, BOT, 'wa_{phone}', 'example.org', /^@wa_\+\d+:example\.org$/, encryptor,
+    { applies: (roomId) => roomId === '!portal:example.org', cannotEncrypt: (roomId) => told.push(roomId) });
+  await matrix.sendEvent(GHOST, '!portal:example.org', 'm.room.message', { body: 'hi' }, 'txn-1');
+  assert.deepEqual(stateSent, [`${BOT} m.room.encryption`]);
+  assert.deepEqual(sent.map((s) => s.path), ['/_matrix/client/v3/rooms/!portal%3Aexample.org/send/m.room.encrypted/txn-1']);
+  await matrix.sendEvent(GHOST, '!other:example.org', 'm.room.message', { body: 'hi' }, 'txn-2');
+  assert.equal(sent[1].path, '/_matrix/client/v3/rooms/!other%3Aexample.org/send/m.room.message/txn-2', 'a room that is not a portal is left as it is');
+  assert.deepEqual(told, []);
+});
+
+test('require: when neither the bot nor the sender may turn encryption on, nothing is sent, the refusal is thrown and the owner told', async () => {
+  const { bridge, sent } = plainRoomsBridge(() => false);
+  const told: string[] = [];
+  const matrix = new AppserviceMatrixPort(bridge, BOT, 'wa_{phone}', 'example.org', /^@wa_\+\d+:example\.org$/, encryptor,
+    { applies: () => true, cannotEncrypt: (roomId) => told.push(roomId) });
+  await assert.rejects(matrix.sendEvent(GHOST, '!portal:example.org', 'm.room.message', { body: 'secret' }, 'txn-1'),
+    (error: Error) => error instanceof MatrixRefusedError && error.status === 403);
+  assert.deepEqual(sent, []);
+  assert.deepEqual(told, ['!portal:example.org']);
+  // the sender (the portal's creating ghost) may, where the bot may not
+  const byGhost = plainRoomsBridge((user) => user === GHOST);
+  const ghostPort = new AppserviceMatrixPort(byGhost.bridge, BOT, 'wa_{phone}', 'example.org', /^@wa_\+\d+:example\.org$/, encryptor,
+    { applies: () => true, cannotEncrypt: () => assert.fail('the ghost could') });
+  await ghostPort.sendEvent(GHOST, '!portal:example.org', 'm.room.message', { body: 'hi' }, 'txn-1');
+  assert.deepEqual(byGhost.stateSent, [`${GHOST} m.room.encryption`]);
+});
+
+test('require: the last guard sends nothing unencrypted into a portal, whatever the path (here: no encryption wired at all)', async () => {
+  const { bridge, sent } = plainRoomsBridge(() => true);
+  const matrix = new AppserviceMatrixPort(bridge, BOT, 'wa_{phone}', 'example.org', /^@wa_\+\d+:example\.org$/, undefined,
+    { applies: () => true, cannotEncrypt: () => undefined });
+  await assert.rejects(matrix.sendEvent(BOT, '!portal:example.org', 'm.room.message', { body: 'secret' }), /requires encryption/);
+  assert.deepEqual(sent, [], 'not one plaintext event');
 });
