@@ -200,10 +200,12 @@ test('without encryption configured, media goes as is even into an encrypted roo
 function plainRoomsBridge(mayEncrypt: (user: string) => boolean) {
   const sent: { user: string; path: string }[] = [];
   const stateSent: string[] = [];
+  const uploaded: string[] = [];
   const bridge = {
     getIntent: (user: string) => ({
       ensureRegistered: async () => 'registered=true',
       matrixClient: {
+        uploadContent: async (_data: Buffer, type: string) => { uploaded.push(type); return 'mxc://example.org/u'; },
         getRoomStateEvent: async () => { throw Object.assign(new Error('not found'), { statusCode: 404 }); },
         sendStateEvent: async (_roomId: string, type: string) => {
           if (!mayEncrypt(user)) throw Object.assign(new Error('forbidden'), { statusCode: 403, body: { errcode: 'M_FORBIDDEN' } });
@@ -218,7 +220,7 @@ function plainRoomsBridge(mayEncrypt: (user: string) => boolean) {
       },
     }),
   } as unknown as Bridge;
-  return { bridge, sent, stateSent };
+  return { bridge, sent, stateSent, uploaded };
 }
 
 const encryptor = { encrypt: async () => ({ algorithm: 'm.megolm.v1.aes-sha2', ciphertext: 'c' }) };
@@ -251,6 +253,16 @@ test('require: when neither the bot nor the sender may turn encryption on, nothi
     { applies: () => true, cannotEncrypt: () => assert.fail('the ghost could') });
   await ghostPort.sendEvent(GHOST, '!portal:example.org', 'm.room.message', { body: 'hi' }, 'txn-1');
   assert.deepEqual(byGhost.stateSent, [`${GHOST} m.room.encryption`]);
+});
+
+test('require: media for a plain portal waits for encryption to be turned on and goes up as ciphertext', async () => {
+  const { bridge, stateSent, uploaded } = plainRoomsBridge(() => true);
+  const matrix = new AppserviceMatrixPort(bridge, BOT, 'wa_{phone}', 'example.org', /^@wa_\+\d+:example\.org$/, encryptor,
+    { applies: (roomId) => roomId === '!portal:example.org', cannotEncrypt: () => assert.fail('the bot may') });
+  const media = await matrix.uploadRoomMedia(GHOST, '!portal:example.org', new Uint8Array([1, 2, 3]), 'image/png', 'cat.png');
+  assert.deepEqual(stateSent, [`${BOT} m.room.encryption`], 'encryption first');
+  assert.deepEqual(uploaded, ['application/octet-stream'], 'then ciphertext, not the image');
+  assert.equal(typeof media === 'object' && media.file.url, 'mxc://example.org/u');
 });
 
 test('require: the last guard sends nothing unencrypted into a portal, whatever the path (here: no encryption wired at all)', async () => {
