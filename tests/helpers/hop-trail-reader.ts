@@ -2,14 +2,17 @@
 // the well-formed trail under HOP_TRAIL_KEY, or undefined when it is missing or malformed.
 // The bridge writes trails and never reads them back, so this lives with the tests, which
 // use it to check that no bridged event lacks a trail.
-import { HOP_TRAIL_KEY, type Hop, type HopTrail, type Place, type Protection } from '../../src/security';
+import { HOP_TRAIL_KEY, type Hop, type HopTrail, type MatrixSidePlace, type Place, type Protection } from '../../src/security';
 
 // records keyed by the union types, so a new place or protection cannot be forgotten here
-const PLACES: Record<Place, true> = { remote_device: true, interop_network: true, bridge: true, homeserver: true, matrix_clients: true };
+const MATRIX_SIDE: Record<MatrixSidePlace, true> = { bridge: true, homeserver: true, matrix_clients: true };
 const PROTECTIONS: Record<Protection, true> = { signal_e2e: true, megolm_e2e: true, transport: true, none: true };
+/** the network's places are named by its connector (remote_device, interop_network for the
+ *  interop connector), in lowercase snake_case (src/network/network-hops.ts) */
+const NETWORK_PLACE = /^[a-z][a-z0-9_]{0,63}$/;
 
 function isPlace(v: unknown): v is Place {
-  return typeof v === 'string' && Object.hasOwn(PLACES, v);
+  return typeof v === 'string' && (Object.hasOwn(MATRIX_SIDE, v) || NETWORK_PLACE.test(v));
 }
 
 function isPlaceList(v: unknown): v is Place[] {
