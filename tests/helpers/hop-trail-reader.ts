@@ -44,5 +44,19 @@ export function readHopTrail(content: unknown): HopTrail | undefined {
     (c.e2ee === null || typeof c.e2ee === 'boolean') &&
     typeof c.identity_verified === 'boolean' &&
     (r.matrix_room_encrypted === undefined || typeof r.matrix_room_encrypted === 'boolean');
-  return ok ? (t as HopTrail) : undefined;
+  return ok && isPath(t as HopTrail) ? (t as HopTrail) : undefined;
+}
+
+/** The hops make one path, from the Matrix clients to the contact's device or back, and every
+ *  place said to have had the plaintext is on it: the network's places have names its
+ *  connector chose, so a name alone cannot tell a place from a typo. */
+function isPath(t: HopTrail): boolean {
+  const chained = t.hops.every((h, i) => i === 0 || t.hops[i - 1].to === h.from);
+  const first = t.hops[0].from;
+  const last = t.hops[t.hops.length - 1].to;
+  const device = t.direction === 'remote_to_matrix' ? first : last;
+  const ends = t.direction === 'remote_to_matrix' ? last === 'matrix_clients' : first === 'matrix_clients';
+  const places = new Set(t.hops.flatMap((h) => [h.from, h.to]));
+  const onPath = [...t.hops.flatMap((h) => h.plaintext_at), ...t.plaintext_exposed_at].every((p) => places.has(p));
+  return chained && ends && !Object.hasOwn(MATRIX_SIDE, device) && onPath;
 }

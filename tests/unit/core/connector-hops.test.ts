@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeNetwork, FakeSession, startCoreHarness, type CoreHarness } from '../../helpers/core-harness';
 import { fromMatrix, text, waitFor } from '../../helpers/outbox-driver';
+import { readHopTrail } from '../../helpers/hop-trail-reader';
 import { HOP_TRAIL_KEY, SECURITY_STATE_TYPE, type HopTrail, type SecuritySummary } from '../../../src/security';
 import type { NetworkHopQuery, NetworkHops } from '../../../src/network/network-hops';
 import type { E164 } from '../../../src/network/phone';
@@ -52,6 +53,7 @@ async function exchange(t: { after(fn: () => Promise<void>): void }, network: Fa
   const roomId = String(h.store.portals.get(ALICE, SAM)?.roomId);
   const ghostEvent = h.matrix.inRoom(roomId).find((e) => e.content.body === 'hello');
   assert.ok(ghostEvent, 'the message is bridged');
+  assert.ok(readHopTrail(ghostEvent.content), 'a checker reads the trail as well-formed');
   await fromMatrix(h, roomId, ALICE, 'm.room.message', text('hi Sam'));
   await waitFor('the answer on the network', () => session.sent.length >= 1);
   return {
