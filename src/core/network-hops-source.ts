@@ -9,6 +9,14 @@ import type { RemoteNetwork } from '../network/remote-network';
 import { cautiousNetworkHops, checkNetworkHops } from '../security/network-hops-check';
 import type { CoreLogger } from './context';
 
+/** the description's fields only, as plain data (whatever they hold is checked after) */
+function plainCopy(d: unknown): unknown {
+  if (typeof d !== 'object' || d === null) return d;
+  const { device, via, links } = d as Record<string, unknown>;
+  const place = (p: unknown) => (typeof p === 'object' && p !== null ? { ...(p as Record<string, unknown>) } : p);
+  return { device: place(device), via: Array.isArray(via) ? via.map(place) : via, links: Array.isArray(links) ? [...(links as unknown[])] : links };
+}
+
 /** distinct problems logged at most; a connector whose errors vary must not fill the log */
 const MAX_WARNINGS = 20;
 
@@ -25,12 +33,15 @@ export class NetworkHopsSource {
       return relayedNetworkHops({ device: { place: 'remote_device', label: "contact's device" }, relay: { place: 'remote_network', label: network.displayName } }, query.e2ee);
     }
     let described: unknown;
+    let problems: string[];
     try {
-      described = network.describeHops(query);
+      // a plain copy, checked and used: what the connector holds cannot change under the
+      // trail, and a getter that throws is a failed description like a throw
+      described = plainCopy(network.describeHops(query));
+      problems = checkNetworkHops(described);
     } catch (error) {
-      return this.cautious(`describing its hops failed (${(error as Error)?.message ?? String(error)})`);
+      return this.cautious(`describing its hops failed (${error instanceof Error ? error.message : String(error)})`);
     }
-    const problems = checkNetworkHops(described);
     return problems.length === 0 ? (described as NetworkHops) : this.cautious(`its description of its hops is not usable: ${problems.join('; ')}`);
   }
 

@@ -108,6 +108,7 @@ for (const [what, describe] of [
   ['an unknown protection', () => ({ ...encryptedRelays(), links: ['signal_e2e', 'quantum', 'signal_e2e'] })],
   ['an intermediary named like the homeserver', () => ({ ...plaintextRelay(), via: [{ place: 'homeserver', label: 'relay', plaintext: false }] })],
   ['a throw', () => { throw new Error('hops table missing'); }],
+  ['a field that throws when read', () => ({ ...encryptedRelays(), get via() { throw new Error('not loaded'); } })],
 ] as [string, (q: NetworkHopQuery) => unknown][]) {
   test(`a connector whose description has ${what}: the message is bridged, the trail reads plaintext at the network, one warning`, async (t) => {
     const { h, inbound, summary } = await exchange(t, new DescribingNetwork(describe));
