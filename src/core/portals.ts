@@ -144,7 +144,7 @@ export class Portals {
     const record = this.security.contact(owner, contact);
     const name = store.ghosts.get(contact)?.displayName ?? displayPhone(contact);
     const notice = portalCreatedNotice({ contactName: name, networkName: network.displayName, contactE2ee: record?.e2ee ?? null, roomEncrypted: encrypted,
-      bridgeEncrypts: this.ctx.config.security.encryption !== 'off' });
+      bridgeEncrypts: this.ctx.config.security.encryption !== 'off', network: this.security.networkExposure(owner, contact) });
     // one transaction ID per room: a repeated setup shows the notice once
     const txnId = `mib-portal-${createHash('sha256').update(roomId).digest('base64url').slice(0, 32)}`;
     await matrix.sendEvent(matrix.botUserId, roomId, 'm.room.message', noticeContent(notice.body, notice.html), txnId);

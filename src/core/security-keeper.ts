@@ -15,6 +15,9 @@ import type { RemoteIdentity, RemoteSender } from '../network/remote-network';
 import { HOP_TRAIL_KEY, SECURITY_STATE_TYPE, SECURITY_SUMMARY_KEY } from '../security/namespace';
 import { matrixToRemoteTrail, remoteToMatrixTrail, type HopTrail } from '../security/hop-trail';
 import { securitySummary, summaryChanged, type SecuritySummary } from '../security/room-security';
+import { networkExposure } from '../security/network-hops-check';
+import type { NetworkHops } from '../network/network-hops';
+import { NetworkHopsSource } from './network-hops-source';
 import { confirmCode, identityChangedNotice, newDeviceNotice, safetyNumberGroups, unencryptedProviderNotice } from '../security/notices';
 import type { ContactRecord } from '../store';
 import { KeyedQueue } from '../lib/keyed-queue';
@@ -42,8 +45,11 @@ export type ConfirmResult =
 
 export class SecurityKeeper {
   private readonly writes = new KeyedQueue();
+  private readonly hops: NetworkHopsSource;
 
-  constructor(private readonly ctx: CoreContext) {}
+  constructor(private readonly ctx: CoreContext) {
+    this.hops = new NetworkHopsSource(ctx.network, ctx.log);
+  }
 
   /** one portal's security writes, strictly one after the other */
   private serial<T>(owner: string, contact: string, task: () => Promise<T>): Promise<T> {
@@ -75,28 +81,45 @@ export class SecurityKeeper {
     return this.ctx.config.security.encryption === 'require' || this.roomEncrypted(owner, contact);
   }
 
+  /** the connector's hops between the contact's device and the bridge (checked) */
+  private networkHops(provider: string | null, e2ee: boolean | null): NetworkHops {
+    return this.hops.describe({ provider, e2ee });
+  }
+
   /** trail of a remote message into Matrix; `encrypted` is how it crossed the network */
   remoteTrail(owner: string, contact: string, encrypted: boolean | null): HopTrail {
     const record = this.contact(owner, contact);
+    const provider = record?.provider ?? null;
     return remoteToMatrixTrail({
-      contactProvider: record?.provider ?? null,
+      contactProvider: provider,
       contactE2ee: encrypted,
       matrixRoomEncrypted: this.messageEncrypted(owner, contact),
       identityVerified: record?.verified ?? false,
       bridgeEncrypts: this.bridgeEncrypts(owner, contact),
+      network: this.networkHops(provider, encrypted),
     });
   }
 
   /** trail of a Matrix message towards the contact, before it is sent */
   matrixTrail(owner: string, contact: string): HopTrail {
     const record = this.contact(owner, contact);
+    const provider = record?.provider ?? null;
+    const e2ee = record?.e2ee ?? null;
     return matrixToRemoteTrail({
-      contactProvider: record?.provider ?? null,
-      contactE2ee: record?.e2ee ?? null,
+      contactProvider: provider,
+      contactE2ee: e2ee,
       matrixRoomEncrypted: this.messageEncrypted(owner, contact),
       identityVerified: record?.verified ?? false,
       bridgeEncrypts: this.bridgeEncrypts(owner, contact),
+      network: this.networkHops(provider, e2ee),
     });
+  }
+
+  /** which of the network's places read the chat with `contact` (their labels), and whether
+   *  the network's way is end-to-end encrypted throughout: what notices say of the network */
+  networkExposure(owner: string, contact: string): { readers: string[]; endToEnd: boolean } {
+    const record = this.contact(owner, contact);
+    return networkExposure(this.networkHops(record?.provider ?? null, record?.e2ee ?? null));
   }
 
   /** content with the trail under the one namespaced key */
@@ -106,13 +129,15 @@ export class SecurityKeeper {
 
   summary(owner: string, contact: string): SecuritySummary {
     const record = this.contact(owner, contact);
+    const provider = record?.provider ?? null;
+    const e2ee = record?.e2ee ?? null;
     return securitySummary(this.roomEncrypted(owner, contact), {
       phone: contact,
-      provider: record?.provider ?? null,
-      e2ee: record?.e2ee ?? null,
+      provider,
+      e2ee,
       identityFingerprint: record?.identityFingerprint ?? null,
       verified: record?.verified ?? false,
-    }, this.bridgeEncrypts(owner, contact));
+    }, this.bridgeEncrypts(owner, contact), this.networkHops(provider, e2ee));
   }
 
   /** m.bridge / uk.half-shot.bridge content with the security summary embedded */

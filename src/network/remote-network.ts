@@ -9,6 +9,7 @@
 import type { AttachmentPart, Content } from '../protocol/content';
 import type { E164 } from './phone';
 import type { LoginStart } from './login-steps';
+import type { NetworkHopQuery, NetworkHops } from './network-hops';
 
 export type { E164 };
 
@@ -199,6 +200,12 @@ export interface RemoteNetwork {
    *  Without it, a restart loses a login in progress. */
   resumeLogin?(userKey: string, saved: ResumedLogin): Promise<LoginStart>;
   connect(userKey: string, login: LoginState, handler: RemoteEventHandler): Promise<RemoteSession>;
+  /** Optional: the network's hops between the remote person's device and the bridge, for the
+   *  hop trail of a message (src/network/network-hops.ts). Quick and synchronous: called for
+   *  every bridged message. Core checks the answer; one it cannot use (or a throw) is read as
+   *  plaintext at the network, with a warning. Absent: one relay named `remote_network`
+   *  (labelled with displayName), end-to-end encrypted across it when the message was. */
+  describeHops?(query: NetworkHopQuery): NetworkHops;
   /** removes the device and every key held for it; returns what was deleted, for the user */
   logout(userKey: string, login: LoginState): Promise<string[]>;
 }

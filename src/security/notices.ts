@@ -75,11 +75,18 @@ function confirmHow(who: string, phone: string | undefined, code: string): Line 
   );
 }
 
-/** `bridgeEncrypts`: security.encryption is on, so the bridge reads and writes an encrypted room itself */
-export function portalCreatedNotice(args: { contactName: string; networkName: string; contactE2ee: boolean | null; roomEncrypted: boolean; bridgeEncrypts?: boolean }): Notice {
+/** `bridgeEncrypts`: security.encryption is on, so the bridge reads and writes an encrypted room itself.
+ *  `network`: which of the network's places read the chat (their labels, from the connector's
+ *  description, networkExposure) and whether its way is end-to-end encrypted throughout;
+ *  absent, the network as one place named `networkName` that reads the chat unless the
+ *  contact is known to have end-to-end encryption. */
+export function portalCreatedNotice(args: {
+  contactName: string; networkName: string; contactE2ee: boolean | null; roomEncrypted: boolean; bridgeEncrypts?: boolean;
+  network?: { readers: string[]; endToEnd: boolean };
+}): Notice {
   const who = name(args.contactName);
-  const network = cleanQuoted(args.networkName, MAX_NAME);
   const endToBridge = args.roomEncrypted && args.bridgeEncrypts === true;
+  const exposure = args.network ?? { readers: args.contactE2ee === true ? [] : [args.networkName], endToEnd: args.contactE2ee === true };
   const readers = [
     'the bridge host (the server running this bridge), because the bridge decrypts every message to pass it on',
   ];
@@ -88,13 +95,16 @@ export function portalCreatedNotice(args: { contactName: string; networkName: st
       ? 'your homeserver, because the bridge posts messages here unencrypted even though this room is encrypted'
       : 'your homeserver, because this room is not encrypted');
   }
-  if (args.contactE2ee === false) readers.push(`the ${network}, because ${who}'s provider has no end-to-end encryption`);
-  if (args.contactE2ee === null) readers.push(`possibly the ${network}: it is not known yet whether ${who}'s provider uses end-to-end encryption`);
+  for (const label of exposure.readers.map((l) => cleanQuoted(l, MAX_NAME))) {
+    if (args.contactE2ee === false) readers.push(`the ${label}, because ${who}'s provider has no end-to-end encryption`);
+    else if (args.contactE2ee === null) readers.push(`possibly the ${label}: it is not known yet whether ${who}'s provider uses end-to-end encryption`);
+    else readers.push(`the ${label}, which the messages cross unencrypted on their way`);
+  }
   return notice(
     '🔓 Where messages in this chat can be read',
-    line(`This room bridges your chat with ${who} on the ${network}. It is not end-to-end encrypted: besides you and ${who}, messages can be read by:`),
+    line(`This room bridges your chat with ${who} on the ${cleanQuoted(args.networkName, MAX_NAME)}. It is not end-to-end encrypted: besides you and ${who}, messages can be read by:`),
     list(readers),
-    args.contactE2ee === true
+    args.contactE2ee === true && exposure.endToEnd
       ? line(`Between the bridge and ${who}'s device, messages are end-to-end encrypted (Signal protocol): the network itself cannot read them.`)
       : undefined,
     endToBridge ? line(ENCRYPTED_TO_BRIDGE) : undefined,

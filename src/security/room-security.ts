@@ -5,6 +5,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { remoteToMatrixTrail, type Place } from './hop-trail';
+import type { NetworkHops } from '../network/network-hops';
 
 export interface ContactSecurity {
   phone: string;
@@ -27,8 +28,9 @@ export interface SecuritySummary {
   plaintext_exposed_at: Place[];
 }
 
-/** `bridgeEncrypts`: end-to-bridge encryption is on and the room is encrypted (hop-trail.ts) */
-export function securitySummary(roomEncrypted: boolean, contact: ContactSecurity, bridgeEncrypts = false): SecuritySummary {
+/** `bridgeEncrypts`: end-to-bridge encryption is on and the room is encrypted (hop-trail.ts);
+ *  `network`: the connector's description of its hops for the contact (TrailFacts.network) */
+export function securitySummary(roomEncrypted: boolean, contact: ContactSecurity, bridgeEncrypts = false, network?: NetworkHops): SecuritySummary {
   // derived from the same trail the messages carry, so the room state and the events agree
   const trail = remoteToMatrixTrail({
     contactProvider: contact.provider,
@@ -36,6 +38,7 @@ export function securitySummary(roomEncrypted: boolean, contact: ContactSecurity
     matrixRoomEncrypted: roomEncrypted,
     identityVerified: contact.verified,
     bridgeEncrypts: bridgeEncrypts && roomEncrypted,
+    network,
   });
   return {
     version: 1,

@@ -17,6 +17,8 @@ import type { NetworkConnector } from '../connector';
 import type { LoginStart } from '../login-steps';
 import { beginInteropLogin, resumeInteropLogin } from './interop-login';
 import { InteropSession } from './interop-session';
+import { interopNetworkHops } from './interop-hops';
+import type { NetworkHopQuery, NetworkHops } from '../network-hops';
 import type { BridgeKeyStore } from './signal-keys';
 
 export interface InteropNetworkOptions {
@@ -75,6 +77,10 @@ export class InteropNetwork implements NetworkConnector {
     this.conn.on('protocolError', (message) => options.log.warn(`interop gateway sent something unreadable: ${message}`));
     // the secret was accepted once and is refused now (rotated, provider removed): said once, as at start
     this.conn.on('authRefused', (refusals) => refusals === 1 && this.secretRefused());
+  }
+
+  describeHops(query: NetworkHopQuery): NetworkHops {
+    return interopNetworkHops(query);
   }
 
   get connected(): boolean {
