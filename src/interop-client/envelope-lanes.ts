@@ -10,7 +10,7 @@
  * behind it there, even once the sender is preferred, until that lane holds none of theirs.
  */
 class Fifo<T> {
-  private items: T[] = [];
+  private items: (T | undefined)[] = [];
   private head = 0;
 
   get length(): number {
@@ -23,9 +23,14 @@ class Fifo<T> {
 
   shift(): T | undefined {
     if (this.head === this.items.length) return undefined;
-    const item = this.items[this.head++];
-    // drop the consumed front now and then, so a long flood does not keep it all alive
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
+    const item = this.items[this.head];
+    // let go of it at once: an envelope may be a frame of many megabytes
+    this.items[this.head++] = undefined;
+    // and drop the emptied front now and then, so a long flood does not grow the array for good
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
       this.head = 0;
     }

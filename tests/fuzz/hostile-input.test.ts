@@ -290,12 +290,16 @@ test('hostile input: the bridge and the gateway survive, nothing stays stuck, ot
 
   // memory of both processes, once a second
   const rss = { bridge: [] as number[], gateway: [] as number[] };
+  // the bridge's peak in each phase, so a memory bound that fails says where
+  let phase = 'streams';
+  const bridgePeaks = new Map<string, number>();
   const sampler = setInterval(() => {
     for (const [name, proc] of [['bridge', e.bridge], ['gateway', e.gatewayProcess]] as const) {
       if (proc.exit) continue;
       try {
         const { rssMb } = memoryOf(proc.pid);
         if (Number.isFinite(rssMb)) rss[name].push(rssMb);
+        if (Number.isFinite(rssMb) && name === 'bridge') bridgePeaks.set(phase, Math.max(bridgePeaks.get(phase) ?? 0, rssMb));
       } catch {
         // exited between the check and the read
       }
@@ -393,6 +397,7 @@ test('hostile input: the bridge and the gateway survive, nothing stays stuck, ot
   }
   if (probes.length === 0) failures.push('no probe of the untouched contact ran during the fuzz');
 
+  phase = 'backlog';
   const drain = await waitForDrain(e, DRAIN_MS);
   if (drain.ms === undefined) {
     failures.push(`the hostile backlog was not worked through ${DRAIN_MS / 1000} s after the streams (${drain.left}): stuck`);
@@ -405,10 +410,12 @@ test('hostile input: the bridge and the gateway survive, nothing stays stuck, ot
   let stressorOutcomes: Outcome[] = [];
   if (STRESSORS && deadProcess()) console.log('stage B (gateway stressors) skipped: a process is gone already');
   if (STRESSORS && !deadProcess()) {
+    phase = 'stressors';
     const s = Date.now();
     stressorOutcomes = await gatewayStressors(rng, hostile[0].sim, USER_PHONE, e.gateway.url, e.gatewayMaxFrameBytes, { id: 'native', secret: PROVIDER_SECRETS.native });
     console.log(`stage B (gateway stressors) took ${((Date.now() - s) / 1000).toFixed(1)} s:`);
     for (const o of stressorOutcomes) console.log(`  ${o.variant.padEnd(28)} → ${o.result} (${o.ms} ms)`);
+    phase = 'after stressors';
     await crossEachWay('after the stressors', watcher, user, contacts, failures);
   }
   clearInterval(sampler);
@@ -429,6 +436,7 @@ test('hostile input: the bridge and the gateway survive, nothing stays stuck, ot
   console.log(stuckReport(e, remoteIds, matrixIds));
   const mm = (xs: number[]) => (xs.length ? `${Math.min(...xs).toFixed(0)}..${Math.max(...xs).toFixed(0)} MB (${xs.length} samples)` : 'no samples');
   console.log(`RSS bridge ${mm(rss.bridge)}, gateway ${mm(rss.gateway)}; bound for the bridge ${RSS_BOUND_MB} MB`);
+  console.log(`bridge RSS peak by phase: ${[...bridgePeaks].map(([k, v]) => `${k} ${v.toFixed(0)} MB`).join(', ')}`);
   console.log(`bridge log, warn/error lines by kind:\n${logSummary(e.bridge)}`);
   console.log(`gateway log, warn/error lines by kind:\n${logSummary(e.gatewayProcess)}`);
   const totalMs = Date.now() - startedAt;

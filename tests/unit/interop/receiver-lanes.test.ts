@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { InteropConnection } from '../../../src/interop-client/connection';
 import { InboundReceiver, type ReceiverSink } from '../../../src/interop-client/receiver';
 import type { IncomingMessage } from '../../../src/interop-client/types';
@@ -94,4 +96,23 @@ test('a long backlog is handed over whole and in order', async () => {
   assert.equal(handed.length, 3005);
   assert.equal(new Set(handed.map((m) => m.envelopeId)).size, 3005, 'each once');
   for (const s of [FRIEND, stranger(0), stranger(1), stranger(2)]) assert.ok(ascending(idsOf(handed, s)), `${s} in order`);
+});
+
+test('an envelope handed over is not kept by the receiver (a frame can be many megabytes)', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const { receiver, handed } = receiverWith({ preferred: (phone) => phone === FRIEND });
+  // made in a function of their own: a suspended async function keeps its last locals alive
+  const enqueueWatched = (sender: string): WeakRef<EnvelopeEvent> => {
+    const ev = envelope(sender);
+    receiver.enqueue(ev);
+    return new WeakRef(ev);
+  };
+  const refs = [stranger(1), FRIEND, stranger(2)].map(enqueueWatched);
+  await receiver.idle();
+  assert.equal(handed.length, 3);
+  // a weakly held object is collected only after the turn that last used it
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  assert.deepEqual(refs.map((r) => r.deref() === undefined), [true, true, true], 'every envelope collected');
 });
