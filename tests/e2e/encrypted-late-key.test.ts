@@ -8,11 +8,10 @@
 // between the message and its key.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CryptoTestClient } from '../helpers/crypto-test-client';
+import { ALICE_PHONE, portalFromContact, startEncryptedWorld } from '../helpers/encrypted-env';
 import { reader } from '../helpers/encrypted-room-reader';
-import { acceptMessageRequest, acceptPortalInvite, ghostId, loginMatrixUser, matrixUser, newSim, simReceivesText, startInteropEnv } from '../helpers/interop-env';
+import { simReceivesText } from '../helpers/interop-env';
 
-const ALICE_PHONE = '+4915112345678';
 const SAM_PHONE = '+14155552671';
 
 /** Polls `check` (a condition, not a duration) until it holds; throws after `timeoutMs`. */
@@ -26,19 +25,9 @@ async function until(what: string, check: () => boolean, timeoutMs = 30_000): Pr
 
 test('a message whose room key comes after it is bridged once the key arrives, also across a restart, and nobody is told it failed', { timeout: 240_000 }, async (t) => {
   // a time-out no step of this test comes near: a notice could only come from the old "tell at once"
-  const env = await startInteropEnv({ adjust: (c) => { c.security.encryption = 'default'; c.security.undecryptable_timeout_seconds = 3600; } });
-  t.after(() => env.stop());
-  const alice = await matrixUser(env, 'alice');
-  const aliceCrypto = await CryptoTestClient.login(env.bridgeEnv.hs.url, 'alice', 'alice-password');
-  t.after(() => aliceCrypto.close());
-  await aliceCrypto.crossSign();
-  const { managementRoom } = await loginMatrixUser(env, alice, ALICE_PHONE);
-  const sam = await newSim(env, SAM_PHONE, 'native', { displayName: 'Sam' });
-  const ghost = ghostId(env, SAM_PHONE);
-  const mark = await alice.catchUp();
-  await sam.sendText(ALICE_PHONE, 'hello, encrypted');
-  await acceptMessageRequest(env, alice, managementRoom, SAM_PHONE, mark);
-  const portal = await acceptPortalInvite(alice, ghost, { after: mark, timeoutMs: 30_000 });
+  const world = await startEncryptedWorld(t, (c) => { c.security.encryption = 'default'; c.security.undecryptable_timeout_seconds = 3600; });
+  const { env, aliceCrypto } = world;
+  const { sam, ghost, portal } = await portalFromContact(world, SAM_PHONE, 'hello, encrypted');
   const { stored, decryptedFrom, decryptedBodies } = reader(aliceCrypto, portal);
   await aliceCrypto.track([ghost, env.botUserId]);
   await decryptedFrom(ghost, 'hello, encrypted'); // the ghost's device exists and the room works

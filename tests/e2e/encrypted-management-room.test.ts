@@ -9,17 +9,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as wasm from '@matrix-org/matrix-sdk-crypto-wasm';
-import { CryptoTestClient } from '../helpers/crypto-test-client';
+import { startEncryptedWorld } from '../helpers/encrypted-env';
 import { reader } from '../helpers/encrypted-room-reader';
-import { matrixUser, messageFrom, roomState, startInteropEnv } from '../helpers/interop-env';
+import { messageFrom, roomState } from '../helpers/interop-env';
 
 test('default: the management room is encrypted by the bot, and `help` sent encrypted gets an encrypted answer', { timeout: 180_000 }, async (t) => {
-  const env = await startInteropEnv({ adjust: (c) => { c.security.encryption = 'default'; } });
-  t.after(() => env.stop());
-  const alice = await matrixUser(env, 'alice');
-  const aliceCrypto = await CryptoTestClient.login(env.bridgeEnv.hs.url, 'alice', 'alice-password');
-  t.after(() => aliceCrypto.close());
-  await aliceCrypto.crossSign();
+  const world = await startEncryptedWorld(t, (c) => { c.security.encryption = 'default'; });
+  const { env, alice, aliceCrypto } = world;
   alice.decryptor = aliceCrypto.decryptor();
 
   const room = await alice.createRoom({ invite: [env.botUserId], isDirect: true, preset: 'trusted_private_chat' });
@@ -41,12 +37,8 @@ test('default: the management room is encrypted by the bot, and `help` sent encr
 });
 
 test('require: a management room the bot may not encrypt is left with the reason; in one it encrypted, a plaintext command is refused', { timeout: 180_000 }, async (t) => {
-  const env = await startInteropEnv({ adjust: (c) => { c.security.encryption = 'require'; } });
-  t.after(() => env.stop());
-  const alice = await matrixUser(env, 'alice');
-  const aliceCrypto = await CryptoTestClient.login(env.bridgeEnv.hs.url, 'alice', 'alice-password');
-  t.after(() => aliceCrypto.close());
-  await aliceCrypto.crossSign();
+  const world = await startEncryptedWorld(t, (c) => { c.security.encryption = 'require'; });
+  const { env, alice, aliceCrypto } = world;
 
   // private_chat: the invited bot has no power to change the room's settings
   const plainRoom = await alice.createRoom({ invite: [env.botUserId], isDirect: true });

@@ -15,14 +15,12 @@ import assert from 'node:assert/strict';
 import * as wasm from '@matrix-org/matrix-sdk-crypto-wasm';
 import type { AttachmentPart } from '../../src/protocol/content';
 import type { IncomingMessage } from '../../src/interop-client/types';
-import { CryptoTestClient, type DecryptedForTest } from '../helpers/crypto-test-client';
+import type { DecryptedForTest } from '../helpers/crypto-test-client';
+import { ALICE_PHONE, portalFromContact, startEncryptedWorld } from '../helpers/encrypted-env';
 import { reader } from '../helpers/encrypted-room-reader';
 import type { MatrixEvent, SeenEvent } from '../helpers/matrix-client';
-import {
-  acceptMessageRequest, acceptPortalInvite, ghostId, loginMatrixUser, matrixUser, newSim, remoteText, simReceivesText, startInteropEnv,
-} from '../helpers/interop-env';
+import { remoteText, simReceivesText } from '../helpers/interop-env';
 
-const ALICE_PHONE = '+4915112345678';
 const SAM_PHONE = '+14155552671';
 
 type Json = Record<string, unknown>;
@@ -44,20 +42,10 @@ function decryptFile(ciphertext: Uint8Array, file: Json): Buffer {
 }
 
 test('an encrypted portal: media, replies, edits, reactions, deletes, receipts and typing, both ways', { timeout: 300_000 }, async (t) => {
-  const env = await startInteropEnv({ adjust: (c) => { c.security.encryption = 'default'; } });
-  t.after(() => env.stop());
-  const alice = await matrixUser(env, 'alice');
-  const aliceCrypto = await CryptoTestClient.login(env.bridgeEnv.hs.url, 'alice', 'alice-password');
-  t.after(() => aliceCrypto.close());
-  await aliceCrypto.crossSign();
+  const world = await startEncryptedWorld(t, (c) => { c.security.encryption = 'default'; });
+  const { env, alice, aliceCrypto } = world;
 
-  const { managementRoom } = await loginMatrixUser(env, alice, ALICE_PHONE);
-  const sam = await newSim(env, SAM_PHONE, 'native', { displayName: 'Sam' });
-  const ghost = ghostId(env, SAM_PHONE);
-  const mark = await alice.catchUp();
-  const helloId = await sam.sendText(ALICE_PHONE, 'hello, encrypted');
-  await acceptMessageRequest(env, alice, managementRoom, SAM_PHONE, mark);
-  const portal = await acceptPortalInvite(alice, ghost, { after: mark, timeoutMs: 30_000 });
+  const { sam, ghost, portal, firstMessageId: helloId } = await portalFromContact(world, SAM_PHONE, 'hello, encrypted');
   const { stored, decryptedFrom } = reader(aliceCrypto, portal);
   await aliceCrypto.track([ghost, env.botUserId]);
   const hello = await decryptedFrom(ghost, 'hello, encrypted');

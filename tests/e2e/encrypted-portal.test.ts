@@ -13,36 +13,25 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as wasm from '@matrix-org/matrix-sdk-crypto-wasm';
 import { DEFAULT_DEVICE_DISPLAY_NAME } from '../../src/matrix/crypto/device-manager';
-import { CryptoTestClient } from '../helpers/crypto-test-client';
+import { ALICE_PHONE, portalFromContact, startEncryptedWorld } from '../helpers/encrypted-env';
 import { reader } from '../helpers/encrypted-room-reader';
 import { encryptionEnabledNotice } from '../../src/security/notices';
 import { HOP_TRAIL_KEY, SECURITY_STATE_TYPE } from '../../src/security/namespace';
 import {
-  acceptMessageRequest, acceptPortalInvite, ghostId, loginMatrixUser, matrixUser, messageFrom, newSim, roomState, simReceivesText,
-  startChatFromRemote, startInteropEnv,
+  messageFrom, roomState, simReceivesText,
+  startChatFromRemote,
 } from '../helpers/interop-env';
 
-const ALICE_PHONE = '+4915112345678';
 const SAM_PHONE = '+14155552671';
 
 test('an encrypted portal: text both ways, ciphertext only on the homeserver, trusted under CrossSignedOrLegacy', { timeout: 240_000 }, async (t) => {
   // a short wait for room keys: the message below whose key never comes is told after it
   // (a key that comes late: tests/e2e/encrypted-late-key.test.ts)
-  const env = await startInteropEnv({ adjust: (c) => { c.security.encryption = 'default'; c.security.undecryptable_timeout_seconds = 1; } });
-  t.after(() => env.stop());
-  const alice = await matrixUser(env, 'alice');
   // Alice's encrypting device: logged in before the portal exists, so the ghost shares the first message's key with it
-  const aliceCrypto = await CryptoTestClient.login(env.bridgeEnv.hs.url, 'alice', 'alice-password');
-  t.after(() => aliceCrypto.close());
-  await aliceCrypto.crossSign();
+  const world = await startEncryptedWorld(t, (c) => { c.security.encryption = 'default'; c.security.undecryptable_timeout_seconds = 1; });
+  const { env, alice, aliceCrypto } = world;
 
-  const { managementRoom } = await loginMatrixUser(env, alice, ALICE_PHONE);
-  const sam = await newSim(env, SAM_PHONE, 'native', { displayName: 'Sam' });
-  const ghost = ghostId(env, SAM_PHONE);
-  const mark = await alice.catchUp();
-  await sam.sendText(ALICE_PHONE, 'hello, encrypted');
-  await acceptMessageRequest(env, alice, managementRoom, SAM_PHONE, mark);
-  const portal = await acceptPortalInvite(alice, ghost, { after: mark, timeoutMs: 30_000 });
+  const { sam, ghost, portal } = await portalFromContact(world, SAM_PHONE, 'hello, encrypted');
   assert.ok((await roomState(alice, portal)).some((e) => e.type === 'm.room.encryption' && e.content.algorithm === 'm.megolm.v1.aes-sha2'),
     'the portal was created encrypted');
 
@@ -98,12 +87,8 @@ test('an encrypted portal: text both ways, ciphertext only on the homeserver, tr
 });
 
 test('encryption: allow: a plain portal the owner encrypts mid-conversation is read and written encrypted from then on', { timeout: 240_000 }, async (t) => {
-  const env = await startInteropEnv({ adjust: (c) => { c.security.encryption = 'allow'; } });
-  t.after(() => env.stop());
-  const alice = await matrixUser(env, 'alice');
-  const aliceCrypto = await CryptoTestClient.login(env.bridgeEnv.hs.url, 'alice', 'alice-password');
-  t.after(() => aliceCrypto.close());
-  await aliceCrypto.crossSign();
+  const world = await startEncryptedWorld(t, (c) => { c.security.encryption = 'allow'; });
+  const { env, alice, aliceCrypto } = world;
   const { sim: sam, ghost, portal } = await startChatFromRemote(env, alice, ALICE_PHONE, SAM_PHONE);
   assert.ok(!(await roomState(alice, portal)).some((e) => e.type === 'm.room.encryption'), 'allow does not create portals encrypted');
   assert.ok(alice.seen.some(messageFrom(portal, ghost, 'hello')), 'before encryption, the ghost writes in clear');

@@ -7,21 +7,16 @@
 // Sam; and Synapse stores nothing in plaintext from the bridge's users after the restart.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CryptoTestClient } from '../helpers/crypto-test-client';
+import { ALICE_PHONE, startEncryptedWorld } from '../helpers/encrypted-env';
 import { reader } from '../helpers/encrypted-room-reader';
 import { HOP_TRAIL_KEY } from '../../src/security/namespace';
-import { matrixUser, remoteText, roomState, simReceivesText, startChatFromRemote, startInteropEnv } from '../helpers/interop-env';
+import { remoteText, roomState, simReceivesText, startChatFromRemote } from '../helpers/interop-env';
 
-const ALICE_PHONE = '+4915112345678';
 const SAM_PHONE = '+14155552671';
 
 test('require: a plaintext portal from before gets encryption before the first bridged message; plaintext from Matrix is refused', { timeout: 240_000 }, async (t) => {
-  const env = await startInteropEnv({ adjust: (c) => { c.security.encryption = 'allow'; } });
-  t.after(() => env.stop());
-  const alice = await matrixUser(env, 'alice');
-  const aliceCrypto = await CryptoTestClient.login(env.bridgeEnv.hs.url, 'alice', 'alice-password');
-  t.after(() => aliceCrypto.close());
-  await aliceCrypto.crossSign();
+  const world = await startEncryptedWorld(t, (c) => { c.security.encryption = 'allow'; });
+  const { env, alice, aliceCrypto } = world;
   const { sim: sam, ghost, portal } = await startChatFromRemote(env, alice, ALICE_PHONE, SAM_PHONE);
   assert.ok(!(await roomState(alice, portal)).some((e) => e.type === 'm.room.encryption'), 'made unencrypted under allow');
 

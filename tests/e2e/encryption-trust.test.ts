@@ -5,38 +5,26 @@
 // decrypt; with `all_devices` it decrypts. With `accept_messages_from: cross_signed_devices`
 // a message from the unsigned device is not bridged and Alice is told in the room, while one
 // from the signed device reaches the contact.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import * as wasm from '@matrix-org/matrix-sdk-crypto-wasm';
 import { CryptoTestClient } from '../helpers/crypto-test-client';
+import { ALICE_PHONE, portalFromContact, startEncryptedWorld } from '../helpers/encrypted-env';
 import { reader } from '../helpers/encrypted-room-reader';
 import type { MatrixEvent } from '../helpers/matrix-client';
 import type { TrustConfig } from '../../src/config/types';
-import {
-  acceptMessageRequest, acceptPortalInvite, ghostId, loginMatrixUser, matrixUser, newSim, simReceivesText, startInteropEnv,
-} from '../helpers/interop-env';
+import { simReceivesText } from '../helpers/interop-env';
 
-const ALICE_PHONE = '+4915112345678';
 const SAM_PHONE = '+14155552671';
 
 /** Alice with a cross-signed device and an unsigned one, and a portal Sam's first message opened. */
-async function aliceWithTwoDevices(t: { after(fn: () => unknown): void }, trust: Partial<TrustConfig>) {
-  const env = await startInteropEnv({ adjust: (c) => { c.security.encryption = 'default'; Object.assign(c.security.trust, trust); } });
-  t.after(() => env.stop());
-  const alice = await matrixUser(env, 'alice');
-  const signed = await CryptoTestClient.login(env.bridgeEnv.hs.url, 'alice', 'alice-password');
-  t.after(() => signed.close());
-  await signed.crossSign();
+async function aliceWithTwoDevices(t: TestContext, trust: Partial<TrustConfig>) {
+  const world = await startEncryptedWorld(t, (c) => { c.security.encryption = 'default'; Object.assign(c.security.trust, trust); });
+  const { env, aliceCrypto: signed } = world;
   // logged in after cross-signing and never verified: a device her identity did not sign
   const unsigned = await CryptoTestClient.login(env.bridgeEnv.hs.url, 'alice', 'alice-password');
   t.after(() => unsigned.close());
-  const { managementRoom } = await loginMatrixUser(env, alice, ALICE_PHONE);
-  const sam = await newSim(env, SAM_PHONE, 'native', { displayName: 'Sam' });
-  const ghost = ghostId(env, SAM_PHONE);
-  const mark = await alice.catchUp();
-  await sam.sendText(ALICE_PHONE, 'hello, encrypted');
-  await acceptMessageRequest(env, alice, managementRoom, SAM_PHONE, mark);
-  const portal = await acceptPortalInvite(alice, ghost, { after: mark, timeoutMs: 30_000 });
+  const { sam, ghost, portal } = await portalFromContact(world, SAM_PHONE, 'hello, encrypted');
   const fromSigned = reader(signed, portal);
   await signed.track([ghost, env.botUserId]);
   const hello = await fromSigned.decryptedFrom(ghost, 'hello, encrypted');
