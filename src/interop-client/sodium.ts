@@ -36,5 +36,8 @@ export function fromBase64(text: string, what: string): Uint8Array<ArrayBuffer> 
     throw new Error(`${what} is not valid base64`);
   }
   const buf = Buffer.from(text, 'base64');
+  // a large Buffer owns its memory: viewed, not copied (a frame-limit envelope is 12 MiB); a
+  // small one sits in Node's shared pool and is copied out, so it does not keep the pool alive
+  if (buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength) return new Uint8Array(buf.buffer as ArrayBuffer);
   return new Uint8Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
 }
