@@ -202,7 +202,7 @@ export function matrixToRemote(event: MatrixRoomEvent, refs: MatrixToRemoteRefs)
     case 'm.room.redaction':
       return fromRedaction(event, refs);
     case 'm.room.encrypted':
-      return cannotBridge('an encrypted message', 'The bridge cannot read encrypted Matrix rooms yet.');
+      return cannotBridge('an encrypted message', 'This bridge is set up not to read encrypted Matrix rooms (its admin can change that).');
     case 'm.call.invite':
       return cannotBridge('a call', 'This bridge does not carry calls.');
   }

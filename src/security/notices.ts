@@ -109,7 +109,7 @@ export function portalCreatedNotice(args: {
       : undefined,
     endToBridge ? line(ENCRYPTED_TO_BRIDGE) : undefined,
     args.roomEncrypted && !endToBridge
-      ? line(`This room is encrypted, and the bridge cannot read encrypted rooms yet: messages you send here will not reach ${who}.`)
+      ? line(`This room is encrypted, and this bridge is set up not to read encrypted rooms (its admin can change that): messages you send here will not reach ${who}.`)
       : undefined,
   );
 }
@@ -151,7 +151,7 @@ export function encryptionEnabledNotice(bridgeEncrypts = false): Notice {
   if (bridgeEncrypts) return notice('🔒 Encryption was turned on in this room', line(ENCRYPTED_TO_BRIDGE), line('The bridge host still reads every message, as before.'));
   return notice(
     '🔒 Encryption was turned on in this room',
-    line('The bridge cannot read encrypted Matrix rooms yet. Messages sent here from now on will not be delivered to the other side, and the bridge will never mark them as delivered.'),
+    line('This bridge is set up not to read encrypted Matrix rooms (its admin can change that). Messages sent here from now on will not be delivered to the other side, and the bridge will never mark them as delivered.'),
     line('Messages from the other side still appear here, but the bridge posts them unencrypted, so your homeserver can still read them.'),
   );
 }

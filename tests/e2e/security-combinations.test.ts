@@ -25,7 +25,7 @@ import {
 import { readHopTrail } from '../helpers/hop-trail-reader';
 
 const ALICE_PHONE = '+4915112345678';
-const NOT_DELIVERED = undeliverableNotice('an encrypted message', 'The bridge cannot read encrypted Matrix rooms yet.').body;
+const NOT_DELIVERED = undeliverableNotice('an encrypted message', 'This bridge is set up not to read encrypted Matrix rooms (its admin can change that).').body;
 
 /** One portal of the walk and what the bridge should currently believe about it. */
 interface Walker {

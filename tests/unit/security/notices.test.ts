@@ -78,7 +78,7 @@ test('portal notice for a plaintext contact adds the network; for an unknown one
 test('portal notice in an encrypted room says the bridge cannot read it and posts unencrypted', () => {
   const n = portalCreatedNotice({ contactName: 'Alice', networkName: 'interop network', contactE2ee: true, roomEncrypted: true });
   assert.match(n.body, /the bridge posts messages here unencrypted even though this room is encrypted/);
-  assert.match(n.body, /the bridge cannot read encrypted rooms yet: messages you send here will not reach Alice\./);
+  assert.match(n.body, /this bridge is set up not to read encrypted rooms \(its admin can change that\): messages you send here will not reach Alice\./);
 });
 
 test('identity change notice carries the new safety number, clears verification and says whether messages are held', () => {
@@ -97,7 +97,7 @@ test('identity change notice carries the new safety number, clears verification 
 
 test('encryption notice says the bridge cannot read encrypted rooms and claims no delivery', () => {
   const n = encryptionEnabledNotice();
-  assert.match(n.body, /The bridge cannot read encrypted Matrix rooms yet\./);
+  assert.match(n.body, /This bridge is set up not to read encrypted Matrix rooms/);
   assert.match(n.body, /will not be delivered/);
   assert.match(n.body, /never mark them as delivered/);
   assert.match(n.body, /posts them unencrypted/);
@@ -137,7 +137,7 @@ test('hostile contact names are cleaned and escaped', () => {
 test('with the bridge encrypting, an encrypted room leaves the homeserver out of the readers and says files are encrypted too', () => {
   const n = portalCreatedNotice({ contactName: 'Alice', networkName: 'interop network', contactE2ee: true, roomEncrypted: true, bridgeEncrypts: true });
   assert.doesNotMatch(n.body, /your homeserver, because/);
-  assert.doesNotMatch(n.body, /cannot read encrypted rooms/);
+  assert.doesNotMatch(n.body, /set up not to read encrypted rooms/);
   assert.match(n.body, /the bridge reads and writes it encrypted/);
   assert.match(n.body, /Files are encrypted too: your homeserver sees only how large they are and when/);
   assert.doesNotMatch(n.body, /not encrypted yet/);
