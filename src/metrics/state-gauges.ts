@@ -2,14 +2,15 @@
  * Gauges read when Prometheus scrapes, not kept up to date by the code that changes them:
  * the outbox's depth and the age of its oldest job (a stuck portal shows as a growing age),
  * each login's connection state (counted per state: a label per user would put user IDs in
- * the metrics and make a series per user), portals and ghosts. Each read is one cheap query.
+ * the metrics and make a series per user), portals, ghosts, and encrypted Matrix events waiting
+ * for their room key. Each read is one cheap query.
  */
 import { Gauge, type Registry } from 'prom-client';
 import { LOGIN_STATES, type LoginStateName } from '../core/sessions';
 import type { BridgeStore } from '../store';
 
 export interface StateSources {
-  store: Pick<BridgeStore, 'outbox' | 'portals' | 'ghosts'>;
+  store: Pick<BridgeStore, 'outbox' | 'portals' | 'ghosts' | 'awaitingKeys'>;
   /** every login's lifecycle state */
   logins(): readonly { state: LoginStateName }[];
   now?: () => number;
@@ -52,6 +53,14 @@ export function registerStateGauges(registry: Registry, sources: StateSources): 
     registers: [registry],
     collect() {
       this.set(store.portals.withRoomCount());
+    },
+  });
+  new Gauge({
+    name: 'interop_bridge_events_awaiting_keys',
+    help: 'Encrypted Matrix events held until their room key reaches the bridge (end-to-bridge encryption)',
+    registers: [registry],
+    collect() {
+      this.set(store.awaitingKeys.count());
     },
   });
   new Gauge({

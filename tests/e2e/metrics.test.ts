@@ -114,6 +114,7 @@ test('a message each way moves the message metrics; /health and /ready on both l
     assert.equal(sample(text, 'interop_bridge_messages_failed_total{direction="remote_to_matrix",reason="rejected"}'), 0);
     assert.equal(sample(text, 'interop_bridge_portals'), 1);
     assert.equal(sample(text, 'interop_bridge_ghosts'), 1);
+    assert.equal(sample(text, 'interop_bridge_events_awaiting_keys'), 0);
     assert.equal(sample(text, 'interop_bridge_message_requests_total{event="accepted"}'), 1);
     assert.equal(sample(text, 'interop_bridge_logins{state="connected"}'), 1);
     assert.equal(sample(text, 'interop_bridge_outbox_pending_jobs'), 0);

@@ -46,15 +46,16 @@ test('bridged, failed and latency move their series; the others start at 0', asy
   assert.match(text, /^interop_bridge_delivery_latency_seconds_sum\{direction="remote_to_matrix"\} 120.3$/m);
 });
 
-function fakeSources(): StateSources & { states: LoginStateName[]; pending: number; oldest?: number; portals: number; ghosts: number } {
+function fakeSources(): StateSources & { states: LoginStateName[]; pending: number; oldest?: number; portals: number; ghosts: number; awaiting: number } {
   const s = {
-    states: [] as LoginStateName[], pending: 0, oldest: undefined as number | undefined, portals: 0, ghosts: 0,
+    states: [] as LoginStateName[], pending: 0, oldest: undefined as number | undefined, portals: 0, ghosts: 0, awaiting: 0,
     now: () => 100_000,
     logins: () => s.states.map((state) => ({ state })),
     store: {
       outbox: { pendingCount: () => s.pending, oldestPendingAt: () => s.oldest },
       portals: { withRoomCount: () => s.portals },
       ghosts: { count: () => s.ghosts },
+      awaitingKeys: { count: () => s.awaiting },
     } as unknown as StateSources['store'],
   };
   return s;
@@ -71,11 +72,13 @@ test('the gauges read the store and the logins when scraped', async () => {
   s.oldest = 40_000;
   s.portals = 2;
   s.ghosts = 5;
+  s.awaiting = 7;
   s.states = ['connected', 'connected', 'backing_off'];
   assert.equal(await value(registry, 'interop_bridge_outbox_pending_jobs'), 3);
   assert.equal(await value(registry, 'interop_bridge_outbox_oldest_job_age_seconds'), 60);
   assert.equal(await value(registry, 'interop_bridge_portals'), 2);
   assert.equal(await value(registry, 'interop_bridge_ghosts'), 5);
+  assert.equal(await value(registry, 'interop_bridge_events_awaiting_keys'), 7);
   assert.equal(await value(registry, 'interop_bridge_logins', { state: 'connected' }), 2);
   assert.equal(await value(registry, 'interop_bridge_logins', { state: 'backing_off' }), 1);
   assert.equal(await value(registry, 'interop_bridge_logins', { state: 'device_removed' }), 0);
