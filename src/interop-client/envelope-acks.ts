@@ -40,6 +40,8 @@ export class EnvelopeAcks {
     private readonly conn: InteropConnection,
     private readonly phone: string,
     private readonly deviceId: number,
+    /** told once per connection that its gateway lacks envelope.ack_many (twice the frames from then on) */
+    private readonly onSingleAcks: (message: string) => void = () => {},
   ) {}
 
   /** Resolves once the gateway has removed the envelope (or said it was already gone). */
@@ -84,7 +86,10 @@ export class EnvelopeAcks {
     } catch (err) {
       if (err instanceof InteropRequestError && err.code === 'unknown_type') {
         // an older gateway: the answer came on the current connection, so its hello is the one
-        if (this.conn.hello) withoutAckMany.add(this.conn.hello);
+        if (this.conn.hello && !withoutAckMany.has(this.conn.hello)) {
+          withoutAckMany.add(this.conn.hello);
+          this.onSingleAcks('the gateway does not know envelope.ack_many: acknowledgements go one envelope per request on this connection');
+        }
         await Promise.all(ids.map((id) => this.sendOne(id, batch.get(id) as Waiter[])));
         return;
       }

@@ -55,7 +55,7 @@ export class InboundReceiver {
     /** group envelopes (protocol version 2); a version-1 connection never receives any */
     private readonly groups?: GroupReceiver,
   ) {
-    this.acks = new EnvelopeAcks(conn, phone, deviceId);
+    this.acks = new EnvelopeAcks(conn, phone, deviceId, (message) => this.sink.warning(new Error(message)));
   }
 
   enqueue(ev: EnvelopeEvent): void {

@@ -21,6 +21,8 @@ const BRIDGED = '+4915100001201';
 
 interface Consumer {
   pending: PendingPlaintextStore;
+  /** what the client warned of */
+  warnings: string[];
   /** the next `count` messages, unacknowledged */
   take(count: number): Promise<IncomingMessage[]>;
   close(): Promise<void>;
@@ -34,6 +36,8 @@ async function openConsumer(gw: TestGateway, proxy: InterceptingProxy): Promise<
   const stores = db.forAccount(BRIDGED);
   const client = new InteropClient({ connection, phone: BRIDGED, stores, device: { bridged: true, name: 'test bridge' } });
   const inbox: IncomingMessage[] = [];
+  const warnings: string[] = [];
+  client.on('warning', (e) => warnings.push(e.message));
   let arrived: () => void = () => {};
   client.on('message', (m) => {
     inbox.push(m);
@@ -42,6 +46,7 @@ async function openConsumer(gw: TestGateway, proxy: InterceptingProxy): Promise<
   await startRegistered(client);
   return {
     pending: stores.pending,
+    warnings,
     take: async (count) => {
       while (inbox.length < count) await new Promise<void>((resolve) => (arrived = resolve));
       return inbox.splice(0, count);
@@ -146,6 +151,7 @@ describe('batched acknowledgements', () => {
     mark = proxy.seen.length;
     await Promise.all(more.map((m) => m.ack()));
     assert.deepEqual(proxy.since(mark, 'envelope.ack').map((f) => f.type), ['envelope.ack', 'envelope.ack'], 'not asked again on this connection');
+    assert.deepEqual(consumer.warnings.filter((w) => /envelope\.ack_many/.test(w)).length, 1, 'said once, not per batch');
 
     // a new connection (a new hello, perhaps to an upgraded gateway) tries the batch again
     await consumer.close();
