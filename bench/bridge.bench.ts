@@ -27,10 +27,9 @@
  * the bridge's own share, p50 − p50(A) − p50(B): what is left after both baselines.
  */
 import { cpus, loadavg } from 'node:os';
-import {
-  cpuSecondsOf, heapSnapshot, loginMatrixUser, openChat, matrixUser, memoryOf, newSim, startBridgedEnv, type BridgedEnv,
-} from './bridged-env';
+import { heapSnapshot, loginMatrixUser, openChat, matrixUser, memoryOf, newSim, startBridgedEnv } from './bridged-env';
 import { Arrivals, messageBodyIn, runFlow, SyncWatcher } from './flow';
+import { measure, type Path, type Row } from './measure-path';
 import { portalPhase } from './portal-phase';
 import type { Summary } from './stats';
 
@@ -80,42 +79,6 @@ const SPREAD = intEnv('BENCH_SPREAD', 4);
 /** the paths to run, by key ("->" and "x" accepted for "→" and "×"); undefined: all of them */
 const PATHS = process.env.BENCH_PATHS?.split(',').map((k) => k.trim().replace('->', '→').replace(/x(\d+)$/, '×$1'));
 const WINDOWS = (process.env.BENCH_WINDOWS ?? '1,20').split(',').map((w) => Math.max(1, Number(w.trim()) || 1));
-
-interface Path {
-  /** A, B, R→M, M→R, or R→M×n / M→R×n for the window spread over n portals */
-  key: string;
-  title: string;
-  /** starts the receiver's /sync watcher, if the receiver is a Matrix client */
-  watcher?: SyncWatcher;
-  send(body: string): Promise<unknown>;
-}
-
-interface Row {
-  path: Path;
-  window: number;
-  s: Summary;
-  cpuMsPerMsg: { bridge: number; synapse: number; bench: number };
-}
-
-async function measure(env: BridgedEnv, path: Path, arrivals: Arrivals, window: number, messages: number): Promise<Row> {
-  await path.watcher?.start();
-  const cpu0 = { bridge: cpuSecondsOf(env.bridgePid), synapse: cpuSecondsOf(env.synapsePid), bench: process.cpuUsage() };
-  try {
-    const s = await runFlow({ label: `${path.key}-w${window}`, messages, window }, arrivals, path.send);
-    const bench = process.cpuUsage(cpu0.bench);
-    const perMsg = (seconds: number) => (seconds * 1000) / messages;
-    return {
-      path, window, s,
-      cpuMsPerMsg: {
-        bridge: perMsg(cpuSecondsOf(env.bridgePid) - cpu0.bridge),
-        synapse: perMsg(cpuSecondsOf(env.synapsePid) - cpu0.synapse),
-        bench: perMsg((bench.user + bench.system) / 1e6),
-      },
-    };
-  } finally {
-    await path.watcher?.stop();
-  }
-}
 
 const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
 

@@ -21,9 +21,9 @@ import * as wasm from '@matrix-org/matrix-sdk-crypto-wasm';
 import { encryptionEnabledNotice } from '../src/security/notices';
 import { CryptoTestClient } from '../tests/helpers/crypto-test-client';
 import { reader } from '../tests/helpers/encrypted-room-reader';
-import { cpuSecondsOf, loginMatrixUser, matrixUser, memoryOf, openChat, type BridgedEnv, startBridgedEnv } from './bridged-env';
-import { Arrivals, messageBodyIn, runFlow, SyncWatcher, TIMELINE_FILTER } from './flow';
-import type { Summary } from './stats';
+import { loginMatrixUser, matrixUser, memoryOf, openChat, startBridgedEnv } from './bridged-env';
+import { Arrivals, messageBodyIn, SyncWatcher, TIMELINE_FILTER } from './flow';
+import { measure, type Path, type PathWatcher, type Row } from './measure-path';
 
 const ALICE_PHONE = '+4915112345678';
 const int = (name: string, fallback: number) => Math.max(0, Number(process.env[name] ?? fallback) || 0);
@@ -31,12 +31,8 @@ const MESSAGES = Math.max(1, int('BENCH_MESSAGES', 200));
 const WARMUP = int('BENCH_WARMUP', 20);
 const WINDOWS = (process.env.BENCH_WINDOWS ?? '1,20').split(',').map((w) => Math.max(1, Number(w.trim()) || 1));
 
-interface Watcher { start(): Promise<void>; stop(): Promise<void> }
-interface Path { key: string; title: string; watcher?: Watcher; send(body: string): Promise<unknown> }
-interface Row { path: Path; window: number; s: Summary; cpu: { bridge: number; synapse: number; bench: number } }
-
 /** Reads an encrypted room as a client does: syncs (room keys first), decrypts each new event of `sender`, reports its body. */
-class DecryptingWatcher implements Watcher {
+class DecryptingWatcher implements PathWatcher {
   private running = false;
   private loop: Promise<void> | undefined;
   private next = 0;
@@ -82,26 +78,6 @@ function encryptedSender(client: CryptoTestClient, roomId: string, members: stri
   };
 }
 
-async function measure(env: BridgedEnv, path: Path, arrivals: Arrivals, window: number, messages: number): Promise<Row> {
-  await path.watcher?.start();
-  const before = { bridge: cpuSecondsOf(env.bridgePid), synapse: cpuSecondsOf(env.synapsePid), bench: process.cpuUsage() };
-  try {
-    const s = await runFlow({ label: `${path.key}-w${window}`, messages, window }, arrivals, path.send);
-    const bench = process.cpuUsage(before.bench);
-    const perMsg = (seconds: number) => (seconds * 1000) / messages;
-    return {
-      path, window, s,
-      cpu: {
-        bridge: perMsg(cpuSecondsOf(env.bridgePid) - before.bridge),
-        synapse: perMsg(cpuSecondsOf(env.synapsePid) - before.synapse),
-        bench: perMsg((bench.user + bench.system) / 1e6),
-      },
-    };
-  } finally {
-    await path.watcher?.stop();
-  }
-}
-
 const LOCK = ' 🔒';
 const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
 
@@ -113,7 +89,7 @@ function printTable(rows: Row[]): void {
     const delta = plain ? `${r.s.p50Ms - plain.s.p50Ms >= 0 ? '+' : ''}${f(r.s.p50Ms - plain.s.p50Ms)} ms` : '';
     console.log(`${`${r.path.key.padEnd(6)} ${r.path.title}`.padEnd(44)} ${String(r.window).padStart(6)} ${String(r.s.count).padStart(6)} ` +
       `${f(r.s.perSecond).padStart(8)} ${f(r.s.p50Ms).padStart(8)} ${f(r.s.p99Ms).padStart(8)} ${rate.padStart(11)} ${delta.padStart(14)}   ` +
-      `${f(r.cpu.bridge, 2).padStart(17)} ${f(r.cpu.synapse, 2).padStart(7)} ${f(r.cpu.bench, 2).padStart(5)}`);
+      `${f(r.cpuMsPerMsg.bridge, 2).padStart(17)} ${f(r.cpuMsPerMsg.synapse, 2).padStart(7)} ${f(r.cpuMsPerMsg.bench, 2).padStart(5)}`);
   }
 }
 
