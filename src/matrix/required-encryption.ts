@@ -66,8 +66,11 @@ export class EncryptionRequirement implements RequiredEncryption {
     if (!room || room === roomId || this.told.has(roomId)) return;
     this.told.add(roomId);
     const told = cannotEncryptNotice();
-    this.o.sendNotice(room, noticeContent(told.body, told.html))
-      .catch((failed: Error) => this.o.log.warn(`the owner of ${roomId} could not be told that encryption is off there: ${failed.message}`));
+    this.o.sendNotice(room, noticeContent(told.body, told.html)).catch((failed: Error) => {
+      // not told after all: the next retry of the held message tries again
+      this.told.delete(roomId);
+      this.o.log.warn(`the owner of ${roomId} could not be told that encryption is off there (tried again with the next attempt): ${failed.message}`);
+    });
   }
 
   /** True when `event` came in plaintext into a room that requires encryption: not bridged, its sender told. */

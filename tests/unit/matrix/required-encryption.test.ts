@@ -10,7 +10,7 @@ import { MatrixRefusedError } from '../../../src/core/errors';
 
 const PORTAL = '!portal:hs';
 
-function requirement(sendFails?: Error) {
+function requirement(sendFails?: Error | (() => Error | undefined)) {
   const notices: { roomId: string; body: unknown; txnId?: string; replyTo?: unknown }[] = [];
   const warnings: string[] = [];
   const options: EncryptionRequirementOptions = {
@@ -19,7 +19,8 @@ function requirement(sendFails?: Error) {
     isBridgeUser: (mxid) => mxid.startsWith('@wa_') || mxid === '@bot:hs',
     sendNotice: async (roomId, content, txnId) => {
       const relates = content['m.relates_to'] as { 'm.in_reply_to'?: { event_id?: string } } | undefined;
-      if (sendFails) throw sendFails;
+      const failure = typeof sendFails === 'function' ? sendFails() : sendFails;
+      if (failure) throw failure;
       notices.push({ roomId, body: content.body, txnId, replyTo: relates?.['m.in_reply_to']?.event_id });
     },
     log: { warn: (...parts) => warnings.push(parts.join(' ')) },
@@ -57,6 +58,19 @@ test('the owner is told once per room, in the management room, that encryption c
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(notices.map((n) => n.roomId), ['!manage:hs']);
   assert.match(String(notices[0].body), /could not turn encryption on/);
+});
+
+test('an owner who could not be told (the management room unreachable) is told on the next attempt', async () => {
+  let down = true;
+  const { req, notices, warnings } = requirement(() => (down ? new Error('connect ECONNREFUSED') : undefined));
+  req.cannotEncrypt(PORTAL, new Error('forbidden'));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(notices.length, 0);
+  assert.ok(warnings.some((w) => w.includes('could not be told')));
+  down = false;
+  req.cannotEncrypt(PORTAL, new Error('forbidden'));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(notices.map((n) => n.roomId), ['!manage:hs'], 'told once it could be');
 });
 
 test('a refused notice (encryption cannot be turned on there) does not fail the transaction forever; an outage does', async () => {
