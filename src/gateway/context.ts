@@ -12,6 +12,8 @@ import type { QueueStore } from './store/queue';
 
 /** Log lines carry no secrets, codes, keys or ciphertexts: only what an operator needs. */
 export interface Logger {
+  /** optional: traces for measuring (IDs only), off at the default level */
+  debug?(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;

@@ -88,6 +88,27 @@ function corkedSender(ws: WebSocket): (frame: GatewayFrame) => void {
   };
 }
 
+/**
+ * At debug level, a line per envelope as it is written to its subscriber's socket, with the
+ * bytes already waiting in that socket's buffer ahead of it: how long an envelope stayed at
+ * the gateway after it was accepted (its serverTimestamp), and whether it queued behind a
+ * backlog, is read from these (tests/e2e/request-flood.test.ts prints it). IDs only: no
+ * numbers, no content.
+ */
+function tracedSender(ws: WebSocket, connection: number, log: Logger, send: (frame: GatewayFrame) => void): (frame: GatewayFrame) => void {
+  const debug = log.debug?.bind(log);
+  if (!debug) return send;
+  return (frame) => {
+    send(frame);
+    if (frame.type !== 'event' || frame.event !== 'envelope') return;
+    const payload = frame.data.payload;
+    debug('envelope written', {
+      connection, envelope: Number(frame.data.envelopeId), message: 'clientMessageId' in payload ? payload.clientMessageId : undefined,
+      accepted: frame.data.serverTimestamp, buffered: ws.bufferedAmount,
+    });
+  };
+}
+
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { log = gatewayLogger(), deliverCode, printDevCode, onRequest, now = Date.now, ...partial } = options;
   if (partial.devMode && !partial.providers) partial.providers = DEV_PROVIDERS;
@@ -157,9 +178,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   let nextConnectionId = 1;
   wss.on('connection', (ws) => {
     sockets.add(ws);
-    const direct = { send: corkedSender(ws) };
+    const id = nextConnectionId++;
+    const direct = { send: tracedSender(ws, id, log, corkedSender(ws)) };
     const conn: Connection = {
-      id: nextConnectionId++,
+      id,
       version: 1,
       failedHellos: 0,
       send: (frame) => batch.send(direct, frame),

@@ -18,6 +18,7 @@ export interface PartsLogger {
 
 /** The gateway's shape: a message and structured fields. */
 export interface FieldsLogger {
+  debug(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
@@ -55,6 +56,7 @@ export function partsLogger(log: PinoLogger): PartsLogger {
 
 export function fieldsLogger(log: PinoLogger): FieldsLogger {
   return {
+    debug: (message, fields) => log.debug(fields ?? {}, message),
     info: (message, fields) => log.info(fields ?? {}, message),
     warn: (message, fields) => log.warn(fields ?? {}, message),
     error: (message, fields) => log.error(fields ?? {}, message),

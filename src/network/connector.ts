@@ -26,6 +26,8 @@ export interface ConnectorStorage {
 }
 
 export interface ConnectorLogger {
+  /** traces for measuring (IDs only, never numbers or content); off at the default level */
+  debug?(message: string, fields?: Record<string, unknown>): void;
   info(message: string): void;
   warn(message: string): void;
   error(message: string): void;

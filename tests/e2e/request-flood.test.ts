@@ -16,6 +16,7 @@ import { PROVIDER_SECRETS } from '../helpers/interop-gateway';
 import type { MatrixClient, SeenEvent } from '../helpers/matrix-client';
 import type { FloodInput, FromFlood, ToFlood } from '../helpers/flood-worker';
 import type { SimUser } from '../../src/sim/sim-user';
+import { bridgeTraces, gatewayWrites, type BridgeTrace, type GatewayWrite } from '../helpers/envelope-trace';
 
 const NUMBERS = 100;
 const PER_NUMBER = 10;
@@ -70,27 +71,55 @@ async function startFlood(env: FaultWorld, input: FloodInput): Promise<{ go(): P
 /** One message from Sam to Alice, timed (ms): in all, from Sam's send to Alice's sync showing
  *  it, and its parts: until the gateway took it, until the bridge's event existed on the
  *  homeserver (origin_server_ts, same clock), and from there until Alice's sync returned it. */
-interface Probe { total: number; gateway: number; bridge: number; sync: number }
+interface Probe { total: number; gateway: number; bridge: number; sync: number; messageId: string; started: number; created: number }
 
 async function probe(alice: MatrixClient, sam: SimUser, portal: string, ghost: string, label: string): Promise<Probe> {
   const mark = alice.mark();
   const started = Date.now();
-  await sam.sendText(ALICE_PHONE, label);
+  const messageId = await sam.sendText(ALICE_PHONE, label);
   const taken = Date.now();
   const seen = await alice.waitForEvent(messageFrom(portal, ghost, label), { after: mark, timeoutMs: 60_000 });
   const now = Date.now();
   const created = Number(seen.event.origin_server_ts);
-  return { total: now - started, gateway: taken - started, bridge: created - taken, sync: now - created };
+  return { total: now - started, gateway: taken - started, bridge: created - taken, sync: now - created, messageId, started, created };
 }
 
 const describe = (probes: Probe[]) =>
   `p50 ${median(probes.map((p) => p.total))} ms (gateway ${median(probes.map((p) => p.gateway))}, bridge to event ` +
   `${median(probes.map((p) => p.bridge))}, event to sync ${median(probes.map((p) => p.sync))}; ${probes.length} messages)`;
 
+/** The segments of each probe between the gateway and the homeserver, from the debug logs
+ *  (envelope-trace.ts), as medians; one clock (one machine). A segment a log did not show
+ *  (a line lost at shutdown) leaves that probe out of that segment only. */
+function breakdown(probes: Probe[], writes: Map<string, GatewayWrite>, traces: Map<number, BridgeTrace>): string {
+  const segments: Record<string, number[]> = {
+    'send→accepted': [], 'accepted→written': [], 'written→bridge read': [], 'read→handed to core': [], 'handed→Synapse event': [], 'bytes ahead': [],
+  };
+  for (const p of probes) {
+    const w = writes.get(p.messageId);
+    if (!w) continue;
+    const t = traces.get(w.envelope) ?? {};
+    segments['send→accepted'].push(w.accepted - p.started);
+    segments['accepted→written'].push(w.written - w.accepted);
+    segments['bytes ahead'].push(w.buffered);
+    if (t.received !== undefined) segments['written→bridge read'].push(t.received - w.written);
+    if (t.received !== undefined && t.handed !== undefined) segments['read→handed to core'].push(t.handed - t.received);
+    if (t.handed !== undefined) segments['handed→Synapse event'].push(p.created - t.handed);
+  }
+  return Object.entries(segments).map(([name, xs]) => `${name} ${xs.length ? median(xs) : '?'}`).join(', ');
+}
+
 test(`${NUMBERS * PER_NUMBER} first messages from ${NUMBERS} unknown numbers: no room, at most ${LIMITS.notices_per_hour} notices, one summary`, async () => {
   // the bridge and the gateway each in their own process, as deployed: the latency printed is
   // the bridge's, not that of a gateway sharing its event loop
-  const env = await startFaultWorld('request-flood', { adjust: (c) => void Object.assign(c.bridge.message_requests, LIMITS) });
+  // debug logs of the gateway and the bridge: the per-envelope traces the breakdown is read from
+  const env = await startFaultWorld('request-flood', {
+    gatewayLog: 'debug',
+    adjust: (c) => {
+      Object.assign(c.bridge.message_requests, LIMITS);
+      c.logging.level = 'debug';
+    },
+  });
   let worker: Awaited<ReturnType<typeof startFlood>> | undefined;
   try {
     const { alice, sam, ghost, portal, managementRoom } = await openFaultChat(env);
@@ -134,6 +163,10 @@ test(`${NUMBERS * PER_NUMBER} first messages from ${NUMBERS} unknown numbers: no
     const ratio = median(during.map((p) => p.total)) / median(quiet.map((p) => p.total));
     console.log(`established chat without the flood: ${describe(quiet)}`);
     console.log(`established chat during the flood:  ${describe(during)}; ratio ${ratio.toFixed(2)} (aim: at most 2)`);
+    const writes = gatewayWrites(join(env.gateway.dir, 'gateway.log'));
+    const traces = bridgeTraces(join(env.dir, 'bridge.log'));
+    console.log(`p50 per segment (ms), without the flood: ${breakdown(quiet, writes, traces)}`);
+    console.log(`p50 per segment (ms), during the flood:  ${breakdown(during, writes, traces)}`);
 
     assert.match(String(summary.event.content.body), new RegExp(`^🗑️ ${DROPPED} more messages from ${NUMBERS} unknown numbers were dropped`));
     assert.equal(bodies.filter((b) => b.startsWith('🗑️ ')).length, 1, 'one summary');

@@ -50,6 +50,8 @@ export interface FaultWorldOptions {
   delivery?: Partial<DeliveryConfig>;
   /** the bridge's logging settings; BRIDGE_LOG does not change a level given here */
   logging?: Partial<LoggingConfig>;
+  /** 'debug': the gateway writes its debug log to gateway-data/gateway.log */
+  gatewayLog?: 'debug';
   /** further config changes, made last */
   adjust?: (config: BridgeConfig) => void;
 }
@@ -67,7 +69,7 @@ export async function startFaultWorld(name: string, opts: FaultWorldOptions = {}
     while (cleanups.length > 0) await cleanups.pop()!();
   };
   try {
-    const gateway = await startGatewayProcess({ dir: join(dir, 'gateway-data') });
+    const gateway = await startGatewayProcess({ dir: join(dir, 'gateway-data'), ...(opts.gatewayLog ? { log: opts.gatewayLog } : {}) });
     cleanups.push(() => gateway.close());
     const config = await localBridgeConfig(dir, gateway.url);
     config.bridge.delivery = { ...FAST_DELIVERY, ...opts.delivery };

@@ -23,8 +23,9 @@ async function main(): Promise<void> {
     databasePath,
     devMode: false,
     providers: DEV_PROVIDERS,
-    // GATEWAY_LOG=1: the gateway's log on stderr (it never contains codes or keys)
-    log: process.env.GATEWAY_LOG ? gatewayLogger() : silentLogger,
+    // GATEWAY_LOG=1: the gateway's log on stderr (it never contains codes or keys);
+    // GATEWAY_LOG=debug: with a line per envelope written (its timing)
+    log: process.env.GATEWAY_LOG ? gatewayLogger({ level: process.env.GATEWAY_LOG === 'debug' ? 'debug' : 'info', redact: true }) : silentLogger,
     deliverCode: (phone, code) => say({ code: { phone, code } }),
   });
   say({ listening: gateway.url });

@@ -33,7 +33,9 @@ process.on('exit', () => {
   for (const child of alive) child.kill('SIGKILL');
 });
 
-export async function startGatewayProcess(opts: { dir?: string; startTimeoutMs?: number } = {}): Promise<GatewayProcessHandle> {
+/** `log`: 'debug' writes the gateway's debug log (a line per envelope written) to gateway.log
+ *  in `dir`; otherwise GATEWAY_LOG decides, as in gateway-child.ts */
+export async function startGatewayProcess(opts: { dir?: string; startTimeoutMs?: number; log?: 'debug' } = {}): Promise<GatewayProcessHandle> {
   const ownsDir = opts.dir === undefined;
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'interop-gw-proc-'));
   mkdirSync(dir, { recursive: true });
@@ -49,7 +51,8 @@ export async function startGatewayProcess(opts: { dir?: string; startTimeoutMs?:
     const logFd = openSync(logPath, 'a');
     let proc: ChildProcess;
     try {
-      proc = spawn(process.execPath, [CHILD, dbPath, String(port)], { stdio: ['pipe', 'pipe', logFd] });
+      const env = opts.log ? { ...process.env, GATEWAY_LOG: opts.log } : process.env;
+      proc = spawn(process.execPath, [CHILD, dbPath, String(port)], { stdio: ['pipe', 'pipe', logFd], env });
     } finally {
       closeSync(logFd);
     }

@@ -13,7 +13,7 @@ import {
   RemoteUnavailableError, SessionEndedError, type LoginState, type RemoteEventHandler, type RemoteSession,
   type ResumedLogin, type SessionEndReason,
 } from '../remote-network';
-import type { NetworkConnector } from '../connector';
+import type { ConnectorLogger, NetworkConnector } from '../connector';
 import type { LoginStart } from '../login-steps';
 import { beginInteropLogin, resumeInteropLogin } from './interop-login';
 import { InteropSession } from './interop-session';
@@ -26,7 +26,7 @@ export interface InteropNetworkOptions {
   provider: string;
   secret: string;
   keys: BridgeKeyStore;
-  log: { info(m: string): void; warn(m: string): void; error(m: string): void };
+  log: ConnectorLogger;
   /** how long a login step or a session's connect waits for the gateway before answering
    *  "not reachable" (the gateway connection keeps retrying behind it); default 5 s */
   readyTimeoutMs?: number;
@@ -75,6 +75,10 @@ export class InteropNetwork implements NetworkConnector {
     this.conn.on('disconnected', (reason) => options.log.warn(`interop gateway connection lost (${reason}); reconnecting`));
     this.conn.on('connected', (_hello, again) => again && options.log.info('interop gateway connection restored'));
     this.conn.on('protocolError', (message) => options.log.warn(`interop gateway sent something unreadable: ${message}`));
+    // first listener of every envelope: the time it was read and parsed (a debug trace with
+    // IDs only; the gateway's "envelope written" line is the other end of the wire)
+    const debug = options.log.debug?.bind(options.log);
+    if (debug) this.conn.on('envelope', (e) => debug('envelope received', { envelope: Number(e.envelopeId) }));
     // the secret was accepted once and is refused now (rotated, provider removed): said once, as at start
     this.conn.on('authRefused', (refusals) => refusals === 1 && this.secretRefused());
   }
@@ -199,6 +203,9 @@ export class InteropNetwork implements NetworkConnector {
       client.off('subscriptionEnded', onEnded);
       await client.stop();
     }, (mediaId) => this.downloadPublic(mediaId), (phone) => this.currentDevices(phone));
+    // before core's listener: when the receiver handed the message over (decrypted, in its turn)
+    const debug = this.options.log.debug?.bind(this.options.log);
+    if (debug) client.on('message', (m) => debug('envelope handed to core', { envelope: Number(m.envelopeId) }));
     session.wire(handler, (message) => this.options.log.warn(`login of ${userKey}: ${message}`));
     client.on('subscriptionEnded', onEnded);
     try {
