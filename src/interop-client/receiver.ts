@@ -3,7 +3,8 @@
  * and hands typed deliveries to the consumer with an `ack()` that removes the envelope from
  * the gateway's queue (acks of one turn travel together: envelope-acks.ts). Envelopes are
  * processed one at a time, each sender's in the order they arrive; senders the sink prefers
- * (contacts the user chats with) go before a backlog from the rest (envelope-lanes.ts).
+ * (contacts the user chats with) go before a backlog from the rest (envelope-lanes.ts), and
+ * the event loop turns between envelopes, so the socket is read while a backlog is worked through.
  *
  * Decrypted plaintext is kept in the PendingPlaintextStore until the ack, written in the same
  * transaction as the ratchet step (signal/staged-writes.ts): the ratchet has moved, so an
@@ -24,6 +25,9 @@ import { DuplicateMessageError, type SignalSessions } from './signal/sessions';
 import { fromBase64 } from './sodium';
 import type { PendingPlaintextStore } from './signal/stores';
 import type { Delivery, IncomingMessage, IncomingStatus, UnreadableMessage } from './types';
+
+/** resolves in the event loop's check phase, after the socket reads that were due */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export interface ReceiverSink {
   message(m: IncomingMessage): void;
@@ -85,6 +89,13 @@ export class InboundReceiver {
       for (let ev = this.lanes.shift(); ev; ev = this.lanes.shift()) {
         const current = ev;
         await this.process(current).catch((err: Error) => this.sink.warning(new Error(`envelope ${current.envelopeId}: ${err.message}`)));
+        // Let the event loop turn before the next one. Processing an envelope awaits only
+        // promises that are already settled (the stores are synchronous SQLite), so without
+        // this a backlog is worked through in one turn: no socket is read until it is done,
+        // and a contact's envelope that arrives meanwhile cannot reach the preferred lane
+        // (measured under the flood of tests/e2e/request-flood.test.ts: the bridge's event
+        // loop blocked up to 395 ms, the contact's frame read 109 ms after it was written).
+        await nextTurn();
       }
     } finally {
       this.pumping = undefined;

@@ -16,6 +16,7 @@ import { PROVIDER_SECRETS } from '../helpers/interop-gateway';
 import type { MatrixClient, SeenEvent } from '../helpers/matrix-client';
 import type { FloodInput, FromFlood, ToFlood } from '../helpers/flood-worker';
 import type { SimUser } from '../../src/sim/sim-user';
+import { freePort } from '../helpers/free-port';
 import { bridgeTraces, gatewayWrites, type BridgeTrace, type GatewayWrite } from '../helpers/envelope-trace';
 
 const NUMBERS = 100;
@@ -24,6 +25,17 @@ const LIMITS = { notices_per_hour: 5, held_per_sender: 5, held_total: 100, summa
 /** held: the first 100 that came, at most 5 of any number; the total cap drops the rest */
 const HELD = LIMITS.held_total;
 const DROPPED = NUMBERS * PER_NUMBER - HELD;
+
+/** p50, p99 and max of the bridge's event-loop delay since the last scrape (prom-client's
+ *  default metrics, from monitorEventLoopDelay) */
+async function eventLoopDelay(port: number): Promise<string> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const ms = (name: string) => {
+    const m = new RegExp(`^nodejs_eventloop_lag_${name}_seconds(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text);
+    return m ? `${(Number(m[1]) * 1000).toFixed(1)}` : '?';
+  };
+  return `p50 ${ms('p50')} ms, p99 ${ms('p99')} ms, max ${ms('max')} ms`;
+}
 
 const spammer = (i: number) => `+1202555${String(1000 + i).padStart(4, '0')}`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -113,13 +125,17 @@ test(`${NUMBERS * PER_NUMBER} first messages from ${NUMBERS} unknown numbers: no
   // the bridge and the gateway each in their own process, as deployed: the latency printed is
   // the bridge's, not that of a gateway sharing its event loop
   // debug logs of the gateway and the bridge: the per-envelope traces the breakdown is read from
+  // and the bridge's metrics, for its event-loop delay (prom-client's, reset at each scrape)
+  const metricsPort = await freePort();
   const env = await startFaultWorld('request-flood', {
     gatewayLog: 'debug',
     adjust: (c) => {
       Object.assign(c.bridge.message_requests, LIMITS);
       c.logging.level = 'debug';
+      Object.assign(c.metrics, { enabled: true, address: '127.0.0.1', port: metricsPort });
     },
   });
+  const loopDelay = () => eventLoopDelay(metricsPort);
   let worker: Awaited<ReturnType<typeof startFlood>> | undefined;
   try {
     const { alice, sam, ghost, portal, managementRoom } = await openFaultChat(env);
@@ -131,9 +147,11 @@ test(`${NUMBERS * PER_NUMBER} first messages from ${NUMBERS} unknown numbers: no
     });
     worker = await startFlood(env, { gatewayUrl: env.gateway.url, dir: env.gateway.dir, senders, to: ALICE_PHONE, perSender: PER_NUMBER });
 
+    await loopDelay();
     const quiet: Probe[] = [];
     for (let i = 0; i < 15; i++) quiet.push(await probe(alice, sam, portal, ghost, `quiet ${i}`));
 
+    const quietLoop = await loopDelay();
     const mark = await alice.catchUp();
     let flooding = true;
     const flood = worker.go().finally(() => void (flooding = false));
@@ -147,6 +165,7 @@ test(`${NUMBERS * PER_NUMBER} first messages from ${NUMBERS} unknown numbers: no
     void flood.then((seconds) => void (sentSeconds = seconds));
     while (flooding || takenIn() < NUMBERS * PER_NUMBER) during.push(await probe(alice, sam, portal, ghost, `during ${during.length}`));
     await flood;
+    const floodLoop = await loopDelay();
     const floodSeconds = (Date.now() - floodStart) / 1000;
     db.close();
 
@@ -167,6 +186,7 @@ test(`${NUMBERS * PER_NUMBER} first messages from ${NUMBERS} unknown numbers: no
     const traces = bridgeTraces(join(env.dir, 'bridge.log'));
     console.log(`p50 per segment (ms), without the flood: ${breakdown(quiet, writes, traces)}`);
     console.log(`p50 per segment (ms), during the flood:  ${breakdown(during, writes, traces)}`);
+    console.log(`the bridge's event-loop delay without the flood: ${quietLoop}; during the flood: ${floodLoop}`);
 
     assert.match(String(summary.event.content.body), new RegExp(`^🗑️ ${DROPPED} more messages from ${NUMBERS} unknown numbers were dropped`));
     assert.equal(bodies.filter((b) => b.startsWith('🗑️ ')).length, 1, 'one summary');

@@ -116,3 +116,23 @@ test('an envelope handed over is not kept by the receiver (a frame can be many m
   gc();
   assert.deepEqual(refs.map((r) => r.deref() === undefined), [true, true, true], 'every envelope collected');
 });
+
+test('an envelope read off the socket while a backlog is worked through goes next, not after the backlog', async () => {
+  const { receiver, handed } = receiverWith({ preferred: (phone) => phone === FRIEND });
+  for (let i = 0; i < 500; i++) receiver.enqueue(envelope(stranger(i % 40)));
+  // a frame that arrives during the backlog reaches the receiver from an I/O callback of a
+  // later turn of the event loop (setImmediate runs in the same phase as socket reads): it
+  // is read only if working through the backlog lets the loop turn
+  let handedBefore = -1;
+  const arrived = new Promise<void>((resolve) => setImmediate(() => {
+    handedBefore = handed.length;
+    receiver.enqueue(envelope(FRIEND));
+    resolve();
+  }));
+  await arrived;
+  await receiver.idle();
+  assert.equal(handed.length, 501);
+  const friendAt = handed.findIndex((m) => m.sender.phone === FRIEND);
+  assert.ok(handedBefore < 500, `the loop turned only after the whole backlog (${handedBefore} handed over)`);
+  assert.ok(friendAt <= handedBefore + 1, `the friend's envelope was read after ${handedBefore} and handed over at ${friendAt}`);
+});
