@@ -3,7 +3,9 @@
 // leave her with no new room, no more request notices than configured, one summary of what
 // was dropped, and an established chat that keeps working. The chat's latency with and
 // without the flood is printed (a figure to read, not an assertion: timing on a shared
-// 2-core machine is noise).
+// 2-core machine is noise), with where it went: the segments from Sam's send to Alice's sync,
+// read from the gateway's and the bridge's debug lines (tests/helpers/envelope-trace.ts), and
+// the bridge's event-loop delay from its metrics.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
