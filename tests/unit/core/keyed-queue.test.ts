@@ -46,3 +46,15 @@ test('idle keys are forgotten', async () => {
   await queue.idle();
   assert.equal(queue.activeKeys, 0);
 });
+
+test('a long line of tasks that never wait for I/O lets the event loop turn between them', async () => {
+  const queue = new KeyedQueue();
+  let done = 0;
+  // tasks as core's are with a synchronous store: async signatures, nothing really awaited
+  const line = Array.from({ length: 500 }, () => queue.run('requests', async () => void done++));
+  // what a socket read would be: a callback of a later turn of the event loop
+  const doneWhenTheLoopTurned = await new Promise<number>((resolve) => setImmediate(() => resolve(done)));
+  await Promise.all(line);
+  assert.equal(done, 500);
+  assert.ok(doneWhenTheLoopTurned < 500, `the loop turned only after the whole line (${doneWhenTheLoopTurned} tasks done)`);
+});
