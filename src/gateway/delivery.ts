@@ -27,6 +27,9 @@ interface Subscription {
   conn: Connection;
   phone: string;
   deviceId: number;
+  /** unacknowledged envelopes per sender: the gateway's window, or the smaller one the
+   *  subscriber asked for (it holds what it was pushed in memory until it acks) */
+  window: number;
   /** senders with envelopes pushed and unacknowledged, or possibly waiting in the queue; a
    *  sender with neither is forgotten, so this stays as small as the live backlog */
   senders: Map<string, SenderCursor>;
@@ -47,16 +50,17 @@ export class DeliveryHub {
   ) {}
 
   /** Subscribe `conn` to a device (taking it over from another connection); returns the queue
-   *  length. Call `pump` after answering so the envelopes follow the answer. */
-  subscribe(conn: Connection, phone: string, deviceId: number): number {
+   *  length and the window in use. Call `pump` after answering so the envelopes follow the answer. */
+  subscribe(conn: Connection, phone: string, deviceId: number, asked?: number): { queued: number; window: number } {
     const k = key(phone, deviceId);
     const previous = this.subs.get(k);
     if (previous && previous.conn !== conn) this.end(phone, deviceId, 'replaced');
-    this.subs.set(k, { conn, phone, deviceId, senders: new Map(), owner: new Map() });
+    const window = Math.min(asked ?? this.window, this.window);
+    this.subs.set(k, { conn, phone, deviceId, window, senders: new Map(), owner: new Map() });
     let set = this.byConn.get(conn);
     if (!set) this.byConn.set(conn, (set = new Set()));
     set.add(k);
-    return this.queue.count(phone, deviceId);
+    return { queued: this.queue.count(phone, deviceId), window };
   }
 
   unsubscribe(conn: Connection, phone: string, deviceId: number): void {
@@ -93,7 +97,7 @@ export class DeliveryHub {
     const cursor = sub.senders.get(sender);
     const seq = Number(event.envelopeId);
     if (sub.conn.version < GROUPS_VERSION && isGroupPayload(event.payload)) return;
-    if (cursor?.caughtUp && seq > cursor.lastSeq && cursor.inflight.size < this.window) {
+    if (cursor?.caughtUp && seq > cursor.lastSeq && cursor.inflight.size < sub.window) {
       this.push(sub, sender, seq, event);
     } else {
       if (cursor) cursor.caughtUp = false;
@@ -111,7 +115,7 @@ export class DeliveryHub {
   private take(sub: Subscription, sender: string): { seq: number; event: EnvelopeEvent }[] {
     let cursor = sub.senders.get(sender);
     if (!cursor) sub.senders.set(sender, (cursor = newCursor()));
-    let room = this.window - cursor.inflight.size;
+    let room = sub.window - cursor.inflight.size;
     if (room <= 0) return [];
     const out: { seq: number; event: EnvelopeEvent }[] = [];
     let readTo = cursor.lastSeq;

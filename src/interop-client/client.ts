@@ -50,7 +50,19 @@ export interface InteropClientOptions {
   /** one-time prekeys uploaded at registration and on each refill */
   preKeyBatch?: number;
   kyberPreKeyBatch?: number;
+  /** envelopes of one sender the gateway may push before they are acknowledged (default
+   *  DEFAULT_RECEIVE_WINDOW) */
+  receiveWindow?: number;
 }
+
+/**
+ * Every envelope pushed is held in memory (and decrypted, and queued behind the sender's
+ * earlier ones) until it is handled and acknowledged, so the window bounds what one sender's
+ * backlog costs: the gateway's own default (1,000 per sender) let three hostile contacts'
+ * backlogs hold about 100 MB more in the bridge (the fuzz, 2026-12-08: backlog peak 421 → 319
+ * MB with 64). A chat is handled one message at a time, so 64 keeps it busy with room to spare.
+ */
+export const DEFAULT_RECEIVE_WINDOW = 64;
 
 /** rotated-out signed / last-resort prekeys kept for messages still in flight */
 const KEEP_OLD_SIGNED_PREKEYS = 3;
@@ -68,6 +80,9 @@ export class InteropClient extends EventEmitter<InteropClientEvents> {
   private groupApi: GroupApi | undefined;
   private refilling: Promise<void> | undefined;
   private preferredSender: (phone: string) => boolean = () => false;
+  private get receiveWindow(): number {
+    return this.options.receiveWindow ?? DEFAULT_RECEIVE_WINDOW;
+  }
   private readonly onEnvelope = (ev: Parameters<InboundReceiver['enqueue']>[0]) => this.receiver?.enqueue(ev);
   private readonly onTyping = (ev: TypingEvent) => {
     if (ev.recipient.phone === this.phone && ev.recipient.deviceId === this.device) {
@@ -159,7 +174,7 @@ export class InteropClient extends EventEmitter<InteropClientEvents> {
   async start(): Promise<{ queued: number }> {
     const deviceId = this.requireDevice();
     // Started already (e.g. after subscriptionEnded): just take the queue back.
-    if (this.receiver) return this.conn.subscribe(this.phone, deviceId);
+    if (this.receiver) return this.conn.subscribe(this.phone, deviceId, this.receiveWindow);
     if (this.e2ee) {
       this.sessions = new SignalSessions(this.stores, this.phone, deviceId);
       this.sessions.on('identityChanged', (e) => this.emit('identityChanged', e));
@@ -195,7 +210,7 @@ export class InteropClient extends EventEmitter<InteropClientEvents> {
     this.conn.on('typing', this.onTyping);
     this.conn.on('keys.low', this.onKeysLow);
     this.conn.on('subscription.ended', this.onSubscriptionEnded);
-    const result = await this.conn.subscribe(this.phone, deviceId);
+    const result = await this.conn.subscribe(this.phone, deviceId, this.receiveWindow);
     if (this.sessions) this.rotateIfOld();
     return result;
   }

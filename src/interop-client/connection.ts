@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
-import type { EventFrame, HelloResult, ProtocolVersion, RequestParams, RequestResult, RequestType, SubscribeResult } from '../protocol/frames';
+import type { EventFrame, HelloResult, ProtocolVersion, RequestParams, RequestResult, RequestType, SubscribeParams, SubscribeResult } from '../protocol/frames';
 import { LATEST_PROTOCOL_VERSION } from '../protocol/frames';
 import { quote } from '../protocol/quote';
 import { parseGatewayFrame, validateResult } from '../protocol/validate';
@@ -31,7 +31,7 @@ export class InteropConnection extends EventEmitter<ConnectionEvents> {
   private ws: WebSocket | undefined;
   private helloResult: HelloResult | undefined;
   private readonly pending = new Map<string, Pending>();
-  private readonly subscriptions = new Map<string, { phone: string; deviceId: number }>();
+  private readonly subscriptions = new Map<string, SubscribeParams>();
   private readonly readyWaiters: Array<() => void> = [];
   private nextId = 1;
   private attempt = 0;
@@ -362,10 +362,21 @@ export class InteropConnection extends EventEmitter<ConnectionEvents> {
     }
   }
 
-  /** Subscribe a device's queue; remembered and renewed after every reconnect. */
-  async subscribe(phone: string, deviceId: number): Promise<SubscribeResult> {
-    this.subscriptions.set(`${phone}.${deviceId}`, { phone, deviceId });
-    return this.request('device.subscribe', { phone, deviceId }, { retryOnDisconnect: true });
+  /** Subscribe a device's queue (`window`: see SubscribeParams); remembered and renewed after
+   *  every reconnect. */
+  async subscribe(phone: string, deviceId: number, window?: number): Promise<SubscribeResult> {
+    const params: SubscribeParams = window === undefined ? { phone, deviceId } : { phone, deviceId, window };
+    this.subscriptions.set(`${phone}.${deviceId}`, params);
+    try {
+      return await this.request('device.subscribe', params, { retryOnDisconnect: true });
+    } catch (err) {
+      if (!(err instanceof InteropRequestError && err.code === 'invalid_params' && err.field === '/params/window')) throw err;
+      // a gateway from before the window: it pushes up to its own deliveryWindow per sender
+      this.emit('protocolError', "the gateway does not take device.subscribe's window: it pushes as many unacknowledged envelopes per sender as its own deliveryWindow allows");
+      const plain = { phone, deviceId };
+      this.subscriptions.set(`${phone}.${deviceId}`, plain);
+      return this.request('device.subscribe', plain, { retryOnDisconnect: true });
+    }
   }
 
   async unsubscribe(phone: string, deviceId: number): Promise<void> {

@@ -120,13 +120,20 @@ export interface DeviceListResult {
   devices: { deviceId: number; attributes: DeviceAttributes; oneTimePreKeyCount: number }[];
 }
 
-export interface SubscribeParams {
+export interface DeviceParams {
   phone: Phone;
   deviceId: number;
+}
+export interface SubscribeParams extends DeviceParams {
+  /** at most this many envelopes from one sender pushed and not yet acknowledged (the gateway
+   *  uses the smaller of this and its `deliveryWindow`); absent, the gateway's `deliveryWindow` */
+  window?: number;
 }
 export interface SubscribeResult {
   /** envelopes waiting for this device; they follow as `envelope` events, oldest first */
   queued: number;
+  /** the window in use, when the request named one */
+  window?: number;
 }
 
 /** `prekey` / `whisper`: libsignal PreKeySignalMessage / SignalMessage.
@@ -283,7 +290,7 @@ export interface RequestMap extends GroupRequestMap, AckRequestMap {
   'device.remove': { params: DeviceRemoveParams; result: EmptyResult };
   'device.list': { params: DeviceListParams; result: DeviceListResult };
   'device.subscribe': { params: SubscribeParams; result: SubscribeResult };
-  'device.unsubscribe': { params: SubscribeParams; result: EmptyResult };
+  'device.unsubscribe': { params: DeviceParams; result: EmptyResult };
   'keys.upload': { params: KeysUploadParams; result: KeysUploadResult };
   'keys.fetch': { params: KeysFetchParams; result: KeysFetchResult };
   'message.submit': { params: SubmitParams; result: SubmitResult };

@@ -58,12 +58,13 @@ export function deviceList(ctx: RequestContext, p: RequestParams<'device.list'>)
 
 export function subscribe(ctx: RequestContext, p: RequestParams<'device.subscribe'>): RequestResult<'device.subscribe'> {
   ownDevice(ctx, p.phone, p.deviceId);
-  const queued = ctx.services.hub.subscribe(ctx.conn, p.phone, p.deviceId);
+  const { queued, window } = ctx.services.hub.subscribe(ctx.conn, p.phone, p.deviceId, p.window);
   ctx.afterReply(() => {
     ctx.services.hub.pump(p.phone, p.deviceId);
     if (ctx.provider.e2ee) warnIfLow(ctx, p.phone, p.deviceId);
   });
-  return { queued };
+  // the window is named only to a subscriber that asked: an older client's result stays as it was
+  return p.window === undefined ? { queued } : { queued, window };
 }
 
 export function unsubscribe(ctx: RequestContext, p: RequestParams<'device.unsubscribe'>): RequestResult<'device.unsubscribe'> {

@@ -50,7 +50,7 @@ export const REQUEST_PARAM_SCHEMAS: Record<RequestType, SchemaObject> = {
   ),
   'device.remove': obj({ phone, deviceId }),
   'device.list': obj({ phone }),
-  'device.subscribe': obj({ phone, deviceId }),
+  'device.subscribe': obj({ phone, deviceId, window: { type: 'integer', minimum: 1, maximum: 1_000_000 } }, ['phone', 'deviceId']),
   'device.unsubscribe': obj({ phone, deviceId }),
   'keys.upload': obj(
     { phone, deviceId, signedPreKey, kyberPreKey: signedPreKey, oneTimePreKeys, oneTimeKyberPreKeys },

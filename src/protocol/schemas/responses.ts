@@ -55,7 +55,7 @@ export const RESULT_SCHEMAS: Record<RequestType, SchemaObject> = {
       items: obj({ deviceId, attributes: deviceAttributes, oneTimePreKeyCount: count }),
     },
   }),
-  'device.subscribe': obj({ queued: count }),
+  'device.subscribe': obj({ queued: count, window: { type: 'integer', minimum: 1 } }, ['queued']),
   'device.unsubscribe': empty,
   'keys.upload': obj({ oneTimePreKeyCount: count, oneTimeKyberPreKeyCount: count }),
   'keys.fetch': obj({
