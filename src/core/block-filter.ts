@@ -8,12 +8,15 @@
 import type { E164, RemoteEventHandler } from '../network/remote-network';
 import type { BlockedKind } from './bridge-metrics';
 import type { CoreContext } from './context';
+import { ArrivalOrder } from './arrival-order';
 
 type Inbound = Pick<RemoteEventHandler, 'onMessage' | 'onUnreadable' | 'onStatus' | 'onTyping'>;
 
 export function dropBlocked(ctx: CoreContext, owner: string, next: Inbound): Inbound {
   let dropped = 0;
-  const blocked = async (from: E164) => await ctx.store.blocks.isBlocked(owner, from);
+  // looked up in the order the contact's events came (arrival-order.ts)
+  const order = new ArrivalOrder();
+  const blocked = (from: E164) => order.lookup(from, () => ctx.store.blocks.isBlocked(owner, from));
   const drop = async (what: string, kind: BlockedKind, ack?: () => Promise<void>) => {
     dropped += 1;
     ctx.metrics.blocked(kind);

@@ -15,6 +15,7 @@ import type { BlockedKind } from './bridge-metrics';
 import type { CoreContext } from './context';
 import type { ProviderPolicy } from './provider-policy';
 import type { ProviderDropSummary } from './provider-summary';
+import { ArrivalOrder } from './arrival-order';
 
 type Inbound = Pick<RemoteEventHandler, 'onMessage' | 'onUnreadable' | 'onStatus' | 'onTyping'>;
 
@@ -58,6 +59,10 @@ export class ProviderFilter {
   /** `next`, behind the filter: what a blocked provider sends never reaches it */
   wrap(owner: string, next: Inbound): Inbound {
     const { ctx } = this;
+    // looked up in the order each contact's events came (arrival-order.ts)
+    const order = new ArrivalOrder();
+    const blockedSender = (from: E164, sender: RemoteSender | undefined) => order.lookup(from, () => this.blockedSender(owner, sender));
+    const blockedContact = (from: E164) => order.lookup(from, () => this.blockedContact(owner, from));
     const drop = async (what: string, kind: BlockedKind, provider: { provider: string; e2ee: boolean | undefined }, ack?: () => Promise<void>) => {
       ctx.metrics.providerBlocked(kind);
       ctx.log.debug(`dropped ${what} from blocked provider ${provider.provider} for ${owner}`);
@@ -74,19 +79,19 @@ export class ProviderFilter {
     };
     return {
       onMessage: async (message, ack) => {
-        const blocked = await this.blockedSender(owner, message.sender);
+        const blocked = await blockedSender(message.from, message.sender);
         return blocked ? drop('a message', 'message', blocked, ack) : next.onMessage(message, ack);
       },
       onUnreadable: async (message, ack) => {
-        const blocked = await this.blockedSender(owner, message.sender);
+        const blocked = await blockedSender(message.from, message.sender);
         return blocked ? drop('an unreadable message', 'message', blocked, ack) : next.onUnreadable(message, ack);
       },
       onStatus: async (from, status, ids, ack) => {
-        const blocked = await this.blockedContact(owner, from);
+        const blocked = await blockedContact(from);
         return blocked ? drop(`a ${status} receipt`, 'receipt', blocked, ack) : next.onStatus(from, status, ids, ack);
       },
       onTyping: async (from, typing) => {
-        const blocked = await this.blockedContact(owner, from);
+        const blocked = await blockedContact(from);
         return blocked ? drop('a typing signal', 'typing', blocked) : next.onTyping(from, typing);
       },
     };
