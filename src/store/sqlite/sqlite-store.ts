@@ -13,7 +13,8 @@ import type { BlockRepository } from '../block-repositories';
 import type { ProviderRepository } from '../provider-repositories';
 import type { RequestRepository } from '../request-repositories';
 import { SqliteUsers } from './users-repo';
-import { gated, scoped, TransactionGate } from './transaction-gate';
+import { gated, TransactionGate } from './transaction-gate';
+import { SqliteTransaction, type OpenTransaction, type Repositories } from './sqlite-transaction';
 import { SqliteGhosts, SqliteLogins } from './login-ghost-repos';
 import { SqliteMessages, SqlitePortals, SqliteReactions } from './portal-repos';
 import { SqliteOutbox } from './outbox-repo';
@@ -31,9 +32,6 @@ import { migrations } from './migrations';
 
 /** the migration after which outbox jobs are sealed (found by name: versions may be renumbered) */
 const SEALED_OUTBOX_MIGRATION = 'outbox: when a job was shown as delayed';
-
-/** every repository of the store, without the store's own methods */
-type Repositories = Omit<BridgeStore, 'atomically' | 'schemaVersion' | 'close'>;
 
 function openRepositories(db: Database.Database): Repositories {
   return {
@@ -56,7 +54,7 @@ function openRepositories(db: Database.Database): Repositories {
   };
 }
 
-/** each repository seen through `view` (the gate for the store's callers, the scope for a tx) */
+/** each repository seen through `view` (the gate, for the store's callers) */
 function viewOf(repositories: Repositories, view: <R extends object>(repository: R) => R): Repositories {
   const entries = Object.entries(repositories).map(([name, repository]) => [name, view(repository as object)]);
   return Object.fromEntries(entries) as Repositories;
@@ -81,8 +79,6 @@ export class SqliteBridgeStore implements BridgeStore {
   readonly awaitingKeys: AwaitingKeyRepository;
   private readonly repositories: Repositories;
   private readonly gate = new TransactionGate();
-  /** names the savepoints of nested transactions */
-  private savepoints = 0;
 
   private constructor(private readonly db: Database.Database) {
     this.repositories = openRepositories(withStatementCache(db));
@@ -115,44 +111,18 @@ export class SqliteBridgeStore implements BridgeStore {
     // synchronous up to fn's first await: the gate is closed before any waiting call can run
     this.db.exec('BEGIN IMMEDIATE');
     this.gate.closed = true;
-    let live = true;
-    const tx = this.transactionView(() => live);
+    const open: OpenTransaction = { savepoints: 0, live: true };
     try {
-      const result = await fn(tx);
+      const result = await fn(new SqliteTransaction(this.db, this.repositories, open));
       this.db.exec('COMMIT');
       return result;
     } catch (error) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       throw error;
     } finally {
-      live = false;
+      open.live = false;
       this.gate.reopen();
     }
-  }
-
-  /** what `fn` gets as `tx`: the repositories without the gate, valid while `isLive` */
-  private transactionView(isLive: () => boolean): BridgeStore {
-    const view: BridgeStore = {
-      ...viewOf(this.repositories, (repository) => scoped(repository, isLive)),
-      // nested: a savepoint inside the open transaction, so that a failure undoes only its part
-      atomically: async <T>(fn: (tx: BridgeStore) => Promise<T>): Promise<T> => {
-        if (!isLive()) throw new Error('atomically() through a transaction that has ended');
-        const savepoint = `nested_${++this.savepoints}`;
-        this.db.exec(`SAVEPOINT ${savepoint}`);
-        try {
-          const result = await fn(view);
-          this.db.exec(`RELEASE ${savepoint}`);
-          return result;
-        } catch (error) {
-          this.db.exec(`ROLLBACK TO ${savepoint}`);
-          this.db.exec(`RELEASE ${savepoint}`);
-          throw error;
-        }
-      },
-      schemaVersion: () => Promise.resolve(currentVersion(this.db)),
-      close: () => Promise.reject(new Error('close() the store, not a transaction')),
-    };
-    return view;
   }
 
   /** the underlying connection, for stores that share the file (the Signal key store) */

@@ -62,14 +62,3 @@ export function gated<R extends object>(repository: R, gate: TransactionGate): R
   }
   return view as R;
 }
-
-/** `repository` as one transaction's `tx` sees it: runs at once while the transaction is open,
- *  and refuses once it has ended (a `tx` kept beyond its transaction would slip past the gate) */
-export function scoped<R extends object>(repository: R, isLive: () => boolean): R {
-  const view: Record<string, Method> = {};
-  for (const [name, method] of methodsOf(repository)) {
-    view[name] = (a, b, c, d, e, f) =>
-      isLive() ? method.call(repository, a, b, c, d, e, f) : Promise.reject(new Error(`store call ${name}() through a transaction that has ended`));
-  }
-  return view as R;
-}

@@ -105,7 +105,7 @@ test('sqlite: a tx kept beyond its transaction refuses to be used', () =>
       kept = tx;
       await tx.users.ensure(alice);
     });
-    await assert.rejects(kept!.blocks.add(alice, contact), /through a transaction that has ended/);
+    await assert.rejects(async () => kept!.blocks.add(alice, contact), /through a transaction that has ended/);
     await assert.rejects(kept!.atomically(async () => undefined), /through a transaction that has ended/);
     assert.equal(await store.blocks.isBlocked(alice, contact), false);
   }));
