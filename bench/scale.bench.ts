@@ -53,8 +53,8 @@ async function measure(portals: number): Promise<SizeResult> {
   const began = Date.now();
   const world = await startInternalWorld({
     chats: ACTIVE,
-    beforeStart: (config) => {
-      seedPortals(config, ALICE, portals - ACTIVE);
+    beforeStart: async (config) => {
+      await seedPortals(config, ALICE, portals - ACTIVE);
       started = Date.now();
     },
     afterStart: async (pid) => {

@@ -10,22 +10,22 @@ import { SqliteBridgeStore } from '../src/store/sqlite/sqlite-store';
 /** the i-th seeded contact: Berlin numbers, apart from the bench's simulated users */
 export const seededPhone = (i: number) => `+4930${String(10_000_000 + i)}`;
 
-export function seedPortals(config: BridgeConfig, owner: string, count: number): void {
+export async function seedPortals(config: BridgeConfig, owner: string, count: number): Promise<void> {
   const store = SqliteBridgeStore.open(config.database.path);
   const ghost = (phone: string) => `@${config.appservice.ghost_username_template.replace('{phone}', phone)}:${config.homeserver.domain}`;
   try {
-    store.atomically(() => {
+    await store.atomically(async (tx) => {
       // the user record the bot would have made when they first wrote to it
-      store.users.ensure(owner);
+      await tx.users.ensure(owner);
       for (let i = 0; i < count; i++) {
         const phone = seededPhone(i);
-        store.ghosts.ensure(phone, ghost(phone));
-        store.portals.ensure(owner, phone);
-        store.portals.setRoom(owner, phone, `!seeded-${i}:${config.homeserver.domain}`);
-        store.contacts.observe(owner, phone, { provider: 'native', e2ee: true, bridged: false });
+        await tx.ghosts.ensure(phone, ghost(phone));
+        await tx.portals.ensure(owner, phone);
+        await tx.portals.setRoom(owner, phone, `!seeded-${i}:${config.homeserver.domain}`);
+        await tx.contacts.observe(owner, phone, { provider: 'native', e2ee: true, bridged: false });
       }
     });
   } finally {
-    store.close();
+    await store.close();
   }
 }

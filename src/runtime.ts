@@ -10,7 +10,7 @@ import { SqliteBridgeStore } from './store';
 import { DurableAppService, type MatrixEvent } from './matrix/transaction-intake';
 import { HeldBackProbe } from './matrix/held-back-transactions';
 import { BridgeBot } from './matrix/bot';
-import { KnownGhostsCache, ghostHasPortalRoom } from './matrix/known-ghosts';
+import { KnownGhostsCache, ghostsWithPortalRoom } from './matrix/known-ghosts';
 import { AppserviceMatrixPort } from './matrix/appservice-port';
 import { openRoomEncryption } from './matrix/crypto/open-encryption';
 import { EncryptedIntake, tellUndecryptable } from './matrix/encrypted-intake';
@@ -83,7 +83,7 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
   const botUserId = `@${registration.sender_localpart}:${config.homeserver.domain}`;
 
   const store = openDatabaseFile(config.database.path, (path) => SqliteBridgeStore.open(path));
-  const cleanups: (() => Promise<void> | void)[] = [() => store.close()];
+  const cleanups: (() => Promise<void> | void)[] = [async () => await store.close()];
   const cleanup = async () => {
     for (const fn of cleanups.reverse()) await fn();
   };
@@ -112,7 +112,7 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
       // would turn @wa_+49… into @wa_=2b49…, outside the registered namespace
       escapeUserIds: false,
       // ghosts with a portal room are registered: no /register (and no ERROR line) after each restart
-      membershipCache: new KnownGhostsCache(ghostHasPortalRoom(store.portals, config.appservice.ghost_username_template, config.homeserver.domain)),
+      membershipCache: new KnownGhostsCache(await ghostsWithPortalRoom(store, config.appservice.ghost_username_template, config.homeserver.domain)),
     });
     await bridge.initialise().catch((error: Error) => {
       throw new Error(`cannot reach the homeserver at ${config.homeserver.url}: ${error.message}`);
@@ -126,8 +126,8 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
     if (crypto) cleanups.push(() => crypto.close());
     const ghostPattern = new RegExp(`^${ghostUserRegex(config)}$`);
     const requirement = config.security.encryption === 'require' ? new EncryptionRequirement({
-      ownerOf: (roomId) => store.portals.byRoom(roomId)?.owner ?? store.users.findByManagementRoom(roomId)?.mxid,
-      managementRoomOf: (owner) => store.users.get(owner)?.managementRoom ?? undefined,
+      ownerOf: async (roomId) => (await store.portals.byRoom(roomId))?.owner ?? (await store.users.findByManagementRoom(roomId))?.mxid,
+      managementRoomOf: async (owner) => (await store.users.get(owner))?.managementRoom ?? undefined,
       isBridgeUser: (mxid) => matrix.isBridgeUser(mxid),
       sendNotice: async (roomId, content, txnId) => { await matrix.sendEvent(botUserId, roomId, 'm.room.message', content, txnId); },
       log: logging.component('crypto'),
@@ -162,11 +162,11 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
 
     cleanups.push(() => bot.stop());
     // before the listener opens, so a command interrupted by the last stop is answered first
-    bot.resumeInterrupted();
+    await bot.resumeInterrupted();
     const transactionLog = logging.component('transactions');
     const heldBack = new HeldBackProbe({
       log: transactionLog,
-      lastHandled: store.transactions.lastProcessed(),
+      lastHandled: await store.transactions.lastProcessed(),
       // Matrix 1.7 appservice ping: Synapse then sends what its recoverer holds, at once
       ping: async () => {
         await botIntent.matrixClient.doRequest('POST', `/_matrix/client/v1/appservice/${encodeURIComponent(registration.id)}/ping`, null, {});
@@ -184,14 +184,14 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
     // and one slow command must not hold up everyone's messages.
     const handOn = async (event: MatrixEvent) => {
       if (await core.matrixIntake.onEvent(event)) return;
-      bot.accept(event);
+      await bot.accept(event);
     };
     // the rooms whose encrypted events the bridge decrypts: portals (the ghost's device reads)
     // and management rooms (the bot's)
-    const portalOf = (roomId: string) => encryptedRoomOf(roomId, (id) => {
-      const portal = store.portals.byRoom(id);
+    const portalOf = (roomId: string) => encryptedRoomOf(roomId, async (id) => {
+      const portal = await store.portals.byRoom(id);
       return portal && { owner: portal.owner, ghost: matrix.ghostUserId(portal.contact) };
-    }, (id) => store.users.findByManagementRoom(id)?.mxid, botUserId);
+    }, async (id) => (await store.users.findByManagementRoom(id))?.mxid, botUserId);
     const sendNotice = async (roomId: string, content: Record<string, unknown>, txnId: string) => {
       await matrix.sendEvent(botUserId, roomId, 'm.room.message', content, txnId);
     };
@@ -251,17 +251,19 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
       const provisioning = await startProvisioning(config, core, logging.component('provisioning'));
       cleanups.push(() => provisioning.close());
     }
-    const prune = () => {
+    const prune = async () => {
       const before = Date.now() - TRANSACTION_MEMORY_MS;
-      store.transactions.prune(before);
-      store.botCommands.prune(before);
+      await store.transactions.prune(before);
+      await store.botCommands.prune(before);
     };
-    const pruneTimer = setInterval(prune, 3600_000);
+    const pruneTimer = setInterval(() => {
+      prune().catch((error: unknown) => log.warn(`forgetting old transactions failed (tried again in an hour): ${(error as Error).message}`));
+    }, 3600_000);
     pruneTimer.unref();
     cleanups.push(() => clearInterval(pruneTimer));
 
     void network.start();
-    core.start();
+    await core.start();
     // what waited for keys when the bridge last stopped: tried again, and its time-outs resumed
     if (awaitingKeys) await awaitingKeys.start();
     log.info(`matrix-interop-bridge ${VERSION} listening on ${config.appservice.address}:${config.appservice.port} as ${botUserId}`);
@@ -272,7 +274,7 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
       core,
       stop: async () => {
         // the one line a stop leaves; the count is read before the store closes (the first cleanup pushed)
-        cleanups.splice(1, 0, () => log.info(`stopped: ${store.outbox.pendingCount()} outbox job(s) kept for the next start`));
+        cleanups.splice(1, 0, async () => log.info(`stopped: ${await store.outbox.pendingCount()} outbox job(s) kept for the next start`));
         await cleanup();
         if (current === running) current = undefined;
       },

@@ -10,14 +10,14 @@
  * docs/blocking.md). The homeserver already hides an ignored ghost's events from that user.
  */
 import type { Command, CommandContext } from '../matrix/commands/registry';
-import { InvalidPhoneNumberError, displayPhone, parsePhoneArgument, type E164 } from '../network/phone';
+import { InvalidPhoneNumberError, displayPhone, type E164 } from '../network/phone';
 import { MAX_BLOCKLIST } from '../protocol/frames';
 import type { BlockSyncState } from '../store';
 import { UNSUPPORTED_TEXT, type BlockSync } from './block-sync';
 import type { CoreContext } from './context';
 import type { MessageRequests } from './message-requests';
 import { friendly } from './login-commands';
-import { shownTo } from './login-flow';
+import { parseKnownPhone, shownTo } from './login-flow';
 
 const PHONE_ARG = [{ name: 'phone number', required: true, rest: true }];
 /** `block` also takes a provider (provider-commands.ts): one name, two kinds of argument */
@@ -43,12 +43,12 @@ function networkLine(state: BlockSyncState, detail: string | null, tellUnsupport
 export function blockCommands(core: CoreContext, sync: BlockSync, requests: MessageRequests, providerBlock?: ProviderBlock): Command[] {
   const { store } = core;
   /** a number the bridge has shown the user, or one they blocked, is accepted as shown */
-  const contactArg = (ctx: CommandContext): E164 => {
+  const contactArg = (ctx: CommandContext): Promise<E164> => {
     const shown = shownTo(store, ctx.sender);
-    return parsePhoneArgument(ctx.args, (p) => shown(p) || store.blocks.isBlocked(ctx.sender, p));
+    return parseKnownPhone(ctx.args, async (p) => (await shown(p)) || (await store.blocks.isBlocked(ctx.sender, p)));
   };
-  const nameOf = (contact: E164) => {
-    const name = store.ghosts.get(contact)?.displayName;
+  const nameOf = async (contact: E164) => {
+    const name = (await store.ghosts.get(contact))?.displayName;
     return name ? `${name} (${displayPhone(contact)})` : displayPhone(contact);
   };
   return [
@@ -60,24 +60,27 @@ export function blockCommands(core: CoreContext, sync: BlockSync, requests: Mess
       handler: friendly(async (ctx) => {
         let contact: E164;
         try {
-          contact = contactArg(ctx);
+          contact = await contactArg(ctx);
         } catch (error) {
           // not a phone number: perhaps a provider's name; otherwise the number's error stands
           if (error instanceof InvalidPhoneNumberError && providerBlock && (await providerBlock(ctx, ctx.args.join(' ')))) return;
           throw error;
         }
-        const name = nameOf(contact);
-        if (store.logins.get(ctx.sender)?.phone === contact) return ctx.reply(`${name} is your own number; nothing was changed.`);
-        if (store.blocks.isBlocked(ctx.sender, contact)) return ctx.reply(`${name} is already blocked. "blocked" lists everyone you blocked.`);
-        if (store.blocks.count(ctx.sender) >= MAX_BLOCKLIST) {
+        const name = await nameOf(contact);
+        if ((await store.logins.get(ctx.sender))?.phone === contact) return ctx.reply(`${name} is your own number; nothing was changed.`);
+        // checks, then the add, not in one transaction: a user's commands run one at a time
+        // (bot.ts, in order per room), and add() is idempotent; at worst a block from the
+        // provisioning API at the same moment passes the cap by one
+        if (await store.blocks.isBlocked(ctx.sender, contact)) return ctx.reply(`${name} is already blocked. "blocked" lists everyone you blocked.`);
+        if (await store.blocks.count(ctx.sender) >= MAX_BLOCKLIST) {
           return ctx.reply(`You have blocked ${MAX_BLOCKLIST} numbers, the most the network keeps; unblock one first. Nothing was changed.`);
         }
-        store.users.ensure(ctx.sender);
-        store.blocks.add(ctx.sender, contact);
+        await store.users.ensure(ctx.sender);
+        await store.blocks.add(ctx.sender, contact);
         // a waiting request from them is declined with the block: what it held is deleted
-        const declined = requests.decline(ctx.sender, contact, 'blocked') ? ' Their message request is declined and what they sent deleted.' : '';
+        const declined = await requests.decline(ctx.sender, contact, 'blocked') ? ' Their message request is declined and what they sent deleted.' : '';
         const result = await sync.afterChange(ctx.sender);
-        const portal = store.portals.get(ctx.sender, contact)?.roomId
+        const portal = (await store.portals.get(ctx.sender, contact))?.roomId
           ? ' Your chat room with them stays, but nothing more from them arrives in it.'
           : '';
         await ctx.reply(`Blocked ${name}.${declined} ${networkLine(result.state, result.detail, result.tellUnsupported)}${portal}`);
@@ -89,9 +92,9 @@ export function blockCommands(core: CoreContext, sync: BlockSync, requests: Mess
       permission: 'user',
       args: PHONE_ARG,
       handler: friendly(async (ctx) => {
-        const contact = contactArg(ctx);
-        const name = nameOf(contact);
-        if (!store.blocks.remove(ctx.sender, contact)) return ctx.reply(`${name} is not blocked; nothing was changed.`);
+        const contact = await contactArg(ctx);
+        const name = await nameOf(contact);
+        if (!await store.blocks.remove(ctx.sender, contact)) return ctx.reply(`${name} is not blocked; nothing was changed.`);
         const result = await sync.afterChange(ctx.sender);
         const network = result.state === 'pending'
           ? ` The network has not confirmed this yet (${result.detail ?? 'no answer'}); until it does, it may still drop what they send. You will be told when it confirms.`
@@ -105,9 +108,9 @@ export function blockCommands(core: CoreContext, sync: BlockSync, requests: Mess
       permission: 'user',
       args: [],
       async handler(ctx) {
-        const list = store.blocks.list(ctx.sender);
+        const list = await store.blocks.list(ctx.sender);
         if (list.length === 0) return ctx.reply('You have blocked no one.');
-        const record = store.blocks.syncState(ctx.sender);
+        const record = await store.blocks.syncState(ctx.sender);
         const state: BlockSyncState = record?.state ?? 'pending';
         const status = {
           network: 'The network drops what they send.',
@@ -115,7 +118,8 @@ export function blockCommands(core: CoreContext, sync: BlockSync, requests: Mess
           unsupported: 'This network has no block lists; the bridge drops what they send.',
           refused: `The network refused the list (${record?.detail ?? 'no reason given'}); the bridge drops what they send.`,
         }[state];
-        const lines = list.map((b) => `• ${nameOf(b.contact as E164)}, since ${new Date(b.blockedAt).toISOString().slice(0, 10)}`);
+        const lines: string[] = [];
+        for (const b of list) lines.push(`• ${await nameOf(b.contact as E164)}, since ${new Date(b.blockedAt).toISOString().slice(0, 10)}`);
         await ctx.reply([`You blocked ${list.length}:`, ...lines, status].join('\n'));
       },
     },

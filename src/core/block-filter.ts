@@ -8,12 +8,15 @@
 import type { E164, RemoteEventHandler } from '../network/remote-network';
 import type { BlockedKind } from './bridge-metrics';
 import type { CoreContext } from './context';
+import { ArrivalOrder } from './arrival-order';
 
 type Inbound = Pick<RemoteEventHandler, 'onMessage' | 'onUnreadable' | 'onStatus' | 'onTyping'>;
 
 export function dropBlocked(ctx: CoreContext, owner: string, next: Inbound): Inbound {
   let dropped = 0;
-  const blocked = (from: E164) => ctx.store.blocks.isBlocked(owner, from);
+  // looked up in the order the contact's events came (arrival-order.ts)
+  const order = new ArrivalOrder();
+  const blocked = (from: E164) => order.lookup(from, () => ctx.store.blocks.isBlocked(owner, from));
   const drop = async (what: string, kind: BlockedKind, ack?: () => Promise<void>) => {
     dropped += 1;
     ctx.metrics.blocked(kind);
@@ -22,9 +25,9 @@ export function dropBlocked(ctx: CoreContext, owner: string, next: Inbound): Inb
     await ack?.().catch((error: Error) => ctx.log.warn(`acknowledgement of a dropped ${what} for ${owner} failed: ${error.message}`));
   };
   return {
-    onMessage: (message, ack) => (blocked(message.from) ? drop('a message', 'message', ack) : next.onMessage(message, ack)),
-    onUnreadable: (message, ack) => (blocked(message.from) ? drop('an unreadable message', 'message', ack) : next.onUnreadable(message, ack)),
-    onStatus: (from, status, ids, ack) => (blocked(from) ? drop(`a ${status} receipt`, 'receipt', ack) : next.onStatus(from, status, ids, ack)),
-    onTyping: (from, typing) => (blocked(from) ? drop('a typing signal', 'typing') : next.onTyping(from, typing)),
+    onMessage: async (message, ack) => (await blocked(message.from) ? drop('a message', 'message', ack) : next.onMessage(message, ack)),
+    onUnreadable: async (message, ack) => (await blocked(message.from) ? drop('an unreadable message', 'message', ack) : next.onUnreadable(message, ack)),
+    onStatus: async (from, status, ids, ack) => (await blocked(from) ? drop(`a ${status} receipt`, 'receipt', ack) : next.onStatus(from, status, ids, ack)),
+    onTyping: async (from, typing) => (await blocked(from) ? drop('a typing signal', 'typing') : next.onTyping(from, typing)),
   };
 }

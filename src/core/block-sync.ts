@@ -49,29 +49,31 @@ export class BlockSync {
     clearTimeout(timer);
     const { blocks } = this.ctx.store;
     const state = landed ?? 'pending';
-    const record = blocks.syncState(owner);
+    const record = await blocks.syncState(owner);
     const detail = state === 'pending' && landed === undefined ? 'no answer from the network yet' : (record?.detail ?? null);
-    if (state === 'pending') blocks.setSyncState(owner, 'pending', detail, { pending: true });
+    if (state === 'pending') await blocks.setSyncState(owner, 'pending', detail, { pending: true });
     const tellUnsupported = state === 'unsupported' && !(record?.toldUnsupported ?? false);
-    if (tellUnsupported) blocks.setSyncState(owner, 'unsupported', null, { unsupported: true });
+    if (tellUnsupported) await blocks.setSyncState(owner, 'unsupported', null, { unsupported: true });
     return { state, detail, tellUnsupported };
   }
 
   /** At every connect: the list goes to the network again if it holds anything or a change
    *  is unconfirmed. Runs in the background; what it finds out is told by notice. */
-  connected(owner: string): void {
+  async connected(owner: string): Promise<void> {
     const { blocks } = this.ctx.store;
-    if (blocks.syncState(owner)?.state !== 'pending' && blocks.count(owner) === 0) return;
+    if ((await blocks.syncState(owner))?.state !== 'pending' && await blocks.count(owner) === 0) return;
     this.background(owner);
   }
 
   /** a sync nobody waits for: a network without block lists is told here (once) */
   private background(owner: string): void {
-    void this.sync(owner).then((state) => {
+    this.sync(owner).then(async (state) => {
       const { blocks } = this.ctx.store;
-      if (state !== 'unsupported' || blocks.syncState(owner)?.toldUnsupported || blocks.count(owner) === 0) return;
-      blocks.setSyncState(owner, state, null, { unsupported: true });
-      this.tell(owner, UNSUPPORTED_TEXT);
+      if (state !== 'unsupported' || (await blocks.syncState(owner))?.toldUnsupported || (await blocks.count(owner)) === 0) return;
+      await blocks.setSyncState(owner, state, null, { unsupported: true });
+      await this.tell(owner, UNSUPPORTED_TEXT);
+    }).catch((error: unknown) => {
+      this.ctx.log.warn(`the block list of ${owner} was synced, but what came of it was not recorded or told: ${(error as Error).message}`);
     });
   }
 
@@ -92,38 +94,38 @@ export class BlockSync {
     const { blocks } = this.ctx.store;
     const session = this.ctx.session(owner);
     // logged out or not connected yet: the next connect sends it
-    if (!session) return this.settle(owner, 'pending', 'not connected to the network');
-    if (!session.setBlockList) return this.settle(owner, 'unsupported', null);
-    const list = blocks.list(owner).map((b) => b.contact as E164);
+    if (!session) return await this.settle(owner, 'pending', 'not connected to the network');
+    if (!session.setBlockList) return await this.settle(owner, 'unsupported', null);
+    const list = (await blocks.list(owner)).map((b) => b.contact as E164);
     try {
       const outcome = await session.setBlockList(list);
       this.retries.delete(owner);
-      return this.settle(owner, outcome === 'network' ? 'network' : 'unsupported', null);
+      return await this.settle(owner, outcome === 'network' ? 'network' : 'unsupported', null);
     } catch (error) {
       const message = (error as Error).message;
       if (error instanceof RemoteRefusedError) {
         this.retries.delete(owner);
         this.ctx.log.warn(`the network refused the block list of ${owner} (${message}); the bridge drops their messages itself`);
-        return this.settle(owner, 'refused', message);
+        return await this.settle(owner, 'refused', message);
       }
       this.retryLater(owner, message);
-      return this.settle(owner, 'pending', message);
+      return await this.settle(owner, 'pending', message);
     }
   }
 
   /** stores the outcome and tells the user what they are owed: a confirmation they were
    *  promised, a refusal, or (once) that the network cannot block */
-  private settle(owner: string, state: BlockSyncState, detail: string | null): BlockSyncState {
+  private async settle(owner: string, state: BlockSyncState, detail: string | null): Promise<BlockSyncState> {
     const { blocks } = this.ctx.store;
-    const before = blocks.syncState(owner);
-    blocks.setSyncState(owner, state, detail, state === 'pending' ? {} : { pending: false });
+    const before = await blocks.syncState(owner);
+    await blocks.setSyncState(owner, state, detail, state === 'pending' ? {} : { pending: false });
     if (before?.toldPending && state === 'network') {
-      this.tell(owner, 'The network has now confirmed your block list: it drops what the numbers you blocked send, before it reaches the bridge.');
+      await this.tell(owner, 'The network has now confirmed your block list: it drops what the numbers you blocked send, before it reaches the bridge.');
     } else if (before?.toldPending && state === 'refused') {
-      this.tell(owner, `The network refused your block list (${detail ?? 'no reason given'}); the bridge still drops what those numbers send.`);
+      await this.tell(owner, `The network refused your block list (${detail ?? 'no reason given'}); the bridge still drops what those numbers send.`);
     } else if (before?.toldPending && state === 'unsupported' && !before.toldUnsupported) {
-      blocks.setSyncState(owner, state, detail, { unsupported: true });
-      this.tell(owner, UNSUPPORTED_TEXT);
+      await blocks.setSyncState(owner, state, detail, { unsupported: true });
+      await this.tell(owner, UNSUPPORTED_TEXT);
     }
     return state;
   }
@@ -139,8 +141,8 @@ export class BlockSync {
     this.ctx.log.warn(`block list of ${owner} not confirmed by the network (${reason}); retrying in ${Math.round(delay)} ms`);
   }
 
-  private tell(owner: string, text: string): void {
-    const room = this.ctx.store.users.get(owner)?.managementRoom;
+  private async tell(owner: string, text: string): Promise<void> {
+    const room = (await this.ctx.store.users.get(owner))?.managementRoom;
     if (!room) return;
     const { matrix } = this.ctx;
     void matrix

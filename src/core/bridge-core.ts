@@ -71,8 +71,8 @@ export class BridgeCore {
     this.profileShare = new ProfileShare(this.ctx);
     this.requests = new MessageRequests(this.ctx);
     this.providers = new ProviderFilter(this.ctx, new ProviderPolicy(this.ctx), new ProviderDropSummary(this.ctx));
-    this.sessions = new Sessions(this.ctx, this.portals, this.security, this.queue, this.outbox, this.requests, this.providers, (owner) => {
-      this.blockSync.connected(owner);
+    this.sessions = new Sessions(this.ctx, this.portals, this.security, this.queue, this.outbox, this.requests, this.providers, async (owner) => {
+      await this.blockSync.connected(owner);
       this.profileShare.connected(owner);
     });
     this.pausing = new Pausing(this.ctx, this.sessions);
@@ -84,8 +84,8 @@ export class BridgeCore {
 
   /** Whether a bare code `owner` types in the management room answers their login: only
    *  while its step asks for a code (what people do with a code texted to them). */
-  expectsCode(owner: string): boolean {
-    return this.stepLogins.asksCode(owner);
+  async expectsCode(owner: string): Promise<boolean> {
+    return await this.stepLogins.asksCode(owner);
   }
 
   commands(): Command[] {
@@ -101,10 +101,10 @@ export class BridgeCore {
   }
 
   /** reconnects stored logins and resumes the outbox, without waiting for the network */
-  start(): void {
-    this.requests.start();
-    this.providers.summary.start();
-    this.sessions.startAll();
+  async start(): Promise<void> {
+    await this.requests.start();
+    await this.providers.summary.start();
+    await this.sessions.startAll();
   }
 
   async stop(): Promise<void> {

@@ -29,7 +29,7 @@ export class Inbox {
   /** Puts a portal where its owner's setting says; called while the portal is set up, so an
    *  outage is retried with the rest of that setup, and a refusal costs only the placement. */
   async place(owner: string, roomId: string): Promise<void> {
-    if (readSettings(this.ctx.store, owner).inbox !== 'separate') return;
+    if ((await readSettings(this.ctx.store, owner)).inbox !== 'separate') return;
     try {
       await this.link(await this.space(owner), roomId);
     } catch (error) {
@@ -41,7 +41,7 @@ export class Inbox {
   /** A portal the owner left leaves their Space too. An outage throws, so the leave is handled
    *  again (the caller runs this before it forgets the room); a refusal costs only the link. */
   async remove(owner: string, roomId: string): Promise<void> {
-    const space = this.ctx.store.users.get(owner)?.inboxSpace;
+    const space = (await this.ctx.store.users.get(owner))?.inboxSpace;
     if (!space) return;
     try {
       await this.unlink(space, roomId);
@@ -54,9 +54,9 @@ export class Inbox {
   /** Records the setting and moves every existing portal of `owner` accordingly. */
   async switchTo(owner: string, mode: InboxMode): Promise<InboxSwitch> {
     const { store, matrix } = this.ctx;
-    writeSetting(store, owner, 'inbox', mode);
-    const rooms = store.portals.ofOwner(owner).flatMap((p) => (p.roomId ? [p.roomId] : []));
-    let space: string | null | undefined = store.users.get(owner)?.inboxSpace;
+    await writeSetting(store, owner, 'inbox', mode);
+    const rooms = (await store.portals.ofOwner(owner)).flatMap((p) => (p.roomId ? [p.roomId] : []));
+    let space: string | null | undefined = (await store.users.get(owner))?.inboxSpace;
     if (mode === 'separate') {
       space = await this.space(owner);
       // they may have left or declined it while the inbox was merged
@@ -80,23 +80,29 @@ export class Inbox {
   }
 
   /** The owner's Space, created (once, also when asked for twice at the same time) on first need. */
-  private space(owner: string): Promise<string> {
-    const existing = this.ctx.store.users.get(owner)?.inboxSpace;
-    if (existing) return Promise.resolve(existing);
+  private async space(owner: string): Promise<string> {
+    const existing = (await this.ctx.store.users.get(owner))?.inboxSpace;
+    if (existing) return existing;
     let creation = this.creating.get(owner);
     if (!creation) {
-      creation = this.ctx.matrix
-        .createSpace({ owner, name: INBOX_SPACE_NAME, topic: INBOX_SPACE_TOPIC })
-        .then((roomId) => {
-          this.ctx.store.users.ensure(owner);
-          this.ctx.store.users.setInboxSpace(owner, roomId);
-          this.ctx.log.info(`inbox space ${roomId} created for ${owner}`);
-          return roomId;
-        })
-        .finally(() => this.creating.delete(owner));
+      creation = this.createSpace(owner).finally(() => this.creating.delete(owner));
       this.creating.set(owner, creation);
     }
     return creation;
+  }
+
+  /** one creation per owner at a time (space keeps it in `creating`) */
+  private async createSpace(owner: string): Promise<string> {
+    const { store, matrix } = this.ctx;
+    // read again once this is the owner's only creation: one that ended while the caller
+    // read the store may have made the Space already
+    const made = (await store.users.get(owner))?.inboxSpace;
+    if (made) return made;
+    const roomId = await matrix.createSpace({ owner, name: INBOX_SPACE_NAME, topic: INBOX_SPACE_TOPIC });
+    await store.users.ensure(owner);
+    await store.users.setInboxSpace(owner, roomId);
+    this.ctx.log.info(`inbox space ${roomId} created for ${owner}`);
+    return roomId;
   }
 
   private async link(space: string, roomId: string): Promise<void> {

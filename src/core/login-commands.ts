@@ -96,8 +96,8 @@ export function loginCommands(core: CoreContext, sessions: Sessions, flow: Login
       help: 'Unlink your phone number: removes the bridge\'s device and every key it held for you.',
       permission: 'user',
       async handler(ctx) {
-        const login = store.logins.get(ctx.sender);
-        if (login && !flow.isOwnLogin(ctx.sender, ctx.args.join(' '))) {
+        const login = await store.logins.get(ctx.sender);
+        if (login && !await flow.isOwnLogin(ctx.sender, ctx.args.join(' '))) {
           await ctx.reply(
             `Nothing was logged out: ${quoted(ctx.args)} is not your login. "logout" takes no argument, or your own number (${displayPhone(login.phone as E164)}).`,
           );
@@ -111,7 +111,7 @@ export function loginCommands(core: CoreContext, sessions: Sessions, flow: Login
         await ctx.reply(
           `Logged out of ${displayPhone(result.phone)}. Deleted: ${result.deleted.join('; ')}. ` +
             `Kept: your ${result.portalCount} chat room(s) with their history (nothing is bridged in them until you log in again), ` +
-            `your ${store.blocks.count(ctx.sender)} blocked number(s) and your settings.`,
+            `your ${await store.blocks.count(ctx.sender)} blocked number(s) and your settings.`,
         );
       },
     },
@@ -124,7 +124,7 @@ export function loginCommands(core: CoreContext, sessions: Sessions, flow: Login
           await ctx.reply(`"status" takes no argument (got ${quoted(ctx.args)}).`);
           return;
         }
-        const view = flow.view(ctx.sender);
+        const view = await flow.view(ctx.sender);
         const lines = [
           steps.current(ctx.sender) && view.kind === 'not_logged_in'
             ? 'Not logged in yet: a login is in progress (the last step I showed waits for you); "cancel" gives it up.'

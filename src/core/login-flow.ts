@@ -13,7 +13,7 @@
  */
 import { TokenBucket } from '../lib/token-bucket';
 import { KeyedQueue } from '../lib/keyed-queue';
-import { InvalidPhoneNumberError, parsePhone, parseShownPhone, type E164 } from '../network/phone';
+import { InvalidPhoneNumberError, parsePhone, parsePhoneArgument, parseShownPhone, shownCandidate, type E164 } from '../network/phone';
 import { codeField, type LoginStep } from '../network/login-steps';
 import type { BridgeStore } from '../store';
 import type { CoreContext } from './context';
@@ -64,16 +64,24 @@ export type StartChatOutcome =
 
 /** Numbers the bridge has shown `owner`: their contacts, portals and ghosts. A command about
  *  one of them accepts it by E.164 syntax alone (see parseShownPhone). */
-export function shownTo(store: BridgeStore, owner: string): (phone: E164) => boolean {
-  return (phone) =>
-    store.contacts.get(owner, phone) !== undefined || store.portals.get(owner, phone) !== undefined || store.ghosts.get(phone) !== undefined ||
-    store.requests.get(owner, phone) !== undefined;
+export function shownTo(store: BridgeStore, owner: string): (phone: E164) => Promise<boolean> {
+  return async (phone) =>
+    (await store.contacts.get(owner, phone)) !== undefined || (await store.portals.get(owner, phone)) !== undefined ||
+    (await store.ghosts.get(phone)) !== undefined || (await store.requests.get(owner, phone)) !== undefined;
 }
 
-function phoneInput(input: string, shown?: (phone: E164) => boolean): E164 {
+/** parsePhoneArgument with a `shown` that looks the number up in the store: asked once,
+ *  about the one number the input could be taken as */
+export async function parseKnownPhone(args: string | readonly string[], shown: (phone: E164) => Promise<boolean>): Promise<E164> {
+  const candidate = shownCandidate(args);
+  const known = candidate !== undefined && (await shown(candidate));
+  return parsePhoneArgument(args, (phone) => known && phone === candidate);
+}
+
+function phoneInput(input: string): E164 {
   const text = input.trim();
   if (!text) throw new InvalidPhoneNumberError('', 'no number given');
-  return shown ? parseShownPhone(text, shown) : parsePhone(text);
+  return parsePhone(text);
 }
 
 /** The network's login is not "a phone number, then a code" (a QR code, say): only the bot's
@@ -116,7 +124,7 @@ export class LoginFlow {
     const phone = phoneInput(input);
     const { render, events } = collector();
     const begun = await this.stepLogins.begin(owner, render);
-    if (begun === 'already_logged_in') return { outcome: 'already_logged_in', phone: this.core.store.logins.get(owner)!.phone as E164 };
+    if (begun === 'already_logged_in') return { outcome: 'already_logged_in', phone: (await this.core.store.logins.get(owner))!.phone as E164 };
     if (begun === 'network_unreachable') return { outcome: 'network_unreachable', phone };
     if (!phoneField(this.stepLogins.current(owner))) {
       await this.stepLogins.cancel(owner);
@@ -147,8 +155,8 @@ export class LoginFlow {
   }
 
   /** Whether `owner` could log out `input` (empty, or their own number as shown). */
-  isOwnLogin(owner: string, input: string): boolean {
-    const login = this.core.store.logins.get(owner);
+  async isOwnLogin(owner: string, input: string): Promise<boolean> {
+    const login = await this.core.store.logins.get(owner);
     if (!login || !input.trim()) return true;
     try {
       return parseShownPhone(input.trim(), (p) => p === login.phone) === login.phone;
@@ -165,26 +173,26 @@ export class LoginFlow {
   private async logoutNow(owner: string): Promise<LogoutOutcome> {
     const { store, network } = this.core;
     await this.stepLogins.cancel(owner);
-    const login = store.logins.get(owner);
+    const login = await store.logins.get(owner);
     if (!login) return { outcome: 'not_logged_in' };
     await this.sessions.disconnect(owner);
     const deleted = await network.logout(owner, { phone: login.phone as E164, data: login.state });
-    store.logins.remove(owner);
+    await store.logins.remove(owner);
     // a later login starts bridging at once, as logins do
-    if (isPaused(store, owner)) writeSetting(store, owner, 'paused', false);
+    if (await isPaused(store, owner)) await writeSetting(store, owner, 'paused', false);
     deleted.push('the login record');
-    return { outcome: 'logged_out', phone: login.phone as E164, deleted, portalCount: store.portals.ofOwner(owner).length };
+    return { outcome: 'logged_out', phone: login.phone as E164, deleted, portalCount: (await store.portals.ofOwner(owner)).length };
   }
 
-  view(owner: string): LoginView {
+  async view(owner: string): Promise<LoginView> {
     const status = this.sessions.state(owner);
     if (status) return { kind: 'session', status };
     const { store } = this.core;
-    const login = store.logins.get(owner);
-    if (login && isPaused(store, owner)) return { kind: 'paused', phone: login.phone as E164 };
+    const login = await store.logins.get(owner);
+    if (login && await isPaused(store, owner)) return { kind: 'paused', phone: login.phone as E164 };
     if (login) return { kind: 'stopping', phone: login.phone as E164 };
-    const asking = this.stepLogins.phoneOf(owner);
-    if (asking && this.stepLogins.asksCode(owner)) return { kind: 'waiting_for_code', phone: asking };
+    const asking = await this.stepLogins.phoneOf(owner);
+    if (asking && await this.stepLogins.asksCode(owner)) return { kind: 'waiting_for_code', phone: asking };
     if (this.stepLogins.waitingForNetwork(owner)) return { kind: 'waiting_for_network' };
     const failure = this.stepLogins.failureOf(owner);
     return failure === undefined ? { kind: 'not_logged_in' } : { kind: 'not_logged_in', failure };
@@ -193,9 +201,9 @@ export class LoginFlow {
   /** Opens (or finds) `owner`'s portal with `input` and makes sure they are in it or invited. */
   async startChat(owner: string, input: string): Promise<StartChatOutcome> {
     const { store, matrix } = this.core;
-    const contact = phoneInput(input, shownTo(store, owner));
-    if (!store.logins.get(owner)) return { outcome: 'not_logged_in' };
-    if (!store.portals.get(owner, contact)?.roomId) {
+    const contact = await parseKnownPhone(input, shownTo(store, owner));
+    if (!await store.logins.get(owner)) return { outcome: 'not_logged_in' };
+    if (!(await store.portals.get(owner, contact))?.roomId) {
       const retryAfterMs = this.newChatBucket(owner).take();
       if (retryAfterMs > 0) {
         this.core.log.warn(`start-chat of ${owner} refused: more new chats than bridge.new_chats allows`);
@@ -203,7 +211,7 @@ export class LoginFlow {
       }
     }
     // writing to someone whose request waits accepts it: what they sent comes first, in order
-    if (store.requests.get(owner, contact)) await this.sessions.acceptRequest(owner, contact);
+    if (await store.requests.get(owner, contact)) await this.sessions.acceptRequest(owner, contact);
     await this.portals.ensureGhost(owner, contact, true);
     const portal = await this.portals.ensure(owner, contact);
     const membership = await matrix.membership(portal.roomId, owner);

@@ -33,7 +33,7 @@ export class MatrixIntake {
   async onEvent(raw: Omit<MatrixRoomEvent, 'content'> & { content?: Record<string, unknown> }): Promise<boolean> {
     if (!raw.room_id) return false;
     const event: MatrixRoomEvent = { ...raw, content: raw.content ?? {} };
-    const portal = this.ctx.store.portals.byRoom(raw.room_id);
+    const portal = await this.ctx.store.portals.byRoom(raw.room_id);
     if (!portal) return false;
     // whoever turned it on (the homeserver may encrypt new rooms by default, as the creator)
     if (event.type === 'm.room.encryption' && event.state_key === '') {
@@ -50,24 +50,25 @@ export class MatrixIntake {
       // everything, for an admin tracing a problem; the logger hides the ghost's number and the
       // content unless logging.redact is off
       this.ctx.log.debug(`${event.type} ${event.event_id} in ${raw.room_id} to the outbox`, { contact: portal.contact, content: event.content });
-      this.outbox.accept(portal, event as MatrixRoomEvent & { event_id: string });
+      await this.outbox.accept(portal, event as MatrixRoomEvent & { event_id: string });
     }
     return true;
   }
 
   async onEphemeral(event: { type: string; room_id?: string; content?: unknown }): Promise<void> {
     if (!event.room_id) return;
-    const portal = this.ctx.store.portals.byRoom(event.room_id);
+    const portal = await this.ctx.store.portals.byRoom(event.room_id);
     if (!portal) return;
     const session = this.ctx.session(portal.owner);
     if (!session) return;
     const contact = portal.contact as E164;
     if (event.type === 'm.receipt') {
-      const ids = readMarksFromReceipt(event.content)
-        .filter((mark) => mark.userId === portal.owner)
-        .map((mark) => this.ctx.store.messages.byEvent(event.room_id as string, mark.eventId))
-        .filter((m) => m !== undefined && m.sender === contact)
-        .map((m) => m!.remoteId);
+      const ids: string[] = [];
+      for (const mark of readMarksFromReceipt(event.content)) {
+        if (mark.userId !== portal.owner) continue;
+        const m = await this.ctx.store.messages.byEvent(event.room_id, mark.eventId);
+        if (m !== undefined && m.sender === contact) ids.push(m.remoteId);
+      }
       if (ids.length > 0) await session.sendReadStatus(contact, [...new Set(ids)]).catch((e: Error) => this.ctx.log.warn(`read status not sent: ${e.message}`));
     } else if (event.type === 'm.typing') {
       const typing = typingUserIds(event.content).includes(portal.owner);
@@ -87,7 +88,7 @@ export class MatrixIntake {
     // before the room is forgotten: an outage here answers the transaction 500, and the retry
     // finds the portal again
     await this.inbox.remove(portal.owner, roomId);
-    store.portals.setRoom(portal.owner, portal.contact, null);
+    await store.portals.setRoom(portal.owner, portal.contact, null);
     log.info(`${portal.owner} left portal ${roomId}; the next message opens a new one`);
     for (const user of [matrix.ghostUserId(portal.contact), matrix.botUserId]) {
       await matrix.leave(user, roomId).catch((error: Error) => log.warn(`${user} could not leave ${roomId}: ${error.message}`));
@@ -102,7 +103,7 @@ export class MatrixIntake {
   async onEncryptionEnabled(portal: PortalRecord, roomId: string): Promise<void> {
     const published = portal.securitySummary ? (JSON.parse(portal.securitySummary) as { matrix_room_encrypted?: boolean }) : undefined;
     if (portal.encrypted && published?.matrix_room_encrypted === true) return;
-    if (!portal.encrypted) this.ctx.store.portals.setEncrypted(portal.owner, portal.contact, true);
+    if (!portal.encrypted) await this.ctx.store.portals.setEncrypted(portal.owner, portal.contact, true);
     if (published?.matrix_room_encrypted !== true) await this.security.notice(roomId, encryptionEnabledNotice(this.ctx.config.security.encryption !== 'off'));
     await this.security.updateRoomState(portal.owner, portal.contact);
   }

@@ -21,7 +21,7 @@ import type { RemoteMessage, UnreadableRemoteMessage } from '../network/remote-n
 import { TokenBucket } from '../lib/token-bucket';
 import { backoffDelay } from '../lib/backoff';
 import { dropSummaryNotice, requestNotice, type SafetyStatus } from '../security/request-notices';
-import type { MessageRequest } from '../store';
+import type { BridgeStore, MessageRequest } from '../store';
 import type { CoreContext } from './context';
 import { remoteTxnId } from './remote-txn-id';
 
@@ -43,9 +43,9 @@ export class MessageRequests {
   }
 
   /** whether what `contact` sends `owner` now is a request rather than a chat message */
-  isRequest(owner: string, contact: E164): boolean {
-    if (this.ctx.store.portals.get(owner, contact)) return false;
-    return this.config.enabled || this.ctx.store.requests.get(owner, contact) !== undefined;
+  async isRequest(owner: string, contact: E164): Promise<boolean> {
+    if (await this.ctx.store.portals.get(owner, contact)) return false;
+    return this.config.enabled || await this.ctx.store.requests.get(owner, contact) !== undefined;
   }
 
   /**
@@ -56,14 +56,17 @@ export class MessageRequests {
   async receive(owner: string, message: RemoteMessage): Promise<RequestOutcome> {
     const { store } = this.ctx;
     const id = message.content.messageId;
-    if (!store.requests.isHeld(owner, message.from, id)) {
-      if (this.full(owner, message.from)) return this.drop(owner, message.from);
-      store.atomically(() => {
-        this.open(owner, message.from, message.sender, message.encrypted, message.serverTimestamp);
-        store.requests.hold(owner, message.from, id, this.ctx.sealer.seal(JSON.stringify(message)));
-      });
-      this.ctx.metrics.request('held');
-    }
+    // the check of the caps and the hold are one transaction, so that two messages taken in
+    // side by side cannot both pass the last free place
+    const outcome = await store.atomically(async (tx): Promise<'held' | 'again' | 'full'> => {
+      if (await tx.requests.isHeld(owner, message.from, id)) return 'again';
+      if (await this.full(tx, owner, message.from)) return 'full';
+      await this.open(tx, owner, message.from, message.sender, message.encrypted, message.serverTimestamp);
+      await tx.requests.hold(owner, message.from, id, this.ctx.sealer.seal(JSON.stringify(message)));
+      return 'held';
+    });
+    if (outcome === 'full') return await this.drop(owner, message.from);
+    if (outcome === 'held') this.ctx.metrics.request('held');
     await this.noticeIfDue(owner, message.from, inertPreview(wellFormed(message.content)));
     return 'held';
   }
@@ -71,27 +74,27 @@ export class MessageRequests {
   /** An unreadable message from an unknown number: counted on its request (opened if need be). */
   async receiveUnreadable(owner: string, message: UnreadableRemoteMessage): Promise<RequestOutcome> {
     const { store } = this.ctx;
-    if (!store.requests.get(owner, message.from) && this.full(owner, message.from)) return this.drop(owner, message.from);
-    store.atomically(() => {
+    const counted = await store.atomically(async (tx) => {
+      if (!await tx.requests.get(owner, message.from) && await this.full(tx, owner, message.from)) return false;
       const sender = message.sender ?? { provider: 'unknown', e2ee: message.encrypted, bridged: false };
-      this.open(owner, message.from, sender, message.encrypted, message.serverTimestamp);
-      store.requests.countUnreadable(owner, message.from);
+      await this.open(tx, owner, message.from, sender, message.encrypted, message.serverTimestamp);
+      await tx.requests.countUnreadable(owner, message.from);
+      return true;
     });
+    if (!counted) return await this.drop(owner, message.from);
     await this.noticeIfDue(owner, message.from, undefined);
     return 'held';
   }
 
-  private full(owner: string, contact: E164): boolean {
-    const { store } = this.ctx;
-    return store.requests.heldCount(owner, contact) >= this.config.held_per_sender || store.requests.heldTotal(owner) >= this.config.held_total;
+  private async full(tx: BridgeStore, owner: string, contact: E164): Promise<boolean> {
+    return await tx.requests.heldCount(owner, contact) >= this.config.held_per_sender || await tx.requests.heldTotal(owner) >= this.config.held_total;
   }
 
-  private open(owner: string, contact: E164, sender: { provider: string; e2ee: boolean }, encrypted: boolean, at: number): void {
-    const { store } = this.ctx;
-    if (store.requests.get(owner, contact)) return;
-    store.users.ensure(owner);
+  private async open(tx: BridgeStore, owner: string, contact: E164, sender: { provider: string; e2ee: boolean }, encrypted: boolean, at: number): Promise<void> {
+    if (await tx.requests.get(owner, contact)) return;
+    await tx.users.ensure(owner);
     const notice = this.bucket(owner).take() === 0 ? 'due' : 'silent';
-    store.requests.open({ owner, contact, provider: sender.provider, e2ee: sender.e2ee, encrypted, firstAt: at, notice });
+    await tx.requests.open({ owner, contact, provider: sender.provider, e2ee: sender.e2ee, encrypted, firstAt: at, notice });
     this.ctx.metrics.request('opened');
     if (notice === 'silent') this.ctx.log.info(`a message request for ${owner} waits without a notice: more came than message_requests.notices_per_hour`);
   }
@@ -108,53 +111,53 @@ export class MessageRequests {
 
   private async noticeIfDue(owner: string, contact: E164, preview: string | undefined): Promise<void> {
     const { store, matrix } = this.ctx;
-    const request = store.requests.get(owner, contact);
+    const request = await store.requests.get(owner, contact);
     if (request?.notice !== 'due') return;
-    const room = store.users.get(owner)?.managementRoom;
+    const room = (await store.users.get(owner))?.managementRoom;
     if (!room) {
       // a login made through the provisioning API has no management room: `requests` and the
       // API are where such a user sees requests
-      store.requests.setNotice(owner, contact, 'silent');
+      await store.requests.setNotice(owner, contact, 'silent');
       return;
     }
     const notice = requestNotice({
-      phone: displayPhone(contact), provider: request.provider, e2ee: request.e2ee, safety: this.safety(owner, contact),
+      phone: displayPhone(contact), provider: request.provider, e2ee: request.e2ee, safety: await this.safety(owner, contact),
       preview: preview ?? '', unreadable: preview === undefined,
     });
     await matrix.sendEvent(matrix.botUserId, room, 'm.room.message', noticeContent(notice.body, notice.html),
       remoteTxnId(owner, contact, `request:${request.firstAt}`, 'notice'));
-    store.requests.setNotice(owner, contact, 'sent');
+    await store.requests.setNotice(owner, contact, 'sent');
   }
 
-  private safety(owner: string, contact: E164): SafetyStatus {
-    const record = this.ctx.store.contacts.get(owner, contact);
+  private async safety(owner: string, contact: E164): Promise<SafetyStatus> {
+    const record = await this.ctx.store.contacts.get(owner, contact);
     if (!record?.identityFingerprint) return 'new';
     if (record.verified) return 'verified';
     return record.keyChangedAt !== null ? 'changed' : 'unverified';
   }
 
-  private drop(owner: string, contact: E164): RequestOutcome {
-    this.ctx.store.users.ensure(owner);
-    this.ctx.store.requests.recordDrop(owner, contact);
+  private async drop(owner: string, contact: E164): Promise<RequestOutcome> {
+    await this.ctx.store.users.ensure(owner);
+    await this.ctx.store.requests.recordDrop(owner, contact);
     this.ctx.metrics.request('dropped');
     this.ctx.log.debug(`dropped a message request message for ${owner}: past message_requests.held_per_sender or held_total`);
-    this.scheduleSummary(owner);
+    await this.scheduleSummary(owner);
     return 'dropped';
   }
 
   /** Closes a request and deletes what it held (decline, block). */
-  decline(owner: string, contact: E164, how: 'declined' | 'blocked'): MessageRequest | undefined {
-    const request = this.ctx.store.requests.get(owner, contact);
+  async decline(owner: string, contact: E164, how: 'declined' | 'blocked'): Promise<MessageRequest | undefined> {
+    const request = await this.ctx.store.requests.get(owner, contact);
     if (!request) return undefined;
-    this.ctx.store.requests.close(owner, contact);
+    await this.ctx.store.requests.close(owner, contact);
     this.ctx.metrics.request(how);
     return request;
   }
 
   /** After a start: summaries of drops that a stop or crash left unsent. */
-  start(): void {
+  async start(): Promise<void> {
     this.stopped = false;
-    for (const owner of this.ctx.store.requests.ownersWithDrops()) this.scheduleSummary(owner);
+    for (const owner of (await this.ctx.store.requests.ownersWithDrops())) await this.scheduleSummary(owner);
   }
 
   stop(): void {
@@ -164,53 +167,56 @@ export class MessageRequests {
   }
 
   /** the summary is due once no drop came for the quiet time, or an hour after the first */
-  private summaryDue(owner: string): number | undefined {
-    const drops = this.ctx.store.requests.drops(owner);
+  private async summaryDue(owner: string): Promise<number | undefined> {
+    const drops = await this.ctx.store.requests.drops(owner);
     if (!drops) return undefined;
     return Math.min(drops.lastAt + this.config.summary_quiet_seconds * 1000, drops.firstAt + SUMMARY_MAX_WAIT_MS);
   }
 
-  private scheduleSummary(owner: string, at?: number): void {
+  private async scheduleSummary(owner: string, at?: number): Promise<void> {
     if (this.stopped || this.summaryTimers.has(owner)) return;
-    const due = at ?? this.summaryDue(owner);
-    if (due === undefined) return;
+    const due = at ?? await this.summaryDue(owner);
+    // checked again: a stop, or another schedule for this owner, may have come while the store was read
+    if (due === undefined || this.stopped || this.summaryTimers.has(owner)) return;
     const timer = setTimeout(() => {
       this.summaryTimers.delete(owner);
-      void this.summarise(owner);
+      this.summarise(owner).catch((error: unknown) => {
+        this.ctx.log.warn(`summary of dropped message-request messages for ${owner} failed: ${(error as Error).message}`);
+      });
     }, Math.max(0, due - Date.now()));
     timer.unref();
     this.summaryTimers.set(owner, timer);
   }
 
   private async summarise(owner: string): Promise<void> {
-    const due = this.summaryDue(owner);
+    const due = await this.summaryDue(owner);
     if (due === undefined) return;
     // a drop since the timer was set moved the quiet time on
-    if (due > Date.now()) return this.scheduleSummary(owner, due);
+    if (due > Date.now()) return await this.scheduleSummary(owner, due);
     const { store, matrix } = this.ctx;
-    const drops = store.requests.drops(owner);
-    const room = store.users.get(owner)?.managementRoom;
+    const drops = await store.requests.drops(owner);
+    const room = (await store.users.get(owner))?.managementRoom;
     if (!drops) return;
     if (!room) {
       this.ctx.log.info(`dropped message-request messages for ${owner} stay counted: the user has no management room to tell`);
       return;
     }
     try {
-      const notice = dropSummaryNotice({ messages: drops.messages, numbers: drops.numbers, since: drops.firstAt, waiting: store.requests.list(owner).length });
+      const notice = dropSummaryNotice({ messages: drops.messages, numbers: drops.numbers, since: drops.firstAt, waiting: (await store.requests.list(owner)).length });
       // the same summary gets the same transaction ID, so a retry after a lost answer is one event
       await matrix.sendEvent(matrix.botUserId, room, 'm.room.message', noticeContent(notice.body, notice.html),
         remoteTxnId(owner, 'request-drops', String(drops.firstAt), drops.messages));
-      store.requests.clearDrops(owner, drops.byContact);
+      await store.requests.clearDrops(owner, drops.byContact);
       this.summaryFailures.delete(owner);
       // drops that came while it was being sent get their own summary
-      this.scheduleSummary(owner);
+      await this.scheduleSummary(owner);
     } catch (error) {
       const failures = (this.summaryFailures.get(owner) ?? 0) + 1;
       this.summaryFailures.set(owner, failures);
       const { retry_initial_ms: initialDelayMs, retry_max_ms: maxDelayMs } = this.ctx.config.bridge.delivery;
       const delay = backoffDelay(failures - 1, { initialDelayMs, maxDelayMs, factor: 2, jitter: 0.3 });
       this.ctx.log.warn(`summary of dropped message-request messages for ${owner} not sent (try ${failures}), retrying in ${delay} ms: ${(error as Error).message}`);
-      this.scheduleSummary(owner, Date.now() + delay);
+      await this.scheduleSummary(owner, Date.now() + delay);
     }
   }
 }

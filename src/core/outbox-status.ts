@@ -40,7 +40,7 @@ export class DelayReporter {
   constructor(
     private readonly ctx: CoreContext,
     /** the room and event of a job (undefined if its stored message cannot be read) */
-    private readonly targetOf: (job: OutboxJob) => StatusTarget | undefined,
+    private readonly targetOf: (job: OutboxJob) => Promise<StatusTarget | undefined>,
   ) {}
 
   /** Sends a status event; throws what the homeserver threw. */
@@ -58,9 +58,9 @@ export class DelayReporter {
   }
 
   /** Call when a job was queued: makes sure the sweep runs when its delay is due. */
-  watch(): void {
+  async watch(): Promise<void> {
     if (this.stopped) return;
-    const oldest = this.ctx.store.outbox.oldestUnreported();
+    const oldest = await this.ctx.store.outbox.oldestUnreported();
     if (oldest === undefined) return;
     this.schedule(oldest + this.ctx.config.bridge.delivery.delayed_after_ms);
   }
@@ -68,7 +68,7 @@ export class DelayReporter {
   /** SUCCESS clears a reported delay; a job never shown as delayed needs no status. */
   async succeeded(job: OutboxJob, target: StatusTarget): Promise<void> {
     await this.inflight.get(job.id);
-    if (!this.ctx.store.outbox.get(job.id)?.delayReported) return;
+    if (!(await this.ctx.store.outbox.get(job.id))?.delayReported) return;
     await this.send(target, 'SUCCESS');
   }
 
@@ -90,38 +90,58 @@ export class DelayReporter {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.timerAt = Infinity;
-      void this.sweep();
+      this.sweep().catch((error: unknown) => {
+        // the store failed: tried again like a failing homeserver
+        this.ctx.log.warn(`the sweep for delayed outbox jobs failed: ${(error as Error).message}; will try again`);
+        const { retry_initial_ms: initialDelayMs, retry_max_ms: maxDelayMs } = this.ctx.config.bridge.delivery;
+        if (!this.stopped) this.schedule(Date.now() + backoffDelay(this.failures++, { initialDelayMs, maxDelayMs, factor: 2, jitter: 0.2 }));
+      });
     }, Math.max(0, at - Date.now()));
     this.timer.unref();
   }
 
-  /** Reports every job waiting longer than delayed_after_ms that was not reported yet. */
-  private async sweep(): Promise<void> {
+  /** Marks one job as shown delayed and sends its PENDING status; false if that failed. */
+  private async reportDelayed(job: OutboxJob): Promise<boolean> {
     const { store, config, log } = this.ctx;
     const delivery = config.bridge.delivery;
-    const due = store.outbox.delayedUnreported(Date.now() - delivery.delayed_after_ms);
-    const sends: Promise<boolean>[] = [];
-    for (const job of due) {
-      // marked before the status is sent (no await in between), so the job's end, which reads
-      // the mark, always knows a PENDING status may exist and clears it; a job whose message
-      // cannot be read is marked too (there is nothing to point at), so it is not swept again
-      store.outbox.setDelayReported(job.id, true);
-      const target = this.targetOf(job);
-      if (!target) continue;
-      const until = new Date(job.createdAt + delivery.max_age_seconds * 1000).toISOString();
-      const sending = this.send(target, 'PENDING', {
+    // marked before the status is sent, and only while the job still waits (it may have ended
+    // since the sweep listed it); a job whose message cannot be read is marked too (there is
+    // nothing to point at), so it is not swept again
+    const marked = await store.atomically(async (tx) => {
+      const current = await tx.outbox.get(job.id);
+      if (current?.state !== 'pending' || current.delayReported) return false;
+      await tx.outbox.setDelayReported(job.id, true);
+      return true;
+    });
+    if (!marked) return true;
+    const target = await this.targetOf(job);
+    if (!target) return true;
+    const until = new Date(job.createdAt + delivery.max_age_seconds * 1000).toISOString();
+    try {
+      await this.send(target, 'PENDING', {
         reason: 'm.foreign_network_error',
         message: `Not delivered to the contact yet; the bridge keeps trying until ${until}.`,
         ...(job.lastError ? { error: job.lastError } : {}),
-      }).then(
-        () => true,
-        (error: Error) => {
-          log.warn(`could not show outbox job ${job.id} as delayed: ${error.message}; will try again`);
-          if (store.outbox.get(job.id)?.state === 'pending') store.outbox.setDelayReported(job.id, false);
-          return false;
-        },
-      );
-      const settled = sending.then(() => undefined);
+      });
+      return true;
+    } catch (error) {
+      log.warn(`could not show outbox job ${job.id} as delayed: ${(error as Error).message}; will try again`);
+      if ((await store.outbox.get(job.id))?.state === 'pending') await store.outbox.setDelayReported(job.id, false);
+      return false;
+    }
+  }
+
+  /** Reports every job waiting longer than delayed_after_ms that was not reported yet. */
+  private async sweep(): Promise<void> {
+    const { store, config } = this.ctx;
+    const delivery = config.bridge.delivery;
+    const due = await store.outbox.delayedUnreported(Date.now() - delivery.delayed_after_ms);
+    const sends: Promise<boolean>[] = [];
+    for (const job of due) {
+      // in flight from here, before the first await: the job's end, which waits for what is
+      // in flight and then reads the mark, always knows a PENDING status may exist
+      const sending = this.reportDelayed(job);
+      const settled = sending.then(() => undefined, () => undefined);
       this.inflight.set(job.id, settled);
       void settled.then(() => this.inflight.delete(job.id));
       sends.push(sending);
@@ -130,7 +150,7 @@ export class DelayReporter {
     if (this.stopped) return;
     if (ok.every(Boolean)) {
       this.failures = 0;
-      this.watch();
+      await this.watch();
     } else {
       // the homeserver is failing: try again with backoff, not in a tight loop
       const delay = backoffDelay(this.failures++, { initialDelayMs: delivery.retry_initial_ms, maxDelayMs: delivery.retry_max_ms, factor: 2, jitter: 0.2 });

@@ -74,13 +74,13 @@ export class Outbox {
   }
 
   /** Stores a Matrix event for sending; false if it was stored before (a replay). */
-  accept(portal: PortalRecord, event: MatrixRoomEvent & { event_id: string }): boolean {
+  async accept(portal: PortalRecord, event: MatrixRoomEvent & { event_id: string }): Promise<boolean> {
     // sealed like held messages: what the user wrote is not readable from the database file
     const sealed = this.ctx.sealer.seal(JSON.stringify(event));
-    const added = this.ctx.store.outbox.enqueue(portal.owner, portal.contact, event.event_id, { sealed });
+    const added = await this.ctx.store.outbox.enqueue(portal.owner, portal.contact, event.event_id, { sealed });
     if (added) {
       this.kick(portal.owner, portal.contact);
-      this.status.watch();
+      await this.status.watch();
     }
     return added;
   }
@@ -102,11 +102,11 @@ export class Outbox {
   }
 
   /** Kicks every portal with pending jobs (at start, and when a session reconnects). */
-  kickAll(owner?: string): void {
-    for (const p of this.ctx.store.outbox.portalsWithPending()) {
+  async kickAll(owner?: string): Promise<void> {
+    for (const p of (await this.ctx.store.outbox.portalsWithPending())) {
       if (owner === undefined || p.owner === owner) this.kick(p.owner, p.contact);
     }
-    this.status.watch();
+    await this.status.watch();
   }
 
   stop(): void {
@@ -126,8 +126,8 @@ export class Outbox {
     for (;;) {
       if (this.stopped) return;
       // paused: the jobs wait, untried, until `resume` kicks this portal again
-      if (isPaused(this.ctx.store, owner)) return;
-      const job = this.ctx.store.outbox.nextFor(owner, contact);
+      if (await isPaused(this.ctx.store, owner)) return;
+      const job = await this.ctx.store.outbox.nextFor(owner, contact);
       if (!job) return;
       if (job.nextAttemptAt > Date.now()) return this.later(owner, contact, key, job.nextAttemptAt);
       const retryAt = await this.attempt(job);
@@ -147,11 +147,11 @@ export class Outbox {
     throw new PermanentDeliveryError('the stored message is empty');
   }
 
-  private targetOf(job: OutboxJob): StatusTarget | undefined {
+  private async targetOf(job: OutboxJob): Promise<StatusTarget | undefined> {
     try {
       return { roomId: this.eventOf(job).room_id, eventId: job.sourceEventId };
     } catch {
-      const roomId = this.ctx.store.portals.get(job.owner, job.contact)?.roomId;
+      const roomId = (await this.ctx.store.portals.get(job.owner, job.contact))?.roomId;
       return roomId ? { roomId, eventId: job.sourceEventId } : undefined;
     }
   }
@@ -186,23 +186,23 @@ export class Outbox {
           if (!isPermanent(error)) throw error;
           log.warn(`outbox job ${job.id}: the delivery status was refused: ${(error as Error).message}`);
         });
-        store.outbox.markSent(job.id);
+        await store.outbox.markSent(job.id);
         this.mediaServerErrors.delete(job.id);
         this.measureSent(job, event, outcome.sent);
         return undefined;
       }
     } catch (error) {
-      if (!isPermanent(error)) return this.retry(job, event, error as Error);
+      if (!isPermanent(error)) return await this.retry(job, event, error as Error);
       refusal = { reason: (error as Error).message, status: 'm.foreign_network_error', metric: failureReason(error) };
     }
     try {
       await this.reportFailure(job, event, refusal);
     } catch (error) {
       // a transient failure to tell the room is retried with the job, so it is not lost
-      if (!isPermanent(error)) return this.retry(job, event, error as Error);
+      if (!isPermanent(error)) return await this.retry(job, event, error as Error);
       log.error(`outbox job ${job.id}: the room could not be told that it failed: ${(error as Error).message}`);
     }
-    store.outbox.markFailed(job.id, refusal.reason);
+    await store.outbox.markFailed(job.id, refusal.reason);
     this.mediaServerErrors.delete(job.id);
     this.ctx.metrics.failed('matrix_to_remote', refusal.metric);
     log.warn(`outbox job ${job.id} failed for good: ${refusal.reason}`);
@@ -217,34 +217,34 @@ export class Outbox {
     this.ctx.metrics.latency('matrix_to_remote', secondsSince(this.writtenAt(job, event)));
   }
 
-  private retry(job: OutboxJob, event: OutboxEvent | undefined, error: Error): number {
+  private async retry(job: OutboxJob, event: OutboxEvent | undefined, error: Error): Promise<number> {
     const { store, log, config } = this.ctx;
     const delivery = config.bridge.delivery;
     const delay = backoffDelay(job.attempts, { initialDelayMs: delivery.retry_initial_ms, maxDelayMs: delivery.retry_max_ms, factor: 2, jitter: 0.2 });
     // never sleep past the moment the job is given up, so the room is told on time
     const at = Math.min(Date.now() + delay, this.expiresAt(job, event));
-    store.outbox.retryLater(job.id, error.message, at);
+    await store.outbox.retryLater(job.id, error.message, at);
     log.info(`outbox job ${job.id} will be retried in ${at - Date.now()} ms (attempt ${job.attempts + 1}): ${error.message}`);
     return at;
   }
 
-  private refsFor(job: OutboxJob, event: MatrixRoomEvent): MatrixToRemoteRefs {
+  private async refsFor(job: OutboxJob, event: MatrixRoomEvent): Promise<MatrixToRemoteRefs> {
     const { store } = this.ctx;
     const roomId = String(event.room_id);
     const relations = matrixRelations(event);
-    const remoteOf = (eventId?: string) => (eventId ? store.messages.byEvent(roomId, eventId)?.remoteId : undefined);
+    const remoteOf = async (eventId?: string) => (eventId ? (await store.messages.byEvent(roomId, eventId))?.remoteId : undefined);
     let redacted: MatrixToRemoteRefs['redacted'];
     if (relations.redacts) {
-      const reaction = store.reactions.byEvent(roomId, relations.redacts);
-      const message = store.messages.byEvent(roomId, relations.redacts);
+      const reaction = await store.reactions.byEvent(roomId, relations.redacts);
+      const message = await store.messages.byEvent(roomId, relations.redacts);
       if (reaction) redacted = { kind: 'reaction', targetRemoteId: reaction.targetRemoteId, own: reaction.sender === job.owner };
       else if (message) redacted = { kind: 'message', remoteId: message.remoteId, own: message.sender === job.owner };
     }
-    const edited = relations.replaces ? store.messages.byEvent(roomId, relations.replaces) : undefined;
+    const edited = relations.replaces ? await store.messages.byEvent(roomId, relations.replaces) : undefined;
     return {
       messageId: remoteMessageId(job.sourceEventId),
-      replyTo: remoteOf(relations.replyTo),
-      target: remoteOf(relations.replaces ?? relations.reactsTo),
+      replyTo: await remoteOf(relations.replyTo),
+      target: await remoteOf(relations.replaces ?? relations.reactsTo),
       targetIsOwn: edited !== undefined && edited.sender === job.owner,
       redacted,
       now: Date.now(),
@@ -257,12 +257,12 @@ export class Outbox {
     const session = this.ctx.session(job.owner);
     if (!session) throw new Error('not connected to the network');
     const contact = job.contact as E164;
-    if (this.security.refuses(this.security.contact(job.owner, contact))) {
+    if (this.security.refuses(await this.security.contact(job.owner, contact))) {
       throw new PermanentDeliveryError("the contact's provider has no end-to-end encryption, and this bridge is set to refuse such contacts", 'policy');
     }
     let result: MatrixToRemote;
     try {
-      result = matrixToRemote(event, this.refsFor(job, event));
+      result = matrixToRemote(event, await this.refsFor(job, event));
     } catch (error) {
       // the converter never throws by contract; if it does, retrying the same event cannot help
       throw new PermanentDeliveryError(`the bridge could not read this event (${(error as Error).message})`);
@@ -299,7 +299,7 @@ export class Outbox {
     if (missing) throw new PermanentDeliveryError(cannotCarry(network, missing), 'unbridgeable');
     // the hops before the Signal session travel inside the content, so the contact's client
     // can show that plaintext existed on the Matrix side and on this bridge
-    content = { ...content, hopTrail: toContentHopTrail(this.security.matrixTrail(job.owner, contact)) };
+    content = { ...content, hopTrail: toContentHopTrail(await this.security.matrixTrail(job.owner, contact)) };
     // content the protocol refuses can never be sent: fail now rather than retry it forever
     const checked = parseContent(content);
     if (!checked.ok) throw new PermanentDeliveryError(`the bridge could not turn it into a valid message (${checked.error})`);
@@ -315,7 +315,7 @@ export class Outbox {
       throw error;
     }
     await this.security.observeSend(job.owner, contact, sent.encrypted);
-    this.record(job, event, content, sent.messageId);
+    await this.record(job, event, content, sent.messageId);
     return { sent: content };
   }
 
@@ -346,27 +346,26 @@ export class Outbox {
 
   /** The message-ID map and reactions learn what was sent, so later relations find it. */
   /** `networkId`: the ID the network assigned, when it does (SendResult.messageId) */
-  private record(job: OutboxJob, event: OutboxEvent, content: Content, networkId?: string): void {
-    const { store } = this.ctx;
+  private record(job: OutboxJob, event: OutboxEvent, content: Content, networkId?: string): Promise<void> {
     const contact = job.contact;
     const roomId = event.room_id;
-    store.atomically(() => {
+    return this.ctx.store.atomically(async (tx) => {
       if (content.kind === 'reaction') {
         if (content.emoji === '') {
           const redacts = matrixRelations(event).redacts;
-          if (redacts) store.reactions.remove(roomId, redacts);
+          if (redacts) await tx.reactions.remove(roomId, redacts);
         } else {
-          store.reactions.put({ owner: job.owner, contact, targetRemoteId: content.target, sender: job.owner, emoji: content.emoji, roomId, eventId: event.event_id });
+          await tx.reactions.put({ owner: job.owner, contact, targetRemoteId: content.target, sender: job.owner, emoji: content.emoji, roomId, eventId: event.event_id });
         }
       }
-      store.messages.put({ owner: job.owner, contact, remoteId: networkId ?? content.messageId, part: 0, sender: job.owner, roomId, eventId: event.event_id, timestamp: content.timestamp });
+      await tx.messages.put({ owner: job.owner, contact, remoteId: networkId ?? content.messageId, part: 0, sender: job.owner, roomId, eventId: event.event_id, timestamp: content.timestamp });
     });
   }
 
   /** Tells the room why a job ended unsent: a notice people read and a FAIL_PERMANENT status. */
   private async reportFailure(job: OutboxJob, event: OutboxEvent | undefined, refusal: Refusal): Promise<void> {
     const { matrix } = this.ctx;
-    const target = event ? { roomId: event.room_id, eventId: job.sourceEventId } : this.targetOf(job);
+    const target = event ? { roomId: event.room_id, eventId: job.sourceEventId } : await this.targetOf(job);
     if (!target) return;
     const notice = refusal.notice ?? {
       ...noticeContent(`⚠️ Not delivered to the contact: ${refusal.reason}`),

@@ -16,19 +16,19 @@ export class Pausing {
   constructor(private readonly core: CoreContext, private readonly sessions: Sessions) {}
 
   async pause(owner: string): Promise<PauseOutcome> {
-    const login = this.core.store.logins.get(owner);
+    const login = await this.core.store.logins.get(owner);
     if (!login) return { outcome: 'not_logged_in' };
-    if (readSettings(this.core.store, owner).paused) return { outcome: 'already' };
-    writeSetting(this.core.store, owner, 'paused', true);
+    if ((await readSettings(this.core.store, owner)).paused) return { outcome: 'already' };
+    await writeSetting(this.core.store, owner, 'paused', true);
     await this.sessions.disconnect(owner);
     return { outcome: 'paused', phone: login.phone as E164 };
   }
 
   async resume(owner: string): Promise<ResumeOutcome> {
-    const login = this.core.store.logins.get(owner);
+    const login = await this.core.store.logins.get(owner);
     if (!login) return { outcome: 'not_logged_in' };
-    if (!readSettings(this.core.store, owner).paused) return { outcome: 'not_paused' };
-    writeSetting(this.core.store, owner, 'paused', false);
+    if (!(await readSettings(this.core.store, owner)).paused) return { outcome: 'not_paused' };
+    await writeSetting(this.core.store, owner, 'paused', false);
     return { outcome: 'resumed', status: await this.sessions.connect(login) };
   }
 }

@@ -24,7 +24,7 @@ export class ProfileShare {
 
   /** Records the choice and applies it now if the user is connected. */
   async set(owner: string, share: boolean): Promise<ShareOutcome> {
-    writeSetting(this.ctx.store, owner, 'profileShare', share);
+    await writeSetting(this.ctx.store, owner, 'profileShare', share);
     return this.apply(owner);
   }
 
@@ -36,7 +36,7 @@ export class ProfileShare {
   private async apply(owner: string): Promise<ShareOutcome> {
     const session = this.ctx.session(owner);
     if (!session) return { outcome: 'later' };
-    if (readSettings(this.ctx.store, owner).profileShare) {
+    if ((await readSettings(this.ctx.store, owner)).profileShare) {
       const { displayName, avatarMxc } = await this.ctx.matrix.userProfile(owner);
       const { avatar, note } = await this.avatar(avatarMxc);
       await session.publishProfile({ displayName: displayName ?? null, avatar });

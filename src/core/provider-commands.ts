@@ -75,22 +75,27 @@ export function providerCommands(core: CoreContext, policy: ProviderPolicy, requ
   };
 
   /** requests waiting from the provider's people, declined with the block */
-  const declineRequests = (owner: string, provider: string): number => {
-    const waiting = store.requests.list(owner).filter((r) => r.provider === provider);
-    for (const r of waiting) requests.decline(owner, r.contact as E164, 'blocked');
+  const declineRequests = async (owner: string, provider: string): Promise<number> => {
+    const waiting = (await store.requests.list(owner)).filter((r) => r.provider === provider);
+    for (const r of waiting) await requests.decline(owner, r.contact as E164, 'blocked');
     return waiting.length;
   };
 
   /** the user's chats with contacts last seen on the provider */
-  const chatsOn = (owner: string, provider: string): number =>
-    store.portals.ofOwner(owner).filter((p) => p.roomId && store.contacts.get(owner, p.contact)?.provider === provider).length;
+  const chatsOn = async (owner: string, provider: string): Promise<number> => {
+    let count = 0;
+    for (const p of await store.portals.ofOwner(owner)) {
+      if (p.roomId && (await store.contacts.get(owner, p.contact))?.provider === provider) count += 1;
+    }
+    return count;
+  };
 
   const blockProvider = async (ctx: CommandContext, p: KnownProvider): Promise<void> => {
     if (!p.allowed && p.chosen) return ctx.reply(`${named(p)} is already blocked. "providers" shows who may reach you.`);
-    store.users.ensure(ctx.sender);
-    store.providers.setChoice(ctx.sender, p.id, false);
-    const declined = declineRequests(ctx.sender, p.id);
-    const chats = chatsOn(ctx.sender, p.id);
+    await store.users.ensure(ctx.sender);
+    await store.providers.setChoice(ctx.sender, p.id, false);
+    const declined = await declineRequests(ctx.sender, p.id);
+    const chats = await chatsOn(ctx.sender, p.id);
     const parts = [
       `Blocked ${named(p)}: messages, receipts and typing from anyone on it are dropped before they reach you (no chat room, no invitation, no message request); they are not told, and you can still write to them.`,
       p.allowed ? undefined : 'It was blocked by default already; now it stays blocked whatever the default.',
@@ -111,7 +116,7 @@ export function providerCommands(core: CoreContext, policy: ProviderPolicy, requ
       args: [],
       async handler(ctx) {
         const catalog = await policy.catalog(ctx.sender);
-        const drops = store.providers.drops(ctx.sender);
+        const drops = await store.providers.drops(ctx.sender);
         const defaultLine = `Default: ${DEFAULT_WORDS[core.config.bridge.providers.default]}.`;
         const note = sourceNote(catalog);
         if (catalog.providers.length === 0) {
@@ -136,8 +141,8 @@ export function providerCommands(core: CoreContext, policy: ProviderPolicy, requ
         const p = await resolve(ctx, ctx.args.join(' '));
         if (!p) return;
         if (p.allowed && p.chosen) return ctx.reply(`${named(p)} is already allowed. "providers" shows who may reach you.`);
-        store.users.ensure(ctx.sender);
-        store.providers.setChoice(ctx.sender, p.id, true);
+        await store.users.ensure(ctx.sender);
+        await store.providers.setChoice(ctx.sender, p.id, true);
         const plain = p.e2ee === false
           ? ' It has no end-to-end encryption: the network and the provider can read what its people send you and what you send them.'
           : '';

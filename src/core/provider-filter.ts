@@ -15,6 +15,7 @@ import type { BlockedKind } from './bridge-metrics';
 import type { CoreContext } from './context';
 import type { ProviderPolicy } from './provider-policy';
 import type { ProviderDropSummary } from './provider-summary';
+import { ArrivalOrder } from './arrival-order';
 
 type Inbound = Pick<RemoteEventHandler, 'onMessage' | 'onUnreadable' | 'onStatus' | 'onTyping'>;
 
@@ -25,20 +26,20 @@ export class ProviderFilter {
     readonly summary: ProviderDropSummary,
   ) {}
 
-  private blockedSender(owner: string, sender: RemoteSender | undefined): RemoteSender | undefined {
-    return sender && !this.policy.allowed(owner, sender.provider, sender.e2ee) ? sender : undefined;
+  private async blockedSender(owner: string, sender: RemoteSender | undefined): Promise<RemoteSender | undefined> {
+    return sender && !await this.policy.allowed(owner, sender.provider, sender.e2ee) ? sender : undefined;
   }
 
-  private blockedContact(owner: string, from: E164): { provider: string; e2ee: boolean | undefined } | undefined {
-    const seen = this.policy.contactProvider(owner, from);
-    return seen && !this.policy.allowed(owner, seen.provider, seen.e2ee) ? seen : undefined;
+  private async blockedContact(owner: string, from: E164): Promise<{ provider: string; e2ee: boolean | undefined } | undefined> {
+    const seen = await this.policy.contactProvider(owner, from);
+    return seen && !await this.policy.allowed(owner, seen.provider, seen.e2ee) ? seen : undefined;
   }
 
   /** counts a dropped message for the summary */
-  private count(owner: string, provider: { provider: string; e2ee: boolean | undefined }): void {
-    this.ctx.store.users.ensure(owner);
-    this.ctx.store.providers.recordDrop(owner, provider.provider, provider.e2ee === true);
-    this.summary.dropped(owner);
+  private async count(owner: string, provider: { provider: string; e2ee: boolean | undefined }): Promise<void> {
+    await this.ctx.store.users.ensure(owner);
+    await this.ctx.store.providers.recordDrop(owner, provider.provider, provider.e2ee === true);
+    await this.summary.dropped(owner);
   }
 
   /**
@@ -46,18 +47,22 @@ export class ProviderFilter {
    * provider: counted and dropped like what arrives after the block; true if so (the caller
    * then acknowledges it without a Matrix event).
    */
-  dropsWaiting(owner: string, message: RemoteMessage): boolean {
-    const blocked = this.blockedSender(owner, message.sender);
+  async dropsWaiting(owner: string, message: RemoteMessage): Promise<boolean> {
+    const blocked = await this.blockedSender(owner, message.sender);
     if (!blocked) return false;
     this.ctx.metrics.providerBlocked('message');
     this.ctx.log.debug(`dropped a waiting message from now blocked provider ${blocked.provider} for ${owner}`);
-    this.count(owner, blocked);
+    await this.count(owner, blocked);
     return true;
   }
 
   /** `next`, behind the filter: what a blocked provider sends never reaches it */
   wrap(owner: string, next: Inbound): Inbound {
     const { ctx } = this;
+    // looked up in the order each contact's events came (arrival-order.ts)
+    const order = new ArrivalOrder();
+    const blockedSender = (from: E164, sender: RemoteSender | undefined) => order.lookup(from, () => this.blockedSender(owner, sender));
+    const blockedContact = (from: E164) => order.lookup(from, () => this.blockedContact(owner, from));
     const drop = async (what: string, kind: BlockedKind, provider: { provider: string; e2ee: boolean | undefined }, ack?: () => Promise<void>) => {
       ctx.metrics.providerBlocked(kind);
       ctx.log.debug(`dropped ${what} from blocked provider ${provider.provider} for ${owner}`);
@@ -70,23 +75,23 @@ export class ProviderFilter {
           return;
         }
       }
-      if (kind === 'message') this.count(owner, provider);
+      if (kind === 'message') await this.count(owner, provider);
     };
     return {
-      onMessage: (message, ack) => {
-        const blocked = this.blockedSender(owner, message.sender);
+      onMessage: async (message, ack) => {
+        const blocked = await blockedSender(message.from, message.sender);
         return blocked ? drop('a message', 'message', blocked, ack) : next.onMessage(message, ack);
       },
-      onUnreadable: (message, ack) => {
-        const blocked = this.blockedSender(owner, message.sender);
+      onUnreadable: async (message, ack) => {
+        const blocked = await blockedSender(message.from, message.sender);
         return blocked ? drop('an unreadable message', 'message', blocked, ack) : next.onUnreadable(message, ack);
       },
-      onStatus: (from, status, ids, ack) => {
-        const blocked = this.blockedContact(owner, from);
+      onStatus: async (from, status, ids, ack) => {
+        const blocked = await blockedContact(from);
         return blocked ? drop(`a ${status} receipt`, 'receipt', blocked, ack) : next.onStatus(from, status, ids, ack);
       },
-      onTyping: (from, typing) => {
-        const blocked = this.blockedContact(owner, from);
+      onTyping: async (from, typing) => {
+        const blocked = await blockedContact(from);
         return blocked ? drop('a typing signal', 'typing', blocked) : next.onTyping(from, typing);
       },
     };

@@ -42,8 +42,8 @@ export class ProviderPolicy {
   constructor(private readonly ctx: CoreContext) {}
 
   /** whether `provider` may reach `owner`; `e2ee` as the network says of it now */
-  decide(owner: string, provider: string, e2ee: boolean | undefined): { allowed: boolean; chosen: boolean } {
-    const choice = this.ctx.store.providers.choice(owner, provider);
+  async decide(owner: string, provider: string, e2ee: boolean | undefined): Promise<{ allowed: boolean; chosen: boolean }> {
+    const choice = await this.ctx.store.providers.choice(owner, provider);
     if (choice !== undefined) return { allowed: choice, chosen: true };
     switch (this.ctx.config.bridge.providers.default) {
       case 'allow':
@@ -56,13 +56,13 @@ export class ProviderPolicy {
     }
   }
 
-  allowed(owner: string, provider: string, e2ee: boolean | undefined): boolean {
-    return this.decide(owner, provider, e2ee).allowed;
+  async allowed(owner: string, provider: string, e2ee: boolean | undefined): Promise<boolean> {
+    return (await this.decide(owner, provider, e2ee)).allowed;
   }
 
   /** the provider a contact was last seen on, and its encryption; undefined if never seen */
-  contactProvider(owner: string, contact: string): { provider: string; e2ee: boolean | undefined } | undefined {
-    const record = this.ctx.store.contacts.get(owner, contact);
+  async contactProvider(owner: string, contact: string): Promise<{ provider: string; e2ee: boolean | undefined } | undefined> {
+    const record = await this.ctx.store.contacts.get(owner, contact);
     if (!record?.provider) return undefined;
     return { provider: record.provider, e2ee: record.e2ee ?? undefined };
   }
@@ -88,13 +88,14 @@ export class ProviderPolicy {
       missing = session ? 'this network cannot list its providers' : 'you are not connected to the network';
     }
     const byId = new Map<string, { e2ee: boolean | undefined; displayName?: string }>();
-    for (const [id, e2ee] of this.ctx.store.providers.seen(owner)) byId.set(id, { e2ee });
-    for (const id of this.ctx.store.providers.choices(owner).keys()) if (!byId.has(id)) byId.set(id, { e2ee: undefined });
+    for (const [id, e2ee] of (await this.ctx.store.providers.seen(owner))) byId.set(id, { e2ee });
+    for (const id of (await this.ctx.store.providers.choices(owner)).keys()) if (!byId.has(id)) byId.set(id, { e2ee: undefined });
     // the network's word on encryption is the freshest and the one it enforces
     for (const p of this.networkList ?? []) byId.set(p.id, { e2ee: p.e2ee, displayName: p.displayName });
-    const providers = [...byId.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([id, info]) => ({ id, ...info, ...this.decide(owner, id, info.e2ee) }));
+    const providers = [];
+    for (const [id, info] of [...byId.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      providers.push({ id, ...info, ...(await this.decide(owner, id, info.e2ee)) });
+    }
     const source = missing === undefined ? 'network' : this.networkList ? 'earlier' : 'seen';
     return { providers, source, ...(missing !== undefined && { missing }) };
   }

@@ -34,9 +34,9 @@ export class ProviderDropSummary {
   }
 
   /** After a start: summaries that a stop or a crash left unsent. */
-  start(): void {
+  async start(): Promise<void> {
     this.stopped = false;
-    for (const owner of this.ctx.store.providers.ownersWithDrops()) this.schedule(owner);
+    for (const owner of (await this.ctx.store.providers.ownersWithDrops())) await this.schedule(owner);
   }
 
   stop(): void {
@@ -46,20 +46,25 @@ export class ProviderDropSummary {
   }
 
   /** a drop was counted for `owner`: make sure a summary is on its way */
-  dropped(owner: string): void {
-    this.schedule(owner);
+  async dropped(owner: string): Promise<void> {
+    await this.schedule(owner);
   }
 
-  private due(owner: string): number {
-    const last = this.ctx.store.providers.lastSummaryAt(owner);
+  private async due(owner: string): Promise<number> {
+    const last = await this.ctx.store.providers.lastSummaryAt(owner);
     return last === undefined ? Date.now() : last + this.intervalMs;
   }
 
-  private schedule(owner: string, at = this.due(owner)): void {
+  private async schedule(owner: string, when?: number): Promise<void> {
+    if (this.stopped || this.timers.has(owner)) return;
+    const at = when ?? (await this.due(owner));
+    // checked again: a stop, or another schedule for this owner, may have come while the store was read
     if (this.stopped || this.timers.has(owner)) return;
     const timer = setTimeout(() => {
       this.timers.delete(owner);
-      void this.summarise(owner);
+      this.summarise(owner).catch((error: unknown) => {
+        this.ctx.log.warn(`summary of messages dropped from blocked providers for ${owner} failed: ${(error as Error).message}`);
+      });
     }, Math.min(MAX_TIMER_MS, Math.max(0, at - Date.now())));
     timer.unref();
     this.timers.set(owner, timer);
@@ -69,35 +74,35 @@ export class ProviderDropSummary {
     if (this.stopped) return;
     const retrying = this.inFlight.get(owner);
     // a long interval is waited for in steps (see MAX_TIMER_MS); a retry is already due
-    if (!retrying && this.due(owner) > Date.now()) return this.schedule(owner);
+    if (!retrying && await this.due(owner) > Date.now()) return await this.schedule(owner);
     const { store, matrix } = this.ctx;
-    const drops = retrying ?? store.providers.drops(owner);
+    const drops = retrying ?? await store.providers.drops(owner);
     if (!drops) return;
-    const room = store.users.get(owner)?.managementRoom;
+    const room = (await store.users.get(owner))?.managementRoom;
     if (!room) {
       // a login made through the provisioning API has no management room; the counts stay,
       // and `providers` shows them
       this.ctx.log.info(`messages dropped from blocked providers for ${owner} stay counted: the user has no management room to tell`);
       return;
     }
-    const last = store.providers.lastSummaryAt(owner);
+    const last = await store.providers.lastSummaryAt(owner);
     this.inFlight.set(owner, drops);
     try {
       const notice = providerDropSummaryNotice({ messages: drops.messages, byProvider: drops.byProvider, since: last });
       await matrix.sendEvent(matrix.botUserId, room, 'm.room.message', noticeContent(notice.body, notice.html),
         remoteTxnId(owner, 'provider-drops', String(last ?? 0), 'summary'));
-      store.providers.clearDrops(owner, drops.byProvider, Date.now());
+      await store.providers.clearDrops(owner, drops.byProvider, Date.now());
       this.inFlight.delete(owner);
       this.failures.delete(owner);
       // drops that came while it was being sent wait for the next interval
-      if (store.providers.drops(owner)) this.schedule(owner);
+      if (await store.providers.drops(owner)) await this.schedule(owner);
     } catch (error) {
       const failures = (this.failures.get(owner) ?? 0) + 1;
       this.failures.set(owner, failures);
       const { retry_initial_ms: initialDelayMs, retry_max_ms: maxDelayMs } = this.ctx.config.bridge.delivery;
       const delay = backoffDelay(failures - 1, { initialDelayMs, maxDelayMs, factor: 2, jitter: 0.3 });
       this.ctx.log.warn(`summary of messages dropped from blocked providers for ${owner} not sent (try ${failures}), retrying in ${delay} ms: ${(error as Error).message}`);
-      this.schedule(owner, Date.now() + delay);
+      await this.schedule(owner, Date.now() + delay);
     }
   }
 }

@@ -15,23 +15,25 @@ export class ReadReceipts {
   constructor(private readonly messages: MessageRepository, private readonly owner: string) {}
 
   /** When a status arrives, before it waits in line: it may be the newest read so far. */
-  arrived(from: string, status: 'delivered' | 'read', messageIds: readonly string[]): void {
-    const target = this.target(from, status, messageIds);
+  async arrived(from: string, status: 'delivered' | 'read', messageIds: readonly string[]): Promise<void> {
+    const target = await this.target(from, status, messageIds);
     if (target) this.newest.set(from, Math.max(this.newest.get(from) ?? 0, target.ts));
   }
 
   /** At its turn: the event to mark read, or undefined (not a read, nothing bridged, or a
    *  newer read status covers it). */
-  due(from: string, status: 'delivered' | 'read', messageIds: readonly string[]): string | undefined {
-    const target = this.target(from, status, messageIds);
+  async due(from: string, status: 'delivered' | 'read', messageIds: readonly string[]): Promise<string | undefined> {
+    const target = await this.target(from, status, messageIds);
     if (!target || target.ts < (this.newest.get(from) ?? 0)) return undefined;
     return target.eventId;
   }
 
-  private target(from: string, status: 'delivered' | 'read', messageIds: readonly string[]): { eventId: string; ts: number } | undefined {
-    const events = messageIds.flatMap((id) =>
-      this.messages.byRemoteId(this.owner, from, id).filter((m) => m.eventId.startsWith('$')).slice(0, 1).map((m) => ({ eventId: m.eventId, ts: m.timestamp })),
-    );
+  private async target(from: string, status: 'delivered' | 'read', messageIds: readonly string[]): Promise<{ eventId: string; ts: number } | undefined> {
+    const events: { eventId: string; ts: number }[] = [];
+    for (const id of messageIds) {
+      const first = (await this.messages.byRemoteId(this.owner, from, id)).find((m) => m.eventId.startsWith('$'));
+      if (first) events.push({ eventId: first.eventId, ts: first.timestamp });
+    }
     const action = remoteStatusToMatrix(status, events);
     return action.type === 'read-receipt' ? events.find((e) => e.eventId === action.eventId) : undefined;
   }

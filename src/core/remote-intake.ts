@@ -33,6 +33,7 @@ import { remoteTxnId as txnId } from './remote-txn-id';
 import { ReadReceipts } from './read-receipts';
 import { TYPING_REFRESH_MS, TYPING_TIMEOUT_MS, TypingRelay } from './typing-relay';
 import { UnreadableStreaks } from './unreadable-streaks';
+import type { BridgeStore } from '../store';
 
 
 export class RemoteIntake implements RemoteEventHandler {
@@ -75,8 +76,8 @@ export class RemoteIntake implements RemoteEventHandler {
   }
 
   /** Once connected: stretches of unreadable messages a crash left unsummarised get their summary. */
-  resume(): void {
-    for (const contact of this.unreadable.unreported()) this.summaryAt(contact, Date.now());
+  async resume(): Promise<void> {
+    for (const contact of (await this.unreadable.unreported())) this.summaryAt(contact, Date.now());
   }
 
   /** Ends the retries in progress: their envelopes stay with the network, unacknowledged. */
@@ -148,9 +149,9 @@ export class RemoteIntake implements RemoteEventHandler {
 
   private async reportGivenUp(message: RemoteMessage, ending: Ending): Promise<void> {
     const portal = await this.portals.ensure(this.owner, message.from);
-    const name = this.ctx.store.ghosts.get(message.from)?.displayName ?? displayPhone(message.from);
+    const name = (await this.ctx.store.ghosts.get(message.from))?.displayName ?? displayPhone(message.from);
     const notice = wellFormed(givenUpNotice(name, message.serverTimestamp, ending, this.ctx.config.bridge.delivery.max_age_seconds));
-    const trail = this.security.remoteTrail(this.owner, message.from, message.encrypted);
+    const trail = await this.security.remoteTrail(this.owner, message.from, message.encrypted);
     const { matrix } = this.ctx;
     await matrix.sendEvent(matrix.botUserId, portal.roomId, 'm.room.message', this.security.mark(notice, trail),
       txnId(this.owner, message.from, message.content.messageId, 'given-up'));
@@ -162,23 +163,23 @@ export class RemoteIntake implements RemoteEventHandler {
     const from = message.from;
     // blocked while it waited in line (a homeserver outage, say): dropped like what arrives
     // after the block (block-filter.ts), then acknowledged
-    if (store.blocks.isBlocked(this.owner, from)) return this.ctx.log.debug(`dropped a waiting message from a now blocked contact for ${this.owner}`);
+    if (await store.blocks.isBlocked(this.owner, from)) return this.ctx.log.debug(`dropped a waiting message from a now blocked contact for ${this.owner}`);
     // the same for a provider blocked meanwhile (provider-filter.ts drops what arrives after)
-    if (this.providers.dropsWaiting(this.owner, message)) return;
-    if (store.messages.byRemoteId(this.owner, from, message.content.messageId).length > 0 && !this.partial(message)) return;
+    if (await this.providers.dropsWaiting(this.owner, message)) return;
+    if ((await store.messages.byRemoteId(this.owner, from, message.content.messageId)).length > 0 && !this.partial(message)) return;
     // a number the user never wrote to and never accepted: a request, not a room
-    if (this.requests.isRequest(this.owner, from)) {
+    if (await this.requests.isRequest(this.owner, from)) {
       await this.inRequestLane(() => this.requests.receive(this.owner, message));
       return;
     }
     // accepted, but a crash cut the delivery of what the request held short: that goes first
     await this.requestDelivery.finishCutShort(from);
     if (message.encrypted) await this.security.learnIdentity(this.owner, from);
-    const record = this.security.recordSender(this.owner, from, message.sender);
+    const record = await this.security.recordSender(this.owner, from, message.sender);
     const portal = await this.portals.ensure(this.owner, from);
     await this.security.senderRecorded(this.owner, from);
-    const name = store.ghosts.get(from)?.displayName ?? displayPhone(from);
-    const trail = this.security.remoteTrail(this.owner, from, message.encrypted);
+    const name = (await store.ghosts.get(from))?.displayName ?? displayPhone(from);
+    const trail = await this.security.remoteTrail(this.owner, from, message.encrypted);
     const { matrix } = this.ctx;
     const notice = (n: { body: string; html: string }, part: string) =>
       matrix.sendEvent(matrix.botUserId, portal.roomId, 'm.room.message', this.security.mark(wellFormed(noticeContent(n.body, n.html)), trail),
@@ -192,8 +193,8 @@ export class RemoteIntake implements RemoteEventHandler {
     if (this.security.holds(record)) {
       // held content waits in the database: sealed like the keys, never in clear; held once
       // per remote ID, so a retried receive (the notice failed) does not hold it twice
-      store.held.hold(this.owner, from, { sealed: this.ctx.sealer.seal(JSON.stringify(message)) }, message.content.messageId);
-      const count = store.held.count(this.owner, from);
+      await store.held.hold(this.owner, from, { sealed: this.ctx.sealer.seal(JSON.stringify(message)) }, message.content.messageId);
+      const count = await store.held.count(this.owner, from);
       await notice(heldMessagesNotice({ contactName: name, count, phone: from }), 'held');
       return;
     }
@@ -217,11 +218,11 @@ export class RemoteIntake implements RemoteEventHandler {
   /** Bridges messages that were held, in order, once the user confirmed the contact's key. */
   async releaseHeld(contact: E164): Promise<number> {
     return this.inPortal(contact, async () => {
-      const held = this.ctx.store.held.of(this.owner, contact);
+      const held = await this.ctx.store.held.of(this.owner, contact);
       for (const entry of held) {
         const message = JSON.parse(this.ctx.sealer.open(String(entry.message.sealed))) as RemoteMessage;
         const bridged = await this.bridgeContent(contact, message.content, message.encrypted, { sentAt: message.serverTimestamp, moved: new Map() });
-        this.ctx.store.held.release(entry.id);
+        await this.ctx.store.held.release(entry.id);
         // no latency: the wait for the user's confirmation is no delivery delay
         if (bridged) countBridged(this.ctx, message.content, undefined);
       }
@@ -236,19 +237,19 @@ export class RemoteIntake implements RemoteEventHandler {
     const content = wellFormed(remote);
     const { store } = this.ctx;
     const owner = this.owner;
-    const done = new Set(store.messages.byRemoteId(owner, from, content.messageId).map((m) => m.part));
+    const done = new Set((await store.messages.byRemoteId(owner, from, content.messageId)).map((m) => m.part));
     const portal = await this.portals.ensure(owner, from);
-    this.portals.refreshInBackground(owner, from);
-    const trail = this.security.remoteTrail(owner, from, encrypted);
+    await this.portals.refreshInBackground(owner, from);
+    const trail = await this.security.remoteTrail(owner, from, encrypted);
     const targetId = content.kind === 'reaction' ? content.target : content.kind === 'message' ? content.replaces : undefined;
     // only events of the current room: after a portal was left and remade, older events
     // live in a room the user no longer sees
-    const inRoom = (remoteId: string) => store.messages.byRemoteId(owner, from, remoteId).filter((m) => m.roomId === portal.roomId);
-    const targets = targetId ? inRoom(targetId).map((m) => m.eventId) : undefined;
-    const replyTo = content.kind === 'message' && content.inReplyTo ? inRoom(content.inReplyTo)[0]?.eventId : undefined;
+    const inRoom = async (remoteId: string) => (await store.messages.byRemoteId(owner, from, remoteId)).filter((m) => m.roomId === portal.roomId);
+    const targets = targetId ? (await inRoom(targetId)).map((m) => m.eventId) : undefined;
+    const replyTo = content.kind === 'message' && content.inReplyTo ? (await inRoom(content.inReplyTo))[0]?.eventId : undefined;
     const previousReaction =
       content.kind === 'reaction'
-        ? store.reactions.bySender(owner, from, content.target, from).find((r) => r.roomId === portal.roomId)?.eventId
+        ? (await store.reactions.bySender(owner, from, content.target, from)).find((r) => r.roomId === portal.roomId)?.eventId
         : undefined;
     // media only for the events still missing, each part moved once however often this runs
     const editing = content.kind === 'message' && content.replaces !== undefined && (targets?.length ?? 0) > 0;
@@ -263,7 +264,7 @@ export class RemoteIntake implements RemoteEventHandler {
     }
     if (actions.length === 0 && !done.has(0)) {
       // nothing to show (a reaction to an unknown message, say): remember it was handled
-      store.messages.put({ owner, contact: from, remoteId: content.messageId, part: 0, sender: from, roomId: portal.roomId, eventId: `none:${content.messageId}`, timestamp: content.timestamp });
+      await store.messages.put({ owner, contact: from, remoteId: content.messageId, part: 0, sender: from, roomId: portal.roomId, eventId: `none:${content.messageId}`, timestamp: content.timestamp });
     }
     return performed;
   }
@@ -278,7 +279,7 @@ export class RemoteIntake implements RemoteEventHandler {
       return {};
     }
     if (!this.late.has(from)) {
-      const name = this.ctx.store.ghosts.get(from)?.displayName ?? displayPhone(from);
+      const name = (await this.ctx.store.ghosts.get(from))?.displayName ?? displayPhone(from);
       const { matrix } = this.ctx;
       await matrix.sendEvent(matrix.botUserId, portal.roomId, 'm.room.message', wellFormed(lateNotice(name, job.sentAt, now)),
         txnId(this.owner, from, content.messageId, 'late'));
@@ -290,13 +291,13 @@ export class RemoteIntake implements RemoteEventHandler {
   private async perform(portal: ReadyPortal, from: E164, content: Content, part: number, action: MatrixAction, trail: HopTrail, job: RemoteJob): Promise<void> {
     const { store, matrix } = this.ctx;
     const owner = this.owner;
-    const record = (eventId: string) =>
-      store.messages.put({ owner, contact: from, remoteId: content.messageId, part, sender: from, roomId: portal.roomId, eventId, timestamp: content.timestamp });
+    const record = (db: BridgeStore, eventId: string) =>
+      db.messages.put({ owner, contact: from, remoteId: content.messageId, part, sender: from, roomId: portal.roomId, eventId, timestamp: content.timestamp });
     if (action.type === 'redact') {
       await matrix.redact(portal.ghost, portal.roomId, action.eventId, action.reason, this.security.mark({} as Record<string, unknown>, trail));
-      store.atomically(() => {
-        store.reactions.remove(portal.roomId, action.eventId);
-        record(`redacted:${action.eventId}:${content.messageId}`);
+      await store.atomically(async (tx) => {
+        await tx.reactions.remove(portal.roomId, action.eventId);
+        await record(tx, `redacted:${action.eventId}:${content.messageId}`);
       });
       return;
     }
@@ -304,23 +305,23 @@ export class RemoteIntake implements RemoteEventHandler {
     const eventContent = this.security.mark({ ...action.content, ...marker }, trail);
     const sender = action.type === 'notice' ? matrix.botUserId : portal.ghost;
     const eventId = await matrix.sendEvent(sender, portal.roomId, action.eventType, eventContent, txnId(owner, from, content.messageId, part), { ts });
-    store.atomically(() => {
+    await store.atomically(async (tx) => {
       if (action.type === 'reaction' && content.kind === 'reaction') {
-        store.reactions.put({ owner, contact: from, targetRemoteId: content.target, sender: from, emoji: content.emoji, roomId: portal.roomId, eventId });
+        await tx.reactions.put({ owner, contact: from, targetRemoteId: content.target, sender: from, emoji: content.emoji, roomId: portal.roomId, eventId });
       }
-      record(eventId);
+      await record(tx, eventId);
     });
   }
 
   async onUnreadable(message: UnreadableRemoteMessage, ack: () => Promise<void>): Promise<void> {
     const label = `unreadable message for ${this.owner}`;
     const report = async () => {
-      if (this.requests.isRequest(this.owner, message.from)) {
+      if (await this.requests.isRequest(this.owner, message.from)) {
         await this.inRequestLane(() => this.requests.receiveUnreadable(this.owner, message));
         return this.ctx.metrics.failed('remote_to_matrix', 'unreadable');
       }
       // what the envelope showed is known even when its content is not
-      if (message.sender) this.security.recordSender(this.owner, message.from, message.sender);
+      if (message.sender) await this.security.recordSender(this.owner, message.from, message.sender);
       // a notice, or a count that one summary reports (unreadable-streaks.ts)
       const summaryDue = await this.unreadable.report(message);
       if (summaryDue !== undefined) this.summaryAt(message.from, summaryDue);
@@ -349,10 +350,14 @@ export class RemoteIntake implements RemoteEventHandler {
 
   async onStatus(from: E164, status: 'delivered' | 'read', messageIds: string[], ack: () => Promise<void>): Promise<void> {
     const label = `${status} status for ${this.owner}`;
-    this.receipts.arrived(from, status, messageIds);
+    // noted as it arrives, not at its turn (it is queued at once, keeping the order statuses
+    // came in); a failure to note it costs at most a receipt that a newer one covers
+    const arrival = this.receipts.arrived(from, status, messageIds)
+      .catch((error: unknown) => this.ctx.log.warn(`${label}: not noted as the newest read: ${(error as Error).message}`));
     const bridge = async () => {
-      const portal = this.ctx.store.portals.get(this.owner, from);
-      const eventId = this.receipts.due(from, status, messageIds);
+      await arrival;
+      const portal = await this.ctx.store.portals.get(this.owner, from);
+      const eventId = await this.receipts.due(from, status, messageIds);
       if (!eventId || !portal?.roomId) return;
       await this.ctx.matrix.sendReadReceipt(this.ctx.matrix.ghostUserId(from), portal.roomId, eventId);
     };
@@ -366,7 +371,7 @@ export class RemoteIntake implements RemoteEventHandler {
   }
 
   private async sendTyping(from: E164, typing: boolean): Promise<boolean> {
-    const portal = this.ctx.store.portals.get(this.owner, from);
+    const portal = await this.ctx.store.portals.get(this.owner, from);
     if (!portal?.roomId) return false;
     await this.ctx.matrix.setTyping(this.ctx.matrix.ghostUserId(from), portal.roomId, typing, typing ? TYPING_TIMEOUT_MS : 0);
     return true;

@@ -2,7 +2,8 @@
  * What a user can do with a message request (core/message-requests.ts), shared by the bot's
  * commands (request-commands.ts) and the provisioning API, so both do exactly the same.
  */
-import { parsePhoneArgument, type E164 } from '../network/phone';
+import type { E164 } from '../network/phone';
+import { parseKnownPhone } from './login-flow';
 import type { CoreContext } from './context';
 import type { MessageRequests } from './message-requests';
 import type { Sessions } from './sessions';
@@ -22,12 +23,12 @@ export class RequestActions {
 
   /** the number of one of `owner`'s requests, typed as the notice showed it or as E.164
    *  (a command's words, or one string); throws InvalidPhoneNumberError */
-  requester(owner: string, input: string | readonly string[]): E164 {
-    return parsePhoneArgument(input, (p) => this.ctx.store.requests.get(owner, p) !== undefined);
+  requester(owner: string, input: string | readonly string[]): Promise<E164> {
+    return parseKnownPhone(input, async (p) => (await this.ctx.store.requests.get(owner, p)) !== undefined);
   }
 
   async accept(owner: string, contact: E164): Promise<AcceptOutcome> {
-    if (!this.ctx.store.requests.get(owner, contact)) return { outcome: 'no_request' };
+    if (!await this.ctx.store.requests.get(owner, contact)) return { outcome: 'no_request' };
     let result;
     try {
       result = await this.sessions.acceptRequest(owner, contact);
@@ -36,18 +37,18 @@ export class RequestActions {
       return { outcome: 'failed', reason: (error as Error).message };
     }
     if (!result) return { outcome: 'no_request' };
-    return { outcome: 'accepted', ...result, roomId: this.ctx.store.portals.get(owner, contact)?.roomId ?? null };
+    return { outcome: 'accepted', ...result, roomId: (await this.ctx.store.portals.get(owner, contact))?.roomId ?? null };
   }
 
   /** declines every waiting request of `owner` (after a flood); how many there were */
-  declineAll(owner: string): number {
+  async declineAll(owner: string): Promise<number> {
     let declined = 0;
-    for (const request of this.ctx.store.requests.list(owner)) if (this.decline(owner, request.contact as E164)) declined += 1;
+    for (const request of (await this.ctx.store.requests.list(owner))) if (await this.decline(owner, request.contact as E164)) declined += 1;
     return declined;
   }
 
   /** deletes what the request held; false when there is none */
-  decline(owner: string, contact: E164): boolean {
-    return this.requests.decline(owner, contact, 'declined') !== undefined;
+  async decline(owner: string, contact: E164): Promise<boolean> {
+    return await this.requests.decline(owner, contact, 'declined') !== undefined;
   }
 }

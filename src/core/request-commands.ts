@@ -16,7 +16,7 @@ const LISTED_MAX = 20;
 export function requestCommands(core: CoreContext, actions: RequestActions): Command[] {
   const { store } = core;
   /** the number of one of the user's requests, typed as the notice showed it or as E.164 */
-  const requester = (ctx: CommandContext): E164 => actions.requester(ctx.sender, ctx.args);
+  const requester = (ctx: CommandContext): Promise<E164> => actions.requester(ctx.sender, ctx.args);
   const noRequest = (contact: E164) => `There is no message request from ${displayPhone(contact)}. "requests" lists the ones waiting.`;
   return [
     {
@@ -25,8 +25,8 @@ export function requestCommands(core: CoreContext, actions: RequestActions): Com
       permission: 'user',
       args: [],
       async handler(ctx) {
-        const waiting = store.requests.list(ctx.sender);
-        const drops = store.requests.drops(ctx.sender);
+        const waiting = await store.requests.list(ctx.sender);
+        const drops = await store.requests.drops(ctx.sender);
         const dropped = drops ? `\n${drops.messages} more message(s) from ${drops.numbers} unknown number(s) were dropped (more came than the bridge holds).` : '';
         if (waiting.length === 0) return ctx.reply(`No message requests are waiting.${dropped}`);
         const lines = waiting.slice(0, LISTED_MAX).map((r) => {
@@ -46,7 +46,7 @@ export function requestCommands(core: CoreContext, actions: RequestActions): Com
       permission: 'user',
       args: PHONE_ARG,
       handler: friendly(async (ctx) => {
-        const contact = requester(ctx);
+        const contact = await requester(ctx);
         const result = await actions.accept(ctx.sender, contact);
         if (result.outcome === 'no_request') return ctx.reply(noRequest(contact));
         if (result.outcome === 'failed') {
@@ -68,11 +68,11 @@ export function requestCommands(core: CoreContext, actions: RequestActions): Com
       args: PHONE_ARG,
       handler: friendly(async (ctx) => {
         if (ctx.args.join(' ').trim().toLowerCase() === 'all') {
-          const declined = actions.declineAll(ctx.sender);
+          const declined = await actions.declineAll(ctx.sender);
           return ctx.reply(declined === 0 ? 'No message requests are waiting.' : `Declined all ${declined} message request(s): what they sent is deleted, and they were not told.`);
         }
-        const contact = requester(ctx);
-        if (!actions.decline(ctx.sender, contact)) return ctx.reply(noRequest(contact));
+        const contact = await requester(ctx);
+        if (!await actions.decline(ctx.sender, contact)) return ctx.reply(noRequest(contact));
         await ctx.reply(
           `Declined ${displayPhone(contact)}: what they sent is deleted, and they were not told. ` +
             `If they write again it is a new request; to stop them for good: block ${displayPhone(contact)}`,

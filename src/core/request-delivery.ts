@@ -50,15 +50,15 @@ export class RequestDelivery {
    *  when there is no such request. */
   async accept(contact: E164): Promise<RequestOutcome | undefined> {
     return this.intake.inPortal(contact, async () => {
-      const request = this.ctx.store.requests.get(this.owner, contact);
+      const request = await this.ctx.store.requests.get(this.owner, contact);
       if (!request) return undefined;
       // what the first message showed of its sender is recorded before the portal exists, as
       // for any first message, so the room's first notice and state already know it
-      const [first] = this.ctx.store.requests.held(this.owner, contact);
+      const [first] = await this.ctx.store.requests.held(this.owner, contact);
       const message = first && this.openHeld(first.sealed);
       const sender = message?.sender ?? { provider: request.provider, e2ee: request.e2ee, bridged: false };
       if (message?.encrypted) await this.security.learnIdentity(this.owner, contact);
-      this.security.recordSender(this.owner, contact, sender);
+      await this.security.recordSender(this.owner, contact, sender);
       await this.persistence.run(`portal of an accepted request for ${this.owner}`, async () => {
         await this.portals.ensure(this.owner, contact);
         await this.security.senderRecorded(this.owner, contact);
@@ -72,26 +72,26 @@ export class RequestDelivery {
   /** Finishes an accepted request's delivery that a crash cut short; called by the intake
    *  before a message of the contact, inside the contact's line. */
   async finishCutShort(contact: E164): Promise<void> {
-    if (!this.flushing.has(contact) && this.ctx.store.requests.get(this.owner, contact)) await this.deliver(contact);
+    if (!this.flushing.has(contact) && await this.ctx.store.requests.get(this.owner, contact)) await this.deliver(contact);
   }
 
   /** Delivers a request's held messages through the normal path (the portal exists now, so
    *  the security policy applies as to any message), then closes the request. */
   private async deliver(contact: E164): Promise<RequestOutcome> {
     const { store } = this.ctx;
-    const request = store.requests.get(this.owner, contact);
+    const request = await store.requests.get(this.owner, contact);
     if (!request) return { delivered: 0, unreadable: 0, damaged: 0 };
     this.flushing.add(contact);
     try {
       let delivered = 0;
       let damaged = 0;
-      for (const entry of store.requests.held(this.owner, contact)) {
+      for (const entry of (await store.requests.held(this.owner, contact))) {
         const message = this.openHeld(entry.sealed);
         if (!message) {
           // retrying cannot mend a record that does not open: it is counted, so the room hears
           // of it, instead of stalling the portal behind it forever
           damaged += 1;
-          store.requests.release(entry.id);
+          await store.requests.release(entry.id);
           continue;
         }
         const label = `held request message for ${this.owner}`;
@@ -104,7 +104,7 @@ export class RequestDelivery {
           await this.persistence.run(`report of ${label}`, () => this.intake.reportGivenUp(message, error.ending));
           this.ctx.metrics.failed('remote_to_matrix', error.ending.kind === 'refused' ? 'rejected' : 'gave_up');
         }
-        store.requests.release(entry.id);
+        await store.requests.release(entry.id);
         delivered += 1;
       }
       const contactName = displayPhone(contact);
@@ -112,7 +112,7 @@ export class RequestDelivery {
         await this.tell(contact, unreadableBeforeAcceptNotice({ contactName, count: request.unreadable }), `request:${request.firstAt}`, 'unreadable');
       }
       if (damaged > 0) await this.tell(contact, damagedHeldNotice({ contactName, count: damaged }), `request:${request.firstAt}`, 'damaged');
-      store.requests.close(this.owner, contact);
+      await store.requests.close(this.owner, contact);
       return { delivered, unreadable: request.unreadable, damaged };
     } finally {
       this.flushing.delete(contact);

@@ -6,9 +6,9 @@
  */
 import type { Command } from '../matrix/commands/registry';
 import { escapeHtml } from '../convert';
-import { InvalidPhoneNumberError, displayPhone, parseShownPhone } from '../network/phone';
+import { InvalidPhoneNumberError, displayPhone } from '../network/phone';
 import { friendly } from './login-commands';
-import { shownTo } from './login-flow';
+import { parseKnownPhone, shownTo } from './login-flow';
 import { confirmCode, safetyNumberText } from '../security/notices';
 import type { CoreContext } from './context';
 import { safetyNumbersOf, type SecurityKeeper } from './security-keeper';
@@ -27,15 +27,15 @@ export function securityCommands(core: CoreContext, sessions: Sessions, security
         const at = ctx.args.findIndex((a) => a.toLowerCase() === 'confirm');
         const numberWords = at < 0 ? ctx.args : ctx.args.slice(0, at);
         if (numberWords.length === 0) throw new InvalidPhoneNumberError('', 'no number given');
-        const contact = parseShownPhone(numberWords.join(' '), shownTo(core.store, ctx.sender));
+        const contact = await parseKnownPhone(numberWords, shownTo(core.store, ctx.sender));
         const confirmWords = at < 0 ? undefined : ctx.args.slice(at + 1);
         if (confirmWords?.some((w) => !/^\d+$/.test(w))) {
           return ctx.reply(`"confirm" takes only the digits of the safety number shown (got ${JSON.stringify(confirmWords.join(' ').slice(0, 40))}).`);
         }
         const session = core.session(ctx.sender);
         if (!session) return ctx.reply(NOT_CONNECTED);
-        const name = core.store.ghosts.get(contact)?.displayName ?? displayPhone(contact);
-        const record = security.contact(ctx.sender, contact);
+        const name = (await core.store.ghosts.get(contact))?.displayName ?? displayPhone(contact);
+        const record = await security.contact(ctx.sender, contact);
         if (record?.e2ee === false) {
           // no Signal session, no identity key: there is nothing to compare, so nothing to verify
           return ctx.reply(
@@ -47,7 +47,7 @@ export function securityCommands(core: CoreContext, sessions: Sessions, security
           if (!identity) return ctx.reply(`There is no Signal session with ${name} yet: exchange a message first, then compare.`);
           const text = safetyNumberText({
             contactName: name, safetyNumber: identity.safetyNumber, devices: identity.devices,
-            verified: security.contact(ctx.sender, contact)?.verified ?? false, phone: contact,
+            verified: (await security.contact(ctx.sender, contact))?.verified ?? false, phone: contact,
           });
           return prefix ? ctx.reply(`${prefix}\n\n${text.body}`, `<p>${escapeHtml(prefix)}</p>${text.html}`) : ctx.reply(text.body, text.html);
         };

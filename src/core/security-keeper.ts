@@ -61,24 +61,24 @@ export class SecurityKeeper {
     return this.writes.idle();
   }
 
-  contact(owner: string, contact: string): ContactRecord | undefined {
-    return this.ctx.store.contacts.get(owner, contact);
+  async contact(owner: string, contact: string): Promise<ContactRecord | undefined> {
+    return await this.ctx.store.contacts.get(owner, contact);
   }
 
-  private roomEncrypted(owner: string, contact: string): boolean {
-    return this.ctx.store.portals.get(owner, contact)?.encrypted ?? false;
+  private async roomEncrypted(owner: string, contact: string): Promise<boolean> {
+    return (await this.ctx.store.portals.get(owner, contact))?.encrypted ?? false;
   }
 
   /** the bridge's own devices encrypt and decrypt this portal (end-to-bridge encryption) */
-  private bridgeEncrypts(owner: string, contact: string): boolean {
-    return this.ctx.config.security.encryption !== 'off' && this.messageEncrypted(owner, contact);
+  private async bridgeEncrypts(owner: string, contact: string): Promise<boolean> {
+    return this.ctx.config.security.encryption !== 'off' && await this.messageEncrypted(owner, contact);
   }
 
   /** whether a message bridged now crosses the room encrypted: under `require` always (the port
    *  turns encryption on before sending, and plaintext from Matrix is not bridged), even in a
    *  portal whose m.room.encryption the bridge has not seen yet */
-  private messageEncrypted(owner: string, contact: string): boolean {
-    return this.ctx.config.security.encryption === 'require' || this.roomEncrypted(owner, contact);
+  private async messageEncrypted(owner: string, contact: string): Promise<boolean> {
+    return this.ctx.config.security.encryption === 'require' || await this.roomEncrypted(owner, contact);
   }
 
   /** the connector's hops between the contact's device and the bridge (checked) */
@@ -87,38 +87,38 @@ export class SecurityKeeper {
   }
 
   /** trail of a remote message into Matrix; `encrypted` is how it crossed the network */
-  remoteTrail(owner: string, contact: string, encrypted: boolean | null): HopTrail {
-    const record = this.contact(owner, contact);
+  async remoteTrail(owner: string, contact: string, encrypted: boolean | null): Promise<HopTrail> {
+    const record = await this.contact(owner, contact);
     const provider = record?.provider ?? null;
     return remoteToMatrixTrail({
       contactProvider: provider,
       contactE2ee: encrypted,
-      matrixRoomEncrypted: this.messageEncrypted(owner, contact),
+      matrixRoomEncrypted: await this.messageEncrypted(owner, contact),
       identityVerified: record?.verified ?? false,
-      bridgeEncrypts: this.bridgeEncrypts(owner, contact),
+      bridgeEncrypts: await this.bridgeEncrypts(owner, contact),
       network: this.networkHops(provider, encrypted),
     });
   }
 
   /** trail of a Matrix message towards the contact, before it is sent */
-  matrixTrail(owner: string, contact: string): HopTrail {
-    const record = this.contact(owner, contact);
+  async matrixTrail(owner: string, contact: string): Promise<HopTrail> {
+    const record = await this.contact(owner, contact);
     const provider = record?.provider ?? null;
     const e2ee = record?.e2ee ?? null;
     return matrixToRemoteTrail({
       contactProvider: provider,
       contactE2ee: e2ee,
-      matrixRoomEncrypted: this.messageEncrypted(owner, contact),
+      matrixRoomEncrypted: await this.messageEncrypted(owner, contact),
       identityVerified: record?.verified ?? false,
-      bridgeEncrypts: this.bridgeEncrypts(owner, contact),
+      bridgeEncrypts: await this.bridgeEncrypts(owner, contact),
       network: this.networkHops(provider, e2ee),
     });
   }
 
   /** which of the network's places read the chat with `contact` (their labels), and whether
    *  the network's way is end-to-end encrypted throughout: what notices say of the network */
-  networkExposure(owner: string, contact: string): { readers: string[]; endToEnd: boolean } {
-    const record = this.contact(owner, contact);
+  async networkExposure(owner: string, contact: string): Promise<{ readers: string[]; endToEnd: boolean }> {
+    const record = await this.contact(owner, contact);
     return networkExposure(this.networkHops(record?.provider ?? null, record?.e2ee ?? null));
   }
 
@@ -127,26 +127,26 @@ export class SecurityKeeper {
     return { ...content, [HOP_TRAIL_KEY]: trail };
   }
 
-  summary(owner: string, contact: string): SecuritySummary {
-    const record = this.contact(owner, contact);
+  async summary(owner: string, contact: string): Promise<SecuritySummary> {
+    const record = await this.contact(owner, contact);
     const provider = record?.provider ?? null;
     const e2ee = record?.e2ee ?? null;
-    return securitySummary(this.roomEncrypted(owner, contact), {
+    return securitySummary(await this.roomEncrypted(owner, contact), {
       phone: contact,
       provider,
       e2ee,
       identityFingerprint: record?.identityFingerprint ?? null,
       verified: record?.verified ?? false,
-    }, this.bridgeEncrypts(owner, contact), this.networkHops(provider, e2ee));
+    }, await this.bridgeEncrypts(owner, contact), this.networkHops(provider, e2ee));
   }
 
   /** m.bridge / uk.half-shot.bridge content with the security summary embedded */
-  bridgeState(owner: string, contact: string, contactName: string): { key: string; content: Record<string, unknown> } {
+  async bridgeState(owner: string, contact: string, contactName: string): Promise<{ key: string; content: Record<string, unknown> }> {
     const info = {
       botUserId: this.ctx.matrix.botUserId, creator: owner, networkId: this.ctx.network.id,
       networkName: this.ctx.network.displayName, contactPhone: contact, contactName,
     };
-    return { key: bridgeStateKey(info), content: { ...bridgeStateContent(info), [SECURITY_SUMMARY_KEY]: this.summary(owner, contact) } };
+    return { key: bridgeStateKey(info), content: { ...bridgeStateContent(info), [SECURITY_SUMMARY_KEY]: await this.summary(owner, contact) } };
   }
 
   /** Puts the current summary into the room if it differs from what the room has. */
@@ -157,23 +157,23 @@ export class SecurityKeeper {
   /** updateRoomState's work; only ever called inside the portal's security queue */
   private async writeRoomState(owner: string, contact: string): Promise<void> {
     const { store, matrix } = this.ctx;
-    const portal = store.portals.get(owner, contact);
+    const portal = await store.portals.get(owner, contact);
     if (!portal?.roomId) return;
-    const summary = this.summary(owner, contact);
+    const summary = await this.summary(owner, contact);
     const previous = portal.securitySummary ? (JSON.parse(portal.securitySummary) as SecuritySummary) : undefined;
     if (!summaryChanged(previous, summary)) return;
-    const name = store.ghosts.get(contact)?.displayName ?? displayPhone(contact as E164);
-    const bridge = this.bridgeState(owner, contact, name);
+    const name = (await store.ghosts.get(contact))?.displayName ?? displayPhone(contact as E164);
+    const bridge = await this.bridgeState(owner, contact, name);
     await matrix.setState(matrix.botUserId, portal.roomId, SECURITY_STATE_TYPE, '', summary as unknown as Record<string, unknown>);
     await matrix.setState(matrix.botUserId, portal.roomId, 'm.bridge', bridge.key, bridge.content);
     await matrix.setState(matrix.botUserId, portal.roomId, 'uk.half-shot.bridge', bridge.key, bridge.content);
-    store.portals.setSecuritySummary(owner, contact, JSON.stringify(summary));
+    await store.portals.setSecuritySummary(owner, contact, JSON.stringify(summary));
   }
 
   /** the room state written at portal creation; remembered so later changes are detected */
-  initialState(owner: string, contact: string, contactName: string): [string, string, Record<string, unknown>][] {
-    const bridge = this.bridgeState(owner, contact, contactName);
-    const summary = this.summary(owner, contact);
+  async initialState(owner: string, contact: string, contactName: string): Promise<[string, string, Record<string, unknown>][]> {
+    const bridge = await this.bridgeState(owner, contact, contactName);
+    const summary = await this.summary(owner, contact);
     return [
       ['m.bridge', bridge.key, bridge.content],
       ['uk.half-shot.bridge', bridge.key, bridge.content],
@@ -193,7 +193,7 @@ export class SecurityKeeper {
    * the portal's first notice and state already know the contact's protection. The
    * "no end-to-end encryption" notice it makes due is sent by senderRecorded.
    */
-  recordSender(owner: string, contact: E164, sender: RemoteSender): ContactRecord {
+  recordSender(owner: string, contact: E164, sender: RemoteSender): Promise<ContactRecord> {
     return this.observe(owner, contact, sender);
   }
 
@@ -203,12 +203,13 @@ export class SecurityKeeper {
    * before/after pair: a retry after a failed notice finds the record already updated and
    * must still send it, and a retry after a failure that followed the notice must not.
    */
-  private observe(owner: string, contact: E164, seen: { provider?: string; e2ee?: boolean; bridged?: boolean }): ContactRecord {
-    const { store } = this.ctx;
-    return store.atomically(() => {
-      const before = this.contact(owner, contact);
-      const after = store.contacts.observe(owner, contact, seen);
-      if (after.e2ee === false && before?.e2ee !== false) store.contacts.unencryptedSeen(owner, contact);
+  private observe(owner: string, contact: E164, seen: { provider?: string; e2ee?: boolean; bridged?: boolean }): Promise<ContactRecord> {
+    // before and after in one transaction: another observation of the same contact in between
+    // (its receipt, say) could otherwise make the notice due twice, or not at all
+    return this.ctx.store.atomically(async (tx) => {
+      const before = await tx.contacts.get(owner, contact);
+      const after = await tx.contacts.observe(owner, contact, seen);
+      if (after.e2ee === false && before?.e2ee !== false) await tx.contacts.unencryptedSeen(owner, contact);
       return after;
     });
   }
@@ -216,10 +217,10 @@ export class SecurityKeeper {
   /** Learns the contact's identity-key fingerprint once a Signal session exists (the first
    *  encrypted message either way), so the room state can show it. */
   async learnIdentity(owner: string, contact: E164): Promise<void> {
-    if (this.contact(owner, contact)?.identityFingerprint) return;
+    if ((await this.contact(owner, contact))?.identityFingerprint) return;
     const identity = await this.ctx.session(owner)?.identity(contact).catch(() => undefined);
     // checked again: a key change may have recorded the identity while this one was looked up
-    if (identity && !this.contact(owner, contact)?.identityFingerprint) this.ctx.store.contacts.setFingerprint(owner, contact, identity.fingerprint);
+    if (identity && !(await this.contact(owner, contact))?.identityFingerprint) await this.ctx.store.contacts.setFingerprint(owner, contact, identity.fingerprint);
   }
 
   /** After recordSender, once the portal exists: the "no end-to-end encryption" notice if
@@ -239,24 +240,24 @@ export class SecurityKeeper {
    */
   private async unencryptedNoticeIfDue(owner: string, contact: E164): Promise<void> {
     const { store } = this.ctx;
-    const portal = store.portals.get(owner, contact);
-    const due = store.contacts.unencryptedNoticeDue(owner, contact);
+    const portal = await store.portals.get(owner, contact);
+    const due = await store.contacts.unencryptedNoticeDue(owner, contact);
     if (!portal?.roomId || due === undefined) return;
-    const record = this.contact(owner, contact);
+    const record = await this.contact(owner, contact);
     // seen encrypted again meanwhile: what the notice would say is no longer true
     if (record?.e2ee === false) {
-      const name = store.ghosts.get(contact)?.displayName ?? displayPhone(contact);
+      const name = (await store.ghosts.get(contact))?.displayName ?? displayPhone(contact);
       const notice = unencryptedProviderNotice({ contactName: name, provider: record.provider ?? 'a provider', refused: this.refuses(record) });
       await this.notice(portal.roomId, notice, undefined, remoteTxnId(owner, contact, `unencrypted:${portal.roomId}:${due}`, 'notice'));
     }
-    store.contacts.unencryptedNoticed(owner, contact, due);
+    await store.contacts.unencryptedNoticed(owner, contact, due);
   }
 
   /** what a send showed: whether the message left Signal-encrypted */
   async observeSend(owner: string, contact: E164, encrypted: boolean): Promise<void> {
     if (encrypted) await this.learnIdentity(owner, contact);
     await this.serial(owner, contact, async () => {
-      this.observe(owner, contact, { e2ee: encrypted });
+      await this.observe(owner, contact, { e2ee: encrypted });
       await this.unencryptedNoticeIfDue(owner, contact);
       await this.writeRoomState(owner, contact);
     });
@@ -270,23 +271,23 @@ export class SecurityKeeper {
   identityChanged(owner: string, contact: E164, change: { safetyNumber: string; fingerprint: string }): Promise<void> {
     return this.serial(owner, contact, async () => {
       const { store } = this.ctx;
-      const before = this.contact(owner, contact);
+      const before = await this.contact(owner, contact);
       const identity = await this.ctx.session(owner)?.identity(contact).catch(() => undefined);
-      const portal = store.portals.get(owner, contact);
-      const name = store.ghosts.get(contact)?.displayName ?? displayPhone(contact);
+      const portal = await store.portals.get(owner, contact);
+      const name = (await store.ghosts.get(contact))?.displayName ?? displayPhone(contact);
       const known = before?.identityFingerprint ? deviceFingerprints(before.identityFingerprint) : [];
       const current = identity ? deviceFingerprints(identity.fingerprint) : [];
       if (identity && known.length > 0 && known.every((f) => current.includes(f))) {
-        store.contacts.setFingerprint(owner, contact, identity.fingerprint);
+        await store.contacts.setFingerprint(owner, contact, identity.fingerprint);
         if (before?.verified) {
           // the verification covered the keys compared then, not the new device's
-          store.contacts.setVerified(owner, contact, false);
+          await store.contacts.setVerified(owner, contact, false);
           if (portal?.roomId) await this.notice(portal.roomId, newDeviceNotice({ contactName: name, phone: contact, safetyNumbers: safetyNumbersOf(identity) }));
         }
         await this.writeRoomState(owner, contact);
         return;
       }
-      store.contacts.keyChanged(owner, contact, identity?.fingerprint ?? change.fingerprint);
+      await store.contacts.keyChanged(owner, contact, identity?.fingerprint ?? change.fingerprint);
       if (!portal?.roomId) return;
       const numbers = identity ? safetyNumbersOf(identity) : [change.safetyNumber];
       await this.notice(
@@ -316,8 +317,8 @@ export class SecurityKeeper {
       const code = confirmCode(numbers).replace(/\D/g, '');
       const full = numbers.map((n) => safetyNumberGroups(n).join('')).join('');
       if (digits !== code && digits !== full) return { ok: false, why: 'mismatch', identity };
-      this.ctx.store.contacts.setFingerprint(owner, contact, identity.fingerprint);
-      this.ctx.store.contacts.setVerified(owner, contact, true);
+      await this.ctx.store.contacts.setFingerprint(owner, contact, identity.fingerprint);
+      await this.ctx.store.contacts.setVerified(owner, contact, true);
       await this.writeRoomState(owner, contact);
       return { ok: true, identity };
     });

@@ -91,7 +91,7 @@ export class Sessions {
     private readonly requests: MessageRequests,
     private readonly providers: ProviderFilter,
     /** told each time a login is (again) connected, with its session in place */
-    private readonly onConnected: (owner: string) => void = () => {},
+    private readonly onConnected: (owner: string) => Promise<void> = () => Promise.resolve(),
   ) {
     const delivery = ctx.config.bridge.delivery;
     this.backoff = { initialDelayMs: delivery.retry_initial_ms, maxDelayMs: delivery.retry_max_ms, factor: 2, jitter: 0.3 };
@@ -155,9 +155,9 @@ export class Sessions {
   }
 
   /** reconnects every stored login (in the background: the bridge starts without waiting) */
-  startAll(): void {
+  async startAll(): Promise<void> {
     // a paused user's login stays unconnected until `resume`
-    for (const login of this.ctx.store.logins.all()) if (!isPaused(this.ctx.store, login.mxid)) void this.connect(login);
+    for (const login of (await this.ctx.store.logins.all())) if (!await isPaused(this.ctx.store, login.mxid)) void this.connect(login);
   }
 
   /** ends `owner`'s login (logout): a connect still in flight is discarded when it lands */
@@ -193,12 +193,17 @@ export class Sessions {
     const intake = new RemoteIntake(this.ctx, this.portals, this.security, this.queue, mxid, this.requests, this.providers, () => {});
     let session: RemoteSession;
     try {
+      // before the connector can ask: it asks isEstablished synchronously, answered from memory
+      await this.portals.loadEstablished(mxid);
       session = await this.ctx.network.connect(mxid, { phone: entry.login.phone as E164, data: entry.login.state }, this.handlerFor(entry, intake));
     } catch (error) {
       if (entry.closed) return;
       if (error instanceof SessionEndedError) return this.end(entry, error.reason);
       return this.backOff(entry, (error as Error).message);
     }
+    // read before the session is in place, so that nothing comes between putting it in place
+    // and `connected` (a connection change the connector reports would find it half set up)
+    await intake.resume();
     if (entry.closed || this.stopped) {
       // logged out (or stopped) while connecting: this session must not live
       await session.disconnect().catch(() => undefined);
@@ -206,8 +211,7 @@ export class Sessions {
     }
     entry.session = session;
     entry.intake = intake;
-    intake.resume();
-    this.connected(entry);
+    await this.connected(entry);
   }
 
   /** core's handler for the session: the intake, plus the lifecycle's own events */
@@ -219,10 +223,11 @@ export class Sessions {
       ...inbound,
       onIdentityChanged: (contact, change) => intake.onIdentityChanged(contact, change),
       // a contact with a portal; a stranger's first messages (requests) wait behind its events
-      isEstablished: (contact) => this.ctx.store.portals.get(entry.login.mxid, contact) !== undefined,
+      isEstablished: (contact) => this.portals.isEstablished(entry.login.mxid, contact),
       onConnectionChange: (up) => {
         if (entry.closed || !entry.session) return;
-        if (up) this.connected(entry);
+        // the connector does not wait: what a connect starts (the outbox, the block list) is not held up
+        if (up) this.connected(entry).catch((error: unknown) => this.ctx.log.warn(`session of ${entry.login.mxid} connected, but what follows a connect failed: ${(error as Error).message}`));
         else if (entry.status.state === 'connected') {
           // the connector reconnects by itself (with backoff); this login waits for it
           this.enter(entry, 'backing_off', 'connection to the network lost');
@@ -236,7 +241,7 @@ export class Sessions {
     };
   }
 
-  private connected(entry: LoginEntry): void {
+  private async connected(entry: LoginEntry): Promise<void> {
     const wasDown = entry.toldDown;
     entry.status.attempts = 0;
     entry.status.nextAttemptAt = undefined;
@@ -245,9 +250,9 @@ export class Sessions {
     entry.noticeTimer = undefined;
     entry.toldDown = false;
     this.ctx.log.info(`session of ${entry.login.mxid} connected`);
-    this.outbox.kickAll(entry.login.mxid);
-    this.onConnected(entry.login.mxid);
-    if (wasDown) this.tell(entry, connectionRestoredNotice({ phone: displayPhone(entry.status.phone), networkName: this.ctx.network.displayName }));
+    await this.outbox.kickAll(entry.login.mxid);
+    await this.onConnected(entry.login.mxid);
+    if (wasDown) await this.tell(entry, connectionRestoredNotice({ phone: displayPhone(entry.status.phone), networkName: this.ctx.network.displayName }));
   }
 
   private backOff(entry: LoginEntry, reason: string): void {
@@ -266,7 +271,7 @@ export class Sessions {
     await this.close(entry);
     this.enter(entry, reason === 'auth_failed' ? 'auth_failed' : 'device_removed', reason);
     this.ctx.log.warn(`session of ${entry.login.mxid} ended by the network (${reason}); waiting for a new login`);
-    this.tell(entry, loginEndedNotice({ phone: displayPhone(entry.status.phone), reason }));
+    await this.tell(entry, loginEndedNotice({ phone: displayPhone(entry.status.phone), reason }));
   }
 
   private enter(entry: LoginEntry, state: LoginStateName, reason?: string): void {
@@ -283,7 +288,8 @@ export class Sessions {
       entry.noticeTimer = undefined;
       if (entry.closed || entry.status.state === 'connected' || isTerminal(entry.status.state)) return;
       entry.toldDown = true;
-      this.tell(
+      // tell logs its own failures
+      void this.tell(
         entry,
         connectionLostNotice({
           phone: displayPhone(entry.status.phone),
@@ -296,12 +302,18 @@ export class Sessions {
   }
 
   /** a notice in the owner's management room, if they have one */
-  private tell(entry: LoginEntry, notice: Notice): void {
-    const room = this.ctx.store.users.get(entry.login.mxid)?.managementRoom;
+  /** Sends a notice to the owner's management room without waiting for it; never rejects
+   *  (a failure, of the store or the homeserver, is logged). */
+  private async tell(entry: LoginEntry, notice: Notice): Promise<void> {
+    const warn = (error: Error) => this.ctx.log.warn(`connection notice for ${entry.login.mxid} not sent: ${error.message}`);
+    let room;
+    try {
+      room = (await this.ctx.store.users.get(entry.login.mxid))?.managementRoom;
+    } catch (error) {
+      return warn(error as Error);
+    }
     if (!room) return;
     const { matrix } = this.ctx;
-    void matrix
-      .sendEvent(matrix.botUserId, room, 'm.room.message', noticeContent(notice.body, notice.html))
-      .catch((error: Error) => this.ctx.log.warn(`connection notice for ${entry.login.mxid} not sent: ${error.message}`));
+    void matrix.sendEvent(matrix.botUserId, room, 'm.room.message', noticeContent(notice.body, notice.html)).catch(warn);
   }
 }

@@ -19,7 +19,7 @@ export function settingsCommands(core: CoreContext, inbox: Inbox, pausing: Pausi
       permission: 'user',
       args: [],
       async handler(ctx) {
-        await ctx.reply(['Your settings:', ...describeSettings(readSettings(core.store, ctx.sender)).map((line) => `• ${line}`)].join('\n'));
+        await ctx.reply(['Your settings:', ...describeSettings(await readSettings(core.store, ctx.sender)).map((line) => `• ${line}`)].join('\n'));
       },
     },
     {
@@ -29,7 +29,7 @@ export function settingsCommands(core: CoreContext, inbox: Inbox, pausing: Pausi
       permission: 'user',
       args: [{ name: 'separate|merged' }],
       async handler(ctx) {
-        const current = readSettings(core.store, ctx.sender).inbox;
+        const current = (await readSettings(core.store, ctx.sender)).inbox;
         if (ctx.args.length === 0) return ctx.reply(describeInbox(current));
         const mode = ctx.args[0].toLowerCase() as InboxMode;
         if (!INBOX_MODES.includes(mode)) return ctx.reply(`"inbox" takes "separate" or "merged" (got ${JSON.stringify(ctx.args[0].slice(0, 40))}); nothing was changed.`);
@@ -90,7 +90,7 @@ export function settingsCommands(core: CoreContext, inbox: Inbox, pausing: Pausi
       permission: 'user',
       args: [{ name: 'share' }, { name: 'on|off' }],
       async handler(ctx) {
-        const current = readSettings(core.store, ctx.sender).profileShare;
+        const current = (await readSettings(core.store, ctx.sender)).profileShare;
         if (ctx.args.length === 0) return ctx.reply(describeProfileShare(current));
         const [what, choice] = ctx.args.map((a) => a.toLowerCase());
         if (what !== 'share' || (choice !== 'on' && choice !== 'off')) {

@@ -34,7 +34,7 @@ export function stepLoginHandlers(core: CoreContext, steps: StepLogins) {
         else await shown(event);
       });
       if (outcome === 'already_logged_in') {
-        const phone = store.logins.get(ctx.sender)!.phone as E164;
+        const phone = (await store.logins.get(ctx.sender))!.phone as E164;
         await ctx.reply(`You are already logged in as ${displayPhone(phone)}. Send "logout" first to link another account.`);
         return;
       }

@@ -25,9 +25,9 @@ export async function clearEndedLogin(
     failure = (error as Error).message;
     core.log.warn(`login of ${owner}: clearing the ended login at the ${network.displayName} failed: ${failure}`);
   }
-  store.logins.remove(owner);
+  await store.logins.remove(owner);
   deleted.push('the login record');
-  const portalCount = store.portals.ofOwner(owner).length;
+  const portalCount = (await store.portals.ofOwner(owner)).length;
   await render({ kind: 'ended_login_cleared', phone, deleted, portalCount, ...(failure === undefined ? {} : { failure }) });
 }
 

@@ -39,16 +39,16 @@ export function withAnswers(
 }
 
 /** Stores that `owner`'s login asks `step` now, after `answers`. */
-export function saveLogin(
+export async function saveLogin(
   store: BridgeStore, owner: string, step: Exclude<LoginStep, { kind: 'complete' }>, answers: Readonly<Record<string, string>>, phone?: E164,
-): void {
+): Promise<void> {
   const asks = step.kind === 'user_input' ? step.fields.map((f) => f.type) : [];
-  store.logins.setPending(owner, phone ?? '', { step: step.id, asks, answers });
+  await store.logins.setPending(owner, phone ?? '', { step: step.id, asks, answers });
 }
 
 /** What the store holds of `owner`'s login in progress, if anything usable. */
-export function savedLogin(store: BridgeStore, owner: string): SavedLogin | undefined {
-  const row = store.logins.getPending(owner);
+export async function savedLogin(store: BridgeStore, owner: string): Promise<SavedLogin | undefined> {
+  const row = await store.logins.getPending(owner);
   if (!row) return undefined;
   const { step, asks, answers } = row.progress as { step?: unknown; asks?: unknown; answers?: unknown };
   // a row from before step logins (phone and requested_at only) names no step: not resumable
@@ -67,11 +67,11 @@ export async function resumeSaved(
   core: CoreContext, owner: string, timeoutMs: number, render: StepRenderer,
 ): Promise<{ start: LoginStart; saved: SavedLogin; left: number } | 'answered' | 'no_login'> {
   const { store, network } = core;
-  const saved = savedLogin(store, owner);
+  const saved = await savedLogin(store, owner);
   if (!saved || !network.resumeLogin) return 'no_login';
   const left = timeoutMs - (Date.now() - saved.requestedAt);
   if (left <= 0) {
-    store.logins.clearPending(owner);
+    await store.logins.clearPending(owner);
     core.log.info(`step login of ${owner} stored before a restart had timed out; forgotten`);
     return 'no_login';
   }
@@ -84,7 +84,7 @@ export async function resumeSaved(
       await render({ kind: 'network_unreachable' });
       return 'answered';
     }
-    store.logins.clearPending(owner);
+    await store.logins.clearPending(owner);
     core.log.warn(`step login of ${owner} could not be resumed after a restart: ${(error as Error).message}`);
     await render({ kind: 'failed', reason: (error as Error).message });
     return 'answered';

@@ -52,15 +52,15 @@ export class StepLogins implements LoginDriver {
 
   /** The number `owner`'s login in progress is linking, once an answer named it (also one a
    *  restart left stored and not resumed yet). */
-  phoneOf(owner: string): E164 | undefined {
+  async phoneOf(owner: string): Promise<E164 | undefined> {
     const entry = this.running.get(owner);
-    return entry ? entry.phone : savedLogin(this.core.store, owner)?.phone;
+    return entry ? entry.phone : (await savedLogin(this.core.store, owner))?.phone;
   }
 
   /** Whether `owner`'s login asks for just a code now (also one stored by a restart). */
-  asksCode(owner: string): boolean {
+  async asksCode(owner: string): Promise<boolean> {
     const entry = this.running.get(owner);
-    const asks = entry ? (codeField(entry.step) ? ['code'] : []) : savedLogin(this.core.store, owner)?.asks;
+    const asks = entry ? (codeField(entry.step) ? ['code'] : []) : (await savedLogin(this.core.store, owner))?.asks;
     return asks?.length === 1 && asks[0] === 'code';
   }
 
@@ -78,12 +78,12 @@ export class StepLogins implements LoginDriver {
   begin(owner: string, render: StepRenderer): Promise<BeginOutcome> {
     return this.queue.run(owner, async () => {
       const { store, network } = this.core;
-      const existing = store.logins.get(owner);
+      const existing = await store.logins.get(owner);
       const status = this.sessions.state(owner);
       if (existing && !(status !== undefined && isTerminal(status.state))) return 'already_logged_in';
       await this.drop(owner);
       if (existing) await clearEndedLogin(this.core, this.sessions, owner, existing.phone as E164, existing.state, render);
-      store.users.ensure(owner);
+      await store.users.ensure(owner);
       let start;
       try {
         start = await network.beginLogin(owner);
@@ -204,17 +204,17 @@ export class StepLogins implements LoginDriver {
     const { store } = this.core;
     if (step.kind === 'complete') {
       // the login and the end of its progress together: a crash keeps one or the other
-      store.atomically(() => {
-        store.logins.put(owner, step.login.phone, step.login.data);
-        store.logins.clearPending(owner);
+      await store.atomically(async (tx) => {
+        await tx.logins.put(owner, step.login.phone, step.login.data);
+        await tx.logins.clearPending(owner);
       });
-      this.forget(owner, entry);
-      const status = await this.sessions.connect(store.logins.get(owner)!);
+      await this.forget(owner, entry);
+      const status = await this.sessions.connect((await store.logins.get(owner))!);
       await entry.render({ kind: 'logged_in', status });
       return;
     }
     // the first step, before any answer, is not worth resuming: `login` asks it again
-    if (Object.keys(entry.answers).length > 0 && this.core.network.resumeLogin) saveLogin(store, owner, step, entry.answers, entry.phone);
+    if (Object.keys(entry.answers).length > 0 && this.core.network.resumeLogin) await saveLogin(store, owner, step, entry.answers, entry.phone);
     await entry.render({ kind: 'step', step });
     if (step.kind === 'display_and_wait') waitOn(this, owner, entry);
   }
@@ -225,7 +225,7 @@ export class StepLogins implements LoginDriver {
       await entry.render({ kind: 'network_unreachable' });
       return;
     }
-    this.forget(owner, entry);
+    await this.forget(owner, entry);
     await entry.process.cancel();
     this.core.log.warn(`step login of ${owner} failed: ${(error as Error).message}`);
     await entry.render({ kind: 'failed', reason: (error as Error).message });
@@ -245,8 +245,8 @@ export class StepLogins implements LoginDriver {
   }
 
   /** The login is over (done, failed, given up): in memory and in the store. */
-  private forget(owner: string, entry: Running): void {
-    if (this.running.get(owner) === entry) this.core.store.logins.clearPending(owner);
+  private async forget(owner: string, entry: Running): Promise<void> {
+    if (this.running.get(owner) === entry) await this.core.store.logins.clearPending(owner);
     this.release(owner, entry);
   }
 
@@ -261,11 +261,11 @@ export class StepLogins implements LoginDriver {
     const entry = this.running.get(owner);
     if (!entry) {
       // a login a restart left stored and nobody resumed yet is given up too
-      const had = this.core.store.logins.getPending(owner) !== undefined;
-      this.core.store.logins.clearPending(owner);
+      const had = await this.core.store.logins.getPending(owner) !== undefined;
+      await this.core.store.logins.clearPending(owner);
       return had;
     }
-    this.forget(owner, entry);
+    await this.forget(owner, entry);
     await entry.process.cancel();
     return true;
   }

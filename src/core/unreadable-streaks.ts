@@ -40,23 +40,23 @@ export class UnreadableStreaks {
   async report(message: Unreadable, now = Date.now()): Promise<number | undefined> {
     const { store } = this.ctx;
     const window = this.ctx.config.bridge.delivery.unreadable_notice_window_ms;
-    const streak = store.unreadable.get(this.owner, message.from);
+    const streak = await store.unreadable.get(this.owner, message.from);
     if (streak && now - streak.startedAt < window) {
-      store.unreadable.suppress(this.owner, message.from);
+      await store.unreadable.suppress(this.owner, message.from);
       return streak.startedAt + window;
     }
     const earlier = streak && streak.suppressed > 0 ? { count: streak.suppressed, since: streak.startedAt } : undefined;
     const notice = wellFormed(unreadableNotice(displayPhone(message.from), message.reason, earlier));
     const txn = message.messageId === undefined ? undefined : remoteTxnId(this.owner, message.from, message.messageId, 'unreadable');
     await this.send(message.from, notice, message.encrypted, txn);
-    store.unreadable.start(this.owner, message.from, now);
+    await store.unreadable.start(this.owner, message.from, now);
     return undefined;
   }
 
   /** Sends the summary of what a contact's stretch counted, if anything; the stretch ends. */
   async flush(contact: E164): Promise<void> {
     const { store } = this.ctx;
-    const streak = store.unreadable.get(this.owner, contact);
+    const streak = await store.unreadable.get(this.owner, contact);
     if (!streak || streak.suppressed === 0) return;
     const notice = wellFormed(unreadableSummaryNotice(displayPhone(contact), streak.suppressed, streak.startedAt, Date.now()));
     // one Matrix event per summary, however often a retry sends it: the stretch and how many
@@ -64,18 +64,18 @@ export class UnreadableStreaks {
     const txn = remoteTxnId(this.owner, contact, `unreadable-summary:${streak.startedAt}`, streak.reported + streak.suppressed);
     // it stands for several messages that may have crossed differently: it claims no protection
     await this.send(contact, notice, false, txn);
-    store.unreadable.summarised(this.owner, contact);
+    await store.unreadable.summarised(this.owner, contact);
   }
 
   /** Contacts whose stretch still owes a summary (after a restart). */
-  unreported(): E164[] {
-    return this.ctx.store.unreadable.unreported(this.owner).map((s) => s.contact as E164);
+  async unreported(): Promise<E164[]> {
+    return (await this.ctx.store.unreadable.unreported(this.owner)).map((s) => s.contact as E164);
   }
 
   private async send(contact: E164, notice: object, encrypted: boolean, txn?: string): Promise<void> {
     const roomId = await this.roomOf(contact);
     // how it really crossed the network, not the worst case
-    const trail = this.security.remoteTrail(this.owner, contact, encrypted);
+    const trail = await this.security.remoteTrail(this.owner, contact, encrypted);
     const { matrix } = this.ctx;
     await matrix.sendEvent(matrix.botUserId, roomId, 'm.room.message', this.security.mark(notice as Record<string, unknown>, trail), txn);
   }

@@ -29,8 +29,8 @@ const valid: { [K in keyof UserSettings]: (value: unknown) => value is UserSetti
   profileShare: ajv.compile<boolean>({ type: 'boolean' } satisfies JSONSchemaType<boolean>),
 };
 
-export function readSettings(store: BridgeStore, mxid: string): UserSettings {
-  const stored = store.users.get(mxid)?.settings ?? {};
+export async function readSettings(store: BridgeStore, mxid: string): Promise<UserSettings> {
+  const stored = (await store.users.get(mxid))?.settings ?? {};
   return {
     inbox: valid.inbox(stored.inbox) ? stored.inbox : DEFAULT_SETTINGS.inbox,
     paused: valid.paused(stored.paused) ? stored.paused : DEFAULT_SETTINGS.paused,
@@ -38,9 +38,12 @@ export function readSettings(store: BridgeStore, mxid: string): UserSettings {
   };
 }
 
-export function writeSetting<K extends keyof UserSettings>(store: BridgeStore, mxid: string, key: K, value: UserSettings[K]): void {
-  const user = store.users.ensure(mxid);
-  store.users.updateSettings(mxid, { ...user.settings, [key]: value });
+export async function writeSetting<K extends keyof UserSettings>(store: BridgeStore, mxid: string, key: K, value: UserSettings[K]): Promise<void> {
+  // read and write in one transaction: another setting written in between would be lost
+  await store.atomically(async (tx) => {
+    const user = await tx.users.ensure(mxid);
+    await tx.users.updateSettings(mxid, { ...user.settings, [key]: value });
+  });
 }
 
 /** What each setting now means, in the words the `settings` command answers with. */
@@ -60,8 +63,8 @@ export function describePaused(paused: boolean): string {
     : 'not paused: your chats are bridged both ways. "pause" stops that without logging out.';
 }
 
-export function isPaused(store: BridgeStore, mxid: string): boolean {
-  return readSettings(store, mxid).paused;
+export async function isPaused(store: BridgeStore, mxid: string): Promise<boolean> {
+  return (await readSettings(store, mxid)).paused;
 }
 
 export function describeInbox(mode: InboxMode): string {

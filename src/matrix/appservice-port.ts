@@ -226,19 +226,19 @@ export class AppserviceMatrixPort implements MatrixPort {
     try {
       await (await this.client(this.botUserId)).sendStateEvent(roomId, 'm.room.encryption', '', MEGOLM);
     } catch (error) {
-      if (asUser === this.botUserId) return this.cannotEncrypt(roomId, error);
+      if (asUser === this.botUserId) return await this.cannotEncrypt(roomId, error);
       try {
         await (await this.client(asUser)).sendStateEvent(roomId, 'm.room.encryption', '', MEGOLM);
       } catch (second) {
-        return this.cannotEncrypt(roomId, second);
+        return await this.cannotEncrypt(roomId, second);
       }
     }
     this.encryptedRooms.add(roomId);
   }
 
-  private cannotEncrypt(roomId: string, error: unknown): never {
+  private async cannotEncrypt(roomId: string, error: unknown): Promise<never> {
     const classified = classifyMatrixError(error) as Error;
-    this.required?.cannotEncrypt(roomId, classified);
+    await this.required?.cannotEncrypt(roomId, classified);
     throw classified;
   }
 
@@ -263,7 +263,7 @@ export class AppserviceMatrixPort implements MatrixPort {
     const client = await this.client(asUser);
     let eventType = type;
     let content = plain;
-    const required = this.required?.applies(roomId) ?? false;
+    const required = (await this.required?.applies(roomId)) ?? false;
     if (await this.encryptsFor(asUser, roomId, required)) {
       // a retry encrypts again, but the same txnId makes the homeserver keep the first event
       content = await this.encryption!.encrypt(asUser, roomId, await this.keyRecipients.of(roomId), type, plain as Record<string, unknown>);
@@ -310,7 +310,7 @@ export class AppserviceMatrixPort implements MatrixPort {
    */
   async uploadRoomMedia(asUser: string, roomId: string, bytes: Uint8Array, mimeType: string, fileName?: string): Promise<RoomMedia> {
     // under `require` a plain portal is encrypted first: its media must not go up in plaintext either
-    if (!(await this.encryptsFor(asUser, roomId, this.required?.applies(roomId) ?? false))) return this.uploadMedia(asUser, bytes, mimeType, fileName);
+    if (!(await this.encryptsFor(asUser, roomId, (await this.required?.applies(roomId)) ?? false))) return this.uploadMedia(asUser, bytes, mimeType, fileName);
     const { ciphertext, info } = await encryptAttachment(bytes);
     const url = await this.uploadMedia(asUser, ciphertext, 'application/octet-stream');
     return { file: { ...info, url } };

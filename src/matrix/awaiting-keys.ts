@@ -44,7 +44,7 @@ export interface AwaitingKeysOptions {
   repository: AwaitingKeyRepository;
   encryption: Pick<RoomEncryption, 'decrypt'>;
   /** the portal a room is, if any: its owner and its ghost */
-  portalOf(roomId: string): { owner: string; ghost: string } | undefined;
+  portalOf(roomId: string): Promise<{ owner: string; ghost: string } | undefined>;
   botUserId: string;
   /** hands a decrypted event on, as the intake does a live one (core, then the bot) */
   deliver(event: MatrixEvent): Promise<void>;
@@ -91,17 +91,17 @@ export class AwaitingKeys {
    */
   async hold(event: EncryptedRoomEvent, reason: string): Promise<void> {
     await this.serial(async () => {
-      if (this.o.repository.hold({ eventId: event.event_id, roomId: event.room_id, event, reason, heldAt: this.now() })) {
+      if (await this.o.repository.hold({ eventId: event.event_id, roomId: event.room_id, event, reason, heldAt: this.now() })) {
         this.o.log.info(`could not decrypt ${event.event_id} in ${event.room_id} yet (${reason}): held until its key arrives`);
       }
       // after holding it: a retry of this transaction (after a notice failed) finds it held and makes room again
-      const over = this.o.repository.count() - this.max;
-      for (const oldest of over > 0 ? this.o.repository.oldest(over) : []) {
+      const over = await this.o.repository.count() - this.max;
+      for (const oldest of over > 0 ? await this.o.repository.oldest(over) : []) {
         await this.o.tell(oldest.event as EncryptedRoomEvent, oldest.reason);
-        this.o.repository.release(oldest.eventId);
+        await this.o.repository.release(oldest.eventId);
         this.o.log.warn(`told the sender of ${oldest.eventId} in ${oldest.roomId} that it was not delivered: more than ${this.max} events wait for keys (${oldest.reason})`);
       }
-      this.arm(false);
+      await this.arm(false);
     });
   }
 
@@ -109,9 +109,9 @@ export class AwaitingKeys {
   async retry(): Promise<void> {
     await this.serial(async () => {
       try {
-        for (const held of this.o.repository.oldest(this.max)) await this.attempt(held, false);
+        for (const held of (await this.o.repository.oldest(this.max))) await this.attempt(held, false);
       } finally {
-        this.arm(false);
+        await this.arm(false);
       }
     });
   }
@@ -121,12 +121,12 @@ export class AwaitingKeys {
     await this.serial(async () => {
       try {
         const now = this.now();
-        for (const held of this.o.repository.oldest(this.max)) {
+        for (const held of (await this.o.repository.oldest(this.max))) {
           if (this.deadline(held) <= now) await this.attempt(held, true);
         }
       } finally {
         // a time-out still due now is one whose notice failed: not again at once
-        this.arm(true);
+        await this.arm(true);
       }
     });
   }
@@ -150,10 +150,10 @@ export class AwaitingKeys {
   /** One try: handed on and released if it decrypts; told and released if it never will (or `final`); else kept. */
   private async attempt(held: AwaitingKeyEvent, final: boolean): Promise<void> {
     const what = `${held.eventId} in ${held.roomId}`;
-    const portal = this.o.portalOf(held.roomId);
+    const portal = await this.o.portalOf(held.roomId);
     if (!portal) {
       // the owner left and the bridge with them: no one in the room to tell
-      this.o.repository.release(held.eventId);
+      await this.o.repository.release(held.eventId);
       this.o.log.warn(`dropped ${what}, which waited for its key: the room is no portal any more`);
       return;
     }
@@ -162,13 +162,13 @@ export class AwaitingKeys {
       const result = await this.decrypt(event, [portal.ghost, this.o.botUserId], what, final);
       if (result.ok) {
         await this.o.deliver({ ...(event as MatrixEvent), type: result.type, content: result.content });
-        this.o.repository.release(held.eventId);
+        await this.o.repository.release(held.eventId);
         this.o.log.info(`decrypted ${what} ${Math.round((this.now() - held.heldAt) / 1000)} s after it came, once its key arrived; bridged late`);
         return;
       }
       if (!final && keyMayStillCome(result.reason)) return;
       await this.o.tell(event, result.reason);
-      this.o.repository.release(held.eventId);
+      await this.o.repository.release(held.eventId);
       this.o.log.warn(`could not decrypt ${what}: ${final ? `its key did not arrive within ${this.o.timeoutMs / 1000} s` : 'it never will'} (${result.reason}); its sender is told`);
     } catch (error) {
       // kept: the next transaction with keys, or the time-out, tries again
@@ -188,11 +188,11 @@ export class AwaitingKeys {
   }
 
   /** One timer for the earliest time-out; one already due waits TELL_AGAIN_MS after a pass that could not tell it. */
-  private arm(afterExpiry: boolean): void {
+  private async arm(afterExpiry: boolean): Promise<void> {
     this.cancelTimer?.();
     this.cancelTimer = undefined;
     if (this.stopped) return;
-    const [first] = this.o.repository.oldest(1);
+    const [first] = await this.o.repository.oldest(1);
     if (!first) return;
     const now = this.now();
     const due = this.deadline(first);

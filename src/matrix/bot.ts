@@ -66,7 +66,7 @@ export class BridgeBot {
     /** users the bridge itself puppets (ghosts): never treated as people talking to the bot */
     private readonly isBridgeUser: (mxid: string) => boolean,
     /** whether `mxid`'s login asks for a code now (core decides; see BridgeCore.expectsCode) */
-    private readonly expectsCode: (mxid: string) => boolean = () => true,
+    private readonly expectsCode: (mxid: string) => Promise<boolean> = () => Promise.resolve(true),
   ) {}
 
   /**
@@ -74,33 +74,33 @@ export class BridgeBot {
    * schedules it, without waiting for it. A retried event that was accepted before is not
    * run again. Throws only if the store cannot record it (the transaction then fails).
    */
-  accept(event: MatrixEvent): void {
+  async accept(event: MatrixEvent): Promise<void> {
     if (!event.room_id || !event.sender || !event.event_id || this.isBridgeUser(event.sender)) return;
     const { room_id: roomId, sender, event_id: eventId } = event;
     if (event.type === 'm.room.member' && event.state_key === this.botUserId) {
       if (event.content?.membership !== 'invite') return;
-      if (this.store.botCommands.accept({ eventId, roomId, sender, kind: 'invite', name: 'invite' })) {
+      if (await this.store.botCommands.accept({ eventId, roomId, sender, kind: 'invite', name: 'invite' })) {
         this.schedule(roomId, eventId, () => this.onInvite(roomId, sender), true);
       }
       return;
     }
     if (event.type === 'm.room.member' && event.content?.membership === 'leave' && event.state_key === sender) {
-      this.onOwnerLeft(roomId, sender);
+      await this.onOwnerLeft(roomId, sender);
       return;
     }
     if (event.type !== 'm.room.message' || event.content?.msgtype !== 'm.text' || typeof event.content.body !== 'string') return;
-    const text = this.commandText(roomId, sender, event.content.body);
+    const text = await this.commandText(roomId, sender, event.content.body);
     if (text === undefined || text === '') return;
     // only a registered command's name is kept: the text may hold a phone number or a code
-    const name = this.commands.get(commandWords(text, this.expectsCode(sender))[0])?.name ?? '';
-    if (this.store.botCommands.accept({ eventId, roomId, sender, kind: 'command', name })) {
+    const name = this.commands.get(commandWords(text, await this.expectsCode(sender))[0])?.name ?? '';
+    if (await this.store.botCommands.accept({ eventId, roomId, sender, kind: 'command', name })) {
       this.schedule(roomId, eventId, () => this.onCommand(roomId, sender, text));
     }
   }
 
   /** Answers what a previous run accepted but did not finish; call once at start. */
-  resumeInterrupted(): void {
-    for (const pending of this.store.botCommands.pending()) {
+  async resumeInterrupted(): Promise<void> {
+    for (const pending of (await this.store.botCommands.pending())) {
       const { roomId, sender, eventId } = pending;
       if (pending.kind === 'invite') {
         this.schedule(roomId, eventId, () => this.onInvite(roomId, sender), true);
@@ -140,7 +140,7 @@ export class BridgeBot {
         const next = safeToRepeat ? '; tried again at the next start' : '';
         this.log.error(`bot event ${eventId} in ${roomId} not answered: ${(error as Error).message}${next}`);
       }
-      if (!this.stopped && !(failed && safeToRepeat)) this.store.botCommands.finish(eventId);
+      if (!this.stopped && !(failed && safeToRepeat)) await this.store.botCommands.finish(eventId);
     }).catch((error: Error) => this.log.error(`bot event ${eventId} not recorded as done: ${error.message}`));
   }
 
@@ -161,8 +161,8 @@ export class BridgeBot {
       await this.identity.leave(roomId, secured.reason);
       return;
     }
-    this.store.users.ensure(inviter);
-    this.store.users.setManagementRoom(inviter, roomId);
+    await this.store.users.ensure(inviter);
+    await this.store.users.setManagementRoom(inviter, roomId);
     this.log.info(`management room ${roomId} for ${inviter}`);
     await this.identity.sendMessage(
       roomId,
@@ -175,18 +175,18 @@ export class BridgeBot {
     );
   }
 
-  private onOwnerLeft(roomId: string, mxid: string): void {
-    const owner = this.store.users.findByManagementRoom(roomId);
-    if (owner?.mxid === mxid) this.store.users.setManagementRoom(mxid, null);
+  private async onOwnerLeft(roomId: string, mxid: string): Promise<void> {
+    const owner = await this.store.users.findByManagementRoom(roomId);
+    if (owner?.mxid === mxid) await this.store.users.setManagementRoom(mxid, null);
   }
 
   /** The command text, if this message addresses the bot; undefined otherwise. */
-  private commandText(roomId: string, sender: string, body: string): string | undefined {
+  private async commandText(roomId: string, sender: string, body: string): Promise<string | undefined> {
     const prefix = this.config.bridge.command_prefix;
     const trimmed = body.trim();
     if (prefix && trimmed.startsWith(prefix + ' ')) return trimmed.slice(prefix.length + 1).trim();
     if (prefix && trimmed === prefix) return 'help';
-    const owner = this.store.users.findByManagementRoom(roomId);
+    const owner = await this.store.users.findByManagementRoom(roomId);
     return owner?.mxid === sender ? trimmed : undefined;
   }
 
@@ -210,7 +210,7 @@ export class BridgeBot {
     roomId: string,
     reply: (plain: string, html?: string) => Promise<void>,
   ): Promise<void> {
-    const [name, ...args] = commandWords(text, this.expectsCode(sender));
+    const [name, ...args] = commandWords(text, await this.expectsCode(sender));
     const command = this.commands.get(name);
     if (!command) {
       const hint = suggest(this.commands, name);

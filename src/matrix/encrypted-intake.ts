@@ -18,7 +18,7 @@ import type { MatrixEvent } from './transaction-intake';
 export interface EncryptedIntakeOptions {
   encryption: Pick<RoomEncryption, 'decrypt' | 'ensureDevice'>;
   /** the portal a room is, if any: its owner and its ghost (for a management room: its user and the bot) */
-  portalOf(roomId: string): { owner: string; ghost: string } | undefined;
+  portalOf(roomId: string): Promise<{ owner: string; ghost: string } | undefined>;
   botUserId: string;
   /** sends a notice as the bot; the same txnId must make the same event (the intake retries) */
   sendNotice(roomId: string, content: Record<string, unknown>, txnId: string): Promise<void>;
@@ -49,7 +49,7 @@ export class EncryptedIntake {
 
   /** The event to hand on (decrypted, or as it came), or undefined when it was handled here. */
   async reveal(event: MatrixEvent): Promise<MatrixEvent | undefined> {
-    const portal = event.room_id ? this.o.portalOf(event.room_id) : undefined;
+    const portal = event.room_id ? await this.o.portalOf(event.room_id) : undefined;
     if (!portal) return event;
     if (event.type === 'm.room.encryption' && event.state_key === '') {
       await this.o.encryption.ensureDevice(portal.ghost);

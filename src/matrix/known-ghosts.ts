@@ -9,27 +9,29 @@
  * skips a request whose answer is known.
  */
 import { MembershipCache } from 'matrix-appservice-bridge';
-import type { PortalRepository } from '../store';
+import type { BridgeStore } from '../store';
 
 /** The library's membership cache, answering "registered" also for ghosts the store knows. */
 export class KnownGhostsCache extends MembershipCache {
-  constructor(private readonly knownRegistered: (userId: string) => boolean) {
+  /** `knownRegistered`: read from the store at start (the library asks synchronously); a ghost
+   *  that registers later is remembered by the library itself */
+  constructor(private readonly knownRegistered: ReadonlySet<string>) {
     super();
   }
 
   override isUserRegistered(userId: string): boolean {
-    return super.isUserRegistered(userId) || this.knownRegistered(userId);
+    return super.isUserRegistered(userId) || this.knownRegistered.has(userId);
   }
 }
 
-/** true for the ghost of a contact that has a portal room (see above); the template is appservice.ghost_username_template */
-export function ghostHasPortalRoom(portals: Pick<PortalRepository, 'ofContact'>, template: string, domain: string): (userId: string) => boolean {
-  const [before, after] = template.split('{phone}');
-  const prefix = `@${before}`;
-  const suffix = `${after}:${domain}`;
-  return (userId) => {
-    if (!userId.startsWith(prefix) || !userId.endsWith(suffix)) return false;
-    const phone = userId.slice(prefix.length, userId.length - suffix.length);
-    return portals.ofContact(phone).some((portal) => portal.roomId !== null);
-  };
+/** the ghosts of contacts with a portal room, of every user with a login (see above); the
+ *  template is appservice.ghost_username_template */
+export async function ghostsWithPortalRoom(store: Pick<BridgeStore, 'logins' | 'portals'>, template: string, domain: string): Promise<Set<string>> {
+  const ghosts = new Set<string>();
+  for (const login of await store.logins.all()) {
+    for (const portal of await store.portals.ofOwner(login.mxid)) {
+      if (portal.roomId !== null) ghosts.add(`@${template.replace('{phone}', portal.contact)}:${domain}`);
+    }
+  }
+  return ghosts;
 }

@@ -47,12 +47,12 @@ export function managementRoomEncryption(o: ManagementRoomEncryptionOptions): Pi
  * The room an encrypted event may be decrypted for: a portal (its owner, read with the ghost's
  * device) or a management room (its user, read with the bot's).
  */
-export function encryptedRoomOf(
-  roomId: string, portalOf: (roomId: string) => { owner: string; ghost: string } | undefined,
-  managementRoomUser: (roomId: string) => string | undefined, botUserId: string,
-): { owner: string; ghost: string } | undefined {
-  const portal = portalOf(roomId);
+export async function encryptedRoomOf(
+  roomId: string, portalOf: (roomId: string) => Promise<{ owner: string; ghost: string } | undefined>,
+  managementRoomUser: (roomId: string) => Promise<string | undefined>, botUserId: string,
+): Promise<{ owner: string; ghost: string } | undefined> {
+  const portal = await portalOf(roomId);
   if (portal) return portal;
-  const user = managementRoomUser(roomId);
+  const user = await managementRoomUser(roomId);
   return user === undefined ? undefined : { owner: user, ghost: botUserId };
 }

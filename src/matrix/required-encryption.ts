@@ -15,14 +15,15 @@ import type { MatrixEvent } from './transaction-intake';
 /** What the port asks (src/matrix/appservice-port.ts): the rooms it must never send plaintext
  *  into, and whom to tell when it could not turn encryption on in one. */
 export interface RequiredEncryption {
-  applies(roomId: string): boolean;
-  cannotEncrypt(roomId: string, error: Error): void;
+  applies(roomId: string): Promise<boolean>;
+  /** tells the room's owner (once); never rejects: a failure to tell is logged */
+  cannotEncrypt(roomId: string, error: Error): Promise<void>;
 }
 
 export interface EncryptionRequirementOptions {
   /** the Matrix user a portal or management room is of, if the room is one */
-  ownerOf(roomId: string): string | undefined;
-  managementRoomOf(owner: string): string | undefined;
+  ownerOf(roomId: string): Promise<string | undefined>;
+  managementRoomOf(owner: string): Promise<string | undefined>;
   isBridgeUser(mxid: string): boolean;
   /** sends a notice as the bot; the same txnId must make the same event (the intake retries) */
   sendNotice(roomId: string, content: Record<string, unknown>, txnId?: string): Promise<void>;
@@ -52,14 +53,20 @@ export class EncryptionRequirement implements RequiredEncryption {
 
   constructor(private readonly o: EncryptionRequirementOptions) {}
 
-  applies(roomId: string): boolean {
-    return this.o.ownerOf(roomId) !== undefined;
+  async applies(roomId: string): Promise<boolean> {
+    return (await this.o.ownerOf(roomId)) !== undefined;
   }
 
-  cannotEncrypt(roomId: string, error: Error): void {
+  async cannotEncrypt(roomId: string, error: Error): Promise<void> {
     this.o.log.warn(`encryption could not be turned on in ${roomId} (${error.message}); nothing is sent there`);
-    const owner = this.o.ownerOf(roomId);
-    const room = owner === undefined ? undefined : this.o.managementRoomOf(owner);
+    let room;
+    try {
+      const owner = await this.o.ownerOf(roomId);
+      room = owner === undefined ? undefined : await this.o.managementRoomOf(owner);
+    } catch (failed) {
+      this.o.log.warn(`the owner of ${roomId} could not be told that encryption is off there (tried again with the next attempt): ${(failed as Error).message}`);
+      return;
+    }
     // once per room: every retry of a held message would tell again (and a management room
     // that cannot be encrypted either would otherwise recurse); the management room itself
     // cannot be told
@@ -76,7 +83,7 @@ export class EncryptionRequirement implements RequiredEncryption {
   /** True when `event` came in plaintext into a room that requires encryption: not bridged, its sender told. */
   async refusesPlaintext(event: MatrixEvent): Promise<boolean> {
     if (!event.room_id || !event.event_id || event.state_key !== undefined || !event.sender) return false;
-    if (NEVER_ENCRYPTED.has(event.type) || this.o.isBridgeUser(event.sender) || !this.applies(event.room_id)) return false;
+    if (NEVER_ENCRYPTED.has(event.type) || this.o.isBridgeUser(event.sender) || !(await this.applies(event.room_id))) return false;
     this.o.log.warn(`${event.event_id} in ${event.room_id} came unencrypted (${event.type}); not bridged, its sender is told`);
     const told = plaintextRefusedNotice();
     const txnId = `mib-plaintext-${createHash('sha256').update(event.event_id).digest('base64url').slice(0, 32)}`;

@@ -212,11 +212,14 @@ export class DurableAppService extends AppService {
     const key = `${txnId}\u0000${hash}`;
     const { heldBack } = this.options;
     try {
+      // read before the in-flight check, not between it and the start of the handling: the
+      // same transaction sent again meanwhile must find this one in flight
+      const processed = this.inFlight.has(key) ? false : await this.transactions.isProcessed(txnId, hash);
       let work = this.inFlight.get(key);
       if (work) {
         heldBack?.suspect(); // sent again while still being handled: the homeserver timed out
       } else {
-        if (this.transactions.isProcessed(txnId, hash)) {
+        if (processed) {
           heldBack?.suspect(); // our answer never reached the homeserver: it is recovering
         } else if (heldBack?.refuse(txnId)) {
           res.status(503).send({ errcode: 'M_UNKNOWN', error: 'waiting for an earlier transaction; retry' });
@@ -257,7 +260,7 @@ export class DurableAppService extends AppService {
   private async handle(txnId: string, hash: string, body: TransactionBody): Promise<void> {
     const handler = this.handler as TransactionHandler;
     const transactions = this.transactions as TransactionRepository;
-    if (transactions.isProcessed(txnId, hash)) return;
+    if (await transactions.isProcessed(txnId, hash)) return;
     const { events, ephemeral } = transactionContents(body);
     await handler.beforeEvents?.(body);
     for (const raw of events) {
@@ -267,9 +270,9 @@ export class DurableAppService extends AppService {
         continue;
       }
       const event = raw as MatrixEvent & { event_id: string };
-      if (transactions.isEventHandled(event.event_id)) continue;
+      if (await transactions.isEventHandled(event.event_id)) continue;
       await this.attempt(event, event.event_id, () => handler.onEvent(event));
-      transactions.markEventHandled(event.event_id);
+      await transactions.markEventHandled(event.event_id);
     }
     for (const [index, raw] of ephemeral.entries()) {
       const problem = ephemeralProblem(raw);
@@ -279,7 +282,7 @@ export class DurableAppService extends AppService {
       }
       await this.attempt(raw as MatrixEvent, `${txnId}/${hash}/${index}`, () => handler.onEphemeral(raw as MatrixEvent));
     }
-    transactions.markProcessed(txnId, hash);
+    await transactions.markProcessed(txnId, hash);
   }
 
   /** Runs one handler: a refusal for good or an event too old to retry is skipped, anything else thrown. */

@@ -23,16 +23,16 @@ export function registerStateGauges(registry: Registry, sources: StateSources): 
     name: 'interop_bridge_outbox_pending_jobs',
     help: 'Matrix messages waiting in the outbox to be sent to the network',
     registers: [registry],
-    collect() {
-      this.set(store.outbox.pendingCount());
+    async collect() {
+      this.set(await store.outbox.pendingCount());
     },
   });
   new Gauge({
     name: 'interop_bridge_outbox_oldest_job_age_seconds',
     help: 'Age of the oldest message waiting in the outbox (0 when it is empty)',
     registers: [registry],
-    collect() {
-      const oldest = store.outbox.oldestPendingAt();
+    async collect() {
+      const oldest = await store.outbox.oldestPendingAt();
       this.set(oldest === undefined ? 0 : Math.max(0, now() - oldest) / 1000);
     },
   });
@@ -51,24 +51,24 @@ export function registerStateGauges(registry: Registry, sources: StateSources): 
     name: 'interop_bridge_portals',
     help: 'Portal rooms: chats with a remote contact that have a Matrix room',
     registers: [registry],
-    collect() {
-      this.set(store.portals.withRoomCount());
+    async collect() {
+      this.set(await store.portals.withRoomCount());
     },
   });
   new Gauge({
     name: 'interop_bridge_events_awaiting_keys',
     help: 'Encrypted Matrix events held until their room key reaches the bridge (end-to-bridge encryption)',
     registers: [registry],
-    collect() {
-      this.set(store.awaitingKeys.count());
+    async collect() {
+      this.set(await store.awaitingKeys.count());
     },
   });
   new Gauge({
     name: 'interop_bridge_ghosts',
     help: 'Ghosts: remote people the bridge has a Matrix user for',
     registers: [registry],
-    collect() {
-      this.set(store.ghosts.count());
+    async collect() {
+      this.set(await store.ghosts.count());
     },
   });
 }

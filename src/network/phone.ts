@@ -70,6 +70,13 @@ export function parsePhoneArgument(args: string | readonly string[], shown: (pho
   return parseShownPhone(input, shown);
 }
 
+/** The number parsePhoneArgument would ask `shown` about, if any: a caller whose lookup is
+ *  asynchronous (the store) looks it up first and passes the answer. */
+export function shownCandidate(args: string | readonly string[]): E164 | undefined {
+  const compact = (typeof args === 'string' ? args : args.join(' ')).trim().replace(/[\s().-]/g, '');
+  return isE164(compact) ? compact : undefined;
+}
+
 /** The number formatted for people, e.g. `+49 1511 2345678`. */
 export function displayPhone(phone: E164): string {
   try {

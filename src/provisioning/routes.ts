@@ -118,7 +118,7 @@ export function provisioningRoutes(deps: ProvisioningDeps): Route[] {
   const notLoggedIn = (userId: string) => new ApiError(409, ERRCODE.notLoggedIn, `${userId} is not logged in; POST /login/start first`);
 
   return [
-    route('GET', '/status', undefined, async (user) => ok({ ...statusBody(user.userId, logins.view(user.userId), deps.networkName), permission: user.access })),
+    route('GET', '/status', undefined, async (user) => ok({ ...statusBody(user.userId, await logins.view(user.userId), deps.networkName), permission: user.access })),
 
     route('POST', '/login/start', validators.phone, (user, body: PhoneBody) =>
       phoneErrors(async () => {
@@ -161,18 +161,19 @@ export function provisioningRoutes(deps: ProvisioningDeps): Route[] {
 
     route('GET', '/contacts', undefined, async (user) => {
       // the contacts the bridge has a chat (portal) with for this user
-      const contacts = store.portals.ofOwner(user.userId).map((portal) => {
-        const contact = store.contacts.get(user.userId, portal.contact);
-        const ghost = store.ghosts.get(portal.contact);
-        return {
+      const contacts = [];
+      for (const portal of await store.portals.ofOwner(user.userId)) {
+        const contact = await store.contacts.get(user.userId, portal.contact);
+        const ghost = await store.ghosts.get(portal.contact);
+        contacts.push({
           phone: portal.contact as E164,
           room_id: portal.roomId,
           display_name: ghost?.displayName ?? null,
           provider: contact?.provider ?? null,
           end_to_end_encrypted: contact?.e2ee ?? null,
           verified: contact?.verified ?? false,
-        };
-      });
+        });
+      }
       return ok({ contacts });
     }),
 
@@ -192,7 +193,7 @@ export function provisioningRoutes(deps: ProvisioningDeps): Route[] {
     // `requests`, `accept` and `decline`: a user of the API alone has no management room
     // where the bot would announce them
     route('GET', '/requests', undefined, async (user) => {
-      const requests = store.requests.list(user.userId).map((r) => ({
+      const requests = (await store.requests.list(user.userId)).map((r) => ({
         phone: r.contact as E164,
         provider: r.provider,
         end_to_end_encrypted: r.e2ee,
@@ -201,13 +202,13 @@ export function provisioningRoutes(deps: ProvisioningDeps): Route[] {
         since: r.firstAt,
         notice_sent: r.notice === 'sent',
       }));
-      const drops = store.requests.drops(user.userId);
+      const drops = await store.requests.drops(user.userId);
       return ok({ requests, dropped: drops ? { messages: drops.messages, numbers: drops.numbers, since: drops.firstAt } : null });
     }),
 
     route('POST', '/requests/accept', validators.phone, (user, body: PhoneBody) =>
       phoneErrors(async () => {
-        const contact = deps.requests.requester(user.userId, body.phone);
+        const contact = await deps.requests.requester(user.userId, body.phone);
         const result = await deps.requests.accept(user.userId, contact);
         if (result.outcome === 'no_request') throw noRequest(contact);
         if (result.outcome === 'failed') {
@@ -219,13 +220,13 @@ export function provisioningRoutes(deps: ProvisioningDeps): Route[] {
 
     route('POST', '/requests/decline', validators.phone, (user, body: PhoneBody) =>
       phoneErrors(async () => {
-        const contact = deps.requests.requester(user.userId, body.phone);
-        if (!deps.requests.decline(user.userId, contact)) throw noRequest(contact);
+        const contact = await deps.requests.requester(user.userId, body.phone);
+        if (!await deps.requests.decline(user.userId, contact)) throw noRequest(contact);
         return ok({ phone: contact, declined: true });
       }),
     ),
 
-    route('GET', '/settings', undefined, async (user) => ok(settingsBody(deps, user.userId))),
+    route('GET', '/settings', undefined, async (user) => ok(await settingsBody(deps, user.userId))),
 
     // as the bot's `inbox` command: the setting is kept, and the portals are moved
     // each key as the bot's command for it does; the answer is the settings after all of them
@@ -252,17 +253,17 @@ export function provisioningRoutes(deps: ProvisioningDeps): Route[] {
         }
         extra.moved = { rooms: moved.moved, failed: moved.failed };
       }
-      return ok({ ...settingsBody(deps, user.userId), ...extra });
+      return ok({ ...(await settingsBody(deps, user.userId)), ...extra });
     }),
   ];
 }
 
 /** The user's settings (as the bot's `settings` shows them), what PUT can change, and the
  *  bridge-wide settings that shape the user's chats, read-only (they are the admin's config). */
-function settingsBody(deps: ProvisioningDeps, userId: string): Record<string, unknown> {
+async function settingsBody(deps: ProvisioningDeps, userId: string): Promise<Record<string, unknown>> {
   const { bridge, security } = deps.config;
   return {
-    user: readSettings(deps.store, userId),
+    user: await readSettings(deps.store, userId),
     writable: ['inbox', 'paused', 'profileShare'],
     bridge: {
       command_prefix: bridge.command_prefix,

@@ -18,10 +18,10 @@ export interface AwaitingKeyEvent {
 
 export interface AwaitingKeyRepository {
   /** false if the event is held already (a redelivery): the first holding time stays */
-  hold(event: AwaitingKeyEvent): boolean;
+  hold(event: AwaitingKeyEvent): Promise<boolean>;
   /** the held events, oldest first, at most `limit` */
-  oldest(limit: number): AwaitingKeyEvent[];
-  count(): number;
+  oldest(limit: number): Promise<AwaitingKeyEvent[]>;
+  count(): Promise<number>;
   /** forgets the event (decrypted and handed on, or its sender told); false if it was not held */
-  release(eventId: string): boolean;
+  release(eventId: string): Promise<boolean>;
 }

@@ -30,14 +30,14 @@ export interface BlockSyncRecord {
 
 export interface BlockRepository {
   /** the owner's blocked numbers, oldest block first */
-  list(owner: string): BlockedContact[];
-  isBlocked(owner: string, contact: string): boolean;
-  count(owner: string): number;
+  list(owner: string): Promise<BlockedContact[]>;
+  isBlocked(owner: string, contact: string): Promise<boolean>;
+  count(owner: string): Promise<number>;
   /** false if the number was blocked already */
-  add(owner: string, contact: string): boolean;
+  add(owner: string, contact: string): Promise<boolean>;
   /** false if the number was not blocked */
-  remove(owner: string, contact: string): boolean;
-  syncState(owner: string): BlockSyncRecord | undefined;
+  remove(owner: string, contact: string): Promise<boolean>;
+  syncState(owner: string): Promise<BlockSyncRecord | undefined>;
   /** sets the state; a `told…` flag left out keeps its value */
-  setSyncState(owner: string, state: BlockSyncState, detail?: string | null, told?: { pending?: boolean; unsupported?: boolean }): void;
+  setSyncState(owner: string, state: BlockSyncState, detail?: string | null, told?: { pending?: boolean; unsupported?: boolean }): Promise<void>;
 }

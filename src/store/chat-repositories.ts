@@ -12,15 +12,15 @@ export interface LoginRecord {
 }
 
 export interface LoginRepository {
-  get(mxid: string): LoginRecord | undefined;
-  put(mxid: string, phone: string, state: Record<string, unknown>): void;
-  remove(mxid: string): boolean;
-  all(): LoginRecord[];
+  get(mxid: string): Promise<LoginRecord | undefined>;
+  put(mxid: string, phone: string, state: Record<string, unknown>): Promise<void>;
+  remove(mxid: string): Promise<boolean>;
+  all(): Promise<LoginRecord[]>;
   /** a login in progress: the number being linked ('' until one is named) and how far it got
    *  (opaque to the store; never a code or password) */
-  setPending(mxid: string, phone: string, progress: Record<string, unknown>): void;
-  getPending(mxid: string): PendingLoginRecord | undefined;
-  clearPending(mxid: string): void;
+  setPending(mxid: string, phone: string, progress: Record<string, unknown>): Promise<void>;
+  getPending(mxid: string): Promise<PendingLoginRecord | undefined>;
+  clearPending(mxid: string): Promise<void>;
 }
 
 export interface PendingLoginRecord {
@@ -40,11 +40,11 @@ export interface GhostRecord {
 }
 
 export interface GhostRepository {
-  get(phone: string): GhostRecord | undefined;
-  ensure(phone: string, mxid: string): GhostRecord;
-  updateProfile(phone: string, profile: { displayName: string | null; avatarRef: string | null; avatarMxc: string | null }): void;
+  get(phone: string): Promise<GhostRecord | undefined>;
+  ensure(phone: string, mxid: string): Promise<GhostRecord>;
+  updateProfile(phone: string, profile: { displayName: string | null; avatarRef: string | null; avatarMxc: string | null }): Promise<void>;
   /** how many ghosts (remote people) the bridge knows */
-  count(): number;
+  count(): Promise<number>;
 }
 
 export interface PortalRecord {
@@ -60,21 +60,21 @@ export interface PortalRecord {
 }
 
 export interface PortalRepository {
-  get(owner: string, contact: string): PortalRecord | undefined;
-  byRoom(roomId: string): PortalRecord | undefined;
-  ensure(owner: string, contact: string): PortalRecord;
+  get(owner: string, contact: string): Promise<PortalRecord | undefined>;
+  byRoom(roomId: string): Promise<PortalRecord | undefined>;
+  ensure(owner: string, contact: string): Promise<PortalRecord>;
   /** `setupPending`: the room was just made and its setup steps still have to run */
-  setRoom(owner: string, contact: string, roomId: string | null, options?: { setupPending?: boolean }): void;
+  setRoom(owner: string, contact: string, roomId: string | null, options?: { setupPending?: boolean }): Promise<void>;
   /** the room's setup steps all succeeded */
-  setupDone(owner: string, contact: string): void;
-  setEncrypted(owner: string, contact: string, encrypted: boolean): void;
-  setSecuritySummary(owner: string, contact: string, summary: string): void;
-  ofOwner(owner: string): PortalRecord[];
+  setupDone(owner: string, contact: string): Promise<void>;
+  setEncrypted(owner: string, contact: string, encrypted: boolean): Promise<void>;
+  setSecuritySummary(owner: string, contact: string, summary: string): Promise<void>;
+  ofOwner(owner: string): Promise<PortalRecord[]>;
   /** every Matrix user's portal with this contact */
-  ofContact(contact: string): PortalRecord[];
-  count(): number;
+  ofContact(contact: string): Promise<PortalRecord[]>;
+  count(): Promise<number>;
   /** portals that have a Matrix room now (a portal whose room was left has none until the next message) */
-  withRoomCount(): number;
+  withRoomCount(): Promise<number>;
 }
 
 export interface MessageRecord {
@@ -90,13 +90,13 @@ export interface MessageRecord {
 }
 
 export interface MessageRepository {
-  put(record: MessageRecord): void;
+  put(record: MessageRecord): Promise<void>;
   /** every part of one remote message, in part order */
-  byRemoteId(owner: string, contact: string, remoteId: string): MessageRecord[];
-  byEvent(roomId: string, eventId: string): MessageRecord | undefined;
+  byRemoteId(owner: string, contact: string, remoteId: string): Promise<MessageRecord[]>;
+  byEvent(roomId: string, eventId: string): Promise<MessageRecord | undefined>;
   /** the newest message of a portal, optionally only from one sender */
-  latest(owner: string, contact: string, sender?: string): MessageRecord | undefined;
-  removeByRemoteId(owner: string, contact: string, remoteId: string): number;
+  latest(owner: string, contact: string, sender?: string): Promise<MessageRecord | undefined>;
+  removeByRemoteId(owner: string, contact: string, remoteId: string): Promise<number>;
 }
 
 export interface ReactionRecord {
@@ -110,10 +110,10 @@ export interface ReactionRecord {
 }
 
 export interface ReactionRepository {
-  put(record: ReactionRecord): void;
-  byEvent(roomId: string, eventId: string): ReactionRecord | undefined;
-  bySender(owner: string, contact: string, targetRemoteId: string, sender: string): ReactionRecord[];
-  remove(roomId: string, eventId: string): boolean;
+  put(record: ReactionRecord): Promise<void>;
+  byEvent(roomId: string, eventId: string): Promise<ReactionRecord | undefined>;
+  bySender(owner: string, contact: string, targetRemoteId: string, sender: string): Promise<ReactionRecord[]>;
+  remove(roomId: string, eventId: string): Promise<boolean>;
 }
 
 export interface OutboxJob {
@@ -134,24 +134,24 @@ export interface OutboxJob {
 
 export interface OutboxRepository {
   /** queues a job; false if this source event was queued before (a replay) */
-  enqueue(owner: string, contact: string, sourceEventId: string, job: Record<string, unknown>): boolean;
+  enqueue(owner: string, contact: string, sourceEventId: string, job: Record<string, unknown>): Promise<boolean>;
   /** the oldest pending job of one portal: jobs of a portal go strictly in order */
-  nextFor(owner: string, contact: string): OutboxJob | undefined;
+  nextFor(owner: string, contact: string): Promise<OutboxJob | undefined>;
   /** portals that have pending jobs */
-  portalsWithPending(): { owner: string; contact: string }[];
+  portalsWithPending(): Promise<{ owner: string; contact: string }[]>;
   /** how many jobs are pending, across every portal */
-  pendingCount(): number;
+  pendingCount(): Promise<number>;
   /** when the oldest pending job was queued, if there is one */
-  oldestPendingAt(): number | undefined;
-  markSent(id: number): void;
-  retryLater(id: number, error: string, nextAttemptAt: number): void;
-  markFailed(id: number, error: string): void;
-  get(id: number): OutboxJob | undefined;
-  setDelayReported(id: number, reported: boolean): void;
+  oldestPendingAt(): Promise<number | undefined>;
+  markSent(id: number): Promise<void>;
+  retryLater(id: number, error: string, nextAttemptAt: number): Promise<void>;
+  markFailed(id: number, error: string): Promise<void>;
+  get(id: number): Promise<OutboxJob | undefined>;
+  setDelayReported(id: number, reported: boolean): Promise<void>;
   /** pending jobs of every portal queued at or before `createdBefore` whose delay was not reported yet, oldest first */
-  delayedUnreported(createdBefore: number): OutboxJob[];
+  delayedUnreported(createdBefore: number): Promise<OutboxJob[]>;
   /** when the oldest pending job whose delay was not reported was queued, if there is one */
-  oldestUnreported(): number | undefined;
+  oldestUnreported(): Promise<number | undefined>;
 }
 
 export interface ContactRecord {
@@ -166,20 +166,20 @@ export interface ContactRecord {
 }
 
 export interface ContactRepository {
-  get(owner: string, contact: string): ContactRecord | undefined;
+  get(owner: string, contact: string): Promise<ContactRecord | undefined>;
   /** records what a message showed about the contact; returns the record after the update */
-  observe(owner: string, contact: string, seen: { provider?: string; e2ee?: boolean; bridged?: boolean }): ContactRecord;
+  observe(owner: string, contact: string, seen: { provider?: string; e2ee?: boolean; bridged?: boolean }): Promise<ContactRecord>;
   /** the identity key changed: new fingerprint, verification cleared */
-  keyChanged(owner: string, contact: string, fingerprint: string): ContactRecord;
-  setFingerprint(owner: string, contact: string, fingerprint: string): void;
-  setVerified(owner: string, contact: string, verified: boolean): void;
+  keyChanged(owner: string, contact: string, fingerprint: string): Promise<ContactRecord>;
+  setFingerprint(owner: string, contact: string, fingerprint: string): Promise<void>;
+  setVerified(owner: string, contact: string, verified: boolean): Promise<void>;
   /** the contact was newly seen without end-to-end encryption: a notice is due; returns
    *  which time this is (1, 2, …), the notice's identity */
-  unencryptedSeen(owner: string, contact: string): number;
+  unencryptedSeen(owner: string, contact: string): Promise<number>;
   /** the time whose notice is due and not yet sent, if any (the latest one) */
-  unencryptedNoticeDue(owner: string, contact: string): number | undefined;
+  unencryptedNoticeDue(owner: string, contact: string): Promise<number | undefined>;
   /** the notice of that time (and of any before it) was sent */
-  unencryptedNoticed(owner: string, contact: string, seen: number): void;
+  unencryptedNoticed(owner: string, contact: string, seen: number): Promise<void>;
 }
 
 export interface HeldMessage {
@@ -193,11 +193,11 @@ export interface HeldMessage {
 export interface HeldMessageRepository {
   /** holds a message; with `remoteId`, holding the same remote message again keeps one row
    *  (a retried or redelivered receive) and returns that row's ID */
-  hold(owner: string, contact: string, message: Record<string, unknown>, remoteId?: string): number;
+  hold(owner: string, contact: string, message: Record<string, unknown>, remoteId?: string): Promise<number>;
   /** held messages of a portal, oldest first */
-  of(owner: string, contact: string): HeldMessage[];
-  release(id: number): void;
-  count(owner: string, contact: string): number;
+  of(owner: string, contact: string): Promise<HeldMessage[]>;
+  release(id: number): Promise<void>;
+  count(owner: string, contact: string): Promise<number>;
 }
 
 /** A stretch of unreadable messages from one contact (see src/core/unreadable-streaks.ts). */
@@ -213,13 +213,13 @@ export interface UnreadableStreak {
 }
 
 export interface UnreadableStreakRepository {
-  get(owner: string, contact: string): UnreadableStreak | undefined;
+  get(owner: string, contact: string): Promise<UnreadableStreak | undefined>;
   /** opens a new stretch (replacing the last), with nothing suppressed yet */
-  start(owner: string, contact: string, at: number): void;
+  start(owner: string, contact: string, at: number): Promise<void>;
   /** one more message without a notice of its own */
-  suppress(owner: string, contact: string): void;
+  suppress(owner: string, contact: string): Promise<void>;
   /** the suppressed messages are summarised: they count as reported; the stretch goes on */
-  summarised(owner: string, contact: string): void;
+  summarised(owner: string, contact: string): Promise<void>;
   /** stretches of an owner with messages still to be reported */
-  unreported(owner: string): UnreadableStreak[];
+  unreported(owner: string): Promise<UnreadableStreak[]>;
 }

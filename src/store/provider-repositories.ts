@@ -15,22 +15,22 @@ export interface ProviderDrops {
 
 export interface ProviderRepository {
   /** the user's own choice for a provider; undefined: the default applies */
-  choice(owner: string, provider: string): boolean | undefined;
+  choice(owner: string, provider: string): Promise<boolean | undefined>;
   /** every choice the user made, by provider */
-  choices(owner: string): Map<string, boolean>;
-  setChoice(owner: string, provider: string, allowed: boolean): void;
+  choices(owner: string): Promise<Map<string, boolean>>;
+  setChoice(owner: string, provider: string, allowed: boolean): Promise<void>;
   /** counts one dropped message from `provider` (e2ee as its envelope said) */
-  recordDrop(owner: string, provider: string, e2ee: boolean): void;
+  recordDrop(owner: string, provider: string, e2ee: boolean): Promise<void>;
   /** what was dropped and not yet summarised; undefined when nothing was */
-  drops(owner: string): ProviderDrops | undefined;
+  drops(owner: string): Promise<ProviderDrops | undefined>;
   /** subtracts what a summary reported (drops that came after it stay) and remembers `at` as
    *  the time of the last summary; one transaction */
-  clearDrops(owner: string, reported: ReadonlyMap<string, number>, at: number): void;
+  clearDrops(owner: string, reported: ReadonlyMap<string, number>, at: number): Promise<void>;
   /** when the owner was last sent a summary; undefined: never */
-  lastSummaryAt(owner: string): number | undefined;
+  lastSummaryAt(owner: string): Promise<number | undefined>;
   /** owners with drops not yet summarised */
-  ownersWithDrops(): string[];
+  ownersWithDrops(): Promise<string[]>;
   /** providers the bridge has seen on the owner's behalf (contacts, message requests, drops),
    *  with e2ee as last seen: for a network that cannot list its providers */
-  seen(owner: string): Map<string, boolean>;
+  seen(owner: string): Promise<Map<string, boolean>>;
 }

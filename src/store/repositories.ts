@@ -26,14 +26,14 @@ export interface BridgeUser {
 }
 
 export interface UserRepository {
-  get(mxid: string): BridgeUser | undefined;
+  get(mxid: string): Promise<BridgeUser | undefined>;
   /** creates the user if missing; returns the stored record */
-  ensure(mxid: string): BridgeUser;
-  setManagementRoom(mxid: string, roomId: string | null): void;
-  updateSettings(mxid: string, settings: Record<string, unknown>): void;
-  setInboxSpace(mxid: string, roomId: string | null): void;
+  ensure(mxid: string): Promise<BridgeUser>;
+  setManagementRoom(mxid: string, roomId: string | null): Promise<void>;
+  updateSettings(mxid: string, settings: Record<string, unknown>): Promise<void>;
+  setInboxSpace(mxid: string, roomId: string | null): Promise<void>;
   /** finds whose management room this is, if anyone's */
-  findByManagementRoom(roomId: string): BridgeUser | undefined;
+  findByManagementRoom(roomId: string): Promise<BridgeUser | undefined>;
 }
 
 /**
@@ -44,14 +44,14 @@ export interface UserRepository {
  */
 export interface TransactionRepository {
   /** true if this exact transaction (same ID, same content hash) was handled completely */
-  isProcessed(txnId: string, contentHash: string): boolean;
-  markProcessed(txnId: string, contentHash: string): void;
+  isProcessed(txnId: string, contentHash: string): Promise<boolean>;
+  markProcessed(txnId: string, contentHash: string): Promise<void>;
   /** the ID of the transaction handled most recently, if any is remembered */
-  lastProcessed(): string | undefined;
-  isEventHandled(eventId: string): boolean;
-  markEventHandled(eventId: string): void;
+  lastProcessed(): Promise<string | undefined>;
+  isEventHandled(eventId: string): Promise<boolean>;
+  markEventHandled(eventId: string): Promise<void>;
   /** forget transactions and events handled before the given time (no retry comes that late) */
-  prune(olderThanMs: number): number;
+  prune(olderThanMs: number): Promise<number>;
 }
 
 /** A bot command (or an invite to the bot) accepted from a transaction, until it has finished. */
@@ -69,12 +69,12 @@ export interface BotCommandRecord {
  *  finished; what is still pending at start was interrupted by a restart. */
 export interface BotCommandRepository {
   /** records a pending command; false if this event was accepted before (a retry) */
-  accept(record: Omit<BotCommandRecord, 'receivedAt'>): boolean;
-  finish(eventId: string): void;
+  accept(record: Omit<BotCommandRecord, 'receivedAt'>): Promise<boolean>;
+  finish(eventId: string): Promise<void>;
   /** pending commands, oldest first */
-  pending(): BotCommandRecord[];
+  pending(): Promise<BotCommandRecord[]>;
   /** forget finished commands accepted before the given time */
-  prune(olderThanMs: number): number;
+  prune(olderThanMs: number): Promise<number>;
 }
 
 export interface BridgeStore {
@@ -94,9 +94,18 @@ export interface BridgeStore {
   requests: RequestRepository;
   providers: ProviderRepository;
   awaitingKeys: AwaitingKeyRepository;
-  /** runs `fn` in one transaction: all its writes land, or none */
-  atomically<T>(fn: () => T): T;
+  /**
+   * Runs `fn` in one transaction: everything it does through `tx` lands together, or none of
+   * it (a rejection rolls it all back and is passed on). Inside, use `tx`, never this store:
+   * `tx` is the transaction (a PostgreSQL store gives it a pooled connection of its own), and
+   * a store may hold its other callers back until the transaction ends (the SQLite store does,
+   * having one connection), so a call on the store from inside `fn` would wait for `fn`
+   * itself. `tx` is valid until the returned promise settles. `tx.atomically` nests: its part
+   * is undone alone if it fails; nested calls on one `tx` run one after another, not side by
+   * side. Keep network and homeserver calls out of `fn`: the transaction is open meanwhile.
+   */
+  atomically<T>(fn: (tx: BridgeStore) => Promise<T>): Promise<T>;
   /** the schema version the database is at */
-  schemaVersion(): number;
-  close(): void;
+  schemaVersion(): Promise<number>;
+  close(): Promise<void>;
 }

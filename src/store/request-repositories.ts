@@ -41,28 +41,28 @@ export interface RequestDrops {
 }
 
 export interface RequestRepository {
-  get(owner: string, contact: string): MessageRequest | undefined;
+  get(owner: string, contact: string): Promise<MessageRequest | undefined>;
   /** the owner's waiting requests, oldest first, with how many messages each holds */
-  list(owner: string): Array<MessageRequest & { held: number }>;
+  list(owner: string): Promise<Array<MessageRequest & { held: number }>>;
   /** opens a request (no-op if one is open); returns the stored one */
-  open(request: Omit<MessageRequest, 'unreadable'>): MessageRequest;
-  setNotice(owner: string, contact: string, notice: RequestNoticeState): void;
+  open(request: Omit<MessageRequest, 'unreadable'>): Promise<MessageRequest>;
+  setNotice(owner: string, contact: string, notice: RequestNoticeState): Promise<void>;
   /** holds a message once per remote ID; false if it was held already */
-  hold(owner: string, contact: string, remoteId: string, sealed: string): boolean;
-  isHeld(owner: string, contact: string, remoteId: string): boolean;
+  hold(owner: string, contact: string, remoteId: string, sealed: string): Promise<boolean>;
+  isHeld(owner: string, contact: string, remoteId: string): Promise<boolean>;
   /** held messages of one request, in arrival order */
-  held(owner: string, contact: string): HeldRequestMessage[];
-  heldCount(owner: string, contact: string): number;
+  held(owner: string, contact: string): Promise<HeldRequestMessage[]>;
+  heldCount(owner: string, contact: string): Promise<number>;
   /** held messages of all the owner's requests */
-  heldTotal(owner: string): number;
-  release(id: number): void;
-  countUnreadable(owner: string, contact: string): void;
+  heldTotal(owner: string): Promise<number>;
+  release(id: number): Promise<void>;
+  countUnreadable(owner: string, contact: string): Promise<void>;
   /** closes a request and deletes what it held */
-  close(owner: string, contact: string): boolean;
-  recordDrop(owner: string, contact: string): void;
-  drops(owner: string): RequestDrops | undefined;
+  close(owner: string, contact: string): Promise<boolean>;
+  recordDrop(owner: string, contact: string): Promise<void>;
+  drops(owner: string): Promise<RequestDrops | undefined>;
   /** subtracts what a summary reported (drops that came after it stay) */
-  clearDrops(owner: string, reported: ReadonlyMap<string, number>): void;
+  clearDrops(owner: string, reported: ReadonlyMap<string, number>): Promise<void>;
   /** owners with drops not yet summarised */
-  ownersWithDrops(): string[];
+  ownersWithDrops(): Promise<string[]>;
 }

@@ -29,7 +29,7 @@ test('typing and receipts from a Matrix user reach the bridge listener once each
   writeRegistration(registrationPath, registration);
 
   const store = SqliteBridgeStore.open(join(dir, 'bridge.db'));
-  t.after(() => store.close());
+  t.after(async () => await store.close());
   const events: MatrixEvent[] = [];
   const ephemeral: MatrixEvent[] = [];
   const appservice = new DurableAppService(registration.hs_token, { maxAgeMs: 86_400_000, log: console });

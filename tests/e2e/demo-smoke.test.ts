@@ -33,9 +33,9 @@ function runDemo(dir: string, ports: Record<string, number>): RunningDemo {
   return { child, output: () => out, exited };
 }
 
-async function until(what: string, demo: RunningDemo, check: () => boolean, timeoutMs: number): Promise<void> {
+async function until(what: string, demo: RunningDemo, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline || demo.child.exitCode !== null) throw new Error(`${what} did not happen; demo output:\n${demo.output()}`);
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -15,9 +15,9 @@ import { simReceivesText } from '../helpers/interop-env';
 const SAM_PHONE = '+14155552671';
 
 /** Polls `check` (a condition, not a duration) until it holds; throws after `timeoutMs`. */
-async function until(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -32,24 +32,24 @@ test('a message whose room key comes after it is bridged once the key arrives, a
   await aliceCrypto.track([ghost, env.botUserId]);
   await decryptedFrom(ghost, 'hello, encrypted'); // the ghost's device exists and the room works
   const members = [aliceCrypto.userId, ghost, env.botUserId];
-  const handled = (eventId: string) => () => env.bridgeEnv.bridge.store.transactions.isEventHandled(eventId);
+  const handled = (eventId: string) => async () => await env.bridgeEnv.bridge.store.transactions.isEventHandled(eventId);
 
   const first = await aliceCrypto.sendEncryptedKeyLater(portal, members, { msgtype: 'm.text', body: 'the key comes later' });
   await until('the bridge handled the message before its key was sent', handled(first.eventId));
-  assert.equal(env.bridgeEnv.bridge.store.awaitingKeys.count(), 1, 'it waits for its key');
+  assert.equal(await env.bridgeEnv.bridge.store.awaitingKeys.count(), 1, 'it waits for its key');
   await first.shareKey();
   await simReceivesText(sam, ALICE_PHONE, 'the key comes later', 30_000);
-  assert.equal(env.bridgeEnv.bridge.store.awaitingKeys.count(), 0);
+  assert.equal(await env.bridgeEnv.bridge.store.awaitingKeys.count(), 0);
 
   // the bridge stops between the message and its key
   const second = await aliceCrypto.sendEncryptedKeyLater(portal, members, { msgtype: 'm.text', body: 'across a restart' });
   await until('the bridge handled the second message', handled(second.eventId));
   await env.bridgeEnv.stopBridge();
   await env.bridgeEnv.startBridge();
-  assert.equal(env.bridgeEnv.bridge.store.awaitingKeys.count(), 1, 'still waiting after the restart');
+  assert.equal(await env.bridgeEnv.bridge.store.awaitingKeys.count(), 1, 'still waiting after the restart');
   await second.shareKey();
   await simReceivesText(sam, ALICE_PHONE, 'across a restart', 30_000);
-  assert.equal(env.bridgeEnv.bridge.store.awaitingKeys.count(), 0);
+  assert.equal(await env.bridgeEnv.bridge.store.awaitingKeys.count(), 0);
 
   // and a plain message after both, so the bot had every chance to speak: it never said "could not decrypt"
   await aliceCrypto.sendEncrypted(portal, members, { msgtype: 'm.text', body: 'all in order' });

@@ -82,7 +82,7 @@ test('intake: reused transaction IDs, interrupted commands, credentials', async 
     await env.bridgeEnv.stopBridge();
     await env.bridgeEnv.startBridge();
     // Synapse numbers its transactions; one far past the last handled looks like a gap
-    const last = Number(env.bridgeEnv.bridge.store.transactions.lastProcessed() ?? '0');
+    const last = Number(await env.bridgeEnv.bridge.store.transactions.lastProcessed() ?? '0');
     assert.ok(Number.isInteger(last), 'Synapse sent numbered transactions');
     const gap = String(last + 1000);
     const probed = event('after a gap');

@@ -582,15 +582,15 @@ export async function startCoreHarness(
   const log = new RecordingLogger();
   const metrics = new RecordingMetrics();
   const core = new BridgeCore(config, store, matrix, opts.remote ?? network, log, sealer, metrics);
-  core.start();
+  await core.start();
   // one set of command handlers, as the bot registers them once
   const commands = core.commands();
   const harness: CoreHarness = {
     config, store, matrix, network, log, metrics, core, dir,
     async login(owner, phone) {
-      store.users.ensure(owner);
-      store.logins.put(owner, phone, {});
-      const login = store.logins.get(owner);
+      await store.users.ensure(owner);
+      await store.logins.put(owner, phone, {});
+      const login = await store.logins.get(owner);
       if (!login) throw new Error('login not stored');
       await core.sessions.connect(login);
       const session = network.sessions.get(owner);
@@ -607,7 +607,7 @@ export async function startCoreHarness(
     },
     async stop() {
       await core.stop();
-      store.close();
+      await store.close();
       if (!opts.dir) rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -25,21 +25,21 @@ export class SqliteAwaitingKeys implements AwaitingKeyRepository {
     this.remove = db.prepare('DELETE FROM events_awaiting_keys WHERE event_id = ?');
   }
 
-  hold(e: AwaitingKeyEvent): boolean {
+  async hold(e: AwaitingKeyEvent): Promise<boolean> {
     return this.insert.run(e.eventId, e.roomId, JSON.stringify(e.event), e.reason, e.heldAt).changes > 0;
   }
 
-  oldest(limit: number): AwaitingKeyEvent[] {
+  async oldest(limit: number): Promise<AwaitingKeyEvent[]> {
     return this.list.all(limit).map((r) => ({
       eventId: r.event_id, roomId: r.room_id, event: JSON.parse(r.event) as Record<string, unknown>, reason: r.reason, heldAt: r.held_at,
     }));
   }
 
-  count(): number {
+  async count(): Promise<number> {
     return (this.total.get() as { n: number }).n;
   }
 
-  release(eventId: string): boolean {
+  async release(eventId: string): Promise<boolean> {
     return this.remove.run(eventId).changes > 0;
   }
 }

@@ -7,35 +7,35 @@ interface SyncRow { owner: string; state: BlockSyncState; detail: string | null;
 export class SqliteBlocks implements BlockRepository {
   constructor(private readonly db: Database.Database) {}
 
-  list(owner: string): BlockedContact[] {
+  async list(owner: string): Promise<BlockedContact[]> {
     return this.db
       .prepare<[string], { contact: string; blocked_at: number }>('SELECT contact, blocked_at FROM blocked_contacts WHERE owner = ? ORDER BY blocked_at, contact')
       .all(owner)
       .map((r) => ({ owner, contact: r.contact, blockedAt: r.blocked_at }));
   }
 
-  isBlocked(owner: string, contact: string): boolean {
+  async isBlocked(owner: string, contact: string): Promise<boolean> {
     return this.db.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM blocked_contacts WHERE owner = ? AND contact = ?').get(owner, contact) !== undefined;
   }
 
-  count(owner: string): number {
+  async count(owner: string): Promise<number> {
     return (this.db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM blocked_contacts WHERE owner = ?').get(owner) as { n: number }).n;
   }
 
-  add(owner: string, contact: string): boolean {
+  async add(owner: string, contact: string): Promise<boolean> {
     return this.db.prepare('INSERT OR IGNORE INTO blocked_contacts (owner, contact, blocked_at) VALUES (?, ?, ?)').run(owner, contact, Date.now()).changes > 0;
   }
 
-  remove(owner: string, contact: string): boolean {
+  async remove(owner: string, contact: string): Promise<boolean> {
     return this.db.prepare('DELETE FROM blocked_contacts WHERE owner = ? AND contact = ?').run(owner, contact).changes > 0;
   }
 
-  syncState(owner: string): BlockSyncRecord | undefined {
+  async syncState(owner: string): Promise<BlockSyncRecord | undefined> {
     const row = this.db.prepare<[string], SyncRow>('SELECT * FROM block_sync WHERE owner = ?').get(owner);
     return row && { owner, state: row.state, detail: row.detail, toldPending: row.told_pending === 1, toldUnsupported: row.told_unsupported === 1 };
   }
 
-  setSyncState(owner: string, state: BlockSyncState, detail: string | null = null, told: { pending?: boolean; unsupported?: boolean } = {}): void {
+  async setSyncState(owner: string, state: BlockSyncState, detail: string | null = null, told: { pending?: boolean; unsupported?: boolean } = {}): Promise<void> {
     const flag = (v: boolean | undefined) => (v === undefined ? null : v ? 1 : 0);
     this.db
       .prepare(

@@ -22,12 +22,12 @@ export class SqliteContacts implements ContactRepository {
     this.db.prepare('INSERT OR IGNORE INTO contacts (owner, contact) VALUES (?, ?)').run(owner, contact);
   }
 
-  get(owner: string, contact: string): ContactRecord | undefined {
+  async get(owner: string, contact: string): Promise<ContactRecord | undefined> {
     const row = this.db.prepare<[string, string], ContactRow>('SELECT * FROM contacts WHERE owner = ? AND contact = ?').get(owner, contact);
     return row && toContact(row);
   }
 
-  observe(owner: string, contact: string, seen: { provider?: string; e2ee?: boolean; bridged?: boolean }): ContactRecord {
+  async observe(owner: string, contact: string, seen: { provider?: string; e2ee?: boolean; bridged?: boolean }): Promise<ContactRecord> {
     this.ensure(owner, contact);
     const b = (v: boolean | undefined) => (v === undefined ? null : v ? 1 : 0);
     this.db
@@ -36,30 +36,30 @@ export class SqliteContacts implements ContactRepository {
          WHERE owner = ? AND contact = ?`,
       )
       .run(seen.provider ?? null, b(seen.e2ee), b(seen.bridged), owner, contact);
-    return this.get(owner, contact) as ContactRecord;
+    return (await this.get(owner, contact)) as ContactRecord;
   }
 
-  keyChanged(owner: string, contact: string, fingerprint: string): ContactRecord {
+  async keyChanged(owner: string, contact: string, fingerprint: string): Promise<ContactRecord> {
     this.ensure(owner, contact);
     this.db
       .prepare('UPDATE contacts SET identity_fingerprint = ?, verified = 0, key_changed_at = ? WHERE owner = ? AND contact = ?')
       .run(fingerprint, Date.now(), owner, contact);
-    return this.get(owner, contact) as ContactRecord;
+    return (await this.get(owner, contact)) as ContactRecord;
   }
 
-  setFingerprint(owner: string, contact: string, fingerprint: string): void {
+  async setFingerprint(owner: string, contact: string, fingerprint: string): Promise<void> {
     this.ensure(owner, contact);
     this.db.prepare('UPDATE contacts SET identity_fingerprint = ? WHERE owner = ? AND contact = ?').run(fingerprint, owner, contact);
   }
 
-  setVerified(owner: string, contact: string, verified: boolean): void {
+  async setVerified(owner: string, contact: string, verified: boolean): Promise<void> {
     this.ensure(owner, contact);
     this.db
       .prepare('UPDATE contacts SET verified = ?, key_changed_at = CASE WHEN ? THEN NULL ELSE key_changed_at END WHERE owner = ? AND contact = ?')
       .run(verified ? 1 : 0, verified ? 1 : 0, owner, contact);
   }
 
-  unencryptedSeen(owner: string, contact: string): number {
+  async unencryptedSeen(owner: string, contact: string): Promise<number> {
     this.ensure(owner, contact);
     const row = this.db
       .prepare<[string, string], { seen: number }>('UPDATE contacts SET unencrypted_seen = unencrypted_seen + 1 WHERE owner = ? AND contact = ? RETURNING unencrypted_seen AS seen')
@@ -67,14 +67,14 @@ export class SqliteContacts implements ContactRepository {
     return row?.seen ?? 0;
   }
 
-  unencryptedNoticeDue(owner: string, contact: string): number | undefined {
+  async unencryptedNoticeDue(owner: string, contact: string): Promise<number | undefined> {
     const row = this.db
       .prepare<[string, string], { seen: number }>('SELECT unencrypted_seen AS seen FROM contacts WHERE owner = ? AND contact = ? AND unencrypted_seen > unencrypted_noticed')
       .get(owner, contact);
     return row?.seen;
   }
 
-  unencryptedNoticed(owner: string, contact: string, seen: number): void {
+  async unencryptedNoticed(owner: string, contact: string, seen: number): Promise<void> {
     this.db.prepare('UPDATE contacts SET unencrypted_noticed = MAX(unencrypted_noticed, ?) WHERE owner = ? AND contact = ?').run(seen, owner, contact);
   }
 }
@@ -84,7 +84,7 @@ interface HeldRow { id: number; owner: string; contact: string; message: string;
 export class SqliteHeldMessages implements HeldMessageRepository {
   constructor(private readonly db: Database.Database) {}
 
-  hold(owner: string, contact: string, message: Record<string, unknown>, remoteId?: string): number {
+  async hold(owner: string, contact: string, message: Record<string, unknown>, remoteId?: string): Promise<number> {
     const inserted = this.db
       .prepare('INSERT OR IGNORE INTO held_messages (owner, contact, message, held_at, remote_id) VALUES (?, ?, ?, ?, ?)')
       .run(owner, contact, JSON.stringify(message), Date.now(), remoteId ?? null);
@@ -95,18 +95,18 @@ export class SqliteHeldMessages implements HeldMessageRepository {
     return row?.id ?? 0;
   }
 
-  of(owner: string, contact: string): HeldMessage[] {
+  async of(owner: string, contact: string): Promise<HeldMessage[]> {
     return this.db
       .prepare<[string, string], HeldRow>('SELECT * FROM held_messages WHERE owner = ? AND contact = ? ORDER BY id')
       .all(owner, contact)
       .map((r) => ({ id: r.id, owner: r.owner, contact: r.contact, message: JSON.parse(r.message) as Record<string, unknown>, heldAt: r.held_at }));
   }
 
-  release(id: number): void {
+  async release(id: number): Promise<void> {
     this.db.prepare('DELETE FROM held_messages WHERE id = ?').run(id);
   }
 
-  count(owner: string, contact: string): number {
+  async count(owner: string, contact: string): Promise<number> {
     return (this.db.prepare<[string, string], { n: number }>('SELECT COUNT(*) AS n FROM held_messages WHERE owner = ? AND contact = ?').get(owner, contact) as { n: number }).n;
   }
 }
@@ -117,24 +117,24 @@ const streakOf = (r: StreakRow): UnreadableStreak => ({ owner: r.owner, contact:
 export class SqliteUnreadableStreaks implements UnreadableStreakRepository {
   constructor(private readonly db: Database.Database) {}
 
-  get(owner: string, contact: string): UnreadableStreak | undefined {
+  async get(owner: string, contact: string): Promise<UnreadableStreak | undefined> {
     const row = this.db.prepare<[string, string], StreakRow>('SELECT * FROM unreadable_streaks WHERE owner = ? AND contact = ?').get(owner, contact);
     return row ? streakOf(row) : undefined;
   }
 
-  start(owner: string, contact: string, at: number): void {
+  async start(owner: string, contact: string, at: number): Promise<void> {
     this.db.prepare('INSERT OR REPLACE INTO unreadable_streaks (owner, contact, started_at, suppressed, reported) VALUES (?, ?, ?, 0, 0)').run(owner, contact, at);
   }
 
-  suppress(owner: string, contact: string): void {
+  async suppress(owner: string, contact: string): Promise<void> {
     this.db.prepare('UPDATE unreadable_streaks SET suppressed = suppressed + 1 WHERE owner = ? AND contact = ?').run(owner, contact);
   }
 
-  summarised(owner: string, contact: string): void {
+  async summarised(owner: string, contact: string): Promise<void> {
     this.db.prepare('UPDATE unreadable_streaks SET reported = reported + suppressed, suppressed = 0 WHERE owner = ? AND contact = ?').run(owner, contact);
   }
 
-  unreported(owner: string): UnreadableStreak[] {
+  async unreported(owner: string): Promise<UnreadableStreak[]> {
     return this.db.prepare<[string], StreakRow>('SELECT * FROM unreadable_streaks WHERE owner = ? AND suppressed > 0').all(owner).map(streakOf);
   }
 }

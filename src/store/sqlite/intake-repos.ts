@@ -27,27 +27,27 @@ export class SqliteTransactions implements TransactionRepository {
     this.removeEvents = db.prepare('DELETE FROM handled_events WHERE handled_at < ?');
   }
 
-  isProcessed(txnId: string, contentHash: string): boolean {
+  async isProcessed(txnId: string, contentHash: string): Promise<boolean> {
     return this.check.get(txnId, contentHash) !== undefined;
   }
 
-  markProcessed(txnId: string, contentHash: string): void {
+  async markProcessed(txnId: string, contentHash: string): Promise<void> {
     this.mark.run(txnId, contentHash, Date.now());
   }
 
-  lastProcessed(): string | undefined {
+  async lastProcessed(): Promise<string | undefined> {
     return this.latest.get()?.txn_id;
   }
 
-  isEventHandled(eventId: string): boolean {
+  async isEventHandled(eventId: string): Promise<boolean> {
     return this.checkEvent.get(eventId) !== undefined;
   }
 
-  markEventHandled(eventId: string): void {
+  async markEventHandled(eventId: string): Promise<void> {
     this.markEvent.run(eventId, Date.now());
   }
 
-  prune(olderThanMs: number): number {
+  async prune(olderThanMs: number): Promise<number> {
     return this.db.transaction(() => this.removeTransactions.run(olderThanMs).changes + this.removeEvents.run(olderThanMs).changes)();
   }
 }
@@ -77,21 +77,21 @@ export class SqliteBotCommands implements BotCommandRepository {
     this.remove = db.prepare("DELETE FROM bot_commands WHERE state = 'done' AND received_at < ?");
   }
 
-  accept(r: Omit<BotCommandRecord, 'receivedAt'>): boolean {
+  async accept(r: Omit<BotCommandRecord, 'receivedAt'>): Promise<boolean> {
     return this.insert.run(r.eventId, r.roomId, r.sender, r.kind, r.name, Date.now()).changes > 0;
   }
 
-  finish(eventId: string): void {
+  async finish(eventId: string): Promise<void> {
     this.done.run(eventId);
   }
 
-  pending(): BotCommandRecord[] {
+  async pending(): Promise<BotCommandRecord[]> {
     return this.open.all().map((row) => ({
       eventId: row.event_id, roomId: row.room_id, sender: row.sender, kind: row.kind, name: row.name, receivedAt: row.received_at,
     }));
   }
 
-  prune(olderThanMs: number): number {
+  async prune(olderThanMs: number): Promise<number> {
     return this.remove.run(olderThanMs).changes;
   }
 }

@@ -19,12 +19,12 @@ const toGhost = (r: GhostRow): GhostRecord => ({
 export class SqliteLogins implements LoginRepository {
   constructor(private readonly db: Database.Database) {}
 
-  get(mxid: string): LoginRecord | undefined {
+  async get(mxid: string): Promise<LoginRecord | undefined> {
     const row = this.db.prepare<[string], LoginRow>('SELECT * FROM logins WHERE mxid = ?').get(mxid);
     return row && toLogin(row);
   }
 
-  put(mxid: string, phone: string, state: Record<string, unknown>): void {
+  async put(mxid: string, phone: string, state: Record<string, unknown>): Promise<void> {
     this.db
       .prepare(
         `INSERT INTO logins (mxid, phone, state, created_at) VALUES (?, ?, ?, ?)
@@ -33,15 +33,15 @@ export class SqliteLogins implements LoginRepository {
       .run(mxid, phone, JSON.stringify(state), Date.now());
   }
 
-  remove(mxid: string): boolean {
+  async remove(mxid: string): Promise<boolean> {
     return this.db.prepare('DELETE FROM logins WHERE mxid = ?').run(mxid).changes > 0;
   }
 
-  all(): LoginRecord[] {
+  async all(): Promise<LoginRecord[]> {
     return this.db.prepare<[], LoginRow>('SELECT * FROM logins ORDER BY created_at').all().map(toLogin);
   }
 
-  setPending(mxid: string, phone: string, progress: Record<string, unknown>): void {
+  async setPending(mxid: string, phone: string, progress: Record<string, unknown>): Promise<void> {
     // requested_at stays that of the login's first stored step: its timeout does not restart
     this.db
       .prepare(
@@ -51,7 +51,7 @@ export class SqliteLogins implements LoginRepository {
       .run(mxid, phone, Date.now(), JSON.stringify(progress));
   }
 
-  getPending(mxid: string): PendingLoginRecord | undefined {
+  async getPending(mxid: string): Promise<PendingLoginRecord | undefined> {
     const row = this.db
       .prepare<[string], { phone: string; requested_at: number; progress: string }>(
         'SELECT phone, requested_at, progress FROM pending_logins WHERE mxid = ?',
@@ -60,7 +60,7 @@ export class SqliteLogins implements LoginRepository {
     return row && { phone: row.phone, progress: JSON.parse(row.progress) as Record<string, unknown>, requestedAt: row.requested_at };
   }
 
-  clearPending(mxid: string): void {
+  async clearPending(mxid: string): Promise<void> {
     this.db.prepare('DELETE FROM pending_logins WHERE mxid = ?').run(mxid);
   }
 }
@@ -68,23 +68,23 @@ export class SqliteLogins implements LoginRepository {
 export class SqliteGhosts implements GhostRepository {
   constructor(private readonly db: Database.Database) {}
 
-  get(phone: string): GhostRecord | undefined {
+  async get(phone: string): Promise<GhostRecord | undefined> {
     const row = this.db.prepare<[string], GhostRow>('SELECT * FROM ghosts WHERE phone = ?').get(phone);
     return row && toGhost(row);
   }
 
-  ensure(phone: string, mxid: string): GhostRecord {
+  async ensure(phone: string, mxid: string): Promise<GhostRecord> {
     this.db.prepare('INSERT OR IGNORE INTO ghosts (phone, mxid) VALUES (?, ?)').run(phone, mxid);
-    return this.get(phone) as GhostRecord;
+    return (await this.get(phone)) as GhostRecord;
   }
 
-  updateProfile(phone: string, p: { displayName: string | null; avatarRef: string | null; avatarMxc: string | null }): void {
+  async updateProfile(phone: string, p: { displayName: string | null; avatarRef: string | null; avatarMxc: string | null }): Promise<void> {
     this.db
       .prepare('UPDATE ghosts SET display_name = ?, avatar_ref = ?, avatar_mxc = ?, profile_updated_at = ? WHERE phone = ?')
       .run(p.displayName, p.avatarRef, p.avatarMxc, Date.now(), phone);
   }
 
-  count(): number {
+  async count(): Promise<number> {
     return (this.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM ghosts').get() as { n: number }).n;
   }
 }

@@ -16,7 +16,7 @@ const toJob = (r: OutboxRow): OutboxJob => ({
 export class SqliteOutbox implements OutboxRepository {
   constructor(private readonly db: Database.Database) {}
 
-  enqueue(owner: string, contact: string, sourceEventId: string, job: Record<string, unknown>): boolean {
+  async enqueue(owner: string, contact: string, sourceEventId: string, job: Record<string, unknown>): Promise<boolean> {
     const now = Date.now();
     return (
       this.db
@@ -28,7 +28,7 @@ export class SqliteOutbox implements OutboxRepository {
     );
   }
 
-  nextFor(owner: string, contact: string): OutboxJob | undefined {
+  async nextFor(owner: string, contact: string): Promise<OutboxJob | undefined> {
     const row = this.db
       .prepare<[string, string], OutboxRow>(
         "SELECT * FROM outbox WHERE owner = ? AND contact = ? AND state = 'pending' ORDER BY id LIMIT 1",
@@ -37,47 +37,47 @@ export class SqliteOutbox implements OutboxRepository {
     return row && toJob(row);
   }
 
-  portalsWithPending(): { owner: string; contact: string }[] {
+  async portalsWithPending(): Promise<{ owner: string; contact: string }[]> {
     return this.db
       .prepare<[], { owner: string; contact: string }>("SELECT DISTINCT owner, contact FROM outbox WHERE state = 'pending'")
       .all();
   }
 
-  pendingCount(): number {
+  async pendingCount(): Promise<number> {
     return (this.db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE state = 'pending'").get() as { n: number }).n;
   }
 
-  oldestPendingAt(): number | undefined {
+  async oldestPendingAt(): Promise<number | undefined> {
     const row = this.db.prepare<[], { at: number | null }>("SELECT MIN(created_at) AS at FROM outbox WHERE state = 'pending'").get();
     return row?.at ?? undefined;
   }
 
   // Once a job is done its content is dropped: the outbox is a queue, not an archive of
   // what people wrote (the event ID stays, so a replayed event is still recognised).
-  markSent(id: number): void {
+  async markSent(id: number): Promise<void> {
     this.db.prepare("UPDATE outbox SET state = 'sent', last_error = NULL, job = '{}' WHERE id = ?").run(id);
   }
 
-  retryLater(id: number, error: string, nextAttemptAt: number): void {
+  async retryLater(id: number, error: string, nextAttemptAt: number): Promise<void> {
     this.db
       .prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?')
       .run(error, nextAttemptAt, id);
   }
 
-  markFailed(id: number, error: string): void {
+  async markFailed(id: number, error: string): Promise<void> {
     this.db.prepare("UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?, job = '{}' WHERE id = ?").run(error, id);
   }
 
-  get(id: number): OutboxJob | undefined {
+  async get(id: number): Promise<OutboxJob | undefined> {
     const row = this.db.prepare<[number], OutboxRow>('SELECT * FROM outbox WHERE id = ?').get(id);
     return row && toJob(row);
   }
 
-  setDelayReported(id: number, reported: boolean): void {
+  async setDelayReported(id: number, reported: boolean): Promise<void> {
     this.db.prepare('UPDATE outbox SET delay_reported = ? WHERE id = ?').run(reported ? 1 : 0, id);
   }
 
-  delayedUnreported(createdBefore: number): OutboxJob[] {
+  async delayedUnreported(createdBefore: number): Promise<OutboxJob[]> {
     return this.db
       .prepare<[number], OutboxRow>(
         "SELECT * FROM outbox WHERE state = 'pending' AND delay_reported = 0 AND created_at <= ? ORDER BY id",
@@ -86,7 +86,7 @@ export class SqliteOutbox implements OutboxRepository {
       .map(toJob);
   }
 
-  oldestUnreported(): number | undefined {
+  async oldestUnreported(): Promise<number | undefined> {
     const row = this.db
       .prepare<[], { at: number | null }>("SELECT MIN(created_at) AS at FROM outbox WHERE state = 'pending' AND delay_reported = 0")
       .get();

@@ -31,52 +31,52 @@ const toReaction = (r: ReactionRow): ReactionRecord => ({
 export class SqlitePortals implements PortalRepository {
   constructor(private readonly db: Database.Database) {}
 
-  get(owner: string, contact: string): PortalRecord | undefined {
+  async get(owner: string, contact: string): Promise<PortalRecord | undefined> {
     const row = this.db.prepare<[string, string], PortalRow>('SELECT * FROM portals WHERE owner = ? AND contact = ?').get(owner, contact);
     return row && toPortal(row);
   }
 
-  byRoom(roomId: string): PortalRecord | undefined {
+  async byRoom(roomId: string): Promise<PortalRecord | undefined> {
     const row = this.db.prepare<[string], PortalRow>('SELECT * FROM portals WHERE room_id = ?').get(roomId);
     return row && toPortal(row);
   }
 
-  ensure(owner: string, contact: string): PortalRecord {
+  async ensure(owner: string, contact: string): Promise<PortalRecord> {
     this.db.prepare('INSERT OR IGNORE INTO portals (owner, contact, created_at) VALUES (?, ?, ?)').run(owner, contact, Date.now());
-    return this.get(owner, contact) as PortalRecord;
+    return (await this.get(owner, contact)) as PortalRecord;
   }
 
-  setRoom(owner: string, contact: string, roomId: string | null, options: { setupPending?: boolean } = {}): void {
+  async setRoom(owner: string, contact: string, roomId: string | null, options: { setupPending?: boolean } = {}): Promise<void> {
     this.db
       .prepare('UPDATE portals SET room_id = ?, setup_pending = ? WHERE owner = ? AND contact = ?')
       .run(roomId, options.setupPending ? 1 : 0, owner, contact);
   }
 
-  setupDone(owner: string, contact: string): void {
+  async setupDone(owner: string, contact: string): Promise<void> {
     this.db.prepare('UPDATE portals SET setup_pending = 0 WHERE owner = ? AND contact = ?').run(owner, contact);
   }
 
-  setEncrypted(owner: string, contact: string, encrypted: boolean): void {
+  async setEncrypted(owner: string, contact: string, encrypted: boolean): Promise<void> {
     this.db.prepare('UPDATE portals SET encrypted = ? WHERE owner = ? AND contact = ?').run(encrypted ? 1 : 0, owner, contact);
   }
 
-  setSecuritySummary(owner: string, contact: string, summary: string): void {
+  async setSecuritySummary(owner: string, contact: string, summary: string): Promise<void> {
     this.db.prepare('UPDATE portals SET security_summary = ? WHERE owner = ? AND contact = ?').run(summary, owner, contact);
   }
 
-  ofOwner(owner: string): PortalRecord[] {
+  async ofOwner(owner: string): Promise<PortalRecord[]> {
     return this.db.prepare<[string], PortalRow>('SELECT * FROM portals WHERE owner = ? ORDER BY created_at').all(owner).map(toPortal);
   }
 
-  ofContact(contact: string): PortalRecord[] {
+  async ofContact(contact: string): Promise<PortalRecord[]> {
     return this.db.prepare<[string], PortalRow>('SELECT * FROM portals WHERE contact = ? ORDER BY created_at').all(contact).map(toPortal);
   }
 
-  count(): number {
+  async count(): Promise<number> {
     return (this.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM portals').get() as { n: number }).n;
   }
 
-  withRoomCount(): number {
+  async withRoomCount(): Promise<number> {
     return (this.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM portals WHERE room_id IS NOT NULL').get() as { n: number }).n;
   }
 }
@@ -84,7 +84,7 @@ export class SqlitePortals implements PortalRepository {
 export class SqliteMessages implements MessageRepository {
   constructor(private readonly db: Database.Database) {}
 
-  put(m: MessageRecord): void {
+  async put(m: MessageRecord): Promise<void> {
     this.db
       .prepare(
         `INSERT OR IGNORE INTO messages (owner, contact, remote_id, part, sender, room_id, event_id, timestamp)
@@ -93,19 +93,19 @@ export class SqliteMessages implements MessageRepository {
       .run(m.owner, m.contact, m.remoteId, m.part, m.sender, m.roomId, m.eventId, m.timestamp);
   }
 
-  byRemoteId(owner: string, contact: string, remoteId: string): MessageRecord[] {
+  async byRemoteId(owner: string, contact: string, remoteId: string): Promise<MessageRecord[]> {
     return this.db
       .prepare<[string, string, string], MessageRow>('SELECT * FROM messages WHERE owner = ? AND contact = ? AND remote_id = ? ORDER BY part')
       .all(owner, contact, remoteId)
       .map(toMessage);
   }
 
-  byEvent(roomId: string, eventId: string): MessageRecord | undefined {
+  async byEvent(roomId: string, eventId: string): Promise<MessageRecord | undefined> {
     const row = this.db.prepare<[string, string], MessageRow>('SELECT * FROM messages WHERE room_id = ? AND event_id = ?').get(roomId, eventId);
     return row && toMessage(row);
   }
 
-  latest(owner: string, contact: string, sender?: string): MessageRecord | undefined {
+  async latest(owner: string, contact: string, sender?: string): Promise<MessageRecord | undefined> {
     const row =
       sender === undefined
         ? this.db
@@ -119,7 +119,7 @@ export class SqliteMessages implements MessageRepository {
     return row && toMessage(row);
   }
 
-  removeByRemoteId(owner: string, contact: string, remoteId: string): number {
+  async removeByRemoteId(owner: string, contact: string, remoteId: string): Promise<number> {
     return this.db.prepare('DELETE FROM messages WHERE owner = ? AND contact = ? AND remote_id = ?').run(owner, contact, remoteId).changes;
   }
 }
@@ -127,7 +127,7 @@ export class SqliteMessages implements MessageRepository {
 export class SqliteReactions implements ReactionRepository {
   constructor(private readonly db: Database.Database) {}
 
-  put(r: ReactionRecord): void {
+  async put(r: ReactionRecord): Promise<void> {
     this.db
       .prepare(
         `INSERT OR REPLACE INTO reactions (owner, contact, target_remote_id, sender, emoji, room_id, event_id)
@@ -136,12 +136,12 @@ export class SqliteReactions implements ReactionRepository {
       .run(r.owner, r.contact, r.targetRemoteId, r.sender, r.emoji, r.roomId, r.eventId);
   }
 
-  byEvent(roomId: string, eventId: string): ReactionRecord | undefined {
+  async byEvent(roomId: string, eventId: string): Promise<ReactionRecord | undefined> {
     const row = this.db.prepare<[string, string], ReactionRow>('SELECT * FROM reactions WHERE room_id = ? AND event_id = ?').get(roomId, eventId);
     return row && toReaction(row);
   }
 
-  bySender(owner: string, contact: string, targetRemoteId: string, sender: string): ReactionRecord[] {
+  async bySender(owner: string, contact: string, targetRemoteId: string, sender: string): Promise<ReactionRecord[]> {
     return this.db
       .prepare<[string, string, string, string], ReactionRow>(
         'SELECT * FROM reactions WHERE owner = ? AND contact = ? AND target_remote_id = ? AND sender = ?',
@@ -150,7 +150,7 @@ export class SqliteReactions implements ReactionRepository {
       .map(toReaction);
   }
 
-  remove(roomId: string, eventId: string): boolean {
+  async remove(roomId: string, eventId: string): Promise<boolean> {
     return this.db.prepare('DELETE FROM reactions WHERE room_id = ? AND event_id = ?').run(roomId, eventId).changes > 0;
   }
 }

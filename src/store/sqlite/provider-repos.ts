@@ -5,21 +5,21 @@ import type { ProviderDrops, ProviderRepository } from '../provider-repositories
 export class SqliteProviders implements ProviderRepository {
   constructor(private readonly db: Database.Database) {}
 
-  choice(owner: string, provider: string): boolean | undefined {
+  async choice(owner: string, provider: string): Promise<boolean | undefined> {
     const row = this.db
       .prepare<[string, string], { allowed: number }>('SELECT allowed FROM provider_choices WHERE owner = ? AND provider = ?')
       .get(owner, provider);
     return row && row.allowed === 1;
   }
 
-  choices(owner: string): Map<string, boolean> {
+  async choices(owner: string): Promise<Map<string, boolean>> {
     const rows = this.db
       .prepare<[string], { provider: string; allowed: number }>('SELECT provider, allowed FROM provider_choices WHERE owner = ? ORDER BY provider')
       .all(owner);
     return new Map(rows.map((r) => [r.provider, r.allowed === 1]));
   }
 
-  setChoice(owner: string, provider: string, allowed: boolean): void {
+  async setChoice(owner: string, provider: string, allowed: boolean): Promise<void> {
     this.db
       .prepare(
         `INSERT INTO provider_choices (owner, provider, allowed, chosen_at) VALUES (?, ?, ?, ?)
@@ -28,7 +28,7 @@ export class SqliteProviders implements ProviderRepository {
       .run(owner, provider, allowed ? 1 : 0, Date.now());
   }
 
-  recordDrop(owner: string, provider: string, e2ee: boolean): void {
+  async recordDrop(owner: string, provider: string, e2ee: boolean): Promise<void> {
     this.db
       .prepare(
         `INSERT INTO provider_drops (owner, provider, e2ee, pending, total) VALUES (?, ?, ?, 1, 1)
@@ -37,7 +37,7 @@ export class SqliteProviders implements ProviderRepository {
       .run(owner, provider, e2ee ? 1 : 0);
   }
 
-  drops(owner: string): ProviderDrops | undefined {
+  async drops(owner: string): Promise<ProviderDrops | undefined> {
     const rows = this.db
       .prepare<[string], { provider: string; pending: number }>(
         'SELECT provider, pending FROM provider_drops WHERE owner = ? AND pending > 0 ORDER BY provider',
@@ -47,7 +47,7 @@ export class SqliteProviders implements ProviderRepository {
     return { messages: rows.reduce((n, r) => n + r.pending, 0), byProvider: new Map(rows.map((r) => [r.provider, r.pending])) };
   }
 
-  clearDrops(owner: string, reported: ReadonlyMap<string, number>, at: number): void {
+  async clearDrops(owner: string, reported: ReadonlyMap<string, number>, at: number): Promise<void> {
     const subtract = this.db.prepare('UPDATE provider_drops SET pending = MAX(0, pending - ?) WHERE owner = ? AND provider = ?');
     this.db.transaction(() => {
       for (const [provider, messages] of reported) subtract.run(messages, owner, provider);
@@ -57,18 +57,18 @@ export class SqliteProviders implements ProviderRepository {
     })();
   }
 
-  lastSummaryAt(owner: string): number | undefined {
+  async lastSummaryAt(owner: string): Promise<number | undefined> {
     return this.db.prepare<[string], { last_at: number }>('SELECT last_at FROM provider_summaries WHERE owner = ?').get(owner)?.last_at;
   }
 
-  ownersWithDrops(): string[] {
+  async ownersWithDrops(): Promise<string[]> {
     return this.db
       .prepare<[], { owner: string }>('SELECT DISTINCT owner FROM provider_drops WHERE pending > 0 ORDER BY owner')
       .all()
       .map((r) => r.owner);
   }
 
-  seen(owner: string): Map<string, boolean> {
+  async seen(owner: string): Promise<Map<string, boolean>> {
     // drops and requests first, so a contact's e2ee, the freshest, wins (all are what envelopes said)
     const rows = this.db
       .prepare<[string, string, string], { provider: string; e2ee: number }>(

@@ -13,12 +13,12 @@ const requestOf = (r: RequestRow): MessageRequest => ({
 export class SqliteRequests implements RequestRepository {
   constructor(private readonly db: Database.Database) {}
 
-  get(owner: string, contact: string): MessageRequest | undefined {
+  async get(owner: string, contact: string): Promise<MessageRequest | undefined> {
     const row = this.db.prepare<[string, string], RequestRow>('SELECT * FROM message_requests WHERE owner = ? AND contact = ?').get(owner, contact);
     return row && requestOf(row);
   }
 
-  list(owner: string): Array<MessageRequest & { held: number }> {
+  async list(owner: string): Promise<Array<MessageRequest & { held: number }>> {
     return this.db
       .prepare<[string], RequestRow & { held: number }>(
         `SELECT r.*, (SELECT COUNT(*) FROM request_messages m WHERE m.owner = r.owner AND m.contact = r.contact) AS held
@@ -28,30 +28,30 @@ export class SqliteRequests implements RequestRepository {
       .map((r) => ({ ...requestOf(r), held: r.held }));
   }
 
-  open(request: Omit<MessageRequest, 'unreadable'>): MessageRequest {
+  async open(request: Omit<MessageRequest, 'unreadable'>): Promise<MessageRequest> {
     this.db
       .prepare('INSERT OR IGNORE INTO message_requests (owner, contact, provider, e2ee, encrypted, first_at, notice) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(request.owner, request.contact, request.provider, request.e2ee ? 1 : 0, request.encrypted ? 1 : 0, request.firstAt, request.notice);
-    return this.get(request.owner, request.contact) as MessageRequest;
+    return (await this.get(request.owner, request.contact)) as MessageRequest;
   }
 
-  setNotice(owner: string, contact: string, notice: RequestNoticeState): void {
+  async setNotice(owner: string, contact: string, notice: RequestNoticeState): Promise<void> {
     this.db.prepare('UPDATE message_requests SET notice = ? WHERE owner = ? AND contact = ?').run(notice, owner, contact);
   }
 
-  hold(owner: string, contact: string, remoteId: string, sealed: string): boolean {
+  async hold(owner: string, contact: string, remoteId: string, sealed: string): Promise<boolean> {
     return this.db
       .prepare('INSERT OR IGNORE INTO request_messages (owner, contact, remote_id, message, held_at) VALUES (?, ?, ?, ?, ?)')
       .run(owner, contact, remoteId, sealed, Date.now()).changes > 0;
   }
 
-  isHeld(owner: string, contact: string, remoteId: string): boolean {
+  async isHeld(owner: string, contact: string, remoteId: string): Promise<boolean> {
     return this.db
       .prepare<[string, string, string], { one: number }>('SELECT 1 AS one FROM request_messages WHERE owner = ? AND contact = ? AND remote_id = ?')
       .get(owner, contact, remoteId) !== undefined;
   }
 
-  held(owner: string, contact: string): HeldRequestMessage[] {
+  async held(owner: string, contact: string): Promise<HeldRequestMessage[]> {
     return this.db
       .prepare<[string, string], { id: number; remote_id: string; message: string }>(
         'SELECT id, remote_id, message FROM request_messages WHERE owner = ? AND contact = ? ORDER BY id',
@@ -60,27 +60,27 @@ export class SqliteRequests implements RequestRepository {
       .map((r) => ({ id: r.id, remoteId: r.remote_id, sealed: r.message }));
   }
 
-  heldCount(owner: string, contact: string): number {
+  async heldCount(owner: string, contact: string): Promise<number> {
     return (this.db.prepare<[string, string], { n: number }>('SELECT COUNT(*) AS n FROM request_messages WHERE owner = ? AND contact = ?').get(owner, contact) as { n: number }).n;
   }
 
-  heldTotal(owner: string): number {
+  async heldTotal(owner: string): Promise<number> {
     return (this.db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM request_messages WHERE owner = ?').get(owner) as { n: number }).n;
   }
 
-  release(id: number): void {
+  async release(id: number): Promise<void> {
     this.db.prepare('DELETE FROM request_messages WHERE id = ?').run(id);
   }
 
-  countUnreadable(owner: string, contact: string): void {
+  async countUnreadable(owner: string, contact: string): Promise<void> {
     this.db.prepare('UPDATE message_requests SET unreadable = unreadable + 1 WHERE owner = ? AND contact = ?').run(owner, contact);
   }
 
-  close(owner: string, contact: string): boolean {
+  async close(owner: string, contact: string): Promise<boolean> {
     return this.db.prepare('DELETE FROM message_requests WHERE owner = ? AND contact = ?').run(owner, contact).changes > 0;
   }
 
-  recordDrop(owner: string, contact: string): void {
+  async recordDrop(owner: string, contact: string): Promise<void> {
     const now = Date.now();
     this.db
       .prepare(
@@ -90,7 +90,7 @@ export class SqliteRequests implements RequestRepository {
       .run(owner, contact, now, now);
   }
 
-  drops(owner: string): RequestDrops | undefined {
+  async drops(owner: string): Promise<RequestDrops | undefined> {
     const rows = this.db
       .prepare<[string], { contact: string; messages: number; first_at: number; last_at: number }>('SELECT * FROM request_drops WHERE owner = ?')
       .all(owner);
@@ -104,7 +104,7 @@ export class SqliteRequests implements RequestRepository {
     };
   }
 
-  clearDrops(owner: string, reported: ReadonlyMap<string, number>): void {
+  async clearDrops(owner: string, reported: ReadonlyMap<string, number>): Promise<void> {
     const subtract = this.db.prepare('UPDATE request_drops SET messages = messages - ? WHERE owner = ? AND contact = ?');
     this.db.transaction(() => {
       for (const [contact, messages] of reported) subtract.run(messages, owner, contact);
@@ -112,7 +112,7 @@ export class SqliteRequests implements RequestRepository {
     })();
   }
 
-  ownersWithDrops(): string[] {
+  async ownersWithDrops(): Promise<string[]> {
     return this.db.prepare<[], { owner: string }>('SELECT DISTINCT owner FROM request_drops ORDER BY owner').all().map((r) => r.owner);
   }
 }

@@ -4,7 +4,7 @@
  * (secure_delete): what people wrote must not be readable from the file once it is gone.
  */
 import Database from 'better-sqlite3';
-import type { BotCommandRepository, BridgeStore, BridgeUser, TransactionRepository, UserRepository } from '../repositories';
+import type { BotCommandRepository, BridgeStore, TransactionRepository, UserRepository } from '../repositories';
 import type {
   ContactRepository, GhostRepository, HeldMessageRepository, LoginRepository, MessageRepository, OutboxRepository,
   PortalRepository, ReactionRepository, UnreadableStreakRepository,
@@ -12,6 +12,9 @@ import type {
 import type { BlockRepository } from '../block-repositories';
 import type { ProviderRepository } from '../provider-repositories';
 import type { RequestRepository } from '../request-repositories';
+import { SqliteUsers } from './users-repo';
+import { gated, TransactionGate } from './transaction-gate';
+import { SqliteTransaction, type OpenTransaction, type Repositories } from './sqlite-transaction';
 import { SqliteGhosts, SqliteLogins } from './login-ghost-repos';
 import { SqliteMessages, SqlitePortals, SqliteReactions } from './portal-repos';
 import { SqliteOutbox } from './outbox-repo';
@@ -30,71 +33,31 @@ import { migrations } from './migrations';
 /** the migration after which outbox jobs are sealed (found by name: versions may be renumbered) */
 const SEALED_OUTBOX_MIGRATION = 'outbox: when a job was shown as delayed';
 
-/** bytes of WAL kept after a checkpoint (SQLite's default is to keep all of it) */
-
-interface UserRow {
-  mxid: string;
-  management_room: string | null;
-  settings: string;
-  inbox_space: string | null;
-  created_at: number;
-}
-
-function toUser(row: UserRow): BridgeUser {
+function openRepositories(db: Database.Database): Repositories {
   return {
-    mxid: row.mxid,
-    managementRoom: row.management_room,
-    settings: JSON.parse(row.settings) as Record<string, unknown>,
-    inboxSpace: row.inbox_space,
-    createdAt: row.created_at,
+    users: new SqliteUsers(db),
+    transactions: new SqliteTransactions(db),
+    botCommands: new SqliteBotCommands(db),
+    logins: new SqliteLogins(db),
+    ghosts: new SqliteGhosts(db),
+    portals: new SqlitePortals(db),
+    messages: new SqliteMessages(db),
+    reactions: new SqliteReactions(db),
+    outbox: new SqliteOutbox(db),
+    contacts: new SqliteContacts(db),
+    held: new SqliteHeldMessages(db),
+    unreadable: new SqliteUnreadableStreaks(db),
+    blocks: new SqliteBlocks(db),
+    requests: new SqliteRequests(db),
+    providers: new SqliteProviders(db),
+    awaitingKeys: new SqliteAwaitingKeys(db),
   };
 }
 
-class SqliteUsers implements UserRepository {
-  private readonly byId;
-  private readonly byRoom;
-  private readonly insert;
-  private readonly setRoom;
-  private readonly setSettings;
-
-  constructor(private readonly db: Database.Database) {
-    this.byId = db.prepare<[string], UserRow>('SELECT * FROM users WHERE mxid = ?');
-    this.byRoom = db.prepare<[string], UserRow>('SELECT * FROM users WHERE management_room = ?');
-    this.insert = db.prepare('INSERT OR IGNORE INTO users (mxid, created_at) VALUES (?, ?)');
-    this.setRoom = db.prepare('UPDATE users SET management_room = ? WHERE mxid = ?');
-    this.setSettings = db.prepare('UPDATE users SET settings = ? WHERE mxid = ?');
-  }
-
-  get(mxid: string): BridgeUser | undefined {
-    const row = this.byId.get(mxid);
-    return row && toUser(row);
-  }
-
-  ensure(mxid: string): BridgeUser {
-    this.insert.run(mxid, Date.now());
-    return toUser(this.byId.get(mxid) as UserRow);
-  }
-
-  setManagementRoom(mxid: string, roomId: string | null): void {
-    this.db.transaction(() => {
-      // a room belongs to one user at most: release it from whoever held it before
-      if (roomId !== null) this.db.prepare('UPDATE users SET management_room = NULL WHERE management_room = ?').run(roomId);
-      this.setRoom.run(roomId, mxid);
-    })();
-  }
-
-  updateSettings(mxid: string, settings: Record<string, unknown>): void {
-    this.setSettings.run(JSON.stringify(settings), mxid);
-  }
-
-  setInboxSpace(mxid: string, roomId: string | null): void {
-    this.db.prepare('UPDATE users SET inbox_space = ? WHERE mxid = ?').run(roomId, mxid);
-  }
-
-  findByManagementRoom(roomId: string): BridgeUser | undefined {
-    const row = this.byRoom.get(roomId);
-    return row && toUser(row);
-  }
+/** each repository seen through `view` (the gate, for the store's callers) */
+function viewOf(repositories: Repositories, view: <R extends object>(repository: R) => R): Repositories {
+  const entries = Object.entries(repositories).map(([name, repository]) => [name, view(repository as object)]);
+  return Object.fromEntries(entries) as Repositories;
 }
 
 export class SqliteBridgeStore implements BridgeStore {
@@ -114,29 +77,52 @@ export class SqliteBridgeStore implements BridgeStore {
   readonly requests: RequestRepository;
   readonly providers: ProviderRepository;
   readonly awaitingKeys: AwaitingKeyRepository;
+  private readonly repositories: Repositories;
+  private readonly gate = new TransactionGate();
 
   private constructor(private readonly db: Database.Database) {
-    db = withStatementCache(db);
-    this.users = new SqliteUsers(db);
-    this.transactions = new SqliteTransactions(db);
-    this.botCommands = new SqliteBotCommands(db);
-    this.logins = new SqliteLogins(db);
-    this.ghosts = new SqliteGhosts(db);
-    this.portals = new SqlitePortals(db);
-    this.messages = new SqliteMessages(db);
-    this.reactions = new SqliteReactions(db);
-    this.outbox = new SqliteOutbox(db);
-    this.contacts = new SqliteContacts(db);
-    this.held = new SqliteHeldMessages(db);
-    this.unreadable = new SqliteUnreadableStreaks(db);
-    this.blocks = new SqliteBlocks(db);
-    this.requests = new SqliteRequests(db);
-    this.providers = new SqliteProviders(db);
-    this.awaitingKeys = new SqliteAwaitingKeys(db);
+    this.repositories = openRepositories(withStatementCache(db));
+    const outer = viewOf(this.repositories, (repository) => gated(repository, this.gate));
+    this.users = outer.users;
+    this.transactions = outer.transactions;
+    this.botCommands = outer.botCommands;
+    this.logins = outer.logins;
+    this.ghosts = outer.ghosts;
+    this.portals = outer.portals;
+    this.messages = outer.messages;
+    this.reactions = outer.reactions;
+    this.outbox = outer.outbox;
+    this.contacts = outer.contacts;
+    this.held = outer.held;
+    this.unreadable = outer.unreadable;
+    this.blocks = outer.blocks;
+    this.requests = outer.requests;
+    this.providers = outer.providers;
+    this.awaitingKeys = outer.awaitingKeys;
   }
 
-  atomically<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+  /** BEGIN IMMEDIATE … COMMIT on the one connection; every other caller waits meanwhile
+   *  (./transaction-gate.ts), and a transaction opened meanwhile waits its turn too */
+  atomically<T>(fn: (tx: BridgeStore) => Promise<T>): Promise<T> {
+    return this.gate.whenOpen(() => this.transaction(fn));
+  }
+
+  private async transaction<T>(fn: (tx: BridgeStore) => Promise<T>): Promise<T> {
+    // synchronous up to fn's first await: the gate is closed before any waiting call can run
+    this.db.exec('BEGIN IMMEDIATE');
+    this.gate.closed = true;
+    const open: OpenTransaction = { savepoints: 0, live: true };
+    try {
+      const result = await fn(new SqliteTransaction(this.db, this.repositories, open));
+      this.db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw error;
+    } finally {
+      open.live = false;
+      this.gate.reopen();
+    }
   }
 
   /** the underlying connection, for stores that share the file (the Signal key store) */
@@ -166,11 +152,14 @@ export class SqliteBridgeStore implements BridgeStore {
     return new SqliteBridgeStore(db);
   }
 
-  schemaVersion(): number {
-    return currentVersion(this.db);
+  schemaVersion(): Promise<number> {
+    return this.gate.whenOpen(() => Promise.resolve(currentVersion(this.db)));
   }
 
-  close(): void {
-    if (this.db.open) this.db.close();
+  close(): Promise<void> {
+    // after any open transaction: closing under it would roll it back
+    return this.gate.whenOpen(async () => {
+      if (this.db.open) this.db.close();
+    });
   }
 }

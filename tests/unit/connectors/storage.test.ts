@@ -35,14 +35,14 @@ async function oldInstall(): Promise<{ dir: string; path: string; publicKey: Buf
   const dir = mkdtempSync(join(tmpdir(), 'connector-storage-'));
   const path = join(dir, 'bridge.db');
   const store = SqliteBridgeStore.open(path);
-  store.users.ensure(ACCOUNT);
+  await store.users.ensure(ACCOUNT);
   const signal = new SignalDatabase(store.connection);
   const stores = signal.forAccount(ACCOUNT, await SodiumSecretBox.fromSecret(SECRET));
   await generateDeviceKeys(stores, { oneTimePreKeys: 3, oneTimeKyberPreKeys: 1 });
   await stores.local.setDeviceId(7);
   const local = await stores.local.load();
   const prekeys = await stores.preKey.countPreKeys();
-  store.close();
+  await store.close();
   return { dir, path, publicKey: Buffer.from(local!.identityKeyPair.publicKey.serialize()), prekeys };
 }
 
@@ -67,14 +67,14 @@ test("an old install's keys move into the connector's own file and still work; t
   assert.equal(opened.path, join(old.dir, 'bridge.interop.db'));
   assert.deepEqual([...opened.moved].sort(), [...SIGNAL_TABLES].sort());
   assert.deepEqual(signalTablesIn(store.connection), [], "the keys are gone from the bridge's database");
-  assert.ok(store.users.get(ACCOUNT), "the bridge's own tables are untouched");
+  assert.ok(await store.users.get(ACCOUNT), "the bridge's own tables are untouched");
   const keys = await keysOf(opened.storage.database);
   assert.deepEqual(keys, { publicKey: old.publicKey, deviceId: 7, prekeys: old.prekeys });
   const indexes = opened.storage.database.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'signal_identity_changes_by_name'").all();
   assert.equal(indexes.length, 1, 'indexes move with their tables');
   assert.equal(statSync(opened.path).mode & 0o077, 0, "the connector's file is private to the bridge's user");
   opened.close();
-  store.close();
+  await store.close();
 
   // the next start moves nothing and reads the same keys
   const again = SqliteBridgeStore.open(old.path);
@@ -82,7 +82,7 @@ test("an old install's keys move into the connector's own file and still work; t
   assert.deepEqual(reopened.moved, []);
   assert.deepEqual((await keysOf(reopened.storage.database)).publicKey, old.publicKey);
   reopened.close();
-  again.close();
+  await again.close();
 });
 
 test("an install whose key store is an older schema (v1): moved as it is, then migrated in the connector's file", async () => {
@@ -100,7 +100,7 @@ test("an install whose key store is an older schema (v1): moved as it is, then m
   assert.ok(columns.includes('retired_at'), 'migration 2 ran on the moved tables');
   assert.equal(opened.storage.database.prepare<[], { version: number }>('SELECT version FROM signal_schema_version').get()?.version, SIGNAL_SCHEMA_VERSION);
   opened.close();
-  store.close();
+  await store.close();
 });
 
 test('a stop between the copy and the drop: the next start finishes the move and keeps the keys', async () => {
@@ -115,7 +115,7 @@ test('a stop between the copy and the drop: the next start finishes the move and
   assert.deepEqual(signalTablesIn(store.connection), []);
   assert.deepEqual((await keysOf(opened.storage.database)).publicKey, old.publicKey);
   opened.close();
-  store.close();
+  await store.close();
 });
 
 test("both files hold the keys and the connector's copy is not from a move: refused by name, nothing dropped", async () => {
@@ -132,7 +132,7 @@ test("both files hold the keys and the connector's copy is not from a move: refu
     return true;
   });
   assert.deepEqual(signalTablesIn(store.connection).sort(), [...SIGNAL_TABLES].sort(), 'the old keys are still there');
-  store.close();
+  await store.close();
 });
 
 test('a new install: the connector makes its tables in its own file, the bridge file has none', async () => {
@@ -146,7 +146,7 @@ test('a new install: the connector makes its tables in its own file, the bridge 
   assert.deepEqual(signalTablesIn(store.connection), []);
   assert.ok(signalTablesIn(opened.storage.database).includes('signal_local_accounts'));
   opened.close();
-  store.close();
+  await store.close();
 });
 
 test('logout deletes from every table keyed by account, which the key store names itself', async () => {
@@ -168,7 +168,7 @@ test('logout deletes from every table keyed by account, which the key store name
   db.close();
 });
 
-test("a connector file that cannot be opened is named, with the reason, as the bridge's own", () => {
+test("a connector file that cannot be opened is named, with the reason, as the bridge's own", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'connector-storage-'));
   const path = join(dir, 'bridge.db');
   const store = SqliteBridgeStore.open(path);
@@ -178,5 +178,5 @@ test("a connector file that cannot be opened is named, with the reason, as the b
     assert.match(error.message, /^cannot open the database at .*bridge\.interop\.db \(the interop connector's database, beside database\.path\): /);
     return true;
   });
-  store.close();
+  await store.close();
 });

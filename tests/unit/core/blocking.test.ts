@@ -20,8 +20,8 @@ const MANAGEMENT = '!alice-management:example.org';
 async function harness(t: { after(fn: () => Promise<void>): void }): Promise<CoreHarness> {
   const h = await startCoreHarness();
   t.after(() => h.stop());
-  h.store.users.ensure(ALICE);
-  h.store.users.setManagementRoom(ALICE, MANAGEMENT);
+  await h.store.users.ensure(ALICE);
+  await h.store.users.setManagementRoom(ALICE, MANAGEMENT);
   return h;
 }
 
@@ -29,9 +29,9 @@ const notices = (h: CoreHarness) => h.matrix.inRoom(MANAGEMENT).map((e) => Strin
 /** Matrix events sent anywhere but the management room */
 const chatEvents = (h: CoreHarness) => h.matrix.calls.filter(([m, args]) => (m === 'sendEvent' && args[1] !== MANAGEMENT) || m === 'createPortalRoom');
 
-async function until(what: string, check: () => boolean, timeoutMs = 3000): Promise<void> {
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<void> {
   const end = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(5);
   }
@@ -72,12 +72,12 @@ test('blocking a contact with a portal keeps the room and says nothing more arri
   const h = await harness(t);
   const session = await h.login(ALICE, ALICE_PHONE);
   await session.deliver(FakeSession.text(SAM, 'm-1', 'before'));
-  const room = h.store.portals.get(ALICE, SAM)?.roomId;
+  const room = (await h.store.portals.get(ALICE, SAM))?.roomId;
   assert.ok(room);
   const [reply] = await h.command(ALICE, `block ${SAM}`);
   assert.match(reply, /Your chat room with them stays, but nothing more from them arrives in it\./);
   await session.deliver(FakeSession.text(SAM, 'm-2', 'while blocked'));
-  assert.equal(h.store.messages.byRemoteId(ALICE, SAM, 'm-2').length, 0);
+  assert.equal((await h.store.messages.byRemoteId(ALICE, SAM, 'm-2')).length, 0);
   const inRoom = () => h.matrix.inRoom(room).filter((e) => e.eventType === 'm.room.message' && e.asUser !== h.matrix.botUserId).map((e) => e.content.body);
   assert.deepEqual(inRoom(), ['before']);
 
@@ -92,7 +92,7 @@ test('a message that was waiting for the homeserver when its sender got blocked 
   const h = await harness(t);
   const session = await h.login(ALICE, ALICE_PHONE);
   await session.deliver(FakeSession.text(SAM, 'm-1', 'before'));
-  const room = h.store.portals.get(ALICE, SAM)?.roomId as string;
+  const room = (await h.store.portals.get(ALICE, SAM))?.roomId as string;
   h.matrix.fail('sendEvent', Infinity);
   const attempts = h.matrix.count('sendEvent');
   const waiting = session.deliver(FakeSession.text(SAM, 'm-2', 'waiting'));
@@ -100,7 +100,7 @@ test('a message that was waiting for the homeserver when its sender got blocked 
   await h.command(ALICE, `block ${SAM}`);
   h.matrix.heal();
   assert.equal((await waiting).acked(), 1, 'acknowledged, so the network forgets it');
-  assert.equal(h.store.messages.byRemoteId(ALICE, SAM, 'm-2').length, 0);
+  assert.equal((await h.store.messages.byRemoteId(ALICE, SAM, 'm-2')).length, 0);
   const bodies = h.matrix.inRoom(room).filter((e) => e.asUser !== h.matrix.botUserId).map((e) => e.content.body);
   assert.deepEqual(bodies.filter((b) => b !== undefined), ['before']);
 });
@@ -119,9 +119,9 @@ test('refusals: a bad number, no number, your own number, blocking twice, unbloc
   // the number as `blocked` shows it (with spaces) is accepted
   assert.match((await h.command(ALICE, 'unblock +1 415 555 2671'))[0], /^Unblocked/);
   await h.command(ALICE, `block ${SAM}`);
-  for (let i = 1; i < MAX_BLOCKLIST; i++) h.store.blocks.add(ALICE, `+4930${String(1_000_000 + i)}`);
+  for (let i = 1; i < MAX_BLOCKLIST; i++) await h.store.blocks.add(ALICE, `+4930${String(1_000_000 + i)}`);
   assert.match((await h.command(ALICE, `block ${CAROL}`))[0], new RegExp(`You have blocked ${MAX_BLOCKLIST} numbers.*Nothing was changed`));
-  assert.equal(h.store.blocks.isBlocked(ALICE, CAROL), false);
+  assert.equal(await h.store.blocks.isBlocked(ALICE, CAROL), false);
 });
 
 test('a network without block lists is said once; the bridge still drops', async (t) => {
@@ -149,7 +149,7 @@ test('an unreachable network: told it is not confirmed, retried until it is, the
   await until('the confirmation notice', () => notices(h).some((n) => /The network has now confirmed your block list/.test(n)));
   assert.equal(session.count('setBlockList'), 4, 'three failures, then the retry that worked');
   assert.deepEqual(session.blockLists, [[SAM]]);
-  assert.equal(h.store.blocks.syncState(ALICE)?.state, 'network');
+  assert.equal((await h.store.blocks.syncState(ALICE))?.state, 'network');
   assert.ok(h.log.lines.some((l) => l.level === 'warn' && /block list of @alice:example.org not confirmed by the network/.test(l.text)), 'each failed attempt is logged');
   assert.match((await h.command(ALICE, 'blocked'))[0], /^You blocked 1:\n• \+1 415 555 2671, since \d{4}-\d\d-\d\d\nThe network drops what they send\.$/);
 });
@@ -158,7 +158,7 @@ test('a network slow to answer: the command does not wait for it, and an earlier
   const h = await harness(t);
   const session = await h.login(ALICE, ALICE_PHONE);
   await h.command(ALICE, `block ${CAROL}`);
-  assert.equal(h.store.blocks.syncState(ALICE)?.state, 'network');
+  assert.equal((await h.store.blocks.syncState(ALICE))?.state, 'network');
   h.core.blockSync.commandWaitMs = 20;
   let answer = () => {};
   session.blockListGate = new Promise<void>((resolve) => (answer = resolve));
@@ -168,7 +168,7 @@ test('a network slow to answer: the command does not wait for it, and an earlier
   answer();
   await until('the confirmation notice', () => notices(h).some((n) => /now confirmed your block list/.test(n)));
   assert.deepEqual(session.blockLists.at(-1)?.sort(), [SAM, CAROL].sort());
-  assert.equal(h.store.blocks.syncState(ALICE)?.state, 'network');
+  assert.equal((await h.store.blocks.syncState(ALICE))?.state, 'network');
 });
 
 test('a refused list is said, and the bridge blocks anyway', async (t) => {
@@ -183,7 +183,7 @@ test('a refused list is said, and the bridge blocks anyway', async (t) => {
 
 test('a block made while logged out goes to the network at the next connect, and is confirmed by notice', async (t) => {
   const h = await harness(t);
-  h.store.users.ensure(ALICE);
+  await h.store.users.ensure(ALICE);
   const [reply] = await h.command(ALICE, `block ${SAM}`);
   assert.match(reply, /not confirmed this yet \(not connected to the network\)/);
   const session = await h.login(ALICE, ALICE_PHONE);

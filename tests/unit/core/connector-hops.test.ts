@@ -50,7 +50,7 @@ async function exchange(t: { after(fn: () => Promise<void>): void }, network: Fa
   const session = await h.login(ALICE, ALICE_PHONE);
   await session.deliver(FakeSession.text(SAM, 'r1', 'hello'));
   await h.core.queue.idle();
-  const roomId = String(h.store.portals.get(ALICE, SAM)?.roomId);
+  const roomId = String((await h.store.portals.get(ALICE, SAM))?.roomId);
   const ghostEvent = h.matrix.inRoom(roomId).find((e) => e.content.body === 'hello');
   assert.ok(ghostEvent, 'the message is bridged');
   assert.ok(readHopTrail(ghostEvent.content), 'a checker reads the trail as well-formed');

@@ -18,7 +18,7 @@ test("the network's own message ID leads back to the Matrix event, both ways", a
   const session = await h.login(ALICE, ALICE_PHONE);
   session.assignsIds = true;
   await session.deliver(FakeSession.text(SAM, 'r-sam-1', 'hello from sam'));
-  const roomId = String(h.store.portals.get(ALICE, SAM)?.roomId);
+  const roomId = String((await h.store.portals.get(ALICE, SAM))?.roomId);
   const mine = await fromMatrix(h, roomId, ALICE, 'm.room.message', text('hi sam'));
   await waitFor('sent', () => session.sent.length >= 1);
   await h.core.queue.idle();

@@ -21,8 +21,8 @@ const settle = () => sleep(20);
 async function harness(t: { after(fn: () => Promise<void>): void }, requests = false): Promise<CoreHarness> {
   const h = await startCoreHarness({ adjust: (c) => void (c.bridge.message_requests.enabled = requests) });
   t.after(() => h.stop());
-  h.store.users.ensure(ALICE);
-  h.store.users.setManagementRoom(ALICE, '!management:example.org');
+  await h.store.users.ensure(ALICE);
+  await h.store.users.setManagementRoom(ALICE, '!management:example.org');
   return h;
 }
 

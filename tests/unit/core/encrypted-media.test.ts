@@ -21,7 +21,7 @@ test('remote photo into an encrypted portal: ciphertext uploaded once without it
   t.after(() => h.stop());
   const session = await h.login(ALICE, ALICE_PHONE);
   await session.deliver(FakeSession.text(SAM, 'r0', 'hello'));
-  const roomId = h.store.portals.get(ALICE, SAM)?.roomId;
+  const roomId = (await h.store.portals.get(ALICE, SAM))?.roomId;
   assert.ok(roomId);
   h.matrix.encryptedRooms.add(roomId);
   const bytes = new Uint8Array(Array.from({ length: 500 }, (_, i) => i % 251));

@@ -16,7 +16,7 @@ test('encryption turned on: a failed notice or state write is done on the retry,
   t.after(() => h.stop());
   const session = await h.login(ALICE, '+4915112345678' as E164);
   await session.deliver(FakeSession.text(SAM, 'r1', 'hello'));
-  const roomId = h.store.portals.get(ALICE, SAM)?.roomId as string;
+  const roomId = (await h.store.portals.get(ALICE, SAM))?.roomId as string;
   const encryption = {
     type: 'm.room.encryption', state_key: '', event_id: '$enc', room_id: roomId, sender: ALICE,
     content: { algorithm: 'm.megolm.v1.aes-sha2' }, origin_server_ts: Date.now(),

@@ -10,9 +10,9 @@ import type { E164 } from '../../../src/network/phone';
 const ALICE = '@alice:example.org';
 const PHONE = '+4915112345678' as E164;
 
-async function until(what: string, check: () => boolean): Promise<void> {
-  for (let i = 0; i < 300 && !check(); i++) await sleep(10);
-  assert.ok(check(), `timed out waiting for ${what}`);
+async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 300 && !(await check()); i++) await sleep(10);
+  assert.ok(await check(), `timed out waiting for ${what}`);
 }
 
 test('clearing an ended login whose network part cannot be removed: logged at WARN, said, and the new login goes on', async (t) => {
@@ -36,5 +36,5 @@ test('clearing an ended login whose network part cannot be removed: logged at WA
   assert.match(replies[2], /^The network is sending a one-time code/);
   const warned = h.log.lines.filter((l) => l.level === 'warn' && l.text.includes('clearing the ended login'));
   assert.deepEqual(warned.map((l) => l.text), [`login of ${ALICE}: clearing the ended login at the Fake network failed: key store locked`]);
-  assert.equal(h.store.logins.get(ALICE), undefined, 'the ended login record is gone');
+  assert.equal(await h.store.logins.get(ALICE), undefined, 'the ended login record is gone');
 });

@@ -16,7 +16,7 @@ test('core harness: a message crosses each way', async (t) => {
   const session = await h.login(ALICE, ALICE_PHONE);
   const delivery = await session.deliver(FakeSession.text(SAM, 'r1', 'hello'));
   assert.equal(delivery.acked(), 1);
-  const portal = h.store.portals.get(ALICE, SAM);
+  const portal = await h.store.portals.get(ALICE, SAM);
   assert.ok(portal?.roomId);
   const texts = h.matrix.inRoom(portal.roomId).filter((e) => e.asUser === h.matrix.ghostUserId(SAM)).map((e) => e.content.body);
   assert.deepEqual(texts, ['hello']);

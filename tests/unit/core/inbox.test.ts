@@ -15,7 +15,7 @@ const KIM = '+447700900123' as E164;
 async function harness(t: { after(fn: () => unknown): void }): Promise<CoreHarness> {
   const h = await startCoreHarness();
   t.after(() => h.stop());
-  h.store.users.ensure(ALICE);
+  await h.store.users.ensure(ALICE);
   return h;
 }
 
@@ -28,7 +28,7 @@ test('the first portal makes the user a Space "Third-party chats", and every por
   const second = await h.core.portals.ensure(ALICE, KIM);
   assert.equal(h.matrix.spaces.length, 1, 'one Space, reused');
   assert.deepEqual(h.matrix.spaces[0], { owner: ALICE, name: 'Third-party chats', topic: h.matrix.spaces[0].topic });
-  const space = h.store.users.get(ALICE)?.inboxSpace;
+  const space = (await h.store.users.get(ALICE))?.inboxSpace;
   assert.equal(space, '!space1:example.org');
   for (const room of [first.roomId, second.roomId]) {
     assert.deepEqual(child(h, space!, room), { via: ['example.org'] });
@@ -39,7 +39,7 @@ test('the first portal makes the user a Space "Third-party chats", and every por
 test('inbox merged takes every portal out of the Space; a new portal then stays out; inbox separate puts all back in the same Space', async (t) => {
   const h = await harness(t);
   const sam = await h.core.portals.ensure(ALICE, SAM);
-  const space = h.store.users.get(ALICE)!.inboxSpace!;
+  const space = (await h.store.users.get(ALICE))!.inboxSpace!;
   const merged = await h.command(ALICE, 'inbox merged');
   assert.match(merged.join('\n'), /^inbox merged: your chats with interop contacts sit among your other Matrix rooms, in no Space\..* 1 chat was moved\.$/);
   assert.deepEqual(child(h, space, sam.roomId), {}, 'a child without via is no child');
@@ -58,24 +58,24 @@ test('the homeserver down while the Space is made: the portal setup is retried a
   const h = await harness(t);
   h.matrix.fail('createSpace', 1);
   await assert.rejects(h.core.portals.ensure(ALICE, SAM), /ECONNREFUSED/);
-  assert.equal(h.store.portals.get(ALICE, SAM)?.setupPending, true, 'the setup is not called done');
+  assert.equal((await h.store.portals.get(ALICE, SAM))?.setupPending, true, 'the setup is not called done');
   const portal = await h.core.portals.ensure(ALICE, SAM);
   assert.equal(h.matrix.rooms.length, 1, 'one portal room');
   assert.equal(h.matrix.spaces.length, 1);
-  assert.deepEqual(child(h, h.store.users.get(ALICE)!.inboxSpace!, portal.roomId), { via: ['example.org'] });
-  assert.equal(h.store.portals.get(ALICE, SAM)?.setupPending, false);
+  assert.deepEqual(child(h, (await h.store.users.get(ALICE))!.inboxSpace!, portal.roomId), { via: ['example.org'] });
+  assert.equal((await h.store.portals.get(ALICE, SAM))?.setupPending, false);
 });
 
 test('a Space the homeserver refuses costs only the placement: the portal works and the refusal is logged', async (t) => {
   const h = await harness(t);
   h.matrix.fail('createSpace', 1, () => httpError(403));
   const portal = await h.core.portals.ensure(ALICE, SAM);
-  assert.equal(h.store.portals.get(ALICE, SAM)?.setupPending, false);
-  assert.equal(h.store.users.get(ALICE)?.inboxSpace ?? null, null);
+  assert.equal((await h.store.portals.get(ALICE, SAM))?.setupPending, false);
+  assert.equal((await h.store.users.get(ALICE))?.inboxSpace ?? null, null);
   assert.ok(h.log.lines.some((l) => l.level === 'warn' && l.text.includes(`portal ${portal.roomId} not added to the inbox space`)), JSON.stringify(h.log.lines));
   // asked again, the user gets their Space and the portal is moved into it
   assert.match((await h.command(ALICE, 'inbox separate')).join('\n'), /1 chat was moved/);
-  assert.deepEqual(child(h, h.store.users.get(ALICE)!.inboxSpace!, portal.roomId), { via: ['example.org'] });
+  assert.deepEqual(child(h, (await h.store.users.get(ALICE))!.inboxSpace!, portal.roomId), { via: ['example.org'] });
 });
 
 test('a Space that cannot be made when switching is said, with how to retry, and the setting is kept', async (t) => {
@@ -92,7 +92,7 @@ test('a Space that cannot be made when switching is said, with how to retry, and
 test('a portal the user leaves leaves their Space too', async (t) => {
   const h = await harness(t);
   const portal = await h.core.portals.ensure(ALICE, SAM);
-  const space = h.store.users.get(ALICE)!.inboxSpace!;
+  const space = (await h.store.users.get(ALICE))!.inboxSpace!;
   await h.core.matrixIntake.onEvent({
     type: 'm.room.member', room_id: portal.roomId, sender: ALICE, state_key: ALICE, event_id: '$left', content: { membership: 'leave' },
   });
@@ -102,23 +102,23 @@ test('a portal the user leaves leaves their Space too', async (t) => {
 test('the homeserver down while a left portal leaves the Space: the transaction fails, and its retry finishes the leave', async (t) => {
   const h = await harness(t);
   const portal = await h.core.portals.ensure(ALICE, SAM);
-  const space = h.store.users.get(ALICE)!.inboxSpace!;
+  const space = (await h.store.users.get(ALICE))!.inboxSpace!;
   const left = { type: 'm.room.member', room_id: portal.roomId, sender: ALICE, state_key: ALICE, event_id: '$left', content: { membership: 'leave' } };
   h.matrix.fail('setState', 1);
   await assert.rejects(h.core.matrixIntake.onEvent(left), /ECONNREFUSED/);
-  assert.equal(h.store.portals.get(ALICE, SAM)?.roomId, portal.roomId, 'the room is not forgotten before the Space is updated');
+  assert.equal((await h.store.portals.get(ALICE, SAM))?.roomId, portal.roomId, 'the room is not forgotten before the Space is updated');
   await h.core.matrixIntake.onEvent(left);
   assert.deepEqual(child(h, space, portal.roomId), {});
-  assert.equal(h.store.portals.get(ALICE, SAM)?.roomId, null);
+  assert.equal((await h.store.portals.get(ALICE, SAM))?.roomId, null);
 });
 
 test('inbox with a word it does not take changes nothing; without one it says the setting; a stored value that does not fit reads as the default', async (t) => {
   const h = await harness(t);
   assert.match((await h.command(ALICE, 'inbox sideways')).join('\n'), /^"inbox" takes "separate" or "merged" \(got "sideways"\); nothing was changed\.$/);
   assert.match((await h.command(ALICE, 'inbox')).join('\n'), /^inbox separate: /);
-  h.store.users.ensure(ALICE);
-  h.store.users.updateSettings(ALICE, { inbox: 42, kept: 'yes' });
+  await h.store.users.ensure(ALICE);
+  await h.store.users.updateSettings(ALICE, { inbox: 42, kept: 'yes' });
   assert.match((await h.command(ALICE, 'inbox')).join('\n'), /^inbox separate: /);
   await h.command(ALICE, 'inbox merged');
-  assert.deepEqual(h.store.users.get(ALICE)?.settings, { inbox: 'merged', kept: 'yes' }, 'keys this release does not know are kept');
+  assert.deepEqual((await h.store.users.get(ALICE))?.settings, { inbox: 'merged', kept: 'yes' }, 'keys this release does not know are kept');
 });

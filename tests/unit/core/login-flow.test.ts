@@ -37,7 +37,7 @@ test('login with the network down: the "waiting" reply comes before the later "w
   assert.match(replies[0], /not reachable right now\. I keep trying/);
   assert.match(replies[1], /reachable again/);
   assert.match(replies[2], /sending a one-time code/);
-  assert.equal(h.core.expectsCode(ALICE), true);
+  assert.equal(await h.core.expectsCode(ALICE), true);
 });
 
 test('cancel gives up a login waiting for its code: a code sent afterwards is not taken', async (t) => {
@@ -47,6 +47,6 @@ test('cancel gives up a login waiting for its code: a code sent afterwards is no
   assert.deepEqual(await h.command(ALICE, 'cancel'), ['The login in progress was given up; nothing was linked.']);
   assert.equal(h.core.stepLogins.current(ALICE), undefined);
   assert.deepEqual(await h.command(ALICE, 'code 123456'), ['No login is in progress. Start with: login']);
-  assert.equal(h.store.logins.get(ALICE), undefined, 'nothing was linked');
+  assert.equal(await h.store.logins.get(ALICE), undefined, 'nothing was linked');
   assert.deepEqual(await h.command(ALICE, 'cancel'), ['No login is in progress; nothing was done.']);
 });

@@ -25,21 +25,21 @@ test('restarted between the number and the code: the code completes the login, a
   assert.match((await first.command(ALICE, `login ${PHONE}`)).at(-1)!, /sending a one-time code/);
   // a wrong code first: it must not be stored either
   assert.match((await first.command(ALICE, 'code 000000'))[0], /That code is wrong/);
-  assert.doesNotMatch(JSON.stringify(first.store.logins.getPending(ALICE)), /000000/);
+  assert.doesNotMatch(JSON.stringify(await first.store.logins.getPending(ALICE)), /000000/);
   await first.stop();
 
   const network = new FakeNetwork();
   const second = await startCoreHarness({ dir, network });
   t.after(() => second.stop());
-  assert.equal(second.core.expectsCode(ALICE), true, 'a bare code after the restart answers the login');
-  assert.deepEqual(second.core.logins.view(ALICE), { kind: 'waiting_for_code', phone: PHONE });
+  assert.equal(await second.core.expectsCode(ALICE), true, 'a bare code after the restart answers the login');
+  assert.deepEqual(await second.core.logins.view(ALICE), { kind: 'waiting_for_code', phone: PHONE });
   const done = await second.command(ALICE, 'code 123456');
   assert.match(done[0], /^Logged in as \+49 1511 2345678/);
   assert.deepEqual(network.resumed, [{ step: 'code', answers: { phone: PHONE } }]);
-  assert.equal(second.store.logins.get(ALICE)?.phone, PHONE);
+  assert.equal((await second.store.logins.get(ALICE))?.phone, PHONE);
   assert.ok(network.sessions.get(ALICE), 'the login is connected');
-  assert.equal(second.store.logins.getPending(ALICE), undefined, 'nothing is left in progress');
-  assert.equal(second.core.expectsCode(ALICE), false);
+  assert.equal(await second.store.logins.getPending(ALICE), undefined, 'nothing is left in progress');
+  assert.equal(await second.core.expectsCode(ALICE), false);
 });
 
 test('after a restart: the network down at resume keeps the login for the next try; cancel gives up a login not resumed yet', async (t) => {
@@ -53,7 +53,7 @@ test('after a restart: the network down at resume keeps the login for the next t
   t.after(() => second.stop());
   network.refuseLogin = () => new RemoteUnavailableError();
   assert.match((await second.command(ALICE, 'code 123456'))[0], /not reachable right now; nothing was lost/);
-  assert.equal(second.core.expectsCode(ALICE), true, 'still waiting for the code');
+  assert.equal(await second.core.expectsCode(ALICE), true, 'still waiting for the code');
   network.refuseLogin = undefined;
   await second.stop();
 
@@ -77,5 +77,5 @@ test('a stored login older than the login timeout is not resumed', async (t) => 
   t.after(() => second.stop());
   assert.deepEqual(await second.command(ALICE, 'code 123456'), ['No login is in progress. Start with: login']);
   assert.deepEqual(second.network.resumed, []);
-  assert.equal(second.store.logins.getPending(ALICE), undefined);
+  assert.equal(await second.store.logins.getPending(ALICE), undefined);
 });

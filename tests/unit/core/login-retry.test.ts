@@ -12,9 +12,9 @@ const ALICE = '@alice:example.org';
 
 /** until `check` holds, letting the harness's short retry timers (5–20 ms) run; the cap is
  *  only there to fail instead of hanging */
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 3000 && !check(); i++) await sleep(1);
-  assert.ok(check(), 'the expected state was not reached');
+async function until(check: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 3000 && !(await check()); i++) await sleep(1);
+  assert.ok(await check(), 'the expected state was not reached');
 }
 
 /** the network is down for the next `times` login steps, then back */
@@ -37,14 +37,14 @@ test('the number with the network down: "waiting" at once, retried in the backgr
   assert.match(replies[0], /^Before \+49 1511 2345678 is linked/);
   assert.match(replies[1], /not reachable right now\. I keep trying with your answer and tell you here when it went through/);
   assert.equal(h.core.stepLogins.waitingForNetwork(ALICE), true);
-  assert.equal(h.core.logins.view(ALICE).kind, 'waiting_for_network');
+  assert.equal((await h.core.logins.view(ALICE)).kind, 'waiting_for_network');
 
   await until(() => replies.length === 4);
   assert.equal(seen.attempts, 3, "three attempts the network could not take; the fourth went through");
   assert.match(replies[2], /reachable again: your answer went through/);
   assert.match(replies[3], /^The network is sending a one-time code\./);
   assert.equal(h.core.stepLogins.waitingForNetwork(ALICE), false);
-  assert.equal(h.core.expectsCode(ALICE), true);
+  assert.equal(await h.core.expectsCode(ALICE), true);
   assert.ok(h.log.lines.some((l) => /the network is back; the answer went through after 3 retries/.test(l.text)));
   const done = await h.command(ALICE, 'code 123456');
   assert.match(done[0], /^Logged in as /);
@@ -59,7 +59,7 @@ test('a retried number the network then refuses for good: the person told why, s
   await until(() => replies.length === 3);
   assert.equal(replies[2], 'The login could not go on (the network asks to wait before trying again). Send "login" to start again.');
   assert.equal(h.core.stepLogins.current(ALICE), undefined);
-  assert.deepEqual(h.core.logins.view(ALICE), { kind: 'not_logged_in', failure: 'the network asks to wait before trying again' });
+  assert.deepEqual(await h.core.logins.view(ALICE), { kind: 'not_logged_in', failure: 'the network asks to wait before trying again' });
   assert.ok(h.log.lines.some((l) => l.level === 'warn' && /failed: the network asks to wait/.test(l.text)), 'and logged');
 });
 
@@ -73,7 +73,7 @@ test('status while an answer waits for the network says so; cancel ends the retr
   assert.match(status[0], /^Not logged in yet: the Fake network is not reachable; I keep trying with your answer/);
   assert.deepEqual(await h.command(ALICE, 'cancel'), ['The login in progress was given up; nothing was linked.']);
   assert.equal(h.core.stepLogins.waitingForNetwork(ALICE), false);
-  assert.deepEqual(h.core.logins.view(ALICE), { kind: 'not_logged_in' });
+  assert.deepEqual(await h.core.logins.view(ALICE), { kind: 'not_logged_in' });
 });
 
 test('a code with the network down is not held for a retry: the person is asked to send it again', async (t) => {

@@ -26,8 +26,8 @@ async function harness(
     adjust?.(c);
   } });
   t.after(() => h.stop());
-  h.store.users.ensure(ALICE);
-  h.store.users.setManagementRoom(ALICE, MANAGEMENT);
+  await h.store.users.ensure(ALICE);
+  await h.store.users.setManagementRoom(ALICE, MANAGEMENT);
   return h;
 }
 
@@ -40,9 +40,9 @@ const bodiesIn = (h: CoreHarness, room: string) => h.matrix.inRoom(room).filter(
 const towards = (session: FakeSession, contact: E164) =>
   session.calls.filter(([m, args]) => ['send', 'sendTyping', 'sendReadStatus', 'sendDeliveredStatus', 'fetchProfile'].includes(m) && args[0] === contact);
 
-async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const end = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(5);
   }
@@ -73,7 +73,7 @@ test('a first message from an unknown number: no room, one notice with an inert 
 
   const raw = readFileSync(h.config.database.path);
   assert.equal(raw.includes(Buffer.from('claim your prize')), false, 'held content is sealed at rest');
-  assert.deepEqual(h.store.requests.list(ALICE).map((r) => [r.contact, r.held, r.notice]), [[SAM, 2, 'sent']]);
+  assert.deepEqual((await h.store.requests.list(ALICE)).map((r) => [r.contact, r.held, r.notice]), [[SAM, 2, 'sent']]);
   assert.deepEqual(h.metrics.calls.filter((c) => c.call === 'request').map((c) => c.call === 'request' && c.event), ['opened', 'held', 'held']);
 });
 
@@ -83,10 +83,10 @@ test('accept opens the portal and delivers what was held in order; later message
   for (const [id, text] of [['m-1', 'one'], ['m-2', 'two'], ['m-3', 'three']]) await session.deliver(FakeSession.text(SAM, id, text));
   const [reply] = await h.command(ALICE, 'accept +1 415 555 2671');
   assert.match(reply, /^Accepted \+1 415 555 2671: you are invited to a chat with them, with the 3 messages they sent\./);
-  const room = h.store.portals.get(ALICE, SAM)?.roomId;
+  const room = (await h.store.portals.get(ALICE, SAM))?.roomId;
   assert.ok(room, 'the portal exists now');
   assert.deepEqual(bodiesIn(h, room), ['one', 'two', 'three']);
-  assert.equal(h.store.requests.get(ALICE, SAM), undefined, 'the request is closed');
+  assert.equal(await h.store.requests.get(ALICE, SAM), undefined, 'the request is closed');
   const delivered = h.matrix.inRoom(room).filter((e) => e.asUser !== h.matrix.botUserId);
   assert.ok(delivered.every((e) => e.ts !== undefined), 'each dated when it was sent');
   assert.ok(h.matrix.inRoom(room).every((e) => !/Delayed/.test(String(e.content.body))), 'waiting for the user is no delivery delay');
@@ -102,7 +102,7 @@ test('decline deletes what was held and tells no one; a later message is a new r
   await session.deliver(FakeSession.text(SAM, 'm-1', 'hello?'));
   const [reply] = await h.command(ALICE, `decline ${SAM}`);
   assert.match(reply, /^Declined \+1 415 555 2671: what they sent is deleted, and they were not told\./);
-  assert.equal(h.store.requests.get(ALICE, SAM), undefined);
+  assert.equal(await h.store.requests.get(ALICE, SAM), undefined);
   assert.deepEqual(chatEffects(h), []);
   assert.deepEqual(towards(session, SAM), []);
   const [again] = await h.command(ALICE, `accept ${SAM}`);
@@ -118,8 +118,8 @@ test('decline all: every waiting request declined, nothing sent back', async (t)
   await session.deliver(FakeSession.text(CAROL, 'm-2', 'two'));
   const [reply] = await h.command(ALICE, 'decline all');
   assert.equal(reply, 'Declined all 2 message request(s): what they sent is deleted, and they were not told.');
-  assert.deepEqual(h.store.requests.list(ALICE), []);
-  assert.equal(h.store.requests.heldTotal(ALICE), 0);
+  assert.deepEqual(await h.store.requests.list(ALICE), []);
+  assert.equal(await h.store.requests.heldTotal(ALICE), 0);
   assert.deepEqual([...towards(session, SAM), ...towards(session, CAROL)], []);
   const [none] = await h.command(ALICE, 'decline all');
   assert.equal(none, 'No message requests are waiting.');
@@ -131,10 +131,10 @@ test('block on a waiting request declines it and blocks the number; what they se
   await session.deliver(FakeSession.text(SAM, 'm-1', 'spam'));
   const [reply] = await h.command(ALICE, `block ${SAM}`);
   assert.match(reply, /^Blocked \+1 415 555 2671\. Their message request is declined and what they sent deleted\./);
-  assert.equal(h.store.requests.get(ALICE, SAM), undefined);
+  assert.equal(await h.store.requests.get(ALICE, SAM), undefined);
   assert.deepEqual(session.blockLists, [[SAM]]);
   await session.deliver(FakeSession.text(SAM, 'm-2', 'more spam'));
-  assert.equal(h.store.requests.get(ALICE, SAM), undefined, 'a blocked number opens no request');
+  assert.equal(await h.store.requests.get(ALICE, SAM), undefined, 'a blocked number opens no request');
   assert.deepEqual(h.metrics.calls.filter((c) => c.call === 'request').map((c) => c.call === 'request' && c.event), ['opened', 'held', 'blocked']);
 });
 
@@ -149,13 +149,13 @@ test('the caps: notices per hour overall, held per sender and in all; the rest d
   const senders = Array.from({ length: 4 }, (_, i) => `+1415555267${i}` as E164);
   for (const from of senders) for (let m = 0; m < 3; m++) await session.deliver(FakeSession.text(from, `${from}-${m}`, `spam ${m}`));
   // 4 senders × 3: 2 held of each of the first two, then the total (5) is reached at the third sender's first
-  assert.equal(h.store.requests.heldTotal(ALICE), 5);
-  assert.deepEqual(h.store.requests.list(ALICE).map((r) => [r.contact, r.held, r.notice]), [
+  assert.equal(await h.store.requests.heldTotal(ALICE), 5);
+  assert.deepEqual((await h.store.requests.list(ALICE)).map((r) => [r.contact, r.held, r.notice]), [
     [senders[0], 2, 'sent'], [senders[1], 2, 'sent'], [senders[2], 1, 'silent'],
   ]);
   assert.equal(notices(h).filter((n) => /Message request/.test(n)).length, 2, 'no more notices than notices_per_hour');
   assert.deepEqual(chatEffects(h), []);
-  const drops = h.store.requests.drops(ALICE);
+  const drops = await h.store.requests.drops(ALICE);
   assert.equal(drops?.messages, 7);
   assert.equal(drops?.numbers, 4, 'the first two dropped their third, the third its last two, the fourth all');
   await until('the summary', () => notices(h).some((n) => /dropped/.test(n)));
@@ -164,7 +164,7 @@ test('the caps: notices per hour overall, held per sender and in all; the rest d
   assert.deepEqual(summaries.length, 1, 'one summary');
   assert.match(summaries[0], /^🗑️ 7 more messages from 4 unknown numbers were dropped/);
   assert.match(summaries[0], /3 requests are waiting: `requests` lists them/);
-  assert.equal(h.store.requests.drops(ALICE), undefined, 'what was reported is cleared');
+  assert.equal(await h.store.requests.drops(ALICE), undefined, 'what was reported is cleared');
   const [listing] = await h.command(ALICE, 'requests');
   assert.match(listing, /^3 message request\(s\) waiting:/);
   assert.match(listing, /\+1 415 555 2672, provider "native" \(end-to-end encrypted\): 1 message, since .* \(no notice was sent/);
@@ -182,7 +182,7 @@ test('the request notice failing: the message is retried, held once, the notice 
   await done;
   assert.equal(acked, 1);
   assert.equal(notices(h).length, 1);
-  assert.equal(h.store.requests.heldCount(ALICE, SAM), 1);
+  assert.equal(await h.store.requests.heldCount(ALICE, SAM), 1);
   assert.deepEqual(h.metrics.calls.filter((c) => c.call === 'request').map((c) => c.call === 'request' && c.event), ['opened', 'held']);
 });
 
@@ -197,15 +197,15 @@ test('accept while the homeserver fails: retried until every held message is in,
   h.matrix.heal('sendEvent');
   const [reply] = await accepting;
   assert.match(reply, /with the 3 messages they sent/);
-  assert.deepEqual(bodiesIn(h, h.store.portals.get(ALICE, SAM)!.roomId!), ['a', 'b', 'c']);
+  assert.deepEqual(bodiesIn(h, (await h.store.portals.get(ALICE, SAM))!.roomId!), ['a', 'b', 'c']);
   assert.equal(h.matrix.count('createPortalRoom'), 3, 'two failures, one room');
 });
 
 test('an accept cut short by a stop: after the restart the rest of what was held comes before anything new', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'requests-restart-'));
   const h = await startCoreHarness({ dir, adjust: (c) => void (c.bridge.message_requests.enabled = true) });
-  h.store.users.ensure(ALICE);
-  h.store.users.setManagementRoom(ALICE, MANAGEMENT);
+  await h.store.users.ensure(ALICE);
+  await h.store.users.setManagementRoom(ALICE, MANAGEMENT);
   const session = await h.login(ALICE, ALICE_PHONE);
   for (const id of ['a', 'b', 'c']) await session.deliver(FakeSession.text(SAM, id, id));
   h.matrix.failWhen('sendEvent', (args) => (args[3] as { body?: string }).body === 'b');
@@ -216,11 +216,11 @@ test('an accept cut short by a stop: after the restart the rest of what was held
 
   const again = await harness(t, undefined, dir);
   const session2 = await again.login(ALICE, ALICE_PHONE);
-  assert.deepEqual(again.store.requests.held(ALICE, SAM).map((m) => m.remoteId), ['b', 'c'], 'a was released, b and c wait');
+  assert.deepEqual((await again.store.requests.held(ALICE, SAM)).map((m) => m.remoteId), ['b', 'c'], 'a was released, b and c wait');
   await session2.deliver(FakeSession.text(SAM, 'd', 'd'));
-  const room = again.store.portals.get(ALICE, SAM)!.roomId!;
+  const room = (await again.store.portals.get(ALICE, SAM))!.roomId!;
   assert.deepEqual(bodiesIn(again, room), ['b', 'c', 'd'], 'the held ones first, then the new one');
-  assert.equal(again.store.requests.get(ALICE, SAM), undefined);
+  assert.equal(await again.store.requests.get(ALICE, SAM), undefined);
 });
 
 test('unreadable messages from an unknown number open a request that says so; accept tells the room how many', async (t) => {
@@ -235,7 +235,7 @@ test('unreadable messages from an unknown number open a request that says so; ac
   assert.equal(notices(h).length, 1);
   assert.match(notices(h)[0], /Their first message could not be decrypted/);
   await h.command(ALICE, `accept ${SAM}`);
-  const room = h.store.portals.get(ALICE, SAM)!.roomId!;
+  const room = (await h.store.portals.get(ALICE, SAM))!.roomId!;
   assert.deepEqual(bodiesIn(h, room), ['can you read me now?']);
   assert.ok(h.matrix.inRoom(room).some((e) => /2 messages from \+1 415 555 2671 could not be decrypted/.test(String(e.content.body))));
 });
@@ -247,8 +247,8 @@ test('drops not yet summarised survive a restart and are summarised after it', a
     c.bridge.message_requests.summary_quiet_seconds = 1;
   };
   const h = await startCoreHarness({ dir, adjust: (c) => { c.bridge.message_requests.enabled = true; adjust(c); } });
-  h.store.users.ensure(ALICE);
-  h.store.users.setManagementRoom(ALICE, MANAGEMENT);
+  await h.store.users.ensure(ALICE);
+  await h.store.users.setManagementRoom(ALICE, MANAGEMENT);
   const session = await h.login(ALICE, ALICE_PHONE);
   for (const id of ['1', '2', '3']) await session.deliver(FakeSession.text(CAROL, id, id));
   await h.stop();
@@ -269,17 +269,17 @@ test('the summary failing is retried, not lost', async (t) => {
   h.matrix.failWhen('sendEvent', (args) => /dropped/.test(String((args[3] as { body?: string }).body)));
   await session.deliver(FakeSession.text(CAROL, '2', '2'));
   await until('the summary failing', () => h.log.lines.some((l) => l.level === 'warn' && /summary of dropped message-request messages/.test(l.text)), 4000);
-  assert.ok(h.store.requests.drops(ALICE), 'still counted');
+  assert.ok(await h.store.requests.drops(ALICE), 'still counted');
   h.matrix.heal('sendEvent');
   await until('the summary after the retry', () => notices(h).some((n) => /dropped/.test(n)));
-  assert.equal(h.store.requests.drops(ALICE), undefined);
+  assert.equal(await h.store.requests.drops(ALICE), undefined);
 });
 
 test('with requests off, a message from anyone opens a portal at once', async (t) => {
   const h = await harness(t, (c) => void (c.bridge.message_requests.enabled = false));
   const session = await h.login(ALICE, ALICE_PHONE);
   await session.deliver(FakeSession.text(SAM, 'm-1', 'hi'));
-  assert.ok(h.store.portals.get(ALICE, SAM)?.roomId);
+  assert.ok((await h.store.portals.get(ALICE, SAM))?.roomId);
   assert.equal(notices(h).length, 0);
 });
 
@@ -290,7 +290,7 @@ test('a held message that no longer opens does not stall the accept: the rest is
   h.store.connection.prepare(`UPDATE request_messages SET message = 'damaged' WHERE remote_id = 'b'`).run();
   const [reply] = await h.command(ALICE, `accept ${SAM}`);
   assert.match(reply, /with the 2 messages they sent/);
-  const room = h.store.portals.get(ALICE, SAM)!.roomId!;
+  const room = (await h.store.portals.get(ALICE, SAM))!.roomId!;
   assert.deepEqual(bodiesIn(h, room), ['a', 'c']);
   const bodies = h.matrix.inRoom(room).map((e) => String(e.content.body));
   assert.ok(bodies.some((b) => /1 message from \+1 415 555 2671 was lost in the bridge's storage/.test(b)), 'named as what it is');

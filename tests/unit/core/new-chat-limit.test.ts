@@ -20,7 +20,7 @@ test('start-chat with new numbers beyond bridge.new_chats is refused with when t
   const [refused] = await h.command(ALICE, 'start-chat +14155552673');
   assert.match(refused, /^Not opened: you started chats with many new numbers in a short time.*Try again in \d+ s\./);
   assert.equal(lookups(), before, 'no look-up at the network for the refused one');
-  assert.equal(h.store.portals.get(ALICE, '+14155552673'), undefined);
+  assert.equal(await h.store.portals.get(ALICE, '+14155552673'), undefined);
   assert.match((await h.command(ALICE, 'start-chat +14155552671'))[0], /^Chat with /, 'a chat Alice has already is not limited');
   assert.match((await h.command(BOB, 'start-chat +14155552673'))[0], /^Chat with /, 'Bob has his own allowance');
   assert.ok(h.log.lines.some((l) => l.level === 'warn' && l.text.includes(`start-chat of ${ALICE} refused`) && !l.text.includes('+1415')));

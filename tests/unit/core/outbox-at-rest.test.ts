@@ -37,14 +37,14 @@ test('at rest: outbox messages are sealed while pending and gone from every data
   for (let i = 0; i < 20; i++) await fromMatrix(h, roomId, ALICE, 'm.room.message', text(`${marker} number ${i} ${'x'.repeat(i * 50)}`));
   await waitFor('retries', () => session.count('send') >= 3);
   assert.deepEqual(rawContains(path, marker), [], 'a pending job is sealed');
-  const pending = h.store.outbox.nextFor(ALICE, SAM);
+  const pending = await h.store.outbox.nextFor(ALICE, SAM);
   const sealed = String(pending?.job.sealed);
   assert.ok(sealed.length > 40);
 
   session.heal();
   await waitFor('all sent', () => session.sent.length >= 20);
   await h.core.queue.idle();
-  assert.equal(h.store.outbox.portalsWithPending().length, 0);
+  assert.equal((await h.store.outbox.portalsWithPending()).length, 0);
   h.store.connection.pragma('wal_checkpoint(TRUNCATE)');
   assert.deepEqual(rawContains(path, marker), []);
   assert.deepEqual(rawContains(path, sealed.slice(0, 40)), [], 'the sealed form of a sent job is zeroed too');
@@ -62,9 +62,9 @@ test('at rest: bridge.db and its -wal/-shm, the Signal key store and the gateway
 
   const bridge = join(dir, 'bridge.db');
   const store = SqliteBridgeStore.open(bridge);
-  store.users.ensure('@alice:example.org');
+  await store.users.ensure('@alice:example.org');
   for (const file of [bridge, `${bridge}-wal`, `${bridge}-shm`]) assert.equal(mode(file), 0o600, file);
-  store.close();
+  await store.close();
 
   const keys = join(dir, 'sim-keys.db');
   const signal = new SignalDatabase(keys);
@@ -82,12 +82,12 @@ test('at rest: a database file left 0644 by an older version is narrowed to 0600
   const dir = mkdtempSync(join(tmpdir(), 'at-rest-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'bridge.db');
-  SqliteBridgeStore.open(path).close();
+  await SqliteBridgeStore.open(path).close();
   const { chmodSync } = await import('node:fs');
   chmodSync(path, 0o644);
   const store = SqliteBridgeStore.open(path);
   for (const file of dbFiles(path)) assert.equal(statSync(file).mode & 0o777, 0o600, file);
-  store.close();
+  await store.close();
 });
 
 test('at rest: a database from before the sealed outbox loses the plaintext its old free pages kept', async (t) => {
@@ -111,6 +111,6 @@ test('at rest: a database from before the sealed outbox loses the plaintext its 
   assert.deepEqual(rawContains(path, marker), [path], 'the old file keeps the bodies (the reported problem)');
   const store = SqliteBridgeStore.open(path);
   assert.deepEqual(rawContains(path, marker), []);
-  store.close();
+  await store.close();
   assert.deepEqual(rawContains(path, marker), []);
 });

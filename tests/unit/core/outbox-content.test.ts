@@ -95,7 +95,7 @@ test('outbox: wrong-typed fields get a notice or are ignored, never block the po
   await fromMatrix(h, roomId, ALICE, 'm.room.message', text('still flowing'));
   await waitFor('the last message', () => sentTexts(session.sent).includes('still flowing'));
   await h.core.queue.idle();
-  assert.equal(h.store.outbox.portalsWithPending().length, 0, 'nothing is left pending');
+  assert.equal((await h.store.outbox.portalsWithPending()).length, 0, 'nothing is left pending');
   assert.equal(h.log.lines.filter((l) => /will be retried/.test(l.text)).length, 0, 'nothing was retried');
   // the text-shaped ones went, the unreadable ones were explained
   for (const body of ['garbage relation', 'array relation', 'bad html', 'bad timestamp', 'still flowing']) {

@@ -33,8 +33,8 @@ test('outbox: a session that is disconnected, then connected again, gets what wa
   await h.core.sessions.disconnect(ALICE);
   for (const body of ['while away 1', 'while away 2']) await fromMatrix(h, roomId, ALICE, 'm.room.message', text(body));
   // many retry rounds pass (retry_max_ms is 20 ms in the harness) without anything given up
-  await waitFor('retries while disconnected', () => (h.store.outbox.nextFor(ALICE, SAM)?.attempts ?? 0) >= 25);
-  assert.equal(h.store.outbox.nextFor(ALICE, SAM)?.state, 'pending');
+  await waitFor('retries while disconnected', async () => ((await h.store.outbox.nextFor(ALICE, SAM))?.attempts ?? 0) >= 25);
+  assert.equal((await h.store.outbox.nextFor(ALICE, SAM))?.state, 'pending');
   const again = await h.login(ALICE, ALICE_PHONE);
   await waitFor('delivery after reconnecting', () => again.sent.length >= 2);
   await h.core.queue.idle();

@@ -18,9 +18,9 @@ async function setUp(t: { after: (fn: () => Promise<void>) => void }) {
   t.after(() => h.stop());
   const session = await h.login(ALICE, ALICE_PHONE);
   await session.deliver(FakeSession.text(SAM, 'r-sam-1', 'hello from sam'));
-  const roomId = h.store.portals.get(ALICE, SAM)?.roomId;
+  const roomId = (await h.store.portals.get(ALICE, SAM))?.roomId;
   assert.ok(roomId);
-  const theirs = h.store.messages.byRemoteId(ALICE, SAM, 'r-sam-1')[0]?.eventId;
+  const theirs = (await h.store.messages.byRemoteId(ALICE, SAM, 'r-sam-1'))[0]?.eventId;
   assert.ok(theirs);
   const before = h.matrix.events.length;
   return { h, session, roomId, theirs, said: () => notices(h, roomId, before) };
@@ -57,7 +57,7 @@ test("outbox: redacting the contact's reaction sends no un-react", async (t) => 
   await h.core.queue.idle();
   const reaction: Content = { kind: 'reaction', messageId: 'r-sam-react', timestamp: Date.now(), target: mine, emoji: '👍' };
   await session.deliver({ ...FakeSession.text(SAM, 'x', 'x'), content: reaction });
-  const reactionEvent = h.store.reactions.bySender(ALICE, SAM, mine, SAM)[0]?.eventId;
+  const reactionEvent = (await h.store.reactions.bySender(ALICE, SAM, mine, SAM))[0]?.eventId;
   assert.ok(reactionEvent, 'the contact’s reaction was bridged');
   await fromMatrix(h, roomId, ALICE, 'm.room.redaction', { redacts: reactionEvent });
   await fromMatrix(h, roomId, ALICE, 'm.room.message', text('marker'));

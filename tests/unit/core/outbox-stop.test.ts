@@ -37,5 +37,5 @@ test('core.stop() lets the send in progress finish before sessions stop; the res
   await stopping;
   assert.equal(disconnectedWhenDone, false, 'the send finished before its session was stopped');
   assert.equal(session.sent.length, 1);
-  assert.equal(h.store.outbox.pendingCount(), 1, 'the message not started yet is kept');
+  assert.equal(await h.store.outbox.pendingCount(), 1, 'the message not started yet is kept');
 });

@@ -31,7 +31,7 @@ test('pause closes the session and holds what the user writes, untried; resume s
   for (const body of ['one', 'two']) await fromMatrix(h, portal.roomId, ALICE, 'm.room.message', text(body));
   // retry_max_ms is 20 ms in the harness: a retrying outbox would count many attempts by now
   await sleep(200);
-  assert.equal(h.store.outbox.nextFor(ALICE, SAM)?.attempts, 0, 'not even tried while paused');
+  assert.equal((await h.store.outbox.nextFor(ALICE, SAM))?.attempts, 0, 'not even tried while paused');
 
   const [resumed] = await h.command(ALICE, 'resume');
   assert.match(resumed, /^Resumed: your chats are bridged again/);

@@ -18,7 +18,7 @@ for (const step of ['ensureJoined', 'setDirectRooms', 'isEncrypted'] as const) {
     const delivery = await session.deliver(FakeSession.text(SAM, 'r1', 'hello'));
     assert.equal(delivery.acked(), 1);
     assert.equal(h.matrix.rooms.length, 1, 'one room');
-    const portal = h.store.portals.get(ALICE, SAM);
+    const portal = await h.store.portals.get(ALICE, SAM);
     assert.equal(portal?.roomId, '!room1:example.org');
     assert.equal(portal?.setupPending, false);
     assert.equal(h.matrix.count('setDirectRooms'), step === 'ensureJoined' ? 1 : 2, 'm.direct set (a failure is retried, not skipped; the step repeats safely)');

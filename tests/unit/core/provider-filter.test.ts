@@ -25,8 +25,8 @@ async function harness(
 ): Promise<CoreHarness> {
   const h = await startCoreHarness({ dir, adjust });
   t.after(() => h.stop());
-  h.store.users.ensure(ALICE);
-  h.store.users.setManagementRoom(ALICE, MANAGEMENT);
+  await h.store.users.ensure(ALICE);
+  await h.store.users.setManagementRoom(ALICE, MANAGEMENT);
   return h;
 }
 
@@ -43,9 +43,9 @@ const summaries = (h: CoreHarness) => notices(h).filter((n) => /from providers y
 const effectsSince = (h: CoreHarness, from: number) => h.matrix.calls.slice(from).filter(([m, args]) => !(m === 'sendEvent' && args[1] === MANAGEMENT));
 const drops = (h: CoreHarness) => h.metrics.calls.filter((c) => c.call === 'providerBlocked').map((c) => c.call === 'providerBlocked' && c.kind);
 
-async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const end = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(5);
   }
@@ -63,12 +63,12 @@ test('a blocked provider\'s message is acked and dropped: no Matrix call, no req
   const delivered = await session.deliver(on('plainchat', SAM, 'p-1', 'secret words'));
   assert.equal(delivered.acked(), 1);
   assert.deepEqual(effectsSince(h, before), [], 'no room, no invite, no event: only the summary may be said, in the management room');
-  assert.equal(h.store.requests.get(ALICE, SAM), undefined, 'no message request');
-  assert.equal(h.store.portals.get(ALICE, SAM), undefined);
-  assert.equal(h.store.providers.drops(ALICE)?.messages, 1, 'counted');
+  assert.equal(await h.store.requests.get(ALICE, SAM), undefined, 'no message request');
+  assert.equal(await h.store.portals.get(ALICE, SAM), undefined);
+  assert.equal((await h.store.providers.drops(ALICE))?.messages, 1, 'counted');
   assert.deepEqual(drops(h), ['message']);
   await until('the first summary', () => summaries(h).length === 1);
-  assert.equal(h.store.providers.drops(ALICE), undefined, 'the summary cleared what it reported');
+  assert.equal(await h.store.providers.drops(ALICE), undefined, 'the summary cleared what it reported');
   assert.doesNotMatch(notices(h).join('\n'), /Message request/, 'no request notice');
   assert.ok(h.log.lines.every((l) => !l.text.includes('secret words') && !l.text.includes(SAM)), 'neither body nor number logged');
   assert.ok(h.log.lines.some((l) => l.level === 'debug' && /dropped a message from blocked provider plainchat/.test(l.text)));
@@ -78,7 +78,7 @@ test('an allowed provider passes; a blocked provider stops an existing chat, its
   const h = await harness(t);
   const session = await h.login(ALICE, ALICE_PHONE);
   await session.deliver(on('plainchat', PAT, 'p-1', 'before the block'));
-  const room = h.store.portals.get(ALICE, PAT)?.roomId;
+  const room = (await h.store.portals.get(ALICE, PAT))?.roomId;
   assert.ok(room, 'allowed by default: the message opened a portal');
   assert.deepEqual(h.matrix.inRoom(room).filter((e) => e.asUser !== h.matrix.botUserId).map((e) => e.content.body), ['before the block']);
   const [reply] = await h.command(ALICE, 'block PlainChat');
@@ -93,7 +93,7 @@ test('an allowed provider passes; a blocked provider stops an existing chat, its
   assert.deepEqual(drops(h), ['message', 'typing', 'receipt']);
   // another provider is not touched
   await session.deliver(on('native', SAM, 'n-1', 'native still arrives'));
-  const samRoom = h.store.portals.get(ALICE, SAM)?.roomId;
+  const samRoom = (await h.store.portals.get(ALICE, SAM))?.roomId;
   assert.ok(samRoom);
   assert.deepEqual(h.matrix.inRoom(samRoom).filter((e) => e.asUser !== h.matrix.botUserId).map((e) => e.content.body), ['native still arrives']);
   // allowed again: new messages arrive, the dropped one does not come back
@@ -112,13 +112,13 @@ test('default allow-e2ee-only: a provider without end-to-end encryption is block
   assert.match(list, /• plainchat: no end-to-end encryption; blocked \(default\)/);
   assert.match(list, /Default: providers with end-to-end encryption may reach you; those without are blocked unless you allow them/);
   await session.deliver(on('plainchat', PAT, 'p-1'));
-  assert.equal(h.store.portals.get(ALICE, PAT), undefined, 'dropped by the default');
+  assert.equal(await h.store.portals.get(ALICE, PAT), undefined, 'dropped by the default');
   await session.deliver(on('native', SAM, 'n-1'));
-  assert.ok(h.store.portals.get(ALICE, SAM)?.roomId, 'an e2ee provider passes');
+  assert.ok((await h.store.portals.get(ALICE, SAM))?.roomId, 'an e2ee provider passes');
   await h.command(ALICE, 'allow plainchat');
   assert.match((await h.command(ALICE, 'providers'))[0], /• plainchat: no end-to-end encryption; allowed \(your choice\)/);
   await session.deliver(on('plainchat', PAT, 'p-2'));
-  assert.ok(h.store.portals.get(ALICE, PAT)?.roomId, 'allowed by the user');
+  assert.ok((await h.store.portals.get(ALICE, PAT))?.roomId, 'allowed by the user');
 });
 
 test('default block: nothing reaches the user until a provider is allowed; a choice outlives a change of default', async (t) => {
@@ -128,10 +128,10 @@ test('default block: nothing reaches the user until a provider is allowed; a cho
   }, dir);
   const session = await h.login(ALICE, ALICE_PHONE);
   await session.deliver(on('native', SAM, 'n-1'));
-  assert.equal(h.store.portals.get(ALICE, SAM), undefined);
+  assert.equal(await h.store.portals.get(ALICE, SAM), undefined);
   await h.command(ALICE, 'allow native');
   await session.deliver(on('native', SAM, 'n-2'));
-  assert.ok(h.store.portals.get(ALICE, SAM)?.roomId);
+  assert.ok((await h.store.portals.get(ALICE, SAM))?.roomId);
   await h.stop();
   const again = await harness(t, (c) => {
     c.bridge.providers.default = 'allow';
@@ -139,10 +139,10 @@ test('default block: nothing reaches the user until a provider is allowed; a cho
   await again.command(ALICE, 'block native');
   const session2 = await again.login(ALICE, ALICE_PHONE);
   await session2.deliver(on('plainchat', PAT, 'p-1'));
-  assert.ok(again.store.portals.get(ALICE, PAT)?.roomId, 'the new default lets plainchat through');
-  const before = again.matrix.inRoom(again.store.portals.get(ALICE, SAM)?.roomId ?? '').length;
+  assert.ok((await again.store.portals.get(ALICE, PAT))?.roomId, 'the new default lets plainchat through');
+  const before = again.matrix.inRoom((await again.store.portals.get(ALICE, SAM))?.roomId ?? '').length;
   await session2.deliver(on('native', SAM, 'n-3'));
-  assert.equal(again.matrix.inRoom(again.store.portals.get(ALICE, SAM)?.roomId ?? '').length, before, 'the stored choice still blocks native');
+  assert.equal(again.matrix.inRoom((await again.store.portals.get(ALICE, SAM))?.roomId ?? '').length, before, 'the stored choice still blocks native');
 });
 
 test('commands: unknown provider names the known ones; block of a number still works; already blocked; network without a list', async (t) => {
@@ -154,13 +154,13 @@ test('commands: unknown provider names the known ones; block of a number still w
   assert.match((await h.command(ALICE, 'allow nosuch'))[0], /^There is no provider "nosuch"; nothing was changed/);
   assert.match((await h.command(ALICE, 'block 12ab'))[0], /is not a valid phone number/, 'digits: still a number');
   assert.match((await h.command(ALICE, `block ${SAM}`))[0], /^Blocked \+1 415 555 2671\./, 'a number is still blocked as a number');
-  assert.equal(h.store.blocks.isBlocked(ALICE, SAM), true);
+  assert.equal(await h.store.blocks.isBlocked(ALICE, SAM), true);
   // a waiting request from the provider is declined with the block
   await session.deliver(on('plainchat', PAT, 'p-1'));
-  assert.ok(h.store.requests.get(ALICE, PAT));
+  assert.ok(await h.store.requests.get(ALICE, PAT));
   const [blocked] = await h.command(ALICE, 'block plainchat');
   assert.match(blocked, /1 waiting message request from it was declined/);
-  assert.equal(h.store.requests.get(ALICE, PAT), undefined);
+  assert.equal(await h.store.requests.get(ALICE, PAT), undefined);
   assert.match((await h.command(ALICE, 'block plainchat'))[0], /plainchat is already blocked/);
   // a network that cannot list its providers: what the bridge has seen, and the choices made
   // (the declined request took what was seen of plainchat with it; the choice stays)
@@ -196,12 +196,12 @@ test('the summary: the first drop at once, then at most once per interval, with 
   t.mock.timers.tick(23 * 3600 * 1000);
   await settle();
   assert.equal(summaries(h).length, 1, 'no second summary within the interval');
-  assert.equal(h.store.providers.drops(ALICE)?.messages, 2, 'the later drops wait, counted');
+  assert.equal((await h.store.providers.drops(ALICE))?.messages, 2, 'the later drops wait, counted');
   t.mock.timers.tick(3600 * 1000);
   await settle();
   assert.equal(summaries(h).length, 2);
   assert.match(summaries(h)[1], /^🚫 2 messages from providers you blocked were dropped since .* UTC: plainchat \(2\)/);
-  assert.equal(h.store.providers.drops(ALICE), undefined);
+  assert.equal(await h.store.providers.drops(ALICE), undefined);
   t.mock.timers.reset();
 });
 
@@ -213,12 +213,12 @@ test('a summary the homeserver refuses is retried with backoff until it is sent,
   await session.deliver(on('plainchat', SAM, 'p-1'));
   await until('a few failed tries', () => h.log.lines.filter((l) => l.level === 'warn' && /summary of messages dropped from blocked providers/.test(l.text)).length >= 3);
   assert.equal(summaries(h).length, 0);
-  assert.equal(h.store.providers.drops(ALICE)?.messages, 1, 'still counted while it fails');
+  assert.equal((await h.store.providers.drops(ALICE))?.messages, 1, 'still counted while it fails');
   h.matrix.heal('sendEvent');
   await until('the summary after the retries', () => summaries(h).length === 1);
   const txnIds = h.matrix.calls.filter(([m, args]) => m === 'sendEvent' && args[1] === MANAGEMENT).map(([, args]) => args[4]);
   assert.ok(txnIds.length >= 4 && new Set(txnIds).size === 1, 'every try is the same transaction');
-  assert.equal(h.store.providers.drops(ALICE), undefined);
+  assert.equal(await h.store.providers.drops(ALICE), undefined);
 });
 
 test('drops survive a restart: counts and choices are in the store, and the next start sends the summary', async (t) => {
@@ -236,14 +236,14 @@ test('drops survive a restart: counts and choices are in the store, and the next
   assert.match(summaries(again)[0], /2 messages from providers you blocked were dropped: plainchat \(2\)/);
   const session2 = await again.login(ALICE, ALICE_PHONE);
   await session2.deliver(on('plainchat', SAM, 'p-3'));
-  assert.equal(again.store.portals.get(ALICE, SAM), undefined, 'still blocked after the restart');
+  assert.equal(await again.store.portals.get(ALICE, SAM), undefined, 'still blocked after the restart');
 });
 
 test('a message waiting in line (the homeserver failing) when its provider is blocked is dropped, not shown, once the line moves', async (t) => {
   const h = await harness(t);
   const session = await h.login(ALICE, ALICE_PHONE);
   await session.deliver(on('plainchat', PAT, 'p-1', 'before'));
-  const room = h.store.portals.get(ALICE, PAT)?.roomId;
+  const room = (await h.store.portals.get(ALICE, PAT))?.roomId;
   assert.ok(room);
   h.matrix.failWhen('sendEvent', (args) => args[1] === room);
   // counted from here: p-1's own events must not satisfy the wait before p-2 ever failed

@@ -12,13 +12,13 @@ const ALICE_PHONE = '+4915112345678' as E164;
 const SAM = '+14155552671' as E164;
 const KIM = '+14155552672' as E164;
 
-function ghostTexts(h: CoreHarness, contact: E164): unknown[] {
-  const roomId = h.store.portals.get(ALICE, contact)?.roomId;
+async function ghostTexts(h: CoreHarness, contact: E164): Promise<unknown[]> {
+  const roomId = (await h.store.portals.get(ALICE, contact))?.roomId;
   return h.matrix.events.filter((e) => e.roomId === roomId && e.asUser === h.matrix.ghostUserId(contact)).map((e) => e.content.body);
 }
 
-function botNotices(h: CoreHarness, contact: E164): string[] {
-  const roomId = h.store.portals.get(ALICE, contact)?.roomId;
+async function botNotices(h: CoreHarness, contact: E164): Promise<string[]> {
+  const roomId = (await h.store.portals.get(ALICE, contact))?.roomId;
   return h.matrix.events.filter((e) => e.roomId === roomId && e.asUser === h.matrix.botUserId).map((e) => String(e.content.body));
 }
 
@@ -33,7 +33,7 @@ test('the homeserver failing a few times, then recovering: each message bridged 
   const deliveries = ['r1', 'r2', 'r3'].map((id) => session.deliver(FakeSession.text(SAM, id, id)));
   const done = await Promise.all(deliveries);
   assert.deepEqual(done.map((d) => d.acked()), [1, 1, 1]);
-  assert.deepEqual(ghostTexts(h, SAM), ['first', 'r1', 'r2', 'r3']);
+  assert.deepEqual(await ghostTexts(h, SAM), ['first', 'r1', 'r2', 'r3']);
 });
 
 test('an outage longer than many retry rounds: still delivered, no retry count', async (t) => {
@@ -49,7 +49,7 @@ test('an outage longer than many retry rounds: still delivered, no retry count',
   h.matrix.heal();
   const done = await Promise.all(pending);
   assert.deepEqual(done.map((d) => d.acked()), [1, 1]);
-  assert.deepEqual(ghostTexts(h, SAM), ['before', 'during 1', 'during 2']);
+  assert.deepEqual(await ghostTexts(h, SAM), ['before', 'during 1', 'during 2']);
 });
 
 test('one portal stuck does not delay another', async (t) => {
@@ -58,17 +58,17 @@ test('one portal stuck does not delay another', async (t) => {
   const session = await h.login(ALICE, ALICE_PHONE);
   await session.deliver(FakeSession.text(SAM, 's0', 'sam 0'));
   await session.deliver(FakeSession.text(KIM, 'k0', 'kim 0'));
-  const samRoom = h.store.portals.get(ALICE, SAM)?.roomId;
+  const samRoom = (await h.store.portals.get(ALICE, SAM))?.roomId;
   h.matrix.failWhen('sendEvent', (args) => args[1] === samRoom);
   let samDone = false;
   const sam = session.deliver(FakeSession.text(SAM, 's1', 'sam 1')).then((d) => ((samDone = true), d));
   const kim = await session.deliver(FakeSession.text(KIM, 'k1', 'kim 1'));
   assert.equal(kim.acked(), 1);
-  assert.deepEqual(ghostTexts(h, KIM), ['kim 0', 'kim 1']);
+  assert.deepEqual(await ghostTexts(h, KIM), ['kim 0', 'kim 1']);
   assert.equal(samDone, false, 'the stuck portal is still trying');
   h.matrix.heal();
   assert.equal((await sam).acked(), 1);
-  assert.deepEqual(ghostTexts(h, SAM), ['sam 0', 'sam 1']);
+  assert.deepEqual(await ghostTexts(h, SAM), ['sam 0', 'sam 1']);
 });
 
 test('a refusal (4xx) ends the job at once with a notice that says why, and acks', async (t) => {
@@ -81,8 +81,8 @@ test('a refusal (4xx) ends the job at once with a notice that says why, and acks
   const after = await session.deliver(FakeSession.text(SAM, 'r2', 'after'));
   assert.equal(refused.acked(), 1);
   assert.equal(after.acked(), 1);
-  assert.deepEqual(ghostTexts(h, SAM), ['fine', 'after']);
-  const notice = botNotices(h, SAM).find((b) => b.includes('Not delivered'));
+  assert.deepEqual(await ghostTexts(h, SAM), ['fine', 'after']);
+  const notice = (await botNotices(h, SAM)).find((b) => b.includes('Not delivered'));
   assert.match(String(notice), /refused it \(HTTP 403\)/);
   assert.ok(!String(notice).includes('refused one'), 'the notice does not repeat the content');
 });
@@ -96,14 +96,14 @@ test('a message that goes late is dated when it was sent, marked, and the stretc
   await session.deliver(FakeSession.text(SAM, 'r1', 'late 1', sentAt));
   await session.deliver(FakeSession.text(SAM, 'r2', 'late 2', sentAt + 1));
   await session.deliver(FakeSession.text(SAM, 'r3', 'on time again'));
-  const roomId = h.store.portals.get(ALICE, SAM)?.roomId;
+  const roomId = (await h.store.portals.get(ALICE, SAM))?.roomId;
   const ghostEvents = h.matrix.events.filter((e) => e.roomId === roomId && e.asUser === h.matrix.ghostUserId(SAM));
   assert.deepEqual(ghostEvents.map((e) => e.ts), [undefined, sentAt, sentAt + 1, undefined]);
   const marker = ghostEvents[1].content[DELAYED_KEY] as { sent_at: number; delay_ms: number };
   assert.equal(marker.sent_at, sentAt);
   assert.ok(marker.delay_ms >= 60_000);
   assert.equal(ghostEvents[0].content[DELAYED_KEY], undefined);
-  assert.equal(botNotices(h, SAM).filter((b) => b.startsWith('⏳ Delayed')).length, 1);
+  assert.equal((await botNotices(h, SAM)).filter((b) => b.startsWith('⏳ Delayed')).length, 1);
 });
 
 test('a message still failing past max_age_seconds is given up with a notice, and acked', async (t) => {
@@ -117,8 +117,8 @@ test('a message still failing past max_age_seconds is given up with a notice, an
   h.matrix.failWhen('sendEvent', (args) => (args[3] as { body?: string }).body === 'old and stuck', () => httpError(502));
   const stuck = await session.deliver(FakeSession.text(SAM, 'r2', 'old and stuck', Date.now() - 120_000));
   assert.equal(stuck.acked(), 1);
-  assert.deepEqual(ghostTexts(h, SAM), ['fine', 'old but deliverable']);
-  assert.ok(botNotices(h, SAM).some((b) => /could not be delivered within 1 minute/.test(b)));
+  assert.deepEqual(await ghostTexts(h, SAM), ['fine', 'old but deliverable']);
+  assert.ok((await botNotices(h, SAM)).some((b) => /could not be delivered within 1 minute/.test(b)));
 });
 
 test('stopping during an outage ends the retries without an ack', async (t) => {
@@ -145,7 +145,7 @@ test("a contact's next message does not wait for the network to take the last on
   const first = session.handler.onMessage(FakeSession.text(SAM, 'a1', 'one'), () => ackTaken);
   const second = await session.deliver(FakeSession.text(SAM, 'a2', 'two'));
   assert.equal(second.acked(), 1);
-  assert.deepEqual(ghostTexts(h, SAM), ['one', 'two']);
+  assert.deepEqual(await ghostTexts(h, SAM), ['one', 'two']);
   releaseAck();
   await first;
 });
@@ -160,5 +160,5 @@ test('an acknowledgement that fails is retried, outside the line: nothing is bri
     if (attempts < 3) throw new Error('gateway connection lost');
   });
   assert.equal(attempts, 3);
-  assert.deepEqual(ghostTexts(h, SAM), ['one']);
+  assert.deepEqual(await ghostTexts(h, SAM), ['one']);
 });

@@ -22,13 +22,13 @@ test('a multi-part message whose photo fails to send once: retried, photo kept, 
   h.matrix.failWhen('sendEvent', (args) => args[4] !== undefined && String((args[3] as { msgtype?: string }).msgtype) === 'm.image' && sends++ === 0);
   const delivery = await session.deliver(message);
   assert.equal(delivery.acked(), 1);
-  const roomId = h.store.portals.get(ALICE, SAM)?.roomId;
+  const roomId = (await h.store.portals.get(ALICE, SAM))?.roomId;
   const ghost = h.matrix.events.filter((e) => e.roomId === roomId && e.asUser === h.matrix.ghostUserId(SAM));
   assert.deepEqual(ghost.map((e) => e.content.msgtype), ['m.text', 'm.text', 'm.image', 'm.location']);
   assert.equal(h.matrix.uploads.length, 1, 'uploaded once');
   assert.equal(ghost[2].content.url, h.matrix.uploads[0].mxc);
   assert.equal(h.matrix.events.filter((e) => /could not fetch|Not delivered/.test(String(e.content.body))).length, 0);
-  assert.deepEqual(h.store.messages.byRemoteId(ALICE, SAM, 'r1').map((m) => m.part), [0, 1, 2]);
+  assert.deepEqual((await h.store.messages.byRemoteId(ALICE, SAM, 'r1')).map((m) => m.part), [0, 1, 2]);
 });
 
 test('a media upload that fails while the homeserver is down is retried, not turned into a notice', async (t) => {

@@ -17,15 +17,15 @@ test('a held message whose notice fails once is held once, and the count says 1'
   t.after(() => h.stop());
   const session = await h.login(ALICE, ALICE_PHONE);
   await session.deliver(FakeSession.text(SAM, 'r0', 'hello'));
-  h.store.contacts.keyChanged(ALICE, SAM, 'new-fingerprint');
+  await h.store.contacts.keyChanged(ALICE, SAM, 'new-fingerprint');
   h.matrix.fail('sendEvent', 1);
   const first = await session.deliver(FakeSession.text(SAM, 'r1', 'held one'));
   assert.equal(first.acked(), 1);
-  assert.equal(h.store.held.count(ALICE, SAM), 1);
+  assert.equal(await h.store.held.count(ALICE, SAM), 1);
   // the same message handed over again (a redelivery) is not held a second time
   await session.deliver(FakeSession.text(SAM, 'r1', 'held one'));
   await session.deliver(FakeSession.text(SAM, 'r2', 'held two'));
-  assert.equal(h.store.held.count(ALICE, SAM), 2);
+  assert.equal(await h.store.held.count(ALICE, SAM), 2);
   const counts = h.matrix.events.map((e) => String(e.content.body)).filter((b) => b.startsWith('⏸️')).map((b) => b.split(' from')[0]);
   assert.deepEqual(counts, ['⏸️ 1 message', '⏸️ 2 messages']);
 });
@@ -55,7 +55,7 @@ test('a read status is retried while the homeserver is down and acked once bridg
   const session = await h.login(ALICE, ALICE_PHONE);
   await session.deliver(FakeSession.text(SAM, 'r0', 'hello'));
   await h.core.matrixIntake.onEvent({
-    type: 'm.room.message', event_id: '$mine', room_id: String(h.store.portals.get(ALICE, SAM)?.roomId), sender: ALICE,
+    type: 'm.room.message', event_id: '$mine', room_id: String((await h.store.portals.get(ALICE, SAM))?.roomId), sender: ALICE,
     content: { msgtype: 'm.text', body: 'hi' }, origin_server_ts: Date.now(),
   });
   await h.core.queue.idle();
@@ -81,7 +81,7 @@ test('read statuses that wait in line behind an outage end as one receipt, for t
   t.after(() => h.stop());
   const session = await h.login(ALICE, ALICE_PHONE);
   await session.deliver(FakeSession.text(SAM, 'r0', 'hello'));
-  const roomId = String(h.store.portals.get(ALICE, SAM)?.roomId);
+  const roomId = String((await h.store.portals.get(ALICE, SAM))?.roomId);
   for (const [i, id] of ['$m1', '$m2', '$m3'].entries()) {
     await h.core.matrixIntake.onEvent({
       type: 'm.room.message', event_id: id, room_id: roomId, sender: ALICE, content: { msgtype: 'm.text', body: `mine ${i}` }, origin_server_ts: Date.now() + i,

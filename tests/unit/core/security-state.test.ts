@@ -26,9 +26,9 @@ async function setUp(t: { after(fn: () => Promise<void>): void }, hold = false):
   session.identities.set(SAM, { safetyNumber: N1, fingerprint: F1, devices: [device(1, N1, F1)] });
   await session.deliver(FakeSession.text(SAM, 'r1', 'hello'));
   await h.core.queue.idle();
-  const roomId = h.store.portals.get(ALICE, SAM)?.roomId;
+  const roomId = (await h.store.portals.get(ALICE, SAM))?.roomId;
   assert.ok(roomId);
-  assert.equal(h.store.contacts.get(ALICE, SAM)?.identityFingerprint, F1, 'the first key is learned');
+  assert.equal((await h.store.contacts.get(ALICE, SAM))?.identityFingerprint, F1, 'the first key is learned');
   return { h, session, roomId };
 }
 
@@ -39,12 +39,12 @@ test('concurrent security writes: the newest summary lands last', async (t) => {
   const { h, roomId } = await setUp(t);
   const summaryInRoom = () => h.matrix.state.get(`${roomId}|${SECURITY_STATE_TYPE}|`) as { contact: { verified: boolean; identity_key_fingerprint: string } } | undefined;
   // writer 1 sees a new fingerprint, and the homeserver is slow to take its state
-  h.store.contacts.setFingerprint(ALICE, SAM, F2);
+  await h.store.contacts.setFingerprint(ALICE, SAM, F2);
   h.matrix.setStateDelays.push(60);
   const first = h.core.security.updateRoomState(ALICE, SAM);
   // writer 2 (verify, say) marks the contact verified while writer 1 is still sending
   await sleep(5);
-  h.store.contacts.setVerified(ALICE, SAM, true);
+  await h.store.contacts.setVerified(ALICE, SAM, true);
   const second = h.core.security.updateRoomState(ALICE, SAM);
   await Promise.all([first, second]);
   assert.deepEqual(
@@ -52,7 +52,7 @@ test('concurrent security writes: the newest summary lands last', async (t) => {
     { verified: true, key: F2 },
     'the room shows the newest record, not the one that was computed first',
   );
-  const stored = JSON.parse(h.store.portals.get(ALICE, SAM)?.securitySummary ?? '{}') as { contact: { verified: boolean } };
+  const stored = JSON.parse((await h.store.portals.get(ALICE, SAM))?.securitySummary ?? '{}') as { contact: { verified: boolean } };
   assert.equal(stored.contact.verified, true);
 });
 
@@ -64,21 +64,21 @@ test('verify confirm is bound to the safety number shown: a key changed since is
 
   const [bare] = await h.command(ALICE, `verify ${SAM} confirm`);
   assert.match(bare, /^To confirm, add the digits you compared/);
-  assert.equal(h.store.contacts.get(ALICE, SAM)?.verified, false);
+  assert.equal((await h.store.contacts.get(ALICE, SAM))?.verified, false);
 
   // the contact's key changes after the person compared the old number
   session.identities.set(SAM, { safetyNumber: N2, fingerprint: F2, devices: [device(2, N2, F2)] });
   const [stale] = await h.command(ALICE, `verify ${SAM} confirm 11111 22222`);
   assert.match(stale, /^Not verified: those digits are not the safety number in use .* now \(it starts 33333 44444\)/);
   assert.ok(stale.includes(`\`verify ${SAM} confirm 33333 44444\``), 'the new number is shown to compare');
-  assert.equal(h.store.contacts.get(ALICE, SAM)?.verified, false);
+  assert.equal((await h.store.contacts.get(ALICE, SAM))?.verified, false);
 
   const [words] = await h.command(ALICE, `verify ${SAM} confirm yes`);
   assert.match(words, /takes only the digits/);
 
   const [ok] = await h.command(ALICE, `verify ${SAM} confirm 33333 44444`);
   assert.match(ok, /is now marked verified/);
-  const record = h.store.contacts.get(ALICE, SAM);
+  const record = await h.store.contacts.get(ALICE, SAM);
   assert.deepEqual({ verified: record?.verified, key: record?.identityFingerprint }, { verified: true, key: F2 });
 });
 
@@ -90,7 +90,7 @@ test('a contact\'s second device is no key change; a reinstall still is', async 
   await session.handler.onIdentityChanged(SAM, { safetyNumber: N2, fingerprint: F2 });
   await h.core.security.idle();
   assert.deepEqual(noticesIn(h, roomId).slice(before), [], 'no "key changed" notice');
-  const record = h.store.contacts.get(ALICE, SAM);
+  const record = await h.store.contacts.get(ALICE, SAM);
   assert.equal(record?.keyChangedAt, null);
   assert.equal(record?.identityFingerprint, `${F1}, ${F2}`, 'the identity covers both devices');
   // nothing held: a message from the new device is bridged
@@ -109,20 +109,20 @@ test('a contact\'s second device is no key change; a reinstall still is', async 
   await h.core.security.idle();
   const after = noticesIn(h, roomId);
   assert.match(after[after.length - 1], /security key changed/);
-  assert.ok(h.store.contacts.get(ALICE, SAM)?.keyChangedAt);
+  assert.ok((await h.store.contacts.get(ALICE, SAM))?.keyChangedAt);
 });
 
 test('a verified contact\'s new device clears the mark with a notice, but holds nothing', async (t) => {
   const { h, session, roomId } = await setUp(t, true);
   await h.command(ALICE, `verify ${SAM} confirm 11111 22222`);
-  assert.equal(h.store.contacts.get(ALICE, SAM)?.verified, true);
+  assert.equal((await h.store.contacts.get(ALICE, SAM))?.verified, true);
   session.identities.set(SAM, { safetyNumber: N2, fingerprint: `${F1}, ${F2}`, devices: [device(1, N1, F1), device(2, N2, F2)] });
   await session.handler.onIdentityChanged(SAM, { safetyNumber: N2, fingerprint: F2 });
   await h.core.security.idle();
   const last = noticesIn(h, roomId).at(-1) ?? '';
   assert.match(last, /has a new device/);
   assert.ok(last.includes(`confirm 11111 22222 33333 44444\``));
-  const record = h.store.contacts.get(ALICE, SAM);
+  const record = await h.store.contacts.get(ALICE, SAM);
   assert.deepEqual({ verified: record?.verified, changed: record?.keyChangedAt }, { verified: false, changed: null });
 });
 
@@ -134,7 +134,7 @@ test('verify accepts every number the bridge shows, even one the metadata deems 
     session.identities.set(odd, { safetyNumber: N1, fingerprint: F1, devices: [device(1, N1, F1)] });
     await session.deliver(FakeSession.text(odd, `m-${odd}`, 'hi'));
     await h.core.queue.idle();
-    assert.ok(h.store.portals.get(ALICE, odd)?.roomId, `${odd} is bridged`);
+    assert.ok((await h.store.portals.get(ALICE, odd))?.roomId, `${odd} is bridged`);
     const [shown] = await h.command(ALICE, `verify ${odd}`);
     assert.match(shown, /^🔑 Safety number with /, `verify ${odd}`);
     const [ok] = await h.command(ALICE, `verify ${odd} confirm 11111 22222`);

@@ -21,17 +21,17 @@ const DEBOUNCE_MS = 150;
 async function harness(t: { after(fn: () => Promise<void>): void }): Promise<CoreHarness> {
   const h = await startCoreHarness({ adjust: (c) => (c.bridge.connection_notice_delay_ms = DEBOUNCE_MS) });
   t.after(() => h.stop());
-  h.store.users.ensure(ALICE);
-  h.store.users.setManagementRoom(ALICE, MANAGEMENT);
+  await h.store.users.ensure(ALICE);
+  await h.store.users.setManagementRoom(ALICE, MANAGEMENT);
   return h;
 }
 
 /** notice bodies the bot sent to Alice's management room */
 const notices = (h: CoreHarness) => h.matrix.inRoom(MANAGEMENT).map((e) => String(e.content.body));
 
-async function until(what: string, check: () => boolean, timeoutMs = 3000): Promise<void> {
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<void> {
   const end = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(5);
   }
@@ -39,9 +39,9 @@ async function until(what: string, check: () => boolean, timeoutMs = 3000): Prom
 
 test('a logout while a connect is in flight leaves no live session, and the next login connects', async (t) => {
   const h = await harness(t);
-  h.store.logins.put(ALICE, ALICE_PHONE, {});
+  await h.store.logins.put(ALICE, ALICE_PHONE, {});
   const release = h.network.holdConnect();
-  const connecting = h.core.sessions.connect(h.store.logins.get(ALICE)!);
+  const connecting = h.core.sessions.connect((await h.store.logins.get(ALICE))!);
   assert.equal(h.core.sessions.state(ALICE)?.state, 'connecting');
   const replies = await h.command(ALICE, 'logout');
   assert.match(replies[0], /^Logged out of/);
@@ -73,14 +73,14 @@ test('login with the network down answers at its first refusal and connects once
   assert.equal(replies.length, 2);
   assert.match(replies[0], /^Before .* is linked: what this means/);
   assert.match(replies[1], /^The Fake network is not reachable right now\. I keep trying with your answer/);
-  assert.equal(h.core.expectsCode(ALICE), false, 'no code was requested');
+  assert.equal(await h.core.expectsCode(ALICE), false, 'no code was requested');
 
   // once it is back, the number retried in the background goes through (nothing resent)
   h.network.refuseLogin = undefined;
   await until('the code request after the network came back', () => replies.length === 4);
   assert.match(replies[2], /reachable again: your answer went through/);
   assert.match(replies[3], /^The network is sending a one-time code/);
-  assert.equal(h.core.expectsCode(ALICE), true);
+  assert.equal(await h.core.expectsCode(ALICE), true);
 
   const done = await h.command(ALICE, 'code 123456');
   assert.match(done[0], /^Logged in as .*not reachable right now; retrying…/);
@@ -149,8 +149,8 @@ test('a drop longer than the debounce is one notice down and one on return', asy
 test('a login that cannot connect backs off and keeps retrying; the owner is told once, and when it is back', async (t) => {
   const h = await harness(t);
   h.network.refuseConnect = () => new RemoteUnavailableError();
-  h.store.logins.put(ALICE, ALICE_PHONE, {});
-  const first = await h.core.sessions.connect(h.store.logins.get(ALICE)!);
+  await h.store.logins.put(ALICE, ALICE_PHONE, {});
+  const first = await h.core.sessions.connect((await h.store.logins.get(ALICE))!);
   assert.equal(first.state, 'backing_off');
   await sleep(DEBOUNCE_MS * 3);
   assert.ok((h.core.sessions.state(ALICE)?.attempts ?? 0) > 3, 'it keeps trying');
@@ -165,22 +165,22 @@ test('logout refuses someone else\'s number and logs nobody out', async (t) => {
   await h.login(ALICE, ALICE_PHONE);
   const [refused] = await h.command(ALICE, `logout ${BOB_PHONE}`);
   assert.match(refused, /^Nothing was logged out: "\+4915112345679" is not your login/);
-  assert.ok(h.store.logins.get(ALICE));
+  assert.ok(await h.store.logins.get(ALICE));
   assert.equal(h.core.sessions.state(ALICE)?.state, 'connected');
   const [junk] = await h.command(ALICE, 'logout now please');
   assert.match(junk, /^Nothing was logged out/);
   const [own] = await h.command(ALICE, 'logout +49 1511 2345678');
   assert.match(own, /^Logged out of/);
-  assert.equal(h.store.logins.get(ALICE), undefined);
+  assert.equal(await h.store.logins.get(ALICE), undefined);
 });
 
 test('status: the caller\'s own state; admins see every login', async (t) => {
   const h = await harness(t);
   await h.login(ALICE, ALICE_PHONE);
   h.network.refuseConnect = () => new RemoteUnavailableError('gateway down');
-  h.store.users.ensure(BOB);
-  h.store.logins.put(BOB, BOB_PHONE, {});
-  await h.core.sessions.connect(h.store.logins.get(BOB)!);
+  await h.store.users.ensure(BOB);
+  await h.store.logins.put(BOB, BOB_PHONE, {});
+  await h.core.sessions.connect((await h.store.logins.get(BOB))!);
   const [mine] = await h.command(ALICE, 'status');
   assert.match(mine, /^\+49 1511 2345678: connected to the Fake network/);
   assert.doesNotMatch(mine, /@bob/);

@@ -44,9 +44,9 @@ const qr = (data: string): LoginStep => ({
 
 /** until `check` holds, letting background work run (`timers`: also the harness's short
  *  retry timers, 5–20 ms; the cap is only there to fail instead of hanging) */
-async function until(check: () => boolean, timers = false): Promise<void> {
-  for (let i = 0; i < 2000 && !check(); i++) await new Promise((r) => (timers ? setTimeout(r, 1) : setImmediate(r)));
-  assert.ok(check(), 'the expected state was not reached');
+async function until(check: () => boolean | Promise<boolean>, timers = false): Promise<void> {
+  for (let i = 0; i < 2000 && !(await check()); i++) await new Promise((r) => (timers ? setTimeout(r, 1) : setImmediate(r)));
+  assert.ok(await check(), 'the expected state was not reached');
 }
 
 test('a QR login that refreshes once and then completes, through the same login command', async (t) => {
@@ -57,19 +57,19 @@ test('a QR login that refreshes once and then completes, through the same login 
   assert.equal(replies.length, 1);
   assert.match(replies[0], /Scan this QR code/);
   assert.match(replies[0], /qr-payload-1/);
-  assert.equal(h.core.expectsCode(ALICE), false, 'a bare code is not the answer to a QR step');
+  assert.equal(await h.core.expectsCode(ALICE), false, 'a bare code is not the answer to a QR step');
   assert.equal(network.waits.length, 1, 'core waits on the shown code');
 
   network.waits[0].resolve(qr('qr-payload-2'));
   await until(() => replies.length === 2);
   assert.match(replies[1], /qr-payload-2/, 'the refreshed code is shown');
-  assert.equal(h.store.logins.get(ALICE), undefined);
+  assert.equal(await h.store.logins.get(ALICE), undefined);
 
   await until(() => network.waits.length === 2);
   network.waits[1].resolve({ kind: 'complete', login: { phone: PHONE, data: { device: 7 } } });
   await until(() => replies.length === 3);
   assert.match(replies[2], /^Logged in as /);
-  assert.deepEqual(h.store.logins.get(ALICE)?.state, { device: 7 });
+  assert.deepEqual((await h.store.logins.get(ALICE))?.state, { device: 7 });
   assert.ok(network.sessions.get(ALICE), 'the login is connected');
   assert.equal(h.core.stepLogins.current(ALICE), undefined);
   assert.equal(network.cancelled, 0);
@@ -100,7 +100,7 @@ test('cancel gives a QR login up: what the network brings later is not used', as
   network.waits[0].resolve({ kind: 'complete', login: { phone: PHONE, data: {} } });
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
   assert.equal(replies.length, 1, 'nothing more was said');
-  assert.equal(h.store.logins.get(ALICE), undefined, 'nothing was linked');
+  assert.equal(await h.store.logins.get(ALICE), undefined, 'nothing was linked');
   assert.deepEqual(await h.command(ALICE, 'cancel'), ['No login is in progress; nothing was done.']);
 });
 
@@ -164,7 +164,7 @@ test('input steps: "login <answer>" answers the first, validation asks again, a 
   const replies = await h.command(ALICE, 'login alice');
   assert.equal(replies.length, 1, 'the step "login alice" answered is not shown');
   assert.match(replies[0], /Now your password/);
-  assert.equal(h.core.expectsCode(ALICE), false, 'a password step takes no bare code');
+  assert.equal(await h.core.expectsCode(ALICE), false, 'a password step takes no bare code');
 
   assert.match((await h.command(ALICE, 'login short'))[0], /^That is too short\. Password\?/);
   assert.equal(network.submitted.length, 1, 'a refused value never reaches the connector');

@@ -34,7 +34,7 @@ async function established(t: { after(fn: () => Promise<void>): void }, dir?: st
   t.after(() => h.stop());
   const session = await h.login(ALICE, ALICE_PHONE);
   await session.deliver(FakeSession.text(SAM, 'm-1', 'hello'));
-  const roomId = h.store.portals.get(ALICE, SAM)?.roomId as string;
+  const roomId = (await h.store.portals.get(ALICE, SAM))?.roomId as string;
   assert.ok(roomId);
   return { h, session, roomId };
 }
@@ -42,7 +42,7 @@ async function established(t: { after(fn: () => Promise<void>): void }, dir?: st
 test('the room-state write failing after the notice: the retry that accepting a request makes sends no second notice', async (t) => {
   const { h, roomId } = await established(t);
   // what accepting a request does: the sender recorded once, then the portal step retried
-  h.core.security.recordSender(ALICE, SAM, { provider: 'plainchat', e2ee: false, bridged: false });
+  await h.core.security.recordSender(ALICE, SAM, { provider: 'plainchat', e2ee: false, bridged: false });
   h.matrix.fail('setState', 1, () => httpError(502));
   await assert.rejects(h.core.security.senderRecorded(ALICE, SAM), /502/);
   assert.equal(unencryptedNotices(h, roomId), 1, 'the notice went out before the state write failed');

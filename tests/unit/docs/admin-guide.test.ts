@@ -25,13 +25,13 @@ test('every code block of the admin guide says what it is: sh (run by this test)
   for (const block of blocks(guide)) assert.ok(['sh', 'console', 'yaml'].includes(block.lang), `a block tagged "${block.lang}":\n${block.text}`);
 });
 
-test('the admin guide\'s sh blocks run as written', (t) => {
+test('the admin guide\'s sh blocks run as written', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'admin-guide-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   symlinkSync(join(repoRoot, 'dist'), join(dir, 'dist'));
   copyFileSync(join(repoRoot, 'config.sample.yaml'), join(dir, 'config.sample.yaml'));
   // a database as a stopped bridge leaves it, for the backup step
-  SqliteBridgeStore.open(join(dir, 'bridge.db')).close();
+  await SqliteBridgeStore.open(join(dir, 'bridge.db')).close();
   openConnectorDatabase(join(dir, 'bridge.interop.db')).close();
   const script = blocks(guide).filter((b) => b.lang === 'sh').map((b) => b.text).join('\n');
   execFileSync('bash', ['-euo', 'pipefail', '-c', script], { cwd: dir, stdio: 'pipe', timeout: 60_000 });
@@ -43,7 +43,7 @@ test('the admin guide\'s sh blocks run as written', (t) => {
   assert.equal(statSync(join(dir, 'key_store_secret')).mode & 0o777, 0o600);
   assert.ok(readFileSync(join(dir, 'key_store_secret'), 'utf8').trim().length >= 32);
   assert.equal(statSync(join(dir, 'bridge.db.backup')).mode & 0o777, 0o600);
-  SqliteBridgeStore.open(join(dir, 'bridge.db.backup')).close();
+  await SqliteBridgeStore.open(join(dir, 'bridge.db.backup')).close();
   assert.equal(statSync(join(dir, 'bridge.interop.db.backup')).mode & 0o777, 0o600);
   assert.ok(existsSync(join(dir, 'compose-data', 'bridge', 'config.yaml')));
 });

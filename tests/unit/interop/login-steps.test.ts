@@ -21,9 +21,9 @@ import { SECRETS, TestGateway, devCodeInto } from './harness';
 
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const end = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(10);
   }
@@ -72,14 +72,14 @@ describe('interop connector: login steps through core', () => {
     const code = codes.get(phone);
     assert.ok(code, 'the gateway sent a code');
     assert.doesNotMatch(sent.join('\n'), new RegExp(code), 'the bot never shows the code');
-    assert.equal(h.core.expectsCode(owner), true, 'bare digits now answer the code step');
+    assert.equal(await h.core.expectsCode(owner), true, 'bare digits now answer the code step');
 
     const no = await h.command(owner, `code ${wrong(code)}`);
     assert.deepEqual(no, ['That code is wrong: the network did not accept it. The one-time code? Send the code here (just the characters).']);
-    assert.equal(h.core.expectsCode(owner), true, 'the code is still asked');
+    assert.equal(await h.core.expectsCode(owner), true, 'the code is still asked');
     const done = await h.command(owner, `code ${code}`);
     assert.match(done[0], /^Logged in as \+49 1510 0000801\. Messages now reach you here/);
-    assert.equal(typeof h.store.logins.get(owner)?.state.deviceId, 'number', 'the device is stored');
+    assert.equal(typeof (await h.store.logins.get(owner))?.state.deviceId, 'number', 'the device is stored');
     assert.equal(h.core.sessions.state(owner)?.state, 'connected');
   });
 
@@ -89,9 +89,9 @@ describe('interop connector: login steps through core', () => {
     await h.command(owner, `login ${phone}`);
     const code = codes.get(phone)!;
     assert.deepEqual(await h.command(owner, 'cancel'), ['The login in progress was given up; nothing was linked.']);
-    assert.equal(h.core.expectsCode(owner), false, 'digits are no answer any more');
+    assert.equal(await h.core.expectsCode(owner), false, 'digits are no answer any more');
     assert.deepEqual(await h.command(owner, `code ${code}`), ['No login is in progress. Start with: login']);
-    assert.equal(h.store.logins.get(owner), undefined);
+    assert.equal(await h.store.logins.get(owner), undefined);
   });
 
   it('core restarted between the number and the code: the code typed after it logs in (a fresh client confirms it)', async () => {
@@ -105,10 +105,10 @@ describe('interop connector: login steps through core', () => {
       await before.stop();
       const after = await startCoreHarness({ remote: network, dir });
       try {
-        assert.equal(after.core.expectsCode(owner), true, 'bare digits answer the login after the restart');
+        assert.equal(await after.core.expectsCode(owner), true, 'bare digits answer the login after the restart');
         const done = await after.command(owner, `code ${code}`);
         assert.match(done[0], /^Logged in as \+49 1510 0000804\. Messages now reach you here/);
-        assert.equal(typeof after.store.logins.get(owner)?.state.deviceId, 'number', 'the device is stored');
+        assert.equal(typeof (await after.store.logins.get(owner))?.state.deviceId, 'number', 'the device is stored');
       } finally {
         await after.stop();
       }
@@ -128,7 +128,7 @@ describe('interop connector: login steps through core', () => {
     assert.deepEqual(down, [
       'The interop network is not reachable right now; nothing was lost. Send your answer again in a moment, or wait if a code is shown.',
     ]);
-    assert.equal(h.core.expectsCode(owner), true, 'the code is still asked');
+    assert.equal(await h.core.expectsCode(owner), true, 'the code is still asked');
     await gw.startGatewayAgain();
     await until('the connection restored', () => network.connected);
     const done = await h.command(owner, `code ${code}`);

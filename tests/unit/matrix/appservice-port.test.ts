@@ -229,7 +229,7 @@ test('require: a portal without encryption gets it turned on by the bot before t
   const { bridge, sent, stateSent } = plainRoomsBridge(() => true);
   const told: string[] = [];
   const matrix = new AppserviceMatrixPort(bridge, BOT, 'wa_{phone}', 'example.org', /^@wa_\+\d+:example\.org$/, encryptor,
-    { applies: (roomId) => roomId === '!portal:example.org', cannotEncrypt: (roomId) => told.push(roomId) });
+    { applies: async (roomId) => roomId === '!portal:example.org', cannotEncrypt: async (roomId) => { told.push(roomId); } });
   await matrix.sendEvent(GHOST, '!portal:example.org', 'm.room.message', { body: 'hi' }, 'txn-1');
   assert.deepEqual(stateSent, [`${BOT} m.room.encryption`]);
   assert.deepEqual(sent.map((s) => s.path), ['/_matrix/client/v3/rooms/!portal%3Aexample.org/send/m.room.encrypted/txn-1']);
@@ -242,7 +242,7 @@ test('require: when neither the bot nor the sender may turn encryption on, nothi
   const { bridge, sent } = plainRoomsBridge(() => false);
   const told: string[] = [];
   const matrix = new AppserviceMatrixPort(bridge, BOT, 'wa_{phone}', 'example.org', /^@wa_\+\d+:example\.org$/, encryptor,
-    { applies: () => true, cannotEncrypt: (roomId) => told.push(roomId) });
+    { applies: async () => true, cannotEncrypt: async (roomId) => { told.push(roomId); } });
   await assert.rejects(matrix.sendEvent(GHOST, '!portal:example.org', 'm.room.message', { body: 'secret' }, 'txn-1'),
     (error: Error) => error instanceof MatrixRefusedError && error.status === 403);
   assert.deepEqual(sent, []);
@@ -250,7 +250,7 @@ test('require: when neither the bot nor the sender may turn encryption on, nothi
   // the sender (the portal's creating ghost) may, where the bot may not
   const byGhost = plainRoomsBridge((user) => user === GHOST);
   const ghostPort = new AppserviceMatrixPort(byGhost.bridge, BOT, 'wa_{phone}', 'example.org', /^@wa_\+\d+:example\.org$/, encryptor,
-    { applies: () => true, cannotEncrypt: () => assert.fail('the ghost could') });
+    { applies: async () => true, cannotEncrypt: async () => assert.fail('the ghost could') });
   await ghostPort.sendEvent(GHOST, '!portal:example.org', 'm.room.message', { body: 'hi' }, 'txn-1');
   assert.deepEqual(byGhost.stateSent, [`${GHOST} m.room.encryption`]);
 });
@@ -258,7 +258,7 @@ test('require: when neither the bot nor the sender may turn encryption on, nothi
 test('require: media for a plain portal waits for encryption to be turned on and goes up as ciphertext', async () => {
   const { bridge, stateSent, uploaded } = plainRoomsBridge(() => true);
   const matrix = new AppserviceMatrixPort(bridge, BOT, 'wa_{phone}', 'example.org', /^@wa_\+\d+:example\.org$/, encryptor,
-    { applies: (roomId) => roomId === '!portal:example.org', cannotEncrypt: () => assert.fail('the bot may') });
+    { applies: async (roomId) => roomId === '!portal:example.org', cannotEncrypt: async () => assert.fail('the bot may') });
   const media = await matrix.uploadRoomMedia(GHOST, '!portal:example.org', new Uint8Array([1, 2, 3]), 'image/png', 'cat.png');
   assert.deepEqual(stateSent, [`${BOT} m.room.encryption`], 'encryption first');
   assert.deepEqual(uploaded, ['application/octet-stream'], 'then ciphertext, not the image');
@@ -268,7 +268,7 @@ test('require: media for a plain portal waits for encryption to be turned on and
 test('require: the last guard sends nothing unencrypted into a portal, whatever the path (here: no encryption wired at all)', async () => {
   const { bridge, sent } = plainRoomsBridge(() => true);
   const matrix = new AppserviceMatrixPort(bridge, BOT, 'wa_{phone}', 'example.org', /^@wa_\+\d+:example\.org$/, undefined,
-    { applies: () => true, cannotEncrypt: () => undefined });
+    { applies: async () => true, cannotEncrypt: async () => undefined });
   await assert.rejects(matrix.sendEvent(BOT, '!portal:example.org', 'm.room.message', { body: 'secret' }), /requires encryption/);
   assert.deepEqual(sent, [], 'not one plaintext event');
 });

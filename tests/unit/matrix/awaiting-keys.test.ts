@@ -46,7 +46,7 @@ function world(path = join(dir, `db-${++files}.db`), opts: Partial<AwaitingKeysO
   const options: AwaitingKeysOptions = {
     repository: store.awaitingKeys,
     encryption: { decrypt },
-    portalOf: (roomId) => (roomId === ROOM ? { owner: OWNER, ghost: GHOST } : undefined),
+    portalOf: async (roomId) => (roomId === ROOM ? { owner: OWNER, ghost: GHOST } : undefined),
     botUserId: BOT,
     deliver: async (event) => { delivered.push(event); },
     tell: (event, reason) => tellUndecryptable(sendNotice, event, reason),
@@ -81,21 +81,21 @@ function world(path = join(dir, `db-${++files}.db`), opts: Partial<AwaitingKeysO
 
 test('an event whose key has not come is held, not told; when the key comes it is handed on decrypted, once', async (t) => {
   const w = world();
-  t.after(() => w.store.close());
+  t.after(async () => await w.store.close());
   assert.equal(await w.intake.reveal(encrypted()), undefined, 'nothing to hand on now');
   assert.deepEqual(w.notices, [], 'the sender is not told yet');
-  assert.equal(w.store.awaitingKeys.count(), 1);
+  assert.equal(await w.store.awaitingKeys.count(), 1);
   assert.equal(w.armed()?.delayMs, TIMEOUT_MS, 'the time-out is armed');
 
   await w.awaiting.retry();
   assert.deepEqual(w.delivered, [], 'still no key: still held');
-  assert.equal(w.store.awaitingKeys.count(), 1);
+  assert.equal(await w.store.awaitingKeys.count(), 1);
 
   w.keys.set('$e1', clear('late hello'));
   await w.awaiting.retry();
   assert.deepEqual(w.delivered, [{ ...encrypted(), type: 'm.room.message', content: { msgtype: 'm.text', body: 'late hello' } }],
     'handed on as a live decrypted event would be');
-  assert.equal(w.store.awaitingKeys.count(), 0);
+  assert.equal(await w.store.awaitingKeys.count(), 0);
   assert.equal(w.armed(), undefined, 'nothing left to time out');
   await w.awaiting.retry();
   assert.equal(w.delivered.length, 1, 'not handed on twice');
@@ -105,7 +105,7 @@ test('an event whose key has not come is held, not told; when the key comes it i
 
 test('after the time-out the sender is told in the room (the same notice and txnId as at once) and the event is dropped', async (t) => {
   const w = world();
-  t.after(() => w.store.close());
+  t.after(async () => await w.store.close());
   await w.intake.reveal(encrypted());
   await w.fire();
   const expected: typeof w.notices = [];
@@ -113,7 +113,7 @@ test('after the time-out the sender is told in the room (the same notice and txn
   assert.deepEqual(w.notices, expected);
   assert.match(String(w.notices[0].content.body), /could not decrypt a message you sent[\s\S]*the key for it never reached the bridge/);
   assert.deepEqual(w.notices[0].content['m.relates_to'], { 'm.in_reply_to': { event_id: '$e1' } });
-  assert.equal(w.store.awaitingKeys.count(), 0);
+  assert.equal(await w.store.awaitingKeys.count(), 0);
   assert.ok(w.logs.some((l) => /\$e1 in !portal:hs.*did not arrive within 60 s \(MissingRoomKey\); its sender is told/.test(l)), w.logs.join('\n'));
   w.keys.set('$e1', clear('too late'));
   await w.awaiting.retry();
@@ -124,27 +124,27 @@ test('a notice that cannot be sent at the time-out keeps the event, and is tried
   let down = true;
   const told: string[] = [];
   const w = world(undefined, { tell: async (event) => { if (down) throw new Error('homeserver down'); told.push(event.event_id); } });
-  t.after(() => w.store.close());
+  t.after(async () => await w.store.close());
   await w.intake.reveal(encrypted());
   await w.fire();
-  assert.equal(w.store.awaitingKeys.count(), 1, 'kept: not told yet');
+  assert.equal(await w.store.awaitingKeys.count(), 1, 'kept: not told yet');
   assert.ok((w.armed()?.delayMs ?? 0) > 0, 'tried again after a pause, not at once');
   down = false;
   await w.fire();
   assert.deepEqual(told, ['$e1']);
-  assert.equal(w.store.awaitingKeys.count(), 0);
+  assert.equal(await w.store.awaitingKeys.count(), 0);
 });
 
 test('a crypto failure (thrown) keeps the event for the next try, but not past its time-out', async (t) => {
   const w = world(undefined, { encryption: { decrypt: async () => { throw new Error('crypto store write failed'); } } });
-  t.after(() => w.store.close());
+  t.after(async () => await w.store.close());
   await w.intake.reveal(encrypted()); // the intake's own decrypt said MissingRoomKey
   await w.awaiting.retry();
-  assert.equal(w.store.awaitingKeys.count(), 1, 'kept');
+  assert.equal(await w.store.awaitingKeys.count(), 1, 'kept');
   assert.ok(w.logs.some((l) => /\$e1 in !portal:hs waits on for its key: this attempt failed \(crypto store write failed\)/.test(l)));
   await w.fire();
   assert.equal(w.notices.length, 1, 'told when its time is up');
-  assert.equal(w.store.awaitingKeys.count(), 0);
+  assert.equal(await w.store.awaitingKeys.count(), 0);
 });
 
 test('held events survive a restart: tried again at start, and their time-out resumes', async (t) => {
@@ -152,31 +152,31 @@ test('held events survive a restart: tried again at start, and their time-out re
   await first.intake.reveal(encrypted('$e1'));
   await first.intake.reveal(encrypted('$e2'));
   await first.awaiting.stop();
-  first.store.close();
+  await first.store.close();
 
   const keys = new Map([['$e1', clear('kept across a restart')]]);
   const again = world(first.path, { keys });
-  t.after(() => again.store.close());
+  t.after(async () => await again.store.close());
   again.clock.now = first.clock.now + 10 * TIMEOUT_MS; // down far longer than the time-out
   await again.awaiting.start();
   assert.deepEqual(again.delivered.map((e) => [e.event_id, e.content?.body]), [['$e1', 'kept across a restart']]);
-  assert.equal(again.store.awaitingKeys.count(), 1, '$e2 still waits');
+  assert.equal(await again.store.awaitingKeys.count(), 1, '$e2 still waits');
   assert.equal(again.notices.length, 0, 'not told at once: its key may be in what the homeserver kept for the bridge');
   assert.equal(again.armed()?.delayMs, TIMEOUT_MS, 'a full time-out from the start');
   await again.fire();
   assert.deepEqual(again.notices.map((n) => (n.content['m.relates_to'] as { 'm.in_reply_to': { event_id: string } })['m.in_reply_to'].event_id), ['$e2']);
-  assert.equal(again.store.awaitingKeys.count(), 0);
+  assert.equal(await again.store.awaitingKeys.count(), 0);
 });
 
 test('beyond the cap the oldest held event is told and dropped, never dropped untold', async (t) => {
   const w = world(undefined, { max: 2 });
-  t.after(() => w.store.close());
+  t.after(async () => await w.store.close());
   for (const id of ['$a', '$b', '$c']) {
     await w.intake.reveal(encrypted(id));
     w.clock.now += 1;
   }
-  assert.equal(w.store.awaitingKeys.count(), 2);
-  assert.deepEqual(w.store.awaitingKeys.oldest(10).map((e) => e.eventId), ['$b', '$c']);
+  assert.equal(await w.store.awaitingKeys.count(), 2);
+  assert.deepEqual((await w.store.awaitingKeys.oldest(10)).map((e) => e.eventId), ['$b', '$c']);
   assert.equal(w.notices.length, 1);
   assert.deepEqual(w.notices[0].content['m.relates_to'], { 'm.in_reply_to': { event_id: '$a' } });
   assert.ok(w.logs.some((l) => /\$a in !portal:hs.*more than 2 events wait for keys/.test(l)));
@@ -184,17 +184,17 @@ test('beyond the cap the oldest held event is told and dropped, never dropped un
 
 test('a failure no key fixes is told at once, held or not', async (t) => {
   const w = world();
-  t.after(() => w.store.close());
+  t.after(async () => await w.store.close());
   w.keys.set('$bad', { ok: false, reason: 'MismatchedSender' });
   assert.equal(await w.intake.reveal(encrypted('$bad')), undefined);
-  assert.equal(w.store.awaitingKeys.count(), 0, 'not held');
+  assert.equal(await w.store.awaitingKeys.count(), 0, 'not held');
   assert.match(String(w.notices[0].content.body), /its key did not come from a device of yours/);
   // held while the key was missing, then a key from the wrong device: told at the next retry
   await w.intake.reveal(encrypted('$later'));
   w.keys.set('$later', { ok: false, reason: 'MismatchedIdentityKeys' });
   await w.awaiting.retry();
   assert.equal(w.notices.length, 2);
-  assert.equal(w.store.awaitingKeys.count(), 0);
+  assert.equal(await w.store.awaitingKeys.count(), 0);
 });
 
 test('room keys come as to-device messages: only transactions that carry some make held events try again', () => {
@@ -210,24 +210,24 @@ test('with the real core: a crash between "handed on" and "released" bridges the
   t.after(() => h.stop());
   const session = await h.login('@alice:example.org', '+4915112345678' as E164);
   await session.deliver(FakeSession.text('+14155552671' as E164, 'r1', 'hello'));
-  const roomId = h.store.portals.get('@alice:example.org', '+14155552671')?.roomId as string;
+  const roomId = (await h.store.portals.get('@alice:example.org', '+14155552671'))?.roomId as string;
   const event = { ...encrypted('$late', roomId), sender: '@alice:example.org', origin_server_ts: Date.now() };
   const keys = new Map([['$late', clear('bridged once')]]);
   const crashingRelease: AwaitingKeyRepository = {
-    hold: (e) => h.store.awaitingKeys.hold(e), oldest: (n) => h.store.awaitingKeys.oldest(n), count: () => h.store.awaitingKeys.count(),
+    hold: async (e) => await h.store.awaitingKeys.hold(e), oldest: async (n) => await h.store.awaitingKeys.oldest(n), count: async () => await h.store.awaitingKeys.count(),
     release: () => { throw new Error('killed before the release'); },
   };
   const bridge = (repository: AwaitingKeyRepository) => new AwaitingKeys({
     repository, encryption: { decrypt: async (e) => keys.get(e.event_id) ?? { ok: false, reason: 'MissingRoomKey' } },
-    portalOf: () => ({ owner: '@alice:example.org', ghost: GHOST }), botUserId: BOT,
+    portalOf: async () => ({ owner: '@alice:example.org', ghost: GHOST }), botUserId: BOT,
     deliver: async (e) => { await h.core.matrixIntake.onEvent(e); }, tell: async () => assert.fail('not told'),
     timeoutMs: TIMEOUT_MS, schedule: () => () => undefined, log: { info: () => undefined, warn: () => undefined },
   });
-  h.store.awaitingKeys.hold({ eventId: '$late', roomId, event, reason: 'MissingRoomKey', heldAt: Date.now() });
+  await h.store.awaitingKeys.hold({ eventId: '$late', roomId, event, reason: 'MissingRoomKey', heldAt: Date.now() });
   await bridge(crashingRelease).retry();
-  assert.equal(h.store.awaitingKeys.count(), 1, 'the crash left it held');
+  assert.equal(await h.store.awaitingKeys.count(), 1, 'the crash left it held');
   await bridge(h.store.awaitingKeys).start();
-  assert.equal(h.store.awaitingKeys.count(), 0);
+  assert.equal(await h.store.awaitingKeys.count(), 0);
   await h.core.queue.idle();
   const bodies = session.sent.map((s) => (s.content.kind === 'message' && s.content.parts[0]?.type === 'text' ? s.content.parts[0].body : undefined));
   assert.deepEqual(bodies, ['bridged once'], 'core took the second hand-over as the replay it is');

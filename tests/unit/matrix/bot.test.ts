@@ -33,7 +33,7 @@ class FakeIdentity implements BotIdentity {
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-function setup(
+async function setup(
   t: { after(fn: () => unknown): void }, extra: Command[] = [], userGuideUrl?: string, expectsCode?: (mxid: string) => boolean,
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'bot-'));
@@ -46,12 +46,12 @@ function setup(
     const commands = new CommandRegistry();
     commands.register(...builtinCommands(commands, '1.2.3', config.bridge.command_prefix, userGuideUrl), ...extra);
     const identity = new FakeIdentity();
-    const bot = new BridgeBot(BOT, config, store, commands, identity, quiet, () => false, expectsCode);
+    const bot = new BridgeBot(BOT, config, store, commands, identity, quiet, () => false, expectsCode && (async (mxid: string) => expectsCode(mxid)));
     return { store, bot, identity };
   };
   const first = open();
-  first.store.users.ensure(ALICE);
-  first.store.users.setManagementRoom(ALICE, ROOM);
+  await first.store.users.ensure(ALICE);
+  await first.store.users.setManagementRoom(ALICE, ROOM);
   return { ...first, reopen: open };
 }
 
@@ -73,17 +73,17 @@ test('a command is recorded before it runs and marked done once it has answered'
       await ctx.reply('slow done');
     },
   };
-  const { store, bot, identity } = setup(t, [slow]);
+  const { store, bot, identity } = await setup(t, [slow]);
   const event = text('slow');
-  bot.accept(event);
-  assert.deepEqual(store.botCommands.pending().map((c) => [c.eventId, c.name]), [[event.event_id, 'slow']], 'durable before the transaction is answered');
-  bot.accept(event);
+  await bot.accept(event);
+  assert.deepEqual((await store.botCommands.pending()).map((c) => [c.eventId, c.name]), [[event.event_id, 'slow']], 'durable before the transaction is answered');
+  await bot.accept(event);
   await settle();
   release();
   await bot.stop();
   assert.deepEqual(identity.sent.map((s) => s.body), ['slow done'], 'a retried event does not run the command twice');
-  assert.deepEqual(store.botCommands.pending(), []);
-  store.close();
+  assert.deepEqual(await store.botCommands.pending(), []);
+  await store.close();
 });
 
 test('a command interrupted by a restart is answered "interrupted, send it again", not re-run', async (t) => {
@@ -95,18 +95,18 @@ test('a command interrupted by a restart is answered "interrupted, send it again
       return new Promise(() => undefined);
     },
   };
-  const { store, bot, reopen } = setup(t, [hang]);
-  bot.accept(text('hang'));
+  const { store, bot, reopen } = await setup(t, [hang]);
+  await bot.accept(text('hang'));
   // an invite queued behind it (same room), not yet handled, is handled after the restart
-  bot.accept({ type: 'm.room.member', event_id: '$invite', room_id: ROOM, sender: ALICE, state_key: BOT, content: { membership: 'invite' } });
+  await bot.accept({ type: 'm.room.member', event_id: '$invite', room_id: ROOM, sender: ALICE, state_key: BOT, content: { membership: 'invite' } });
   await settle();
   const stopping = Date.now();
   await bot.stop();
   assert.ok(Date.now() - stopping < 10_000, 'stop does not wait for a command that never finishes');
-  store.close();
+  await store.close();
 
   const again = reopen();
-  again.bot.resumeInterrupted();
+  await again.bot.resumeInterrupted();
   await again.bot.stop();
   assert.equal(runs, 1, 'the interrupted command is not run again');
   const replies = again.identity.sent.map((s) => s.body);
@@ -114,11 +114,11 @@ test('a command interrupted by a restart is answered "interrupted, send it again
   assert.equal(replies[0], 'Your command "hang" was interrupted by a bridge restart before it finished; please send it again.');
   assert.match(replies[1], /management room/, 'the interrupted invite is handled: the bot joins and greets');
   assert.deepEqual(again.identity.joined, [ROOM]);
-  assert.deepEqual(again.store.botCommands.pending(), [], 'answered once: the next start says nothing');
+  assert.deepEqual(await again.store.botCommands.pending(), [], 'answered once: the next start says nothing');
   // what is kept of a command: its name, never its arguments
   const row = again.store.connection.prepare('SELECT * FROM bot_commands WHERE name = ?').get('hang');
   assert.ok(row && !JSON.stringify(row).includes('+49'));
-  again.store.close();
+  await again.store.close();
 });
 
 test('a command refuses arguments it does not declare, and says so', async (t) => {
@@ -128,9 +128,9 @@ test('a command refuses arguments it does not declare, and says so', async (t) =
     { name: 'number', help: 'takes a number', permission: 'user', args: [{ name: 'phone number', required: true, rest: true }], handler: async (ctx) => ctx.reply(`got ${ctx.args.length} word(s)`) },
     { name: 'pair', help: 'takes two', permission: 'user', args: [{ name: 'a', required: true }, { name: 'b' }], handler: async (ctx) => ctx.reply(`pair ${ctx.args.join(',')}`) },
   ];
-  const { store, bot, identity } = setup(t, declared);
+  const { store, bot, identity } = await setup(t, declared);
   for (const body of ['nothing +4915112345678', 'version now', 'number', 'number +49 151 1234 5678', 'pair x y z', 'pair x', 'help', 'help PAIR', 'help me now']) {
-    bot.accept(text(body));
+    await bot.accept(text(body));
   }
   await bot.stop();
   const replies = identity.sent.map((s) => s.body);
@@ -144,56 +144,56 @@ test('a command refuses arguments it does not declare, and says so', async (t) =
   assert.match(replies[6], /• pair <a> \[b\] — takes two/, 'help shows the declared arguments');
   assert.equal(replies[7], 'pair <a> [b] — takes two', 'help with a command name shows that one');
   assert.equal(replies[8], '"help" takes at most 1 argument, but 2 were given; nothing was done. Usage: help [command]');
-  store.close();
+  await store.close();
 });
 
 test('an "interrupted" notice that cannot be sent at start is sent at the next start', async (t) => {
   const hang: Command = { name: 'hang', help: 'never finishes', permission: 'user', args: [], handler: () => new Promise(() => undefined) };
-  const { store, bot, reopen } = setup(t, [hang]);
-  bot.accept(text('hang'));
+  const { store, bot, reopen } = await setup(t, [hang]);
+  await bot.accept(text('hang'));
   await bot.stop();
-  store.close();
+  await store.close();
 
   const second = reopen();
   second.identity.sendMessage = async () => {
     throw new Error('connect ECONNREFUSED');
   };
-  second.bot.resumeInterrupted();
+  await second.bot.resumeInterrupted();
   await second.bot.stop();
-  assert.equal(second.store.botCommands.pending().length, 1, 'still pending');
-  second.store.close();
+  assert.equal((await second.store.botCommands.pending()).length, 1, 'still pending');
+  await second.store.close();
 
   const third = reopen();
-  third.bot.resumeInterrupted();
+  await third.bot.resumeInterrupted();
   await third.bot.stop();
   assert.deepEqual(third.identity.sent.map((s) => s.body), ['Your command "hang" was interrupted by a bridge restart before it finished; please send it again.']);
-  assert.deepEqual(third.store.botCommands.pending(), []);
-  third.store.close();
+  assert.deepEqual(await third.store.botCommands.pending(), []);
+  await third.store.close();
 });
 
 test('a prefixed command outside the management room is answered, a refused user gets the refusal', async (t) => {
-  const { store, bot, identity } = setup(t);
+  const { store, bot, identity } = await setup(t);
   const shared = '!shared:hs';
-  bot.accept({ ...text('!wa version'), room_id: shared });
-  bot.accept({ ...text('version'), room_id: shared });
-  bot.accept({ ...text('!wa help'), room_id: shared, sender: '@mallory:hs' });
+  await bot.accept({ ...text('!wa version'), room_id: shared });
+  await bot.accept({ ...text('version'), room_id: shared });
+  await bot.accept({ ...text('!wa help'), room_id: shared, sender: '@mallory:hs' });
   await bot.stop();
   assert.deepEqual(identity.sent.map((s) => [s.roomId, s.body.slice(0, 22)]), [
     [shared, 'matrix-interop-bridge '],
     [shared, 'Sorry, you are not all'],
   ], 'an unprefixed message outside the management room is no command');
-  store.close();
+  await store.close();
 });
 
 test('help ends by pointing to the user guide: the configured link, or the file and whom to ask', async (t) => {
   for (const url of ['https://example.org/bridge/user-guide', undefined]) {
-    const { store, bot, identity } = setup(t, [], url);
-    bot.accept(text('help'));
+    const { store, bot, identity } = await setup(t, [], url);
+    await bot.accept(text('help'));
     await bot.stop();
     const last = identity.sent.at(-1)?.body.split('\n').at(-1) ?? '';
     if (url) assert.equal(last, `Every command, with examples: ${url}`);
     else assert.match(last, /docs\/user-guide\.md\); ask your homeserver admin for a link\.$/);
-    store.close();
+    await store.close();
   }
 });
 
@@ -201,12 +201,12 @@ test('bare digits answer the login only while it asks for a code', async (t) => 
   const codes: string[][] = [];
   const code: Command = { name: 'code', help: 'the code', permission: 'user', handler: async (ctx) => void codes.push(ctx.args) };
   let asking = true;
-  const { bot, identity } = setup(t, [code], undefined, () => asking);
-  bot.accept(text('123 456'));
+  const { bot, identity } = await setup(t, [code], undefined, () => asking);
+  await bot.accept(text('123 456'));
   await settle();
   assert.deepEqual(codes, [['123456']], 'the code command got the digits');
   asking = false; // a QR step, say: digits are no command then
-  bot.accept(text('123456'));
+  await bot.accept(text('123456'));
   await settle();
   assert.equal(codes.length, 1);
   assert.match(identity.sent.at(-1)!.body, /^Unknown command "123456"/);

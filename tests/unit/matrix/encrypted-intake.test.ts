@@ -21,7 +21,7 @@ function setUp(answer: Decryption) {
       decrypt: async (event, readers) => { decrypted.push({ eventId: event.event_id, readers }); return answer; },
       ensureDevice: async (userId) => { devices.push(userId); },
     },
-    portalOf: (roomId) => (roomId === '!portal:hs' ? { owner: OWNER, ghost: GHOST } : undefined),
+    portalOf: async (roomId) => (roomId === '!portal:hs' ? { owner: OWNER, ghost: GHOST } : undefined),
     botUserId: BOT,
     sendNotice: async (roomId, content, txnId) => { notices.push({ roomId, content, txnId }); },
     log: { warn: (...parts) => logs.push(parts.join(' ')) },
@@ -78,7 +78,7 @@ test('with a place to wait for keys: a missing key or message index waits there 
     const held: { eventId: string; reason: string }[] = [];
     const intake = new EncryptedIntake({
       encryption: { decrypt: async () => ({ ok: false, reason }), ensureDevice: async () => undefined },
-      portalOf: () => ({ owner: OWNER, ghost: GHOST }), botUserId: BOT,
+      portalOf: async () => ({ owner: OWNER, ghost: GHOST }), botUserId: BOT,
       sendNotice: async (roomId, content, txnId) => { s.notices.push({ roomId, content, txnId }); },
       log: { warn: (...parts) => s.logs.push(parts.join(' ')) },
       awaitingKeys: { hold: async (event, why) => { held.push({ eventId: event.event_id, reason: why }); } },
@@ -91,7 +91,7 @@ test('with a place to wait for keys: a missing key or message index waits there 
   const s = setUp({ ok: false, reason: noDevice });
   const intake = new EncryptedIntake({
     encryption: { decrypt: async () => ({ ok: false, reason: noDevice }), ensureDevice: async () => undefined },
-    portalOf: () => ({ owner: OWNER, ghost: GHOST }), botUserId: BOT,
+    portalOf: async () => ({ owner: OWNER, ghost: GHOST }), botUserId: BOT,
     sendNotice: async (roomId, content, txnId) => { s.notices.push({ roomId, content, txnId }); },
     log: { warn: () => undefined },
     awaitingKeys: { hold: async () => assert.fail('a key cannot come to a device that does not exist') },

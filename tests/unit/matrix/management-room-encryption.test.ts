@@ -25,7 +25,7 @@ async function invited(t: { after(fn: () => unknown): void }, mode: MatrixEncryp
   const config = parseConfig(readFileSync(join(repoRoot, 'config.sample.yaml'), 'utf8'), 'config.sample.yaml');
   config.bridge.permissions = { [ALICE]: 'user' };
   const store = SqliteBridgeStore.open(join(dir, 'bridge.db'));
-  t.after(() => store.close());
+  t.after(async () => await store.close());
   const steps: string[] = [];
   const identity: BotIdentity = {
     join: async (roomId) => steps.push(`join ${roomId}`),
@@ -45,9 +45,9 @@ async function invited(t: { after(fn: () => unknown): void }, mode: MatrixEncryp
     }),
   };
   const bot = new BridgeBot(BOT, config, store, new CommandRegistry(), identity, { info: () => undefined, warn: () => undefined, error: () => undefined }, () => false);
-  bot.accept({ type: 'm.room.member', event_id: '$invite', room_id: ROOM, sender: ALICE, state_key: BOT, content: { membership: 'invite' } });
+  await bot.accept({ type: 'm.room.member', event_id: '$invite', room_id: ROOM, sender: ALICE, state_key: BOT, content: { membership: 'invite' } });
   await bot.stop();
-  return { steps, managementRoom: store.users.get(ALICE)?.managementRoom ?? null };
+  return { steps, managementRoom: (await store.users.get(ALICE))?.managementRoom ?? null };
 }
 
 test('default and require: the device first, then join, then encryption on, then the welcome', async (t) => {
@@ -71,12 +71,12 @@ test('default: a room the bot may not encrypt is used unencrypted; allow leaves 
   assert.deepEqual((await invited(t, 'off', true)).steps, [`join ${ROOM}`, `send ${ROOM}`]);
 });
 
-test('an encrypted event in a management room is read with the bot\'s device, for its user', () => {
-  const portalOf = (roomId: string) => (roomId === '!portal:hs' ? { owner: ALICE, ghost: '@wa_+1:hs' } : undefined);
-  const managementOf = (roomId: string) => (roomId === '!mgmt:hs' ? ALICE : undefined);
-  assert.deepEqual(encryptedRoomOf('!portal:hs', portalOf, managementOf, BOT), { owner: ALICE, ghost: '@wa_+1:hs' });
-  assert.deepEqual(encryptedRoomOf('!mgmt:hs', portalOf, managementOf, BOT), { owner: ALICE, ghost: BOT });
-  assert.equal(encryptedRoomOf('!other:hs', portalOf, managementOf, BOT), undefined);
+test('an encrypted event in a management room is read with the bot\'s device, for its user', async () => {
+  const portalOf = async (roomId: string) => (roomId === '!portal:hs' ? { owner: ALICE, ghost: '@wa_+1:hs' } : undefined);
+  const managementOf = async (roomId: string) => (roomId === '!mgmt:hs' ? ALICE : undefined);
+  assert.deepEqual(await encryptedRoomOf('!portal:hs', portalOf, managementOf, BOT), { owner: ALICE, ghost: '@wa_+1:hs' });
+  assert.deepEqual(await encryptedRoomOf('!mgmt:hs', portalOf, managementOf, BOT), { owner: ALICE, ghost: BOT });
+  assert.equal(await encryptedRoomOf('!other:hs', portalOf, managementOf, BOT), undefined);
 });
 
 test('a bot device that cannot be made does not keep the bot out of the room', async (t) => {

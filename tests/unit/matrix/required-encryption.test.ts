@@ -14,8 +14,8 @@ function requirement(sendFails?: Error | (() => Error | undefined)) {
   const notices: { roomId: string; body: unknown; txnId?: string; replyTo?: unknown }[] = [];
   const warnings: string[] = [];
   const options: EncryptionRequirementOptions = {
-    ownerOf: (roomId) => (roomId === PORTAL ? '@alice:hs' : undefined),
-    managementRoomOf: () => '!manage:hs',
+    ownerOf: async (roomId) => (roomId === PORTAL ? '@alice:hs' : undefined),
+    managementRoomOf: async () => '!manage:hs',
     isBridgeUser: (mxid) => mxid.startsWith('@wa_') || mxid === '@bot:hs',
     sendNotice: async (roomId, content, txnId) => {
       const relates = content['m.relates_to'] as { 'm.in_reply_to'?: { event_id?: string } } | undefined;
@@ -53,8 +53,8 @@ test('encrypted events, state, redactions, the bridge\'s own users and rooms tha
 
 test('the owner is told once per room, in the management room, that encryption could not be turned on', async () => {
   const { req, notices } = requirement();
-  req.cannotEncrypt(PORTAL, new Error('forbidden'));
-  req.cannotEncrypt(PORTAL, new Error('forbidden'));
+  await req.cannotEncrypt(PORTAL, new Error('forbidden'));
+  await req.cannotEncrypt(PORTAL, new Error('forbidden'));
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(notices.map((n) => n.roomId), ['!manage:hs']);
   assert.match(String(notices[0].body), /could not turn encryption on/);
@@ -63,12 +63,12 @@ test('the owner is told once per room, in the management room, that encryption c
 test('an owner who could not be told (the management room unreachable) is told on the next attempt', async () => {
   let down = true;
   const { req, notices, warnings } = requirement(() => (down ? new Error('connect ECONNREFUSED') : undefined));
-  req.cannotEncrypt(PORTAL, new Error('forbidden'));
+  await req.cannotEncrypt(PORTAL, new Error('forbidden'));
   await new Promise((resolve) => setImmediate(resolve));
   assert.equal(notices.length, 0);
   assert.ok(warnings.some((w) => w.includes('could not be told')));
   down = false;
-  req.cannotEncrypt(PORTAL, new Error('forbidden'));
+  await req.cannotEncrypt(PORTAL, new Error('forbidden'));
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(notices.map((n) => n.roomId), ['!manage:hs'], 'told once it could be');
 });

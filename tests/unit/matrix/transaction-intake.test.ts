@@ -42,14 +42,14 @@ async function startListener(t: { after(fn: () => unknown): void }, dbPath?: str
   const logs: string[] = [];
   const line = (...parts: unknown[]) => logs.push(parts.join(' '));
   const log = { info: line, warn: line, error: line };
-  const heldBack = probe && new HeldBackProbe({ ...probe, log, lastHandled: store.transactions.lastProcessed() });
+  const heldBack = probe && new HeldBackProbe({ ...probe, log, lastHandled: await store.transactions.lastProcessed() });
   if (heldBack) t.after(() => heldBack.stop());
   const appservice = new DurableAppService(TOKEN, { maxAgeMs, log, heldBack });
   const l: Listener = {
     url: '', handled: [], ephemeral: [], skipped: [], logs, failWith: () => undefined, gate: async () => undefined, store, appservice,
     restart: async () => {
       await appservice.close();
-      store.close();
+      await store.close();
       return startListener(t, path, maxAgeMs, probe);
     },
   };
@@ -72,7 +72,7 @@ async function startListener(t: { after(fn: () => unknown): void }, dbPath?: str
   l.url = `http://127.0.0.1:${port}`;
   t.after(async () => {
     await appservice.close().catch(() => undefined);
-    store.close();
+    await store.close();
   });
   return l;
 }

@@ -83,7 +83,7 @@ test('login start, code, status, start a chat, contacts, logout: the whole life 
   assert.deepEqual(chat.body, { room_id: roomId, phone: SAM, matrix_to: `https://matrix.to/#/${roomId}` });
   assert.equal(h.matrix.rooms.length, 1);
   assert.equal(h.matrix.rooms[0].invitee, ALICE, 'the portal invites the user it belongs to');
-  assert.equal(h.store.portals.get(ALICE, SAM)?.roomId, roomId);
+  assert.equal((await h.store.portals.get(ALICE, SAM))?.roomId, roomId);
   const twice = await call('POST', '/chats', { body: { phone: SAM } });
   assert.equal(twice.body.room_id, roomId, 'the same contact opens the same room');
   assert.equal(h.matrix.rooms.length, 1);
@@ -101,7 +101,7 @@ test('login start, code, status, start a chat, contacts, logout: the whole life 
   assert.equal(out.body.portal_count, 1);
   assert.ok((out.body.deleted as string[]).includes('the login record'));
   assert.equal(h.network.sessions.get(ALICE)?.disconnected, true, 'the session was closed');
-  assert.equal(h.store.logins.get(ALICE), undefined);
+  assert.equal(await h.store.logins.get(ALICE), undefined);
   assert.equal((await call('GET', '/status')).body.state, 'not_logged_in');
   const outAgain = await call('POST', '/logout', { body: {} });
   assert.equal(outAgain.status, 409);
@@ -147,7 +147,7 @@ test('a code the network refuses is a 400 and the login still waits for the righ
   assert.deepEqual([wrong.status, wrong.body.errcode], [400, 'ORG.INTEROP_BRIDGE.CODE_REFUSED']);
   assert.equal((await call('GET', '/status')).body.state, 'waiting_for_code');
   assert.equal((await call('POST', '/login/code', { body: { code: '123456' } })).status, 200);
-  assert.equal(h.store.logins.get(ALICE)?.phone, ALICE_PHONE);
+  assert.equal((await h.store.logins.get(ALICE))?.phone, ALICE_PHONE);
 });
 
 test('the API and the bot share one login flow: started through the API, finished with the bot\'s code command', async (t) => {
@@ -191,9 +191,9 @@ test('settings: the user\'s (inbox) and the bridge-wide ones read-only; PUT {} c
   const put = await call('PUT', '/settings', { body: {} });
   assert.equal(put.status, 200);
   assert.deepEqual(put.body, settings.body);
-  h.store.users.ensure(ALICE);
+  await h.store.users.ensure(ALICE);
   const portal = await h.core.portals.ensure(ALICE, SAM as E164);
-  const space = h.store.users.get(ALICE)!.inboxSpace!;
+  const space = (await h.store.users.get(ALICE))!.inboxSpace!;
   const merged = await call('PUT', '/settings', { body: { inbox: 'merged' } });
   assert.equal(merged.status, 200);
   assert.deepEqual(merged.body.user, { inbox: 'merged', paused: false, profileShare: false });
@@ -224,7 +224,7 @@ test('a logout through the API gives up a login the bot left waiting for its cod
   assert.equal(out.status, 409, 'nothing was logged in yet');
   assert.equal((await call('GET', '/status')).body.state, 'not_logged_in');
   assert.deepEqual(await h.command(ALICE, 'code 123456'), ['No login is in progress. Start with: login']);
-  assert.equal(h.store.logins.get(ALICE), undefined, 'nothing was linked');
+  assert.equal(await h.store.logins.get(ALICE), undefined, 'nothing was linked');
 });
 
 test('two codes sent at once are checked one after the other: one login, one device, the second told there is no pending login', async (t) => {
@@ -246,8 +246,8 @@ test('two codes sent at once are checked one after the other: one login, one dev
 
 test('status of a stored login without a running session (the bridge is stopping): logged in, state stopping', async (t) => {
   const { call, h } = await startApiHarness(t);
-  h.store.users.ensure(ALICE);
-  h.store.logins.put(ALICE, ALICE_PHONE, {});
+  await h.store.users.ensure(ALICE);
+  await h.store.logins.put(ALICE, ALICE_PHONE, {});
   const status = await call('GET', '/status');
   assert.equal(status.body.state, 'stopping');
   assert.equal(status.body.logged_in, true);
@@ -315,13 +315,13 @@ test('message requests through the API: listed, accepted (the held messages deli
   const accepted = await call('POST', '/requests/accept', { body: { phone: '+1 415 555 2671' } });
   assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
   assert.equal(accepted.body.delivered, 2);
-  const room = h.store.portals.get(ALICE, SAM)?.roomId;
+  const room = (await h.store.portals.get(ALICE, SAM))?.roomId;
   assert.equal(accepted.body.room_id, room);
   assert.deepEqual(h.matrix.inRoom(room!).filter((e) => e.asUser !== h.matrix.botUserId).map((e) => e.content.body), ['sam a', 'sam b']);
 
   const declined = await call('POST', '/requests/decline', { body: { phone: CAROL } });
   assert.deepEqual([declined.status, declined.body.declined], [200, true]);
-  assert.equal(h.store.requests.get(ALICE, CAROL), undefined);
+  assert.equal(await h.store.requests.get(ALICE, CAROL), undefined);
   const again = await call('POST', '/requests/decline', { body: { phone: CAROL } });
   assert.deepEqual([again.status, again.body.errcode], [404, 'M_NOT_FOUND']);
   const bad = await call('POST', '/requests/accept', { body: { phone: 'not a number' } });

@@ -84,9 +84,9 @@ test('the room state examples name the senders the bridge uses: the ghost at cre
   assert.equal(state.sender, room.ghost);
   assert.equal(bridge.content.bridgebot, h.matrix.botUserId);
   // a later change is written by the bot
-  const roomId = h.store.portals.get('@alice:example.org', contact)?.roomId;
+  const roomId = (await h.store.portals.get('@alice:example.org', contact))?.roomId;
   assert.ok(roomId);
-  h.store.contacts.setVerified('@alice:example.org', contact, true);
+  await h.store.contacts.setVerified('@alice:example.org', contact, true);
   await h.core.security.updateRoomState('@alice:example.org', contact);
   const writers = h.matrix.calls.filter(([m, args]) => m === 'setState' && args[1] === roomId).map(([, args]) => args[0]);
   assert.ok(writers.length > 0, 'the change was written');

@@ -14,23 +14,23 @@ import { requestStoreSuite } from './request-store-suite';
 
 const dir = mkdtempSync(join(tmpdir(), 'mib-store-'));
 let counter = 0;
-bridgeStoreSuite('sqlite', () => SqliteBridgeStore.open(join(dir, `suite-${++counter}.db`)));
-chatStoreSuite('sqlite', () => SqliteBridgeStore.open(join(dir, `suite-${++counter}.db`)));
-requestStoreSuite('sqlite', () => SqliteBridgeStore.open(join(dir, `suite-${++counter}.db`)));
-providerStoreSuite('sqlite', () => SqliteBridgeStore.open(join(dir, `suite-${++counter}.db`)));
+bridgeStoreSuite('sqlite', async () => SqliteBridgeStore.open(join(dir, `suite-${++counter}.db`)));
+chatStoreSuite('sqlite', async () => SqliteBridgeStore.open(join(dir, `suite-${++counter}.db`)));
+requestStoreSuite('sqlite', async () => SqliteBridgeStore.open(join(dir, `suite-${++counter}.db`)));
+providerStoreSuite('sqlite', async () => SqliteBridgeStore.open(join(dir, `suite-${++counter}.db`)));
 
-test('sqlite: WAL and foreign keys are on; data survives reopening', () => {
+test('sqlite: WAL and foreign keys are on; data survives reopening', async () => {
   const path = join(dir, 'reopen.db');
   const store = SqliteBridgeStore.open(path);
-  store.users.ensure('@alice:example.org');
-  store.close();
+  await store.users.ensure('@alice:example.org');
+  await store.close();
   const raw = new Database(path);
   assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
   raw.close();
   const again = SqliteBridgeStore.open(path);
-  assert.ok(again.users.get('@alice:example.org'));
-  assert.equal(again.schemaVersion(), migrations.at(-1)?.version);
-  again.close();
+  assert.ok(await again.users.get('@alice:example.org'));
+  assert.equal(await again.schemaVersion(), migrations.at(-1)?.version);
+  await again.close();
 });
 
 test('sqlite: a database newer than the code is refused with a clear message', () => {
@@ -55,20 +55,20 @@ test('sqlite: a failing migration rolls back with its version bump', () => {
   db.close();
 });
 
-test('sqlite: a version 7 database gains the inbox column, the block, request and provider tables, and keeps its data', () => {
+test('sqlite: a version 7 database gains the inbox column, the block, request and provider tables, and keeps its data', async () => {
   const path = join(dir, 'v7.db');
   const raw = new Database(path);
   migrate(raw, migrations.filter((m) => m.version <= 7));
   raw.prepare("INSERT INTO users (mxid, created_at) VALUES ('@alice:example.org', 1)").run();
   raw.close();
   const store = SqliteBridgeStore.open(path);
-  assert.equal(store.schemaVersion(), migrations.at(-1)?.version);
-  assert.equal(store.users.get('@alice:example.org')?.inboxSpace, null);
-  assert.equal(store.blocks.add('@alice:example.org', '+4915112345678'), true);
-  assert.equal(store.blocks.isBlocked('@alice:example.org', '+4915112345678'), true);
-  store.requests.open({ owner: '@alice:example.org', contact: '+447700900123', provider: 'native', e2ee: true, encrypted: true, firstAt: 1, notice: 'due' });
-  assert.equal(store.requests.list('@alice:example.org').length, 1);
-  store.providers.setChoice('@alice:example.org', 'plainchat', false);
-  assert.equal(store.providers.choice('@alice:example.org', 'plainchat'), false);
-  store.close();
+  assert.equal(await store.schemaVersion(), migrations.at(-1)?.version);
+  assert.equal((await store.users.get('@alice:example.org'))?.inboxSpace, null);
+  assert.equal(await store.blocks.add('@alice:example.org', '+4915112345678'), true);
+  assert.equal(await store.blocks.isBlocked('@alice:example.org', '+4915112345678'), true);
+  await store.requests.open({ owner: '@alice:example.org', contact: '+447700900123', provider: 'native', e2ee: true, encrypted: true, firstAt: 1, notice: 'due' });
+  assert.equal((await store.requests.list('@alice:example.org')).length, 1);
+  await store.providers.setChoice('@alice:example.org', 'plainchat', false);
+  assert.equal(await store.providers.choice('@alice:example.org', 'plainchat'), false);
+  await store.close();
 });

@@ -5,13 +5,16 @@ import type { BridgeStore } from '../../../src/store';
 export const alice = '@alice:example.org';
 export const bob = '@bob:example.org';
 
-export function withStore(open: () => BridgeStore, fn: (store: BridgeStore) => void): void {
-  const store = open();
+/** opens a fresh, empty store: what every shared suite takes, so that any engine can run it */
+export type OpenStore = () => Promise<BridgeStore>;
+
+export async function withStore(open: OpenStore, fn: (store: BridgeStore) => Promise<void>): Promise<void> {
+  const store = await open();
   try {
-    store.users.ensure(alice);
-    store.users.ensure(bob);
-    fn(store);
+    await store.users.ensure(alice);
+    await store.users.ensure(bob);
+    await fn(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }
