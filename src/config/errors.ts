@@ -61,6 +61,7 @@ function describeExpectation(schema: SchemaNode): string {
   if (schema.type === 'object') return 'must be a mapping of keys to values';
   if (schema.pattern?.startsWith('^https?://')) return 'must be an http(s) URL';
   if (schema.pattern?.startsWith('^wss?://')) return 'must be a ws(s) URL';
+  if (schema.pattern?.startsWith('^postgres')) return 'must be a postgres:// connection string';
   if (schema.pattern?.includes('\\{phone\\}')) {
     return 'must contain {phone} once, with lowercase letters, digits and ._=/- around it';
   }

@@ -8,6 +8,7 @@ import Ajv from 'ajv';
 import { parseDocument } from 'yaml';
 import { ConfigError, formatAjvErrors } from './errors';
 import { configSchema } from './schema';
+import { databaseProblems } from './database';
 import { describeReadError } from '../startup/file-errors';
 import type { BridgeConfig } from './types';
 
@@ -63,6 +64,8 @@ export function validateConfig(data: unknown, source = 'config'): BridgeConfig {
   if (!validate(data)) {
     throw new ConfigError(formatAjvErrors(validate.errors ?? []), source);
   }
+  const problems = databaseProblems(data.database);
+  if (problems.length > 0) throw new ConfigError(problems, source);
   return data;
 }
 

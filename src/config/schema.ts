@@ -51,11 +51,14 @@ export const configSchema: JSONSchemaType<BridgeConfig> = {
     database: {
       type: 'object',
       additionalProperties: false,
-      required: ['type', 'path'],
+      required: ['type', 'path', 'pool_size'],
       default: sectionDefault,
       properties: {
-        type: { type: 'string', enum: ['sqlite'], default: 'sqlite' },
+        type: { type: 'string', enum: ['sqlite', 'postgres'], default: 'sqlite' },
         path: { type: 'string', minLength: 1, default: 'bridge.db' },
+        // which combinations go together is checked after the schema (src/config/database.ts)
+        url: { type: 'string', nullable: true, pattern: '^postgres(ql)?://' },
+        pool_size: { type: 'integer', minimum: 1, maximum: 100, default: 10 },
       },
     },
     bridge: {

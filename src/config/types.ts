@@ -30,9 +30,14 @@ export interface AppserviceConfig {
 }
 
 export interface DatabaseConfig {
-  type: 'sqlite';
-  /** SQLite file path */
+  type: 'sqlite' | 'postgres';
+  /** the SQLite file (type sqlite); with postgres, where the files that stay local are named
+   *  from (the connector's bridge.interop.db, the crypto store's bridge.crypto.db) */
   path: string;
+  /** postgres://user:password@host:port/database (type postgres only); a secret: never logged */
+  url?: string;
+  /** PostgreSQL connections at most */
+  pool_size: number;
 }
 
 export interface BridgeSection {

@@ -29,9 +29,14 @@ function hidden(key: string, value: unknown): boolean {
  *  escaped the way matrix-appservice-bridge escapes user IDs (=2b49…). */
 const PHONE = /(\+|%2B|=2b)(?:[ .()-]?\d){6,15}/gi;
 
-/** `text` with every phone number replaced by its prefix and an ellipsis (+…). */
+/** The password of a URL (postgres://user:password@host/…, database.url): a library's error
+ *  may repeat a connection string. */
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s/@]+@/gi;
+
+/** `text` with every phone number replaced by its prefix and an ellipsis (+…), and every
+ *  password in a URL hidden. */
 export function redactText(text: string): string {
-  return text.replace(PHONE, (_match, prefix: string) => `${prefix}…`);
+  return text.replace(PHONE, (_match, prefix: string) => `${prefix}…`).replace(URL_PASSWORD, (_match, head: string) => `${head}${HIDDEN}@`);
 }
 
 /** Deeper than this an object is not walked (log lines are not documents). */

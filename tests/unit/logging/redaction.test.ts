@@ -42,6 +42,17 @@ test('numbers and ghost IDs in the message text are replaced by +…, whatever t
   assert.match(String(lines[1].msg), /%40wa_%2B…%3Aexample\.org/);
 });
 
+test('the password of a connection string is hidden, in text and in errors; the rest of the URL stays', () => {
+  const { logging, lines, all } = capture();
+  const log = logging.component('bridge');
+  log.warn('cannot use postgres://bridge:s3cret-pw@db.example.org:5432/bridge?sslmode=require');
+  log.error(new Error('connect to postgresql://bridge:s3cret-pw@db.example.org/bridge failed'));
+  log.info('homeserver at http://127.0.0.1:8008/_matrix, user @a:b');
+  assert.doesNotMatch(all(), /s3cret-pw/);
+  assert.equal(lines[0].msg, 'cannot use postgres://bridge:[redacted]@db.example.org:5432/bridge?sslmode=require');
+  assert.equal(lines[2].msg, 'homeserver at http://127.0.0.1:8008/_matrix, user @a:b');
+});
+
 test('numbers inside objects are replaced; bodies, content and secrets are hidden at any depth', () => {
   const { logging, lines, all } = capture();
   logging.component('transactions').info('event skipped', {
