@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config';
 import { generateRegistration, writeRegistration } from './registration';
 import { start } from './runtime';
+import { migrateDb } from './migrate-db';
 import { redactText } from './logging/redact';
 import { StartAborted } from './startup';
 import { VERSION } from './version';
@@ -22,6 +23,10 @@ Usage:
       Start the bridge.
   matrix-interop-bridge -r -c config.yaml -u http://127.0.0.1:29330 -f registration.yaml
       Write a new appservice registration (fresh random tokens) for the homeserver.
+  matrix-interop-bridge migrate-db -c config.yaml
+      Copy the SQLite database (database.path) into the empty PostgreSQL database of
+      database.url (database.type: postgres); the bridge must be stopped
+      (docs/admin-guide.md, "Moving to PostgreSQL").
 
 Options:
   -c, --config FILE                 configuration file (see config.sample.yaml)
@@ -61,8 +66,9 @@ export function exitOnUnhandledErrors(): void {
 
 export async function main(argv: string[]): Promise<number> {
   let args;
+  let command: string | undefined;
   try {
-    args = parseArgs({
+    const parsed = parseArgs({
       args: argv,
       options: {
         config: { type: 'string', short: 'c' },
@@ -74,8 +80,13 @@ export async function main(argv: string[]): Promise<number> {
         version: { type: 'boolean', short: 'v' },
       },
       strict: true,
-      allowPositionals: false,
-    }).values;
+      allowPositionals: true,
+    });
+    args = parsed.values;
+    if (parsed.positionals.length > 1 || (parsed.positionals[0] !== undefined && parsed.positionals[0] !== 'migrate-db')) {
+      throw new Error(`unknown command ${parsed.positionals.join(' ')}`);
+    }
+    command = parsed.positionals[0];
   } catch (error) {
     console.error(`${(error as Error).message}\n\n${USAGE}`);
     return 2;
@@ -92,12 +103,20 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`missing -c/--config FILE\n\n${USAGE}`);
     return 2;
   }
+  if (command === 'migrate-db' && (args['generate-registration'] || args.url || args.file || args.force)) {
+    console.error(`migrate-db takes only -c/--config FILE\n\n${USAGE}`);
+    return 2;
+  }
   if (!args['generate-registration'] && (args.url || args.file || args.force)) {
     console.error(`-u, -f and --force go with -r/--generate-registration\n\n${USAGE}`);
     return 2;
   }
   try {
     const config = loadConfig(args.config);
+    if (command === 'migrate-db') {
+      await migrateDb(config, process.env, (line) => console.log(line));
+      return 0;
+    }
     if (args['generate-registration']) {
       const path = args.file ?? config.appservice.registration;
       if (existsSync(path) && !args.force) {

@@ -21,6 +21,12 @@ export const VERSION_TABLE = 'bridge_schema_migrations';
  *  ("mib" "migr" in ASCII, to be recognisable in pg_locks) */
 const MIGRATION_LOCK = 0x6d6962_6d696772n;
 
+/** Waits for (and, until the transaction ends, holds) the lock of the bridge's schema: taken
+ *  by each migration and by migrate-db's copy. */
+export async function lockMigrations(sql: { query(text: string, values?: unknown[]): Promise<unknown> }): Promise<void> {
+  await sql.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK.toString()]);
+}
+
 export async function schemaVersionOf(sql: Sql): Promise<number> {
   const exists = await sql.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [VERSION_TABLE]);
   if (!exists.rows[0]?.present) return 0;
@@ -35,7 +41,7 @@ export async function migratePostgres(pool: pg.Pool, migrations: readonly Postgr
   let from: number | undefined;
   for (;;) {
     const step = await inTransaction(pool, async (sql) => {
-      await sql.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK.toString()]);
+      await lockMigrations(sql);
       await sql.query(`CREATE TABLE IF NOT EXISTS ${VERSION_TABLE} (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`);
       const current = await schemaVersionOf(sql);
       if (current > latest) throw new SchemaTooNewError(current, latest);

@@ -103,11 +103,6 @@ export class PostgresBridgeStore implements BridgeStore {
     return schemaVersionOf(this.sql);
   }
 
-  /** the pool, for what copies into this database (migrate-db) */
-  get sqlForCopy(): Sql {
-    return this.sql;
-  }
-
   async close(): Promise<void> {
     if (!this.pool) throw new Error('a transaction\'s store is closed by its transaction, not by close()');
     if (!this.pool.ended) await this.pool.end();
