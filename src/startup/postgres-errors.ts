@@ -41,6 +41,6 @@ export async function openPostgresDatabase<T>(url: string, open: () => Promise<T
     return await open();
   } catch (error) {
     if (error instanceof SchemaTooNewError) throw error;
-    throw new StartupError(withoutPassword(`cannot open the PostgreSQL ${describePostgresTarget(url)} (database.url): ${reasonOf(error, url)}`, url));
+    throw new StartupError(withoutPassword(`cannot open the PostgreSQL database ${describePostgresTarget(url)} (database.url): ${reasonOf(error, url)}`, url));
   }
 }

@@ -37,10 +37,10 @@ export function postgresTarget(url: string): PostgresTarget {
   };
 }
 
-/** "database bridge on db.example.org:5432 as user bridge" */
+/** "bridge on db.example.org:5432 as user bridge" (the database, where, as whom) */
 export function describePostgresTarget(url: string): string {
   const t = postgresTarget(url);
-  return `database ${t.database} on ${t.host}${t.port ? `:${t.port}` : ''} as user ${t.user}`;
+  return `${t.database} on ${t.host}${t.port ? `:${t.port}` : ''} as user ${t.user}`;
 }
 
 /** `text` with the connection string's password taken out, should a library ever repeat it */

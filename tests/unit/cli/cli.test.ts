@@ -23,10 +23,14 @@ test('--help prints usage and exits 0', () => {
   const { code, out } = run('--help');
   assert.equal(code, 0);
   assert.match(out, /--generate-registration/);
+  assert.match(out, /migrate-db -c config\.yaml/);
 });
 
 test('bad usage exits 2', () => {
   assert.equal(run('--no-such-flag').code, 2);
+  assert.equal(run('migrate-everything', '-c', 'x.yaml').code, 2);
+  assert.equal(run('migrate-db', 'extra', '-c', 'x.yaml').code, 2);
+  assert.equal(run('migrate-db', '-r', '-c', 'x.yaml').code, 2);
   assert.equal(run().code, 2);
   assert.equal(run('-c', 'x.yaml', '-u', 'http://x').code, 2);
 });
