@@ -100,14 +100,17 @@ export function moveLegacyTables(
   return left;
 }
 
-/** Opens the connector's storage, moving its tables out of the bridge's database first. */
+/** Opens the connector's storage, moving its tables out of the bridge's SQLite database first.
+ *  `bridge` is undefined when the bridge's own store is not SQLite (PostgreSQL): the
+ *  connector's file is still named from `bridgePath` (database.path), and nothing is moved
+ *  (migrate-db moved the tables before the bridge left SQLite). */
 export function openConnectorStorage(
-  bridge: Database.Database, bridgePath: string, connector: { name: string; legacyTables?: readonly string[] },
+  bridge: Database.Database | undefined, bridgePath: string, connector: { name: string; legacyTables?: readonly string[] },
 ): { storage: ConnectorStorage; path: string; moved: string[]; close(): void } {
   const path = connectorDatabasePath(bridgePath, connector.name);
   const database = openDatabaseFile(path, openConnectorDatabase, `the ${connector.name} connector's database, beside database.path`);
   try {
-    const moved = moveLegacyTables(bridge, bridgePath, database, path, connector.legacyTables ?? []);
+    const moved = bridge ? moveLegacyTables(bridge, bridgePath, database, path, connector.legacyTables ?? []) : [];
     return { storage: { database }, path, moved, close: () => database.open && database.close() };
   } catch (error) {
     database.close();

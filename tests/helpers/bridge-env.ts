@@ -11,6 +11,7 @@ import type { BridgeConfig, PermissionLevel } from '../../src/config/types';
 import { generateRegistration, writeRegistration } from '../../src/registration/generate';
 import { start } from '../../src/index';
 import { freePort } from './free-port';
+import { useTestBridgeDatabase } from './test-bridge-database';
 import { repoRoot, startSynapse, type SynapseHandle } from './synapse';
 
 export interface BridgeEnv {
@@ -58,6 +59,8 @@ export async function startBridgeEnv(opts: BridgeEnvOptions): Promise<BridgeEnv>
     config.appservice.url = `http://127.0.0.1:${port}`;
     config.appservice.registration = join(dir, 'registration.yaml');
     config.database.path = join(dir, 'bridge.db');
+    // TEST_BRIDGE_DB=postgres: a fresh PostgreSQL database, dropped after the bridge stops
+    cleanups.push(await useTestBridgeDatabase(config));
     config.bridge.permissions = opts.permissions;
     // the sample's key-store secret is a placeholder the bridge refuses; a real one, as an admin would set
     config.security.key_store_secret = randomBytes(32).toString('base64');

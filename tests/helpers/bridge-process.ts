@@ -15,6 +15,7 @@ import { parseConfig } from '../../src/config/load';
 import type { BridgeConfig } from '../../src/config/types';
 import { generateRegistration, writeRegistration } from '../../src/registration/generate';
 import { freePort } from './free-port';
+import { useTestBridgeDatabase } from './test-bridge-database';
 import { PROVIDER_SECRETS } from './interop-gateway';
 import { repoRoot } from './synapse';
 
@@ -33,6 +34,9 @@ export async function localBridgeConfig(dir: string, gatewayUrl: string, serverN
   config.appservice.url = `http://127.0.0.1:${port}`;
   config.appservice.registration = join(dir, 'registration.yaml');
   config.database.path = join(dir, 'bridge.db');
+  // TEST_BRIDGE_DB=postgres: a fresh PostgreSQL database; it outlives restarts of the bridge
+  // process and is dropped when the test process exits (tests/helpers/postgres-database.ts)
+  await useTestBridgeDatabase(config);
   config.bridge.permissions = { [serverName]: 'user' };
   config.network.gateway_url = gatewayUrl;
   config.network.provider_id = 'bridge';

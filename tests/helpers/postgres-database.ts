@@ -4,6 +4,7 @@
  * on the development machine) and dropped by drop(). A server that cannot be reached fails the
  * test with a message that says so: these tests are never skipped silently.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
@@ -38,18 +39,31 @@ async function onServer<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
+/** databases not dropped yet: a test process that ends without dropping one (a crash, a
+ *  helper whose owner never stops it) drops them as it exits, with psql (exit handlers cannot wait) */
+const undropped = new Set<string>();
+process.on('exit', () => {
+  for (const name of undropped) {
+    try {
+      execFileSync('psql', ['-q', '-d', testServerUrl().href, '-c', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`], { stdio: 'ignore', timeout: 10_000 });
+    } catch {
+      // best effort: the server may be gone; the name says what it was (bridge_test_…)
+    }
+  }
+});
+
 export async function createTestDatabase(prefix = 'bridge_test'): Promise<TestDatabase> {
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   await onServer((client) => client.query(`CREATE DATABASE ${name}`));
+  undropped.add(name);
   const url = testServerUrl();
   url.pathname = `/${name}`;
-  let dropped = false;
   return {
     url: url.href,
     name,
     drop: async () => {
-      if (dropped) return;
-      dropped = true;
+      if (!undropped.has(name)) return;
+      undropped.delete(name);
       await onServer((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
     },
   };

@@ -149,6 +149,19 @@ test('a new install: the connector makes its tables in its own file, the bridge 
   await store.close();
 });
 
+test('a bridge on PostgreSQL: the connector still has its file beside database.path, and finds its keys there', async () => {
+  const old = await oldInstall();
+  // migrate-db moved the keys when the bridge left SQLite; bridge.db is no longer opened
+  const store = SqliteBridgeStore.open(old.path);
+  openConnectorStorage(store.connection, old.path, interopConnector).close();
+  store.close();
+  const opened = openConnectorStorage(undefined, old.path, interopConnector);
+  assert.equal(opened.path, join(old.dir, 'bridge.interop.db'));
+  assert.deepEqual(opened.moved, []);
+  assert.deepEqual((await keysOf(opened.storage.database)).publicKey, old.publicKey);
+  opened.close();
+});
+
 test('logout deletes from every table keyed by account, which the key store names itself', async () => {
   const db = new Database(':memory:');
   const keys = new BridgeKeyStore(db, await SodiumSecretBox.fromSecret(SECRET));
