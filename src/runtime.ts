@@ -60,6 +60,9 @@ function checkStartable(config: BridgeConfig, env: NodeJS.ProcessEnv): PreparedC
   else if (secret.includes(PLACEHOLDER_TOKEN_MARK)) problems.push('security.key_store_secret: is the sample\'s placeholder; generate one, e.g. `openssl rand -base64 32`');
   else if (secret.length < 16) problems.push('security.key_store_secret: must be at least 16 characters (e.g. `openssl rand -base64 32`)');
   problems.push(...provisioningSecretProblems(config));
+  // TEMPORARY, until the store interfaces are asynchronous and start() opens the PostgreSQL
+  // store: refused rather than silently running on the SQLite file of database.path
+  if (config.database.type === 'postgres') problems.push('database.type: postgres is not wired into this build yet (migrate-db works); use sqlite');
   if (problems.length > 0 || !connector) throw new ConfigError(problems);
   return connector;
 }
