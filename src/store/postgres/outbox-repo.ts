@@ -34,9 +34,11 @@ export class PostgresOutbox implements OutboxRepository {
     return row && toJob(row);
   }
 
+  // GROUP BY, not DISTINCT: PostgreSQL orders a DISTINCT only by what it selects, and the
+  // order here is byte order (COLLATE "C", as SQLite's), whatever the database's collation
   portalsWithPending(): Promise<{ owner: string; contact: string }[]> {
     return all(this.sql.query<{ owner: string; contact: string }>(
-      `SELECT DISTINCT owner, contact FROM outbox WHERE state = 'pending' ORDER BY owner COLLATE "C", contact COLLATE "C"`,
+      `SELECT owner, contact FROM outbox WHERE state = 'pending' GROUP BY owner, contact ORDER BY owner COLLATE "C", contact COLLATE "C"`,
     ));
   }
 

@@ -57,7 +57,7 @@ export class PostgresProviders implements ProviderRepository {
   }
 
   async ownersWithDrops(): Promise<string[]> {
-    const rows = await all(this.sql.query<{ owner: string }>('SELECT DISTINCT owner FROM provider_drops WHERE pending > 0 ORDER BY owner COLLATE "C"'));
+    const rows = await all(this.sql.query<{ owner: string }>('SELECT owner FROM provider_drops WHERE pending > 0 GROUP BY owner ORDER BY owner COLLATE "C"'));
     return rows.map((r) => r.owner);
   }
 

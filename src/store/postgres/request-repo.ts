@@ -113,6 +113,6 @@ export class PostgresRequests implements RequestRepository {
   }
 
   async ownersWithDrops(): Promise<string[]> {
-    return (await all(this.sql.query<{ owner: string }>('SELECT DISTINCT owner FROM request_drops ORDER BY owner COLLATE "C"'))).map((r) => r.owner);
+    return (await all(this.sql.query<{ owner: string }>('SELECT owner FROM request_drops GROUP BY owner ORDER BY owner COLLATE "C"'))).map((r) => r.owner);
   }
 }
