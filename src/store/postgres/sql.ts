@@ -29,28 +29,32 @@ export function bridgeTypeParsers(): pg.CustomTypesConfig {
   return types;
 }
 
-/** A transaction's connection. A nested transaction is a savepoint on it, run at once: calls
- *  on a tx are awaited one after another (a connection runs one statement at a time anyway),
- *  and waiting here for another savepoint could wait for the caller's own. */
+/** A transaction's connection. A nested transaction is a savepoint on it, opened at once (as
+ *  the SQLite store does): calls on one tx are made one after another by their caller, and
+ *  waiting here for another savepoint could wait for the caller's own. Once the transaction
+ *  has ended the connection is back in the pool, serving others: a late call is refused. */
 class ClientSql implements Sql {
   /** savepoint names are generated, never input */
   private savepoints = 0;
+  ended = false;
 
   constructor(private readonly client: pg.PoolClient) {}
 
   query<R extends Row = Row>(text: string, values?: readonly unknown[]): Promise<pg.QueryResult<R>> {
+    if (this.ended) return Promise.reject(new Error('a transaction\'s tx was used after the transaction ended'));
     return this.client.query<R>(text, values as unknown[] | undefined);
   }
 
   async transaction<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
     const name = `bridge_savepoint_${++this.savepoints}`;
-    await this.client.query(`SAVEPOINT ${name}`);
+    await this.query(`SAVEPOINT ${name}`);
     try {
       const result = await fn(this);
-      await this.client.query(`RELEASE SAVEPOINT ${name}`);
+      await this.query(`RELEASE SAVEPOINT ${name}`);
       return result;
     } catch (error) {
-      await this.client.query(`ROLLBACK TO SAVEPOINT ${name}`);
+      await this.query(`ROLLBACK TO SAVEPOINT ${name}`);
+      await this.query(`RELEASE SAVEPOINT ${name}`);
       throw error;
     }
   }
@@ -60,11 +64,12 @@ class ClientSql implements Sql {
  *  the connection goes back to the pool in every case, and is discarded if ROLLBACK failed. */
 export async function inTransaction<T>(pool: pg.Pool, fn: (sql: Sql) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  const sql = new ClientSql(client);
   let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     try {
-      const result = await fn(new ClientSql(client));
+      const result = await fn(sql);
       await client.query('COMMIT');
       return result;
     } catch (error) {
@@ -74,6 +79,7 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (sql: Sql) => Promise<
       throw error;
     }
   } finally {
+    sql.ended = true;
     client.release(broken);
   }
 }

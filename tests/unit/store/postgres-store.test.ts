@@ -162,6 +162,20 @@ test('postgres: a nested atomically that fails undoes only its own part', async 
   }
 });
 
+test('postgres: a tx kept after its transaction ended is refused, not run on a connection serving others', async () => {
+  const { store } = await openFresh(1);
+  try {
+    let kept: Parameters<Parameters<typeof store.atomically>[0]>[0] | undefined;
+    await store.atomically(async (tx) => {
+      kept = tx;
+    });
+    await assert.rejects(kept!.users.ensure(alice), /tx was used after the transaction ended/);
+    assert.equal(await store.users.get(alice), undefined);
+  } finally {
+    await store.close();
+  }
+});
+
 test('postgres: a failed transaction gives its connection back (a pool of one keeps working)', { timeout: 60_000 }, async () => {
   const { store } = await openFresh(1);
   try {
