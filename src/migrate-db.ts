@@ -38,7 +38,7 @@ export async function migrateDb(config: BridgeConfig, env: NodeJS.ProcessEnv, sa
     const storage = openConnectorStorage(source.connection, path, connector.definition);
     storage.close();
     if (storage.moved.length > 0) say(`moved the ${connector.definition.name} connector's ${storage.moved.length} tables into ${storage.path}`);
-    say(`copying ${resolve(path)} (schema version ${source.schemaVersion()}) into the PostgreSQL database ${target}`);
+    say(`copying ${resolve(path)} (schema version ${await source.schemaVersion()}) into the PostgreSQL database ${target}`);
 
     // migrated to the same version, then filled on one connection in one transaction
     const store = await openPostgresDatabase(url, () => PostgresBridgeStore.open({ url, poolSize: 1 }));
@@ -57,6 +57,6 @@ export async function migrateDb(config: BridgeConfig, env: NodeJS.ProcessEnv, sa
       await client.end();
     }
   } finally {
-    source.close();
+    await source.close();
   }
 }

@@ -1,7 +1,7 @@
 /** PostgreSQL repository of encrypted events waiting for their room key (migration 14; the
  *  rules are ../sqlite/awaiting-key-repo.ts's). */
 import type { AwaitingKeyEvent } from '../awaiting-key-repositories';
-import type { AwaitingKeyRepository } from './async-shape';
+import type { AwaitingKeyRepository } from '../awaiting-key-repositories';
 import { all, changed, count, type Sql } from './sql';
 
 type Row = { event_id: string; room_id: string; event: string; reason: string; held_at: number };

@@ -1,7 +1,7 @@
 /** PostgreSQL repository of blocked numbers and of how far the network is with them (the
  *  rules are ../sqlite/block-repos.ts's). */
 import type { BlockedContact, BlockSyncRecord, BlockSyncState } from '../block-repositories';
-import type { BlockRepository } from './async-shape';
+import type { BlockRepository } from '../block-repositories';
 import { all, changed, count, one, type Sql } from './sql';
 
 type SyncRow = { owner: string; state: BlockSyncState; detail: string | null; told_pending: boolean; told_unsupported: boolean };

@@ -1,7 +1,7 @@
 /** PostgreSQL repositories for contact security, held messages and unreadable-message
  *  stretches (the rules are ../sqlite/contact-repos.ts's). */
 import type { ContactRecord, HeldMessage, UnreadableStreak } from '../chat-repositories';
-import type { ContactRepository, HeldMessageRepository, UnreadableStreakRepository } from './async-shape';
+import type { ContactRepository, HeldMessageRepository, UnreadableStreakRepository } from '../chat-repositories';
 import { all, count, one, type Sql } from './sql';
 
 type ContactRow = {

@@ -4,7 +4,7 @@
  * for SQLite's rowid where ties in time are broken by insertion order.
  */
 import type { BotCommandRecord } from '../repositories';
-import type { BotCommandRepository, TransactionRepository } from './async-shape';
+import type { BotCommandRepository, TransactionRepository } from '../repositories';
 import { all, changed, one, type Sql } from './sql';
 
 export class PostgresTransactions implements TransactionRepository {

@@ -1,6 +1,6 @@
 /** PostgreSQL repositories for logins and ghosts (the rules are ../sqlite/login-ghost-repos.ts's). */
 import type { GhostRecord, LoginRecord, PendingLoginRecord } from '../chat-repositories';
-import type { GhostRepository, LoginRepository } from './async-shape';
+import type { GhostRepository, LoginRepository } from '../chat-repositories';
 import { all, changed, count, one, type Sql } from './sql';
 
 type LoginRow = { mxid: string; phone: string; state: string; created_at: number };

@@ -1,7 +1,7 @@
 /** PostgreSQL outbox: Matrix -> remote jobs, strictly ordered per portal (the rules are
  *  ../sqlite/outbox-repo.ts's). */
 import type { OutboxJob } from '../chat-repositories';
-import type { OutboxRepository } from './async-shape';
+import type { OutboxRepository } from '../chat-repositories';
 import { all, count, changed, one, type Sql } from './sql';
 
 type OutboxRow = {

@@ -1,7 +1,7 @@
 /** PostgreSQL repositories for portals, the message-ID map and reactions (the rules are
  *  ../sqlite/portal-repos.ts's). */
 import type { MessageRecord, PortalRecord, ReactionRecord } from '../chat-repositories';
-import type { MessageRepository, PortalRepository, ReactionRepository } from './async-shape';
+import type { MessageRepository, PortalRepository, ReactionRepository } from '../chat-repositories';
 import { all, changed, count, one, type Sql } from './sql';
 
 type PortalRow = {

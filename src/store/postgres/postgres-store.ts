@@ -5,11 +5,15 @@
  * store bound to that connection is what `fn` gets.
  */
 import pg from 'pg';
+import type { AwaitingKeyRepository } from '../awaiting-key-repositories';
+import type { BlockRepository } from '../block-repositories';
+import type { BotCommandRepository, BridgeStore, TransactionRepository, UserRepository } from '../repositories';
 import type {
-  AwaitingKeyRepository, BlockRepository, BotCommandRepository, BridgeStore, ContactRepository, GhostRepository,
-  HeldMessageRepository, LoginRepository, MessageRepository, OutboxRepository, PortalRepository, ProviderRepository,
-  ReactionRepository, RequestRepository, TransactionRepository, UnreadableStreakRepository, UserRepository,
-} from './async-shape';
+  ContactRepository, GhostRepository, HeldMessageRepository, LoginRepository, MessageRepository, OutboxRepository,
+  PortalRepository, ReactionRepository, UnreadableStreakRepository,
+} from '../chat-repositories';
+import type { ProviderRepository } from '../provider-repositories';
+import type { RequestRepository } from '../request-repositories';
 import { bridgeTypeParsers, PoolSql, type Sql } from './sql';
 import { migratePostgres, schemaVersionOf } from './migrate';
 import { migrations } from './migrations';

@@ -1,7 +1,7 @@
 /** PostgreSQL repository of per-user provider choices and of what was dropped from blocked
  *  providers (the rules are ../sqlite/provider-repos.ts's). */
 import type { ProviderDrops } from '../provider-repositories';
-import type { ProviderRepository } from './async-shape';
+import type { ProviderRepository } from '../provider-repositories';
 import { all, one, type Sql } from './sql';
 
 export class PostgresProviders implements ProviderRepository {

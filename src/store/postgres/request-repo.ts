@@ -1,7 +1,7 @@
 /** PostgreSQL repository of message requests, what they hold and what was dropped past the
  *  caps (the rules are ../sqlite/request-repos.ts's). */
 import type { HeldRequestMessage, MessageRequest, RequestDrops, RequestNoticeState } from '../request-repositories';
-import type { RequestRepository } from './async-shape';
+import type { RequestRepository } from '../request-repositories';
 import { all, changed, count, one, type Sql } from './sql';
 
 type RequestRow = {

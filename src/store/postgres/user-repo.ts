@@ -1,6 +1,6 @@
 /** PostgreSQL repository of the bridge's users (see ../sqlite/sqlite-store.ts for SQLite's). */
 import type { BridgeUser } from '../repositories';
-import type { UserRepository } from './async-shape';
+import type { UserRepository } from '../repositories';
 import { one, type Sql } from './sql';
 
 type UserRow = {

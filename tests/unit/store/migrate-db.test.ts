@@ -10,10 +10,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { SqliteBridgeStore } from '../../../src/store';
+import { SqliteBridgeStore, type BridgeStore } from '../../../src/store';
 import { PostgresBridgeStore } from '../../../src/store/postgres/postgres-store';
 import { copySqliteToPostgres, TargetNotEmptyError } from '../../../src/store/postgres/copy-from-sqlite';
-import type { BridgeStore as AsyncStore } from '../../../src/store/postgres/async-shape';
 import { parseConfig } from '../../../src/config';
 import { migrateDb } from '../../../src/migrate-db';
 import { createTestDatabase, freshSchema, type TestDatabase } from '../../helpers/postgres-database';
@@ -35,66 +34,64 @@ after(async () => {
 });
 
 /** a SQLite store with something in every table, written the way the bridge writes it */
-function filledSqlite(path = join(dir, `source-${++counter}.db`)): SqliteBridgeStore {
+async function filledSqlite(path = join(dir, `source-${++counter}.db`)): Promise<SqliteBridgeStore> {
   const s = SqliteBridgeStore.open(path);
-  s.users.ensure(alice);
-  s.users.ensure(bob);
-  s.users.setManagementRoom(alice, '!mgmt:x');
-  s.users.updateSettings(alice, { lang: 'de', inbox: 'merged' });
-  s.users.setInboxSpace(bob, '!space:x');
-  s.transactions.markProcessed('1', 'h1');
-  s.transactions.markProcessed('2', 'h2');
-  s.transactions.markEventHandled('$handled');
-  s.botCommands.accept({ eventId: '$c1', roomId: '!mgmt:x', sender: alice, kind: 'command', name: 'login' });
-  s.botCommands.accept({ eventId: '$c2', roomId: '!mgmt:x', sender: alice, kind: 'invite', name: 'invite' });
-  s.botCommands.finish('$c2');
-  s.logins.put(alice, carol, { device: 1, sealed: 'abc' });
-  s.logins.setPending(bob, dave, { step: 'code' });
-  s.ghosts.ensure(carol, `@wa_${carol}:x`);
-  s.ghosts.updateProfile(carol, { displayName: 'Carol', avatarRef: 'ref', avatarMxc: 'mxc://x/y' });
-  s.portals.ensure(alice, carol);
-  s.portals.setRoom(alice, carol, '!portal:x', { setupPending: true });
-  s.portals.setEncrypted(alice, carol, true);
-  s.portals.setSecuritySummary(alice, carol, '{"e2ee":true}');
-  s.portals.ensure(bob, carol);
-  s.messages.put({ owner: alice, contact: carol, remoteId: 'r1', part: 0, sender: carol, roomId: '!portal:x', eventId: '$m1', timestamp: 1000 });
-  s.messages.put({ owner: alice, contact: carol, remoteId: 'r1', part: 1, sender: carol, roomId: '!portal:x', eventId: '$m2', timestamp: 1000 });
-  s.messages.put({ owner: alice, contact: carol, remoteId: 'r2', part: 0, sender: alice, roomId: '!portal:x', eventId: '$m3', timestamp: 900 });
-  s.reactions.put({ owner: alice, contact: carol, targetRemoteId: 'r1', sender: alice, emoji: '👍', roomId: '!portal:x', eventId: '$re1' });
-  s.outbox.enqueue(alice, carol, '$o1', { sealed: 'x1' });
-  s.outbox.enqueue(alice, carol, '$o2', { sealed: 'x2' });
-  s.outbox.enqueue(alice, carol, '$o3', { sealed: 'x3' });
-  s.outbox.markSent(1);
-  s.outbox.retryLater(2, 'gateway down', 5000);
-  s.outbox.setDelayReported(2, true);
-  s.contacts.observe(alice, carol, { provider: 'plainchat', e2ee: false, bridged: true });
-  s.contacts.keyChanged(alice, carol, 'fp-1');
-  s.contacts.setVerified(alice, carol, true);
-  s.contacts.unencryptedSeen(alice, carol);
-  s.held.hold(alice, carol, { sealed: 'h1' }, 'r5');
-  s.held.hold(alice, carol, { sealed: 'h2' }, 'r6');
-  const last = s.held.hold(alice, carol, { sealed: 'h3' }, 'r7');
+  await s.users.ensure(alice);
+  await s.users.ensure(bob);
+  await s.users.setManagementRoom(alice, '!mgmt:x');
+  await s.users.updateSettings(alice, { lang: 'de', inbox: 'merged' });
+  await s.users.setInboxSpace(bob, '!space:x');
+  await s.transactions.markProcessed('1', 'h1');
+  await s.transactions.markProcessed('2', 'h2');
+  await s.transactions.markEventHandled('$handled');
+  await s.botCommands.accept({ eventId: '$c1', roomId: '!mgmt:x', sender: alice, kind: 'command', name: 'login' });
+  await s.botCommands.accept({ eventId: '$c2', roomId: '!mgmt:x', sender: alice, kind: 'invite', name: 'invite' });
+  await s.botCommands.finish('$c2');
+  await s.logins.put(alice, carol, { device: 1, sealed: 'abc' });
+  await s.logins.setPending(bob, dave, { step: 'code' });
+  await s.ghosts.ensure(carol, `@wa_${carol}:x`);
+  await s.ghosts.updateProfile(carol, { displayName: 'Carol', avatarRef: 'ref', avatarMxc: 'mxc://x/y' });
+  await s.portals.ensure(alice, carol);
+  await s.portals.setRoom(alice, carol, '!portal:x', { setupPending: true });
+  await s.portals.setEncrypted(alice, carol, true);
+  await s.portals.setSecuritySummary(alice, carol, '{"e2ee":true}');
+  await s.portals.ensure(bob, carol);
+  await s.messages.put({ owner: alice, contact: carol, remoteId: 'r1', part: 0, sender: carol, roomId: '!portal:x', eventId: '$m1', timestamp: 1000 });
+  await s.messages.put({ owner: alice, contact: carol, remoteId: 'r1', part: 1, sender: carol, roomId: '!portal:x', eventId: '$m2', timestamp: 1000 });
+  await s.messages.put({ owner: alice, contact: carol, remoteId: 'r2', part: 0, sender: alice, roomId: '!portal:x', eventId: '$m3', timestamp: 900 });
+  await s.reactions.put({ owner: alice, contact: carol, targetRemoteId: 'r1', sender: alice, emoji: '👍', roomId: '!portal:x', eventId: '$re1' });
+  await s.outbox.enqueue(alice, carol, '$o1', { sealed: 'x1' });
+  await s.outbox.enqueue(alice, carol, '$o2', { sealed: 'x2' });
+  await s.outbox.enqueue(alice, carol, '$o3', { sealed: 'x3' });
+  await s.outbox.markSent(1);
+  await s.outbox.retryLater(2, 'gateway down', 5000);
+  await s.outbox.setDelayReported(2, true);
+  await s.contacts.observe(alice, carol, { provider: 'plainchat', e2ee: false, bridged: true });
+  await s.contacts.keyChanged(alice, carol, 'fp-1');
+  await s.contacts.setVerified(alice, carol, true);
+  await s.contacts.unencryptedSeen(alice, carol);
+  await s.held.hold(alice, carol, { sealed: 'h1' }, 'r5');
+  await s.held.hold(alice, carol, { sealed: 'h2' }, 'r6');
+  const last = await s.held.hold(alice, carol, { sealed: 'h3' }, 'r7');
   // the last ID goes: PostgreSQL must not hand it out again
-  s.held.release(last);
-  s.unreadable.start(alice, carol, 2000);
-  s.unreadable.suppress(alice, carol);
-  s.blocks.add(alice, dave);
-  s.blocks.setSyncState(alice, 'pending', null, { pending: true });
-  s.requests.open({ owner: bob, contact: dave, provider: 'native', e2ee: true, encrypted: true, firstAt: 3000, notice: 'due' });
-  s.requests.hold(bob, dave, 'q1', 'sealed-q1');
-  s.requests.countUnreadable(bob, dave);
-  s.requests.recordDrop(bob, '+4915100000009');
-  s.providers.setChoice(alice, 'plainchat', false);
-  s.providers.recordDrop(alice, 'plainchat', false);
-  s.providers.clearDrops(alice, new Map(), 4000);
-  s.awaitingKeys.hold({ eventId: '$enc', roomId: '!portal:x', event: { type: 'm.room.encrypted', content: { ciphertext: 'c' } }, reason: 'MissingRoomKey', heldAt: 5000 });
+  await s.held.release(last);
+  await s.unreadable.start(alice, carol, 2000);
+  await s.unreadable.suppress(alice, carol);
+  await s.blocks.add(alice, dave);
+  await s.blocks.setSyncState(alice, 'pending', null, { pending: true });
+  await s.requests.open({ owner: bob, contact: dave, provider: 'native', e2ee: true, encrypted: true, firstAt: 3000, notice: 'due' });
+  await s.requests.hold(bob, dave, 'q1', 'sealed-q1');
+  await s.requests.countUnreadable(bob, dave);
+  await s.requests.recordDrop(bob, '+4915100000009');
+  await s.providers.setChoice(alice, 'plainchat', false);
+  await s.providers.recordDrop(alice, 'plainchat', false);
+  await s.providers.clearDrops(alice, new Map(), 4000);
+  await s.awaitingKeys.hold({ eventId: '$enc', roomId: '!portal:x', event: { type: 'm.room.encrypted', content: { ciphertext: 'c' } }, reason: 'MissingRoomKey', heldAt: 5000 });
   return s;
 }
 
-type Either = SqliteBridgeStore | AsyncStore;
-
 /** reads that cover every table, run on both stores and compared */
-const probes: Array<[string, (s: Either) => unknown]> = [
+const probes: Array<[string, (s: BridgeStore) => unknown]> = [
   ['users', (s) => Promise.all([s.users.get(alice), s.users.get(bob), s.users.findByManagementRoom('!mgmt:x')])],
   ['transactions', (s) => Promise.all([s.transactions.isProcessed('2', 'h2'), s.transactions.lastProcessed(), s.transactions.isEventHandled('$handled')])],
   ['bot commands', (s) => s.botCommands.pending()],
@@ -126,7 +123,7 @@ async function copiedInto(source: SqliteBridgeStore): Promise<{ url: string; cop
 }
 
 test('migrate-db: what the SQLite repositories stored, the PostgreSQL ones read back the same', async () => {
-  const source = filledSqlite();
+  const source = await filledSqlite();
   try {
     const { url, copied } = await copiedInto(source);
     const target = await PostgresBridgeStore.open({ url, poolSize: 2 });
@@ -148,12 +145,12 @@ test('migrate-db: what the SQLite repositories stored, the PostgreSQL ones read 
       await target.close();
     }
   } finally {
-    source.close();
+    await source.close();
   }
 });
 
 test('migrate-db: a PostgreSQL database that holds bridge data is refused, and left as it was', async () => {
-  const source = filledSqlite();
+  const source = await filledSqlite();
   try {
     const { url } = await copiedInto(source);
     const client = new pg.Client({ connectionString: url });
@@ -169,12 +166,12 @@ test('migrate-db: a PostgreSQL database that holds bridge data is refused, and l
       await client.end();
     }
   } finally {
-    source.close();
+    await source.close();
   }
 });
 
 test('migrate-db: a SQLite table the bridge does not know is refused, and nothing is copied', async () => {
-  const source = filledSqlite();
+  const source = await filledSqlite();
   source.connection.exec('CREATE TABLE leftover_keys (k TEXT)');
   try {
     const url = await freshSchema(db);
@@ -188,15 +185,15 @@ test('migrate-db: a SQLite table the bridge does not know is refused, and nothin
       await client.end();
     }
   } finally {
-    source.close();
+    await source.close();
   }
 });
 
 test('migrate-db command: copies database.path into database.url and prints counts, not contents', async () => {
   const path = join(dir, 'command.db');
-  const source = filledSqlite(path);
-  source.outbox.enqueue(alice, carol, '$secret', { body: BODY });
-  source.close();
+  const source = await filledSqlite(path);
+  await source.outbox.enqueue(alice, carol, '$secret', { body: BODY });
+  await source.close();
   const url = await freshSchema(db);
   const config = parseConfig(`
 homeserver: { url: "http://127.0.0.1:8008", domain: example.org }
