@@ -6,7 +6,7 @@ import { AppServiceRegistration, Bridge, type AppService } from 'matrix-appservi
 import type { BridgeConfig } from './config/types';
 import { ConfigError } from './config/errors';
 import { readRegistration, ghostUserRegex, PLACEHOLDER_TOKEN_MARK } from './registration';
-import { SqliteBridgeStore } from './store';
+import type { BridgeStore } from './store';
 import { DurableAppService, type MatrixEvent } from './matrix/transaction-intake';
 import { HeldBackProbe } from './matrix/held-back-transactions';
 import { BridgeBot } from './matrix/bot';
@@ -27,7 +27,7 @@ import { Metrics } from './metrics';
 import { HealthEndpoints, homeserverProbe, ReadinessCheck } from './health';
 import { setupBridgeLogging } from './logging';
 import { VERSION } from './version';
-import { checkHomeserver, checkRegistration, openDatabaseFile, provisioningSecretProblems } from './startup';
+import { checkHomeserver, checkRegistration, openBridgeStore, provisioningSecretProblems } from './startup';
 import { startProvisioning } from './provisioning';
 
 /** Handled transactions, events and finished commands older than this are forgotten: a
@@ -36,7 +36,7 @@ const TRANSACTION_MEMORY_MS = 7 * 24 * 3600 * 1000;
 
 export interface RunningBridge {
   botUserId: string;
-  store: SqliteBridgeStore;
+  store: BridgeStore;
   commands: CommandRegistry;
   core: BridgeCore;
   stop(): Promise<void>;
@@ -60,9 +60,6 @@ function checkStartable(config: BridgeConfig, env: NodeJS.ProcessEnv): PreparedC
   else if (secret.includes(PLACEHOLDER_TOKEN_MARK)) problems.push('security.key_store_secret: is the sample\'s placeholder; generate one, e.g. `openssl rand -base64 32`');
   else if (secret.length < 16) problems.push('security.key_store_secret: must be at least 16 characters (e.g. `openssl rand -base64 32`)');
   problems.push(...provisioningSecretProblems(config));
-  // TEMPORARY, until the store interfaces are asynchronous and start() opens the PostgreSQL
-  // store: refused rather than silently running on the SQLite file of database.path
-  if (config.database.type === 'postgres') problems.push('database.type: postgres is not wired into this build yet (migrate-db works); use sqlite');
   if (problems.length > 0 || !connector) throw new ConfigError(problems);
   return connector;
 }
@@ -85,7 +82,7 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
   checkRegistration(registration, config, log);
   const botUserId = `@${registration.sender_localpart}:${config.homeserver.domain}`;
 
-  const store = openDatabaseFile(config.database.path, (path) => SqliteBridgeStore.open(path));
+  const { store, sqlite } = await openBridgeStore(config.database, log);
   const cleanups: (() => Promise<void> | void)[] = [async () => await store.close()];
   const cleanup = async () => {
     for (const fn of cleanups.reverse()) await fn();
@@ -94,7 +91,7 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
     // the connector gets a database of its own, never the bridge's handle (opened before the
     // homeserver wait, so a problem with it is told at once)
     const { definition } = connector;
-    const storage = openConnectorStorage(store.connection, config.database.path, definition);
+    const storage = openConnectorStorage(sqlite, config.database.path, definition);
     cleanups.push(() => storage.close());
     if (storage.moved.length > 0) {
       log.info(`moved the ${definition.name} connector's ${storage.moved.length} tables from ${config.database.path} into its own database ${storage.path}`);

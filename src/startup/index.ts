@@ -13,6 +13,7 @@ import { checkRegistrationConsistency } from './registration-consistency';
 export { StartAborted, StartupError, type StartupLog } from './errors';
 export { openDatabaseFile, describeReadError } from './file-errors';
 export { openPostgresDatabase } from './postgres-errors';
+export { openBridgeStore, type OpenedStore } from './open-store';
 export { provisioningSecretProblems, isPlaceholderSecret } from './secrets';
 export { waitForHomeserver } from './homeserver-check';
 
