@@ -34,7 +34,15 @@ function backToTheOldLayout(bridgePath: string): void {
 }
 
 test('a pre-connector install (no network.connector, keys in bridge.db) keeps its login and sessions after the upgrade', async (t) => {
-  const env = await startInteropEnv({ adjust: (config) => delete config.network.connector });
+  const env = await startInteropEnv({
+    adjust: (config) => {
+      delete config.network.connector;
+      // the installs this upgrade came to were SQLite ones (their keys sat in bridge.db), also
+      // in the PostgreSQL run of the suite (TEST_BRIDGE_DB=postgres)
+      config.database.type = 'sqlite';
+      delete config.database.url;
+    },
+  });
   t.after(() => env.stop());
   const alice = await matrixUser(env, 'alice');
   const { sim: sam, ghost, portal } = await startChatFromRemote(env, alice, ALICE_PHONE, SAM_PHONE);

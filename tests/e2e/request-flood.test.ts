@@ -11,7 +11,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ALICE_PHONE, startFaultWorld, openFaultChat, type FaultWorld } from '../faults/fault-world';
@@ -22,6 +21,7 @@ import type { FloodInput, FromFlood, ToFlood } from '../helpers/flood-worker';
 import type { SimUser } from '../../src/sim/sim-user';
 import { freePort } from '../helpers/free-port';
 import { bridgeTraces, gatewayWrites, type BridgeTrace, type GatewayWrite } from '../helpers/envelope-trace';
+import { openBridgeStore } from '../../src/startup';
 
 const NUMBERS = 100;
 const PER_NUMBER = 10;
@@ -163,17 +163,18 @@ test(`${NUMBERS * PER_NUMBER} first messages from ${NUMBERS} unknown numbers: no
     const flood = worker.go().finally(() => void (flooding = false));
     // the flood lasts until the bridge has taken in all of it (held or dropped), which is
     // after the gateway took the last one
-    const db = new Database(env.config.database.path, { readonly: true });
-    const takenIn = () => Number((db.prepare(`SELECT (SELECT COUNT(*) FROM request_messages) + (SELECT COALESCE(SUM(messages), 0) FROM request_drops) AS n`).get() as { n: number }).n);
+    // read through the repositories beside the bridge process, on whichever engine it runs
+    const { store: db } = await openBridgeStore(env.config.database, { info: () => undefined, warn: () => undefined, error: () => undefined });
+    const takenIn = async () => (await db.requests.heldTotal(alice.userId)) + ((await db.requests.drops(alice.userId))?.messages ?? 0);
     const during: Probe[] = [];
     const floodStart = Date.now();
     let sentSeconds = 0;
     void flood.then((seconds) => void (sentSeconds = seconds));
-    while (flooding || takenIn() < NUMBERS * PER_NUMBER) during.push(await probe(alice, sam, portal, ghost, `during ${during.length}`));
+    while (flooding || (await takenIn()) < NUMBERS * PER_NUMBER) during.push(await probe(alice, sam, portal, ghost, `during ${during.length}`));
     await flood;
     const floodLoop = await loopDelay();
     const floodSeconds = (Date.now() - floodStart) / 1000;
-    db.close();
+    await db.close();
 
     const isSummary = (e: SeenEvent) => messageFrom(managementRoom, env.botUserId, /^🗑️ /)(e);
     const summary = await alice.waitForEvent(isSummary, { after: mark, timeoutMs: 120_000 });
