@@ -10,6 +10,7 @@
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
 import { lockMigrations, VERSION_TABLE } from './migrate';
+import { storable } from './sql';
 
 export interface CopiedTable {
   table: string;
@@ -83,7 +84,7 @@ function converted(value: unknown, type: string, where: string): unknown {
 async function insertBatch(client: pg.ClientBase, table: string, columns: Column[], rows: unknown[][]): Promise<void> {
   const values: unknown[] = [];
   const tuples = rows.map((row) => `(${row.map((value) => `$${values.push(value)}`).join(', ')})`);
-  await client.query(`INSERT INTO ${quote(table)} (${columns.map((c) => quote(c.name)).join(', ')}) VALUES ${tuples.join(', ')}`, values);
+  await client.query(`INSERT INTO ${quote(table)} (${columns.map((c) => quote(c.name)).join(', ')}) VALUES ${tuples.join(', ')}`, storable(values));
 }
 
 async function copyTable(source: Database.Database, client: pg.ClientBase, table: string, columns: Column[]): Promise<number> {

@@ -22,6 +22,17 @@ function parseInt8(text: string): number {
   return value;
 }
 
+/**
+ * PostgreSQL text cannot hold U+0000 (SQLite's can), and what the bridge stores comes partly
+ * from remote people (a display name, a message ID): a NUL is stored as U+FFFD instead, in
+ * every parameter alike, so that a lookup by the same value still finds the row, rather than
+ * the statement failing (and a receive being retried for ever).
+ */
+export function storable(values: readonly unknown[] | undefined): unknown[] | undefined {
+  if (!values) return undefined;
+  return values.map((value) => (typeof value === 'string' && value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value));
+}
+
 /** Type parsers for the bridge's pool only: the process-wide pg.types stay as they are. */
 export function bridgeTypeParsers(): pg.CustomTypesConfig {
   const types = new pg.TypeOverrides();
@@ -42,7 +53,7 @@ class ClientSql implements Sql {
 
   query<R extends Row = Row>(text: string, values?: readonly unknown[]): Promise<pg.QueryResult<R>> {
     if (this.ended) return Promise.reject(new Error('a transaction\'s tx was used after the transaction ended'));
-    return this.client.query<R>(text, values as unknown[] | undefined);
+    return this.client.query<R>(text, storable(values));
   }
 
   async transaction<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
@@ -88,7 +99,7 @@ export class PoolSql implements Sql {
   constructor(private readonly pool: pg.Pool) {}
 
   query<R extends Row = Row>(text: string, values?: readonly unknown[]): Promise<pg.QueryResult<R>> {
-    return this.pool.query<R>(text, values as unknown[] | undefined);
+    return this.pool.query<R>(text, storable(values));
   }
 
   transaction<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {

@@ -210,3 +210,19 @@ test('postgres: a reaction replaces the one it clashes with on either key, as SQ
     await store.close();
   }
 });
+
+test('postgres: text with U+0000 from a remote person is stored (as U+FFFD) and found again by the same value', async () => {
+  const { store } = await openFresh();
+  try {
+    await store.users.ensure(alice);
+    await store.portals.ensure(alice, '+4915112345678');
+    await store.ghosts.ensure('+4915112345678', '@wa_+4915112345678:x');
+    await store.ghosts.updateProfile('+4915112345678', { displayName: 'Sam\u0000Evil', avatarRef: null, avatarMxc: null });
+    assert.equal((await store.ghosts.get('+4915112345678'))?.displayName, 'Sam\uFFFDEvil');
+    const message = { owner: alice, contact: '+4915112345678', remoteId: 'id\u0000x', part: 0, sender: '+4915112345678', roomId: '!r:x', eventId: '$e', timestamp: 1 };
+    await store.messages.put(message);
+    assert.equal((await store.messages.byRemoteId(alice, '+4915112345678', 'id\u0000x')).length, 1);
+  } finally {
+    await store.close();
+  }
+});
