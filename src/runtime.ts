@@ -105,7 +105,7 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
       // the appservice's request log (one line per transaction the homeserver pushes) is
       // debug detail, not the info an admin reads
       controller: { onEvent: () => undefined, onLog: (line: string, isError: boolean) => (isError ? httpLog.warn(line) : httpLog.debug(line)) },
-      // the bridge keeps its own SQLite store; the bundled NeDB stores would be a second one
+      // the bridge keeps its own store (SQLite or PostgreSQL); the bundled NeDB stores would be a second one
       disableStores: true,
       disableContext: true,
       // ghost IDs are already valid (Matrix 1.8 allows '+', MSC4009); the library's escaping

@@ -226,3 +226,21 @@ test('postgres: text with U+0000 from a remote person is stored (as U+FFFD) and 
     await store.close();
   }
 });
+
+test('postgres: an idle connection the server ends is reported, not a crash, and the next call gets another', { timeout: 60_000 }, async () => {
+  const url = await freshSchema(db);
+  let reported: (error: Error) => void = () => undefined;
+  const idleError = new Promise<Error>((resolve) => (reported = resolve));
+  const store = await PostgresBridgeStore.open({ url, poolSize: 2, onIdleError: (error) => reported(error) });
+  try {
+    await store.users.ensure(alice);
+    // the server ends the store's idle connection (a restart, a fail-over would)
+    await withPool(url, (pool) => pool.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'matrix-interop-bridge' AND datname = current_database() AND pid <> pg_backend_pid()",
+    ));
+    assert.match((await idleError).message, /terminat/);
+    assert.equal((await store.users.get(alice))?.mxid, alice);
+  } finally {
+    await store.close();
+  }
+});
