@@ -154,7 +154,7 @@ test('a bridge on PostgreSQL: the connector still has its file beside database.p
   // migrate-db moved the keys when the bridge left SQLite; bridge.db is no longer opened
   const store = SqliteBridgeStore.open(old.path);
   openConnectorStorage(store.connection, old.path, interopConnector).close();
-  store.close();
+  await store.close();
   const opened = openConnectorStorage(undefined, old.path, interopConnector);
   assert.equal(opened.path, join(old.dir, 'bridge.interop.db'));
   assert.deepEqual(opened.moved, []);
