@@ -2,20 +2,7 @@
 import type { GhostRecord, LoginRecord, PendingLoginRecord } from '../chat-repositories';
 import type { GhostRepository, LoginRepository } from '../chat-repositories';
 import { all, changed, count, one, type Sql } from './sql';
-
-type LoginRow = { mxid: string; phone: string; state: string; created_at: number };
-type GhostRow = {
-  phone: string; mxid: string; display_name: string | null; avatar_ref: string | null;
-  avatar_mxc: string | null; profile_updated_at: number | null;
-};
-
-const toLogin = (r: LoginRow): LoginRecord => ({
-  mxid: r.mxid, phone: r.phone, state: JSON.parse(r.state) as Record<string, unknown>, createdAt: r.created_at,
-});
-const toGhost = (r: GhostRow): GhostRecord => ({
-  phone: r.phone, mxid: r.mxid, displayName: r.display_name, avatarRef: r.avatar_ref,
-  avatarMxc: r.avatar_mxc, profileUpdatedAt: r.profile_updated_at,
-});
+import { toGhost, toLogin, type GhostRow, type LoginRow } from '../rows';
 
 export class PostgresLogins implements LoginRepository {
   constructor(private readonly sql: Sql) {}

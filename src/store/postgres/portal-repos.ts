@@ -3,28 +3,15 @@
 import type { MessageRecord, PortalRecord, ReactionRecord } from '../chat-repositories';
 import type { MessageRepository, PortalRepository, ReactionRepository } from '../chat-repositories';
 import { all, changed, count, one, type Sql } from './sql';
+import { toMessage, toReaction, type MessageRow, type ReactionRow } from '../rows';
 
 type PortalRow = {
   owner: string; contact: string; room_id: string | null; encrypted: boolean; created_at: number; security_summary: string | null; setup_pending: boolean;
-};
-type MessageRow = {
-  owner: string; contact: string; remote_id: string; part: number; sender: string; room_id: string; event_id: string; timestamp: number;
-};
-type ReactionRow = {
-  owner: string; contact: string; target_remote_id: string; sender: string; emoji: string; room_id: string; event_id: string;
 };
 
 const toPortal = (r: PortalRow): PortalRecord => ({
   owner: r.owner, contact: r.contact, roomId: r.room_id, encrypted: r.encrypted, createdAt: r.created_at,
   securitySummary: r.security_summary, setupPending: r.setup_pending,
-});
-const toMessage = (r: MessageRow): MessageRecord => ({
-  owner: r.owner, contact: r.contact, remoteId: r.remote_id, part: r.part, sender: r.sender,
-  roomId: r.room_id, eventId: r.event_id, timestamp: r.timestamp,
-});
-const toReaction = (r: ReactionRow): ReactionRecord => ({
-  owner: r.owner, contact: r.contact, targetRemoteId: r.target_remote_id, sender: r.sender,
-  emoji: r.emoji, roomId: r.room_id, eventId: r.event_id,
 });
 
 /** the columns of a portal, without what only the engine needs */

@@ -2,22 +2,7 @@
 import type { BridgeUser } from '../repositories';
 import type { UserRepository } from '../repositories';
 import { one, type Sql } from './sql';
-
-type UserRow = {
-  mxid: string;
-  management_room: string | null;
-  settings: string;
-  inbox_space: string | null;
-  created_at: number;
-};
-
-const toUser = (row: UserRow): BridgeUser => ({
-  mxid: row.mxid,
-  managementRoom: row.management_room,
-  settings: JSON.parse(row.settings) as Record<string, unknown>,
-  inboxSpace: row.inbox_space,
-  createdAt: row.created_at,
-});
+import { toUser, type UserRow } from '../rows';
 
 export class PostgresUsers implements UserRepository {
   constructor(private readonly sql: Sql) {}

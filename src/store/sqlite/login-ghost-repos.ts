@@ -1,20 +1,7 @@
 /** SQLite repositories for logins and ghosts. */
 import type Database from 'better-sqlite3';
 import type { GhostRecord, GhostRepository, LoginRecord, LoginRepository, PendingLoginRecord } from '../chat-repositories';
-
-interface LoginRow { mxid: string; phone: string; state: string; created_at: number }
-interface GhostRow {
-  phone: string; mxid: string; display_name: string | null; avatar_ref: string | null;
-  avatar_mxc: string | null; profile_updated_at: number | null;
-}
-
-const toLogin = (r: LoginRow): LoginRecord => ({
-  mxid: r.mxid, phone: r.phone, state: JSON.parse(r.state) as Record<string, unknown>, createdAt: r.created_at,
-});
-const toGhost = (r: GhostRow): GhostRecord => ({
-  phone: r.phone, mxid: r.mxid, displayName: r.display_name, avatarRef: r.avatar_ref,
-  avatarMxc: r.avatar_mxc, profileUpdatedAt: r.profile_updated_at,
-});
+import { toGhost, toLogin, type GhostRow, type LoginRow } from '../rows';
 
 export class SqliteLogins implements LoginRepository {
   constructor(private readonly db: Database.Database) {}

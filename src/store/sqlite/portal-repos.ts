@@ -3,29 +3,15 @@ import type Database from 'better-sqlite3';
 import type {
   MessageRecord, MessageRepository, PortalRecord, PortalRepository, ReactionRecord, ReactionRepository,
 } from '../chat-repositories';
+import { toMessage, toReaction, type MessageRow, type ReactionRow } from '../rows';
 
 interface PortalRow {
   owner: string; contact: string; room_id: string | null; encrypted: number; created_at: number; security_summary: string | null; setup_pending: number;
-}
-interface MessageRow {
-  owner: string; contact: string; remote_id: string; part: number; sender: string;
-  room_id: string; event_id: string; timestamp: number;
-}
-interface ReactionRow {
-  owner: string; contact: string; target_remote_id: string; sender: string; emoji: string; room_id: string; event_id: string;
 }
 
 const toPortal = (r: PortalRow): PortalRecord => ({
   owner: r.owner, contact: r.contact, roomId: r.room_id, encrypted: r.encrypted === 1, createdAt: r.created_at,
   securitySummary: r.security_summary, setupPending: r.setup_pending === 1,
-});
-const toMessage = (r: MessageRow): MessageRecord => ({
-  owner: r.owner, contact: r.contact, remoteId: r.remote_id, part: r.part, sender: r.sender,
-  roomId: r.room_id, eventId: r.event_id, timestamp: r.timestamp,
-});
-const toReaction = (r: ReactionRow): ReactionRecord => ({
-  owner: r.owner, contact: r.contact, targetRemoteId: r.target_remote_id, sender: r.sender,
-  emoji: r.emoji, roomId: r.room_id, eventId: r.event_id,
 });
 
 export class SqlitePortals implements PortalRepository {

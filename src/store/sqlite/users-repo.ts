@@ -1,24 +1,7 @@
 /** SQLite repository of the bridge's users: management rooms, settings, inbox Spaces. */
 import type Database from 'better-sqlite3';
 import type { BridgeUser, UserRepository } from '../repositories';
-
-interface UserRow {
-  mxid: string;
-  management_room: string | null;
-  settings: string;
-  inbox_space: string | null;
-  created_at: number;
-}
-
-function toUser(row: UserRow): BridgeUser {
-  return {
-    mxid: row.mxid,
-    managementRoom: row.management_room,
-    settings: JSON.parse(row.settings) as Record<string, unknown>,
-    inboxSpace: row.inbox_space,
-    createdAt: row.created_at,
-  };
-}
+import { toUser, type UserRow } from '../rows';
 
 export class SqliteUsers implements UserRepository {
   private readonly byId;
