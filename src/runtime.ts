@@ -14,7 +14,7 @@ import { KnownGhostsCache, ghostsWithPortalRoom } from './matrix/known-ghosts';
 import { AppserviceMatrixPort } from './matrix/appservice-port';
 import { openRoomEncryption } from './matrix/crypto/open-encryption';
 import { EncryptedIntake, tellUndecryptable } from './matrix/encrypted-intake';
-import { AwaitingKeys, mayBringRoomKeys } from './matrix/awaiting-keys';
+import { AwaitingKeys } from './matrix/awaiting-keys';
 import { EncryptionRequirement } from './matrix/required-encryption';
 import { encryptedRoomOf, managementRoomEncryption } from './matrix/management-room-encryption';
 import { CommandRegistry } from './matrix/commands/registry';
@@ -217,8 +217,8 @@ export async function start(config: BridgeConfig, options: StartOptions = {}): P
         // disk) before its room events are decrypted; events that waited for those keys are
         // tried first (bridged late, but before this transaction's own)
         beforeEvents: crypto && (async (body) => {
-          await crypto.encryption.receiveTransaction(body);
-          if (awaitingKeys && mayBringRoomKeys(body)) await awaitingKeys.retry();
+          const { toDevice } = await crypto.encryption.receiveTransaction(body);
+          if (awaitingKeys && toDevice) await awaitingKeys.retry();
         }),
         // No catch here: a failure answers the transaction 500 and the homeserver retries it
         // (every handler is idempotent); bad input is skipped by the intake, with a reason.

@@ -19,7 +19,6 @@
 import { KeyedQueue } from '../lib/keyed-queue';
 import type { AwaitingKeyEvent, AwaitingKeyRepository } from '../store';
 import type { Decryption, EncryptedRoomEvent, RoomEncryption } from './crypto/room-encryption';
-import { cryptoOfTransaction } from './crypto/transaction-crypto';
 import type { MatrixEvent } from './transaction-intake';
 
 /** crypto-wasm's codes for "the key is not here (yet)"; any other failure is final */
@@ -33,11 +32,6 @@ const TELL_AGAIN_MS = 30_000;
 
 export function keyMayStillCome(reason: string): boolean {
   return KEY_MAY_STILL_COME.has(reason);
-}
-
-/** Whether a transaction carried to-device messages (room keys come as those), so held events may decrypt now. */
-export function mayBringRoomKeys(body: Record<string, unknown>): boolean {
-  return cryptoOfTransaction(body).devices.some((d) => d.toDevice.length > 0);
 }
 
 export interface AwaitingKeysOptions {

@@ -49,13 +49,17 @@ export class RoomEncryption {
     return this.queue.run(ONE_AT_A_TIME, task);
   }
 
-  /** Before the transaction's room events: its to-device events, key counts and device lists. */
-  async receiveTransaction(body: Record<string, unknown>): Promise<void> {
+  /** Before the transaction's room events: its to-device events, key counts and device lists.
+   *  `toDevice`: the transaction carried to-device messages (room keys come as those), so
+   *  events waiting for a key may decrypt now. */
+  async receiveTransaction(body: Record<string, unknown>): Promise<{ toDevice: boolean }> {
     const crypto = cryptoOfTransaction(body);
     if (crypto.skipped.length > 0) this.log.warn(`transaction crypto entries left out: ${crypto.skipped.join('; ')}`);
-    if (crypto.devices.length + crypto.changed.length + crypto.left.length === 0) return;
+    const toDevice = crypto.devices.some((d) => d.toDevice.length > 0);
+    if (crypto.devices.length + crypto.changed.length + crypto.left.length === 0) return { toDevice };
     const { unknownDevices } = await this.serial(() => this.devices.receiveTransaction(crypto));
     if (unknownDevices > 0) this.log.debug(`${unknownDevices} device entries of a transaction are not the bridge's devices`);
+    return { toDevice };
   }
 
   /** Creates `userId`'s device now (keys uploaded, cross-signed), so that Matrix clients share room keys with it. */

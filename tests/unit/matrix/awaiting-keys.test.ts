@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AwaitingKeys, mayBringRoomKeys, type AwaitingKeysOptions } from '../../../src/matrix/awaiting-keys';
+import { AwaitingKeys, type AwaitingKeysOptions } from '../../../src/matrix/awaiting-keys';
 import { EncryptedIntake, tellUndecryptable } from '../../../src/matrix/encrypted-intake';
 import type { Decryption, EncryptedRoomEvent } from '../../../src/matrix/crypto/room-encryption';
 import type { MatrixEvent } from '../../../src/matrix/transaction-intake';
@@ -195,14 +195,6 @@ test('a failure no key fixes is told at once, held or not', async (t) => {
   await w.awaiting.retry();
   assert.equal(w.notices.length, 2);
   assert.equal(await w.store.awaitingKeys.count(), 0);
-});
-
-test('room keys come as to-device messages: only transactions that carry some make held events try again', () => {
-  assert.equal(mayBringRoomKeys({ events: [] }), false);
-  assert.equal(mayBringRoomKeys({ 'org.matrix.msc3202.device_one_time_keys_count': { [GHOST]: { DEV: { signed_curve25519: 5 } } } }), false);
-  assert.equal(mayBringRoomKeys({ 'de.sorunome.msc2409.to_device': [
-    { type: 'm.room.encrypted', sender: OWNER, to_user_id: GHOST, to_device_id: 'DEV', content: { algorithm: 'm.olm.v1.curve25519-aes-sha2' } },
-  ] }), true);
 });
 
 test('with the real core: a crash between "handed on" and "released" bridges the message once after the restart', async (t) => {

@@ -43,3 +43,27 @@ test('a transaction fed while an encryption runs waits for it: never two operati
   assert.equal(most, 1);
   assert.deepEqual(order, ['start device @ghost:hs', 'end device @ghost:hs', 'start transaction', 'end transaction']);
 });
+
+test('room keys come as to-device messages: receiveTransaction says whether a transaction carried some', async () => {
+  const fed: unknown[] = [];
+  const devices = {
+    hasDevice: () => true,
+    closeAll: async () => undefined,
+    withDevice: (async () => undefined) as never,
+    receiveTransaction: async (crypto: unknown) => {
+      fed.push(crypto);
+      return { delivered: 1, unknownDevices: 0 };
+    },
+  };
+  const encryption = new RoomEncryption(devices, { warn: () => undefined, debug: () => undefined });
+  assert.deepEqual(await encryption.receiveTransaction({ events: [] }), { toDevice: false });
+  assert.deepEqual(
+    await encryption.receiveTransaction({ 'org.matrix.msc3202.device_one_time_keys_count': { '@ghost:hs': { DEV: { signed_curve25519: 5 } } } }),
+    { toDevice: false },
+    'key counts alone bring no room key',
+  );
+  assert.deepEqual(await encryption.receiveTransaction({
+    [TO_DEVICE_KEY]: [{ type: 'm.room.encrypted', sender: '@alice:hs', content: {}, to_user_id: '@ghost:hs', to_device_id: 'DEV' }],
+  }), { toDevice: true });
+  assert.equal(fed.length, 2, 'the devices are fed only when the transaction has something for them');
+});
