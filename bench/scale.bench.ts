@@ -9,7 +9,8 @@
  *
  *   node dist/bench/scale.bench.js
  *   env: BENCH_SCALE_PORTALS (10,10000), BENCH_ACTIVE (4), BENCH_MESSAGES (1000), BENCH_WINDOW (64),
- *        BENCH_WARMUP (200), BRIDGE_LOG (error)
+ *        BENCH_WARMUP (200), BRIDGE_LOG (error), TEST_BRIDGE_DB (sqlite; postgres: the bridge's store
+ *        on a fresh PostgreSQL database, as the test helpers make it; npm run bench:scale:pg)
  */
 import { cpus, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -92,7 +93,7 @@ async function main(): Promise<void> {
   const began = Date.now();
   const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
   console.log(`machine: ${cpus().length} CPU(s), load average ${load()} at start (other work on the machine skews every figure)`);
-  console.log(`bench:scale — homeserver replaced by a sink; portals ${SIZES.join(', ')}, of which ${ACTIVE} carry ${MESSAGES} messages each way (window ${WINDOW}, ${WARMUP} warm-up)`);
+  console.log(`bench:scale — homeserver replaced by a sink; bridge store ${process.env.TEST_BRIDGE_DB === 'postgres' ? 'PostgreSQL' : 'SQLite'}; portals ${SIZES.join(', ')}, of which ${ACTIVE} carry ${MESSAGES} messages each way (window ${WINDOW}, ${WARMUP} warm-up)`);
   const results: SizeResult[] = [];
   for (const size of SIZES) results.push(await measure(size));
 

@@ -3,15 +3,17 @@
  * a real start-chat costs a contact with keys, a request and an accept each (minutes at that
  * count). Each seeded portal is what a finished one leaves behind: a ghost, the portal with its
  * room (a name the homeserver sink accepts; no homeserver holds it), and the contact's record.
+ * Seeded into the store the bridge's config names (SQLite, or PostgreSQL with TEST_BRIDGE_DB).
  */
 import type { BridgeConfig } from '../src/config/types';
-import { SqliteBridgeStore } from '../src/store/sqlite/sqlite-store';
+import { openBridgeStore } from '../src/startup/open-store';
 
 /** the i-th seeded contact: Berlin numbers, apart from the bench's simulated users */
 export const seededPhone = (i: number) => `+4930${String(10_000_000 + i)}`;
 
 export async function seedPortals(config: BridgeConfig, owner: string, count: number): Promise<void> {
-  const store = SqliteBridgeStore.open(config.database.path);
+  const quiet = { info: () => undefined, warn: (m: string) => console.warn(m), error: (m: string) => console.error(m) };
+  const { store } = await openBridgeStore(config.database, quiet);
   const ghost = (phone: string) => `@${config.appservice.ghost_username_template.replace('{phone}', phone)}:${config.homeserver.domain}`;
   try {
     await store.atomically(async (tx) => {
