@@ -314,8 +314,10 @@ export class Outbox {
       }
       throw error;
     }
-    await this.security.observeSend(job.owner, contact, sent.encrypted);
+    // the ID map first: the contact may read or answer at once, and what the network then says
+    // must find the event (learning the contact's key and the room's state can take a while)
     await this.record(job, event, content, sent.messageId);
+    await this.security.observeSend(job.owner, contact, sent.encrypted);
     return { sent: content };
   }
 

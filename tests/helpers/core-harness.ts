@@ -252,6 +252,8 @@ export class FakeSession extends Faults<SessionMethod> implements RemoteSession 
   blockListOutcome: BlockListOutcome = 'network';
   /** while set, setBlockList waits for it (a network that is slow to answer) */
   blockListGate?: Promise<void>;
+  /** while set, identity() waits for it (a slow Signal store, say) */
+  identityGate?: Promise<void>;
   /** what listProviders answers (shared by the sessions of one FakeNetwork): the list, or
    *  'unsupported' for a network without one */
   providers: () => RemoteProviderInfo[] | 'unsupported';
@@ -334,6 +336,7 @@ export class FakeSession extends Faults<SessionMethod> implements RemoteSession 
 
   async identity(contact: E164): Promise<{ safetyNumber: string; fingerprint: string } | undefined> {
     this.enter('identity', [contact]);
+    if (this.identityGate) await this.identityGate;
     return this.identities.get(contact);
   }
 

@@ -47,3 +47,23 @@ test("the network's own message ID leads back to the Matrix event, both ways", a
   const edit = session.sent[1].content;
   assert.ok(edit.kind === 'message' && edit.replaces === 'net-1', JSON.stringify(edit));
 });
+
+test('a read status that comes while the send is still being recorded finds the message: the ID map is written right after the send', async (t) => {
+  const h = await startCoreHarness();
+  t.after(() => h.stop());
+  const session = await h.login(ALICE, ALICE_PHONE);
+  await session.deliver(FakeSession.text(SAM, 'r-sam-1', 'hello from sam'));
+  const roomId = String((await h.store.portals.get(ALICE, SAM))?.roomId);
+  // what follows a send (learning the contact's key, the room's security state) is slow
+  let release = () => undefined as void;
+  session.identityGate = new Promise<void>((resolve) => (release = resolve));
+  const mine = await fromMatrix(h, roomId, ALICE, 'm.room.message', text('read me'));
+  await waitFor('sent', () => session.sent.length >= 1);
+  await waitFor('the key looked up', () => session.calls.some(([m]) => m === 'identity'));
+  // Sam reads it at once, before the bridge is done with the send
+  await session.handler.onStatus(SAM, 'read', [session.sent[0].content.messageId], async () => undefined);
+  const receipt = h.matrix.calls.filter(([m]) => m === 'sendReadReceipt').at(-1);
+  assert.equal(receipt?.[1][2], mine, 'the receipt marks the message Sam read');
+  release();
+  await h.core.queue.idle();
+});
