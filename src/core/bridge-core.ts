@@ -77,7 +77,7 @@ export class BridgeCore {
     });
     this.pausing = new Pausing(this.ctx, this.sessions);
     this.requestActions = new RequestActions(this.ctx, this.requests, this.sessions);
-    this.matrixIntake = new MatrixIntake(this.ctx, this.outbox, this.security, this.inbox);
+    this.matrixIntake = new MatrixIntake(this.ctx, this.outbox, this.security, this.inbox, (owner) => this.profileShare.profileChanged(owner));
     this.stepLogins = new StepLogins(this.ctx, this.sessions);
     this.logins = new LoginFlow(this.ctx, this.sessions, this.portals, this.stepLogins);
   }

@@ -13,6 +13,14 @@ import type { Outbox } from './outbox';
 import type { SecurityKeeper } from './security-keeper';
 import { encryptionEnabledNotice } from '../security/notices';
 
+/** A join that follows a join with another name or avatar: the user changed their profile
+ *  (or their name in this room; ProfileShare compares with the global profile). */
+function profileMayHaveChanged(event: MatrixRoomEvent & { unsigned?: unknown }): boolean {
+  const prev = (event.unsigned as { prev_content?: Record<string, unknown> } | undefined)?.prev_content;
+  if (!prev || prev.membership !== 'join') return false;
+  return prev.displayname !== event.content.displayname || prev.avatar_url !== event.content.avatar_url;
+}
+
 const BRIDGED_TYPES = new Set([
   'm.room.message', 'm.sticker', 'm.reaction', 'm.room.redaction',
   'm.poll.start', 'org.matrix.msc3381.poll.start', 'm.room.encrypted',
@@ -27,12 +35,14 @@ export class MatrixIntake {
     private readonly outbox: Outbox,
     private readonly security: SecurityKeeper,
     private readonly inbox: Inbox,
+    /** the owner's name or avatar may have changed (their member event in a portal) */
+    private readonly onOwnerProfile: (owner: string) => void = () => undefined,
   ) {}
 
   /** Handles an event if it belongs to a portal; returns false if the room is no portal. */
   async onEvent(raw: Omit<MatrixRoomEvent, 'content'> & { content?: Record<string, unknown> }): Promise<boolean> {
     if (!raw.room_id) return false;
-    const event: MatrixRoomEvent = { ...raw, content: raw.content ?? {} };
+    const event: MatrixRoomEvent & { unsigned?: unknown } = { ...raw, content: raw.content ?? {} };
     const portal = await this.ctx.store.portals.byRoom(raw.room_id);
     if (!portal) return false;
     // whoever turned it on (the homeserver may encrypt new rooms by default, as the creator)
@@ -46,6 +56,10 @@ export class MatrixIntake {
       return true;
     }
     if (event.sender !== portal.owner) return true;
+    if (event.type === 'm.room.member' && event.state_key === portal.owner && event.content.membership === 'join' && profileMayHaveChanged(event)) {
+      this.onOwnerProfile(portal.owner);
+      return true;
+    }
     if (BRIDGED_TYPES.has(event.type) && event.event_id && event.state_key === undefined) {
       // everything, for an admin tracing a problem; the logger hides the ghost's number and the
       // content unless logging.redact is off

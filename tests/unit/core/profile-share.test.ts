@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startCoreHarness } from '../../helpers/core-harness';
+import { FakeSession, startCoreHarness } from '../../helpers/core-harness';
+import { fromMatrix, waitFor } from '../../helpers/outbox-driver';
 import type { E164 } from '../../../src/network/remote-network';
 
 const ALICE = '@alice:example.org';
@@ -77,4 +78,42 @@ test('a network that refuses the profile: the setting is kept and said so; the n
   const warned = () => h.log.lines.some((l) => l.level === 'warn' && l.text.includes(`profile of ${ALICE} not brought in line with "profile share"`));
   for (let i = 0; i < 100 && !warned(); i++) await sleep(10);
   assert.ok(warned(), 'a failure at connect is logged, for the connect after it to repair');
+});
+
+test('with sharing on, a change of the Matrix profile reaches the network once, however many portals show it; a room nickname does not', async (t) => {
+  const h = await startCoreHarness();
+  t.after(() => h.stop());
+  h.matrix.userProfiles.set(ALICE, { displayName: 'Alice Liddell' });
+  const session = await h.login(ALICE, ALICE_PHONE);
+  const sam = '+14155552671' as E164;
+  const bob = '+14155552672' as E164;
+  await session.deliver(FakeSession.text(sam, 's-1', 'hi'));
+  await session.deliver(FakeSession.text(bob, 'b-1', 'hi'));
+  const rooms = [String((await h.store.portals.get(ALICE, sam))?.roomId), String((await h.store.portals.get(ALICE, bob))?.roomId)];
+  const renamed = (roomId: string, from: string, to: string) => fromMatrix(h, roomId, ALICE, 'm.room.member',
+    { membership: 'join', displayname: to }, { state_key: ALICE, unsigned: { prev_content: { membership: 'join', displayname: from } } });
+  const settled = async () => {
+    await sleep(30);
+    await h.core.queue.idle();
+  };
+
+  // sharing off: nothing is published, whatever changes
+  h.matrix.userProfiles.set(ALICE, { displayName: 'Alice L.' });
+  await renamed(rooms[0], 'Alice Liddell', 'Alice L.');
+  await settled();
+  assert.equal(session.published.length, 0);
+
+  await h.command(ALICE, 'profile share on');
+  assert.equal(session.published.at(-1)?.displayName, 'Alice L.');
+  const before = session.published.length;
+  h.matrix.userProfiles.set(ALICE, { displayName: 'Alice' });
+  await Promise.all(rooms.map((r) => renamed(r, 'Alice L.', 'Alice')));
+  await waitFor('the new name published', () => session.published.length > before);
+  await settled();
+  assert.deepEqual(session.published.slice(before).map((p) => p.displayName), ['Alice'], 'published once for both portals');
+
+  // a nickname in one room: the global profile is unchanged, so nothing is published
+  await renamed(rooms[1], 'Alice', 'Al (work)');
+  await settled();
+  assert.equal(session.published.length, before + 1);
 });
