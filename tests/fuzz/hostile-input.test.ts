@@ -47,16 +47,18 @@ const CROSS_MS = 30_000;
  */
 const DRAIN_MS = num('FUZZ_DRAIN_S', 240) * 1000;
 /**
- * Bridge memory bound. The bridge idles at ~140 MB RSS here and holds 350-400 MB while the
- * hostile contacts' backlog waits (measured 2026-12-07, per phase: the test prints the peaks).
- * The stressors then add 130-170 MB: each frame-limit envelope passes through about ten
- * copies (frame, its string, the parsed base64, the ciphertext, Signal's copies, the plaintext,
- * the sealed pending copy, the decoded text, the parsed content with its padding), 4, 8 and
- * 12 MiB envelopes within two seconds, collected later than they are made. Peaks of 506-565 MB
- * were seen, so the earlier bound of 512 MB sat inside the spread; 640 MB leaves room for it and
- * still catches a backlog that keeps every hostile payload alive (10,000 × up to 4 MB would be
- * gigabytes). Fewer copies per envelope, and refusing ciphertext larger than any valid content
- * before decrypting it, are open work (issue 13's notes).
+ * Bridge memory bound. The bridge idles at ~140 MB RSS here. It held 350-400 MB while the hostile
+ * contacts' backlog waited (2026-12-07) until it asked the gateway for a receive window of 64
+ * envelopes per sender instead of the gateway's 1,000 (2026-12-08: streams 329, backlog 311,
+ * stressors 415 MB; the test prints the peaks per phase). The stressors add more: each frame-
+ * limit envelope passes through about ten copies (frame, its string, the parsed base64, the
+ * ciphertext, Signal's copies, the plaintext, the sealed pending copy, the decoded text, the
+ * parsed content with its padding), 4, 8 and 12 MiB envelopes within two seconds, collected later
+ * than they are made. Peaks of 506-565 MB were seen before the window, so the earlier bound of
+ * 512 MB sat inside the spread; 640 MB leaves room for it and still catches a backlog that keeps
+ * every hostile payload alive (10,000 × up to 4 MB would be gigabytes). Fewer copies per
+ * envelope, and refusing ciphertext larger than any valid content before decrypting it, are open
+ * work (issue 13's notes).
  */
 const RSS_BOUND_MB = num('FUZZ_RSS_MB', 640);
 const USER_PHONE = '+4915100000001';
