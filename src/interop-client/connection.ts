@@ -16,6 +16,7 @@ import {
 } from './connection-options';
 import { flushBeforeSend } from './durability';
 import { InteropRequestError } from './errors';
+import { RememberedSubscriptions, subscribeRemembered } from './device-subscriptions';
 
 export {
   AUTH_REFUSED_BACKOFF, DEFAULT_MAX_INBOUND_FRAME_BYTES, type ConnectionEvents, type ConnectionOptions, type RequestOptions,
@@ -31,7 +32,7 @@ export class InteropConnection extends EventEmitter<ConnectionEvents> {
   private ws: WebSocket | undefined;
   private helloResult: HelloResult | undefined;
   private readonly pending = new Map<string, Pending>();
-  private readonly subscriptions = new Map<string, SubscribeParams>();
+  private readonly subscriptions = new RememberedSubscriptions();
   private readonly readyWaiters: Array<() => void> = [];
   private nextId = 1;
   private attempt = 0;
@@ -149,7 +150,7 @@ export class InteropConnection extends EventEmitter<ConnectionEvents> {
   }
 
   private async resubscribeAll(ws: WebSocket): Promise<void> {
-    for (const s of this.subscriptions.values()) {
+    for (const s of this.subscriptions.all()) {
       try {
         await this.sendRaw<'device.subscribe'>(ws, 'device.subscribe', s, this.timeoutMs);
       } catch (err) {
@@ -265,7 +266,7 @@ export class InteropConnection extends EventEmitter<ConnectionEvents> {
         break;
       case 'subscription.ended': {
         const d = frame.data.device;
-        this.subscriptions.delete(`${d.phone}.${d.deviceId}`);
+        this.subscriptions.forget(d.phone, d.deviceId);
         this.emit('subscription.ended', frame.data);
         break;
       }
@@ -366,21 +367,11 @@ export class InteropConnection extends EventEmitter<ConnectionEvents> {
    *  every reconnect. */
   async subscribe(phone: string, deviceId: number, window?: number): Promise<SubscribeResult> {
     const params: SubscribeParams = window === undefined ? { phone, deviceId } : { phone, deviceId, window };
-    this.subscriptions.set(`${phone}.${deviceId}`, params);
-    try {
-      return await this.request('device.subscribe', params, { retryOnDisconnect: true });
-    } catch (err) {
-      if (!(err instanceof InteropRequestError && err.code === 'invalid_params' && err.field === '/params/window')) throw err;
-      // a gateway from before the window: it pushes up to its own deliveryWindow per sender
-      this.emit('protocolError', "the gateway does not take device.subscribe's window: it pushes as many unacknowledged envelopes per sender as its own deliveryWindow allows");
-      const plain = { phone, deviceId };
-      this.subscriptions.set(`${phone}.${deviceId}`, plain);
-      return this.request('device.subscribe', plain, { retryOnDisconnect: true });
-    }
+    return subscribeRemembered(this.subscriptions, params, (p) => this.request('device.subscribe', p, { retryOnDisconnect: true }), (m) => this.emit('protocolError', m));
   }
 
   async unsubscribe(phone: string, deviceId: number): Promise<void> {
-    this.subscriptions.delete(`${phone}.${deviceId}`);
+    this.subscriptions.forget(phone, deviceId);
     if (this.isReady) await this.request('device.unsubscribe', { phone, deviceId });
   }
 
